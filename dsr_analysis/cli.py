@@ -1,0 +1,176 @@
+"""The ``dsr`` command line: the package's face for staff working in batch."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .categories import classify
+from .errors import DsrError, RegisterError
+from .paths import DEFAULT_POLICY, OUTPUTS_DIR
+from .periods import quarters_of
+from .policy import load_policy
+from .quotas import quarterly_quotas, quota_checks, quota_summary
+from .registers import load_registers
+
+
+def _add_common(p: argparse.ArgumentParser, quarter: bool = False) -> None:
+    p.add_argument("--policy", default=str(DEFAULT_POLICY),
+                   help="policy YAML, or a name in parameters/policies/ (default: %(default)s)")
+    p.add_argument("--registers", default=None,
+                   help="register directory (default: the embedded synthetic sample)")
+    if quarter:
+        p.add_argument("--quarter", required=True, help="quarter, e.g. 2023Q1")
+
+
+def _load(args: argparse.Namespace):
+    policy = load_policy(args.policy)
+    registers = load_registers(args.registers, units=policy.unit_names)
+    return policy, registers
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    policy, registers = _load(args)
+    counts = ", ".join(f"{len(getattr(registers, n))} {n}" for n in
+                       ("enterprises", "inspectors", "experts", "items"))
+    print(f"registers OK ({counts}) against policy {policy.id}")
+    return 0
+
+
+def _emit(frame: pd.DataFrame, fmt: str, out: Path | None) -> None:
+    if fmt == "csv":
+        text = frame.to_csv(index=False)
+    elif fmt == "json":
+        text = json.dumps(json.loads(frame.to_json(orient="records", force_ascii=False)),
+                          ensure_ascii=False, indent=1) + "\n"
+    else:
+        text = frame.to_string(index=False) + "\n"
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        print(f"wrote {out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    policy, registers = _load(args)
+    classified = classify(registers.enterprises, policy)
+    cols = ["uscc", "name", "unit", "category", "category_reason"]
+    _emit(classified[cols], args.format, Path(args.output) if args.output else None)
+    return 0
+
+
+def cmd_quotas(args: argparse.Namespace) -> int:
+    policy, registers = _load(args)
+    classified = classify(registers.enterprises, policy)
+    table = quarterly_quotas(classified, policy, args.quarter, registers.inspectors)
+    _emit(table, args.format, Path(args.output) if args.output else None)
+    for check in quota_checks(table, policy, registers.inspectors):
+        verdict = "met" if check.met else "NOT MET"
+        print(f"[{check.rule}] {check.check}: {check.value:.3g} (target {check.target:.3g}) "
+              f"{verdict}", file=sys.stderr)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The main job on the embedded sample: validate, classify, quotas of the year."""
+    out_dir = Path(args.outputs)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    policy, registers = _load(args)
+    print(f"[1] registers valid: {len(registers.enterprises)} enterprises, "
+          f"{len(registers.inspectors)} inspectors, {len(registers.experts)} experts, "
+          f"{len(registers.items)} items ({registers.sources['enterprises']})")
+    classified = classify(registers.enterprises, policy)
+    classified.to_csv(out_dir / "classification.csv", index=False)
+    counts = classified.groupby(["unit", "category"]).size().unstack(fill_value=0)
+    print("[2] categories (R2):")
+    print(counts.to_string())
+    tables = []
+    for q in quarters_of(policy.year):
+        table = quarterly_quotas(classified, policy, q, registers.inspectors)
+        tables.append(table)
+        table.to_csv(out_dir / f"quotas-{q.label}.csv", index=False)
+    year_table = pd.concat(tables, ignore_index=True)
+    year_table.to_csv(out_dir / f"quotas-{policy.year}.csv", index=False)
+    print(f"[3] quarterly quotas {policy.year} (R3, R4), {quarters_of(policy.year)[0].label}:")
+    print(quota_summary(tables[0]).to_string(index=False))
+    for check in quota_checks(tables[0], policy, registers.inspectors):
+        print(f"    [{check.rule}] {check.check}: {check.value:.1%} "
+              f"(target >= {check.target:.0%}) {'met' if check.met else 'NOT MET'}")
+    print(f"    saved: {out_dir}/classification.csv, {out_dir}/quotas-{policy.year}.csv "
+          "and one file per quarter")
+    for module in _command_modules():
+        step = getattr(module, "demo_step", None)
+        if step is not None:
+            step(args, policy, registers, out_dir)
+    return 0
+
+
+#: Modules adding subcommands; each has ``register(subparsers)`` and may have
+#: ``demo_step(args, policy, registers, out_dir)``, run by ``dsr demo`` in this order.
+COMMAND_MODULES: list[str] = []
+
+
+def _command_modules() -> list:
+    import importlib
+
+    return [importlib.import_module(f"dsr_analysis.{name}") for name in COMMAND_MODULES]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dsr", description="Double-random, one-public (双随机、一公开) supervision workbench")
+    parser.add_argument("--version", action="version", version=f"dsr_analysis {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="validate the registers; list every problem")
+    _add_common(p)
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("classify", help="categories (special / key / general) with reasons")
+    _add_common(p)
+    p.add_argument("--format", choices=["table", "csv", "json"], default="csv")
+    p.add_argument("--output", help="write to this file instead of standard output")
+    p.set_defaults(func=cmd_classify)
+
+    p = sub.add_parser("quotas", help="quarterly quota table per unit, category, credit class")
+    _add_common(p, quarter=True)
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.add_argument("--output", help="write to this file instead of standard output")
+    p.set_defaults(func=cmd_quotas)
+
+    p = sub.add_parser("demo", help="run the main job on the embedded sample")
+    _add_common(p)
+    p.add_argument("--outputs", default=str(OUTPUTS_DIR), help="output directory")
+    p.set_defaults(func=cmd_demo)
+
+    for module in _command_modules():
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except RegisterError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s) found; nothing was written.", file=sys.stderr)
+        return 1
+    except DsrError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+

@@ -1,0 +1,67 @@
+"""Exceptions of dsr_analysis: one base class, one subclass per kind of failure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class DsrError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in an input file.
+
+    Attributes
+    ----------
+    file : str
+        Path of the file (as given).
+    row : int
+        Row number as a spreadsheet shows it (the header row is row 1); 0 for the whole file.
+    column : str
+        Column name as it appears in the file (or the canonical name if the column is missing).
+    message : str
+        What is wrong, with the offending value and what would be valid.
+    """
+
+    file: str
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.row}:{self.column}: {self.message}"
+
+
+class RegisterError(DsrError):
+    """Bad register data. Carries every problem found, not only the first."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        lines = "\n".join(str(p) for p in self.problems)
+        super().__init__(f"{len(self.problems)} problem(s) in the registers:\n{lines}")
+
+
+class PolicyError(DsrError):
+    """Bad policy file: unknown, missing or out-of-range key (message names file and key)."""
+
+
+class QuarterError(DsrError):
+    """A quarter label that is not of the form 2023Q1."""
+
+
+class InfeasibleError(DsrError):
+    """A plan or draw that cannot satisfy its constraints (names task, constraint, numbers)."""
+
+
+class CalendarError(DsrError):
+    """A working-day question the calendar cannot answer (unknown year, no holiday file)."""
+
+
+class LedgerError(DsrError):
+    """A draw ledger that fails verification."""
+
+
+class ParameterError(DsrError):
+    """A notebook or report parameter that is unknown or of the wrong type."""

@@ -1,0 +1,72 @@
+"""Quarters ("2023Q1") and their dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from .errors import QuarterError
+
+_QUARTER = re.compile(r"^(\d{4})[Qq]([1-4])$")
+
+
+@dataclass(frozen=True, order=True)
+class Quarter:
+    """A calendar quarter.
+
+    Attributes
+    ----------
+    year : int
+        Calendar year.
+    q : int
+        Quarter number, 1-4.
+    """
+
+    year: int
+    q: int
+
+    @classmethod
+    def parse(cls, label: "str | Quarter") -> "Quarter":
+        """Parse ``2023Q1`` (case-insensitive); anything else is a :class:`QuarterError`."""
+        if isinstance(label, Quarter):
+            return label
+        m = _QUARTER.match(str(label).strip())
+        if not m:
+            raise QuarterError(f"'{label}' is not a quarter (expected e.g. 2023Q1)")
+        return cls(int(m.group(1)), int(m.group(2)))
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}Q{self.q}"
+
+    @property
+    def label_zh(self) -> str:
+        return f"{self.year}年第{'一二三四'[self.q - 1]}季度"
+
+    @property
+    def start(self) -> dt.date:
+        return dt.date(self.year, 3 * self.q - 2, 1)
+
+    @property
+    def end(self) -> dt.date:
+        nxt = self.next()
+        return nxt.start - dt.timedelta(days=1)
+
+    @property
+    def months(self) -> tuple[int, int, int]:
+        return (3 * self.q - 2, 3 * self.q - 1, 3 * self.q)
+
+    def next(self) -> "Quarter":
+        return Quarter(self.year + (self.q == 4), self.q % 4 + 1)
+
+    def previous(self) -> "Quarter":
+        return Quarter(self.year - (self.q == 1), (self.q - 2) % 4 + 1)
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def quarters_of(year: int) -> list[Quarter]:
+    """The four quarters of a year."""
+    return [Quarter(year, q) for q in range(1, 5)]

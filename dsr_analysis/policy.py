@@ -1,0 +1,334 @@
+"""Policy as data (R2-R6, R9): load a jurisdiction's rules from YAML into frozen dataclasses.
+
+The loader is strict: an unknown key, a missing key, a value of the wrong type or out of
+range raises :class:`~dsr_analysis.errors.PolicyError` naming the file and the key path
+(``quotas.rules[2].ratio``). Code never hard-codes a number a regulation sets.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from .errors import PolicyError
+from .paths import DEFAULT_POLICY, POLICIES_DIR
+
+Level = Literal["area", "county"]
+Category = Literal["special", "key", "general"]
+CREDIT_CLASSES = ("A", "B", "C", "D")
+CATEGORIES = ("special", "key", "general")
+
+
+def _f(doc: str, lo: float | None = None, hi: float | None = None, **kw: Any) -> Any:
+    """Dataclass field with documentation and an allowed range."""
+    return field(metadata={"doc": doc, "range": (lo, hi)}, **kw)
+
+
+@dataclass(frozen=True)
+class Unit:
+    id: str = _f("identifier used in the registers (xiongan, xiongxian…)")
+    name: str = _f("Chinese name (新区本级, 雄县…)")
+    level: Level = _f("area = the upper (new-area / city) level, county = a county bureau")
+    draws_from: Literal["all", "own"] = _f(
+        "all = draws from every object in the jurisdiction; own = only its own objects")
+    rule: str = _f("rule id")
+
+
+@dataclass(frozen=True)
+class Condition:
+    id: str = _f("condition identifier, written into category_reason")
+    category: Category = _f("category this condition designates")
+    field: str = _f("enterprise register column it tests")
+    op: Literal["is_true", "is_false", "in", "ge", "le", "eq"] = _f("comparison")
+    rule: str = _f("rule id")
+    label: str = _f("Chinese description of the condition")
+    value: Any = _f("operand (list for 'in', number for ge/le)", default=None)
+
+
+@dataclass(frozen=True)
+class Categories:
+    rule: str = _f("rule id")
+    precedence: tuple[Category, ...] = _f(
+        "order in which designations win when several conditions hold (R2 conflict rule)")
+    default: Category = _f("category of an object no condition designates")
+    conditions: tuple[Condition, ...] = _f("designating conditions")
+
+
+@dataclass(frozen=True)
+class QuotaRule:
+    id: str = _f("rule identifier")
+    level: Level = _f("level of the drawing units the rule applies to")
+    category: Category = _f("category drawn")
+    subset: Literal["all", "positive_list", "not_positive_list"] = _f(
+        "objects of the category the rule covers")
+    basis: Literal["share", "per_inspector"] = _f(
+        "share = ratio x objects; per_inspector = ratio x active certified inspectors of the unit")
+    ratio: float = _f("minimum ratio (share of objects, or objects per inspector)", 0.0, 1000.0)
+    per: Literal["quarter", "year"] = _f("period the ratio refers to")
+    method: Literal["random", "offsite_full"] = _f(
+        "random draw, or full off-site coverage of every object")
+    credit_weighted: bool = _f("share the quota across credit classes by the credit weights (R3)")
+    rule: str = _f("rule id")
+
+
+@dataclass(frozen=True)
+class Quotas:
+    rule: str = _f("rule id")
+    period: Literal["quarter"] = _f("drawing period")
+    rules: tuple[QuotaRule, ...] = _f("one entry per level x category x subset")
+
+
+@dataclass(frozen=True)
+class CreditRisk:
+    rule: str = _f("rule id")
+    weights: dict[str, float] = _f("relative sampling weight per credit class A-D", 0.0, 100.0)
+    min_share: float = _f("minimum share of draws that use the credit-risk classes", 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class Joint:
+    rule: str = _f("rule id")
+    internal_min_share: float = _f("minimum share of internal joint inspections per year", 0.0, 1.0)
+    inter_departmental_per_quarter: int = _f(
+        "minimum inter-departmental joint inspections per quarter and level", 0, 1000)
+
+
+@dataclass(frozen=True)
+class Workload:
+    rule: str = _f("rule id")
+    min_objects_per_inspector_per_year: float = _f(
+        "yearly draws must reach inspectors x this number", 0.0, 1000.0)
+
+
+@dataclass(frozen=True)
+class Draw:
+    rule: str = _f("rule id")
+    mode: Literal["untargeted", "targeted"] = _f("default draw mode (R6)")
+    overlap: Literal["independent", "rotation", "yearly_cap"] = _f(
+        "overlap control across quarters")
+    yearly_cap: int = _f("at most this many inspections of one object a year (yearly_cap)", 1, 52)
+    cap_exemptions: tuple[str, ...] = _f("task origins the yearly cap does not count")
+    between_levels: Literal["avoid", "merge"] = _f(
+        "object drawn by both the area level and its county in a quarter: avoid the second "
+        "visit, or merge both into one joint visit")
+    area_inspectors_across_units: bool = _f(
+        "the area level may draw inspectors from every unit")
+
+
+@dataclass(frozen=True)
+class Staffing:
+    rule: str = _f("rule id")
+    min_inspectors_per_task: int = _f("certified, active inspectors per task", 2, 20)
+    require_business_line_match: bool = _f("at least one inspector of the item's business line")
+    recusal_quarters: int = _f("no inspector who inspected the object in the last N quarters", 0, 40)
+    recuse_own_unit: bool = _f("no inspector from the object's own unit")
+    max_tasks_per_inspector_per_quarter: int = _f("cap of tasks per inspector", 1, 1000)
+
+
+@dataclass(frozen=True)
+class Methods:
+    rule: str = _f("rule id")
+    offsite_first: bool = _f("objects with off-site capability get technology/other checks")
+    onsite_triggers: tuple[str, ...] = _f("task origins that always get an on-site check")
+
+
+@dataclass(frozen=True)
+class Reporting:
+    rule: str = _f("rule id")
+    results_publication: Literal["monthly"] = _f("how often results are published")
+    results_within_working_days: int = _f("results published within N working days", 1, 365)
+    summary_working_days_before_quarter_end: int = _f(
+        "quarterly summary due within the last N working days of the quarter", 0, 60)
+    statistics_working_days_after_quarter_end: int = _f(
+        "statistics table due within N working days after the quarter", 0, 60)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A jurisdiction's double-random rules for one year, loaded from YAML."""
+
+    id: str = _f("policy identifier")
+    name: str = _f("title of the plan (Chinese)")
+    year: int = _f("year the plan covers", 2000, 2100)
+    units: tuple[Unit, ...] = _f("drawing units")
+    categories: Categories = _f("category conditions (R2)")
+    quotas: Quotas = _f("quarterly minimum frequencies (R4)")
+    credit_risk: CreditRisk = _f("credit-risk classes (R3)")
+    joint: Joint = _f("joint inspections (R5)")
+    draw: Draw = _f("draw mode and overlap control (R4, R6)")
+    staffing: Staffing = _f("inspector teams and recusal (R1)")
+    methods: Methods = _f("inspection methods (R6)")
+    reporting: Reporting = _f("reporting calendar (R8, R9)")
+    workload: Workload | None = _f("inspector workload rule (optional)", default=None)
+    path: str = field(default="", metadata={"doc": "file it was loaded from", "internal": True})
+    sha256: str = field(default="", metadata={"doc": "SHA-256 of the file's bytes", "internal": True})
+
+    @property
+    def unit_names(self) -> dict[str, str]:
+        """Unit id -> Chinese name."""
+        return {u.id: u.name for u in self.units}
+
+    def unit(self, unit_id: str) -> Unit:
+        for u in self.units:
+            if u.id == unit_id:
+                return u
+        raise PolicyError(f"{self.path}: unknown unit '{unit_id}'")
+
+
+# --------------------------------------------------------------------------------------
+# Strict builder
+# --------------------------------------------------------------------------------------
+def _build(cls: type, data: Any, file: str, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise PolicyError(f"{file}: {where or 'top level'}: expected a mapping, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        key = f"{where}.{unknown[0]}" if where else unknown[0]
+        raise PolicyError(f"{file}: unknown key '{key}' (allowed: {', '.join(fields)})")
+    kwargs = {}
+    for name, f in fields.items():
+        key = f"{where}.{name}" if where else name
+        if name not in data:
+            if f.default is not dataclasses.MISSING:
+                continue
+            raise PolicyError(f"{file}: missing key '{key}'")
+        kwargs[name] = _convert(hints[name], data[name], file, key, f.metadata.get("range"))
+    return cls(**kwargs)
+
+
+def _convert(tp: Any, value: Any, file: str, key: str, rng: tuple | None) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if tp is Any:
+        return tuple(value) if isinstance(value, list) else value
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)][0]
+        return _convert(inner, value, file, key, rng)
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, file, key)
+    if origin is Literal:
+        if value not in args:
+            raise PolicyError(
+                f"{file}: key '{key}': {value!r} is not one of {', '.join(map(str, args))}")
+        return value
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise PolicyError(f"{file}: key '{key}': expected a list, got {value!r}")
+        return tuple(_convert(args[0], v, file, f"{key}[{i}]", rng) for i, v in enumerate(value))
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise PolicyError(f"{file}: key '{key}': expected a mapping, got {value!r}")
+        return {str(k): _convert(args[1], v, file, f"{key}.{k}", rng) for k, v in value.items()}
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise PolicyError(f"{file}: key '{key}': expected true or false, got {value!r}")
+        return value
+    if tp in (int, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise PolicyError(f"{file}: key '{key}': expected a number, got {value!r}")
+        if tp is int and not float(value).is_integer():
+            raise PolicyError(f"{file}: key '{key}': expected a whole number, got {value!r}")
+        lo, hi = rng or (None, None)
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            raise PolicyError(
+                f"{file}: key '{key}': {value!r} is out of range [{lo}, {hi}]")
+        return tp(value)
+    if tp is str:
+        if not isinstance(value, (str, int)) or isinstance(value, bool):
+            raise PolicyError(f"{file}: key '{key}': expected text, got {value!r}")
+        return str(value)
+    raise TypeError(f"unsupported policy type {tp}")  # pragma: no cover
+
+
+def _check(policy: Policy, file: str) -> None:
+    """Cross-field checks the types cannot express."""
+    ids = [u.id for u in policy.units]
+    if len(set(ids)) != len(ids):
+        raise PolicyError(f"{file}: key 'units': duplicate unit id")
+    if sorted(policy.categories.precedence) != sorted(CATEGORIES):
+        raise PolicyError(
+            f"{file}: key 'categories.precedence': must list special, key and general once each")
+    if set(policy.credit_risk.weights) != set(CREDIT_CLASSES):
+        raise PolicyError(
+            f"{file}: key 'credit_risk.weights': must give a weight for each of A, B, C, D")
+    from .registers import _SCHEMAS
+
+    columns = _SCHEMAS["enterprises"]
+    for i, cond in enumerate(policy.categories.conditions):
+        key = f"categories.conditions[{i}]"
+        if cond.field not in columns:
+            raise PolicyError(
+                f"{file}: key '{key}.field': unknown enterprise column '{cond.field}'")
+        if cond.op in ("in",) and not isinstance(cond.value, tuple):
+            raise PolicyError(f"{file}: key '{key}.value': 'in' needs a list")
+        if cond.op in ("ge", "le", "eq") and cond.value is None:
+            raise PolicyError(f"{file}: key '{key}.value': '{cond.op}' needs a value")
+    seen = set()
+    for i, r in enumerate(policy.quotas.rules):
+        key = f"quotas.rules[{i}]"
+        if r.basis == "share" and r.ratio > 1:
+            raise PolicyError(f"{file}: key '{key}.ratio': a share must be within [0, 1]")
+        sig = (r.level, r.category, r.subset)
+        overlapping = {(r.level, r.category, "all")} if r.subset != "all" else {
+            (r.level, r.category, s) for s in ("positive_list", "not_positive_list")}
+        if sig in seen or overlapping & seen:
+            raise PolicyError(f"{file}: key '{key}': overlaps another rule for "
+                              f"{r.level}/{r.category}/{r.subset}")
+        seen.add(sig)
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """Load and check a policy file (default: the Xiong'an 2023 plan).
+
+    A bare name (``chizhou-2019``) is looked up in ``parameters/policies/``.
+    """
+    if path is None:
+        path = DEFAULT_POLICY
+    path = Path(path)
+    if not path.exists() and not path.suffix and (POLICIES_DIR / f"{path}.yaml").exists():
+        path = POLICIES_DIR / f"{path}.yaml"
+    file = str(path)
+    try:
+        raw_bytes = path.read_bytes()
+    except OSError as exc:
+        raise PolicyError(f"{file}: cannot read policy file ({exc.strerror})") from exc
+    try:
+        data = yaml.safe_load(raw_bytes.decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"{file}: not valid YAML: {exc}") from exc
+    policy = _build(Policy, data, file, "")
+    _check(policy, file)
+    return dataclasses.replace(policy, path=file, sha256=hashlib.sha256(raw_bytes).hexdigest())
+
+
+def policy_to_dict(policy: Policy) -> dict[str, Any]:
+    """Plain mapping of a policy (the YAML form), without the internal fields."""
+
+    def conv(obj: Any) -> Any:
+        if dataclasses.is_dataclass(obj):
+            return {f.name: conv(getattr(obj, f.name)) for f in dataclasses.fields(obj)
+                    if not f.metadata.get("internal")
+                    and not (f.default is None and getattr(obj, f.name) is None)}
+        if isinstance(obj, tuple):
+            return [conv(v) for v in obj]
+        if isinstance(obj, dict):
+            return {k: conv(v) for k, v in obj.items()}
+        return obj
+
+    return conv(policy)
+
+
+def list_policies() -> list[Path]:
+    """Policy files shipped in ``parameters/policies/``."""
+    return sorted(POLICIES_DIR.glob("*.yaml"))

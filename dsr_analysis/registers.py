@@ -1,0 +1,552 @@
+"""Registers (R1, "两库一单" + experts): read, validate and hold them.
+
+A register directory holds ``enterprises``, ``inspectors``, ``experts`` and ``items``
+(later also ``results``), each as ``.csv`` (UTF-8, UTF-8 with BOM or GBK) or ``.xlsx``.
+Columns may carry the English names below or the Chinese headers a provincial platform
+exports; :data:`COLUMN_ALIASES` is the one place that maps them.
+
+Validation collects **every** problem as ``file:row:column: message`` (row numbers as a
+spreadsheet shows them, header = row 1) and raises :class:`~dsr_analysis.errors.RegisterError`
+with all of them. Nothing is dropped or coerced silently: surrounding white space is trimmed,
+documented spellings of booleans and enumerations (``是``/``否``, ``重点管理``…) are mapped to
+their canonical values, and anything else is an error.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from stdnum.cn import uscc as stdnum_uscc
+
+from .errors import Problem, RegisterError
+
+REGISTER_NAMES = ("enterprises", "inspectors", "experts", "items")
+
+# --------------------------------------------------------------------------------------
+# Alias table: canonical column -> accepted headers (the canonical name is always accepted).
+# --------------------------------------------------------------------------------------
+COLUMN_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
+    "enterprises": {
+        "uscc": ("统一社会信用代码", "社会信用代码", "信用代码"),
+        "name": ("企业名称", "单位名称", "检查对象名称", "名称"),
+        "unit": ("所属单位", "属地", "监管单位", "所属区县"),
+        "industry": ("行业", "行业类别", "所属行业"),
+        "town": ("乡镇", "所在乡镇", "区域"),
+        "permit_class": ("排污许可管理类别", "许可管理类别", "排污许可类别"),
+        "key_polluter": ("重点排污单位", "是否重点排污单位"),
+        "positive_list": ("正面清单", "是否纳入正面清单", "执法正面清单"),
+        "offsite_capable": ("具备非现场监管条件", "非现场监管条件", "是否具备非现场检查条件"),
+        "credit_class": ("信用风险分类", "信用风险等级", "信用等级"),
+        "penalised_last_year": ("上年度受到行政处罚", "上年度行政处罚"),
+        "supervision_order_last_year": ("上年度挂牌督办", "挂牌督办"),
+        "complaints_last_year": ("上年度有效投诉举报次数", "上年度投诉举报次数", "投诉举报次数"),
+        "emergency_risk": ("突发环境事件风险等级", "环境风险等级"),
+    },
+    "inspectors": {
+        "inspector_id": ("执法人员编号", "人员编号", "编号"),
+        "name": ("姓名", "执法人员姓名"),
+        "unit": ("所属单位", "单位"),
+        "business_line": ("业务条线", "业务领域"),
+        "expertise": ("擅长行业", "专长"),
+        "certified": ("持有执法证", "持证", "是否持证"),
+        "active": ("在岗", "是否在岗"),
+        "conflicts": ("回避企业", "申报回避对象", "利害关系企业"),
+    },
+    "experts": {
+        "expert_id": ("专家编号", "编号"),
+        "name": ("姓名", "专家姓名"),
+        "organisation": ("所在单位", "工作单位"),
+        "region": ("区域", "所在区域"),
+        "industries": ("擅长行业", "专业领域"),
+    },
+    "items": {
+        "item_id": ("事项编号", "抽查事项编号", "编号"),
+        "name": ("事项名称", "抽查事项", "名称"),
+        "legal_basis": ("法律依据", "检查依据"),
+        "business_line": ("业务条线", "业务领域"),
+        "applies_to": ("适用行业", "检查对象范围", "适用对象"),
+        "department": ("联合部门", "配合部门"),
+        "needs_expert": ("需要专家", "是否需要专家"),
+    },
+}
+
+# Column kinds: str, bool, int (>= 0), enum:<name>, list, uscc, unit
+_SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
+    # column: (kind, required-and-non-blank)
+    "enterprises": {
+        "uscc": ("uscc", True),
+        "name": ("str", True),
+        "unit": ("unit", True),
+        "industry": ("str", True),
+        "town": ("str", False),
+        "permit_class": ("enum:permit_class", True),
+        "key_polluter": ("bool", True),
+        "positive_list": ("bool", True),
+        "offsite_capable": ("bool", True),
+        "credit_class": ("enum:credit_class", True),
+        "penalised_last_year": ("bool", True),
+        "supervision_order_last_year": ("bool", True),
+        "complaints_last_year": ("int", True),
+        "emergency_risk": ("enum:emergency_risk", True),
+    },
+    "inspectors": {
+        "inspector_id": ("str", True),
+        "name": ("str", True),
+        "unit": ("unit", True),
+        "business_line": ("enum:business_line", True),
+        "expertise": ("list", False),
+        "certified": ("bool", True),
+        "active": ("bool", True),
+        "conflicts": ("list", False),
+    },
+    "experts": {
+        "expert_id": ("str", True),
+        "name": ("str", True),
+        "organisation": ("str", True),
+        "region": ("str", True),
+        "industries": ("list", True),
+    },
+    "items": {
+        "item_id": ("str", True),
+        "name": ("str", True),
+        "legal_basis": ("str", True),
+        "business_line": ("enum:business_line", True),
+        "applies_to": ("list", True),
+        "department": ("str", False),
+        "needs_expert": ("bool", True),
+    },
+}
+
+#: Columns that are optional as a whole (may be absent from the file).
+OPTIONAL_COLUMNS = {
+    "enterprises": {"town"},
+    "inspectors": {"expertise", "conflicts"},
+    "experts": set(),
+    "items": {"department"},
+}
+
+#: Key column of each register (must be unique).
+KEY_COLUMNS = {
+    "enterprises": "uscc",
+    "inspectors": "inspector_id",
+    "experts": "expert_id",
+    "items": "item_id",
+}
+
+# Enumerations: canonical value -> accepted spellings (case-insensitive for Latin).
+ENUMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "permit_class": {
+        "key": ("重点管理", "重点"),
+        "simplified": ("简化管理", "简化"),
+        "registration": ("登记管理", "登记"),
+    },
+    "credit_class": {
+        "A": ("A类", "低风险"),
+        "B": ("B类", "一般风险"),
+        "C": ("C类", "较高风险"),
+        "D": ("D类", "高风险"),
+    },
+    "emergency_risk": {
+        "none": ("无", "未评级"),
+        "general": ("一般",),
+        "larger": ("较大",),
+        "major": ("重大",),
+    },
+    "business_line": {
+        "air": ("大气",),
+        "water": ("水", "水环境"),
+        "soil": ("土壤",),
+        "solid_waste": ("固体废物", "固废"),
+        "radiation": ("辐射", "核与辐射"),
+        "noise": ("噪声",),
+        "ecology": ("生态", "自然生态"),
+        "general_enforcement": ("综合执法", "综合"),
+    },
+}
+
+BOOL_TRUE = {"true", "1", "yes", "y", "t", "是", "有", "√"}
+BOOL_FALSE = {"false", "0", "no", "n", "f", "否", "无", "×"}
+
+#: Separators accepted in list cells ("a;b", "a；b", "a、b", "a|b").
+LIST_SPLIT = re.compile(r"[;；、|]")
+
+#: Chinese labels of the canonical columns (for tables written for Chinese readers).
+COLUMN_LABELS_ZH = {
+    name: {col: aliases[0] for col, aliases in table.items()}
+    for name, table in COLUMN_ALIASES.items()
+}
+
+
+@dataclass(frozen=True)
+class Registers:
+    """The validated registers of one jurisdiction.
+
+    Attributes
+    ----------
+    enterprises : pandas.DataFrame
+        Inspection objects (检查对象名录库), one row per USCC, canonical columns and dtypes.
+    inspectors : pandas.DataFrame
+        Enforcement officers (执法检查人员名录库); ``expertise`` and ``conflicts`` are tuples.
+    experts : pandas.DataFrame
+        Expert register (专家库); ``industries`` is a tuple.
+    items : pandas.DataFrame
+        Inspection items (随机抽查事项清单); ``applies_to`` is a tuple.
+    sources : dict
+        Register name -> path of the file it was read from.
+    """
+
+    enterprises: pd.DataFrame
+    inspectors: pd.DataFrame
+    experts: pd.DataFrame
+    items: pd.DataFrame
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------
+def _decode_csv_bytes(data: bytes) -> str | None:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def _cell_to_text(value: object) -> str:
+    """Text of a spreadsheet cell without changing its meaning (3.0 -> '3', True -> 'true')."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if pd.isna(value):
+            return ""
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat() if value == value.normalize() else value.isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _split_header(raw: pd.DataFrame, header_idx: int) -> tuple[pd.DataFrame, int]:
+    header = [str(h) for h in raw.iloc[header_idx].tolist()]
+    body = raw.iloc[header_idx + 1 :].copy()
+    body.columns = header
+    # Rows that are entirely blank (trailing lines of an export) are not data.
+    body = body[~(body == "").all(axis=1)]
+    body.index = body.index + 1  # 0-based raw index -> 1-based spreadsheet row number
+    return body, header_idx + 1
+
+
+def _detect_header(raw: pd.DataFrame, register: str) -> int:
+    """Index of the header row: the first of the first 10 rows naming >= 2 known columns.
+
+    Provincial exports often put a title line above the header.
+    """
+    known = set()
+    for canonical, aliases in COLUMN_ALIASES[register].items():
+        known.add(canonical.lower())
+        known.update(a.lower() for a in aliases)
+    for idx in range(min(10, len(raw))):
+        cells = {str(c).strip().lower() for c in raw.iloc[idx].tolist()}
+        if len(cells & known) >= 2:
+            return idx
+    return 0
+
+
+def read_register(
+    path: Path, register: str, units: Mapping[str, str] | None = None
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Read and validate one register file.
+
+    Parameters
+    ----------
+    path : Path
+        CSV or XLSX file.
+    register : str
+        One of :data:`REGISTER_NAMES`.
+    units : mapping, optional
+        Unit id -> Chinese name of the units the policy knows; both spellings are accepted.
+        Without it any non-blank unit is accepted.
+
+    Returns
+    -------
+    (DataFrame, list of Problem)
+        The typed frame (canonical column names, index = spreadsheet row number) and every
+        problem found in the file. The frame is only meaningful when no problem was found.
+    """
+    path = Path(path)
+    fname = str(path)
+    problems: list[Problem] = []
+    if path.suffix.lower() == ".xlsx":
+        try:
+            raw = pd.read_excel(path, header=None, dtype=object, engine="openpyxl")
+        except Exception as exc:
+            return pd.DataFrame(), [Problem(fname, 0, "-", f"cannot read XLSX: {exc}")]
+        raw = raw.map(_cell_to_text)
+    else:
+        text = _decode_csv_bytes(path.read_bytes())
+        if text is None:
+            return pd.DataFrame(), [Problem(fname, 0, "-", "cannot decode the file as UTF-8 or GBK")]
+        if not text.strip():
+            return pd.DataFrame(), [Problem(fname, 0, "-", "the file is empty")]
+        try:
+            raw = pd.read_csv(
+                io.StringIO(text), header=None, dtype=str, keep_default_na=False,
+                skip_blank_lines=False,
+            )
+        except pd.errors.ParserError as exc:
+            return pd.DataFrame(), [Problem(fname, 0, "-", f"cannot parse CSV: {exc}")]
+    raw = raw.fillna("").astype(str)
+    raw = raw.apply(lambda col: col.str.strip().str.strip("\u3000"))
+    if raw.empty:
+        return pd.DataFrame(), [Problem(fname, 0, "-", "the file is empty")]
+    body, header_row = _split_header(raw, _detect_header(raw, register))
+
+    # Map headers to canonical names.
+    lookup: dict[str, str] = {}
+    for canonical, aliases in COLUMN_ALIASES[register].items():
+        lookup[canonical.lower()] = canonical
+        for alias in aliases:
+            lookup[alias.lower()] = canonical
+    rename: dict[str, str] = {}
+    seen: dict[str, str] = {}
+    for header in body.columns:
+        canonical = lookup.get(header.lower())
+        if canonical is None:
+            continue  # extra columns are kept as they are
+        if canonical in seen:
+            problems.append(
+                Problem(fname, header_row, header,
+                        f"column '{header}' duplicates '{seen[canonical]}' (both mean '{canonical}')")
+            )
+            continue
+        seen[canonical] = header
+        rename[header] = canonical
+    schema = _SCHEMAS[register]
+    for canonical in schema:
+        if canonical not in seen and canonical not in OPTIONAL_COLUMNS[register]:
+            accepted = ", ".join((canonical,) + COLUMN_ALIASES[register][canonical])
+            problems.append(
+                Problem(fname, header_row, canonical,
+                        f"missing required column '{canonical}' (accepted headers: {accepted})")
+            )
+    if problems:
+        return pd.DataFrame(), problems
+
+    original_header = {v: k for k, v in rename.items()}
+    frame = body.rename(columns=rename)
+    out = pd.DataFrame(index=frame.index)
+    for column, (kind, required) in schema.items():
+        if column not in frame.columns:
+            out[column] = [() if kind == "list" else "" for _ in range(len(frame))]
+            continue
+        header = original_header[column]
+        values, col_problems = _convert_column(frame[column], kind, required, units, fname, header)
+        problems.extend(col_problems)
+        out[column] = values
+    for extra in frame.columns:
+        if extra not in schema:
+            out[extra] = frame[extra]
+
+    # Uniqueness of the key column.
+    key = KEY_COLUMNS[register]
+    keys = out[key]
+    dup = keys[(keys != "") & keys.duplicated(keep=False)]
+    for value, rows in dup.groupby(dup).groups.items():
+        rows = sorted(int(r) for r in rows)
+        for r in rows[1:]:
+            problems.append(
+                Problem(fname, r, original_header[key],
+                        f"duplicate {key} '{value}' (first seen in row {rows[0]})")
+            )
+    out.index.name = "row"
+    return out, problems
+
+
+def _convert_column(
+    series: pd.Series,
+    kind: str,
+    required: bool,
+    units: Mapping[str, str] | None,
+    fname: str,
+    header: str,
+) -> tuple[list[object], list[Problem]]:
+    problems: list[Problem] = []
+    values: list[object] = []
+    unit_lookup: dict[str, str] = {}
+    if units:
+        for uid, zh in units.items():
+            unit_lookup[uid.lower()] = uid
+            unit_lookup[zh] = uid
+    enum_lookup: dict[str, str] = {}
+    if kind.startswith("enum:"):
+        for canonical, spellings in ENUMS[kind[5:]].items():
+            enum_lookup[canonical.lower()] = canonical
+            for s in spellings:
+                enum_lookup[s.lower()] = canonical
+    for row, text in series.items():
+        row = int(row)
+
+        def bad(msg: str, _row: int = row) -> None:
+            problems.append(Problem(fname, _row, header, msg))
+
+        if text == "":
+            if required:
+                bad("blank required value")
+            values.append(() if kind == "list" else ("" if kind != "int" else 0))
+            continue
+        if kind == "str":
+            values.append(text)
+        elif kind == "bool":
+            low = text.lower()
+            if low in BOOL_TRUE:
+                values.append(True)
+            elif low in BOOL_FALSE:
+                values.append(False)
+            else:
+                bad(f"'{text}' is not a boolean (use true/false, 1/0, yes/no or 是/否)")
+                values.append(False)
+        elif kind == "int":
+            if re.fullmatch(r"\d+", text):
+                values.append(int(text))
+            else:
+                bad(f"'{text}' is not a non-negative whole number")
+                values.append(0)
+        elif kind == "list":
+            parts = tuple(p.strip() for p in LIST_SPLIT.split(text) if p.strip())
+            values.append(parts)
+        elif kind == "uscc":
+            if not stdnum_uscc.is_valid(text):
+                reason = _uscc_reason(text)
+                bad(f"invalid unified social credit code '{text}': {reason}")
+            elif stdnum_uscc.compact(text) != text:
+                bad(f"unified social credit code '{text}' is not in canonical form "
+                    f"(expected '{stdnum_uscc.compact(text)}')")
+            values.append(text)
+        elif kind == "unit":
+            if units is None:
+                values.append(text)
+            elif text.lower() in unit_lookup or text in unit_lookup:
+                values.append(unit_lookup.get(text.lower(), unit_lookup.get(text)))
+            else:
+                valid = ", ".join(f"{k} ({v})" for k, v in units.items())
+                bad(f"unknown unit '{text}' (valid: {valid})")
+                values.append(text)
+        elif kind.startswith("enum:"):
+            canonical = enum_lookup.get(text.lower())
+            if canonical is None:
+                valid = ", ".join(
+                    f"{c} ({'/'.join(s)})" for c, s in ENUMS[kind[5:]].items()
+                )
+                bad(f"unknown {kind[5:].replace('_', ' ')} '{text}' (valid: {valid})")
+                values.append(text)
+            else:
+                values.append(canonical)
+        else:  # pragma: no cover - schema error
+            raise ValueError(kind)
+    return values, problems
+
+
+def _uscc_reason(text: str) -> str:
+    try:
+        stdnum_uscc.validate(text)
+    except Exception as exc:  # stdnum's ValidationError subclasses
+        return str(exc).rstrip(".").lower()
+    return "not valid"  # pragma: no cover
+
+
+def cross_check(
+    frames: Mapping[str, pd.DataFrame], sources: Mapping[str, str]
+) -> list[Problem]:
+    """Checks that span registers or rows (R1, R2): conflicts naming unknown objects,
+    positive-list firms penalised last year."""
+    problems: list[Problem] = []
+    ent = frames.get("enterprises")
+    if ent is not None and not ent.empty:
+        contradiction = ent[ent["positive_list"] & ent["penalised_last_year"]]
+        for row, rec in contradiction.iterrows():
+            problems.append(
+                Problem(sources["enterprises"], int(row), "positive_list",
+                        f"enterprise {rec['uscc']} is on the positive list but was penalised "
+                        "last year (a penalty removes a firm from the positive list)")
+            )
+    insp = frames.get("inspectors")
+    if insp is not None and not insp.empty and ent is not None and not ent.empty:
+        known = set(ent["uscc"])
+        for row, conflicts in insp["conflicts"].items():
+            for code in conflicts:
+                if code not in known:
+                    problems.append(
+                        Problem(sources["inspectors"], int(row), "conflicts",
+                                f"declared conflict names unknown object '{code}' "
+                                "(not in the enterprise register)")
+                    )
+    return problems
+
+
+def load_registers(
+    directory: str | Path | None = None,
+    units: Mapping[str, str] | None = None,
+    names: Sequence[str] = REGISTER_NAMES,
+) -> Registers:
+    """Read and validate a register directory; raise :class:`RegisterError` with every problem.
+
+    Parameters
+    ----------
+    directory : path, optional
+        Directory holding ``enterprises``, ``inspectors``, ``experts`` and ``items`` as
+        ``.csv`` or ``.xlsx``. Default: the embedded synthetic sample.
+    units : mapping, optional
+        Unit id -> Chinese name (from the policy); default: the units of the default policy.
+    """
+    from .paths import SAMPLE_REGISTERS
+
+    if units is None:
+        from .policy import load_policy
+
+        units = load_policy().unit_names
+    directory = Path(directory) if directory is not None else SAMPLE_REGISTERS
+    problems: list[Problem] = []
+    frames: dict[str, pd.DataFrame] = {}
+    sources: dict[str, str] = {}
+    if not directory.is_dir():
+        raise RegisterError([Problem(str(directory), 0, "-", "register directory not found")])
+    for name in names:
+        candidates = [p for p in (directory / f"{name}.csv", directory / f"{name}.xlsx") if p.exists()]
+        if not candidates:
+            problems.append(Problem(str(directory / name), 0, "-",
+                                    f"register '{name}' not found (expected {name}.csv or {name}.xlsx)"))
+            continue
+        if len(candidates) > 1:
+            problems.append(Problem(str(directory / name), 0, "-",
+                                    f"both {name}.csv and {name}.xlsx exist; keep one"))
+            continue
+        frame, found = read_register(candidates[0], name, units)
+        problems.extend(found)
+        frames[name] = frame
+        sources[name] = str(candidates[0])
+    if not problems:
+        problems.extend(cross_check(frames, sources))
+    else:
+        # Cross checks still run on registers that read cleanly, so every problem shows at once.
+        clean = {n: f for n, f in frames.items()
+                 if not any(p.file == sources.get(n) for p in problems)}
+        problems.extend(cross_check(clean, sources))
+    if problems:
+        raise RegisterError(problems)
+    return Registers(
+        enterprises=frames["enterprises"].reset_index(drop=True) if "enterprises" in frames else pd.DataFrame(),
+        inspectors=frames["inspectors"].reset_index(drop=True) if "inspectors" in frames else pd.DataFrame(),
+        experts=frames["experts"].reset_index(drop=True) if "experts" in frames else pd.DataFrame(),
+        items=frames["items"].reset_index(drop=True) if "items" in frames else pd.DataFrame(),
+        sources=sources,
+    )
