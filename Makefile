@@ -20,7 +20,7 @@ demo: venv
 
 test: venv
 	$(BIN)/python -m pytest tests
-	$(BIN)/python -m pytest --nbval notebooks --sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+	$(BIN)/python -m pytest --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 
 lint: venv
 	$(BIN)/ruff check dsr_analysis tests

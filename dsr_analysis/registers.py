@@ -14,6 +14,7 @@ their canonical values, and anything else is an error.
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from collections.abc import Mapping, Sequence
@@ -299,12 +300,11 @@ def read_register(
         if not text.strip():
             return pd.DataFrame(), [Problem(fname, 0, "-", "the file is empty")]
         try:
-            raw = pd.read_csv(
-                io.StringIO(text), header=None, dtype=str, keep_default_na=False,
-                skip_blank_lines=False,
-            )
-        except pd.errors.ParserError as exc:
+            rows = list(csv.reader(io.StringIO(text, newline="")))
+        except csv.Error as exc:
             return pd.DataFrame(), [Problem(fname, 0, "-", f"cannot parse CSV: {exc}")]
+        width = max(len(r) for r in rows)
+        raw = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
     raw = raw.fillna("").astype(str)
     raw = raw.apply(lambda col: col.str.strip().str.strip("\u3000"))
     if raw.empty:

@@ -1,0 +1,56 @@
+CELLS = [
+("markdown", """
+# 季度抽查比例与数量 — Quarterly quota table
+
+Loads the registers (default: the embedded synthetic sample), classifies every object (R2) and
+shows the quarterly quotas (R3, R4) of every drawing unit. Run for another quarter or policy with
+`papermill notebooks/quotas.ipynb out.ipynb -p quarter 2023Q2 -p policy chizhou-2019`.
+"""),
+("parameters", """
+quarter: str = "2023Q1"  # quarter to plan, e.g. 2023Q1
+policy: str = "xiongan-2023"  # policy file or name in parameters/policies/
+registers: str = ""  # register directory; empty = the embedded synthetic sample
+"""),
+("code", """
+import pandas as pd
+
+from dsr_analysis.categories import CATEGORY_ZH, classify
+from dsr_analysis.periods import Quarter
+from dsr_analysis.policy import load_policy
+from dsr_analysis.quotas import METHOD_ZH, SUBSET_ZH, quarterly_quotas, quota_checks, quota_summary
+from dsr_analysis.registers import load_registers
+
+pd.set_option("display.width", 160)
+q = Quarter.parse(quarter)
+pol = load_policy(policy)
+reg = load_registers(registers or None, units=pol.unit_names)
+classified = classify(reg.enterprises, pol)
+print(f"{pol.name}")
+print(f"{q.label_zh}: {len(reg.enterprises)} 个检查对象, {len(reg.inspectors)} 名执法人员")
+"""),
+("code", """
+counts = classified.groupby(["unit", "category"]).size().unstack(fill_value=0)
+counts = counts.rename(index=pol.unit_names, columns=CATEGORY_ZH)
+print(counts.to_string())
+"""),
+("code", """
+table = quarterly_quotas(classified, pol, q, reg.inspectors)
+summary = quota_summary(table)
+summary["category"] = summary["category"].map(CATEGORY_ZH)
+summary["subset"] = summary["subset"].map(SUBSET_ZH)
+summary["method"] = summary["method"].map(METHOD_ZH)
+summary = summary.drop(columns="unit").rename(columns={
+    "unit_name": "单位", "category": "类别", "subset": "范围", "method": "方式",
+    "population": "对象数", "quota": "抽查数"})
+print(summary.to_string(index=False))
+"""),
+("code", """
+detail = table[table["credit_class"] != "all"].pivot_table(
+    index=["unit_name", "category"], columns="credit_class", values="quota", aggfunc="sum")
+print("按信用风险分类的抽查数 (R3):")
+print(detail.to_string())
+for check in quota_checks(table, pol, reg.inspectors):
+    print(f"[{check.rule}] {check.check}: {check.value:.1%} (target {check.target:.0%}) ->",
+          "met" if check.met else "NOT MET")
+"""),
+]

@@ -1,0 +1,71 @@
+"""The `dsr` command line, run as a user runs it (a real subprocess)."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+
+import pandas as pd
+from conftest import read_raw, write_raw
+
+
+def dsr(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dsr_analysis.cli", *args],
+                          capture_output=True, text=True, encoding="utf-8")
+
+
+def test_validate_sample():
+    res = dsr("validate")
+    assert res.returncode == 0, res.stderr
+    assert "registers OK (3000 enterprises, 150 inspectors, 30 experts, 40 items)" in res.stdout
+
+
+def test_validate_lists_every_problem_and_fails(sample_dir):
+    ent = read_raw(sample_dir, "enterprises")
+    ent.loc[0, "credit_class"] = "Q"
+    ent.loc[1, "unit"] = "nowhere"
+    path = write_raw(sample_dir, "enterprises", ent)
+    res = dsr("validate", "--registers", str(sample_dir))
+    assert res.returncode == 1
+    lines = res.stderr.splitlines()
+    assert any(line.startswith(f"{path}:2:credit_class: unknown credit class 'Q'") for line in lines)
+    assert any(line.startswith(f"{path}:3:unit: unknown unit 'nowhere'") for line in lines)
+    assert lines[-1] == "2 problem(s) found; nothing was written."
+
+
+def test_quotas_csv_and_json_agree():
+    csv = dsr("quotas", "--quarter", "2023Q1", "--format", "csv")
+    js = dsr("quotas", "--quarter", "2023Q1", "--format", "json")
+    assert csv.returncode == 0 and js.returncode == 0
+    a = pd.read_csv(io.StringIO(csv.stdout), keep_default_na=False)
+    b = pd.DataFrame(json.loads(js.stdout))
+    assert list(a.columns)[:10] == ["quarter", "unit", "unit_name", "level", "category", "subset",
+                                    "credit_class", "population", "ratio", "quota"]
+    assert a["quota"].tolist() == b["quota"].tolist()
+    assert set(a["unit"]) == {"xiongan", "xiongxian", "rongcheng", "anxin"}
+    assert "[R3] credit-risk share of random draws" in csv.stderr
+
+
+def test_quotas_bad_quarter():
+    res = dsr("quotas", "--quarter", "2023-1")
+    assert res.returncode == 2
+    assert "error: '2023-1' is not a quarter (expected e.g. 2023Q1)" in res.stderr
+
+
+def test_classify_writes_reasons(tmp_path):
+    out = tmp_path / "c.csv"
+    res = dsr("classify", "--output", str(out))
+    assert res.returncode == 0, res.stderr
+    frame = pd.read_csv(out)
+    assert {"category", "category_reason"} <= set(frame.columns)
+    assert len(frame) == 3000
+
+
+def test_policy_error_names_file_and_key(tmp_path):
+    bad = tmp_path / "p.yaml"
+    bad.write_text("id: x\n", encoding="utf-8")
+    res = dsr("quotas", "--quarter", "2023Q1", "--policy", str(bad))
+    assert res.returncode == 2
+    assert f"error: {bad}: missing key 'name'" in res.stderr
