@@ -27,7 +27,7 @@ class Quarter:
     q: int
 
     @classmethod
-    def parse(cls, label: "str | Quarter") -> "Quarter":
+    def parse(cls, label: str | Quarter) -> Quarter:
         """Parse ``2023Q1`` (case-insensitive); anything else is a :class:`QuarterError`."""
         if isinstance(label, Quarter):
             return label
@@ -57,10 +57,10 @@ class Quarter:
     def months(self) -> tuple[int, int, int]:
         return (3 * self.q - 2, 3 * self.q - 1, 3 * self.q)
 
-    def next(self) -> "Quarter":
+    def next(self) -> Quarter:
         return Quarter(self.year + (self.q == 4), self.q % 4 + 1)
 
-    def previous(self) -> "Quarter":
+    def previous(self) -> Quarter:
         return Quarter(self.year - (self.q == 1), (self.q - 2) % 4 + 1)
 
     def __str__(self) -> str:

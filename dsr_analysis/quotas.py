@@ -171,7 +171,7 @@ def quarterly_quotas(
                 counts = sub["credit_class"].value_counts()
                 pops = [int(counts.get(c, 0)) for c in CREDIT_CLASSES]
                 shares = allocate(minimum, pops, weights)
-                for c, p, s in zip(CREDIT_CLASSES, pops, shares):
+                for c, p, s in zip(CREDIT_CLASSES, pops, shares, strict=True):
                     rows.append({**base, "credit_class": c, "population": p,
                                  "ratio": round(s / p, 6) if p else _nominal_ratio(rule),
                                  "quota": int(s)})

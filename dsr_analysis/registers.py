@@ -310,6 +310,24 @@ def read_register(
     if raw.empty:
         return pd.DataFrame(), [Problem(fname, 0, "-", "the file is empty")]
     body, header_row = _split_header(raw, _detect_header(raw, register))
+    # Columns without a header: empty ones (trailing separators of an export) carry nothing;
+    # one with values is reported, never guessed at.
+    keep = []
+    for pos, header in enumerate(body.columns):
+        column = body.iloc[:, pos]
+        if header == "":
+            filled = column[column != ""]
+            if len(filled):
+                problems.append(Problem(fname, int(filled.index[0]), f"column {pos + 1}",
+                                        f"value '{filled.iloc[0]}' in a column without a header"))
+            continue
+        keep.append(pos)
+    body = body.iloc[:, keep]
+    counts = pd.Series(body.columns).value_counts()
+    for header in counts[counts > 1].index:
+        problems.append(Problem(fname, header_row, header, f"column '{header}' appears twice"))
+    if problems:
+        return pd.DataFrame(), problems
 
     # Map headers to canonical names.
     lookup: dict[str, str] = {}

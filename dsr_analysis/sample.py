@@ -54,7 +54,7 @@ _LINE_SHARES = [0.24, 0.22, 0.08, 0.14, 0.05, 0.05, 0.07, 0.15]
 
 def _org_code(digits: str) -> str:
     """Organisation code (GB 11714): 8 characters + check character."""
-    total = sum(int(c) * w for c, w in zip(digits, _ORG_WEIGHTS))
+    total = sum(int(c) * w for c, w in zip(digits, _ORG_WEIGHTS, strict=True))
     check = 11 - total % 11
     return digits + {10: "X", 11: "0"}.get(check, str(check))
 

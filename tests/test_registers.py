@@ -235,3 +235,31 @@ def test_lowercase_uscc_is_reported_not_coerced(sample_dir, policy):
     write_raw(sample_dir, "enterprises", ent)
     problems = _problems(sample_dir, policy)
     assert any(f"is not in canonical form (expected '{code}')" in p for p in problems)
+
+
+def test_trailing_empty_columns_of_an_export_are_harmless(sample_dir, policy):
+    reference = load_registers(sample_dir, units=policy.unit_names).experts
+    text = (sample_dir / "experts.csv").read_text(encoding="utf-8")
+    (sample_dir / "experts.csv").write_text(
+        "\n".join(line + ",," for line in text.splitlines()) + "\n", encoding="utf-8")
+    pd.testing.assert_frame_equal(load_registers(sample_dir, units=policy.unit_names).experts,
+                                  reference)
+
+
+def test_value_in_a_column_without_header(sample_dir, policy):
+    lines = (sample_dir / "experts.csv").read_text(encoding="utf-8").splitlines()
+    lines = [lines[0] + ","] + [line + ("," if i != 3 else ",stray") for i, line in
+                                enumerate(lines[1:], start=1)]
+    path = sample_dir / "experts.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    problems = _problems(sample_dir, policy)
+    assert f"{path}:4:column 6: value 'stray' in a column without a header" in problems
+
+
+def test_same_header_twice(sample_dir, policy):
+    ent = read_raw(sample_dir, "enterprises")
+    ent.insert(1, "企业名称", ent["name"])
+    path = write_raw(sample_dir, "enterprises", ent)
+    problems = _problems(sample_dir, policy)
+    # the later of the two columns is the one reported
+    assert problems == [f"{path}:1:name: column 'name' duplicates '企业名称' (both mean 'name')"]
