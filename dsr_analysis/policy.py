@@ -130,6 +130,9 @@ class Staffing:
     recusal_quarters: int = _f("no inspector who inspected the object in the last N quarters", 0, 40)
     recuse_own_unit: bool = _f("no inspector from the object's own unit")
     max_tasks_per_inspector_per_quarter: int = _f("cap of tasks per inspector", 1, 1000)
+    max_offsite_tasks_per_inspector_per_quarter: int | None = _f(
+        "separate cap for off-site (desk) tasks; when set, the cap above counts on-site tasks "
+        "only (optional; default: one cap for all tasks)", 1, 10000, default=None)
 
 
 @dataclass(frozen=True)
