@@ -1,0 +1,905 @@
+"""Simulated years of quarterly draws: coverage, visits per object, gaps, workload.
+
+The simulation uses the strata and quotas of the real draw (R3, R4): every drawing unit of
+the policy draws, each quarter, ``quota`` objects from each stratum (unit x quota rule x
+credit class) as :func:`dsr_analysis.quotas.quarterly_quotas` computes them. Overlap across
+quarters follows ``policy.draw.overlap``:
+
+``independent``
+    every quarter is a fresh simple random sample without replacement of each stratum;
+``rotation``
+    objects not yet inspected this year come first; only when fewer of them are left than
+    the quota are already inspected ones drawn to make up the minimum (so a 25 % quarterly
+    quota covers the whole stratum in a year, and R4 minimums are always met);
+``yearly_cap``
+    objects already inspected ``draw.yearly_cap`` times this year cannot be drawn (the
+    quota may then fall short, which the quota table reports).
+
+Between levels (R4), the area level draws first; with ``between_levels: avoid`` its
+objects are excluded from the county draw of the same quarter, with ``merge`` both draws are
+independent and an object drawn twice gets one joint visit.
+
+Randomness (SPEC 7): one ``seed``; ``SeedSequence(seed).spawn(replicates)`` gives each
+replicate its own ``PCG64`` stream, consumed in a fixed order (year, quarter, pass, row).
+Replicates are processed in chunks only to bound memory: the chunk size never changes the
+results. This is simulation randomness; official draws use the SHA-256 ticket algorithm.
+
+Speed: without-replacement sampling inside a stratum selects the ``k`` smallest of uniform
+random keys. The enterprises are ordered so that every stratum is a contiguous block of
+columns of a ``replicates x enterprises`` key array; per block a screening threshold keeps
+about ``k + 5 sqrt(k) + 10`` candidates per row (exact fallback when a row has fewer), and
+``numpy.partition`` finds the k-th smallest among them. There is no Python loop over
+enterprises or replicates' objects; loops run over quarters, passes and strata.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .errors import PolicyError
+from .policy import CATEGORIES, CREDIT_CLASSES, Policy
+from .quotas import quarterly_quotas
+
+CATEGORY_CODE = {c: i for i, c in enumerate(CATEGORIES)}  # special 0, key 1, general 2
+CREDIT_CODE = {c: i for i, c in enumerate(CREDIT_CLASSES)}  # A 0 ... D 3
+N_STATES = len(CATEGORIES) * 2 * len(CREDIT_CLASSES)  # category x positive list x credit class
+
+#: Column names of :attr:`CoverageResult.coverage`.
+GROUP_COLUMNS = ["unit", "category", "positive_list", "credit_class"]
+
+
+def state_code(category: np.ndarray, positive: np.ndarray, credit: np.ndarray) -> np.ndarray:
+    """Integer code of (category code, positive list, credit code): ``cat*8 + pos*4 + credit``."""
+    return (np.asarray(category, dtype=np.int16) * 8 + np.asarray(positive, dtype=np.int16) * 4
+            + np.asarray(credit, dtype=np.int16))
+
+
+# --------------------------------------------------------------------------------------
+# Settings
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Budget:
+    """Inspector capacity and the cost of a check (inspector-days).
+
+    Attributes
+    ----------
+    days_per_inspector_per_quarter : float
+        Inspector-days each active, certified inspector gives to random checks per quarter.
+    onsite_inspector_days : float
+        Inspector-days per on-site check (R1: at least two certified officers; 2 x 1 day).
+    offsite_inspector_days : float
+        Inspector-days per technology (off-site) check (R6).
+    inspector_scale : float
+        Share of the register's active, certified inspectors available (1.0 = all).
+    enforce : bool
+        When a unit's planned checks exceed its capacity, scale its random quotas down
+        (pro rata, rounded down) and report the shortfall; otherwise only report the load.
+    """
+
+    days_per_inspector_per_quarter: float = field(
+        default=8.0, metadata={"doc": "inspector-days per inspector and quarter", "range": (0.0, 92.0)})
+    onsite_inspector_days: float = field(
+        default=2.0, metadata={"doc": "inspector-days per on-site check", "range": (0.0, 100.0)})
+    offsite_inspector_days: float = field(
+        default=0.5, metadata={"doc": "inspector-days per off-site check", "range": (0.0, 100.0)})
+    inspector_scale: float = field(
+        default=1.0, metadata={"doc": "share of inspectors available", "range": (0.0, 10.0)})
+    enforce: bool = field(default=False, metadata={"doc": "scale quotas down to capacity"})
+
+
+# --------------------------------------------------------------------------------------
+# Register as arrays
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RegisterArrays:
+    """The deciding columns of a classified register as integer arrays (one entry per object).
+
+    Attributes
+    ----------
+    units : tuple of str
+        Unit ids; ``unit`` indexes into it.
+    unit, category, credit : ndarray of int8
+        Unit index, category code (:data:`CATEGORY_CODE`), credit code (:data:`CREDIT_CODE`).
+    positive, offsite : ndarray of bool
+        On the positive list; off-site (technology) check capable.
+    """
+
+    units: tuple[str, ...]
+    unit: np.ndarray
+    category: np.ndarray
+    positive: np.ndarray
+    credit: np.ndarray
+    offsite: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.unit)
+
+    @classmethod
+    def from_frame(cls, classified: pd.DataFrame, policy: Policy) -> RegisterArrays:
+        units = tuple(u.id for u in policy.units)
+        unit_index = {u: i for i, u in enumerate(units)}
+        bad = sorted(set(classified["unit"]) - set(units))
+        if bad:
+            raise PolicyError(f"{policy.path}: register units {bad} are not units of the policy "
+                              f"({', '.join(units)})")
+        return cls(
+            units=units,
+            unit=classified["unit"].map(unit_index).to_numpy(np.int8),
+            category=classified["category"].map(CATEGORY_CODE).to_numpy(np.int8),
+            positive=classified["positive_list"].to_numpy(bool),
+            credit=classified["credit_class"].map(CREDIT_CODE).to_numpy(np.int8),
+            offsite=classified["offsite_capable"].to_numpy(bool),
+        )
+
+    def take(self, order: np.ndarray) -> RegisterArrays:
+        return dataclasses.replace(self, unit=self.unit[order], category=self.category[order],
+                                   positive=self.positive[order], credit=self.credit[order],
+                                   offsite=self.offsite[order])
+
+
+# --------------------------------------------------------------------------------------
+# Strata
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Strata:
+    """Drawing strata of a policy and the lookup from an object's state to its stratum.
+
+    A *pass* is one draw over disjoint populations: each unit that draws from all objects
+    (the area level) is a pass of its own, drawn first; all units that draw from their own
+    objects (the counties) form one pass together.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per stratum: ``stratum, pass_, unit, unit_name, level, quota_rule, category,
+        subset, credit_class, method, ratio, basis, per``.
+    lookup : ndarray of int16, shape (passes, units, N_STATES)
+        Stratum id of an object of unit ``u`` in state ``code`` in each pass (-1: none).
+    """
+
+    table: pd.DataFrame
+    lookup: np.ndarray
+
+    @property
+    def n_passes(self) -> int:
+        return self.lookup.shape[0]
+
+    @property
+    def n(self) -> int:
+        return len(self.table)
+
+
+def build_strata(policy: Policy) -> Strata:
+    """Strata of ``policy``: one per drawing unit x quota rule x credit class (or ``all``)."""
+    units = list(policy.units)
+    unit_index = {u.id: i for i, u in enumerate(units)}
+    passes = [[u] for u in units if u.draws_from == "all"]
+    own = [u for u in units if u.draws_from == "own"]
+    if own:
+        passes.append(own)
+    lookup = np.full((len(passes), len(units), N_STATES), -1, dtype=np.int16)
+    rows = []
+    for p, members in enumerate(passes):
+        for unit in members:
+            covered = range(len(units)) if unit.draws_from == "all" else [unit_index[unit.id]]
+            for rule in policy.quotas.rules:
+                if rule.level != unit.level:
+                    continue
+                classes = CREDIT_CLASSES if rule.credit_weighted else ("all",)
+                for cls in classes:
+                    sid = len(rows)
+                    rows.append(dict(stratum=sid, pass_=p, unit=unit.id, unit_name=unit.name,
+                                     level=unit.level, quota_rule=rule.id,
+                                     category=rule.category, subset=rule.subset,
+                                     credit_class=cls, method=rule.method, ratio=rule.ratio,
+                                     basis=rule.basis, per=rule.per,
+                                     credit_weighted=rule.credit_weighted))
+                    for code in range(N_STATES):
+                        cat, pos, credit = code // 8, (code // 4) % 2, code % 4
+                        if CATEGORIES[cat] != rule.category:
+                            continue
+                        if rule.subset == "positive_list" and not pos:
+                            continue
+                        if rule.subset == "not_positive_list" and pos:
+                            continue
+                        if cls != "all" and CREDIT_CODE[cls] != credit:
+                            continue
+                        for fu in covered:
+                            if lookup[p, fu, code] >= 0:
+                                raise PolicyError(
+                                    f"{policy.path}: quota rule {rule.id} of unit {unit.id} "
+                                    "overlaps another rule of the same draw")
+                            lookup[p, fu, code] = sid
+    return Strata(table=pd.DataFrame(rows), lookup=lookup)
+
+
+def stratum_ids(strata: Strata, arrays: RegisterArrays, code: np.ndarray | None = None,
+                ) -> np.ndarray:
+    """Stratum of every object in every pass, shape (passes, ..., objects)."""
+    if code is None:
+        code = state_code(arrays.category, arrays.positive, arrays.credit)
+    return strata.lookup[:, arrays.unit, code] if code.ndim == 1 else np.stack(
+        [strata.lookup[p][arrays.unit[None, :], code] for p in range(strata.n_passes)])
+
+
+def static_quotas(classified: pd.DataFrame, policy: Policy, strata: Strata,
+                  inspectors: pd.DataFrame | None = None) -> np.ndarray:
+    """Quota of each stratum from :func:`dsr_analysis.quotas.quarterly_quotas` (one quarter)."""
+    table = quarterly_quotas(classified, policy, f"{policy.year}Q1", inspectors)
+    merged = strata.table.merge(table[["unit", "quota_rule", "credit_class", "quota"]],
+                                on=["unit", "quota_rule", "credit_class"], how="left",
+                                validate="one_to_one")
+    return merged["quota"].fillna(0).to_numpy(np.int64)
+
+
+# --------------------------------------------------------------------------------------
+# Vectorised quotas (per replicate, for registers whose states change)
+# --------------------------------------------------------------------------------------
+def allocate_many(total: np.ndarray, populations: np.ndarray, weights: Sequence[float],
+                  ) -> np.ndarray:
+    """Row-wise :func:`dsr_analysis.quotas.allocate`: identical results, vectorised over rows.
+
+    Parameters
+    ----------
+    total : ndarray of int, shape (R,)
+    populations : ndarray of int, shape (R, C)
+    weights : sequence of float, length C
+    """
+    total = np.asarray(total, dtype=np.int64)
+    pop = np.asarray(populations, dtype=float)
+    R, C = pop.shape
+    w = np.broadcast_to(np.asarray(weights, dtype=float), (R, C)) * (pop > 0)
+    zero_w = w.sum(axis=1) == 0
+    w = np.where(zero_w[:, None], (pop > 0).astype(float), w)
+    active = (total > 0) & (pop.sum(axis=1) > 0)
+    if np.any(active & (total > pop.sum(axis=1))):
+        raise ValueError("cannot allocate more draws than objects")
+    capped = np.zeros((R, C), dtype=bool)
+    ideal = np.zeros((R, C))
+    remaining = total.astype(float)
+    pw = pop * w
+    for _ in range(C + 1):
+        free = ~capped
+        pwf = np.where(free, pw, 0.0)
+        mass = pwf.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(mass[:, None] > 0, remaining[:, None] * pwf / mass[:, None], 0.0)
+        ideal = np.where(free, share, ideal)
+        over = free & (ideal > pop)
+        if not over.any():
+            break
+        ideal = np.where(over, pop, ideal)
+        capped |= over
+        remaining = total - np.where(capped, ideal, 0.0).sum(axis=1)
+    base = np.minimum(np.floor(ideal + 1e-9).astype(np.int64), pop.astype(np.int64))
+    left = total - base.sum(axis=1)
+    idx = np.broadcast_to(np.arange(C), (R, C))
+    order = np.lexsort((-idx, -w, -(ideal - base)), axis=-1)
+    room = np.take_along_axis(base < pop, order, axis=1)
+    rank = np.cumsum(room, axis=1)
+    plus_sorted = room & (rank <= left[:, None])
+    plus = np.zeros((R, C), dtype=np.int64)
+    np.put_along_axis(plus, order, plus_sorted.astype(np.int64), axis=1)
+    out = base + plus
+    out[~active] = 0
+    return out
+
+
+def dynamic_quotas(strata: Strata, population: np.ndarray, policy: Policy,
+                   inspectors_by_unit: Mapping[str, int] | None = None) -> np.ndarray:
+    """Quotas per replicate and stratum from stratum populations, shape (R, strata).
+
+    The same arithmetic as :func:`dsr_analysis.quotas.quarterly_quotas` (ceil of
+    ratio x population, capped at the population; credit-weighted rules shared out by
+    :func:`allocate_many`), vectorised over replicates.
+    """
+    population = np.asarray(population, dtype=np.int64)
+    quota = np.zeros_like(population)
+    weights = [policy.credit_risk.weights[c] for c in CREDIT_CLASSES]
+    rules = {r.id: r for r in policy.quotas.rules}
+    for (unit, rule_id), rows in strata.table.groupby(["unit", "quota_rule"], sort=False):
+        sids = rows["stratum"].to_numpy()
+        rule = rules[rule_id]
+        pop = population[:, sids]
+        total = pop.sum(axis=1)
+        if rule.method == "offsite_full":
+            quota[:, sids] = pop
+            continue
+        periods = 4 if rule.per == "year" else 1
+        if rule.basis == "share":
+            exact = rule.ratio * total / periods
+        else:
+            n_insp = (inspectors_by_unit or {}).get(unit, 0)
+            exact = np.full(len(total), rule.ratio * n_insp / periods)
+        minimum = np.minimum(np.ceil(np.round(exact, 9)).astype(np.int64), total)
+        if rule.credit_weighted:
+            quota[:, sids] = allocate_many(minimum, pop, weights)
+        else:
+            quota[:, sids[0]] = minimum
+    return quota
+
+
+def stratum_costs(strata: Strata, offsite_share: np.ndarray, budget: Budget,
+                  offsite_first: bool) -> np.ndarray:
+    """Expected inspector-days of one draw from each stratum (last axis = strata)."""
+    offsite_full = (strata.table["method"] == "offsite_full").to_numpy()
+    share = offsite_share if offsite_first else np.zeros_like(offsite_share)
+    share = np.where(offsite_full, 1.0, share)
+    return share * budget.offsite_inspector_days + (1 - share) * budget.onsite_inspector_days
+
+
+def apply_budget(quota: np.ndarray, strata: Strata, costs: np.ndarray,
+                 capacity: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Scale random quotas down where a unit's planned inspector-days exceed its capacity.
+
+    Returns the new quotas and the planned inspector-days per unit (last axis = the units of
+    ``capacity`` in order). Full off-site coverage is never cut.
+    """
+    quota = np.array(quota, dtype=np.int64, copy=True)
+    units = list(capacity)
+    planned = np.zeros(quota.shape[:-1] + (len(units),))
+    random = (strata.table["method"] == "random").to_numpy()
+    for j, unit in enumerate(units):
+        in_unit = (strata.table["unit"] == unit).to_numpy()
+        fixed = (quota * costs * (in_unit & ~random)).sum(axis=-1)
+        var = (quota * costs * (in_unit & random)).sum(axis=-1)
+        planned[..., j] = fixed + var
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f = np.clip(np.where(var > 0, (capacity[unit] - fixed) / var, 1.0), 0.0, 1.0)
+        cols = in_unit & random
+        scaled = np.floor(quota[..., cols] * np.expand_dims(f, -1) + 1e-9).astype(np.int64)
+        quota[..., cols] = scaled
+    return quota, planned
+
+
+# --------------------------------------------------------------------------------------
+# Without-replacement selection
+# --------------------------------------------------------------------------------------
+def smallest_k(keys: np.ndarray, k: np.ndarray, n1: np.ndarray | None = None,
+               n2: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Row-wise positions of the ``k[r]`` smallest keys of each row.
+
+    Keys in ``[0, 1)`` come first (primary), keys in ``[1, 2)`` next (secondary, e.g. objects
+    already inspected this year under rotation), ``inf`` is never selected. ``n1``/``n2`` are
+    the counts of primary/secondary keys per row (default: every key primary). A row with
+    fewer selectable keys than ``k`` returns all of them.
+
+    Returns
+    -------
+    rows, cols : ndarray of int64
+        Positions of the selected keys, ordered by row.
+    """
+    R, n = keys.shape
+    k = np.broadcast_to(np.asarray(k, dtype=np.int64), (R,))
+    n1 = np.full(R, n, dtype=np.int64) if n1 is None else np.asarray(n1, dtype=np.int64)
+    n2 = np.zeros(R, dtype=np.int64) if n2 is None else np.asarray(n2, dtype=np.int64)
+    k_eff = np.minimum(k, n1 + n2)
+    if n == 0 or not k_eff.any():
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    k2 = np.maximum(k_eff - n1, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t1 = np.minimum(1.0, (k_eff + 5 * np.sqrt(k_eff) + 10) / np.maximum(n1, 1))
+        t2 = 1.0 + np.minimum(1.0, (k2 + 5 * np.sqrt(k2) + 10) / np.maximum(n2, 1))
+    t = np.where(k_eff <= n1, t1, t2)
+    t = np.where(k_eff == 0, -1.0, t)
+    dense = float(np.mean(np.minimum(t, 1.0) + np.maximum(t - 1.0, 0.0))) > 0.25
+    if dense:
+        kv = _kth_values(keys, k_eff)
+        sel = keys <= kv[:, None]
+        sel &= (k_eff > 0)[:, None]
+        return _nonzero2(sel)
+    rows, cols = _nonzero2(keys < t[:, None])
+    counts = np.bincount(rows, minlength=R)
+    short = counts < k_eff
+    if short.any():  # rare: the screening threshold kept too few; redo these rows exactly
+        t = np.where(short, np.inf, t)
+        rows, cols = _nonzero2(keys < t[:, None])
+        counts = np.bincount(rows, minlength=R)
+    vals = keys[rows, cols]
+    starts = np.cumsum(counts) - counts
+    pos = np.arange(len(rows)) - starts[rows]
+    pad = np.full((R, int(counts.max())), np.inf)
+    pad[rows, pos] = vals
+    kv = _kth_values(pad, k_eff)
+    keep = vals <= kv[rows]
+    return rows[keep].astype(np.int64), cols[keep].astype(np.int64)
+
+
+def _nonzero2(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.nonzero`` of a 2-D mask (faster via the flat positions)."""
+    flat = np.flatnonzero(mask)
+    rows = flat // mask.shape[1]
+    return rows, flat - rows * mask.shape[1]
+
+
+def _kth_values(a: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Row-wise k-th smallest value (k >= 1); -inf where k == 0."""
+    kk = np.unique(k[k > 0]) - 1
+    out = np.full(a.shape[0], -np.inf)
+    if len(kk) == 0:
+        return out
+    part = np.partition(a, kk, axis=1)
+    has = k > 0
+    out[has] = part[np.nonzero(has)[0], k[has] - 1]
+    return out
+
+
+def select_by_stratum(keys: np.ndarray, stratum: np.ndarray, quota: np.ndarray,
+                      ) -> np.ndarray:
+    """Selection mask for strata that differ per replicate (general, sort-based path).
+
+    Parameters
+    ----------
+    keys : ndarray, shape (R, N)
+        Priority keys as in :func:`smallest_k` (``inf`` = not selectable).
+    stratum : ndarray of int, shape (R, N)
+        Stratum of each object in this pass (-1 = not in any).
+    quota : ndarray of int, shape (R, S)
+
+    Returns
+    -------
+    ndarray of bool, shape (R, N)
+    """
+    R, N = keys.shape
+    S = quota.shape[1]
+    eligible = (stratum >= 0) & np.isfinite(keys)
+    comp = np.where(eligible, stratum * 4.0 + keys, np.inf)
+    order = np.argsort(comp, axis=1, kind="stable")
+    s_sorted = np.take_along_axis(np.where(eligible, stratum, S), order, axis=1)
+    pos = np.broadcast_to(np.arange(N), (R, N))
+    new_run = np.ones((R, N), dtype=bool)
+    new_run[:, 1:] = s_sorted[:, 1:] != s_sorted[:, :-1]
+    run_start = np.maximum.accumulate(np.where(new_run, pos, 0), axis=1)
+    rank = pos - run_start
+    q_ext = np.concatenate([quota, np.zeros((R, 1), dtype=quota.dtype)], axis=1)
+    take = rank < np.take_along_axis(q_ext, s_sorted, axis=1)
+    out = np.zeros((R, N), dtype=bool)
+    np.put_along_axis(out, order, take, axis=1)
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Replicate streams
+# --------------------------------------------------------------------------------------
+def replicate_seeds(seed: int | np.random.SeedSequence | None, replicates: int,
+                    ) -> list[np.random.SeedSequence]:
+    """One child ``SeedSequence`` per replicate (``SeedSequence(seed).spawn``)."""
+    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    return ss.spawn(replicates)
+
+
+def chunks(replicates: int, chunk_size: int) -> Iterator[slice]:
+    for start in range(0, replicates, max(1, chunk_size)):
+        yield slice(start, min(replicates, start + max(1, chunk_size)))
+
+
+def fill_rows(out: np.ndarray, generators: Sequence[np.random.Generator]) -> np.ndarray:
+    """Fill row ``r`` of ``out`` with uniforms from ``generators[r]`` (fixed per-replicate order)."""
+    for r, g in enumerate(generators):
+        g.random(out=out[r])
+    return out
+
+
+def progress_bar(total: int, enabled: bool, desc: str):
+    """A tqdm bar on standard error (disabled: a no-op bar)."""
+    import sys
+
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, disable=not enabled, desc=desc, file=sys.stderr, leave=False)
+
+
+# --------------------------------------------------------------------------------------
+# Coverage simulation (static register)
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CoverageResult:
+    """Results of :func:`simulate_coverage` as tidy DataFrames.
+
+    Attributes
+    ----------
+    coverage : DataFrame
+        One row per replicate x year x group (unit, category, positive_list, credit_class):
+        ``objects``, ``covered`` (inspected at least once in the year), ``inspections``.
+    visits : DataFrame
+        Distribution of inspections per object and year: ``category, inspections, objects``
+        (summed over replicates and years), and ``share``.
+    gaps : DataFrame
+        Longest run of quarters without an inspection over the horizon, per replicate and
+        category: ``mean_gap`` (quarters), ``share_gap_4plus`` (share of objects with a run of
+        4 or more quarters).
+    quotas : DataFrame
+        One row per quarter x stratum: ``quota``, ``drawn_mean``, ``drawn_min``,
+        ``attainment_min`` (drawn / quota, worst replicate).
+    workload : DataFrame
+        One row per replicate x year x quarter x unit: ``onsite``, ``offsite``,
+        ``inspector_days``, ``capacity_days``.
+    settings : dict
+        Replicates, years, seed, overlap, between_levels.
+    """
+
+    coverage: pd.DataFrame
+    visits: pd.DataFrame
+    gaps: pd.DataFrame
+    quotas: pd.DataFrame
+    workload: pd.DataFrame
+    settings: dict
+
+    def save(self, directory, prefix: str = "coverage") -> list:
+        """Write every table as CSV (UTF-8) into ``directory``; returns the paths."""
+        from pathlib import Path
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for name in ("coverage", "visits", "gaps", "quotas", "workload"):
+            path = directory / f"{prefix}-{name}.csv"
+            getattr(self, name).to_csv(path, index=False)
+            paths.append(path)
+        return paths
+
+
+def inspectors_by_unit(inspectors: pd.DataFrame | None, policy: Policy,
+                       scale: float = 1.0) -> dict[str, int]:
+    """Active, certified inspectors per unit (x ``scale``, rounded)."""
+    out = {}
+    for u in policy.units:
+        n = 0
+        if inspectors is not None and len(inspectors):
+            n = int(((inspectors["unit"] == u.id) & inspectors["active"]
+                     & inspectors["certified"]).sum())
+        out[u.id] = int(round(n * scale))
+    return out
+
+
+def _group_index(arrays: RegisterArrays) -> tuple[np.ndarray, pd.DataFrame]:
+    code = ((arrays.unit.astype(np.int64) * 3 + arrays.category) * 2 + arrays.positive) * 4 \
+        + arrays.credit
+    present, gid = np.unique(code, return_inverse=True)
+    credit = present % 4
+    pos = (present // 4) % 2
+    cat = (present // 8) % 3
+    unit = present // 24
+    groups = pd.DataFrame({
+        "unit": np.array(arrays.units)[unit], "category": np.array(CATEGORIES)[cat],
+        "positive_list": pos.astype(bool), "credit_class": np.array(CREDIT_CLASSES)[credit],
+        "objects": np.bincount(gid, minlength=len(present)),
+    })
+    return gid, groups
+
+
+def simulate_coverage(
+    classified: pd.DataFrame,
+    policy: Policy,
+    *,
+    replicates: int = 100,
+    years: int = 1,
+    seed: int | None = 0,
+    chunk_size: int = 100,
+    inspectors: pd.DataFrame | None = None,
+    budget: Budget | None = None,
+    progress: bool = False,
+) -> CoverageResult:
+    """Simulate ``years`` of quarterly draws under ``policy`` on a fixed register.
+
+    Parameters
+    ----------
+    classified : DataFrame
+        Register with ``category`` (:func:`dsr_analysis.categories.classify`).
+    policy : Policy
+        Quota rules, credit weights and overlap control (``policy.draw``).
+    replicates, years : int
+        Number of simulated replicates and years (4 quarters each).
+    seed : int
+        Seed of the ``SeedSequence`` spawning one stream per replicate.
+    chunk_size : int
+        Replicates processed together (memory ~ 40 bytes x chunk x objects); does not change
+        the results.
+    inspectors : DataFrame, optional
+        Inspector register (capacity; staff-ratio quota rules).
+    budget : Budget, optional
+        Capacity and cost of checks (default :class:`Budget`).
+    progress : bool
+        Show a progress bar on standard error.
+    """
+    budget = budget or Budget()
+    strata = build_strata(policy)
+    arrays0 = RegisterArrays.from_frame(classified, policy)
+    sid0 = stratum_ids(strata, arrays0)  # (passes, N)
+    # Order objects so that every stratum of every pass is a contiguous block.
+    # Primary key category (so categories are column ranges too), then the strata of each
+    # pass, then the reporting group (so groups form few runs).
+    # Within a category, objects in a random stratum come first, then those only checked
+    # off-site in full, then the rest, so the key arrays cover few unused columns.
+    gid0, _ = _group_index(arrays0)
+    is_random = (strata.table["method"] == "random").to_numpy()
+    in_random = np.zeros(arrays0.n, dtype=bool)
+    in_fixed = np.zeros(arrays0.n, dtype=bool)
+    for p in range(strata.n_passes):
+        ok = sid0[p] >= 0
+        in_random[ok] |= is_random[sid0[p][ok]]
+        in_fixed[ok] |= ~is_random[sid0[p][ok]]
+    kind = np.where(in_random, 0, np.where(in_fixed, 1, 2))
+    order = np.lexsort((gid0, *(sid0[p] for p in reversed(range(strata.n_passes))),
+                        kind, arrays0.category))
+    arrays = arrays0.take(order)
+    sid = sid0[:, order]
+    N = arrays.n
+    n_strata = strata.n
+
+    quota = static_quotas(classified, policy, strata, inspectors)
+    members = np.zeros(n_strata)
+    offsite_members = np.zeros(n_strata)
+    for p in range(strata.n_passes):
+        ok = sid[p] >= 0
+        members += np.bincount(sid[p][ok], minlength=n_strata)
+        offsite_members += np.bincount(sid[p][ok], weights=arrays.offsite[ok], minlength=n_strata)
+    offsite_share = np.divide(offsite_members, members, out=np.zeros(n_strata), where=members > 0)
+    costs = stratum_costs(strata, offsite_share, budget, policy.methods.offsite_first)
+    staff = inspectors_by_unit(inspectors, policy, budget.inspector_scale)
+    capacity = {u: staff[u] * budget.days_per_inspector_per_quarter for u in staff}
+    if budget.enforce:
+        quota, _ = apply_budget(quota, strata, costs, capacity)
+
+    blocks = []  # (pass, stratum, start, stop, method)
+    for s, row in strata.table.iterrows():
+        p = int(row["pass_"])
+        cols = np.flatnonzero(sid[p] == s)
+        if len(cols) == 0:
+            continue
+        a, b = int(cols[0]), int(cols[-1]) + 1
+        if b - a != len(cols):  # pragma: no cover - lexsort makes blocks contiguous
+            raise AssertionError("stratum columns are not contiguous")
+        blocks.append((p, s, a, b, row["method"]))
+    spans = {}
+    for p in range(strata.n_passes):
+        rb = [(a, b) for (pp, _, a, b, m) in blocks if pp == p and m == "random"]
+        if rb:
+            spans[p] = (min(a for a, _ in rb), max(b for _, b in rb))
+    unit_of_stratum = strata.table["unit"].map({u: i for i, u in enumerate(arrays.units)}
+                                               ).to_numpy()
+    offsite_first = policy.methods.offsite_first
+    off_flat_cols = arrays.offsite
+    overlap = policy.draw.overlap
+    cap = policy.draw.yearly_cap
+    avoid = policy.draw.between_levels == "avoid"
+
+    gid, groups = _group_index(arrays)
+    G = len(groups)
+    run_start = np.flatnonzero(np.r_[True, gid[1:] != gid[:-1]])
+    run_group = gid[run_start]
+    run_to_group = np.zeros((len(run_start), G))
+    run_to_group[np.arange(len(run_start)), run_group] = 1.0
+    cat_range = {}
+    for cat in range(3):
+        cols = np.flatnonzero(arrays.category == cat)
+        if len(cols):
+            cat_range[cat] = (int(cols[0]), int(cols[-1]) + 1)
+    n_units = len(arrays.units)
+    T = 4 * years
+
+    seeds = replicate_seeds(seed, replicates)
+    cov_covered = np.zeros((replicates, years, G))
+    cov_insp = np.zeros((replicates, years, G))
+    max_visits = 8
+    visit_hist = np.zeros((3, max_visits + 1), dtype=np.int64)  # category x inspections (capped)
+    gap_sum = np.zeros((replicates, 3))
+    gap_4 = np.zeros((replicates, 3))
+    drawn = np.zeros((replicates, T, n_strata), dtype=np.int64)
+    work = np.zeros((replicates, T, n_units, 2), dtype=np.int64)  # onsite, offsite
+    cat_counts = np.bincount(arrays.category, minlength=3)
+
+    bar = progress_bar(replicates * T, progress, "simulate coverage")
+    for sl in chunks(replicates, chunk_size):
+        gens = [np.random.Generator(np.random.PCG64(s)) for s in seeds[sl]]
+        R = len(gens)
+        count_year = np.zeros((R, N), dtype=np.uint8)
+        last = np.full((R, N), -1, dtype=np.int16)
+        maxgap = np.zeros((R, N), dtype=np.int16)
+        inspected_q = np.zeros((R, N), dtype=bool)
+        iq_flat, cy_flat = inspected_q.reshape(-1), count_year.reshape(-1)
+        last_flat, mg_flat = last.reshape(-1), maxgap.reshape(-1)
+        for year in range(years):
+            for qi in range(4):
+                t = 4 * year + qi
+                fresh_flat = []
+                for p in range(strata.n_passes):
+                    keys = None
+                    if p in spans:
+                        a0, a1 = spans[p]
+                        keys = fill_rows(np.empty((R, a1 - a0)), gens)
+                    excl_rows, excl_cols = {}, {}
+                    if avoid and p > 0 and fresh_flat:
+                        prev = np.concatenate(fresh_flat)
+                        er, ec = prev // N, prev % N
+                        es = sid[p][ec]
+                        ok = es >= 0
+                        ok[ok] = (strata.table["method"].to_numpy()[es[ok]] == "random")
+                        er, ec, es = er[ok], ec[ok], es[ok]
+                        srt = np.argsort(es, kind="stable")
+                        er, ec, es = er[srt], ec[srt], es[srt]
+                        bounds = np.flatnonzero(np.r_[True, es[1:] != es[:-1], True])
+                        if len(es) == 0:
+                            bounds = bounds[:0]
+                        for i0, i1 in zip(bounds[:-1], bounds[1:]):
+                            excl_rows[int(es[i0])] = er[i0:i1]
+                            excl_cols[int(es[i0])] = ec[i0:i1]
+                    for (pp, s, a, b, method) in blocks:
+                        if pp != p:
+                            continue
+                        u = unit_of_stratum[s]
+                        if method == "offsite_full":
+                            # Every object of the block is checked off-site: slice updates.
+                            fresh = ~inspected_q[:, a:b]
+                            drawn[sl, t, s] = b - a
+                            work[sl, t, u, 1] += fresh.sum(axis=1)
+                            count_year[:, a:b] += fresh
+                            lb = last[:, a:b]
+                            gap = (t - 1) - lb
+                            np.maximum(maxgap[:, a:b], np.where(fresh, gap, 0),
+                                       out=maxgap[:, a:b])
+                            np.copyto(lb, t, where=fresh)
+                            inspected_q[:, a:b] = True
+                            continue
+                        kb = keys[:, a - a0:b - a0]
+                        n1 = n2 = None
+                        if overlap == "rotation":
+                            seen = count_year[:, a:b] > 0
+                            kb += seen
+                            n2 = seen.sum(axis=1)
+                            n1 = (b - a) - n2
+                        if avoid and s in excl_rows:
+                            # Objects drawn by an earlier pass this quarter (between_levels avoid).
+                            er, ec = excl_rows[s], excl_cols[s]
+                            kb[er, ec - a] = np.inf
+                            if overlap == "rotation":
+                                was = count_year[er, ec] > 0
+                                n1 = n1 - np.bincount(er[~was], minlength=R)
+                                n2 = n2 - np.bincount(er[was], minlength=R)
+                            else:
+                                n1 = (b - a) - np.bincount(er, minlength=R)
+                        if overlap == "yearly_cap":
+                            block_out = count_year[:, a:b] >= cap
+                            if avoid and s in excl_rows:
+                                block_out[excl_rows[s], excl_cols[s] - a] = False
+                            if block_out.any():
+                                kb[block_out] = np.inf
+                                n1 = (n1 if n1 is not None else b - a) - block_out.sum(axis=1)
+                        r, c = smallest_k(kb, quota[s], n1, n2)
+                        drawn[sl, t, s] = np.bincount(r, minlength=R)
+                        flat = r * N + (c + a)
+                        new = ~iq_flat[flat]
+                        flat, r = flat[new], r[new]
+                        iq_flat[flat] = True
+                        if offsite_first:
+                            off = off_flat_cols[flat % N]
+                            work[sl, t, u, 1] += np.bincount(r[off], minlength=R)
+                            work[sl, t, u, 0] += np.bincount(r[~off], minlength=R)
+                        else:
+                            work[sl, t, u, 0] += np.bincount(r, minlength=R)
+                        fresh_flat.append(flat)
+                f = np.concatenate(fresh_flat) if fresh_flat else np.empty(0, np.int64)
+                cy_flat[f] += 1
+                lf = last_flat[f]
+                mg_flat[f] = np.maximum(mg_flat[f], t - lf - 1)
+                last_flat[f] = t
+                iq_flat[f] = False
+                for (_, _, a, b, method) in blocks:
+                    if method == "offsite_full":
+                        inspected_q[:, a:b] = False
+                bar.update(R)
+            runs = np.add.reduceat((count_year > 0).view(np.uint8), run_start, axis=1,
+                                   dtype=np.int32)
+            cov_covered[sl, year] = runs @ run_to_group
+            runs = np.add.reduceat(count_year, run_start, axis=1, dtype=np.int32)
+            cov_insp[sl, year] = runs @ run_to_group
+            for cat, (a, b) in cat_range.items():
+                h = np.bincount(count_year[:, a:b].ravel())
+                visit_hist[cat, :min(len(h), max_visits)] += h[:max_visits]
+                visit_hist[cat, max_visits] += h[max_visits:].sum()
+            count_year[:] = 0
+        maxgap = np.maximum(maxgap, T - last - 1)
+        for cat, (a, b) in cat_range.items():
+            gap_sum[sl, cat] = maxgap[:, a:b].mean(axis=1)
+            gap_4[sl, cat] = (maxgap[:, a:b] >= 4).mean(axis=1)
+    bar.close()
+
+    # Tidy tables
+    rep = np.repeat(np.arange(replicates), years * G)
+    yr = np.tile(np.repeat(np.arange(1, years + 1), G), replicates)
+    coverage = pd.concat([groups.iloc[np.tile(np.arange(G), replicates * years)]
+                          .reset_index(drop=True)], axis=1)
+    coverage.insert(0, "year", yr)
+    coverage.insert(0, "replicate", rep)
+    coverage["covered"] = cov_covered.reshape(-1).round().astype(np.int64)
+    coverage["inspections"] = cov_insp.reshape(-1).round().astype(np.int64)
+
+    vrows = []
+    for cat in range(3):
+        total = visit_hist[cat].sum()
+        for v in range(max_visits + 1):
+            vrows.append(dict(category=CATEGORIES[cat],
+                              inspections=f"{v}+" if v == max_visits else str(v),
+                              objects=int(visit_hist[cat, v]),
+                              share=float(visit_hist[cat, v] / total) if total else 0.0))
+    visits = pd.DataFrame(vrows)
+    visits = visits[visits.groupby("category")["objects"].transform("sum") > 0]
+
+    gaps = pd.DataFrame({
+        "replicate": np.repeat(np.arange(replicates), 3),
+        "category": np.tile(CATEGORIES, replicates),
+        "objects": np.tile(cat_counts, replicates),
+        "mean_gap": gap_sum.reshape(-1), "share_gap_4plus": gap_4.reshape(-1)})
+    gaps = gaps[gaps["objects"] > 0].reset_index(drop=True)
+
+    qrows = []
+    for t in range(T):
+        for s, row in strata.table.iterrows():
+            q = int(quota[s])
+            d = drawn[:, t, s]
+            qrows.append(dict(year=t // 4 + 1, quarter=t % 4 + 1, stratum=s, unit=row["unit"],
+                              quota_rule=row["quota_rule"], credit_class=row["credit_class"],
+                              method=row["method"], population=int(members[s]), quota=q,
+                              drawn_mean=float(d.mean()), drawn_min=int(d.min()),
+                              attainment_min=float(d.min() / q) if q else 1.0))
+    quotas_df = pd.DataFrame(qrows)
+
+    idx = pd.MultiIndex.from_product([range(replicates), range(T), arrays.units],
+                                     names=["replicate", "t", "unit"])
+    workload = pd.DataFrame({"onsite": work[..., 0].reshape(-1),
+                             "offsite": work[..., 1].reshape(-1)}, index=idx).reset_index()
+    workload.insert(1, "year", workload["t"] // 4 + 1)
+    workload.insert(2, "quarter", workload["t"] % 4 + 1)
+    workload = workload.drop(columns="t")
+    workload["inspector_days"] = (workload["onsite"] * budget.onsite_inspector_days
+                                  + workload["offsite"] * budget.offsite_inspector_days)
+    workload["capacity_days"] = workload["unit"].map(capacity).astype(float)
+    settings = dict(replicates=replicates, years=years, seed=seed, overlap=overlap,
+                    between_levels=policy.draw.between_levels, objects=N)
+    return CoverageResult(coverage=coverage, visits=visits.reset_index(drop=True), gaps=gaps,
+                          quotas=quotas_df, workload=workload, settings=settings)
+
+
+# --------------------------------------------------------------------------------------
+# Summaries
+# --------------------------------------------------------------------------------------
+def coverage_summary(result: CoverageResult, by: Sequence[str] = ("category",)) -> pd.DataFrame:
+    """Yearly coverage (share of objects inspected at least once) by ``by``.
+
+    Mean over replicates and years, with the 5 % and 95 % quantiles across replicates.
+    """
+    by = list(by)
+    g = result.coverage.groupby(["replicate", "year", *by], sort=False)[
+        ["objects", "covered", "inspections"]].sum().reset_index()
+    g["coverage"] = g["covered"] / g["objects"]
+    g["inspections_per_object"] = g["inspections"] / g["objects"]
+    out = g.groupby(by, sort=False).agg(
+        objects=("objects", "first"), coverage=("coverage", "mean"),
+        coverage_p05=("coverage", lambda x: x.quantile(0.05)),
+        coverage_p95=("coverage", lambda x: x.quantile(0.95)),
+        inspections_per_object=("inspections_per_object", "mean")).reset_index()
+    return out
+
+
+def workload_summary(result: CoverageResult) -> pd.DataFrame:
+    """Mean inspector-days per quarter and unit against capacity."""
+    g = result.workload.groupby("unit", sort=False).agg(
+        onsite=("onsite", "mean"), offsite=("offsite", "mean"),
+        inspector_days=("inspector_days", "mean"), capacity_days=("capacity_days", "first"))
+    g["load"] = np.divide(g["inspector_days"], g["capacity_days"],
+                          out=np.full(len(g), np.nan), where=g["capacity_days"] > 0)
+    return g.reset_index()
+
+
+def closed_form_coverage(quota: np.ndarray | int, population: np.ndarray | int,
+                         quarters: int = 4) -> np.ndarray:
+    """Yearly coverage of independent quarterly SRS: ``1 - (1 - n/N)^quarters``."""
+    from .deterrence import yearly_coverage
+
+    return yearly_coverage(quota, population, quarters)
