@@ -232,7 +232,10 @@ def first_difference(a: Any, b: Any, path: str = "") -> str | None:
     if type(a) is not type(b):
         return path or "(root)"
     if isinstance(a, dict):
-        for key in sorted(set(a) | set(b)):
+        # Plain values before nested ones, so a changed seed is named before its effects.
+        keys = sorted(set(a) | set(b), key=lambda k: (
+            isinstance(a.get(k, b.get(k)), (dict, list)), k))
+        for key in keys:
             if key not in a or key not in b:
                 return f"{path}.{key}" if path else key
             d = first_difference(a[key], b[key], f"{path}.{key}" if path else key)

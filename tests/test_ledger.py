@@ -1,0 +1,123 @@
+"""The hash-chained SQLite ledger: append, re-draws, verification, tampering (real files)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pandas as pd
+import pytest
+
+from dsr_analysis.cli import main
+from dsr_analysis.draw import TASK_COLUMNS
+from dsr_analysis.ledger import (
+    GENESIS, check_ledger, entries, entry_hash, load_draw_tasks, verify_ledger,
+)
+from dsr_analysis.errors import LedgerError
+
+
+def draw(tmp_path, registers, quarter, material, *extra):
+    return main(["draw", "--registers", str(registers), "--quarter", quarter,
+                 "--seed-material", material, "--ledger", str(tmp_path / "ledger.sqlite"),
+                 "--outputs", str(tmp_path / "out"), *extra])
+
+
+@pytest.fixture
+def ledger(tmp_path, sample_dir):
+    assert draw(tmp_path, sample_dir, "2023Q1", "L-2023Q1") == 0
+    assert draw(tmp_path, sample_dir, "2023Q2", "L-2023Q2") == 0
+    return tmp_path / "ledger.sqlite"
+
+
+def test_chain_links_and_verifies(ledger, tmp_path):
+    es = entries(ledger)
+    assert [e.seq for e in es] == [1, 2]
+    assert es[0].prev_hash == GENESIS and es[1].prev_hash == es[0].entry_hash
+    assert es[1].record["inputs"]["history"]["records"] == [es[0].record_sha256]
+    assert verify_ledger(ledger) == []
+    assert check_ledger(ledger) == 2
+    out = tmp_path / "out" / "draws" / "2023Q1"
+    assert (out / "record.json").read_bytes().decode() == es[0].record_json
+    csv = (out / "tasks.csv").read_bytes()
+    assert csv.startswith(b"\xef\xbb\xbf") and "任务编号" in csv.decode("utf-8-sig")
+    xlsx = pd.read_excel(out / "tasks.xlsx")
+    assert "执法人员" in xlsx.columns and len(xlsx) == len(es[0].record["tasks"])
+
+
+def test_redraw_is_visible_and_supersedes(ledger, tmp_path, sample_dir, capsys):
+    assert draw(tmp_path, sample_dir, "2023Q1", "L-2023Q1-again") == 0
+    assert "re-draw of #1" in capsys.readouterr().out
+    es = entries(ledger)
+    assert len(es) == 3 and es[2].redraw_of == 1
+    tasks = load_draw_tasks(ledger, "2023Q1")
+    assert set(tasks["ledger_seq"]) == {3}
+    assert list(tasks.columns[: len(TASK_COLUMNS)]) == TASK_COLUMNS
+    assert len(load_draw_tasks(ledger)) == len(tasks) + len(es[1].record["tasks"])
+    assert verify_ledger(ledger) == []  # the re-draw of Q1 does not change Q2's history
+
+
+def test_edited_record_is_caught(ledger, capsys):
+    con = sqlite3.connect(ledger)
+    text = con.execute("SELECT record_json FROM entries WHERE seq = 1").fetchone()[0]
+    rec = json.loads(text)
+    rec["tasks"][5]["team"][0][0] = "133100-999"
+    con.execute("UPDATE entries SET record_json = ? WHERE seq = 1",
+                (json.dumps(rec, ensure_ascii=False, sort_keys=True, indent=1) + "\n",))
+    con.commit()
+    con.close()
+    findings = verify_ledger(ledger)
+    fields = {(f.seq, f.field) for f in findings}
+    assert (1, "record_sha256") in fields
+    assert (1, "tasks[5].team[0][0]") in fields
+    assert main(["verify", "--ledger", str(ledger)]) == 1
+    err = capsys.readouterr().err
+    assert "record #1 (2023Q1): field 'tasks[5].team[0][0]'" in err
+
+
+def test_rehashed_entry_breaks_the_chain(ledger):
+    """A forger who fixes the record hash and the entry hash still breaks the next link."""
+    con = sqlite3.connect(ledger)
+    row = con.execute("SELECT seq, created_at, quarter, draw_key, units, redraw_of, "
+                      "record_json, prev_hash FROM entries WHERE seq = 1").fetchone()
+    rec = json.loads(row[6])
+    rec["inputs"]["seed_material"] = "forged"
+    text = json.dumps(rec, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
+    import hashlib
+
+    sha = hashlib.sha256(text.encode()).hexdigest()
+    h = entry_hash(row[0], row[1], row[2], row[3], row[4], row[5], sha, row[7])
+    con.execute("UPDATE entries SET record_json = ?, record_sha256 = ?, entry_hash = ? "
+                "WHERE seq = 1", (text, sha, h))
+    con.commit()
+    con.close()
+    fields = {(f.seq, f.field) for f in verify_ledger(ledger)}
+    assert (2, "prev_hash") in fields
+    assert (1, "inputs.seed") in fields
+
+
+def test_edited_register_is_caught(ledger, sample_dir):
+    path = sample_dir / "enterprises.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(",A,false,false,0,", ",B,false,false,0,", 1), encoding="utf-8")
+    findings = verify_ledger(ledger)
+    assert {(f.seq, f.field) for f in findings} == {
+        (1, "inputs.registers.files.enterprises.sha256"),
+        (2, "inputs.registers.files.enterprises.sha256")}
+    with pytest.raises(LedgerError, match=r"record #1 \(2023Q1\): field "
+                                          r"'inputs.registers.files.enterprises.sha256'"):
+        check_ledger(ledger)
+
+
+def test_infeasible_draw_writes_nothing(tmp_path, sample_dir, capsys):
+    frame = pd.read_csv(sample_dir / "inspectors.csv", dtype=str, keep_default_na=False)
+    frame["active"] = "false"
+    frame.to_csv(sample_dir / "inspectors.csv", index=False)
+    assert draw(tmp_path, sample_dir, "2023Q1", "x") == 2
+    assert "constraint" in capsys.readouterr().err
+    assert not (tmp_path / "ledger.sqlite").exists()
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_ledger_is_an_error(tmp_path):
+    with pytest.raises(LedgerError, match="ledger not found"):
+        verify_ledger(tmp_path / "none.sqlite")
