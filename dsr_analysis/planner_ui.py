@@ -25,6 +25,7 @@ from .paths import POLICIES_DIR
 from .quotas import SUBSET_ZH
 
 _STYLE = {"description_width": "150px"}
+_WIDE = {"width": "460px"}
 _CSS = """
 <style>
 .dsr-planner table.dsr-table {border-collapse: collapse; font-size: 13px; margin: 4px 0 12px 0;}
@@ -49,6 +50,18 @@ def _table(frame: pd.DataFrame, verdict_column: str | None = None) -> str:
         for bad in ("不可行", "未达标"):
             text = text.replace(f"<td>{bad}</td>", f'<td class="dsr-bad">{bad}</td>')
     return text
+
+
+def _error_text(exc: DsrError, lines: int = 4) -> str:
+    """An error for the page: register errors shortened to their first problems."""
+    if isinstance(exc, RegisterError):
+        shown = "\n".join(str(p) for p in exc.problems[:lines])
+        more = len(exc.problems) - lines
+        text = (f"登记册与方案不符 ({len(exc.problems)} 个问题), 例如:\n{shown}"
+                + (f"\n… 另有 {more} 个问题" if more > 0 else ""))
+    else:
+        text = str(exc)
+    return html.escape(text).replace("\n", "<br>")
 
 
 def _rule_label(policy, rule) -> str:
@@ -88,19 +101,23 @@ class PlannerApp:
         self.ratio_box = w.VBox()
         self.weights = {c: w.FloatSlider(min=0.0, max=5.0, step=0.1, description=f"{c}类权重",
                                          continuous_update=False, style=_STYLE,
-                                         readout_format=".1f")
+                                         readout_format=".1f", layout=w.Layout(**_WIDE))
                         for c in ("A", "B", "C", "D")}
         for c, s in self.weights.items():
             s.add_class(f"dsr-weight-{c}")
         self.overlap = w.ToggleButtons(
-            options=[(planner.OVERLAP_ZH[m], m) for m in planner.OVERLAP_MODES],
-            description="重叠控制", style={"description_width": "150px", "button_width": "150px"})
+            options=[("独立抽取", "independent"), ("轮换", "rotation"), ("年度上限", "yearly_cap")],
+            style={"button_width": "100px"},
+            tooltips=["每季度独立抽取, 同一对象可能多次抽中", "本年度未抽过的对象优先",
+                      "同一对象每年最多抽中的次数"])
         self.overlap.add_class("dsr-overlap")
         self.yearly_cap = w.IntSlider(min=1, max=8, description="每年最多抽中次数",
-                                      continuous_update=False, style=_STYLE)
+                                      continuous_update=False, style=_STYLE,
+                                      layout=w.Layout(**_WIDE))
         self.yearly_cap.add_class("dsr-yearly-cap")
         self.joint = w.FloatSlider(min=0.0, max=1.0, step=0.05, description="内部联合抽查占比",
-                                   readout_format=".0%", continuous_update=False, style=_STYLE)
+                                   readout_format=".0%", continuous_update=False, style=_STYLE,
+                                   layout=w.Layout(**_WIDE))
         self.joint.add_class("dsr-internal-joint")
         self.inspector_box = w.VBox()
         self.inspectors: dict[str, w.BoundedIntText] = {}
@@ -152,7 +169,7 @@ class PlannerApp:
             w.HTML("<b>快速模拟</b>"), self.seed,
             w.HTML("<hr><b>保存为新方案</b>"), self.year, self.name, self.overwrite,
             self.save, self.save_message,
-        ], layout=w.Layout(width="480px", min_width="480px"))
+        ], layout=w.Layout(width="500px", min_width="500px"))
         outputs = w.VBox([
             self.verdict, self.summary, self.timing,
             w.HTML("<h4>每季度抽查任务 (各单位, R3/R4)</h4>"), self.quota_table,
@@ -166,6 +183,12 @@ class PlannerApp:
         ])
         self.widget.add_class("dsr-planner")
         self.refresh()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        """Display as the widget tree; the text form is stable (no model ids, no timings)."""
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = f"年度抽查计划编制器 (起始方案 {self.base.value})"
+        return bundle
 
     # ----------------------------------------------------------------------------------
     def _load_base(self, name: str) -> None:
@@ -184,6 +207,7 @@ class PlannerApp:
                     s = w.FloatSlider(value=rule.ratio, min=0.0, max=20.0, step=0.1,
                                       readout_format=".1f")
                 s.description = _rule_label(base, rule)
+                s.layout = w.Layout(**_WIDE)
                 s.description_allow_html = False
                 s.continuous_update = False
                 s.style = _STYLE
@@ -238,7 +262,7 @@ class PlannerApp:
         except DsrError as exc:
             self.outcome = None
             self.verdict.value = (f'<div class="dsr-banner-bad">无法计算: '
-                                  f'{html.escape(str(exc))}</div>')
+                                  f'{_error_text(exc)}</div>')
             for h in (self.summary, self.quota_table, self.workload, self.minimums,
                       self.coverage):
                 h.value = ""
@@ -272,7 +296,7 @@ class PlannerApp:
             self._load_base(change["new"])
         except DsrError as exc:
             self.verdict.value = (f'<div class="dsr-banner-bad">无法读取方案: '
-                                  f'{html.escape(str(exc))}</div>')
+                                  f'{_error_text(exc)}</div>')
             return
         self.refresh()
 
@@ -295,14 +319,16 @@ class PlannerApp:
             return
         except DsrError as exc:
             self.save_message.value = (f'<div class="dsr-banner-bad">未保存: '
-                                       f'{html.escape(str(exc))}</div>')
+                                       f'{_error_text(exc)}</div>')
             return
         self.overwrite.value = False
+        in_policies = self.save_dir.resolve() == POLICIES_DIR.resolve()
+        ref = path.stem if in_policies else str(path)
         self.save_message.value = (
             f'<div class="dsr-banner-ok">已保存: {html.escape(str(path))}<br>'
-            f'批处理: <code>dsr quotas --policy {html.escape(str(path))} '
+            f'批处理: <code>dsr quotas --policy {html.escape(ref)} '
             f'--quarter {plan.year}Q1</code></div>')
-        if self.save_dir.resolve() == POLICIES_DIR.resolve():
+        if in_policies:
             current = self.base.value
             self._quiet = True
             try:
