@@ -1,0 +1,549 @@
+"""Scenarios: a policy plus changes to its numbers, a register, a budget and behaviour.
+
+A scenario file in ``parameters/scenarios/`` is YAML with the top-level keys ``id, name,
+description, policy, register, overrides, simulation, budget, deterrence`` (the last four
+optional). It is loaded as strictly as a policy (unknown / missing keys, wrong types and
+out-of-range values are :class:`~dsr_analysis.errors.ParameterError` naming file and key).
+
+The same top-level keys are the parameters of the simulation notebooks, so a production
+run is ``papermill notebooks/coverage.ipynb out.ipynb -f parameters/scenarios/X.yaml``.
+
+``overrides`` changes the numbers of the policy (quota ratios by rule id, credit weights,
+credit weighting on/off, overlap control, yearly cap, between-levels rule); the result is
+a modified :class:`~dsr_analysis.policy.Policy` built with ``dataclasses.replace``, so the
+simulation uses exactly the code paths of the real plan.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy import optimize
+
+from .categories import classify
+from .deterrence import (
+    DeterrenceParams,
+    _optional_factories,
+    DeterrenceResult,
+    estimate_from_probabilities,
+    group_strata,
+    pooled_hit_rate,
+    simulate_deterrence,
+)
+from .errors import ParameterError, PolicyError
+from .paths import PARAMETERS_DIR
+from .policy import CREDIT_CLASSES, Policy, _build, load_policy
+from .quotas import quarterly_quotas, quota_checks
+from .simulation import (
+    Budget,
+    CoverageResult,
+    build_strata,
+    coverage_summary,
+    inspectors_by_unit,
+    simulate_coverage,
+    static_quotas,
+)
+
+SCENARIOS_DIR = PARAMETERS_DIR / "scenarios"
+
+
+@dataclass(frozen=True)
+class RegisterSpec:
+    source: Literal["sample", "synthetic"] = field(metadata={
+        "doc": "sample = the embedded sample register; synthetic = synthetic_enterprises(size)"})
+    size: int = field(default=3000, metadata={
+        "doc": "objects of a synthetic register", "range": (1, 50_000_000)})
+    seed: int = field(default=20230101, metadata={
+        "doc": "seed of a synthetic register", "range": (0, 2**63 - 1)})
+
+
+@dataclass(frozen=True)
+class Overrides:
+    ratios: dict[str, float] | None = field(default=None, metadata={
+        "doc": "quota rule id -> new ratio", "range": (0.0, 1000.0)})
+    credit_weights: dict[str, float] | None = field(default=None, metadata={
+        "doc": "credit class A-D -> sampling weight", "range": (0.0, 100.0)})
+    credit_weighted: bool | None = field(default=None, metadata={
+        "doc": "switch credit weighting of every random quota rule on or off"})
+    overlap: Literal["independent", "rotation", "yearly_cap"] | None = field(
+        default=None, metadata={"doc": "overlap control across quarters"})
+    yearly_cap: int | None = field(default=None, metadata={
+        "doc": "at most this many inspections of one object a year", "range": (1, 52)})
+    between_levels: Literal["avoid", "merge"] | None = field(default=None, metadata={
+        "doc": "object drawn by both levels in a quarter: avoid or merge"})
+
+
+@dataclass(frozen=True)
+class SimulationSpec:
+    replicates: int = field(default=200, metadata={"doc": "replicates", "range": (1, 10**7)})
+    years: int = field(default=2, metadata={"doc": "simulated years", "range": (1, 100)})
+    seed: int = field(default=2023, metadata={"doc": "seed of the SeedSequence",
+                                              "range": (0, 2**63 - 1)})
+    chunk_size: int = field(default=50, metadata={"doc": "replicates per chunk (memory)",
+                                                  "range": (1, 10**6)})
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A simulation scenario (see the module docstring)."""
+
+    id: str = field(metadata={"doc": "scenario identifier"})
+    name: str = field(metadata={"doc": "Chinese title"})
+    description: str = field(metadata={"doc": "what the scenario changes and why"})
+    policy: str = field(metadata={"doc": "policy file or name in parameters/policies/"})
+    register: RegisterSpec = field(metadata={"doc": "register simulated"})
+    overrides: Overrides = field(default_factory=Overrides, metadata={
+        "doc": "changes to the policy's numbers"})
+    simulation: SimulationSpec = field(default_factory=SimulationSpec, metadata={
+        "doc": "replicates, years, seed"})
+    budget: Budget = field(default_factory=Budget, metadata={"doc": "inspector capacity"})
+    deterrence: DeterrenceParams = field(default_factory=DeterrenceParams, metadata={
+        "doc": "behaviour parameters"})
+    path: str = field(default="", metadata={"doc": "file it was loaded from", "internal": True})
+
+
+_optional_factories(Scenario)
+
+
+def scenario_from_mapping(data: Mapping[str, Any], source: str = "<parameters>") -> Scenario:
+    """Build and check a :class:`Scenario` from a mapping (a YAML document, or the
+    parameters of a notebook); ``source`` names it in error messages."""
+    try:
+        scenario = _build(Scenario, dict(data), source, "")
+    except PolicyError as exc:
+        raise ParameterError(str(exc)) from exc
+    scenario = dataclasses.replace(scenario, path=source)
+    scenario_policy(scenario)  # checks overrides against the policy
+    return scenario
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load a scenario file; a bare name (``baseline-2023``) is looked up in
+    ``parameters/scenarios/``."""
+    path = Path(path)
+    if not path.exists() and not path.suffix and (SCENARIOS_DIR / f"{path}.yaml").exists():
+        path = SCENARIOS_DIR / f"{path}.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ParameterError(f"{path}: cannot read scenario file ({exc.strerror})") from exc
+    except yaml.YAMLError as exc:
+        raise ParameterError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ParameterError(f"{path}: top level: expected a mapping")
+    return scenario_from_mapping(data, str(path))
+
+
+def list_scenarios() -> list[Path]:
+    """Scenario files shipped in ``parameters/scenarios/``."""
+    return sorted(SCENARIOS_DIR.glob("*.yaml"))
+
+
+def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
+    """Plain mapping of a scenario (the YAML form, also the notebook parameters)."""
+    def conv(obj: Any) -> Any:
+        if dataclasses.is_dataclass(obj):
+            return {f.name: conv(getattr(obj, f.name)) for f in dataclasses.fields(obj)
+                    if not f.metadata.get("internal") and getattr(obj, f.name) is not None}
+        if isinstance(obj, tuple):
+            return [conv(v) for v in obj]
+        if isinstance(obj, dict):
+            return {k: conv(v) for k, v in obj.items()}
+        return obj
+
+    return conv(scenario)
+
+
+def with_simulation(scenario: Scenario, **changes: Any) -> Scenario:
+    """The scenario with other replicates / years / seed / chunk_size."""
+    return dataclasses.replace(scenario,
+                               simulation=dataclasses.replace(scenario.simulation, **changes))
+
+
+def scenario_policy(scenario: Scenario, base: Policy | None = None) -> Policy:
+    """The scenario's policy: the base policy with the overrides applied."""
+    policy = base or load_policy(scenario.policy)
+    o = scenario.overrides
+    where = scenario.path or "<parameters>"
+    rules = list(policy.quotas.rules)
+    if o.ratios:
+        ids = {r.id for r in rules}
+        for rid, ratio in o.ratios.items():
+            if rid not in ids:
+                raise ParameterError(f"{where}: key 'overrides.ratios.{rid}': unknown quota rule "
+                                     f"(rules of {policy.id}: {', '.join(sorted(ids))})")
+        for i, r in enumerate(rules):
+            if r.id in o.ratios:
+                if r.basis == "share" and o.ratios[r.id] > 1:
+                    raise ParameterError(f"{where}: key 'overrides.ratios.{r.id}': a share must "
+                                         f"be within [0, 1], got {o.ratios[r.id]}")
+                rules[i] = dataclasses.replace(r, ratio=float(o.ratios[r.id]))
+    if o.credit_weighted is not None:
+        rules = [dataclasses.replace(r, credit_weighted=o.credit_weighted)
+                 if r.method == "random" else r for r in rules]
+    credit = policy.credit_risk
+    if o.credit_weights is not None:
+        if set(o.credit_weights) != set(CREDIT_CLASSES):
+            raise ParameterError(f"{where}: key 'overrides.credit_weights': must give a weight "
+                                 f"for each of A, B, C, D, got {sorted(o.credit_weights)}")
+        credit = dataclasses.replace(credit, weights=dict(o.credit_weights))
+    draw = policy.draw
+    for name in ("overlap", "yearly_cap", "between_levels"):
+        value = getattr(o, name)
+        if value is not None:
+            draw = dataclasses.replace(draw, **{name: value})
+    return dataclasses.replace(policy, quotas=dataclasses.replace(policy.quotas, rules=tuple(rules)),
+                               credit_risk=credit, draw=draw)
+
+
+def _sample_inspector_counts() -> dict[str, int]:
+    from .registers import load_registers
+
+    inspectors = load_registers(None).inspectors
+    ok = inspectors[inspectors["active"] & inspectors["certified"]]
+    return ok.groupby("unit").size().to_dict()
+
+
+def scenario_register(scenario: Scenario, policy: Policy) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Classified register and inspector register of the scenario.
+
+    A synthetic register gets the sample's active, certified inspectors per unit scaled by
+    ``size / 3000`` (one row per inspector; only ``unit``, ``active``, ``certified``).
+    """
+    from .registers import load_registers
+    from .sample import synthetic_enterprises
+
+    if scenario.register.source == "sample":
+        registers = load_registers(None, units=policy.unit_names)
+        return classify(registers.enterprises, policy), registers.inspectors
+    enterprises = synthetic_enterprises(scenario.register.size, scenario.register.seed)
+    counts = _sample_inspector_counts()
+    scale = scenario.register.size / 3000
+    units = [u for u, n in counts.items() for _ in range(max(1, int(round(n * scale))))]
+    inspectors = pd.DataFrame({"unit": units, "active": True, "certified": True})
+    return classify(enterprises, policy), inspectors
+
+
+# --------------------------------------------------------------------------------------
+# Running scenarios
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ScenarioRun:
+    """Results of one scenario: coverage and deterrence simulations and headline numbers."""
+
+    scenario: Scenario
+    policy: Policy
+    coverage: CoverageResult | None
+    deterrence: DeterrenceResult | None
+    headline: dict[str, Any]
+
+    def save(self, directory) -> list:
+        """CSV files ``<id>-coverage-*.csv``, ``<id>-deterrence-*.csv``, ``<id>-headline.csv``."""
+        directory = Path(directory)
+        paths = []
+        if self.coverage is not None:
+            paths += self.coverage.save(directory, f"{self.scenario.id}-coverage")
+        if self.deterrence is not None:
+            paths += self.deterrence.save(directory, f"{self.scenario.id}-deterrence")
+        path = directory / f"{self.scenario.id}-headline.csv"
+        pd.DataFrame([self.headline]).to_csv(path, index=False)
+        return paths + [path]
+
+
+def run_scenario(scenario: Scenario, *, coverage: bool = True, deterrence: bool = True,
+                 progress: bool = False) -> ScenarioRun:
+    """Simulate a scenario: coverage (fixed register) and deterrence (firms respond)."""
+    policy = scenario_policy(scenario)
+    classified, inspectors = scenario_register(scenario, policy)
+    sim = scenario.simulation
+    cov = det = None
+    if coverage:
+        cov = simulate_coverage(classified, policy, replicates=sim.replicates, years=sim.years,
+                                seed=sim.seed, chunk_size=sim.chunk_size, inspectors=inspectors,
+                                budget=scenario.budget, progress=progress)
+    if deterrence:
+        det = simulate_deterrence(classified, policy, scenario.deterrence,
+                                  replicates=sim.replicates, years=sim.years, seed=sim.seed,
+                                  chunk_size=sim.chunk_size, inspectors=inspectors,
+                                  budget=scenario.budget, progress=progress)
+    table = quarterly_quotas(classified, policy, f"{policy.year}Q1", inspectors)
+    credit_share = next(c for c in quota_checks(table, policy) if c.rule == policy.credit_risk.rule)
+    headline: dict[str, Any] = {"scenario": scenario.id, "name": scenario.name,
+                                "objects": len(classified),
+                                "credit_share": credit_share.value,
+                                "credit_share_met": bool(credit_share.met)}
+    if cov is not None:
+        by = coverage_summary(cov, by=["category"]).set_index("category")
+        for cat in by.index:
+            headline[f"coverage_{cat}"] = float(by.loc[cat, "coverage"])
+        tot = cov.coverage.groupby(["replicate", "year"])[["objects", "covered"]].sum()
+        headline["coverage_all"] = float((tot["covered"] / tot["objects"]).mean())
+        headline["quota_attainment_min"] = float(cov.quotas["attainment_min"].min())
+        w = cov.workload.groupby(["replicate", "year", "quarter"])[
+            ["onsite", "offsite", "inspector_days", "capacity_days"]].sum()
+        headline["inspections_per_quarter"] = float((w["onsite"] + w["offsite"]).mean())
+        headline["inspector_days_per_quarter"] = float(w["inspector_days"].mean())
+        headline["capacity_days_per_quarter"] = float(w["capacity_days"].mean())
+    if det is not None:
+        last = det.timeline[det.timeline["year"] == det.timeline["year"].max()]
+        headline["violation_rate_last_year"] = float(last["violation_rate"].mean())
+        headline["detected_per_quarter"] = float(det.timeline["detected"].mean())
+        headline["undetected_per_quarter"] = float(det.timeline["undetected"].mean())
+        headline["hit_rate"] = pooled_hit_rate(det)
+    return ScenarioRun(scenario=scenario, policy=policy, coverage=cov, deterrence=det,
+                       headline=headline)
+
+
+def compare(scenarios: Sequence[Scenario | str | Path], *, replicates: int | None = None,
+            years: int | None = None, progress: bool = False) -> tuple[pd.DataFrame, list]:
+    """Run several scenarios (optionally at another size) and return their headline
+    numbers side by side (one row per scenario) and the runs."""
+    runs = []
+    for s in scenarios:
+        sc = s if isinstance(s, Scenario) else load_scenario(s)
+        changes = {k: v for k, v in (("replicates", replicates), ("years", years))
+                   if v is not None}
+        if changes:
+            sc = with_simulation(sc, **changes)
+        runs.append(run_scenario(sc, progress=progress))
+    return pd.DataFrame([r.headline for r in runs]), runs
+
+
+# --------------------------------------------------------------------------------------
+# Sweep over credit-class weights
+# --------------------------------------------------------------------------------------
+def steep_weights(steepness: float) -> dict[str, float]:
+    """Credit weights ``A: 1, B: s, C: s^2, D: s^3`` (s = 1: no differentiation)."""
+    return {c: float(steepness ** i) for i, c in enumerate(CREDIT_CLASSES)}
+
+
+def sweep_credit_weights(scenario: Scenario, steepness: Sequence[float], *,
+                         simulate: bool = True, progress: bool = False) -> pd.DataFrame:
+    """Run ``scenario`` with credit weights :func:`steep_weights` for each steepness.
+
+    Returns one row per steepness x credit class: the weights, the quarterly draw ratio of
+    the class (quotas / population of random strata), the yearly coverage of the class
+    (simulated), and the scenario's expected violation rate (closed form, per quarter) and
+    simulated violation rate, hit rate and inspector-days.
+    """
+    rows = []
+    for s in steepness:
+        sc = dataclasses.replace(scenario, overrides=dataclasses.replace(
+            scenario.overrides, credit_weights=steep_weights(s), credit_weighted=True))
+        policy = scenario_policy(sc)
+        classified, inspectors = scenario_register(sc, policy)
+        est = _estimate(classified, policy, sc, inspectors)
+        strata = build_strata(policy)
+        quota = static_quotas(classified, policy, strata, inspectors)
+        table = strata.table.assign(quota=quota)
+        groups, sids = group_strata(classified, policy, strata)
+        pop = np.zeros(strata.n)
+        for p in range(sids.shape[1]):
+            ok = sids[:, p] >= 0
+            np.add.at(pop, sids[ok, p], groups["objects"].to_numpy()[ok])
+        table["population"] = pop
+        rnd = table[table["method"] == "random"]
+        run = run_scenario(sc, progress=progress) if simulate else None
+        cov = coverage_summary(run.coverage, by=["credit_class"]).set_index("credit_class") \
+            if run else None
+        for c in CREDIT_CLASSES:
+            rc = rnd[rnd["credit_class"] == c]
+            row = {"steepness": float(s), "credit_class": c, "weight": steep_weights(s)[c],
+                   "draw_ratio": float(rc["quota"].sum() / rc["population"].sum())
+                   if rc["population"].sum() else 0.0,
+                   "expected_violation_rate": est["violation_rate"],
+                   "expected_inspector_days": est["inspector_days"]}
+            if run is not None:
+                row["coverage"] = float(cov.loc[c, "coverage"]) if c in cov.index else np.nan
+                row["violation_rate"] = run.headline["violation_rate_last_year"]
+                row["hit_rate"] = run.headline["hit_rate"]
+                row["inspector_days"] = run.headline["inspector_days_per_quarter"]
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _estimate(classified, policy, scenario, inspectors) -> dict[str, float]:
+    from .deterrence import quick_estimate, quick_totals
+
+    return quick_totals(quick_estimate(classified, policy, scenario.deterrence,
+                                       inspectors=inspectors, budget=scenario.budget))
+
+
+# --------------------------------------------------------------------------------------
+# Optimisation
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Optimum:
+    """Result of :func:`optimise_ratios`.
+
+    Attributes
+    ----------
+    policy : Policy
+        The base policy with the optimal ratios and credit weights.
+    ratios : dict
+        Quota rule id -> ratio (rounded to 0.001, never below the base policy's).
+    weights : dict
+        Credit class -> weight (rounded to 0.01).
+    base, optimum : dict
+        Expected (closed form) violations, violation rate, inspections and inspector-days
+        per quarter of the base policy and of the optimum (after rounding, with the real
+        integer quotas).
+    budget_days : float
+        Inspector-days per quarter available.
+    minimums_met : bool
+        Every quota of the optimum is at least the quota of the base policy, for every unit,
+        rule and quarter (so every minimum of the base plan is met), and the credit-risk share
+        (R3) is met.
+    message : str
+        scipy's message.
+    """
+
+    policy: Policy
+    ratios: dict[str, float]
+    weights: dict[str, float]
+    base: dict[str, float]
+    optimum: dict[str, float]
+    budget_days: float
+    minimums_met: bool
+    message: str
+
+    def table(self) -> pd.DataFrame:
+        """Base and optimum side by side."""
+        return pd.DataFrame({"base": self.base, "optimum": self.optimum})
+
+
+def _continuous_probabilities(strata, pop: np.ndarray, policy: Policy, ratios: Mapping[str, float],
+                              weights: Mapping[str, float]) -> np.ndarray:
+    """Stratum draw probabilities with unrounded quotas (smooth in ratios and weights)."""
+    prob = np.zeros(strata.n)
+    w = np.array([weights[c] for c in CREDIT_CLASSES])
+    rules = {r.id: r for r in policy.quotas.rules}
+    for (_, rule_id), rows in strata.table.groupby(["unit", "quota_rule"], sort=False):
+        sids = rows["stratum"].to_numpy()
+        rule = rules[rule_id]
+        p = pop[sids]
+        if rule.method == "offsite_full":
+            prob[sids] = (p > 0).astype(float)
+            continue
+        total = min(ratios[rule_id] * p.sum(), p.sum())
+        if not rule.credit_weighted:
+            prob[sids] = total / p.sum() if p.sum() else 0.0
+            continue
+        ww = w * (p > 0)
+        capped = np.zeros(len(p), dtype=bool)
+        ideal = np.zeros(len(p))
+        for _ in range(len(p) + 1):
+            free = ~capped
+            mass = (p * ww)[free].sum()
+            ideal[free] = (total - ideal[capped].sum()) * (p * ww)[free] / mass if mass else 0
+            over = free & (ideal > p)
+            if not over.any():
+                break
+            ideal[over] = p[over]
+            capped |= over
+        prob[sids] = np.divide(ideal, p, out=np.zeros(len(p)), where=p > 0)
+    return prob
+
+
+def optimise_ratios(scenario: Scenario, *, budget_days: float | None = None,
+                    optimise_weights: bool = True) -> Optimum:
+    """Ratios (and credit weights) minimising expected violations within a budget.
+
+    Decision variables: the ratio of every random, share-based quota rule (bounded below by
+    the scenario policy's ratio, so every minimum of the plan stays met, and above by 1) and,
+    if ``optimise_weights``, the log credit weights of A, C and D relative to B. Objective:
+    expected violators per quarter from the closed form
+    (:func:`dsr_analysis.deterrence.estimate_from_probabilities`, unrounded quotas).
+    Constraint: every unit's expected inspector-days per quarter within its capacity
+    (active certified inspectors x days of the scenario's budget), or, if ``budget_days``
+    is given, the total within ``budget_days``. Solved with
+    ``scipy.optimize.minimize(method="SLSQP")``; the answer is rounded and checked with the
+    real integer quotas of :func:`dsr_analysis.quotas.quarterly_quotas`.
+    """
+    base_policy = scenario_policy(scenario)
+    classified, inspectors = scenario_register(scenario, base_policy)
+    strata = build_strata(base_policy)
+    groups, sids = group_strata(classified, base_policy, strata)
+    pop = np.zeros(strata.n)
+    for p in range(sids.shape[1]):
+        ok = sids[:, p] >= 0
+        np.add.at(pop, sids[ok, p], groups["objects"].to_numpy()[ok])
+    params, budget = scenario.deterrence, scenario.budget
+    from .deterrence import _offsite_share
+    from .simulation import stratum_costs
+
+    costs = stratum_costs(strata, _offsite_share(groups, sids, strata), budget,
+                          base_policy.methods.offsite_first)
+    staff = inspectors_by_unit(inspectors, base_policy, budget.inspector_scale)
+    if budget_days is None:
+        capacity = np.array([staff[u.id] * budget.days_per_inspector_per_quarter
+                             for u in base_policy.units])
+    else:
+        capacity = np.array([float(budget_days)])
+    unit_of = strata.table["unit"].map({u.id: i for i, u in enumerate(base_policy.units)})
+    unit_matrix = np.zeros((len(base_policy.units), strata.n))
+    unit_matrix[unit_of.to_numpy(), np.arange(strata.n)] = 1.0
+    if budget_days is not None:
+        unit_matrix = unit_matrix.sum(axis=0, keepdims=True)
+    budget_days = float(capacity.sum())
+    free_rules = [r for r in base_policy.quotas.rules
+                  if r.method == "random" and r.basis == "share"]
+    lower = np.array([r.ratio for r in free_rules])
+    base_weights = dict(base_policy.credit_risk.weights)
+    free_classes = [c for c in CREDIT_CLASSES if c != "B"] if optimise_weights else []
+
+    def unpack(x):
+        ratios = {r.id: r.ratio for r in base_policy.quotas.rules}
+        ratios.update({r.id: float(v) for r, v in zip(free_rules, x[:len(free_rules)])})
+        weights = dict(base_weights)
+        if free_classes:
+            weights["B"] = 1.0
+            weights.update({c: float(np.exp(v)) for c, v in
+                            zip(free_classes, x[len(free_rules):])})
+        return ratios, weights
+
+    def evaluate(x):
+        ratios, weights = unpack(x)
+        prob = _continuous_probabilities(strata, pop, base_policy, ratios, weights)
+        est = estimate_from_probabilities(groups, sids, strata, prob, params, budget,
+                                          base_policy.methods.offsite_first)
+        return est["violators"].sum(), unit_matrix @ (prob * pop * costs)
+
+    scale_b = base_weights.get("B", 1.0) or 1.0
+    x0 = np.concatenate([lower, [np.log(max(base_weights[c], 1e-3) / scale_b)
+                                 for c in free_classes]])
+    v0, d0 = evaluate(x0)
+    bounds = [(lo, 1.0) for lo in lower] + [(-5.0, 5.0)] * len(free_classes)
+    res = optimize.minimize(
+        lambda x: evaluate(x)[0] / max(v0, 1e-9), x0, method="SLSQP", bounds=bounds,
+        constraints=[{"type": "ineq", "fun": lambda x: (capacity - evaluate(x)[1])
+                      / max(budget_days, 1e-9)}],
+        options={"maxiter": 200, "ftol": 1e-9})
+    ratios, weights = unpack(res.x)
+    ratios = {k: max(round(v, 3), lo) for (k, v), lo in zip(
+        ((r.id, ratios[r.id]) for r in free_rules), lower)}
+    weights = {c: round(w, 2) for c, w in weights.items()}
+    opt_scenario = dataclasses.replace(scenario, overrides=dataclasses.replace(
+        scenario.overrides, ratios={**(scenario.overrides.ratios or {}), **ratios},
+        credit_weights=weights))
+    opt_policy = scenario_policy(opt_scenario)
+    base_est = _estimate(classified, base_policy, scenario, inspectors)
+    opt_est = _estimate(classified, opt_policy, opt_scenario, inspectors)
+    ok = True
+    for q in range(1, 5):
+        a = quarterly_quotas(classified, base_policy, f"{base_policy.year}Q{q}", inspectors)
+        b = quarterly_quotas(classified, opt_policy, f"{base_policy.year}Q{q}", inspectors)
+        ga = a.groupby(["unit", "quota_rule"])["quota"].sum()
+        gb = b.groupby(["unit", "quota_rule"])["quota"].sum()
+        ok &= bool((gb >= ga).all())
+        ok &= all(c.met for c in quota_checks(b, opt_policy) if c.rule == opt_policy.credit_risk.rule)
+    return Optimum(policy=opt_policy, ratios=ratios, weights=weights, base=base_est,
+                   optimum=opt_est, budget_days=float(budget_days), minimums_met=ok,
+                   message=str(res.message))
