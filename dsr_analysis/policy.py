@@ -154,6 +154,21 @@ class Reporting:
 
 
 @dataclass(frozen=True)
+class Evaluation:
+    rule: str = _f("rule id")
+    weights: dict[str, float] = _f(
+        "points per indicator (quotas_met, internal_joint_share, inter_departmental, "
+        "credit_share, results_on_time, reports_on_time, follow_up_closed)", 0.0, 1000.0)
+    results_on_time_min_share: float = _f(
+        "share of results that must be published within the working-day limit", 0.0, 1.0)
+    follow_up_closed_min_share: float = _f(
+        "share of follow-ups (hand-over, transfer, referral, penalty) closed by the "
+        "evaluation date", 0.0, 1.0)
+    as_of_working_days_after_quarter_end: int = _f(
+        "the evaluation looks at a quarter as of N working days after it ends", 0, 120)
+
+
+@dataclass(frozen=True)
 class Policy:
     """A jurisdiction's double-random rules for one year, loaded from YAML."""
 
@@ -170,6 +185,8 @@ class Policy:
     methods: Methods = _f("inspection methods (R6)")
     reporting: Reporting = _f("reporting calendar (R8, R9)")
     workload: Workload | None = _f("inspector workload rule (optional)", default=None)
+    evaluation: Evaluation | None = _f(
+        "evaluation of the counties (R10): indicator weights and targets (optional)", default=None)
     path: str = field(default="", metadata={"doc": "file it was loaded from", "internal": True})
     sha256: str = field(default="", metadata={"doc": "SHA-256 of the file's bytes", "internal": True})
 
@@ -262,6 +279,13 @@ def _check(policy: Policy, file: str) -> None:
     if sorted(policy.categories.precedence) != sorted(CATEGORIES):
         raise PolicyError(
             f"{file}: key 'categories.precedence': must list special, key and general once each")
+    if policy.evaluation is not None:
+        allowed = ("quotas_met", "internal_joint_share", "inter_departmental", "credit_share",
+                   "results_on_time", "reports_on_time", "follow_up_closed")
+        unknown = sorted(set(policy.evaluation.weights) - set(allowed))
+        if unknown:
+            raise PolicyError(f"{file}: key 'evaluation.weights.{unknown[0]}': unknown indicator "
+                              f"(allowed: {', '.join(allowed)})")
     if set(policy.credit_risk.weights) != set(CREDIT_CLASSES):
         raise PolicyError(
             f"{file}: key 'credit_risk.weights': must give a weight for each of A, B, C, D")

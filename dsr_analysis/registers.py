@@ -15,6 +15,7 @@ their canonical values, and anything else is an error.
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import re
 from collections.abc import Mapping, Sequence
@@ -74,9 +75,21 @@ COLUMN_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "department": ("联合部门", "配合部门"),
         "needs_expert": ("需要专家", "是否需要专家"),
     },
+    # Fifth register: inspection results per drawn task (R7, R8); see dsr_analysis/results.py.
+    "results": {
+        "task_id": ("任务编号", "抽查任务编号"),
+        "uscc": ("统一社会信用代码", "社会信用代码", "信用代码"),
+        "date_checked": ("检查日期", "抽查日期"),
+        "outcome": ("检查结果", "抽查结果"),
+        "follow_up": ("后续处置", "处理措施", "后续处理"),
+        "date_follow_up_closed": ("处置办结日期", "后续处置办结日期", "办结日期"),
+        "date_published": ("公示日期", "公开日期"),
+        "confidential": ("涉密不予公开", "不予公开", "是否涉密"),
+        "remark": ("备注", "典型案例说明"),
+    },
 }
 
-# Column kinds: str, bool, int (>= 0), enum:<name>, list, uscc, unit
+# Column kinds: str, bool, int (>= 0), date, enum:<name>, list, uscc, unit
 _SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
     # column: (kind, required-and-non-blank)
     "enterprises": {
@@ -121,6 +134,17 @@ _SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
         "department": ("str", False),
         "needs_expert": ("bool", True),
     },
+    "results": {
+        "task_id": ("str", True),
+        "uscc": ("uscc", True),
+        "date_checked": ("date", True),
+        "outcome": ("enum:outcome", True),
+        "follow_up": ("enum:follow_up", True),
+        "date_follow_up_closed": ("date", False),
+        "date_published": ("date", False),
+        "confidential": ("bool", True),
+        "remark": ("str", False),
+    },
 }
 
 #: Columns that are optional as a whole (may be absent from the file).
@@ -129,6 +153,7 @@ OPTIONAL_COLUMNS = {
     "inspectors": {"expertise", "conflicts"},
     "experts": set(),
     "items": {"department"},
+    "results": {"date_follow_up_closed", "date_published", "remark"},
 }
 
 #: Key column of each register (must be unique).
@@ -137,6 +162,7 @@ KEY_COLUMNS = {
     "inspectors": "inspector_id",
     "experts": "expert_id",
     "items": "item_id",
+    "results": "task_id",
 }
 
 # Enumerations: canonical value -> accepted spellings (case-insensitive for Latin).
@@ -167,6 +193,18 @@ ENUMS: dict[str, dict[str, tuple[str, ...]]] = {
         "noise": ("噪声",),
         "ecology": ("生态", "自然生态"),
         "general_enforcement": ("综合执法", "综合"),
+    },
+    "outcome": {
+        "no_problem": ("未发现问题", "无问题", "no problem"),
+        "problem_found": ("发现问题", "problem found"),
+        "violation": ("违法", "发现违法行为", "存在违法行为"),
+    },
+    "follow_up": {
+        "none": ("无", "无需处置"),
+        "hand_over": ("转办", "hand-over"),
+        "transfer": ("移交", "移交有关部门"),
+        "judicial_referral": ("移送司法机关", "移送公安机关", "judicial referral"),
+        "penalty": ("立案处罚", "行政处罚", "处罚"),
     },
 }
 
@@ -420,7 +458,8 @@ def _convert_column(
         if text == "":
             if required:
                 bad("blank required value")
-            values.append(() if kind == "list" else ("" if kind != "int" else 0))
+            values.append(() if kind == "list" else
+                          0 if kind == "int" else None if kind == "date" else "")
             continue
         if kind == "str":
             values.append(text)
@@ -439,6 +478,11 @@ def _convert_column(
             else:
                 bad(f"'{text}' is not a non-negative whole number")
                 values.append(0)
+        elif kind == "date":
+            parsed = _parse_date(text)
+            if parsed is None:
+                bad(f"'{text}' is not a date (use YYYY-MM-DD, YYYY/M/D or YYYY年M月D日)")
+            values.append(parsed)
         elif kind == "list":
             parts = tuple(p.strip() for p in LIST_SPLIT.split(text) if p.strip())
             values.append(parts)
@@ -472,6 +516,29 @@ def _convert_column(
         else:  # pragma: no cover - schema error
             raise ValueError(kind)
     return values, problems
+
+
+_DATE_PATTERNS = (
+    re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"),
+    re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})"),
+    re.compile(r"(\d{4})\.(\d{1,2})\.(\d{1,2})"),
+    re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日"),
+)
+
+
+def _parse_date(text: str) -> datetime.date | None:
+    """A calendar date in one of the spellings registers use; None if it is not one."""
+    text = text.strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]00:00:00", text):  # spreadsheet date cells
+        text = text[:10]
+    for pattern in _DATE_PATTERNS:
+        m = pattern.fullmatch(text)
+        if m:
+            try:
+                return datetime.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                return None
+    return None
 
 
 def _uscc_reason(text: str) -> str:

@@ -1,0 +1,727 @@
+"""Figures of the official reports (R8-R10), as DataFrames. The report notebooks only call these.
+
+- :func:`statistics_table` - quarterly statistics table (统计表), one row per unit;
+- :func:`summary_progress`, :func:`typical_cases` - quarterly summary (工作总结);
+- :func:`evaluate` and :func:`ranking` - evaluation of the counties (考核/评估通报, R10);
+- :func:`results_notice` - monthly results notice (抽查结果公示), confidential results withheld;
+- :func:`annual_quotas`, :func:`reporting_calendar`, :func:`draw_method` - annual plan (R8).
+
+Inputs come together in :class:`ReportInputs` (:func:`load_report_inputs`): the policy, the
+registers, the drawn tasks (from a ledger, or the demo draw made in memory), the results
+register and the report deliveries.
+
+Counting conventions (stated in the reports):
+- a *check* is a drawn task with a result (``date_checked``); drawn but unchecked tasks are
+  counted separately;
+- the credit-risk share (R3) counts checks drawn from a credit-class stratum against all
+  checks of random draws; the full off-site coverage of the positive list is not a random draw
+  and is left out of both, as in :func:`dsr_analysis.quotas.credit_share`;
+- the internal joint share (R5) is a yearly target and is measured year to date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .categories import CATEGORY_ZH, classify
+from .errors import ParameterError
+from .periods import Quarter, quarters_of
+from .policy import Policy, load_policy
+from .quotas import METHOD_ZH, SUBSET_ZH, drawing_population, quarterly_quotas
+from .registers import Registers, load_registers
+from .results import (
+    FOLLOW_UP_ZH,
+    OUTCOME_ZH,
+    load_deliveries,
+    load_results,
+    sample_deliveries,
+    sample_results,
+)
+from .workcalendar import WorkCalendar, result_due, statistics_due, summary_window
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything a report reads.
+
+    Attributes
+    ----------
+    policy : Policy
+    registers : Registers
+    classified : DataFrame
+        Enterprise register with ``category`` (R2).
+    tasks : DataFrame
+        Drawn tasks of the policy year up to and including ``quarter`` (draw task columns).
+    results : DataFrame
+        Results register (:mod:`dsr_analysis.results`) of those tasks.
+    deliveries : DataFrame
+        Delivery dates of summaries and statistics tables (unit, quarter, report,
+        date_delivered).
+    quarter : Quarter
+    calendar : WorkCalendar
+    source : str
+        Where tasks and results come from (printed in every report).
+    """
+
+    policy: Policy
+    registers: Registers
+    classified: pd.DataFrame
+    tasks: pd.DataFrame
+    results: pd.DataFrame
+    deliveries: pd.DataFrame
+    quarter: Quarter
+    calendar: WorkCalendar
+    source: str
+
+
+def demo_tasks(policy: Policy, registers: Registers, up_to: str | Quarter) -> pd.DataFrame:
+    """The demo draws (seed material ``demo-{quarter}``, as ``dsr demo`` records them) of the
+    policy year up to ``up_to``, made in memory with each quarter's history."""
+    from .cli_draw import DEMO_SEED_MATERIAL
+    from .draw import canonical_frame_bytes, draw_quarter
+
+    q_end = Quarter.parse(up_to)
+    frame = canonical_frame_bytes(registers.enterprises)
+    history: list[dict] = []
+    tasks = []
+    for q in quarters_of(policy.year):
+        if q > q_end:
+            break
+        res = draw_quarter(policy, registers, q, DEMO_SEED_MATERIAL.format(quarter=q.label),
+                           history, frame=frame)
+        history.append(res.record)
+        tasks.append(res.tasks)
+    return pd.concat(tasks, ignore_index=True)
+
+
+def load_report_inputs(
+    quarter: str,
+    policy: str | Policy = "xiongan-2023",
+    registers: str = "",
+    ledger: str = "",
+    results: str = "",
+    deliveries: str = "",
+    holidays_dir: str = "",
+) -> ReportInputs:
+    """Gather a report's inputs.
+
+    With ``ledger`` empty, the tasks are the demo draws of the year up to ``quarter`` made in
+    memory, and the results and deliveries are the synthetic sample generated from them
+    (:func:`dsr_analysis.results.sample_results`) - what a fresh clone can render. With a
+    ledger, a results file is required (real results are never invented for a real draw);
+    without a deliveries file no summary or statistics table counts as delivered.
+    """
+    q = Quarter.parse(quarter)
+    pol = policy if isinstance(policy, Policy) else load_policy(policy)
+    if q.year != pol.year:
+        raise ParameterError(f"quarter {q.label} is outside the policy year {pol.year} ({pol.path})")
+    reg = load_registers(registers or None, units=pol.unit_names)
+    cal = WorkCalendar(holidays_dir or None)
+    if ledger:
+        from .ledger import load_draw_tasks
+
+        if not Path(ledger).exists():
+            raise ParameterError(f"ledger '{ledger}' does not exist (run `dsr draw` or `dsr demo`)")
+        tasks = load_draw_tasks(ledger)
+        tasks = tasks[tasks["quarter"].map(lambda x: Quarter.parse(x).year == q.year
+                                           and Quarter.parse(x) <= q)].reset_index(drop=True)
+        if not results:
+            raise ParameterError(f"with a ledger ({ledger}) the results register is required: "
+                                 "pass results=PATH")
+        res = load_results(results, tasks)
+        dlv = (load_deliveries(deliveries, pol.unit_names) if deliveries
+               else pd.DataFrame(columns=["unit", "quarter", "report", "date_delivered"]))
+        source = f"抽查台账 {Path(ledger).name}，抽查结果 {Path(results).name}"
+    else:
+        if results or deliveries:
+            raise ParameterError("results/deliveries files need the ledger of the draw they "
+                                 "belong to: pass ledger=PATH as well")
+        tasks = demo_tasks(pol, reg, q)
+        res = sample_results(tasks, cal, policy=pol)
+        dlv = sample_deliveries(pol, pol.year, cal)
+        source = "演示数据：样本名录库上的演示抽取（种子材料 demo-季度）及合成的抽查结果"
+    return ReportInputs(pol, reg, classify(reg.enterprises, pol), tasks, res, dlv, q, cal, source)
+
+
+# --------------------------------------------------------------------------------------
+# Helpers over tasks and results
+# --------------------------------------------------------------------------------------
+def _full_coverage_strata(policy: Policy) -> set[tuple[str, str, str]]:
+    """(level, category, subset) of the ``offsite_full`` quota rules (not random draws)."""
+    return {(r.level, r.category, r.subset) for r in policy.quotas.rules
+            if r.method == "offsite_full"}
+
+
+def task_flags(tasks: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+    """Tasks with ``subset``, ``credit_used`` (drawn from a credit-class stratum) and
+    ``random_draw`` (not the full off-site coverage of a stratum) derived from ``stratum``
+    (``category/subset/credit_class``)."""
+    out = tasks.copy()
+    parts = out["stratum"].astype(str).str.split("/", expand=True).reindex(columns=[0, 1, 2])
+    out["subset"] = parts[1].fillna("all")
+    out["credit_used"] = parts[2].fillna("all") != "all"
+    full = _full_coverage_strata(policy)
+    keys = list(zip(out["level"], out["category"], out["subset"], strict=True))
+    out["random_draw"] = [k not in full for k in keys]
+    return out
+
+
+def checks(tasks: pd.DataFrame, results: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+    """Drawn tasks joined with their results (inner join: checked tasks only), with the
+    flags of :func:`task_flags`."""
+    flagged = task_flags(tasks, policy)
+    res = results.drop(columns=[c for c in ("uscc",) if c in results.columns])
+    return flagged.merge(res, on="task_id", how="inner", validate="one_to_one")
+
+
+def _unit_population(inputs: ReportInputs, unit: str) -> pd.DataFrame:
+    return drawing_population(inputs.classified, inputs.policy, unit)
+
+
+# --------------------------------------------------------------------------------------
+# Statistics table (统计表)
+# --------------------------------------------------------------------------------------
+#: Layout of the statistics table: (group, [(column, label)]) in the official order.
+STATISTICS_LAYOUT: list[tuple[str, list[tuple[str, str]]]] = [
+    ("检查对象（户）", [("objects_total", "合计"), ("objects_special", "特殊监管"),
+                   ("objects_key", "重点监管"), ("objects_general", "一般监管"),
+                   ("objects_positive_list", "其中正面清单")]),
+    ("执法人员（人）", [("inspectors", "在岗持证")]),
+    ("抽查任务（次）", [("tasks_drawn", "抽取"), ("tasks_unchecked", "未完成")]),
+    ("完成抽查（次）", [("checks_total", "合计"), ("checks_special", "特殊监管"),
+                    ("checks_key", "重点监管"), ("checks_general", "一般监管"),
+                    ("checks_onsite", "现场检查"), ("checks_offsite", "非现场检查")]),
+    ("联合抽查（次）", [("checks_internal_joint", "内部联合"),
+                    ("checks_inter_departmental", "部门联合")]),
+    ("信用风险分类结合", [("checks_credit", "运用次数"), ("checks_random", "随机抽查次数"),
+                  ("credit_share", "占比")]),
+    ("结果公开", [("results_published", "已公开"), ("results_withheld", "依法不予公开")]),
+    ("问题处置（件）", [("problems_found", "发现问题"), ("violations", "发现违法"),
+                    ("handed_over", "转办移交"), ("judicial_referrals", "移送司法机关"),
+                    ("penalties", "立案处罚")]),
+]
+STATISTICS_COLUMNS = [c for _, cols in STATISTICS_LAYOUT for c, _ in cols]
+
+
+def statistics_row(classified_unit: pd.DataFrame, inspectors_unit: pd.DataFrame,
+                   tasks_q: pd.DataFrame, results: pd.DataFrame, policy: Policy) -> dict:
+    """Figures of one unit's statistics table from its objects, inspectors, the quarter's
+    tasks and the results register."""
+    ch = checks(tasks_q, results, policy)
+    rnd = ch[ch["random_draw"]]
+    row = {
+        "objects_total": len(classified_unit),
+        "objects_special": int((classified_unit["category"] == "special").sum()),
+        "objects_key": int((classified_unit["category"] == "key").sum()),
+        "objects_general": int((classified_unit["category"] == "general").sum()),
+        "objects_positive_list": int(classified_unit["positive_list"].sum()),
+        "inspectors": int((inspectors_unit["active"] & inspectors_unit["certified"]).sum()),
+        "tasks_drawn": len(tasks_q),
+        "tasks_unchecked": len(tasks_q) - len(ch),
+        "checks_total": len(ch),
+        "checks_special": int((ch["category"] == "special").sum()),
+        "checks_key": int((ch["category"] == "key").sum()),
+        "checks_general": int((ch["category"] == "general").sum()),
+        "checks_onsite": int((ch["method"] == "onsite").sum()),
+        "checks_offsite": int((ch["method"] == "offsite").sum()),
+        "checks_internal_joint": int((ch["joint_type"] == "internal").sum()),
+        "checks_inter_departmental": int((ch["joint_type"] == "inter_departmental").sum()),
+        "checks_credit": int(rnd["credit_used"].sum()),
+        "checks_random": len(rnd),
+        "credit_share": float(rnd["credit_used"].mean()) if len(rnd) else float("nan"),
+        "results_published": int(ch["date_published"].notna().sum()),
+        "results_withheld": int(ch["confidential"].sum()),
+        "problems_found": int((ch["outcome"] == "problem_found").sum()),
+        "violations": int((ch["outcome"] == "violation").sum()),
+        "handed_over": int(ch["follow_up"].isin(["hand_over", "transfer"]).sum()),
+        "judicial_referrals": int((ch["follow_up"] == "judicial_referral").sum()),
+        "penalties": int((ch["follow_up"] == "penalty").sum()),
+    }
+    return row
+
+
+def statistics_table(inputs: ReportInputs, units: Sequence[str] | None = None) -> pd.DataFrame:
+    """The quarter's statistics table: one row per unit (index = Chinese unit name), columns
+    :data:`STATISTICS_COLUMNS`. A unit's objects are those it draws from (the new-area level:
+    every object of the new area); its inspectors are its own."""
+    pol = inputs.policy
+    units = list(units) if units is not None else [u.id for u in pol.units]
+    q = inputs.quarter.label
+    rows = {}
+    for unit in units:
+        pop = _unit_population(inputs, unit)
+        insp = inputs.registers.inspectors[inputs.registers.inspectors["unit"] == unit]
+        tq = inputs.tasks[(inputs.tasks["unit"] == unit) & (inputs.tasks["quarter"] == q)]
+        rows[pol.unit_names[unit]] = statistics_row(pop, insp, tq, inputs.results, pol)
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=STATISTICS_COLUMNS)
+    table.index.name = "单位"
+    return table
+
+
+def statistics_table_zh(table: pd.DataFrame) -> pd.DataFrame:
+    """The statistics table with the official two-row Chinese header (group, item); shares as
+    percentages."""
+    out = table.copy().astype(object)
+    out["credit_share"] = [f"{v:.1%}" if pd.notna(v) else "—" for v in table["credit_share"]]
+    out.columns = pd.MultiIndex.from_tuples(
+        [(g, label) for g, cols in STATISTICS_LAYOUT for _, label in cols])
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Quarterly summary (工作总结)
+# --------------------------------------------------------------------------------------
+def summary_progress(inputs: ReportInputs, unit: str, as_of: dt.date | None = None
+                     ) -> pd.DataFrame:
+    """Progress of one unit against each quarterly minimum (R4) as of ``as_of`` (default: the
+    summary's due date, the quarter's last working day): quota, tasks drawn, checks done,
+    share of the quota done, met."""
+    pol, q = inputs.policy, inputs.quarter
+    if as_of is None:
+        as_of = summary_window(q, pol, inputs.calendar)[1]
+    quotas = quarterly_quotas(inputs.classified, pol, q, inputs.registers.inspectors, units=[unit])
+    per_rule = (quotas.groupby(["quota_rule", "category", "subset", "method", "rule"], sort=False)
+                [["population", "quota"]].sum().reset_index())
+    tq = task_flags(inputs.tasks[(inputs.tasks["unit"] == unit)
+                                 & (inputs.tasks["quarter"] == q.label)], pol)
+    res = inputs.results[[d is not None and d <= as_of for d in inputs.results["date_checked"]]]
+    done_ids = set(res["task_id"])
+    rows = []
+    for rec in per_rule.itertuples():
+        sel = (tq["category"] == rec.category) & ((tq["subset"] == rec.subset)
+                                                   | (rec.subset == "all"))
+        drawn = int(sel.sum())
+        done = int(tq.loc[sel, "task_id"].isin(done_ids).sum())
+        rows.append({
+            "quota_rule": rec.quota_rule, "category": rec.category, "subset": rec.subset,
+            "method": rec.method, "rule": rec.rule, "population": int(rec.population),
+            "quota": int(rec.quota), "drawn": drawn, "done": done,
+            "progress": done / rec.quota if rec.quota else 1.0,
+            "met": done >= rec.quota,
+        })
+    return pd.DataFrame(rows)
+
+
+def summary_progress_zh(progress: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "类别": progress["category"].map(CATEGORY_ZH), "范围": progress["subset"].map(SUBSET_ZH),
+        "方式": progress["method"].map(METHOD_ZH), "对象数": progress["population"],
+        "季度最低抽查数": progress["quota"], "已抽取": progress["drawn"],
+        "已完成": progress["done"], "完成率": [f"{p:.0%}" for p in progress["progress"]],
+        "是否达标": np.where(progress["met"], "达标", "未达标"), "依据": progress["rule"],
+    })
+
+
+def typical_cases(inputs: ReportInputs, unit: str, n: int = 3) -> pd.DataFrame:
+    """Up to ``n`` typical cases of the quarter (violations with a description, confidential
+    results never included), the most serious follow-up first, then by date."""
+    q = inputs.quarter.label
+    ch = checks(inputs.tasks[(inputs.tasks["unit"] == unit) & (inputs.tasks["quarter"] == q)],
+                inputs.results, inputs.policy)
+    cases = ch[(ch["outcome"] == "violation") & ~ch["confidential"]].copy()
+    severity = {"judicial_referral": 0, "penalty": 1, "transfer": 2, "hand_over": 3, "none": 4}
+    cases["_s"] = cases["follow_up"].map(severity)
+    cases = cases.sort_values(["_s", "date_checked", "task_id"]).head(n)
+    return pd.DataFrame({
+        "任务编号": cases["task_id"], "检查对象": cases["enterprise_name"],
+        "抽查事项": cases["item_name"], "检查日期": cases["date_checked"],
+        "问题": cases["remark"].fillna(""), "处置": cases["follow_up"].map(FOLLOW_UP_ZH),
+    }).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------
+# Evaluation (考核/评估通报, R10)
+# --------------------------------------------------------------------------------------
+INDICATOR_ZH = {
+    "quotas_met": "各类监管对象抽查比例达标",
+    "internal_joint_share": "内部联合抽查占比（年度累计）",
+    "inter_departmental": "部门联合抽查次数（本季度）",
+    "credit_share": "运用信用风险分类抽查占比",
+    "results_on_time": "抽查结果按时公开",
+    "reports_on_time": "工作总结和统计表按时报送",
+    "follow_up_closed": "后续处置办结",
+}
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One evaluation indicator of one unit.
+
+    Attributes
+    ----------
+    indicator : str
+        Key of :data:`INDICATOR_ZH`.
+    value, target : float
+        Measured value and the policy's target (same unit: share or count).
+    met : bool
+        ``value >= target`` (a value exactly at the target is met).
+    detail : str
+        The counts behind the value (Chinese).
+    rule : str
+        Rule id of the target.
+    """
+
+    indicator: str
+    value: float
+    target: float
+    met: bool
+    detail: str
+    rule: str
+
+    @property
+    def attainment(self) -> float:
+        """Share of the target reached, capped at 1 (1 when the target is 0)."""
+        if self.target <= 0:
+            return 1.0
+        return float(min(max(self.value, 0.0) / self.target, 1.0))
+
+
+def _ind(key: str, value: float, target: float, detail: str, rule: str) -> Indicator:
+    return Indicator(key, float(value), float(target), bool(value + 1e-12 >= target), detail, rule)
+
+
+def indicator_quotas(progress: pd.DataFrame, rule: str = "R4") -> Indicator:
+    """Share of the unit's quota rules (with a quota > 0) whose minimum was reached; target 1."""
+    relevant = progress[progress["quota"] > 0]
+    met = int(relevant["met"].sum())
+    value = met / len(relevant) if len(relevant) else 1.0
+    missed = "、".join(f"{CATEGORY_ZH[c]}({SUBSET_ZH[s]}) {d}/{k}" for c, s, d, k in zip(
+        relevant["category"], relevant["subset"], relevant["done"], relevant["quota"], strict=True)
+        if d < k)
+    detail = f"{met}/{len(relevant)} 项达标" + (f"；未达标：{missed}" if missed else "")
+    return _ind("quotas_met", value, 1.0, detail, rule)
+
+
+def indicator_internal_joint(checks_ytd: pd.DataFrame, policy: Policy) -> Indicator:
+    n = len(checks_ytd)
+    joint = int((checks_ytd["joint_type"] == "internal").sum())
+    value = joint / n if n else 0.0
+    return _ind("internal_joint_share", value, policy.joint.internal_min_share,
+                f"内部联合 {joint} / 抽查 {n}", policy.joint.rule)
+
+
+def indicator_inter_departmental(checks_q: pd.DataFrame, policy: Policy) -> Indicator:
+    count = int((checks_q["joint_type"] == "inter_departmental").sum())
+    return _ind("inter_departmental", count, policy.joint.inter_departmental_per_quarter,
+                f"部门联合抽查 {count} 次", policy.joint.rule)
+
+
+def indicator_credit(checks_q: pd.DataFrame, policy: Policy) -> Indicator:
+    rnd = checks_q[checks_q["random_draw"]]
+    used = int(rnd["credit_used"].sum())
+    value = used / len(rnd) if len(rnd) else 1.0
+    return _ind("credit_share", value, policy.credit_risk.min_share,
+                f"运用信用风险分类 {used} / 随机抽查 {len(rnd)}", policy.credit_risk.rule)
+
+
+def indicator_results_on_time(checks_q: pd.DataFrame, policy: Policy, as_of: dt.date,
+                              calendar: WorkCalendar) -> Indicator:
+    """Results not withheld, due by ``as_of`` or already published: share published within
+    the working-day limit (R9; a publication on the last allowed day is on time)."""
+    target = policy.evaluation.results_on_time_min_share if policy.evaluation else 1.0
+    public = checks_q[~checks_q["confidential"]]
+    on_time = counted = 0
+    for checked, published in zip(public["date_checked"], public["date_published"], strict=True):
+        due = result_due(checked, policy, calendar)
+        if published is None or pd.isna(published):
+            if due <= as_of:
+                counted += 1  # overdue and unpublished
+            continue
+        counted += 1
+        on_time += published <= due
+    value = on_time / counted if counted else 1.0
+    return _ind("results_on_time", value, target,
+                f"按时公开 {on_time} / 应公开 {counted}（检查后"
+                f"{policy.reporting.results_within_working_days}个工作日内）", policy.reporting.rule)
+
+
+def indicator_reports_on_time(deliveries_unit_q: pd.DataFrame, quarter: Quarter, policy: Policy,
+                              calendar: WorkCalendar) -> Indicator:
+    """Summary delivered by the quarter's last working day and statistics table within N
+    working days after the quarter; value = reports on time / 2, target 1."""
+    due = {"summary": summary_window(quarter, policy, calendar)[1],
+           "statistics": statistics_due(quarter, policy, calendar)}
+    notes, on_time = [], 0
+    for report, label in (("summary", "工作总结"), ("statistics", "统计表")):
+        rows = deliveries_unit_q[deliveries_unit_q["report"] == report]
+        if rows.empty:
+            notes.append(f"{label}未报送")
+            continue
+        day = min(rows["date_delivered"])
+        ok = day <= due[report]
+        on_time += ok
+        notes.append(f"{label} {day:%m-%d}（时限 {due[report]:%m-%d}）{'按时' if ok else '逾期'}")
+    return _ind("reports_on_time", on_time / 2, 1.0, "；".join(notes), policy.reporting.rule)
+
+
+def indicator_follow_up(checks_q: pd.DataFrame, policy: Policy, as_of: dt.date) -> Indicator:
+    target = policy.evaluation.follow_up_closed_min_share if policy.evaluation else 1.0
+    need = checks_q[checks_q["follow_up"] != "none"]
+    closed = sum(1 for d in need["date_follow_up_closed"]
+                 if d is not None and not pd.isna(d) and d <= as_of)
+    value = closed / len(need) if len(need) else 1.0
+    return _ind("follow_up_closed", value, target, f"已办结 {closed} / 需处置 {len(need)}", "R7")
+
+
+def evaluation_as_of(inputs: ReportInputs) -> dt.date:
+    """The evaluation date: N working days after the quarter ends (policy.evaluation)."""
+    n = inputs.policy.evaluation.as_of_working_days_after_quarter_end if inputs.policy.evaluation else 20
+    return inputs.calendar.add_working_days(inputs.quarter.end, n)
+
+
+def evaluate(inputs: ReportInputs, units: Sequence[str] | None = None,
+             as_of: dt.date | None = None) -> pd.DataFrame:
+    """Every county (default: the units of level ``county``) against every indicator.
+
+    Returns one row per unit x indicator: unit, unit_name, indicator, indicator_zh, value,
+    target, met, attainment, weight, score (= weight x attainment), detail, rule.
+    """
+    pol, q = inputs.policy, inputs.quarter
+    if pol.evaluation is None:
+        raise ParameterError(f"policy {pol.path} has no 'evaluation' section (weights of the "
+                             "indicators); add one to render the evaluation")
+    as_of = as_of or evaluation_as_of(inputs)
+    units = list(units) if units is not None else [u.id for u in pol.units if u.level == "county"]
+    res = inputs.results[[d <= as_of for d in inputs.results["date_checked"]]]
+    rows = []
+    for unit in units:
+        tu = inputs.tasks[inputs.tasks["unit"] == unit]
+        ch_ytd = checks(tu, res, pol)
+        ch_q = ch_ytd[ch_ytd["quarter"] == q.label]
+        progress = summary_progress(inputs, unit, as_of=q.end)
+        dlv = inputs.deliveries[(inputs.deliveries["unit"] == unit)
+                                & (inputs.deliveries["quarter"] == q.label)]
+        indicators = [
+            indicator_quotas(progress, pol.quotas.rule),
+            indicator_internal_joint(ch_ytd, pol),
+            indicator_inter_departmental(ch_q, pol),
+            indicator_credit(ch_q, pol),
+            indicator_results_on_time(ch_q, pol, as_of, inputs.calendar),
+            indicator_reports_on_time(dlv, q, pol, inputs.calendar),
+            indicator_follow_up(ch_q, pol, as_of),
+        ]
+        for ind in indicators:
+            weight = pol.evaluation.weights.get(ind.indicator, 0.0)
+            rows.append({"unit": unit, "unit_name": pol.unit_names[unit],
+                         "indicator": ind.indicator, "indicator_zh": INDICATOR_ZH[ind.indicator],
+                         "value": ind.value, "target": ind.target, "met": ind.met,
+                         "attainment": ind.attainment, "weight": weight,
+                         "score": round(weight * ind.attainment, 2), "detail": ind.detail,
+                         "rule": ind.rule})
+    return pd.DataFrame(rows)
+
+
+def ranking(evaluation: pd.DataFrame) -> pd.DataFrame:
+    """Total score per unit and rank (1 = best; equal scores share a rank)."""
+    total = (evaluation.groupby(["unit", "unit_name"], sort=False)
+             .agg(score=("score", "sum"), met=("met", "sum"), indicators=("met", "size"))
+             .reset_index())
+    total["score"] = total["score"].round(2)
+    total["rank"] = total["score"].rank(ascending=False, method="min").astype(int)
+    return total.sort_values(["rank", "unit"], kind="stable").reset_index(drop=True)
+
+
+def evaluation_zh(evaluation: pd.DataFrame) -> pd.DataFrame:
+    def fmt(ind: str, v: float) -> str:
+        return f"{v:.0f}" if ind == "inter_departmental" else f"{v:.1%}"
+
+    return pd.DataFrame({
+        "单位": evaluation["unit_name"], "考核指标": evaluation["indicator_zh"],
+        "完成值": [fmt(i, v) for i, v in zip(evaluation["indicator"], evaluation["value"], strict=True)],
+        "目标值": [fmt(i, v) for i, v in zip(evaluation["indicator"], evaluation["target"], strict=True)],
+        "是否达标": np.where(evaluation["met"], "达标", "未达标"),
+        "分值": evaluation["weight"], "得分": evaluation["score"],
+        "说明": evaluation["detail"], "依据": evaluation["rule"],
+    })
+
+
+# --------------------------------------------------------------------------------------
+# Results notice (抽查结果公示)
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Notice:
+    """A monthly results notice of one unit.
+
+    Attributes
+    ----------
+    month : str
+        ``YYYY-MM``.
+    table : DataFrame
+        Published rows (Chinese headers); never a confidential result.
+    withheld : int
+        Results of the month's checks withheld under R8 (counted, not printed).
+    """
+
+    month: str
+    table: pd.DataFrame
+    withheld: int
+
+
+def results_notice(inputs: ReportInputs, unit: str, year: int, month: int) -> Notice:
+    """Results published in ``year-month`` for the unit's tasks, with item, object, date,
+    result and follow-up; confidential results are withheld and only counted (by the month
+    they were checked in)."""
+    ch = checks(inputs.tasks[inputs.tasks["unit"] == unit], inputs.results, inputs.policy)
+
+    def in_month(d: object) -> bool:
+        return d is not None and not pd.isna(d) and d.year == year and d.month == month
+
+    published = ch[ch["date_published"].map(in_month) & ~ch["confidential"]]
+    published = published.sort_values(["date_published", "date_checked", "task_id"])
+    withheld = int((ch["confidential"] & ch["date_checked"].map(in_month)).sum())
+    follow = [FOLLOW_UP_ZH[f] + ("（已办结）" if c is not None and not pd.isna(c) else
+                                 ("" if f == "none" else "（办理中）"))
+              for f, c in zip(published["follow_up"], published["date_follow_up_closed"], strict=True)]
+    table = pd.DataFrame({
+        "序号": range(1, len(published) + 1),
+        "任务编号": published["task_id"].to_numpy(),
+        "抽查事项": published["item_name"].to_numpy(),
+        "检查对象": published["enterprise_name"].to_numpy(),
+        "统一社会信用代码": published["uscc"].to_numpy(),
+        "检查日期": published["date_checked"].to_numpy(),
+        "检查结果": published["outcome"].map(OUTCOME_ZH).to_numpy(),
+        "后续处置": follow,
+        "公示日期": published["date_published"].to_numpy(),
+    })
+    return Notice(f"{year}-{month:02d}", table, withheld)
+
+
+# --------------------------------------------------------------------------------------
+# Annual plan (R8)
+# --------------------------------------------------------------------------------------
+def annual_quotas(inputs: ReportInputs, unit: str) -> pd.DataFrame:
+    """The year's minimum checks of a unit per category and quarter (R4), with the share."""
+    pol = inputs.policy
+    frames = [quarterly_quotas(inputs.classified, pol, q, inputs.registers.inspectors,
+                               units=[unit]) for q in quarters_of(pol.year)]
+    table = pd.concat(frames, ignore_index=True)
+    rule_ratio = {r.id: r.ratio for r in pol.quotas.rules}
+    per = (table.groupby(["quarter", "quota_rule", "category", "subset", "method"], sort=False)
+           [["population", "quota"]].sum().reset_index())
+    wide = per.pivot_table(index=["quota_rule", "category", "subset", "method"],
+                           columns="quarter", values="quota", aggfunc="sum", sort=False)
+    pops = per.groupby("quota_rule", sort=False)["population"].first()
+    out = pd.DataFrame({
+        "类别": [CATEGORY_ZH[c] for _, c, _, _ in wide.index],
+        "范围": [SUBSET_ZH[s] for _, _, s, _ in wide.index],
+        "方式": [METHOD_ZH[m] for _, _, _, m in wide.index],
+        "对象数": [int(pops[r]) for r, _, _, _ in wide.index],
+        "最低比例": [f"{rule_ratio[r]:.0%}" for r, _, _, _ in wide.index],
+    })
+    for q in quarters_of(pol.year):
+        out[f"第{'一二三四'[q.q - 1]}季度"] = wide[q.label].to_numpy().astype(int)
+    out["全年合计"] = wide.sum(axis=1).to_numpy().astype(int)
+    return out
+
+
+def reporting_calendar(policy: Policy, calendar: WorkCalendar | None = None) -> pd.DataFrame:
+    """The year's R9 dates: summary window and statistics due date per quarter."""
+    cal = calendar or WorkCalendar()
+    rows = []
+    for q in quarters_of(policy.year):
+        opens, due = summary_window(q, policy, cal)
+        rows.append({"季度": q.label_zh, "工作总结报送期": f"{opens:%m月%d日}—{due:%m月%d日}",
+                     "统计表报送截止": f"{statistics_due(q, policy, cal):%Y年%m月%d日}"})
+    return pd.DataFrame(rows)
+
+
+def draw_method(policy: Policy) -> list[str]:
+    """The draw method and how anyone can replay a published draw, as paragraphs (Chinese)."""
+    w = policy.credit_risk.weights
+    return [
+        f"抽取方式：{'不定向' if policy.draw.mode == 'untargeted' else '定向'}抽查为主，"
+        "特定行业、特定区域专项检查采用定向抽查（R6）。",
+        "检查对象按类别和信用风险分类分层抽取；各层抽取数按监管对象数与信用风险权重"
+        f"（A {w['A']:g}、B {w['B']:g}、C {w['C']:g}、D {w['D']:g}）分配（R3），"
+        f"运用信用风险分类的抽查不低于 {policy.credit_risk.min_share:.0%}。",
+        "随机数公开可验证：抽取前公布种子材料（如当期福利彩票开奖号码）；"
+        "种子 = SHA-256（种子材料 | 名录库文件摘要 | 实施方案文件摘要 | 季度）；"
+        "每个检查对象的抽签号 = SHA-256（种子 | 抽查单位 | 抽取层 | 统一社会信用代码），"
+        "每层抽签号最小者入选。",
+        "复核方法：任何人可用公开的抽取记录（record.json，载明种子材料、名录库和实施方案的"
+        "SHA-256 摘要）和检查对象名录（frame.csv），运行 python3 scripts/replay_draw.py "
+        "record.json --frame frame.csv，仅用 Python 标准库即可重算全部抽签号和抽取结果，"
+        "与公示名单逐条比对。",
+        f"执法人员每组不少于 {policy.staffing.min_inspectors_per_task} 名持证人员，"
+        "依法回避；抽取名单检查前保密（R1）。",
+        f"内部联合抽查占比不低于 {policy.joint.internal_min_share:.0%}，各级每季度至少开展"
+        f" {policy.joint.inter_departmental_per_quarter} 次部门联合抽查（R5）。",
+    ]
+
+
+# --------------------------------------------------------------------------------------
+# Figures (Chinese labels; the CJK font comes from dsr_analysis.plotting)
+# --------------------------------------------------------------------------------------
+def checks_figure(table: pd.DataFrame):
+    """Stacked bars: checks per unit by category (statistics table)."""
+    import matplotlib.pyplot as plt
+
+    from .plotting import use_cjk_font
+
+    use_cjk_font()
+    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=110)
+    parts = table[["checks_special", "checks_key", "checks_general"]]
+    parts.columns = ["特殊监管对象", "重点监管对象", "一般监管对象"]
+    parts.plot.bar(stacked=True, ax=ax, color=["#c0392b", "#e67e22", "#2e86c1"], rot=0)
+    ax.set_xlabel("")
+    ax.set_ylabel("完成抽查（次）")
+    ax.set_title("本季度完成抽查次数（按监管对象类别）")
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def progress_figure(progress: pd.DataFrame, unit_name: str):
+    """Horizontal bars: checks done against each quarterly minimum (summary)."""
+    import matplotlib.pyplot as plt
+
+    from .plotting import use_cjk_font
+
+    use_cjk_font()
+    labels = [f"{CATEGORY_ZH[c]}（{SUBSET_ZH[s]}）" for c, s in
+              zip(progress["category"], progress["subset"], strict=True)]
+    y = np.arange(len(progress))
+    fig, ax = plt.subplots(figsize=(7, 0.6 * len(progress) + 1.4), dpi=110)
+    ax.barh(y + 0.2, progress["quota"], height=0.4, color="#bbbbbb", label="季度最低抽查数")
+    ax.barh(y - 0.2, progress["done"], height=0.4,
+            color=np.where(progress["met"], "#27ae60", "#c0392b"), label="已完成")
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()
+    ax.set_xlabel("次数")
+    ax.set_title(f"{unit_name}：各类监管对象抽查进度")
+    ax.legend(frameon=False, loc="lower right")
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def score_figure(evaluation: pd.DataFrame, ranks: pd.DataFrame):
+    """Stacked bars of each county's score by indicator, ranked (evaluation)."""
+    import matplotlib.pyplot as plt
+
+    from .plotting import use_cjk_font
+
+    use_cjk_font()
+    wide = evaluation.pivot_table(index="unit_name", columns="indicator_zh", values="score",
+                                  aggfunc="sum", sort=False)
+    wide = wide.loc[ranks["unit_name"]]
+    fig, ax = plt.subplots(figsize=(8, 3.8), dpi=110)
+    wide.plot.barh(stacked=True, ax=ax, colormap="tab10", width=0.6)
+    for i, (score, rank) in enumerate(zip(ranks["score"], ranks["rank"], strict=True)):
+        ax.text(score + 1, i, f"{score:.1f} 分（第{rank}名）", va="center", fontsize=9)
+    ax.set_xlim(0, 125)
+    ax.invert_yaxis()
+    ax.set_ylabel("")
+    ax.set_xlabel("得分")
+    ax.set_title("各县考核得分及排名")
+    ax.legend(frameon=False, fontsize=7, loc="lower right")
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
