@@ -44,6 +44,7 @@ import hashlib
 import io
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,7 +58,7 @@ from .errors import DsrError, InfeasibleError
 from .paths import PROJECT_ROOT
 from .periods import Quarter
 from .policy import Policy
-from .quotas import drawing_population, quarterly_quotas
+from .quotas import quarterly_quotas
 from .registers import _SCHEMAS, Registers
 
 RECORD_FORMAT = "dsr-draw-record/1"
@@ -117,24 +118,76 @@ def _cell(value: Any) -> str:
 def canonical_frame_bytes(enterprises: pd.DataFrame) -> bytes:
     """The canonical form of the enterprise register (see the module docstring).
 
-    Columns of :data:`FRAME_COLUMNS` missing from ``enterprises`` are written blank.
+    Columns of :data:`FRAME_COLUMNS` missing from ``enterprises`` are written blank. The text
+    is exactly what ``csv.writer(lineterminator="\\n")`` writes for the header and the rows
+    sorted by ``uscc``; large registers take a faster path that yields the same bytes.
     """
-    order = np.argsort(enterprises["uscc"].astype(str).to_numpy(), kind="stable")
-    columns = []
+    n = len(enterprises)
+    order = np.argsort(enterprises["uscc"].to_numpy().astype(str), kind="stable")
+    # Per column: (codes in canonical row order, cell text per code) or the cells themselves.
+    cols: list[tuple[np.ndarray, list[str]] | list[str]] = []
     for col in FRAME_COLUMNS:
         if col not in enterprises.columns:
-            columns.append([""] * len(enterprises))
+            cols.append((np.zeros(n, dtype=np.int64), [""]))
             continue
-        values = enterprises[col].to_numpy()[order]
-        if values.dtype == bool:
-            columns.append(np.where(values, "true", "false").tolist())
+        series = enterprises[col]
+        few = len(pd.unique(series.iloc[:20000])) <= 1024
+        if few:
+            codes, uniques = pd.factorize(series, use_na_sentinel=False)
+            texts = [_cell(u) for u in (uniques.tolist() if hasattr(uniques, "tolist")
+                                        else list(uniques))]
+        if few and len(texts) <= 4096:
+            cols.append((codes[order], texts))
         else:
-            columns.append([_cell(v) for v in values.tolist()])
+            cells = enterprises[col].to_numpy()[order].tolist()
+            if not all(type(v) is str for v in cells):
+                cells = [_cell(v) for v in cells]
+            cols.append(cells)
+    header = ",".join(FRAME_COLUMNS) + "\n"
+    fast = _fast_csv(cols, n) if n else None
+    if fast is not None:
+        return (header + fast).encode("utf-8")
+    columns = [c if isinstance(c, list) else [c[1][k] for k in c[0].tolist()] for c in cols]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(FRAME_COLUMNS)
-    writer.writerows(zip(*columns))
+    writer.writerows(zip(*columns, strict=False))
     return buf.getvalue().encode("utf-8")
+
+
+_NEEDS_QUOTES = re.compile('[",\r\n]')
+
+
+def _fast_csv(cols: list, n: int) -> str | None:
+    """Rows joined without ``csv.writer`` when no cell needs quoting and the columns are a
+    block of high-cardinality columns followed by low-cardinality ones (whose combinations
+    are joined once each). None when the fast path does not apply."""
+    kinds = [isinstance(c, list) for c in cols]
+    n_high = kinds.index(False) if False in kinds else len(kinds)
+    if any(kinds[n_high:]):
+        return None
+    for c in cols:
+        texts = c if isinstance(c, list) else c[1]
+        if _NEEDS_QUOTES.search("\x00".join(texts)):
+            return None
+    low = cols[n_high:]
+    combined = np.zeros(n, dtype=np.int64)
+    radix = 1
+    for codes, texts in low:
+        radix *= max(len(texts), 1)
+        if radix > 2**62:
+            return None
+        combined = combined * max(len(texts), 1) + codes
+    _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+    tails = np.array([",".join(t[c[j]] for c, t in low) for j in first], dtype=object)
+    parts = cols[:n_high] + [tails[inverse.ravel()].tolist()]
+    # One flat list "a , b , tail \n a , b , tail \n ..." joined once (fast in CPython).
+    width = 2 * len(parts)
+    flat: list[str] = [","] * (width * n)
+    for j, part in enumerate(parts):
+        flat[2 * j::width] = part
+    flat[width - 1::width] = ["\n"] * n
+    return "".join(flat)
 
 
 def derive_seed(seed_material: str, frame_sha256: str, policy_sha256: str, quarter: str) -> str:
@@ -335,6 +388,7 @@ def draw_quarter(
     origin: str = "routine",
     registers_dir: str | Path | None = None,
     frame: bytes | None = None,
+    staff: bool = True,
 ) -> DrawResult:
     """Draw one quarter: objects, items, methods, joint designations and teams.
 
@@ -363,6 +417,10 @@ def draw_quarter(
         Directory the registers were read from (recorded); default: the registers' sources.
     frame : bytes, optional
         Precomputed :func:`canonical_frame_bytes` of ``registers.enterprises``.
+    staff : bool
+        ``False`` stops after the object draw (benchmarks, simulation): ``record`` then holds
+        ``inputs`` without the register tables and ``strata``, and ``tasks`` the unstaffed
+        task skeletons.
 
     Raises
     ------
@@ -414,27 +472,40 @@ def draw_quarter(
     capped = overlap == "yearly_cap" and origin not in exempt
     between = policy.draw.between_levels
     key_prefix = q.label
-    ent_by_uscc = classified.set_index("uscc", drop=False)
+    # Integer codes of the population, sorted by uscc once (candidates come out sorted).
+    by_code = population.iloc[np.argsort(population["uscc"].to_numpy().astype(str),
+                                         kind="stable")]
+    all_codes = by_code["uscc"].to_numpy()
+    all_unit = by_code["unit"].to_numpy()
+    all_cat = by_code["category"].to_numpy()
+    all_cc = by_code["credit_class"].to_numpy()
+    all_pos = by_code["positive_list"].to_numpy(dtype=bool)
 
     strata_records: list[dict] = []
     tasks: list[dict] = []
     for unit_id in order:
         unit = policy.unit(unit_id)
-        pop = drawing_population(population, policy, unit_id)
+        if unit.draws_from == "all":
+            u_sel = np.arange(len(all_codes))
+        else:
+            u_sel = np.flatnonzero(all_unit == unit_id)
+        u_codes, u_pos = all_codes[u_sel], all_pos[u_sel]
+        cat_masks = {c: all_cat[u_sel] == c for c in set(quotas["category"])}
+        cc_masks = {c: all_cc[u_sel] == c for c in ("A", "B", "C", "D")}
         unit_quotas = quotas[quotas["unit"] == unit_id]
         other_level = "county" if unit.level == "area" else "area"
         seq = 0
         unit_tasks: list[dict] = []
         for row in unit_quotas.itertuples(index=False):
             label = stratum_label(row.category, row.subset, row.credit_class)
-            mask = (pop["category"] == row.category).to_numpy().copy()
+            mask = cat_masks[row.category].copy()
             if row.subset == "positive_list":
-                mask &= pop["positive_list"].to_numpy()
+                mask &= u_pos
             elif row.subset == "not_positive_list":
-                mask &= ~pop["positive_list"].to_numpy()
+                mask &= ~u_pos
             if row.credit_class != "all":
-                mask &= (pop["credit_class"] == row.credit_class).to_numpy()
-            candidates = sorted(pop["uscc"].to_numpy()[mask].tolist())
+                mask &= cc_masks[row.credit_class]
+            candidates = u_codes[mask].tolist()
             excluded: list[list[str]] = []
             eligible = candidates
             if between == "avoid" and unit.level == "area":
@@ -475,12 +546,13 @@ def draw_quarter(
                 rounds = None
                 if overlap == "rotation":
                     rounds = [year_rounds.get((unit_id, c), 0) for c in eligible]
-                    rounds_map = {c: r for c, r in zip(eligible, rounds) if r}
+                    rounds_map = {c: r for c, r in zip(eligible, rounds, strict=False) if r}
                 digests = object_digests(seed, unit_id, label, eligible)
                 idx = smallest(digests, k, rounds)
                 picked = [(eligible[i], digests[i].hex()) for i in idx]
-                prob_of = inclusion_probabilities(eligible, k, rounds)
                 probs = _group_probabilities(eligible, k, rounds)
+                prob_of = {eligible[i]: probs[str(rounds[i]) if rounds is not None else "0"]
+                           for i in idx}
             strata_records.append({
                 "unit": unit_id, "stratum": label, "category": row.category,
                 "subset": row.subset, "credit_class": row.credit_class,
@@ -521,6 +593,13 @@ def draw_quarter(
             elif t["level"] == "county" and t["uscc"] in area_of:
                 t["merged_with"] = area_of[t["uscc"]]
 
+    if not staff:
+        record = {"format": RECORD_FORMAT, "quarter": q.label, "units": order,
+                  "inputs": {"seed_material": str(seed_material), "frame_sha256": frame_sha,
+                             "policy_sha256": policy.sha256, "seed": seed},
+                  "strata": strata_records}
+        return DrawResult(record=record, tasks=pd.DataFrame(tasks), frame=frame)
+    ent_by_uscc = classified.set_index("uscc", drop=False)
     objects = {}
     for code in sorted({t["uscc"] for t in tasks}):
         e = ent_by_uscc.loc[code]
@@ -577,7 +656,7 @@ def inclusion_probabilities(eligible: Sequence[str], k: int,
     if rounds is None:
         p = groups.get("0", 0.0)
         return {c: p for c in eligible}
-    return {c: groups[str(r)] for c, r in zip(eligible, rounds)}
+    return {c: groups[str(r)] for c, r in zip(eligible, rounds, strict=False)}
 
 
 def _group_probabilities(eligible: Sequence[str], k: int,

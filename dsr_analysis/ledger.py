@@ -149,7 +149,7 @@ def append(path: str | Path, record: Mapping[str, Any], record_json: bytes | Non
     text = data.decode("utf-8")
     sha = hashlib.sha256(data).hexdigest()
     units = ",".join(record["units"])
-    created = created_at or dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    created = created_at or dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     with closing(_connect(path, create=True)) as con:
         con.execute("BEGIN IMMEDIATE")
         try:
@@ -243,7 +243,7 @@ def first_difference(a: Any, b: Any, path: str = "") -> str | None:
                 return d
         return None
     if isinstance(a, list):
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):
             d = first_difference(x, y, f"{path}[{i}]")
             if d:
                 return d

@@ -322,7 +322,7 @@ def replay(rec, frame_path=None):
     skeletons = replay_strata(rec, seed)
     tasks = replay_staffing(rec, seed, skeletons)
     expect("number of tasks", len(rec["tasks"]), len(tasks))
-    for i, (a, b) in enumerate(zip(rec["tasks"], tasks)):
+    for i, (a, b) in enumerate(zip(rec["tasks"], tasks, strict=False)):
         for key in sorted(set(a) | set(b)):
             expect(f"tasks[{i}] ({b['task_id']}).{key}", a.get(key), b.get(key))
     return seed, tasks
