@@ -510,13 +510,24 @@ def _workload(policy: Policy, m: pd.DataFrame, inspectors_available: Mapping[str
     # The area level may draw inspectors across the new area: county spare capacity helps it.
     spare = np.maximum(wl["days_available"] - wl["days_needed"], 0.0)
     wl["days_borrowable"] = 0.0
+    wl["team_pool"] = wl["inspectors"]
     if policy.draw.area_inspectors_across_units:
+        # ... and its teams come from the pooled inspectors of the whole area: task loads
+        # and team size are checked on the pool.
         county = wl["level"] == "county"
-        wl.loc[wl["level"] == "area", "days_borrowable"] = float(spare[county].sum())
+        area = wl["level"] == "area"
+        wl.loc[area, "days_borrowable"] = float(spare[county].sum())
+        pool = int(wl["inspectors"].sum())
+        onsite_all, offsite_all = float(wl["onsite"].sum()), float(wl["offsite"].sum())
+        wl.loc[area, "tasks_per_inspector"] = (onsite_all * team / pool if pool
+                                               else (math.inf if onsite_all > 0 else 0.0))
+        wl.loc[area, "offsite_per_inspector"] = (offsite_all / pool if pool
+                                                 else (math.inf if offsite_all > 0 else 0.0))
+        wl.loc[area, "team_pool"] = pool
     short = wl["days_needed"] > wl["days_available"] + wl["days_borrowable"] + 1e-9
     overloaded = wl["tasks_per_inspector"] > wl["max_tasks"] + 1e-9
     desk_overloaded = wl["offsite_per_inspector"] > wl["max_offsite_tasks"] + 1e-9
-    understaffed = (wl["onsite"] > 0) & (wl["inspectors"] < team)
+    understaffed = (wl["onsite"] > 0) & (wl["team_pool"] < team)
     wl["feasible"] = ~(short | overloaded | desk_overloaded | understaffed)
     wl["reason"] = ""
     for i in wl.index:

@@ -1,0 +1,435 @@
+"""The planner's logic: the same calls the widgets make (R3, R4, R5)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from dsr_analysis import cli, planner
+from dsr_analysis.categories import classify
+from dsr_analysis.errors import ParameterError
+from dsr_analysis.paths import POLICIES_DIR
+from dsr_analysis.planner_ui import build_planner
+from dsr_analysis.policy import load_policy, policy_to_dict
+from dsr_analysis.quotas import quarterly_quotas
+from dsr_analysis.registers import Registers, load_registers
+from dsr_analysis.simulation import Budget
+
+
+@pytest.fixture(scope="module")
+def base():
+    return load_policy("xiongan-2023")
+
+
+@pytest.fixture(scope="module")
+def controls(base):
+    """The widgets' start values, as plan_outcome's keyword arguments."""
+    return dict(base_policy="xiongan-2023", **planner.plan_from_policy(base),
+                inspectors_available=planner.default_inspectors(base, None), seed=7,
+                registers=None)
+
+
+def _with(controls: dict, **changes) -> dict:
+    out = dict(controls)
+    ratios = changes.pop("ratios", None)
+    if ratios:
+        out["ratios"] = {**controls["ratios"], **ratios}
+    out.update(changes)
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# build_policy
+# --------------------------------------------------------------------------------------
+def test_start_values_reproduce_the_base_policy(base, controls):
+    plan = planner.build_policy(controls["base_policy"], controls["ratios"],
+                                controls["credit_weights"], controls["overlap"],
+                                controls["yearly_cap"], controls["internal_joint_share"])
+    assert policy_to_dict(plan) == policy_to_dict(base)
+
+
+def test_build_policy_changes_only_what_the_controls_say(base):
+    plan = planner.build_policy(base, {"county-key": 0.3}, {"A": 1, "B": 1, "C": 2, "D": 3},
+                                "yearly_cap", 3, 0.4, year=2024)
+    ratios = {r.id: r.ratio for r in plan.quotas.rules}
+    assert ratios["county-key"] == 0.3
+    assert ratios["county-special"] == 0.5               # untouched rule keeps its ratio
+    assert plan.credit_risk.weights == {"A": 1.0, "B": 1.0, "C": 2.0, "D": 3.0}
+    assert (plan.draw.overlap, plan.draw.yearly_cap) == ("yearly_cap", 3)
+    assert plan.joint.internal_min_share == 0.4
+    assert plan.year == 2024 and "2024年" in plan.name and "2023" not in plan.name
+    assert base.year == 2023 and {r.id: r.ratio for r in base.quotas.rules}["county-key"] == 0.25
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(ratios={"county-keys": 0.3}), r"unknown quota rule 'county-keys' \(rules of xiongan-2023"),
+    (dict(ratios={"county-general-positive": 0.5}), "full off-site coverage"),
+    (dict(ratios={"county-key": 1.5}), r"ratios\['county-key'\]: 1.5 is out of range \[0, 1\]"),
+    (dict(ratios={"county-key": "high"}), "expected a number"),
+    (dict(credit_weights={"A": 1, "B": 1, "C": 1}), "give a weight for each of A, B, C, D"),
+    (dict(credit_weights={"A": -1, "B": 1, "C": 1, "D": 1}), r"credit_weights\['A'\]"),
+    (dict(overlap="sometimes"), "overlap: 'sometimes' is not one of independent, rotation"),
+    (dict(yearly_cap=0), "yearly_cap: 0 is not a whole number"),
+    (dict(internal_joint_share=1.2), r"internal_joint_share: 1.2 is out of range"),
+])
+def test_build_policy_rejects_bad_control_values(base, kwargs, match):
+    args = dict(ratios={}, credit_weights=dict(base.credit_risk.weights), overlap="independent",
+                yearly_cap=2, internal_joint_share=0.3)
+    args.update(kwargs)
+    with pytest.raises(ParameterError, match=match):
+        planner.build_policy(base, **args)
+
+
+# --------------------------------------------------------------------------------------
+# plan_outcome: same numbers as the batch path
+# --------------------------------------------------------------------------------------
+def test_outcome_quotas_are_the_batch_quotas(base, controls):
+    out = planner.plan_outcome(**_with(controls, ratios={"county-key": 0.4}))
+    registers = load_registers(None, units=base.unit_names)
+    plan = planner.build_policy(base, {**controls["ratios"], "county-key": 0.4},
+                                controls["credit_weights"], controls["overlap"],
+                                controls["yearly_cap"], controls["internal_joint_share"])
+    batch = quarterly_quotas(classify(registers.enterprises, plan), plan, "2023Q1",
+                             registers.inspectors)
+    pd.testing.assert_frame_equal(out.quotas, batch)
+    assert out.quota_table["每季度抽查数"].sum() == batch["quota"].sum()
+
+
+def test_classification_is_cached_across_slider_moves(controls):
+    planner.plan_outcome(**controls)
+    before = dict(planner._PREPARED_CACHE)
+    planner.plan_outcome(**_with(controls, ratios={"county-special": 0.7}))
+    planner.plan_outcome(**_with(controls, credit_weights={"A": 1, "B": 2, "C": 3, "D": 4}))
+    assert planner._PREPARED_CACHE.keys() == before.keys()
+    assert all(planner._PREPARED_CACHE[k] is before[k] for k in before)
+
+
+def test_outcome_is_deterministic_for_a_seed(controls):
+    a = planner.plan_outcome(**controls)
+    b = planner.plan_outcome(**controls)
+    assert a.headline() == b.headline()
+    pd.testing.assert_frame_equal(a.coverage, b.coverage)
+
+
+def test_outcome_rejects_missing_or_unknown_units(controls):
+    ins = dict(controls["inspectors_available"])
+    ins.pop("anxin")
+    ins["beijing"] = 3
+    with pytest.raises(ParameterError, match="missing unit.*anxin.*unknown unit.*beijing"):
+        planner.plan_outcome(**_with(controls, inspectors_available=ins))
+
+
+# --------------------------------------------------------------------------------------
+# Feasibility on a hand-made register
+# --------------------------------------------------------------------------------------
+def _firms(unit: str, n: int, **facts) -> list[dict]:
+    rows = []
+    for i in range(n):
+        row = dict(uscc=f"{unit}-{i}", name=f"{unit}{i}", unit=unit, industry="化工",
+                   permit_class="registration", key_polluter=False, positive_list=False,
+                   offsite_capable=False, credit_class="A", penalised_last_year=False,
+                   supervision_order_last_year=False, complaints_last_year=0,
+                   emergency_risk="none")
+        row.update(facts)
+        rows.append(row)
+    return rows
+
+
+def _registers(enterprises: list[dict]) -> Registers:
+    inspectors = pd.DataFrame({"inspector_id": ["i1", "i2"], "unit": "xiongxian",
+                               "active": True, "certified": True})
+    return Registers(enterprises=pd.DataFrame(enterprises), inspectors=inspectors,
+                     experts=pd.DataFrame(), items=pd.DataFrame())
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    """8 key objects in Xiongxian: the area level draws ceil(10 % x 8) = 1, the county
+    ceil(25 % x 8) = 2 a quarter (R4), all on-site (no off-site capability)."""
+    return _registers(_firms("xiongxian", 8, key_polluter=True))
+
+
+def _tiny_controls(base, tiny, inspectors: dict, **changes) -> dict:
+    args = dict(base_policy=base, **planner.plan_from_policy(base),
+                inspectors_available={"xiongan": 0, "xiongxian": 0, "rongcheng": 0, "anxin": 0},
+                seed=1, registers=tiny)
+    args["inspectors_available"] = {**args["inspectors_available"], **inspectors}
+    args.update(changes)
+    return args
+
+
+def _settings(days_per_inspector: float) -> planner.PlannerSettings:
+    s = planner.load_planner_settings()
+    return dataclasses.replace(s, budget=Budget(days_per_inspector_per_quarter=days_per_inspector,
+                                                onsite_inspector_days=2.0,
+                                                offsite_inspector_days=0.5))
+
+
+def test_inspector_days_needed_follow_the_quotas(base, tiny):
+    settings = _settings(8.0)
+    out = planner.plan_outcome(**_tiny_controls(base, tiny, {"xiongan": 4, "xiongxian": 2}),
+                               settings=settings)
+    wl = out.workload.set_index("unit")
+    # County: 2 on-site checks, ceil(30 % x 2) = 1 internal joint check (R5).
+    county_days = 2 * 2.0 + math.ceil(0.3 * 2) * settings.joint_extra_inspector_days
+    area_days = 1 * 2.0 + math.ceil(0.3 * 1) * settings.joint_extra_inspector_days
+    assert wl.loc["xiongxian", "onsite"] == pytest.approx(2)
+    assert wl.loc["xiongxian", "days_needed"] == pytest.approx(county_days)
+    assert wl.loc["xiongan", "days_needed"] == pytest.approx(area_days)
+    assert wl.loc["xiongxian", "days_available"] == pytest.approx(2 * 8.0)
+    assert out.feasible and out.warning == ""
+
+
+def test_infeasible_plan_warns_with_unit_and_shortfall(base, tiny):
+    settings = _settings(2.0)          # 2 inspectors x 2 days = 4 < 5 needed in Xiongxian
+    out = planner.plan_outcome(**_tiny_controls(base, tiny, {"xiongan": 4, "xiongxian": 2}),
+                               settings=settings)
+    need = 2 * 2.0 + 1 * settings.joint_extra_inspector_days
+    assert not out.feasible
+    assert f"雄县: 需要 {need:.0f} 人·日, 可用 4 人·日, 缺 {need - 4:.0f} 人·日" in out.warning
+    assert "不可行" in out.headline()
+    verdicts = out.workload.set_index("unit")["feasible"]
+    assert not verdicts["xiongxian"] and verdicts["xiongan"]
+
+
+def test_one_inspector_cannot_staff_a_two_person_check(base, tiny):
+    out = planner.plan_outcome(**_tiny_controls(base, tiny, {"xiongan": 4, "xiongxian": 1}),
+                               settings=_settings(100.0))
+    assert not out.feasible
+    assert "雄县: 执法人员 1 人, 每项现场任务至少 2 人" in out.warning
+
+
+def test_area_level_borrows_spare_county_days(base, tiny):
+    # The area level has no inspectors of its own; the policy lets it draw across units.
+    out = planner.plan_outcome(**_tiny_controls(base, tiny, {"xiongan": 0, "xiongxian": 2}),
+                               settings=_settings(8.0))
+    wl = out.workload.set_index("unit")
+    spare = wl.loc["xiongxian", "days_available"] - wl.loc["xiongxian", "days_needed"]
+    assert wl.loc["xiongan", "days_borrowable"] == pytest.approx(spare)
+    assert wl.loc["xiongan", "feasible"] == (wl.loc["xiongan", "days_needed"] <= spare)
+
+
+def test_heavier_ratio_turns_the_sample_plan_infeasible(controls):
+    ok = planner.plan_outcome(**controls)
+    heavy = planner.plan_outcome(**_with(controls, ratios={"county-general-other": 0.3}))
+    assert ok.feasible and not heavy.feasible
+    assert heavy.workload["days_needed"].sum() > ok.workload["days_needed"].sum()
+    assert "不可行" in heavy.headline() and "缺" in heavy.warning
+
+
+# --------------------------------------------------------------------------------------
+# Minimums of the 2023 plan
+# --------------------------------------------------------------------------------------
+def _failed(out) -> set[tuple[str, str, str]]:
+    m = out.minimums
+    return {(r.rule, r.unit, r.check) for r in m[~m["met"]].itertuples()}
+
+
+def test_the_2023_plan_meets_its_own_minimums(controls):
+    out = planner.plan_outcome(**controls)
+    assert out.all_minimums_met and _failed(out) == set()
+    # R3, one R4 row per rule and unit of its level, R5 share, R5 inter-departmental per unit.
+    assert len(out.minimums) == 1 + (2 * 1 + 4 * 3) + 1 + 4
+
+
+def test_lower_county_key_ratio_fails_r4_for_each_county(controls):
+    out = planner.plan_outcome(**_with(controls, ratios={"county-key": 0.2}))
+    assert _failed(out) == {("R4", u, "重点监管对象") for u in ("雄县", "容城县", "安新县")}
+
+
+def test_raising_a_ratio_above_the_minimum_keeps_it_met(controls):
+    out = planner.plan_outcome(**_with(controls, ratios={"county-special": 0.6}))
+    assert out.all_minimums_met
+
+
+def test_joint_share_below_30_percent_fails_r5(controls):
+    out = planner.plan_outcome(**_with(controls, internal_joint_share=0.25))
+    assert _failed(out) == {("R5", "各级", "内部联合抽查占比")}
+
+
+def test_equal_credit_weights_do_not_count_as_credit_based_draws(controls):
+    out = planner.plan_outcome(**_with(controls, credit_weights=dict(A=1, B=1, C=1, D=1)))
+    assert _failed(out) == {("R3", "全部", "运用信用风险分类的抽查占比")}
+
+
+def test_unit_without_random_draws_cannot_hold_an_inter_departmental_check(base):
+    # Only Xiongxian has objects: the other counties draw nothing at random.
+    reg = _registers(_firms("xiongxian", 8, key_polluter=True))
+    out = planner.plan_outcome(**_tiny_controls(base, reg, {"xiongan": 4, "xiongxian": 4}),
+                               settings=_settings(8.0))
+    failed = {(rule, unit) for rule, unit, check in _failed(out) if check == "部门联合抽查"}
+    assert failed == {("R5", "容城县"), ("R5", "安新县")}
+
+
+# --------------------------------------------------------------------------------------
+# Coverage and deterrence
+# --------------------------------------------------------------------------------------
+def test_closed_forms_of_yearly_coverage():
+    p = np.array([0.0, 0.03, 0.1, 0.25, 0.5])
+    cov, draws = planner.yearly_coverage(p, "independent")
+    np.testing.assert_allclose(cov, 1 - (1 - p) ** 4)
+    np.testing.assert_allclose(draws, 4 * p)
+    cov, _ = planner.yearly_coverage(p, "rotation")
+    np.testing.assert_allclose(cov, np.minimum(1, 4 * p))
+    cap1, _ = planner.yearly_coverage(p, "yearly_cap", 1)
+    np.testing.assert_allclose(cap1, np.minimum(1, 4 * p))
+    cap4, d4 = planner.yearly_coverage(p, "yearly_cap", 4)     # a cap of 4 never binds
+    np.testing.assert_allclose(cap4, 1 - (1 - p) ** 4)
+    np.testing.assert_allclose(d4, 4 * p)
+    cap2, d2 = planner.yearly_coverage(p, "yearly_cap", 2)
+    assert np.all(cap2 >= 1 - (1 - p) ** 4 - 1e-12) and np.all(cap2 <= np.minimum(1, 4 * p) + 1e-12)
+    # 50 % a quarter under a cap of 2, by hand: shares with 0/1/2 draws go (1/2, 1/2, 0),
+    # (1/4, 1/2, 1/4), then 2/3 of the eligible 3/4 are drawn: (1/12, 1/3, 7/12); in the last
+    # quarter only 5/12 are eligible, fewer than the quota: 1/2 + 1/2 + 1/2 + 5/12 draws.
+    assert d2[-1] == pytest.approx(1.5 + 5 / 12)
+    assert cap2[-1] == pytest.approx(1.0)          # the last quarter takes every eligible one
+
+
+@pytest.mark.parametrize("overlap", ["independent", "rotation", "yearly_cap"])
+def test_analytic_coverage_agrees_with_the_simulation_engine(controls, overlap):
+    out = planner.plan_outcome(**_with(controls, overlap=overlap, yearly_cap=2))
+    # 20 replicates of 3,000 objects: standard error of the total about 0.2 points.
+    assert out.coverage_total == pytest.approx(out.simulated_coverage_total, abs=0.01)
+
+
+def test_rotation_covers_more_than_independent_draws(controls):
+    ind = planner.plan_outcome(**controls)
+    rot = planner.plan_outcome(**_with(controls, overlap="rotation"))
+    assert rot.coverage_total > ind.coverage_total
+    assert rot.deterrence_total > ind.deterrence_total
+
+
+def test_deterred_share_closed_form():
+    d = planner.load_planner_settings().deterrence
+    # Expected sanction equal to the median gain: half the firms are deterred.
+    p = d.gain_median / (d.detection_onsite * d.sanction)
+    assert planner.deterred_share(p, d.detection_onsite, d.sanction, d.gain_median,
+                                  d.gain_sigma) == pytest.approx(0.5)
+    shares = planner.deterred_share(np.linspace(0, 1, 11), d.detection_onsite, d.sanction,
+                                    d.gain_median, d.gain_sigma)
+    assert shares[0] == 0 and np.all(np.diff(shares) > 0)
+
+
+# --------------------------------------------------------------------------------------
+# Saving
+# --------------------------------------------------------------------------------------
+def test_saved_plan_loads_and_batch_commands_use_it(base, controls, tmp_path: Path, capsys):
+    plan = planner.build_policy(base, {"county-key": 0.4}, base.credit_risk.weights,
+                                "rotation", 2, 0.35, year=2024)
+    path = planner.save_policy(plan, "xiongan-2024", tmp_path)
+    assert path == tmp_path / "xiongan-2024.yaml"
+    loaded = load_policy(path)
+    assert (loaded.id, loaded.year) == ("xiongan-2024", 2024)
+    assert policy_to_dict(loaded) == policy_to_dict(dataclasses.replace(plan, id="xiongan-2024"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["xiongan-2024.yaml"]  # no temp file
+    out_csv = tmp_path / "q.csv"
+    assert cli.main(["quotas", "--policy", str(path), "--quarter", "2024Q1", "--format", "csv",
+                     "--output", str(out_csv)]) == 0
+    batch = pd.read_csv(out_csv)
+    outcome = planner.plan_outcome(**_with(controls, base_policy=path,
+                                           **planner.plan_from_policy(loaded)))
+    assert batch["quota"].tolist() == outcome.quotas["quota"].tolist()
+    county_key = batch[batch["quota_rule"] == "county-key"]
+    for _unit, rows in county_key.groupby("unit"):
+        assert rows["quota"].sum() == math.ceil(round(0.4 * rows["population"].sum(), 9))
+
+
+def test_save_never_overwrites_silently(base, tmp_path: Path):
+    first = planner.save_policy(base, "plan", tmp_path)
+    before = first.read_bytes()
+    changed = planner.build_policy(base, {"county-key": 0.5}, base.credit_risk.weights,
+                                   "independent", 2, 0.3)
+    with pytest.raises(planner.PlanExistsError, match=r"plan\.yaml: a policy file of this name "
+                                                      "exists; choose another name or confirm"):
+        planner.save_policy(changed, "plan", tmp_path)
+    assert first.read_bytes() == before
+    planner.save_policy(changed, "plan", tmp_path, overwrite=True)
+    assert {r.id: r.ratio for r in load_policy(first).quotas.rules}["county-key"] == 0.5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.yaml"]
+
+
+@pytest.mark.parametrize("name", ["", "../evil", "a b", "计划", "-x"])
+def test_save_rejects_unsafe_names(base, tmp_path: Path, name):
+    with pytest.raises(ParameterError, match="use letters, digits"):
+        planner.save_policy(base, name, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_every_shipped_policy_round_trips_through_save(tmp_path: Path):
+    for name in planner.base_policy_names():
+        policy = load_policy(name)
+        path = planner.save_policy(policy, name, tmp_path)
+        assert policy_to_dict(load_policy(path)) == policy_to_dict(policy)
+
+
+def test_planner_settings_are_strict(tmp_path: Path):
+    data = yaml.safe_load(planner.PLANNER_SETTINGS.read_text(encoding="utf-8"))
+    data["deterrence"]["sanctions"] = 1
+    bad = tmp_path / "planner.yaml"
+    bad.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ParameterError, match=r"planner.yaml: unknown key 'deterrence.sanctions'"):
+        planner.load_planner_settings(bad)
+
+
+# --------------------------------------------------------------------------------------
+# The widgets call exactly these functions
+# --------------------------------------------------------------------------------------
+def test_widgets_map_one_to_one_onto_plan_outcome(tmp_path: Path):
+    app = build_planner(seed=7, save_dir=str(tmp_path))
+    args = app.arguments()
+    assert set(args) == {"base_policy", "ratios", "credit_weights", "overlap", "yearly_cap",
+                         "internal_joint_share", "inspectors_available", "seed", "registers"}
+    assert app.outcome.headline() == planner.plan_outcome(**args).headline()
+    table_before = app.quota_table.value
+    app.ratios["county-general-other"].value = 0.3
+    assert app.quota_table.value != table_before
+    assert "不可行" in app.verdict.value
+    assert app.outcome.headline() == planner.plan_outcome(**app.arguments()).headline()
+
+
+def test_save_button_refuses_then_overwrites_when_ticked(tmp_path: Path):
+    app = build_planner(save_dir=str(tmp_path))
+    assert app.name.value == "xiongan-2024" and app.year.value == 2024
+    app.ratios["county-key"].value = 0.3
+    app.save.click()
+    assert "已保存" in app.save_message.value
+    saved = tmp_path / "xiongan-2024.yaml"
+    assert {r.id: r.ratio for r in load_policy(saved).quotas.rules}["county-key"] == 0.3
+    app.ratios["county-key"].value = 0.35
+    app.save.click()
+    assert "已存在" in app.save_message.value and "覆盖已有文件" in app.save_message.value
+    assert {r.id: r.ratio for r in load_policy(saved).quotas.rules}["county-key"] == 0.3
+    app.overwrite.value = True
+    app.save.click()
+    assert "已保存" in app.save_message.value
+    assert {r.id: r.ratio for r in load_policy(saved).quotas.rules}["county-key"] == 0.35
+    assert app.overwrite.value is False          # the next save must be confirmed again
+
+
+def test_base_policy_whose_units_the_register_lacks_shows_an_error(tmp_path: Path):
+    app = build_planner(save_dir=str(tmp_path))
+    app.base.value = "guangzhou"
+    assert "登记册与方案不符" in app.verdict.value and app.outcome is None
+    app.base.value = "xiongan-2023"
+    assert app.outcome is not None and app.outcome.feasible
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(policy="xiongan-2099"), "no file 'xiongan-2099.yaml'"),
+    (dict(seed=-1), "seed"),
+    (dict(registers="/nonexistent/registers"), "is not a directory"),
+])
+def test_notebook_parameters_are_validated(kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        build_planner(**kwargs)
+
+
+def test_default_save_directory_is_the_policies_directory():
+    app = build_planner()
+    assert app.save_dir == POLICIES_DIR
