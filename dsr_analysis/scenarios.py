@@ -37,7 +37,7 @@ from .deterrence import (
     pooled_hit_rate,
     simulate_deterrence,
 )
-from .errors import ParameterError, PolicyError
+from .errors import InfeasibleError, ParameterError, PolicyError
 from .paths import PARAMETERS_DIR
 from .policy import CREDIT_CLASSES, Policy, _build, load_policy
 from .quotas import quarterly_quotas, quota_checks
@@ -526,6 +526,16 @@ def optimise_ratios(scenario: Scenario, *, budget_days: float | None = None,
         constraints=[{"type": "ineq", "fun": lambda x: (capacity - evaluate(x)[1])
                       / max(budget_days, 1e-9)}],
         options={"maxiter": 200, "ftol": 1e-9})
+    slack = capacity - evaluate(res.x)[1]
+    if (slack < -1e-6 * max(budget_days, 1.0)).any():
+        need = evaluate(x0)[1]
+        names = ([u.id for u in base_policy.units] if len(capacity) > 1 else ["all units"])
+        worst = int(np.argmin(capacity - need))
+        raise InfeasibleError(
+            f"scenario {scenario.id}: the minimum ratios of {base_policy.id} need "
+            f"{need[worst]:.0f} inspector-days per quarter at {names[worst]} but "
+            f"{capacity[worst]:.0f} are available; no ratios within the budget meet every "
+            "minimum")
     ratios, weights = unpack(res.x)
     ratios = {k: max(round(v, 3), lo) for (k, v), lo in zip(
         ((r.id, ratios[r.id]) for r in free_rules), lower)}
