@@ -30,10 +30,12 @@ which draws from every object) inspects it; levels are combined as independent. 
 simulation of the year's draws on the register itself (object by object, the overlap
 control and the between-levels rule applied exactly) is shown next to the analytic figure.
 
-Deterrence (closed form): a firm violates when its private gain exceeds the expected
-sanction. Gains are lognormal (``parameters/planner.yaml``), so the deterred share of a
-stratum is ``lognorm.cdf(P_year x detection x sanction)``, with ``P_year`` the analytic
-yearly coverage and detection depending on whether the check is on-site or off-site (R6).
+Deterrence uses the closed form of :mod:`dsr_analysis.deterrence`
+(:func:`~dsr_analysis.deterrence.quick_estimate`: a firm violates in a quarter when its
+lognormal private gain exceeds probability of a check x detection x sanction), with the
+behaviour parameters of the simulation scenario named in ``parameters/planner.yaml``. It
+shows the expected share of firms violating per quarter, the share of would-be violators the
+plan deters, and the share of checks expected to find a violation.
 """
 
 from __future__ import annotations
@@ -51,7 +53,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
-from scipy.stats import lognorm
 
 from .categories import CATEGORY_ZH, classify
 from .errors import DsrError, ParameterError, PolicyError
@@ -59,6 +60,8 @@ from .paths import DEFAULT_POLICY, PARAMETERS_DIR, POLICIES_DIR
 from .policy import CREDIT_CLASSES, Policy, _build, list_policies, load_policy, policy_to_dict
 from .quotas import METHOD_ZH, SUBSET_ZH, credit_share, quarterly_quotas
 from .registers import Registers, load_registers
+from .deterrence import DeterrenceParams, quick_estimate
+from .scenarios import load_scenario
 from .simulation import Budget, inspectors_by_unit, simulate_coverage
 
 PLANNER_SETTINGS = PARAMETERS_DIR / "planner.yaml"
@@ -81,29 +84,29 @@ def _f(doc: str, lo: float | None = None, hi: float | None = None) -> Any:
 
 
 @dataclass(frozen=True)
-class DeterrenceAssumptions:
-    gain_median: float = _f("median yearly private gain of a violation [10,000 yuan]", 0.0, 1e6)
-    gain_sigma: float = _f("lognormal shape of the gain (sd of log gain)", 0.01, 10.0)
-    sanction: float = _f("sanction when a violation is detected [10,000 yuan]", 0.0, 1e6)
-    detection_onsite: float = _f("probability an on-site check detects a violation", 0.0, 1.0)
-    detection_offsite: float = _f("probability an off-site check detects a violation", 0.0, 1.0)
-
-
-@dataclass(frozen=True)
 class SimulationAssumptions:
     replicates: int = _f("simulated years behind the quick coverage check", 1, 10000)
 
 
 @dataclass(frozen=True)
 class PlannerSettings:
-    """Planning assumptions of the planner (``parameters/planner.yaml``)."""
+    """Planning assumptions of the planner (``parameters/planner.yaml``).
 
-    budget: Budget = _f("capacity and cost of checks: the simulation engine's Budget; keys left "
-                        "out take its defaults, so planner and simulation cost a check alike")
+    ``budget`` (inspector-days per check and per inspector) and ``deterrence`` (behaviour
+    model) are those of a simulation scenario (``parameters/scenarios/``), so the planner
+    and the simulation notebooks cost a check and model a firm the same way. The planner
+    never cuts quotas to the budget (``enforce`` is off): it shows the shortfall instead.
+    """
+
+    scenario: str = _f("scenario in parameters/scenarios/ whose budget and deterrence "
+                       "parameters the planner uses")
     joint_extra_inspector_days: float = _f(
         "extra inspector-days an internal joint check adds (a second business line, R5)", 0.0, 100.0)
-    deterrence: DeterrenceAssumptions = _f("closed-form deterrence model")
     simulation: SimulationAssumptions = _f("quick simulated coverage check")
+    budget: Budget | None = field(default=None, metadata={
+        "doc": "the scenario's budget, enforce off", "internal": True})
+    deterrence: DeterrenceParams | None = field(default=None, metadata={
+        "doc": "the scenario's deterrence parameters", "internal": True})
 
 
 def load_planner_settings(path: str | Path | None = None) -> PlannerSettings:
@@ -116,9 +119,12 @@ def load_planner_settings(path: str | Path | None = None) -> PlannerSettings:
     except yaml.YAMLError as exc:
         raise ParameterError(f"{path}: not valid YAML: {exc}") from exc
     try:
-        return _build(PlannerSettings, data, str(path), "")
+        settings = _build(PlannerSettings, data, str(path), "")
     except PolicyError as exc:
         raise ParameterError(str(exc)) from exc
+    scenario = load_scenario(settings.scenario)
+    return dataclasses.replace(settings, budget=dataclasses.replace(scenario.budget, enforce=False),
+                               deterrence=scenario.deterrence)
 
 
 # --------------------------------------------------------------------------------------
@@ -358,20 +364,6 @@ def yearly_coverage(
     return 1.0 - share[0], draws
 
 
-def deterred_share(
-    inspection_probability: np.ndarray | float,
-    detection_probability: np.ndarray | float,
-    sanction: float,
-    gain_median: float,
-    gain_sigma: float,
-) -> np.ndarray:
-    """Share of firms for which violating does not pay: private gain (lognormal with
-    ``gain_median`` and ``gain_sigma``) below ``P(inspected) x P(detected) x sanction``."""
-    threshold = np.asarray(inspection_probability, float) * np.asarray(detection_probability,
-                                                                       float) * sanction
-    return lognorm.cdf(threshold, s=gain_sigma, scale=gain_median)
-
-
 # --------------------------------------------------------------------------------------
 # Outcome
 # --------------------------------------------------------------------------------------
@@ -400,11 +392,16 @@ class PlanOutcome:
     all_minimums_met : bool
     coverage : DataFrame
         Per own unit and category: objects, analytic and simulated yearly coverage, draws
-        per object a year, deterred share.
+        per object a year, expected violation rate per quarter, deterred share.
     coverage_total, simulated_coverage_total : float
         Share of all objects inspected at least once a year (analytic / simulated).
+    violation_rate : float
+        Expected share of firms violating in a quarter
+        (:func:`dsr_analysis.deterrence.quick_estimate`).
     deterrence_total : float
-        Share of all firms deterred (closed form).
+        Share of the firms that would violate without any check that the plan deters.
+    hit_rate : float
+        Expected share of checks that find a violation.
     elapsed : float
         Seconds the computation took.
     """
@@ -420,7 +417,9 @@ class PlanOutcome:
     coverage: pd.DataFrame
     coverage_total: float
     simulated_coverage_total: float
+    violation_rate: float
     deterrence_total: float
+    hit_rate: float
     elapsed: float = 0.0
 
     def headline(self) -> str:
@@ -439,7 +438,8 @@ class PlanOutcome:
             + ("" if self.all_minimums_met else " (有未达标项)"),
             f"年度覆盖率 (至少检查一次): 解析 {self.coverage_total:.1%}, 模拟 "
             f"{self.simulated_coverage_total:.1%}",
-            f"威慑率 (违法不划算的企业比例): {self.deterrence_total:.1%}",
+            f"威慑: 预计违法企业比例 {self.violation_rate:.1%} (每季度), 被威慑比例 "
+            f"{self.deterrence_total:.1%}, 检查发现违法率 {self.hit_rate:.1%}",
         ]
         return "\n".join(lines)
 
@@ -559,15 +559,16 @@ def _minimums(policy: Policy, table: pd.DataFrame, reference: Policy) -> pd.Data
                      plan=f"{share:.0%}" + ("" if differentiated else " (各类权重相同, 未区分)"),
                      met=bool(share + 1e-12 >= reference.credit_risk.min_share)))
     rules = {(r.level, r.category, r.subset): r for r in policy.quotas.rules}
+    grouped = table.groupby(["unit", "category", "subset"])[["population", "quota"]].sum()
+    sums = {k: tuple(v) for k, v in zip(grouped.index, grouped.to_numpy(), strict=True)}
+    random_by_unit = table[table["method"] == "random"].groupby("unit")["quota"].sum().to_dict()
     for ref in reference.quotas.rules:
         label = f"{CATEGORY_ZH[ref.category]}" + (
             f" ({SUBSET_ZH[ref.subset]})" if ref.subset != "all" else "")
         mine = rules.get((ref.level, ref.category, ref.subset))
         for unit in (u for u in policy.units if u.level == ref.level):
-            sel = table[(table["unit"] == unit.id) & (table["category"] == ref.category)
-                        & (table["subset"] == ref.subset)]
-            population = int(sel["population"].sum())
-            quota = int(sel["quota"].sum())
+            population, quota = (int(v) for v in sums.get(
+                (unit.id, ref.category, ref.subset), (0, 0)))
             if ref.method == "offsite_full":
                 requirement = "每季度非现场全覆盖"
                 met = mine is not None and mine.method == "offsite_full"
@@ -588,8 +589,7 @@ def _minimums(policy: Policy, table: pd.DataFrame, reference: Policy) -> pd.Data
                               >= reference.joint.internal_min_share)))
     need = reference.joint.inter_departmental_per_quarter
     for unit in policy.units:
-        random_checks = int(table.loc[(table["unit"] == unit.id)
-                                      & (table["method"] == "random"), "quota"].sum())
+        random_checks = int(random_by_unit.get(unit.id, 0))
         planned = min(policy.joint.inter_departmental_per_quarter, random_checks)
         rows.append(dict(rule=reference.joint.rule, unit=unit.name, check="部门联合抽查",
                          requirement=f"每季度 ≥ {need} 次",
@@ -712,14 +712,12 @@ def plan_outcome(
 
     g = prepared.groups
     cov, draws = group_coverage(plan, m, len(g))
-    # Detection of the check a group gets: off-site where the positive list is covered
-    # off-site, or offsite-first applies to capable objects (R6); on-site otherwise.
-    full_groups = m.loc[m["method"] == "offsite_full", "group"].unique()
-    offsite = g["offsite_capable"].to_numpy() & plan.methods.offsite_first
-    offsite[full_groups] = True
-    d = settings.deterrence
-    detection = np.where(offsite, d.detection_offsite, d.detection_onsite)
-    deterred = deterred_share(cov, detection, d.sanction, d.gain_median, d.gain_sigma)
+    # Deterrence: the closed form of dsr_analysis.deterrence on the tuned plan (per quarter).
+    est = quick_estimate(prepared.classified, plan, settings.deterrence,
+                         inspectors=prepared.registers.inspectors, budget=settings.budget)
+    would = 1.0 - settings.deterrence.compliant_share      # violators without any check
+    deter = est.groupby(["unit", "category"])[["objects", "violators", "detected",
+                                                 "inspections"]].sum()
     sim = simulate_coverage(prepared.classified, plan, replicates=settings.simulation.replicates,
                             seed=int(seed), inspectors=prepared.registers.inspectors,
                             budget=settings.budget)
@@ -727,10 +725,10 @@ def plan_outcome(
         / settings.simulation.replicates
 
     n = g["n"].to_numpy()
-    frame = g.assign(coverage=cov * n, draws=draws * n, deterred=deterred * n)
-    per = frame.groupby(["unit", "category"], sort=False)[["n", "coverage", "draws",
-                                                           "deterred"]].sum()
+    frame = g.assign(coverage=cov * n, draws=draws * n)
+    per = frame.groupby(["unit", "category"], sort=False)[["n", "coverage", "draws"]].sum()
     per = per.join(sim_cov.rename(columns={"covered": "simulated"})).fillna({"simulated": 0.0})
+    per = per.join(deter[["violators"]])
     order = {u.id: i for i, u in enumerate(plan.units)}
     per = per.reset_index()
     per = per.assign(o1=per["unit"].map(order), o2=per["category"].map(
@@ -739,8 +737,12 @@ def plan_outcome(
         "unit": per["unit"], "unit_name": per["unit"].map(plan.unit_names),
         "category": per["category"], "objects": per["n"],
         "coverage": per["coverage"] / per["n"], "simulated_coverage": per["simulated"] / per["n"],
-        "draws_per_object": per["draws"] / per["n"], "deterred": per["deterred"] / per["n"],
+        "draws_per_object": per["draws"] / per["n"],
+        "violation_rate": per["violators"] / per["n"],
+        "deterred": _deterred(per["violators"] / per["n"], would),
     }).reset_index(drop=True)
+    violation_rate = float(est["violators"].sum() / est["objects"].sum())
+    inspections = float(est["inspections"].sum())
     total = float(n.sum()) or 1.0
     return PlanOutcome(
         policy=plan, quotas=table, quota_table=quota_display(table), workload=workload,
@@ -748,9 +750,18 @@ def plan_outcome(
         all_minimums_met=bool(minimums["met"].all()), coverage=coverage,
         coverage_total=float(frame["coverage"].sum() / total),
         simulated_coverage_total=float(per["simulated"].sum() / total),
-        deterrence_total=float(frame["deterred"].sum() / total),
+        violation_rate=violation_rate,
+        deterrence_total=float(_deterred(violation_rate, would)),
+        hit_rate=float(est["detected"].sum() / inspections) if inspections else 0.0,
         elapsed=time.perf_counter() - start,
     )
+
+
+def _deterred(violation_rate, would_violate: float):
+    """Share of the firms that would violate without checks that the plan deters."""
+    if would_violate <= 0:
+        return violation_rate * 0.0
+    return 1.0 - violation_rate / would_violate
 
 
 _SETTINGS: dict[tuple, PlannerSettings] = {}
@@ -821,7 +832,8 @@ def coverage_display(coverage: pd.DataFrame) -> pd.DataFrame:
         "年覆盖率(解析)": coverage["coverage"].map(lambda v: f"{v:.1%}"),
         "年覆盖率(模拟)": coverage["simulated_coverage"].map(lambda v: f"{v:.1%}"),
         "每家年均抽中次数": coverage["draws_per_object"].map(lambda v: f"{v:.2f}"),
-        "威慑率": coverage["deterred"].map(lambda v: f"{v:.1%}"),
+        "预计违法率(每季度)": coverage["violation_rate"].map(lambda v: f"{v:.1%}"),
+        "被威慑比例": coverage["deterred"].map(lambda v: f"{v:.1%}"),
     })
 
 
@@ -904,7 +916,7 @@ def save_policy(
 
 __all__ = [
     "DsrError", "PlanExistsError", "PlanOutcome", "PlannerSettings", "base_policy_names",
-    "build_policy", "coverage_display", "default_inspectors", "deterred_share",
+    "build_policy", "coverage_display", "default_inspectors",
     "load_planner_settings", "minimums_display", "plan_from_policy", "plan_outcome",
     "quota_display", "random_rules", "resolve_policy", "save_policy", "workload_display",
     "yearly_coverage",

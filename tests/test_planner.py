@@ -13,12 +13,14 @@ import yaml
 
 from dsr_analysis import cli, planner
 from dsr_analysis.categories import classify
+from dsr_analysis.deterrence import quick_estimate, quick_totals
 from dsr_analysis.errors import ParameterError
 from dsr_analysis.paths import POLICIES_DIR
 from dsr_analysis.planner_ui import build_planner
 from dsr_analysis.policy import load_policy, policy_to_dict
 from dsr_analysis.quotas import quarterly_quotas
 from dsr_analysis.registers import Registers, load_registers
+from dsr_analysis.scenarios import load_scenario
 from dsr_analysis.simulation import Budget
 
 
@@ -302,18 +304,34 @@ def test_rotation_covers_more_than_independent_draws(controls):
     ind = planner.plan_outcome(**controls)
     rot = planner.plan_outcome(**_with(controls, overlap="rotation"))
     assert rot.coverage_total > ind.coverage_total
-    assert rot.deterrence_total > ind.deterrence_total
 
 
-def test_deterred_share_closed_form():
-    d = planner.load_planner_settings().deterrence
-    # Expected sanction equal to the median gain: half the firms are deterred.
-    p = d.gain_median / (d.detection_onsite * d.sanction)
-    assert planner.deterred_share(p, d.detection_onsite, d.sanction, d.gain_median,
-                                  d.gain_sigma) == pytest.approx(0.5)
-    shares = planner.deterred_share(np.linspace(0, 1, 11), d.detection_onsite, d.sanction,
-                                    d.gain_median, d.gain_sigma)
-    assert shares[0] == 0 and np.all(np.diff(shares) > 0)
+def test_deterrence_is_the_deterrence_module_closed_form(base, controls):
+    settings = planner.load_planner_settings()
+    out = planner.plan_outcome(**_with(controls, ratios={"county-key": 0.5}))
+    registers = load_registers(None, units=base.unit_names)
+    est = quick_estimate(classify(registers.enterprises, out.policy), out.policy,
+                         settings.deterrence, inspectors=registers.inspectors,
+                         budget=settings.budget)
+    totals = quick_totals(est)
+    assert out.violation_rate == pytest.approx(totals["violation_rate"])
+    assert out.hit_rate == pytest.approx(totals["hit_rate"])
+    would = 1 - settings.deterrence.compliant_share
+    assert out.deterrence_total == pytest.approx(1 - totals["violation_rate"] / would)
+
+
+def test_more_checks_deter_more(controls):
+    low = planner.plan_outcome(**controls)
+    high = planner.plan_outcome(**_with(controls, ratios={"county-general-other": 0.1}))
+    assert high.violation_rate < low.violation_rate
+    assert high.deterrence_total > low.deterrence_total
+
+
+def test_planner_takes_budget_and_behaviour_from_its_scenario():
+    settings = planner.load_planner_settings()
+    scenario = load_scenario(settings.scenario)
+    assert settings.budget == dataclasses.replace(scenario.budget, enforce=False)
+    assert settings.deterrence == scenario.deterrence
 
 
 # --------------------------------------------------------------------------------------
@@ -370,10 +388,15 @@ def test_every_shipped_policy_round_trips_through_save(tmp_path: Path):
 
 def test_planner_settings_are_strict(tmp_path: Path):
     data = yaml.safe_load(planner.PLANNER_SETTINGS.read_text(encoding="utf-8"))
-    data["deterrence"]["sanctions"] = 1
+    data["simulation"]["replicate"] = 1
     bad = tmp_path / "planner.yaml"
     bad.write_text(yaml.safe_dump(data), encoding="utf-8")
-    with pytest.raises(ParameterError, match=r"planner.yaml: unknown key 'deterrence.sanctions'"):
+    with pytest.raises(ParameterError, match=r"planner.yaml: unknown key 'simulation.replicate'"):
+        planner.load_planner_settings(bad)
+    data["simulation"].pop("replicate")
+    data["scenario"] = "no-such-scenario"
+    bad.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ParameterError, match="no-such-scenario"):
         planner.load_planner_settings(bad)
 
 
