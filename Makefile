@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv sysdeps demo test lint clean
+.PHONY: venv sysdeps demo test lint clean planner
 
 venv: $(STAMP)
 
@@ -29,6 +29,12 @@ demo: venv
 test: venv sysdeps
 	$(BIN)/python -m pytest tests
 	$(BIN)/python -m pytest --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+
+# The annual-plan planner as a standalone page (Voilà) on this machine only:
+# open http://localhost:$(PLANNER_PORT)/ ; Ctrl-C stops it.
+PLANNER_PORT ?= 8866
+planner: venv
+	$(BIN)/voila notebooks/planner.ipynb --port=$(PLANNER_PORT) --no-browser --Voila.ip=127.0.0.1
 
 lint: venv
 	$(BIN)/ruff check dsr_analysis tests
