@@ -712,7 +712,7 @@ def score_figure(evaluation: pd.DataFrame, ranks: pd.DataFrame):
     wide = evaluation.pivot_table(index="unit_name", columns="indicator_zh", values="score",
                                   aggfunc="sum", sort=False)
     wide = wide.loc[ranks["unit_name"]]
-    fig, ax = plt.subplots(figsize=(8, 3.8), dpi=110)
+    fig, ax = plt.subplots(figsize=(8, 4.6), dpi=110)
     wide.plot.barh(stacked=True, ax=ax, colormap="tab10", width=0.6)
     for i, (score, rank) in enumerate(zip(ranks["score"], ranks["rank"], strict=True)):
         ax.text(score + 1, i, f"{score:.1f} 分（第{rank}名）", va="center", fontsize=9)
@@ -721,7 +721,7 @@ def score_figure(evaluation: pd.DataFrame, ranks: pd.DataFrame):
     ax.set_ylabel("")
     ax.set_xlabel("得分")
     ax.set_title("各县考核得分及排名")
-    ax.legend(frameon=False, fontsize=7, loc="lower right")
+    ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
     fig.tight_layout()
     plt.close(fig)
     return fig

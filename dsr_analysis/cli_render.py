@@ -1,0 +1,91 @@
+"""``dsr render`` and the report step of ``dsr demo``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .paths import DEFAULT_POLICY, OUTPUTS_DIR
+from .periods import quarters_of
+from .policy import Policy
+from .registers import Registers
+
+
+def _print_summary(summary) -> None:
+    print(f"[render] {summary.quarter}: {len(summary.rendered)} report(s) on {summary.workers} "
+          f"worker(s) in {summary.seconds:.1f} s; index {summary.index}")
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from .render import render
+
+    params = {}
+    for name in ("registers", "ledger", "results", "deliveries"):
+        value = getattr(args, name)
+        if value:
+            params[name] = str(Path(value).resolve())
+    units = "all" if args.unit == "all" else [u.strip() for u in args.unit.split(",")]
+    reports = "all" if args.report == "all" else [r.strip() for r in args.report.split(",")]
+    policy = args.policy
+    if Path(policy).exists():
+        policy = str(Path(policy).resolve())
+    summary = render(args.quarter, units, reports, Path(args.outputs), params, policy,
+                     workers=args.workers)
+    _print_summary(summary)
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("render", help="render the official reports (papermill): HTML, XLSX, index")
+    p.add_argument("--quarter", required=True, help="quarter, e.g. 2023Q1")
+    p.add_argument("--unit", default="all", help="unit id(s), comma-separated, or all (default)")
+    p.add_argument("--report", default="all",
+                   help="statistics, summary, evaluation, notice, annual_plan (comma-separated) "
+                        "or all (default)")
+    p.add_argument("--policy", default=str(DEFAULT_POLICY),
+                   help="policy YAML, or a name in parameters/policies/ (default: %(default)s)")
+    p.add_argument("--registers", default=None,
+                   help="register directory (default: the embedded synthetic sample)")
+    p.add_argument("--ledger", default=None,
+                   help="draw ledger (default: the demo draws, made in memory)")
+    p.add_argument("--results", default=None, help="results register (required with --ledger)")
+    p.add_argument("--deliveries", default=None, help="report deliveries CSV (for the evaluation)")
+    p.add_argument("--outputs", default=str(OUTPUTS_DIR),
+                   help="output root; reports go to OUTPUTS/QUARTER/ (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="parallel notebooks (default: the number of cores)")
+    p.set_defaults(func=cmd_render)
+
+
+def demo_step(args: argparse.Namespace, policy: Policy, registers: Registers,
+              out_dir: Path) -> None:
+    """Sample results of the demo draws, then every report of every quarter of the year."""
+    from .ledger import load_draw_tasks
+    from .render import render
+    from .results import (load_deliveries, load_results, sample_deliveries, sample_results,
+                          write_deliveries, write_results)
+    from .workcalendar import WorkCalendar
+
+    out_dir = Path(out_dir).resolve()
+    ledger = out_dir / "ledger.sqlite"
+    tasks = load_draw_tasks(ledger)
+    cal = WorkCalendar()
+    results_path = write_results(sample_results(tasks, cal, policy=policy),
+                                 out_dir / f"results-{policy.year}.csv")
+    results = load_results(results_path, tasks)  # the register validator checks the sample
+    deliveries_path = write_deliveries(sample_deliveries(policy, policy.year, cal),
+                                       out_dir / f"deliveries-{policy.year}.csv")
+    load_deliveries(deliveries_path, policy.unit_names)
+    print(f"[results] synthetic results of the {len(tasks)} demo tasks: {len(results)} checks, "
+          f"{int((results['outcome'] == 'violation').sum())} violations, "
+          f"{int(results['confidential'].sum())} confidential; {results_path}, {deliveries_path}")
+    params = {"ledger": str(ledger), "results": str(results_path),
+              "deliveries": str(deliveries_path)}
+    if getattr(args, "registers", None):
+        params["registers"] = str(Path(args.registers).resolve())
+    policy_arg = policy.path or "xiongan-2023"
+    for q in quarters_of(policy.year):
+        summary = render(q.label, "all", "all", out_dir, params, policy_arg)
+        _print_summary(summary)
+    first, last = quarters_of(policy.year)[0], quarters_of(policy.year)[-1]
+    print(f"[render] open {out_dir}/{first.label}/index.html … {out_dir}/{last.label}/index.html")

@@ -1,0 +1,475 @@
+"""Render the official reports in batch (R8-R10): papermill per report x unit, HTML, XLSX, index.
+
+``render(quarter, units, reports)``:
+
+1. plans one job per report x unit (the evaluation is written by the new-area level about the
+   counties, so it is rendered for area-level units only);
+2. validates every job's parameters against the notebook's ``parameters`` cell
+   (:func:`papermill.inspect_notebook`) **before anything runs**: an unknown name or a value
+   of the wrong type is a :class:`~dsr_analysis.errors.ParameterError` (papermill itself only
+   warns);
+3. executes the notebooks in parallel across the machine's cores
+   (:class:`concurrent.futures.ProcessPoolExecutor`), each into ``{out}/{quarter}/``;
+4. exports each executed notebook to HTML without code cells (nbconvert ``HTMLExporter`` with
+   ``exclude_input``); the notebooks themselves write their XLSX tables
+   (:func:`write_table_xlsx`, the layout of an official table) when given ``output_dir``;
+5. writes ``{out}/{quarter}/index.html`` linking every report.
+
+A failing notebook raises :class:`RenderError` naming the report, the unit, the quarter and
+the cell (execution count and first line), and keeps the partial notebook for inspection.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import DsrError, ParameterError
+from .paths import OUTPUTS_DIR, PROJECT_ROOT
+
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks" / "reports"
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """A report notebook.
+
+    Attributes
+    ----------
+    name : str
+        Report id (``statistics``…), also the notebook's file stem.
+    title_zh : str
+        Title for readers.
+    levels : tuple of str
+        Unit levels the report is rendered for.
+    rule : str
+        Rule ids it serves.
+    """
+
+    name: str
+    title_zh: str
+    levels: tuple[str, ...]
+    rule: str
+
+    @property
+    def notebook(self) -> Path:
+        return NOTEBOOKS_DIR / f"{self.name}.ipynb"
+
+
+REPORTS: dict[str, ReportSpec] = {
+    "statistics": ReportSpec("statistics", "季度统计表", ("area", "county"), "R9"),
+    "summary": ReportSpec("summary", "季度工作总结", ("area", "county"), "R9"),
+    "evaluation": ReportSpec("evaluation", "考核评估通报", ("area",), "R10"),
+    "notice": ReportSpec("notice", "抽查结果公示", ("area", "county"), "R8"),
+    "annual_plan": ReportSpec("annual_plan", "年度抽查计划", ("area", "county"), "R8"),
+}
+
+
+class RenderError(DsrError):
+    """A report notebook failed; the message names report, unit, quarter and cell."""
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """One notebook run.
+
+    Attributes
+    ----------
+    report, unit, quarter : str
+    parameters : dict
+        Parameters injected by papermill (validated).
+    out_dir : Path
+        Directory of the quarter's outputs.
+    """
+
+    report: str
+    unit: str
+    quarter: str
+    parameters: dict[str, Any]
+    out_dir: Path
+
+    @property
+    def stem(self) -> str:
+        return f"{self.report}-{self.unit}"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Files a job wrote and how long it took (seconds)."""
+
+    job: RenderJob
+    notebook: Path
+    html: Path
+    xlsx: tuple[Path, ...]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RenderSummary:
+    """Outcome of a batch: every rendered report and the index page."""
+
+    quarter: str
+    rendered: tuple[Rendered, ...]
+    index: Path
+    seconds: float
+    workers: int
+    failures: tuple[str, ...] = field(default=())
+
+
+# --------------------------------------------------------------------------------------
+# Parameters
+# --------------------------------------------------------------------------------------
+_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,), "int": (int,), "float": (float, int), "bool": (bool,),
+}
+
+
+def declared_parameters(notebook: str | Path) -> dict[str, dict[str, Any]]:
+    """The parameters a notebook declares in its ``parameters`` cell: name -> papermill's
+    description (``inferred_type_name``, ``default``, ``help``)."""
+    import nbformat
+    import papermill
+
+    params = papermill.inspect_notebook(str(notebook))
+    if not params:
+        raise ParameterError(f"{notebook}: no cell tagged 'parameters'")
+    # papermill skips (with a log warning) a line it cannot parse, e.g. one with '=' in its
+    # comment; such a parameter would silently become unknown, so name it here.
+    nb = nbformat.read(str(notebook), as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", []))
+    for line in cell.source.splitlines():
+        m = re.match(r"^([A-Za-z_]\w*)\s*(:[^=]*)?=", line)
+        if m and m.group(1) not in params:
+            raise ParameterError(f"{notebook}: parameters cell line '{line}' cannot be parsed "
+                                 "by papermill (write 'name: type = value  # meaning' without "
+                                 "'=' in the comment)")
+    return dict(params)
+
+
+def validate_parameters(report: str, parameters: Mapping[str, Any],
+                        declared: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+    """Raise :class:`ParameterError` for a parameter the notebook does not declare or a value
+    whose type differs from the declared one (``int`` for ``float`` is accepted; ``bool`` is
+    never an ``int``)."""
+    spec = REPORTS.get(report)
+    if spec is None:
+        raise ParameterError(f"unknown report '{report}' (valid: {', '.join(REPORTS)})")
+    declared = declared if declared is not None else declared_parameters(spec.notebook)
+    for name, value in parameters.items():
+        if name not in declared:
+            raise ParameterError(
+                f"report '{report}' ({spec.notebook.name}): unknown parameter '{name}' "
+                f"(declared: {', '.join(declared)})")
+        type_name = str(declared[name].get("inferred_type_name", "None"))
+        expected = _TYPES.get(type_name)
+        if expected is None:
+            continue  # untyped declaration: papermill passes it as it is
+        ok = isinstance(value, expected) and not (type_name in ("int", "float")
+                                                  and isinstance(value, bool))
+        if not ok:
+            raise ParameterError(
+                f"report '{report}' ({spec.notebook.name}): parameter '{name}' must be "
+                f"{type_name}, got {type(value).__name__} {value!r}")
+
+
+# --------------------------------------------------------------------------------------
+# Jobs
+# --------------------------------------------------------------------------------------
+def plan_jobs(quarter: str, units: str | Sequence[str] = "all", reports: str | Sequence[str] = "all",
+              out_root: str | Path = OUTPUTS_DIR, parameters: Mapping[str, Any] | None = None,
+              policy: str = "xiongan-2023") -> list[RenderJob]:
+    """Jobs for ``reports`` x ``units`` of ``quarter``, each with validated parameters.
+
+    ``parameters`` are passed to every notebook (e.g. ``ledger``, ``results``); ``quarter``,
+    ``unit``, ``policy`` and ``output_dir`` are set per job.
+    """
+    from .periods import Quarter
+    from .policy import load_policy
+
+    q = Quarter.parse(quarter)
+    pol = load_policy(policy)
+    all_units = [u.id for u in pol.units]
+    chosen_units = all_units if units == "all" else list(
+        [units] if isinstance(units, str) else units)
+    unknown = [u for u in chosen_units if u not in all_units]
+    if unknown:
+        raise ParameterError(f"unknown unit '{unknown[0]}' (valid: all, {', '.join(all_units)})")
+    chosen_reports = list(REPORTS) if reports == "all" else list(
+        [reports] if isinstance(reports, str) else reports)
+    for r in chosen_reports:
+        if r not in REPORTS:
+            raise ParameterError(f"unknown report '{r}' (valid: all, {', '.join(REPORTS)})")
+    out_dir = Path(out_root) / q.label
+    level = {u.id: u.level for u in pol.units}
+    jobs = []
+    for report in chosen_reports:
+        spec = REPORTS[report]
+        declared = declared_parameters(spec.notebook)
+        for unit in chosen_units:
+            if level[unit] not in spec.levels:
+                continue
+            params = {**dict(parameters or {}), "quarter": q.label, "unit": unit,
+                      "policy": policy, "output_dir": str(out_dir)}
+            validate_parameters(report, params, declared)
+            jobs.append(RenderJob(report, unit, q.label, params, out_dir))
+    if not jobs:
+        raise ParameterError(f"no report applies to unit(s) {', '.join(chosen_units)} "
+                             f"for report(s) {', '.join(chosen_reports)}")
+    return jobs
+
+
+def _failed_cell(nb_path: Path) -> str:
+    import nbformat
+
+    try:
+        nb = nbformat.read(str(nb_path), as_version=4)
+    except Exception:  # pragma: no cover - partial file unreadable
+        return "unknown cell"
+    for idx, cell in enumerate(nb.cells):
+        if cell.get("cell_type") != "code":
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                first = (cell.source.strip().splitlines() or [""])[0][:80]
+                return f"cell {idx} (execution {cell.get('execution_count')}: '{first}')"
+    return "unknown cell"
+
+
+def export_html(nb_path: Path, html_path: Path, title: str) -> Path:
+    """HTML of an executed notebook without code cells or prompts."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(str(nb_path), as_version=4)
+    nb.metadata["title"] = title
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    body = re.sub(r"<html[^>]*>", '<html lang="zh-CN">', body, count=1)
+    html_path.write_text(body, encoding="utf-8")
+    return html_path
+
+
+def run_job(job: RenderJob) -> Rendered:
+    """Execute one report notebook with papermill and export it to HTML."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    from .policy import load_policy
+
+    spec = REPORTS[job.report]
+    job.out_dir.mkdir(parents=True, exist_ok=True)
+    nb_out = job.out_dir / f"{job.stem}.ipynb"
+    before = set(job.out_dir.glob(f"{job.stem}*.xlsx"))
+    start = time.perf_counter()
+    try:
+        papermill.execute_notebook(str(spec.notebook), str(nb_out), parameters=job.parameters,
+                                   kernel_name="python3", progress_bar=False,
+                                   cwd=str(NOTEBOOKS_DIR))
+    except PapermillExecutionError as exc:
+        raise RenderError(
+            f"report '{job.report}', unit '{job.unit}', {job.quarter}: failed in "
+            f"{_failed_cell(nb_out)}: {exc.ename}: {exc.evalue} (partial notebook: {nb_out})"
+        ) from None
+    except Exception as exc:
+        raise RenderError(f"report '{job.report}', unit '{job.unit}', {job.quarter}: "
+                          f"{type(exc).__name__}: {exc}") from None
+    unit_name = load_policy(job.parameters.get("policy", "xiongan-2023")).unit_names[job.unit]
+    html_path = export_html(nb_out, job.out_dir / f"{job.stem}.html",
+                            f"{unit_name} {job.quarter} {spec.title_zh}")
+    xlsx = tuple(sorted(set(job.out_dir.glob(f"{job.stem}*.xlsx")) | before))
+    return Rendered(job, nb_out, html_path, xlsx, time.perf_counter() - start)
+
+
+def render(quarter: str, units: str | Sequence[str] = "all", reports: str | Sequence[str] = "all",
+           out_root: str | Path = OUTPUTS_DIR, parameters: Mapping[str, Any] | None = None,
+           policy: str = "xiongan-2023", workers: int | None = None) -> RenderSummary:
+    """Render reports x units of a quarter in parallel and write the index page.
+
+    Every job's parameters are validated before the first notebook runs. Jobs that fail are
+    collected; after the batch a :class:`RenderError` lists every failure (the reports that
+    succeeded stay rendered and the index links them).
+    """
+    jobs = plan_jobs(quarter, units, reports, out_root, parameters, policy)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    start = time.perf_counter()
+    rendered: list[Rendered] = []
+    failures: list[str] = []
+    if workers == 1:
+        for job in jobs:
+            try:
+                rendered.append(run_job(job))
+            except RenderError as exc:
+                failures.append(str(exc))
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(run_job, job) for job in jobs]
+            for fut in futures:
+                try:
+                    rendered.append(fut.result())
+                except RenderError as exc:
+                    failures.append(str(exc))
+    out_dir = Path(out_root) / jobs[0].quarter
+    index = write_index(out_dir, jobs[0].quarter, rendered, policy, failures)
+    summary = RenderSummary(jobs[0].quarter, tuple(rendered), index,
+                            time.perf_counter() - start, workers, tuple(failures))
+    if failures:
+        raise RenderError(f"{len(failures)} of {len(jobs)} report(s) failed:\n" +
+                          "\n".join(failures))
+    return summary
+
+
+# --------------------------------------------------------------------------------------
+# Index page
+# --------------------------------------------------------------------------------------
+def write_index(out_dir: Path, quarter: str, rendered: Sequence[Rendered],
+                policy: str = "xiongan-2023", failures: Sequence[str] = ()) -> Path:
+    """``index.html``: one row per report, one column per unit, links to HTML and XLSX.
+    Reports already in the directory from earlier runs of the same quarter are kept."""
+    from .periods import Quarter
+    from .policy import load_policy
+
+    pol = load_policy(policy)
+    q = Quarter.parse(quarter)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    present = {p.stem for p in out_dir.glob("*.html") if p.name != "index.html"}
+    present |= {r.job.stem for r in rendered}
+    head = "".join(f"<th>{html.escape(u.name)}</th>" for u in pol.units)
+    rows = []
+    for name, spec in REPORTS.items():
+        cells = []
+        for u in pol.units:
+            stem = f"{name}-{u.id}"
+            if stem not in present:
+                cells.append("<td class='na'>—</td>")
+                continue
+            links = [f"<a href='{stem}.html'>查看</a>"]
+            for x in sorted(out_dir.glob(f"{stem}*.xlsx")):
+                month = x.stem[len(stem) + 1:]
+                label = f"{int(month[5:])}月表格" if month else "表格（XLSX）"
+                links.append(f"<a href='{x.name}'>{label}</a>")
+            cells.append(f"<td>{' · '.join(links)}</td>")
+        rows.append(f"<tr><th scope='row'>{html.escape(spec.title_zh)}"
+                    f"<span class='rule'>{spec.rule}</span></th>{''.join(cells)}</tr>")
+    failed = ""
+    if failures:
+        items = "".join(f"<li>{html.escape(f)}</li>" for f in failures)
+        failed = f"<h2>生成失败</h2><ul class='fail'>{items}</ul>"
+    page = f"""<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<title>{html.escape(q.label_zh)}“双随机、一公开”监管报告</title>
+<style>
+body {{ font-family: "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei",
+       sans-serif; margin: 2em auto; max-width: 60em; color: #222; }}
+table {{ border-collapse: collapse; width: 100%; }}
+th, td {{ border: 1px solid #999; padding: .5em .8em; text-align: center; }}
+thead th {{ background: #eef2f7; }}
+th[scope=row] {{ text-align: left; }}
+.rule {{ color: #888; font-size: .8em; margin-left: .6em; }}
+.na {{ color: #bbb; }}
+.fail {{ color: #b00; }}
+</style></head><body>
+<h1>{html.escape(pol.name)}</h1>
+<h2>{html.escape(q.label_zh)}报告</h2>
+<table><thead><tr><th>报告</th>{head}</tr></thead><tbody>
+{''.join(rows)}
+</tbody></table>
+{failed}
+<p>考核评估通报由新区本级对三县作出，仅列于新区本级。各报告由 <code>dsr render --quarter {q.label}</code> 生成。</p>
+</body></html>
+"""
+    path = out_dir / "index.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------------------
+# XLSX in the layout of an official table
+# --------------------------------------------------------------------------------------
+def write_table_xlsx(path: str | Path, title: str, table: pd.DataFrame,
+                     subtitle: str = "", note: str = "", index: bool = True) -> Path:
+    """Write ``table`` as an official table: the title in a merged first row, a subtitle row
+    (filing unit, period), one or two header rows (a two-level column index gives merged
+    group headers), thin borders on every cell, SimSun/Noto CJK font, a note row below.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, Side
+    from openpyxl.utils import get_column_letter
+
+    frame = table.reset_index() if index else table.copy()
+    if isinstance(frame.columns, pd.MultiIndex):
+        header = [tuple(str(x) for x in c) for c in frame.columns]
+        header = [(h[0], h[1]) if h[1] else (h[0], h[0]) for h in header]
+        levels = 2
+    else:
+        header = [(str(c),) for c in frame.columns]
+        levels = 1
+    ncol = len(header)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "表"[:31]
+    font = "宋体"
+    thin = Side(style="thin", color="000000")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    center = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncol)
+    ws.cell(1, 1, title).font = Font(name=font, size=16, bold=True)
+    ws.cell(1, 1).alignment = center
+    ws.row_dimensions[1].height = 30
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=ncol)
+    ws.cell(2, 1, subtitle).font = Font(name=font, size=10)
+    ws.cell(2, 1).alignment = Alignment(horizontal="left", vertical="center")
+    top = 3
+    for j, h in enumerate(header, start=1):
+        for lvl in range(levels):
+            c = ws.cell(top + lvl, j, h[lvl])
+            c.font = Font(name=font, size=10, bold=True)
+            c.alignment = center
+            c.border = border
+    if levels == 2:
+        # Merge equal group labels side by side, and a column whose two labels are equal.
+        j = 1
+        while j <= ncol:
+            k = j
+            while k + 1 <= ncol and header[k][0] == header[j - 1][0]:
+                k += 1
+            if header[j - 1][0] == header[j - 1][1] and k == j:
+                ws.merge_cells(start_row=top, start_column=j, end_row=top + 1, end_column=j)
+            elif k > j:
+                ws.merge_cells(start_row=top, start_column=j, end_row=top, end_column=k)
+            j = k + 1
+    first_data = top + levels
+    for i, rec in enumerate(frame.itertuples(index=False), start=first_data):
+        for j, value in enumerate(rec, start=1):
+            if isinstance(value, float) and pd.isna(value):
+                value = "—"
+            elif hasattr(value, "item") and not isinstance(value, str):
+                value = value.item()
+            c = ws.cell(i, j, value)
+            c.font = Font(name=font, size=10)
+            c.alignment = center
+            c.border = border
+    last = first_data + len(frame)
+    if note:
+        ws.merge_cells(start_row=last, start_column=1, end_row=last, end_column=ncol)
+        ws.cell(last, 1, note).font = Font(name=font, size=9)
+        ws.cell(last, 1).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[last].height = 15 * (1 + len(note) // 80)
+    for j, h in enumerate(header, start=1):
+        values = [str(v) for v in frame.iloc[:, j - 1].tolist()] + list(h)
+        width = max(len(v) for v in values)
+        ws.column_dimensions[get_column_letter(j)].width = min(max(6, width * 1.6 + 2), 40)
+    ws.freeze_panes = ws.cell(first_data, 1)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path

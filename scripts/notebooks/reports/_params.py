@@ -1,0 +1,29 @@
+"""Parameters cell shared by the report notebooks (each spec embeds it with its default unit)."""
+
+
+def params(unit: str = "xiongxian") -> str:
+    return f'''
+quarter: str = "2023Q1"  # quarter reported, e.g. 2023Q1
+unit: str = "{unit}"  # reporting unit: xiongan, xiongxian, rongcheng or anxin
+policy: str = "xiongan-2023"  # policy file or name in parameters/policies/
+registers: str = ""  # register directory; empty: the embedded synthetic sample
+ledger: str = ""  # draw ledger (SQLite); empty: the demo draws, made in memory
+results: str = ""  # results register (CSV/XLSX); required with a ledger
+deliveries: str = ""  # report deliveries CSV (unit, quarter, report, date_delivered)
+output_dir: str = ""  # directory for the XLSX tables; empty: write none
+'''
+
+
+SETUP = '''
+import pandas as pd
+from IPython.display import Markdown, display
+
+from dsr_analysis import reports
+from dsr_analysis.render import write_table_xlsx
+
+pd.set_option("display.max_columns", 60)
+pd.set_option("display.width", 200)
+inputs = reports.load_report_inputs(quarter, policy, registers, ledger, results, deliveries)
+pol, q = inputs.policy, inputs.quarter
+unit_name = pol.unit_names[unit]
+'''

@@ -1,0 +1,118 @@
+"""Batch rendering: parameter validation before anything runs, a real papermill run of one
+report to HTML (no code) and an official-layout XLSX, the index page, failures named."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+from openpyxl import load_workbook
+
+from dsr_analysis import reports
+from dsr_analysis.errors import ParameterError
+from dsr_analysis.render import (
+    REPORTS,
+    RenderError,
+    RenderJob,
+    declared_parameters,
+    plan_jobs,
+    render,
+    run_job,
+    validate_parameters,
+)
+
+
+def test_every_report_declares_the_same_typed_parameters():
+    for spec in REPORTS.values():
+        declared = declared_parameters(spec.notebook)
+        assert list(declared) == ["quarter", "unit", "policy", "registers", "ledger", "results",
+                                  "deliveries", "output_dir"], spec.name
+        assert {d["inferred_type_name"] for d in declared.values()} == {"str"}
+
+
+def test_unknown_parameter_is_an_error_not_a_warning():
+    with pytest.raises(ParameterError, match=r"report 'statistics' \(statistics\.ipynb\): unknown "
+                                             r"parameter 'leger' \(declared: quarter, unit, "):
+        validate_parameters("statistics", {"quarter": "2023Q1", "leger": "x.sqlite"})
+
+
+def test_mistyped_parameter_is_an_error():
+    with pytest.raises(ParameterError, match=r"parameter 'quarter' must be str, got int 20231"):
+        validate_parameters("summary", {"quarter": 20231})
+
+
+def test_validation_happens_before_anything_runs(tmp_path):
+    with pytest.raises(ParameterError, match="unknown parameter 'seed'"):
+        render("2023Q1", "all", "all", tmp_path, {"seed": "1"})
+    assert not any(tmp_path.iterdir())      # nothing executed, nothing written
+    with pytest.raises(ParameterError, match=r"unknown report 'stats' \(valid: all, statistics"):
+        plan_jobs("2023Q1", reports="stats", out_root=tmp_path)
+    with pytest.raises(ParameterError, match=r"unknown unit 'baoding'"):
+        plan_jobs("2023Q1", units="baoding", out_root=tmp_path)
+
+
+def test_unparsable_parameters_line_is_named(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    cell = nbformat.v4.new_code_cell('quarter: str = "2023Q1"  # e.g. 2023Q1\n'
+                                     'ledger: str = ""  # empty = none')
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells.append(cell)
+    path = tmp_path / "p.ipynb"
+    nbformat.write(nb, str(path))
+    with pytest.raises(ParameterError, match=r"line 'ledger: str = \"\"  # empty = none' cannot be "
+                                             r"parsed by papermill"):
+        declared_parameters(path)
+
+
+def test_evaluation_only_for_the_area_level(tmp_path):
+    jobs = plan_jobs("2023Q2", reports=["evaluation", "notice"], out_root=tmp_path)
+    assert [(j.report, j.unit) for j in jobs] == [
+        ("evaluation", "xiongan"), ("notice", "xiongan"), ("notice", "xiongxian"),
+        ("notice", "rongcheng"), ("notice", "anxin")]
+    assert jobs[0].parameters["output_dir"] == str(tmp_path / "2023Q2")
+
+
+def test_render_one_report_html_xlsx_index(tmp_path):
+    summary = render("2023Q1", ["rongcheng"], ["statistics"], tmp_path, workers=1)
+    out = tmp_path / "2023Q1"
+    (done,) = summary.rendered
+    html = done.html.read_text(encoding="utf-8")
+    assert "容城县 2023年第一季度统计表" in html
+    assert "load_report_inputs" not in html and "import pandas" not in html   # no code cells
+    assert 'lang="zh-CN"' in html
+    assert "<img" in html                     # the figure
+    # The executed notebook keeps its outputs; the numbers equal the package's figures.
+    expected = reports.statistics_table(reports.load_report_inputs("2023Q1"), ["rongcheng"]).iloc[0]
+    nb = json.loads(done.notebook.read_text(encoding="utf-8"))
+    printed = "".join("".join(o.get("text", "")) for c in nb["cells"] if c["cell_type"] == "code"
+                      for o in c.get("outputs", []) if o.get("output_type") == "stream")
+    assert f"容城县: 完成抽查 {int(expected['checks_total'])} 次" in printed
+    # XLSX in the layout of an official table.
+    (xlsx,) = done.xlsx
+    ws = load_workbook(xlsx).active
+    assert ws.cell(1, 1).value == "容城县2023年第一季度“双随机、一公开”监管工作统计表"
+    merged = {str(r) for r in ws.merged_cells.ranges}
+    last_col = ws.max_column
+    assert any(r.startswith("A1:") for r in merged)              # title merged across
+    assert ws.cell(3, 2).value == "检查对象（户）" and ws.cell(4, 2).value == "合计"
+    assert "A3:A4" in merged                                       # 单位 spans both header rows
+    assert ws.cell(5, 1).value == "容城县"
+    assert ws.cell(5, 2).value == int(expected["objects_total"])
+    assert ws.cell(5, 2).border.left.style == "thin"
+    assert last_col == 1 + len(reports.STATISTICS_COLUMNS)
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "href='statistics-rongcheng.html'" in index
+    assert "href='statistics-rongcheng.xlsx'" in index
+    assert summary.index == out / "index.html"
+
+
+def test_failing_notebook_names_report_unit_and_cell(tmp_path):
+    params = {"quarter": "2023Q1", "unit": "anxin", "policy": "xiongan-2023",
+              "registers": str(tmp_path / "no-such-dir"), "output_dir": str(tmp_path)}
+    job = RenderJob("notice", "anxin", "2023Q1", params, tmp_path)
+    with pytest.raises(RenderError, match=r"(?s)report 'notice', unit 'anxin', 2023Q1: failed in cell "
+                                          r"\d+ \(execution \d+: 'import pandas as pd'\): "
+                                          r"RegisterError: .*register directory not found"):
+        run_job(job)
