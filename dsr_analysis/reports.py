@@ -128,13 +128,15 @@ def load_report_inputs(
 
         if not Path(ledger).exists():
             raise ParameterError(f"ledger '{ledger}' does not exist (run `dsr draw` or `dsr demo`)")
-        tasks = load_draw_tasks(ledger)
-        tasks = tasks[tasks["quarter"].map(lambda x: Quarter.parse(x).year == q.year
-                                           and Quarter.parse(x) <= q)].reset_index(drop=True)
+        all_tasks = load_draw_tasks(ledger)
         if not results:
             raise ParameterError(f"with a ledger ({ledger}) the results register is required: "
                                  "pass results=PATH")
-        res = load_results(results, tasks)
+        res = load_results(results, all_tasks)  # validated against every drawn task
+        tasks = all_tasks[all_tasks["quarter"].map(
+            lambda x: Quarter.parse(x).year == q.year and Quarter.parse(x) <= q)
+        ].reset_index(drop=True)
+        res = res[res["task_id"].isin(tasks["task_id"])].reset_index(drop=True)
         dlv = (load_deliveries(deliveries, pol.unit_names) if deliveries
                else pd.DataFrame(columns=["unit", "quarter", "report", "date_delivered"]))
         source = f"抽查台账 {Path(ledger).name}，抽查结果 {Path(results).name}"
