@@ -196,7 +196,8 @@ def plot_detection(timeline: pd.DataFrame) -> Figure:
     ax2.set_ylim(0, max(0.1, float((g["detected"] / g["inspections"]).max()) * 1.3))
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
-    ax.legend(h1 + h2, l1 + l2, fontsize=8, loc="upper right")
+    ax.legend(h1 + h2, l1 + l2, fontsize=8, ncol=4, loc="upper center",
+              bbox_to_anchor=(0.5, -0.14))
     ax.set_title("查处与未被发现的违法、检查发现率")
     fig.tight_layout()
     return fig

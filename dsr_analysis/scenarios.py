@@ -316,6 +316,24 @@ def compare(scenarios: Sequence[Scenario | str | Path], *, replicates: int | Non
     return pd.DataFrame([r.headline for r in runs]), runs
 
 
+def comparison_parameters(scenario_files: Sequence[str], replicates: int, years: int,
+                          steepness: Sequence[float]) -> list[Scenario]:
+    """Check the parameters of the scenario-comparison notebook and load its scenarios.
+
+    Raises :class:`ParameterError` naming the parameter, the value and what is valid.
+    """
+    if not isinstance(scenario_files, (list, tuple)) or not scenario_files:
+        raise ParameterError(f"scenario_files: expected a non-empty list, got {scenario_files!r}")
+    for pname, value, lo in (("replicates", replicates, 1), ("years", years, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < lo:
+            raise ParameterError(f"{pname}: expected a whole number >= {lo}, got {value!r}")
+    if not isinstance(steepness, (list, tuple)) or not all(
+            isinstance(s, (int, float)) and not isinstance(s, bool) and s > 0 for s in steepness):
+        raise ParameterError(f"sweep_steepness: expected a list of positive numbers, "
+                             f"got {steepness!r}")
+    return [load_scenario(s) for s in scenario_files]
+
+
 # --------------------------------------------------------------------------------------
 # Sweep over credit-class weights
 # --------------------------------------------------------------------------------------

@@ -695,6 +695,8 @@ def simulate_coverage(
     work = np.zeros((replicates, T, n_units, 2), dtype=np.int64)  # onsite, offsite
     cat_counts = np.bincount(arrays.category, minlength=3)
 
+    # Key arrays are allocated once and refilled (no fresh pages every quarter).
+    key_buffers = {p: np.empty((min(chunk_size, replicates), b - a)) for p, (a, b) in spans.items()}
     bar = progress_bar(replicates * T, progress, "simulate coverage")
     for sl in chunks(replicates, chunk_size):
         gens = [np.random.Generator(np.random.PCG64(s)) for s in seeds[sl]]
@@ -713,7 +715,7 @@ def simulate_coverage(
                     keys = None
                     if p in spans:
                         a0, a1 = spans[p]
-                        keys = fill_rows(np.empty((R, a1 - a0)), gens)
+                        keys = fill_rows(key_buffers[p][:R], gens)
                     excl_rows, excl_cols = {}, {}
                     if avoid and p > 0 and fresh_flat:
                         prev = np.concatenate(fresh_flat)
@@ -903,3 +905,49 @@ def closed_form_coverage(quota: np.ndarray | int, population: np.ndarray | int,
     from .deterrence import yearly_coverage
 
     return yearly_coverage(quota, population, quarters)
+
+
+def closed_form_check(result: CoverageResult, classified: pd.DataFrame, policy: Policy,
+                      inspectors: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Simulated yearly coverage of the strata only one draw reaches, against the closed
+    form: ``1 - (1 - n/N)^4`` for independent draws, ``min(1, 4n/N)`` for rotation.
+
+    Returns one row per such random stratum: ``unit, quota_rule, credit_class, population,
+    quota, closed_form, simulated, se`` (binomial standard error of the simulated share
+    over replicates and years) and ``z`` = (simulated - closed_form) / se. Empty for the
+    yearly cap (no closed form).
+    """
+    from .deterrence import rotation_coverage, yearly_coverage
+
+    strata = build_strata(policy)
+    arrays = RegisterArrays.from_frame(classified, policy)
+    sid = stratum_ids(strata, arrays)
+    quota = static_quotas(classified, policy, strata, inspectors)
+    form = {"independent": yearly_coverage, "rotation": rotation_coverage}.get(
+        policy.draw.overlap)
+    cov = result.coverage.groupby(GROUP_COLUMNS)[["objects", "covered"]].sum()
+    runs = result.settings["replicates"] * result.settings["years"]
+    rows = []
+    for s, row in strata.table.iterrows():
+        if row["method"] != "random" or form is None:
+            continue
+        p = int(row["pass_"])
+        members = sid[p] == s
+        if not members.any() or any((sid[q][members] >= 0).any()
+                                    for q in range(strata.n_passes) if q != p):
+            continue
+        groups = pd.MultiIndex.from_arrays(
+            [np.array(arrays.units)[arrays.unit[members]],
+             np.array(CATEGORIES)[arrays.category[members]], arrays.positive[members],
+             np.array(CREDIT_CLASSES)[arrays.credit[members]]]).unique()
+        sub = cov.loc[groups]
+        n = int(members.sum())
+        closed = float(form(quota[s], n))
+        simulated = float(sub["covered"].sum() / sub["objects"].sum())
+        se = float(np.sqrt(max(closed * (1 - closed), 1e-12) / (n * runs)))
+        rows.append(dict(unit=row["unit"], quota_rule=row["quota_rule"],
+                         credit_class=row["credit_class"], population=n, quota=int(quota[s]),
+                         closed_form=closed, simulated=simulated, se=se,
+                         z=(simulated - closed) / se if se > 1e-9 else 0.0))
+    return pd.DataFrame(rows, columns=["unit", "quota_rule", "credit_class", "population",
+                                       "quota", "closed_form", "simulated", "se", "z"])

@@ -152,3 +152,40 @@ def test_dsr_simulate_names_a_bad_scenario(tmp_path, capsys):
     rc = main(["simulate", "--scenario", str(tmp_path / "none.yaml"), "--no-progress"])
     assert rc == 2
     assert "cannot read scenario file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(scenario_files=[]), r"scenario_files: expected a non-empty list"),
+    (dict(replicates=0), r"replicates: expected a whole number >= 1, got 0"),
+    (dict(years="2"), r"years: expected a whole number >= 1, got '2'"),
+    (dict(steepness=[1, -2]), r"sweep_steepness: expected a list of positive numbers"),
+    (dict(scenario_files=["no-such-scenario"]), r"no-such-scenario: cannot read scenario file"),
+])
+def test_comparison_parameters_are_checked(kwargs, message):
+    from dsr_analysis.scenarios import comparison_parameters
+
+    args = dict(scenario_files=["baseline-2023"], replicates=2, years=1, steepness=[1.0])
+    args.update(kwargs)
+    with pytest.raises(ParameterError, match=message):
+        comparison_parameters(**args)
+
+
+@pytest.mark.parametrize("notebook", ["coverage.ipynb", "deterrence.ipynb"])
+def test_notebook_parameters_are_the_baseline_scenario(notebook):
+    """The notebooks' parameters are scenario keys: their defaults are the baseline file
+    (only the simulation size and the description differ), so `papermill -f` works."""
+    import json
+
+    from dsr_analysis.paths import PROJECT_ROOT
+
+    nb = json.loads((PROJECT_ROOT / "notebooks" / notebook).read_text(encoding="utf-8"))
+    cell = next(c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", []))
+    values: dict = {}
+    exec("".join(cell["source"]), {}, values)
+    values.pop("__annotations__", None)
+    baseline = load_scenario("baseline-2023")
+    assert set(values) == set(Scenario.__dataclass_fields__) - {"path"}
+    small = scenario_from_mapping(values, notebook)
+    assert small.simulation.replicates < baseline.simulation.replicates
+    same = {"simulation": baseline.simulation, "description": baseline.description, "path": ""}
+    assert dataclasses.replace(small, **same) == dataclasses.replace(baseline, **same)

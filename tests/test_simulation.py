@@ -17,6 +17,7 @@ from dsr_analysis.simulation import (
     Budget,
     allocate_many,
     build_strata,
+    closed_form_check,
     coverage_summary,
     dynamic_quotas,
     select_by_stratum,
@@ -213,3 +214,17 @@ def test_summary_shapes(policy, classified):
     assert ((s["coverage"] >= 0) & (s["coverage"] <= 1)).all()
     assert res.visits.groupby("category")["share"].sum().round(9).eq(1).all()
     assert len(res.workload) == 4 * 8 * 4
+
+
+def test_closed_form_check_table(policy, classified):
+    res = simulate_coverage(classified, policy, replicates=200, seed=21)
+    table = closed_form_check(res, classified, policy)
+    # The county draws of general objects off the positive list are reached by no other draw.
+    assert set(table["quota_rule"]) == {"county-general-other"}
+    assert len(table) == 9  # three counties x classes A-C (no D-class general objects)
+    assert (table["z"].abs() < 4).all()
+    rot = simulate_coverage(classified, _with_draw(policy, overlap="rotation"), replicates=5,
+                            seed=21)
+    rtable = closed_form_check(rot, classified, _with_draw(policy, overlap="rotation"))
+    # 4 x 3 % < 100 %: rotation covers exactly 4n objects a year.
+    np.testing.assert_allclose(rtable["simulated"], rtable["closed_form"], rtol=1e-12)
