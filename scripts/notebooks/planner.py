@@ -12,9 +12,9 @@ JupyterLab. All logic is in `dsr_analysis.planner`; the widgets are in `dsr_anal
 """),
 ("parameters", """
 policy: str = "xiongan-2023"  # plan to start from (a file in parameters/policies/)
-registers: str = ""  # register directory (empty = the embedded synthetic sample)
+registers: str = ""  # register directory (empty: the embedded synthetic sample)
 seed: int = 20240101  # seed of the quick simulated coverage check
-save_dir: str = ""  # where "保存方案" writes plans (empty = parameters/policies/)
+save_dir: str = ""  # where "保存方案" writes plans (empty: parameters/policies/)
 """),
 ("code", """
 from dsr_analysis.planner_ui import build_planner

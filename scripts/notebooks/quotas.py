@@ -9,7 +9,7 @@ shows the quarterly quotas (R3, R4) of every drawing unit. Run for another quart
 ("parameters", """
 quarter: str = "2023Q1"  # quarter to plan, e.g. 2023Q1
 policy: str = "xiongan-2023"  # policy file or name in parameters/policies/
-registers: str = ""  # register directory; empty = the embedded synthetic sample
+registers: str = ""  # register directory; empty: the embedded synthetic sample
 """),
 ("code", """
 import pandas as pd
