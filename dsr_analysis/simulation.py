@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .errors import PolicyError
+from .errors import ParameterError, PolicyError
 from .policy import CATEGORIES, CREDIT_CLASSES, Policy
 from .quotas import quarterly_quotas
 
@@ -123,17 +123,17 @@ class RegisterArrays:
     @classmethod
     def from_frame(cls, classified: pd.DataFrame, policy: Policy) -> RegisterArrays:
         units = tuple(u.id for u in policy.units)
-        unit_index = {u: i for i, u in enumerate(units)}
-        bad = sorted(set(classified["unit"]) - set(units))
-        if bad:
+        unit = pd.Index(units).get_indexer(classified["unit"])
+        if (unit < 0).any():
+            bad = sorted(set(classified["unit"][unit < 0]))
             raise PolicyError(f"{policy.path}: register units {bad} are not units of the policy "
                               f"({', '.join(units)})")
         return cls(
             units=units,
-            unit=classified["unit"].map(unit_index).to_numpy(np.int8),
-            category=classified["category"].map(CATEGORY_CODE).to_numpy(np.int8),
+            unit=unit.astype(np.int8),
+            category=pd.Index(CATEGORIES).get_indexer(classified["category"]).astype(np.int8),
             positive=classified["positive_list"].to_numpy(bool),
-            credit=classified["credit_class"].map(CREDIT_CODE).to_numpy(np.int8),
+            credit=pd.Index(CREDIT_CLASSES).get_indexer(classified["credit_class"]).astype(np.int8),
             offsite=classified["offsite_capable"].to_numpy(bool),
         )
 
@@ -545,6 +545,85 @@ class CoverageResult:
         return paths
 
 
+#: Blocks of at least this many objects, drawing at most 1/SPARSE_RATIO of them, are sampled
+#: by rejection (first k distinct eligible of iid uniform indices) instead of random keys.
+SPARSE_MIN_BLOCK = 256
+SPARSE_RATIO = 4
+
+
+def sample_distinct(generators: Sequence[np.random.Generator], n: int, k: int,
+                    excluded=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Simple random samples of ``k`` of ``n`` positions, one per generator (row).
+
+    Each row draws iid uniform positions in ``[0, n)`` and keeps the first ``k`` distinct
+    ones not ``excluded`` (a function of row and position arrays returning a bool array):
+    by symmetry a uniformly random ``k``-subset of the eligible positions. Rows whose draws
+    held fewer than ``k`` (rare, or when few positions are eligible) are returned in
+    ``short`` for the caller to draw otherwise.
+
+    Returns
+    -------
+    rows, cols, short : ndarray of int64
+    """
+    R = len(generators)
+    if k <= 0 or n <= 0:
+        e = np.empty(0, np.int64)
+        return e, e, e
+    m = int(np.ceil((k + 5 * np.sqrt(k) + 10) * (1 + 2 * k / n)))
+    idx = np.empty((R, m), dtype=np.int64)
+    for r, g in enumerate(generators):
+        idx[r] = g.integers(0, n, size=m)
+    # Sort (position value, draw order) pairs packed in one integer: the first draw of each
+    # value comes first among its duplicates.
+    packed = np.sort(idx * m + np.arange(m), axis=1)
+    value, first = np.divmod(packed, m)
+    dup_sorted = np.zeros((R, m), dtype=bool)
+    dup_sorted[:, 1:] = value[:, 1:] == value[:, :-1]
+    valid = np.empty((R, m), dtype=bool)
+    np.put_along_axis(valid, first, ~dup_sorted, axis=1)
+    if excluded is not None:
+        rr = np.repeat(np.arange(R), m)
+        valid &= ~excluded(rr, idx.ravel()).reshape(R, m)
+    keep = valid & (np.cumsum(valid, axis=1) <= k)
+    got = keep.sum(axis=1)
+    short = np.flatnonzero(got < k)
+    if len(short):
+        keep[short] = False
+    rows, cols = _nonzero2(keep)
+    return rows, idx[rows, cols], short.astype(np.int64)
+
+
+def _select_in_block(kb: np.ndarray, k: int, overlap: str, count_year: np.ndarray, cap: int,
+                     a: int, er: np.ndarray | None, ec: np.ndarray | None,
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Random-key selection in a block ``[a, a + width)`` of filled keys ``kb`` (modified):
+    rotation priorities, yearly cap and objects excluded by an earlier pass (``er, ec``)."""
+    R, w = kb.shape
+    b = a + w
+    n1 = n2 = None
+    seen = None
+    if overlap == "rotation":
+        seen = count_year[:, a:b] > 0
+        kb += seen
+        n2 = seen.sum(axis=1)
+        n1 = w - n2
+    if overlap == "yearly_cap":
+        out = count_year[:, a:b] >= cap
+        if er is not None and len(er):
+            out[er, ec - a] = True
+        kb[out] = np.inf
+        n1 = w - out.sum(axis=1)
+    elif er is not None and len(er):  # few exclusions: sparse updates
+        kb[er, ec - a] = np.inf
+        if seen is not None:
+            was = seen[er, ec - a]
+            n1 = n1 - np.bincount(er[~was], minlength=R)
+            n2 = n2 - np.bincount(er[was], minlength=R)
+        else:
+            n1 = w - np.bincount(er, minlength=R)
+    return smallest_k(kb, k, n1, n2)
+
+
 def inspectors_by_unit(inspectors: pd.DataFrame | None, policy: Policy,
                        scale: float = 1.0) -> dict[str, int]:
     """Active, certified inspectors per unit (x ``scale``, rounded)."""
@@ -609,6 +688,8 @@ def simulate_coverage(
         Show a progress bar on standard error.
     """
     budget = budget or Budget()
+    if not 1 <= years <= 60:
+        raise ParameterError(f"years: {years} is out of range [1, 60]")
     strata = build_strata(policy)
     arrays0 = RegisterArrays.from_frame(classified, policy)
     sid0 = stratum_ids(strata, arrays0)  # (passes, N)
@@ -669,6 +750,16 @@ def simulate_coverage(
     overlap = policy.draw.overlap
     cap = policy.draw.yearly_cap
     avoid = policy.draw.between_levels == "avoid"
+    dedupe = not avoid  # with "avoid" no object can be drawn twice in a quarter
+    # Objects fully checked off-site that a random draw of another pass could also reach.
+    fixed_s = (strata.table["method"] != "random").to_numpy()
+    in_fixed = np.zeros(N, dtype=bool)
+    passes_random = np.zeros(N, dtype=np.int64)
+    for p in range(strata.n_passes):
+        ok = sid[p] >= 0
+        in_fixed[ok] |= fixed_s[sid[p][ok]]
+        passes_random[ok] += ~fixed_s[sid[p][ok]]
+    need_iq = dedupe or bool((in_fixed & (passes_random > 0)).any())
 
     gid, groups = _group_index(arrays)
     G = len(groups)
@@ -702,8 +793,8 @@ def simulate_coverage(
         gens = [np.random.Generator(np.random.PCG64(s)) for s in seeds[sl]]
         R = len(gens)
         count_year = np.zeros((R, N), dtype=np.uint8)
-        last = np.full((R, N), -1, dtype=np.int16)
-        maxgap = np.zeros((R, N), dtype=np.int16)
+        last = np.zeros((R, N), dtype=np.uint8)  # quarter of the last check + 1 (0: never)
+        maxgap = np.zeros((R, N), dtype=np.uint8)
         inspected_q = np.zeros((R, N), dtype=bool)
         iq_flat, cy_flat = inspected_q.reshape(-1), count_year.reshape(-1)
         last_flat, mg_flat = last.reshape(-1), maxgap.reshape(-1)
@@ -712,17 +803,15 @@ def simulate_coverage(
                 t = 4 * year + qi
                 fresh_flat = []
                 for p in range(strata.n_passes):
-                    keys = None
-                    if p in spans:
-                        a0, a1 = spans[p]
-                        keys = fill_rows(key_buffers[p][:R], gens)
+                    a0 = spans[p][0] if p in spans else 0
+                    keys = key_buffers[p][:R] if p in spans else None
                     excl_rows, excl_cols = {}, {}
                     if avoid and p > 0 and fresh_flat:
                         prev = np.concatenate(fresh_flat)
-                        er, ec = prev // N, prev % N
+                        er, ec = np.divmod(prev, N)
                         es = sid[p][ec]
                         ok = es >= 0
-                        ok[ok] = (strata.table["method"].to_numpy()[es[ok]] == "random")
+                        ok[ok] = ~fixed_s[es[ok]]
                         er, ec, es = er[ok], ec[ok], es[ok]
                         srt = np.argsort(es, kind="stable")
                         er, ec, es = er[srt], ec[srt], es[srt]
@@ -738,63 +827,92 @@ def simulate_coverage(
                         u = unit_of_stratum[s]
                         if method == "offsite_full":
                             # Every object of the block is checked off-site: slice updates.
-                            fresh = ~inspected_q[:, a:b]
                             drawn[sl, t, s] = b - a
-                            work[sl, t, u, 1] += fresh.sum(axis=1)
-                            count_year[:, a:b] += fresh
                             lb = last[:, a:b]
-                            gap = (t - 1) - lb
-                            np.maximum(maxgap[:, a:b], np.where(fresh, gap, 0),
-                                       out=maxgap[:, a:b])
-                            np.copyto(lb, t, where=fresh)
+                            if need_iq:
+                                fresh = ~inspected_q[:, a:b]
+                                work[sl, t, u, 1] += fresh.sum(axis=1)
+                                count_year[:, a:b] += fresh
+                                np.maximum(maxgap[:, a:b], np.where(fresh, t - lb, 0),
+                                           out=maxgap[:, a:b])
+                                np.copyto(lb, t + 1, where=fresh)
+                                inspected_q[:, a:b] = True
+                            else:  # nothing else reaches these objects: all checked
+                                work[sl, t, u, 1] += b - a
+                                count_year[:, a:b] += 1
+                                np.maximum(maxgap[:, a:b], t - lb, out=maxgap[:, a:b])
+                                lb[:] = t + 1
+                            continue
                             inspected_q[:, a:b] = True
                             continue
-                        kb = keys[:, a - a0:b - a0]
-                        n1 = n2 = None
-                        if overlap == "rotation":
-                            seen = count_year[:, a:b] > 0
-                            kb += seen
-                            n2 = seen.sum(axis=1)
-                            n1 = (b - a) - n2
-                        if avoid and s in excl_rows:
-                            # Objects drawn by an earlier pass this quarter (between_levels avoid).
-                            er, ec = excl_rows[s], excl_cols[s]
-                            kb[er, ec - a] = np.inf
-                            if overlap == "rotation":
-                                was = count_year[er, ec] > 0
-                                n1 = n1 - np.bincount(er[~was], minlength=R)
-                                n2 = n2 - np.bincount(er[was], minlength=R)
-                            else:
-                                n1 = (b - a) - np.bincount(er, minlength=R)
-                        if overlap == "yearly_cap":
-                            block_out = count_year[:, a:b] >= cap
-                            if avoid and s in excl_rows:
-                                block_out[excl_rows[s], excl_cols[s] - a] = False
-                            if block_out.any():
-                                kb[block_out] = np.inf
-                                n1 = (n1 if n1 is not None else b - a) - block_out.sum(axis=1)
-                        r, c = smallest_k(kb, quota[s], n1, n2)
-                        drawn[sl, t, s] = np.bincount(r, minlength=R)
-                        flat = r * N + (c + a)
-                        new = ~iq_flat[flat]
-                        flat, r = flat[new], r[new]
-                        iq_flat[flat] = True
-                        if offsite_first:
-                            off = off_flat_cols[flat % N]
-                            work[sl, t, u, 1] += np.bincount(r[off], minlength=R)
-                            work[sl, t, u, 0] += np.bincount(r[~off], minlength=R)
+                        k = int(quota[s])
+                        if overlap != "rotation" and SPARSE_MIN_BLOCK <= b - a \
+                                and k * SPARSE_RATIO <= b - a:
+                            # Few of many: first k distinct eligible of iid uniform indices.
+                            excluded = None
+                            if overlap == "yearly_cap" or s in excl_rows:
+                                w = b - a
+                                ex = (np.sort(excl_rows[s] * w + (excl_cols[s] - a))
+                                      if s in excl_rows else None)
+
+                                def excluded(rr, cc, a=a, w=w, ex=ex):
+                                    out = np.zeros(len(rr), dtype=bool)
+                                    if overlap == "yearly_cap":
+                                        out |= cy_flat[rr * N + cc + a] >= cap
+                                    if ex is not None:
+                                        q = rr * w + cc
+                                        pos = np.minimum(np.searchsorted(ex, q), len(ex) - 1)
+                                        out |= ex[pos] == q
+                                    return out
+
+                            r, c, short = sample_distinct(gens, b - a, k, excluded)
+                            if len(short):
+                                kb = keys[short, a - a0:b - a0]
+                                for j, rr in enumerate(short):
+                                    gens[rr].random(out=kb[j])
+                                if excluded is not None:
+                                    cols_all = np.arange(b - a)
+                                    for j, rr in enumerate(short):
+                                        kb[j, excluded(np.full(b - a, rr), cols_all)] = np.inf
+                                n1 = np.isfinite(kb).sum(axis=1)
+                                r2, c2 = smallest_k(kb, k, n1)
+                                r = np.concatenate([r, short[r2]])
+                                c = np.concatenate([c, c2])
                         else:
-                            work[sl, t, u, 0] += np.bincount(r, minlength=R)
+                            kb = keys[:, a - a0:b - a0]
+                            for rr, g in enumerate(gens):
+                                g.random(out=kb[rr])
+                            r, c = _select_in_block(kb, k, overlap, count_year, cap, a,
+                                                    excl_rows.get(s), excl_cols.get(s))
+                        counts = np.bincount(r, minlength=R)
+                        drawn[sl, t, s] = counts
+                        c = c + a
+                        flat = r * N + c
+                        if dedupe:
+                            new = ~iq_flat[flat]
+                            flat, r, c = flat[new], r[new], c[new]
+                            counts = np.bincount(r, minlength=R)
+                        if need_iq:
+                            iq_flat[flat] = True
+                        if offsite_first:
+                            n_off = np.bincount(r, weights=off_flat_cols[c],
+                                                minlength=R).astype(np.int64)
+                            work[sl, t, u, 1] += n_off
+                            work[sl, t, u, 0] += counts - n_off
+                        else:
+                            work[sl, t, u, 0] += counts
                         fresh_flat.append(flat)
+                        continue
                 f = np.concatenate(fresh_flat) if fresh_flat else np.empty(0, np.int64)
                 cy_flat[f] += 1
                 lf = last_flat[f]
-                mg_flat[f] = np.maximum(mg_flat[f], t - lf - 1)
-                last_flat[f] = t
-                iq_flat[f] = False
-                for (_, _, a, b, method) in blocks:
-                    if method == "offsite_full":
-                        inspected_q[:, a:b] = False
+                mg_flat[f] = np.maximum(mg_flat[f], t - lf)
+                last_flat[f] = t + 1
+                if need_iq:
+                    iq_flat[f] = False
+                    for (_, _, a, b, method) in blocks:
+                        if method == "offsite_full":
+                            inspected_q[:, a:b] = False
                 bar.update(R)
             runs = np.add.reduceat((count_year > 0).view(np.uint8), run_start, axis=1,
                                    dtype=np.int32)
@@ -802,11 +920,15 @@ def simulate_coverage(
             runs = np.add.reduceat(count_year, run_start, axis=1, dtype=np.int32)
             cov_insp[sl, year] = runs @ run_to_group
             for cat, (a, b) in cat_range.items():
-                h = np.bincount(count_year[:, a:b].ravel())
-                visit_hist[cat, :min(len(h), max_visits)] += h[:max_visits]
-                visit_hist[cat, max_visits] += h[max_visits:].sum()
+                block = count_year[:, a:b]
+                below = 0
+                for v in range(min(int(block.max()) + 1, max_visits)):
+                    n_v = int(np.count_nonzero(block == v))
+                    visit_hist[cat, v] += n_v
+                    below += n_v
+                visit_hist[cat, max_visits] += block.size - below
             count_year[:] = 0
-        maxgap = np.maximum(maxgap, T - last - 1)
+        maxgap = np.maximum(maxgap, T - last)
         for cat, (a, b) in cat_range.items():
             gap_sum[sl, cat] = maxgap[:, a:b].mean(axis=1)
             gap_4[sl, cat] = (maxgap[:, a:b] >= 4).mean(axis=1)
