@@ -228,3 +228,29 @@ def test_closed_form_check_table(policy, classified):
     rtable = closed_form_check(rot, classified, _with_draw(policy, overlap="rotation"))
     # 4 x 3 % < 100 %: rotation covers exactly 4n objects a year.
     np.testing.assert_allclose(rtable["simulated"], rtable["closed_form"], rtol=1e-12)
+
+
+def test_sample_distinct_is_a_simple_random_sample():
+    from scipy import stats
+
+    from dsr_analysis.simulation import sample_distinct
+
+    reps, n, k = 4000, 300, 20
+    gens = [np.random.default_rng(s) for s in range(reps)]
+    rows, cols, short = sample_distinct(gens, n, k)
+    assert len(short) == 0
+    assert (np.bincount(rows, minlength=reps) == k).all()
+    assert len(np.unique(rows * n + cols)) == len(rows)  # distinct within each row
+    observed = np.bincount(cols, minlength=n)
+    expected = reps * k / n
+    chi2 = ((observed - expected) ** 2 / expected).sum()
+    assert stats.chi2.sf(chi2, n - 1) > 1e-4
+    # Excluded positions are never drawn; the sample stays of size k among the rest.
+    gens = [np.random.default_rng(s) for s in range(200)]
+    rows, cols, short = sample_distinct(gens, n, k, lambda rr, cc: cc % 3 == 0)
+    assert not (cols % 3 == 0).any()
+    assert (np.bincount(rows, minlength=200)[np.setdiff1d(np.arange(200), short)] == k).all()
+    # Rows that could not be completed are reported, with nothing selected.
+    gens = [np.random.default_rng(s) for s in range(50)]
+    rows, cols, short = sample_distinct(gens, 40, 39, lambda rr, cc: cc < 5)
+    assert len(short) == 50 and len(rows) == 0
