@@ -17,7 +17,7 @@ Targets (issue 4): the engine at least 25 % of the raw RNG rate and at least 20x
 pandas loop.
 
     .venv/bin/python benchmarks/bench_simulation.py [--enterprises 100000]
-        [--replicates 1000] [--pandas-replicates 3] [--chunk-size 25]
+        [--replicates 1000] [--pandas-replicates 20] [--chunk-size 25]
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--enterprises", type=int, default=100_000)
     ap.add_argument("--replicates", type=int, default=1000)
-    ap.add_argument("--pandas-replicates", type=int, default=3)
+    ap.add_argument("--pandas-replicates", type=int, default=20)
     ap.add_argument("--chunk-size", type=int, default=25)
     args = ap.parse_args()
 

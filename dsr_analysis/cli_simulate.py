@@ -15,7 +15,8 @@ DEMO_REPLICATES = 20
 DEMO_YEARS = 2
 
 
-def _print_headline(headline: dict, out=sys.stdout) -> None:
+def _print_headline(headline: dict, out=None) -> None:
+    out = out or sys.stdout
     h = headline
     print(f"    scenario {h['scenario']} ({h['name']}), {h['objects']} objects", file=out)
     if "coverage_all" in h:
