@@ -230,7 +230,7 @@ def plot_scenarios(headline: pd.DataFrame) -> Figure:
     panels = [("coverage_all", "年度覆盖率（全部对象）", True),
               ("violation_rate_last_year", "违法率（末年均值）", True),
               ("inspector_days_per_quarter", "所需人·日 / 季度", False)]
-    for ax, (col, title, pct) in zip(axes, panels):
+    for ax, (col, title, pct) in zip(axes, panels, strict=True):
         ax.barh(y, headline[col], color=[_COLORS[i % len(_COLORS)] for i in range(len(names))])
         ax.set_title(title)
         ax.set_yticks(y, names if ax is axes[0] else [""] * len(names))

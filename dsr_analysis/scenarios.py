@@ -175,7 +175,7 @@ def scenario_policy(scenario: Scenario, base: Policy | None = None) -> Policy:
     rules = list(policy.quotas.rules)
     if o.ratios:
         ids = {r.id for r in rules}
-        for rid, ratio in o.ratios.items():
+        for rid in o.ratios:
             if rid not in ids:
                 raise ParameterError(f"{where}: key 'overrides.ratios.{rid}': unknown quota rule "
                                      f"(rules of {policy.id}: {', '.join(sorted(ids))})")
@@ -519,12 +519,12 @@ def optimise_ratios(scenario: Scenario, *, budget_days: float | None = None,
 
     def unpack(x):
         ratios = {r.id: r.ratio for r in base_policy.quotas.rules}
-        ratios.update({r.id: float(v) for r, v in zip(free_rules, x[:len(free_rules)])})
+        ratios.update({r.id: float(v) for r, v in zip(free_rules, x[:len(free_rules)], strict=True)})
         weights = dict(base_weights)
         if free_classes:
             weights["B"] = 1.0
             weights.update({c: float(np.exp(v)) for c, v in
-                            zip(free_classes, x[len(free_rules):])})
+                            zip(free_classes, x[len(free_rules):], strict=True)})
         return ratios, weights
 
     def evaluate(x):
@@ -556,7 +556,7 @@ def optimise_ratios(scenario: Scenario, *, budget_days: float | None = None,
             "minimum")
     ratios, weights = unpack(res.x)
     ratios = {k: max(round(v, 3), lo) for (k, v), lo in zip(
-        ((r.id, ratios[r.id]) for r in free_rules), lower)}
+        ((r.id, ratios[r.id]) for r in free_rules), lower, strict=True)}
     weights = {c: round(w, 2) for c, w in weights.items()}
     opt_scenario = dataclasses.replace(scenario, overrides=dataclasses.replace(
         scenario.overrides, ratios={**(scenario.overrides.ratios or {}), **ratios},

@@ -818,7 +818,7 @@ def simulate_coverage(
                         bounds = np.flatnonzero(np.r_[True, es[1:] != es[:-1], True])
                         if len(es) == 0:
                             bounds = bounds[:0]
-                        for i0, i1 in zip(bounds[:-1], bounds[1:]):
+                        for i0, i1 in zip(bounds[:-1], bounds[1:], strict=True):
                             excl_rows[int(es[i0])] = er[i0:i1]
                             excl_cols[int(es[i0])] = ec[i0:i1]
                     for (pp, s, a, b, method) in blocks:
@@ -855,7 +855,7 @@ def simulate_coverage(
                                 ex = (np.sort(excl_rows[s] * w + (excl_cols[s] - a))
                                       if s in excl_rows else None)
 
-                                def excluded(rr, cc, a=a, w=w, ex=ex):
+                                def excluded(rr, cc, a=a, w=w, ex=ex, cy_flat=cy_flat):
                                     out = np.zeros(len(rr), dtype=bool)
                                     if overlap == "yearly_cap":
                                         out |= cy_flat[rr * N + cc + a] >= cap

@@ -49,7 +49,7 @@ def test_allocate_many_equals_allocate_row_by_row():
     totals = np.array([rng.integers(0, p.sum() + 1) for p in pops])
     for weights in ([0.5, 1.0, 1.5, 2.0], [1, 1, 1, 1], [0, 0, 3, 0], [0, 0, 0, 0]):
         got = allocate_many(totals, pops, weights)
-        want = np.array([allocate(int(t), p, weights) for t, p in zip(totals, pops)])
+        want = np.array([allocate(int(t), p, weights) for t, p in zip(totals, pops, strict=True)])
         np.testing.assert_array_equal(got, want)
 
 
