@@ -486,9 +486,22 @@ def fill_rows(out: np.ndarray, generators: Sequence[np.random.Generator]) -> np.
     return out
 
 
+class _NoBar:
+    """Stand-in for a disabled progress bar (tqdm is not even imported)."""
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 def progress_bar(total: int, enabled: bool, desc: str):
     """A tqdm bar on standard error (disabled: a no-op bar)."""
     import sys
+
+    if not enabled:
+        return _NoBar()
 
     from tqdm.auto import tqdm
 
@@ -545,21 +558,181 @@ class CoverageResult:
         return paths
 
 
-#: Blocks of at least this many objects, drawing at most 1/SPARSE_RATIO of them, are sampled
-#: by rejection (first k distinct eligible of iid uniform indices) instead of random keys.
-SPARSE_MIN_BLOCK = 256
-SPARSE_RATIO = 4
+#: A random block is sampled by rejection (first k distinct eligible of iid uniform positions)
+#: when it needs at most this many draws per object; otherwise by random keys, one per object.
+SPARSE_MAX_DRAWS = 1.0
+
+
+def _draws_generous(k: int, n: int) -> int:
+    """Iid draws for ``k`` distinct of ``n`` when the share excluded is not known in advance."""
+    return int(np.ceil((k + 5 * np.sqrt(k) + 10) * (1 + 2 * k / n)))
+
+
+def _draws_needed(k: int, n: int, n_out: float = 0.0, sd_out: float = 0.0) -> int | None:
+    """Iid draws over ``n`` positions that hold ``k`` distinct eligible ones but rarely
+    (mean + 4.5 sd of the sum of geometric waiting times), with ``n_out`` (sd ``sd_out``)
+    positions excluded: counted as ``n_out + 4 sd_out``. None when that leaves fewer than
+    ``k + 1`` eligible."""
+    eligible = n - n_out - 4 * sd_out
+    if eligible < k + 1:
+        return None
+    p = (eligible - np.arange(k)) / n
+    mean = float((1 / p).sum())
+    sd = float(np.sqrt(((1 - p) / p ** 2).sum()))
+    return int(np.ceil(mean + 4.5 * sd + 5))
+
+
+@dataclass(frozen=True)
+class _BlockPlan:
+    """Sparse blocks of one pass laid out in ``width`` columns of the random buffer.
+
+    Column ``j`` draws a position in ``[start[j], start[j] + size[j])`` for block
+    ``block[j]``; block ``i`` owns the contiguous columns ending (exclusive) at
+    ``seg_end[i]`` (``k_draws[i]`` of them) and keeps ``k[i]`` distinct positions.
+    """
+
+    offset: int
+    width: int
+    start: np.ndarray
+    size: np.ndarray
+    k: np.ndarray
+    block: np.ndarray
+    seg_end: np.ndarray
+    k_draws: np.ndarray
+    stratum: np.ndarray
+    spans: list
+    cache: dict = field(default_factory=dict, compare=False)
+
+
+def _sparse_plan(blocks: Sequence[tuple[int, int, int, int, int]], offset: int) -> _BlockPlan:
+    """Plan of sparse blocks ``(stratum, start, width, k, draws)`` from column ``offset`` on."""
+    m = np.array([x[4] for x in blocks])
+    k = np.array([x[3] for x in blocks], dtype=np.int32)
+    block = np.repeat(np.arange(len(blocks)), m)
+    return _BlockPlan(offset=offset, width=int(m.sum()),
+                      start=np.repeat([x[1] for x in blocks], m).astype(np.int64),
+                      size=np.repeat([float(x[2]) for x in blocks], m), k=k,
+                      block=block, seg_end=np.cumsum(m), k_draws=m, stratum=np.array([x[0] for x in blocks]),
+                      spans=[(x[1], x[2], x[3]) for x in blocks])
+
+
+def _sample_blocks(u: np.ndarray, plan: _BlockPlan, scratch: np.ndarray, base: np.ndarray,
+                   exclude=None, blocked: Sequence[np.ndarray] = ()
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """First ``k`` distinct eligible positions of the iid draws of every sparse block.
+
+    ``u`` (R x plan.width uniforms, overwritten) becomes flat positions ``floor(u * size) + base``
+    (``base[r, j]``: the flat position of block start ``start[j]`` in row ``r``). Duplicates
+    within a row are resolved by scattering each column's index into ``scratch`` at its
+    position (the last write wins) and keeping the draw that reads its own index back: a
+    rule that ignores position labels, so by symmetry the first ``k`` kept draws of a block
+    (in column order) are a simple random sample of its eligible positions.
+    ``exclude(flat)`` marks positions that may not be drawn, and so do the flat positions in
+    ``blocked`` (cheaper when few: they are overwritten in ``scratch``). A block of a row that
+    kept fewer than ``k`` is *short*: none of its draws are returned.
+
+    Returns
+    -------
+    flat : ndarray of int64
+        Flat positions of the selected draws (ordered by row).
+    short : ndarray of bool, shape (R, blocks)
+    """
+    R, M = u.shape
+    np.multiply(u, plan.size, out=u)
+    flat = u.astype(np.int64)
+    flat += base
+    j = np.arange(M, dtype=scratch.dtype)
+    scratch[flat] = j
+    for b in blocked:
+        scratch[b] = -1
+    valid = scratch[flat] == j
+    if exclude is not None:
+        valid &= ~exclude(flat)
+    kept = np.flatnonzero(valid)  # row-major: by row, block, column
+    if R not in plan.cache:
+        plan.cache[R] = (np.tile(plan.k, R), np.tile(np.concatenate(
+            [np.arange(k) for k in plan.k]), R), np.append(
+            (plan.seg_end - plan.k_draws + (np.arange(R) * M)[:, None]).reshape(-1), R * M))
+    k_rep, offsets, bounds = plan.cache[R]
+    first = np.searchsorted(kept, bounds)  # first kept draw of each (row, block); the end
+    short = (first[1:] - first[:-1]) < k_rep
+    first = first[:-1]
+    take = np.repeat(first, k_rep)
+    take += offsets
+    if short.any():
+        take = take[~np.repeat(short, k_rep)]
+    return flat.reshape(-1)[kept[take]], short.reshape(R, len(plan.k))
+
+
+@dataclass(frozen=True)
+class _DensePlan:
+    """Dense blocks of one pass: ``width`` random keys, one per object of ``cols``."""
+
+    offset: int
+    width: int
+    cols: np.ndarray
+    shift: np.ndarray  # 8 x block of each column
+    block: np.ndarray
+    seg_start: np.ndarray
+    sizes: np.ndarray
+    kth: np.ndarray
+    k: np.ndarray
+    stratum: np.ndarray
+
+
+def _dense_plan(blocks: Sequence[tuple[int, int, int, int]], offset: int) -> _DensePlan:
+    """Plan of dense blocks ``(stratum, start, width, k)`` from column ``offset`` on."""
+    sizes = np.array([x[2] for x in blocks])
+    seg_start = np.cumsum(sizes) - sizes
+    k = np.array([x[3] for x in blocks])
+    block = np.repeat(np.arange(len(blocks)), sizes)
+    return _DensePlan(offset=offset, width=int(sizes.sum()),
+                      cols=np.concatenate([np.arange(a, a + w) for (_, a, w, _) in blocks]),
+                      shift=8.0 * block, block=block, seg_start=seg_start, sizes=sizes,
+                      kth=seg_start + k - 1, k=k, stratum=np.array([x[0] for x in blocks]))
+
+
+def _select_dense_blocks(kb: np.ndarray, plan: _DensePlan, seen: np.ndarray | None,
+                         out: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` smallest random keys of every dense block, all blocks of a row at once.
+
+    Keys ``kb`` (R x plan.width, in ``[0, 1)``; modified) are shifted by 8 x block, by 1 for
+    objects ``seen`` this year (rotation: they come last) and by 4 where ``out`` (not
+    selectable); one sort per row puts every block in its own column range, so the
+    ``k``-th smallest of a block sits at ``seg_start + k - 1``.
+
+    Returns
+    -------
+    pos : ndarray of int64
+        Flat positions in ``kb`` of the selected keys, ordered by row.
+    k_eff : ndarray, shape (R, blocks)
+        Objects selected per row and block (``k``, or all selectable ones if fewer).
+    """
+    kb += plan.shift
+    if seen is not None:
+        kb += seen
+    k_eff = np.broadcast_to(plan.k, (kb.shape[0], len(plan.k)))
+    if out is not None:
+        kb += out * 4.0
+        n_out = np.add.reduceat(out, plan.seg_start, axis=1, dtype=np.int64)
+        k_eff = np.minimum(plan.k, plan.sizes - n_out)
+    thr = np.sort(kb, axis=1)[:, plan.kth]
+    sel = kb <= thr[:, plan.block]
+    if out is not None:
+        sel &= ~out
+    return np.flatnonzero(sel), k_eff
 
 
 def sample_distinct(generators: Sequence[np.random.Generator], n: int, k: int,
                     excluded=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Simple random samples of ``k`` of ``n`` positions, one per generator (row).
 
-    Each row draws iid uniform positions in ``[0, n)`` and keeps the first ``k`` distinct
-    ones not ``excluded`` (a function of row and position arrays returning a bool array):
-    by symmetry a uniformly random ``k``-subset of the eligible positions. Rows whose draws
-    held fewer than ``k`` (rare, or when few positions are eligible) are returned in
-    ``short`` for the caller to draw otherwise.
+    Each row draws iid uniform positions in ``[0, n)`` (one ``Generator.random`` call) and
+    keeps ``k`` distinct ones not ``excluded`` (a function of row and position arrays
+    returning a bool array) with the rule of the coverage engine (:func:`_sample_blocks`):
+    a uniformly random ``k``-subset of the eligible positions. Rows whose draws held fewer
+    than ``k`` (rare, or when few positions are eligible) are returned in ``short`` for the
+    caller to draw otherwise.
 
     Returns
     -------
@@ -569,59 +742,17 @@ def sample_distinct(generators: Sequence[np.random.Generator], n: int, k: int,
     if k <= 0 or n <= 0:
         e = np.empty(0, np.int64)
         return e, e, e
-    m = int(np.ceil((k + 5 * np.sqrt(k) + 10) * (1 + 2 * k / n)))
-    idx = np.empty((R, m), dtype=np.int64)
-    for r, g in enumerate(generators):
-        idx[r] = g.integers(0, n, size=m)
-    # Sort (position value, draw order) pairs packed in one integer: the first draw of each
-    # value comes first among its duplicates.
-    packed = np.sort(idx * m + np.arange(m), axis=1)
-    value, first = np.divmod(packed, m)
-    dup_sorted = np.zeros((R, m), dtype=bool)
-    dup_sorted[:, 1:] = value[:, 1:] == value[:, :-1]
-    valid = np.empty((R, m), dtype=bool)
-    np.put_along_axis(valid, first, ~dup_sorted, axis=1)
+    m = _draws_generous(k, n)
+    u = fill_rows(np.empty((R, m)), generators)
+    plan = _sparse_plan([(0, 0, n, k, m)], 0)
+    base = np.broadcast_to((np.arange(R, dtype=np.int64) * n)[:, None], (R, m))
+    exclude = None
     if excluded is not None:
-        rr = np.repeat(np.arange(R), m)
-        valid &= ~excluded(rr, idx.ravel()).reshape(R, m)
-    keep = valid & (np.cumsum(valid, axis=1) <= k)
-    got = keep.sum(axis=1)
-    short = np.flatnonzero(got < k)
-    if len(short):
-        keep[short] = False
-    rows, cols = _nonzero2(keep)
-    return rows, idx[rows, cols], short.astype(np.int64)
-
-
-def _select_in_block(kb: np.ndarray, k: int, overlap: str, count_year: np.ndarray, cap: int,
-                     a: int, er: np.ndarray | None, ec: np.ndarray | None,
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """Random-key selection in a block ``[a, a + width)`` of filled keys ``kb`` (modified):
-    rotation priorities, yearly cap and objects excluded by an earlier pass (``er, ec``)."""
-    R, w = kb.shape
-    b = a + w
-    n1 = n2 = None
-    seen = None
-    if overlap == "rotation":
-        seen = count_year[:, a:b] > 0
-        kb += seen
-        n2 = seen.sum(axis=1)
-        n1 = w - n2
-    if overlap == "yearly_cap":
-        out = count_year[:, a:b] >= cap
-        if er is not None and len(er):
-            out[er, ec - a] = True
-        kb[out] = np.inf
-        n1 = w - out.sum(axis=1)
-    elif er is not None and len(er):  # few exclusions: sparse updates
-        kb[er, ec - a] = np.inf
-        if seen is not None:
-            was = seen[er, ec - a]
-            n1 = n1 - np.bincount(er[~was], minlength=R)
-            n2 = n2 - np.bincount(er[was], minlength=R)
-        else:
-            n1 = w - np.bincount(er, minlength=R)
-    return smallest_k(kb, k, n1, n2)
+        def exclude(flat):
+            return np.asarray(excluded(flat // n, flat % n), dtype=bool)
+    flat, short = _sample_blocks(u, plan, np.empty(R * n, dtype=np.int32), base, exclude)
+    rows = flat // n
+    return rows, flat - rows * n, np.flatnonzero(short[:, 0]).astype(np.int64)
 
 
 def inspectors_by_unit(inspectors: pd.DataFrame | None, policy: Policy,
@@ -714,13 +845,17 @@ def simulate_coverage(
     N = arrays.n
     n_strata = strata.n
 
-    quota = static_quotas(classified, policy, strata, inspectors)
     members = np.zeros(n_strata)
     offsite_members = np.zeros(n_strata)
     for p in range(strata.n_passes):
         ok = sid[p] >= 0
         members += np.bincount(sid[p][ok], minlength=n_strata)
         offsite_members += np.bincount(sid[p][ok], weights=arrays.offsite[ok], minlength=n_strata)
+    if inspectors is None and any(r.basis == "per_inspector" for r in policy.quotas.rules):
+        quota = static_quotas(classified, policy, strata, inspectors)  # raises: no register
+    else:  # the arithmetic of quarterly_quotas on the stratum populations (tested equal)
+        quota = dynamic_quotas(strata, members[None, :], policy,
+                               inspectors_by_unit(inspectors, policy))[0]
     offsite_share = np.divide(offsite_members, members, out=np.zeros(n_strata), where=members > 0)
     costs = stratum_costs(strata, offsite_share, budget, policy.methods.offsite_first)
     staff = inspectors_by_unit(inspectors, policy, budget.inspector_scale)
@@ -738,11 +873,6 @@ def simulate_coverage(
         if b - a != len(cols):  # pragma: no cover - lexsort makes blocks contiguous
             raise AssertionError("stratum columns are not contiguous")
         blocks.append((p, s, a, b, row["method"]))
-    spans = {}
-    for p in range(strata.n_passes):
-        rb = [(a, b) for (pp, _, a, b, m) in blocks if pp == p and m == "random"]
-        if rb:
-            spans[p] = (min(a for a, _ in rb), max(b for _, b in rb))
     unit_of_stratum = strata.table["unit"].map({u: i for i, u in enumerate(arrays.units)}
                                                ).to_numpy()
     offsite_first = policy.methods.offsite_first
@@ -786,133 +916,185 @@ def simulate_coverage(
     work = np.zeros((replicates, T, n_units, 2), dtype=np.int64)  # onsite, offsite
     cat_counts = np.bincount(arrays.category, minlength=3)
 
-    # Key arrays are allocated once and refilled (no fresh pages every quarter).
-    key_buffers = {p: np.empty((min(chunk_size, replicates), b - a)) for p, (a, b) in spans.items()}
+    # Random numbers: each replicate fills one row of ``U`` per quarter with a single
+    # ``Generator.random`` call. The row is laid out once: per pass, the iid draws of all
+    # sparse blocks (``_draws_needed`` each), then the keys of the dense blocks (one per
+    # object). A sparse block short of distinct eligible draws (rare) draws random keys for
+    # the whole block from the replicate's stream after the quarter's row.
+    # Objects an earlier pass may draw this quarter are excluded ("avoid"): their expected
+    # number (and its sd) sizes the iid draws of a sparse block.
+    draw_rate = np.divide(quota, members, out=np.zeros(n_strata), where=members > 0)
+    draw_rate[fixed_s] = 0.0
+
+    def expected_out(p: int, a: int, b: int) -> tuple[float, float]:
+        if not avoid or p == 0:
+            return 0.0, 0.0
+        prob = np.zeros(b - a)
+        for q in range(p):
+            s_q = sid[q][a:b]
+            prob += np.where(s_q >= 0, draw_rate[np.maximum(s_q, 0)], 0.0)
+        prob = np.minimum(prob, 1.0)
+        return float(prob.sum()), float(np.sqrt((prob * (1 - prob)).sum()))
+
+    layout = []  # per pass: (sparse plan, dense plan, full blocks [(s, a, b)], work code)
+    width_total = 0
+    for p in range(strata.n_passes):
+        sp, dense, full = [], [], []
+        for (pp, s, a, b, method) in blocks:
+            if pp != p:
+                continue
+            if method == "offsite_full":
+                full.append((s, a, b))
+                continue
+            k, w = int(quota[s]), b - a
+            if k <= 0:
+                continue
+            m = None
+            if overlap == "yearly_cap":
+                m = _draws_generous(k, w)
+            elif overlap == "independent":
+                m = _draws_needed(k, w, *expected_out(p, a, b))
+            if m is not None and m <= SPARSE_MAX_DRAWS * w:
+                sp.append((s, a, w, k, m))
+            else:
+                dense.append((s, a, w, min(k, w)))
+        plan = dplan = None
+        if sp:
+            plan = _sparse_plan(sp, width_total)
+            width_total += plan.width
+        if dense:
+            dplan = _dense_plan(dense, width_total)
+            width_total += dplan.width
+        wcode = np.where(sid[p] >= 0, unit_of_stratum[np.maximum(sid[p], 0)] * 2, 0)
+        if offsite_first:
+            wcode = wcode + off_flat_cols
+        layout.append((plan, dplan, full, wcode.astype(np.int64)))
+    full_blocks = [(a, b) for (_, _, full, _) in layout for (_, a, b) in full]
+    mark_passes = avoid and strata.n_passes > 1
+    last_random_pass = max([p for p, (plan, dplan, _, _) in enumerate(layout) if plan or dplan],
+                           default=-1)
+
     bar = progress_bar(replicates * T, progress, "simulate coverage")
+    R_max = min(max(1, chunk_size), replicates)
+    U_all = np.empty((R_max, width_total))
+    biggest = max([lay[0].width for lay in layout if lay[0] is not None], default=0)
+    scratch = np.empty(R_max * N, dtype=np.int16 if biggest < 2 ** 15 else np.int32)
+    # Per pass, computed once for the largest chunk (a smaller last chunk uses a prefix):
+    # flat positions of the sparse blocks' starts and of the dense keys, and the work code
+    # (row, unit, off-site) of every flat position.
+    row_base = (np.arange(R_max, dtype=np.int64) * N)[:, None]
+    bases_all = [None if lay[0] is None else lay[0].start + row_base for lay in layout]
+    dense_flat_all = [None if lay[1] is None else lay[1].cols + row_base for lay in layout]
+    wdtype = np.int8 if R_max * 2 * n_units <= 127 else np.int32
+    wcodes = [(lay[3] + (np.arange(R_max) * (2 * n_units))[:, None]).reshape(-1)
+              .astype(wdtype) for lay in layout]
+    state = (np.empty((R_max, N), dtype=np.uint8),  # checks this year
+             np.empty((R_max, N), dtype=np.uint8),  # quarter of the last check + 1 (0: never)
+             np.empty((R_max, N), dtype=np.uint8),  # longest run without a check
+             np.empty((R_max, N), dtype=bool),  # checked this quarter (when needed)
+             np.empty((R_max, N), dtype=bool))  # drawn at random by an earlier pass this quarter
     for sl in chunks(replicates, chunk_size):
         gens = [np.random.Generator(np.random.PCG64(s)) for s in seeds[sl]]
         R = len(gens)
-        count_year = np.zeros((R, N), dtype=np.uint8)
-        last = np.zeros((R, N), dtype=np.uint8)  # quarter of the last check + 1 (0: never)
-        maxgap = np.zeros((R, N), dtype=np.uint8)
-        inspected_q = np.zeros((R, N), dtype=bool)
+        U = U_all[:R]
+        bases = [None if x is None else x[:R] for x in bases_all]
+        dense_flat = [None if x is None else x[:R].reshape(-1) for x in dense_flat_all]
+        # Per-object state, reused from chunk to chunk (zeroed, not reallocated).
+        count_year, last, maxgap, inspected_q, mark = (x[:R] for x in state)
+        for x in state:
+            x[:R] = 0
         iq_flat, cy_flat = inspected_q.reshape(-1), count_year.reshape(-1)
         last_flat, mg_flat = last.reshape(-1), maxgap.reshape(-1)
+        mark_flat = mark.reshape(-1)
         for year in range(years):
             for qi in range(4):
                 t = 4 * year + qi
+                if width_total:
+                    for rr, g in enumerate(gens):
+                        g.random(out=U[rr])
                 fresh_flat = []
-                for p in range(strata.n_passes):
-                    a0 = spans[p][0] if p in spans else 0
-                    keys = key_buffers[p][:R] if p in spans else None
-                    excl_rows, excl_cols = {}, {}
-                    if avoid and p > 0 and fresh_flat:
-                        prev = np.concatenate(fresh_flat)
-                        er, ec = np.divmod(prev, N)
-                        es = sid[p][ec]
-                        ok = es >= 0
-                        ok[ok] = ~fixed_s[es[ok]]
-                        er, ec, es = er[ok], ec[ok], es[ok]
-                        srt = np.argsort(es, kind="stable")
-                        er, ec, es = er[srt], ec[srt], es[srt]
-                        bounds = np.flatnonzero(np.r_[True, es[1:] != es[:-1], True])
-                        if len(es) == 0:
-                            bounds = bounds[:0]
-                        for i0, i1 in zip(bounds[:-1], bounds[1:], strict=True):
-                            excl_rows[int(es[i0])] = er[i0:i1]
-                            excl_cols[int(es[i0])] = ec[i0:i1]
-                    for (pp, s, a, b, method) in blocks:
-                        if pp != p:
-                            continue
+                marked = []
+                for p, (plan, dplan, full, _) in enumerate(layout):
+                    for (s, a, b) in full:
+                        # Every object of the block is checked off-site: slice updates.
                         u = unit_of_stratum[s]
-                        if method == "offsite_full":
-                            # Every object of the block is checked off-site: slice updates.
-                            drawn[sl, t, s] = b - a
-                            lb = last[:, a:b]
-                            if need_iq:
-                                fresh = ~inspected_q[:, a:b]
-                                work[sl, t, u, 1] += fresh.sum(axis=1)
-                                count_year[:, a:b] += fresh
-                                np.maximum(maxgap[:, a:b], np.where(fresh, t - lb, 0),
-                                           out=maxgap[:, a:b])
-                                np.copyto(lb, t + 1, where=fresh)
-                                inspected_q[:, a:b] = True
-                            else:  # nothing else reaches these objects: all checked
-                                work[sl, t, u, 1] += b - a
-                                count_year[:, a:b] += 1
-                                np.maximum(maxgap[:, a:b], t - lb, out=maxgap[:, a:b])
-                                lb[:] = t + 1
-                            continue
-                            inspected_q[:, a:b] = True
-                            continue
-                        k = int(quota[s])
-                        if overlap != "rotation" and SPARSE_MIN_BLOCK <= b - a \
-                                and k * SPARSE_RATIO <= b - a:
-                            # Few of many: first k distinct eligible of iid uniform indices.
-                            excluded = None
-                            if overlap == "yearly_cap" or s in excl_rows:
-                                w = b - a
-                                ex = (np.sort(excl_rows[s] * w + (excl_cols[s] - a))
-                                      if s in excl_rows else None)
-
-                                def excluded(rr, cc, a=a, w=w, ex=ex, cy_flat=cy_flat):
-                                    out = np.zeros(len(rr), dtype=bool)
-                                    if overlap == "yearly_cap":
-                                        out |= cy_flat[rr * N + cc + a] >= cap
-                                    if ex is not None:
-                                        q = rr * w + cc
-                                        pos = np.minimum(np.searchsorted(ex, q), len(ex) - 1)
-                                        out |= ex[pos] == q
-                                    return out
-
-                            r, c, short = sample_distinct(gens, b - a, k, excluded)
-                            if len(short):
-                                kb = keys[short, a - a0:b - a0]
-                                for j, rr in enumerate(short):
-                                    gens[rr].random(out=kb[j])
-                                if excluded is not None:
-                                    cols_all = np.arange(b - a)
-                                    for j, rr in enumerate(short):
-                                        kb[j, excluded(np.full(b - a, rr), cols_all)] = np.inf
-                                n1 = np.isfinite(kb).sum(axis=1)
-                                r2, c2 = smallest_k(kb, k, n1)
-                                r = np.concatenate([r, short[r2]])
-                                c = np.concatenate([c, c2])
-                        else:
-                            kb = keys[:, a - a0:b - a0]
-                            for rr, g in enumerate(gens):
-                                g.random(out=kb[rr])
-                            r, c = _select_in_block(kb, k, overlap, count_year, cap, a,
-                                                    excl_rows.get(s), excl_cols.get(s))
-                        counts = np.bincount(r, minlength=R)
-                        drawn[sl, t, s] = counts
-                        c = c + a
-                        flat = r * N + c
-                        if dedupe:
-                            new = ~iq_flat[flat]
-                            flat, r, c = flat[new], r[new], c[new]
-                            counts = np.bincount(r, minlength=R)
+                        drawn[sl, t, s] = b - a
+                        lb = last[:, a:b]
                         if need_iq:
-                            iq_flat[flat] = True
-                        if offsite_first:
-                            n_off = np.bincount(r, weights=off_flat_cols[c],
-                                                minlength=R).astype(np.int64)
-                            work[sl, t, u, 1] += n_off
-                            work[sl, t, u, 0] += counts - n_off
-                        else:
-                            work[sl, t, u, 0] += counts
-                        fresh_flat.append(flat)
+                            fresh = ~inspected_q[:, a:b]
+                            work[sl, t, u, 1] += fresh.sum(axis=1)
+                            count_year[:, a:b] += fresh
+                            np.maximum(maxgap[:, a:b], np.where(fresh, t - lb, 0),
+                                       out=maxgap[:, a:b])
+                            np.copyto(lb, t + 1, where=fresh)
+                            inspected_q[:, a:b] = True
+                        else:  # nothing else reaches these objects: all checked
+                            work[sl, t, u, 1] += b - a
+                            count_year[:, a:b] += 1
+                            np.maximum(maxgap[:, a:b], t - lb, out=maxgap[:, a:b])
+                            lb[:] = t + 1
+                    if plan is None and dplan is None:
                         continue
+                    use_mark = mark_passes and p > 0 and bool(marked)
+                    sel_flat = []
+                    if plan is not None:
+                        exclude = None
+                        if overlap == "yearly_cap":
+                            def exclude(flat, cy_flat=cy_flat):
+                                return cy_flat[flat] >= cap
+                        f, short = _sample_blocks(
+                            U[:, plan.offset:plan.offset + plan.width], plan, scratch,
+                            bases[p], exclude, marked if use_mark else ())
+                        sel_flat.append(f)
+                        drawn[sl, t, plan.stratum] = np.where(short, 0, plan.k)
+                        if short.any():  # rare: random keys over the whole block
+                            for bi, rr in zip(*np.nonzero(short.T), strict=True):
+                                a, w, k = plan.spans[bi]
+                                kb = gens[rr].random(w)[None, :]
+                                out = np.zeros((1, w), dtype=bool)
+                                if overlap == "yearly_cap":
+                                    out |= count_year[rr:rr + 1, a:a + w] >= cap
+                                if use_mark:
+                                    out |= mark[rr:rr + 1, a:a + w]
+                                kb[out] = np.inf
+                                _, c2 = smallest_k(kb, k, w - out.sum(axis=1))
+                                sel_flat.append(rr * N + a + c2)
+                                drawn[sl.start + rr, t, plan.stratum[bi]] = len(c2)
+                    if dplan is not None:
+                        cols = dplan.cols
+                        seen = out = None
+                        if overlap == "rotation":
+                            seen = count_year[:, cols] > 0
+                        if overlap == "yearly_cap":
+                            out = count_year[:, cols] >= cap
+                        if use_mark:
+                            out = mark[:, cols] if out is None else out | mark[:, cols]
+                        pos, k_eff = _select_dense_blocks(
+                            U[:, dplan.offset:dplan.offset + dplan.width], dplan, seen, out)
+                        sel_flat.append(dense_flat[p][pos])
+                        drawn[sl, t, dplan.stratum] = k_eff
+                    flat = np.concatenate(sel_flat) if len(sel_flat) > 1 else sel_flat[0]
+                    if dedupe:
+                        flat = flat[~iq_flat[flat]]
+                    if need_iq:
+                        iq_flat[flat] = True
+                    work[sl, t] += np.bincount(wcodes[p][flat], minlength=R * n_units * 2
+                                               ).reshape(R, n_units, 2)
+                    fresh_flat.append(flat)
+                    if mark_passes and p < last_random_pass:
+                        mark_flat[flat] = True
+                        marked.append(flat)
                 f = np.concatenate(fresh_flat) if fresh_flat else np.empty(0, np.int64)
                 cy_flat[f] += 1
                 lf = last_flat[f]
                 mg_flat[f] = np.maximum(mg_flat[f], t - lf)
                 last_flat[f] = t + 1
+                for m_ in marked:
+                    mark_flat[m_] = False
                 if need_iq:
                     iq_flat[f] = False
-                    for (_, _, a, b, method) in blocks:
-                        if method == "offsite_full":
-                            inspected_q[:, a:b] = False
+                    for (a, b) in full_blocks:
+                        inspected_q[:, a:b] = False
                 bar.update(R)
             runs = np.add.reduceat((count_year > 0).view(np.uint8), run_start, axis=1,
                                    dtype=np.int32)
@@ -921,17 +1103,19 @@ def simulate_coverage(
             cov_insp[sl, year] = runs @ run_to_group
             for cat, (a, b) in cat_range.items():
                 block = count_year[:, a:b]
-                below = 0
-                for v in range(min(int(block.max()) + 1, max_visits)):
-                    n_v = int(np.count_nonzero(block == v))
-                    visit_hist[cat, v] += n_v
-                    below += n_v
-                visit_hist[cat, max_visits] += block.size - below
+                top = int(block.max())
+                n_v = [int(np.count_nonzero(block == v)) for v in range(1, min(top, max_visits))]
+                n_v.insert(0, block.size - int(np.count_nonzero(block)))
+                if top < max_visits:  # the top value: the rest
+                    n_v.append(block.size - sum(n_v))
+                visit_hist[cat, :len(n_v)] += n_v
+                visit_hist[cat, max_visits] += block.size - sum(n_v)
             count_year[:] = 0
-        maxgap = np.maximum(maxgap, T - last)
+        np.maximum(maxgap, T - last, out=maxgap)
         for cat, (a, b) in cat_range.items():
-            gap_sum[sl, cat] = maxgap[:, a:b].mean(axis=1)
-            gap_4[sl, cat] = (maxgap[:, a:b] >= 4).mean(axis=1)
+            gap_sum[sl, cat] = maxgap[:, a:b].sum(axis=1, dtype=np.uint32) / (b - a)
+            gap_4[sl, cat] = (maxgap[:, a:b] >= 4).view(np.uint8).sum(axis=1, dtype=np.uint32
+                                                                       ) / (b - a)
     bar.close()
 
     # Tidy tables
@@ -962,17 +1146,19 @@ def simulate_coverage(
         "mean_gap": gap_sum.reshape(-1), "share_gap_4plus": gap_4.reshape(-1)})
     gaps = gaps[gaps["objects"] > 0].reset_index(drop=True)
 
-    qrows = []
-    for t in range(T):
-        for s, row in strata.table.iterrows():
-            q = int(quota[s])
-            d = drawn[:, t, s]
-            qrows.append(dict(year=t // 4 + 1, quarter=t % 4 + 1, stratum=s, unit=row["unit"],
-                              quota_rule=row["quota_rule"], credit_class=row["credit_class"],
-                              method=row["method"], population=int(members[s]), quota=q,
-                              drawn_mean=float(d.mean()), drawn_min=int(d.min()),
-                              attainment_min=float(d.min() / q) if q else 1.0))
-    quotas_df = pd.DataFrame(qrows)
+    tt = np.repeat(np.arange(T), n_strata)
+    ss = np.tile(np.arange(n_strata), T)
+    q = quota.astype(np.int64)[ss]
+    d_min = drawn.min(axis=0).reshape(-1)
+    quotas_df = pd.DataFrame({
+        "year": tt // 4 + 1, "quarter": tt % 4 + 1, "stratum": ss,
+        "unit": strata.table["unit"].to_numpy()[ss],
+        "quota_rule": strata.table["quota_rule"].to_numpy()[ss],
+        "credit_class": strata.table["credit_class"].to_numpy()[ss],
+        "method": strata.table["method"].to_numpy()[ss],
+        "population": members.astype(np.int64)[ss], "quota": q,
+        "drawn_mean": drawn.mean(axis=0).reshape(-1), "drawn_min": d_min,
+        "attainment_min": np.divide(d_min, q, out=np.ones(len(q)), where=q > 0)})
 
     idx = pd.MultiIndex.from_product([range(replicates), range(T), arrays.units],
                                      names=["replicate", "t", "unit"])
