@@ -474,6 +474,17 @@ def replicate_seeds(seed: int | np.random.SeedSequence | None, replicates: int,
     return ss.spawn(replicates)
 
 
+#: Replicate-objects per chunk by default: the per-object state of a chunk (a few bytes per
+#: replicate and object) then stays in the processor's caches.
+CHUNK_OBJECTS = 800_000
+
+
+def default_chunk_size(objects: int) -> int:
+    """Default replicates per chunk of :func:`simulate_coverage`: about
+    :data:`CHUNK_OBJECTS` / ``objects``, between 1 and 256 (8 for 100,000 objects)."""
+    return int(min(256, max(1, round(CHUNK_OBJECTS / max(objects, 1)))))
+
+
 def chunks(replicates: int, chunk_size: int) -> Iterator[slice]:
     for start in range(0, replicates, max(1, chunk_size)):
         yield slice(start, min(replicates, start + max(1, chunk_size)))
@@ -705,13 +716,13 @@ def _select_dense_blocks(kb: np.ndarray, plan: _DensePlan, seen: np.ndarray | No
     -------
     pos : ndarray of int64
         Flat positions in ``kb`` of the selected keys, ordered by row.
-    k_eff : ndarray, shape (R, blocks)
+    k_eff : ndarray, shape (R, blocks) or (blocks,)
         Objects selected per row and block (``k``, or all selectable ones if fewer).
     """
     kb += plan.shift
     if seen is not None:
         kb += seen
-    k_eff = np.broadcast_to(plan.k, (kb.shape[0], len(plan.k)))
+    k_eff = plan.k
     if out is not None:
         kb += out * 4.0
         n_out = np.add.reduceat(out, plan.seg_start, axis=1, dtype=np.int64)
@@ -791,7 +802,7 @@ def simulate_coverage(
     replicates: int = 100,
     years: int = 1,
     seed: int | None = 0,
-    chunk_size: int = 100,
+    chunk_size: int | None = None,
     inspectors: pd.DataFrame | None = None,
     budget: Budget | None = None,
     progress: bool = False,
@@ -808,9 +819,9 @@ def simulate_coverage(
         Number of simulated replicates and years (4 quarters each).
     seed : int
         Seed of the ``SeedSequence`` spawning one stream per replicate.
-    chunk_size : int
-        Replicates processed together (memory ~ 40 bytes x chunk x objects); does not change
-        the results.
+    chunk_size : int, optional
+        Replicates processed together (memory ~ 20 bytes x chunk x objects; default
+        :func:`default_chunk_size`); does not change the results.
     inspectors : DataFrame, optional
         Inspector register (capacity; staff-ratio quota rules).
     budget : Budget, optional
@@ -975,6 +986,8 @@ def simulate_coverage(
                            default=-1)
 
     bar = progress_bar(replicates * T, progress, "simulate coverage")
+    if chunk_size is None:
+        chunk_size = default_chunk_size(N)
     R_max = min(max(1, chunk_size), replicates)
     U_all = np.empty((R_max, width_total))
     biggest = max([lay[0].width for lay in layout if lay[0] is not None], default=0)
@@ -988,21 +1001,22 @@ def simulate_coverage(
     wdtype = np.int8 if R_max * 2 * n_units <= 127 else np.int32
     wcodes = [(lay[3] + (np.arange(R_max) * (2 * n_units))[:, None]).reshape(-1)
               .astype(wdtype) for lay in layout]
-    state = (np.empty((R_max, N), dtype=np.uint8),  # checks this year
+    # Per-object state, allocated once; count_year, inspected_q and mark are all zero again
+    # at the end of every year / quarter, last and maxgap are zeroed for every chunk.
+    state = (np.zeros((R_max, N), dtype=np.uint8),  # checks this year
              np.empty((R_max, N), dtype=np.uint8),  # quarter of the last check + 1 (0: never)
              np.empty((R_max, N), dtype=np.uint8),  # longest run without a check
-             np.empty((R_max, N), dtype=bool),  # checked this quarter (when needed)
-             np.empty((R_max, N), dtype=bool))  # drawn at random by an earlier pass this quarter
+             np.zeros((R_max, N), dtype=bool),  # checked this quarter (when needed)
+             np.zeros((R_max, N), dtype=bool))  # drawn at random by an earlier pass this quarter
     for sl in chunks(replicates, chunk_size):
         gens = [np.random.Generator(np.random.PCG64(s)) for s in seeds[sl]]
         R = len(gens)
         U = U_all[:R]
         bases = [None if x is None else x[:R] for x in bases_all]
         dense_flat = [None if x is None else x[:R].reshape(-1) for x in dense_flat_all]
-        # Per-object state, reused from chunk to chunk (zeroed, not reallocated).
         count_year, last, maxgap, inspected_q, mark = (x[:R] for x in state)
-        for x in state:
-            x[:R] = 0
+        last[:] = 0
+        maxgap[:] = 0
         iq_flat, cy_flat = inspected_q.reshape(-1), count_year.reshape(-1)
         last_flat, mg_flat = last.reshape(-1), maxgap.reshape(-1)
         mark_flat = mark.reshape(-1)
