@@ -20,16 +20,21 @@ objects are excluded from the county draw of the same quarter, with ``merge`` bo
 independent and an object drawn twice gets one joint visit.
 
 Randomness (SPEC 7): one ``seed``; ``SeedSequence(seed).spawn(replicates)`` gives each
-replicate its own ``PCG64`` stream, consumed in a fixed order (year, quarter, pass, row).
-Replicates are processed in chunks only to bound memory: the chunk size never changes the
-results. This is simulation randomness; official draws use the SHA-256 ticket algorithm.
+replicate its own ``PCG64`` stream. Each quarter a replicate fills its row of a random
+buffer with one ``Generator.random`` call (a fixed layout: pass by pass, the iid draws of
+the sparse blocks, then one key per object of the dense blocks); a sparse block whose draws
+fell short (rare) then draws keys for the whole block from the same stream. Replicates are
+processed in chunks only to bound memory and stay in cache: the chunk size never changes
+the results. This is simulation randomness; official draws use the SHA-256 ticket algorithm.
 
-Speed: without-replacement sampling inside a stratum selects the ``k`` smallest of uniform
-random keys. The enterprises are ordered so that every stratum is a contiguous block of
-columns of a ``replicates x enterprises`` key array; per block a screening threshold keeps
-about ``k + 5 sqrt(k) + 10`` candidates per row (exact fallback when a row has fewer), and
-``numpy.partition`` finds the k-th smallest among them. There is no Python loop over
-enterprises or replicates' objects; loops run over quarters, passes and strata.
+Speed: the enterprises are ordered so that every stratum is a contiguous block of columns of
+``replicates x enterprises`` arrays. A block drawing few of many objects (*sparse*: at most
+:data:`SPARSE_MAX_DRAWS` iid draws per object, sized from the expected exclusions) keeps the
+first ``k`` distinct eligible of iid uniform positions: all sparse blocks of a pass at once,
+duplicates found by scattering draw indices into a scratch array, exclusions by an earlier
+pass by a mark array. The other (*dense*) blocks of a pass take the ``k`` smallest random
+keys of each block with one sort per row (keys shifted by block). There is no Python loop
+over enterprises or replicates' objects; loops run over chunks, quarters and passes.
 """
 
 from __future__ import annotations
@@ -1033,8 +1038,8 @@ def simulate_coverage(
                         # Every object of the block is checked off-site: slice updates.
                         u = unit_of_stratum[s]
                         drawn[sl, t, s] = b - a
-                        lb = last[:, a:b]
                         if need_iq:
+                            lb = last[:, a:b]
                             fresh = ~inspected_q[:, a:b]
                             work[sl, t, u, 1] += fresh.sum(axis=1)
                             count_year[:, a:b] += fresh
@@ -1042,11 +1047,9 @@ def simulate_coverage(
                                        out=maxgap[:, a:b])
                             np.copyto(lb, t + 1, where=fresh)
                             inspected_q[:, a:b] = True
-                        else:  # nothing else reaches these objects: all checked
+                        else:  # nothing else reaches these objects: all checked every
+                            # quarter (their counts and gaps are set at the end of the year)
                             work[sl, t, u, 1] += b - a
-                            count_year[:, a:b] += 1
-                            np.maximum(maxgap[:, a:b], t - lb, out=maxgap[:, a:b])
-                            lb[:] = t + 1
                     if plan is None and dplan is None:
                         continue
                     use_mark = mark_passes and p > 0 and bool(marked)
@@ -1110,6 +1113,9 @@ def simulate_coverage(
                     for (a, b) in full_blocks:
                         inspected_q[:, a:b] = False
                 bar.update(R)
+            if not need_iq:
+                for (a, b) in full_blocks:
+                    count_year[:, a:b] += 4
             runs = np.add.reduceat((count_year > 0).view(np.uint8), run_start, axis=1,
                                    dtype=np.int32)
             cov_covered[sl, year] = runs @ run_to_group
@@ -1125,6 +1131,9 @@ def simulate_coverage(
                 visit_hist[cat, :len(n_v)] += n_v
                 visit_hist[cat, max_visits] += block.size - sum(n_v)
             count_year[:] = 0
+        if not need_iq:  # checked every quarter: last check in the last quarter, no gap
+            for (a, b) in full_blocks:
+                last[:, a:b] = T
         np.maximum(maxgap, T - last, out=maxgap)
         for cat, (a, b) in cat_range.items():
             gap_sum[sl, cat] = maxgap[:, a:b].sum(axis=1, dtype=np.uint32) / (b - a)
