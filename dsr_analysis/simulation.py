@@ -1103,8 +1103,9 @@ def simulate_coverage(
                         marked.append(flat)
                 f = np.concatenate(fresh_flat) if fresh_flat else np.empty(0, np.int64)
                 cy_flat[f] += 1
-                lf = last_flat[f]
-                mg_flat[f] = np.maximum(mg_flat[f], t - lf)
+                g = t - last_flat[f]
+                np.maximum(g, mg_flat[f], out=g)
+                mg_flat[f] = g
                 last_flat[f] = t + 1
                 for m_ in marked:
                     mark_flat[m_] = False
