@@ -845,7 +845,7 @@ def simulate_coverage(
     # pass, then the reporting group (so groups form few runs).
     # Within a category, objects in a random stratum come first, then those only checked
     # off-site in full, then the rest, so the key arrays cover few unused columns.
-    gid0, _ = _group_index(arrays0)
+    gid0, groups = _group_index(arrays0)
     is_random = (strata.table["method"] == "random").to_numpy()
     in_random = np.zeros(arrays0.n, dtype=bool)
     in_fixed = np.zeros(arrays0.n, dtype=bool)
@@ -907,7 +907,7 @@ def simulate_coverage(
         passes_random[ok] += ~fixed_s[sid[p][ok]]
     need_iq = dedupe or bool((in_fixed & (passes_random > 0)).any())
 
-    gid, groups = _group_index(arrays)
+    gid = gid0[order]  # the groups of the reordered objects (same group table)
     G = len(groups)
     run_start = np.flatnonzero(np.r_[True, gid[1:] != gid[:-1]])
     run_group = gid[run_start]
