@@ -263,6 +263,7 @@ def run_job(job: RenderJob) -> Rendered:
     """Execute one report notebook with papermill and export it to HTML."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
+    from traitlets.config import Config
 
     from .policy import load_policy
 
@@ -272,9 +273,12 @@ def run_job(job: RenderJob) -> Rendered:
     before = set(job.out_dir.glob(f"{job.stem}*.xlsx"))
     start = time.perf_counter()
     try:
+        # Kernels talk over IPC sockets, not TCP: parallel workers picking "free" TCP ports at
+        # the same moment can collide ("Address already in use"), IPC paths are per kernel.
         papermill.execute_notebook(str(spec.notebook), str(nb_out), parameters=job.parameters,
                                    kernel_name="python3", progress_bar=False,
-                                   cwd=str(NOTEBOOKS_DIR))
+                                   cwd=str(NOTEBOOKS_DIR),
+                                   config=Config({"KernelManager": {"transport": "ipc"}}))
     except PapermillExecutionError as exc:
         raise RenderError(
             f"report '{job.report}', unit '{job.unit}', {job.quarter}: failed in "
