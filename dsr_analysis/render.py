@@ -24,6 +24,7 @@ from __future__ import annotations
 import html
 import os
 import re
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -273,12 +274,17 @@ def run_job(job: RenderJob) -> Rendered:
     before = set(job.out_dir.glob(f"{job.stem}*.xlsx"))
     start = time.perf_counter()
     try:
-        # Kernels talk over IPC sockets, not TCP: parallel workers picking "free" TCP ports at
-        # the same moment can collide ("Address already in use"), IPC paths are per kernel.
-        papermill.execute_notebook(str(spec.notebook), str(nb_out), parameters=job.parameters,
-                                   kernel_name="python3", progress_bar=False,
-                                   cwd=str(NOTEBOOKS_DIR),
-                                   config=Config({"KernelManager": {"transport": "ipc"}}))
+        # Kernels talk over IPC sockets in a directory of their own, not over TCP: parallel
+        # workers picking "free" TCP ports at the same moment can collide ("Address already
+        # in use"), and IPC paths left to their default are shared through the working
+        # directory.
+        with tempfile.TemporaryDirectory(prefix="dsr-kernel-") as ipc_dir:
+            config = Config({"KernelManager": {"transport": "ipc",
+                                               "ip": os.path.join(ipc_dir, "kernel")}})
+            papermill.execute_notebook(str(spec.notebook), str(nb_out),
+                                       parameters=job.parameters, kernel_name="python3",
+                                       progress_bar=False, cwd=str(NOTEBOOKS_DIR),
+                                       config=config)
     except PapermillExecutionError as exc:
         raise RenderError(
             f"report '{job.report}', unit '{job.unit}', {job.quarter}: failed in "

@@ -116,3 +116,14 @@ def test_failing_notebook_names_report_unit_and_cell(tmp_path):
                                           r"\d+ \(execution \d+: 'import pandas as pd'\): "
                                           r"RegisterError: .*register directory not found"):
         run_job(job)
+
+
+def test_parallel_workers_start_their_own_kernels(tmp_path):
+    """Two workers rendering at once must not share kernel sockets (a real parallel run)."""
+    summary = render("2023Q1", ["rongcheng", "anxin", "xiongxian", "xiongan"], ["notice"],
+                     tmp_path, workers=2)
+    assert summary.workers == 2  # render() raises RenderError if any kernel failed
+    assert sorted(r.job.unit for r in summary.rendered) == ["anxin", "rongcheng", "xiongan",
+                                                             "xiongxian"]
+    for done in summary.rendered:
+        assert done.html.exists()
