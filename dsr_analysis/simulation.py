@@ -155,15 +155,15 @@ class RegisterArrays:
 class Strata:
     """Drawing strata of a policy and the lookup from an object's state to its stratum.
 
-    A *pass* is one draw over disjoint populations: each unit that draws from all objects
-    (the area level) is a pass of its own, drawn first; all units that draw from their own
-    objects (the counties) form one pass together.
+    A *pass* is one draw over disjoint populations: all units that draw from their own
+    objects (the counties) form one pass together, drawn first as in the official draw; each
+    unit that draws from all objects (the area level) is a pass of its own, drawn after.
 
     Attributes
     ----------
     table : DataFrame
-        One row per stratum: ``stratum, pass_, unit, unit_name, level, quota_rule, category,
-        subset, credit_class, method, ratio, basis, per``.
+        One row per stratum: ``stratum, pass_, unit, unit_name, level, draws_from,
+        quota_rule, category, subset, credit_class, method, ratio, basis, per``.
     lookup : ndarray of int16, shape (passes, units, N_STATES)
         Stratum id of an object of unit ``u`` in state ``code`` in each pass (-1: none).
     """
@@ -179,15 +179,26 @@ class Strata:
     def n(self) -> int:
         return len(self.table)
 
+    @property
+    def coarse_first(self) -> list[int]:
+        """Passes ordered from the coarsest strata (units drawing from every object) to the
+        finest, the order in which sorting objects makes every stratum a contiguous block."""
+        if self.table.empty:
+            return list(range(self.n_passes))
+        wide = self.table.groupby("pass_")["draws_from"].first()
+        return sorted(range(self.n_passes), key=lambda p: (wide.get(p) != "all", p))
+
 
 def build_strata(policy: Policy) -> Strata:
     """Strata of ``policy``: one per drawing unit x quota rule x credit class (or ``all``)."""
     units = list(policy.units)
     unit_index = {u.id: i for i, u in enumerate(units)}
-    passes = [[u] for u in units if u.draws_from == "all"]
+    # Drawing order as in the official draw (dsr_analysis.draw): the units drawing from their
+    # own objects first, then each unit drawing from the whole jurisdiction, so that with
+    # ``between_levels: avoid`` the upper level skips objects a county already drew.
     own = [u for u in units if u.draws_from == "own"]
-    if own:
-        passes.append(own)
+    passes = [own] if own else []
+    passes += [[u] for u in units if u.draws_from == "all"]
     lookup = np.full((len(passes), len(units), N_STATES), -1, dtype=np.int16)
     rows = []
     for p, members in enumerate(passes):
@@ -200,7 +211,8 @@ def build_strata(policy: Policy) -> Strata:
                 for cls in classes:
                     sid = len(rows)
                     rows.append(dict(stratum=sid, pass_=p, unit=unit.id, unit_name=unit.name,
-                                     level=unit.level, quota_rule=rule.id,
+                                     level=unit.level, draws_from=unit.draws_from,
+                                     quota_rule=rule.id,
                                      category=rule.category, subset=rule.subset,
                                      credit_class=cls, method=rule.method, ratio=rule.ratio,
                                      basis=rule.basis, per=rule.per,
@@ -854,7 +866,7 @@ def simulate_coverage(
         in_random[ok] |= is_random[sid0[p][ok]]
         in_fixed[ok] |= ~is_random[sid0[p][ok]]
     kind = np.where(in_random, 0, np.where(in_fixed, 1, 2))
-    order = np.lexsort((gid0, *(sid0[p] for p in reversed(range(strata.n_passes))),
+    order = np.lexsort((gid0, *(sid0[p] for p in reversed(strata.coarse_first)),
                         kind, arrays0.category))
     arrays = arrays0.take(order)
     sid = sid0[:, order]
