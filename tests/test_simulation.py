@@ -184,6 +184,26 @@ def test_positive_list_is_checked_offsite_every_quarter(policy, classified):
     assert (pos["inspections"] == 4 * pos["objects"]).all()
 
 
+def test_avoid_follows_the_official_drawing_order(policy, classified):
+    """As in dsr_analysis.draw: counties draw first, so their minimums are always met, and the
+    area level skips what they drew (falling short only where its stratum runs out)."""
+    avoid = _with_draw(policy, between_levels="avoid")
+    res = simulate_coverage(classified, avoid, replicates=20, seed=8)
+    q = res.quotas
+    county = q[q["unit"] != "xiongan"]
+    assert (county["drawn_min"] == county["quota"]).all()
+    area = q[q["unit"] == "xiongan"]
+    table = quarterly_quotas(classified, policy, "2023Q1")
+    county_rows = table[(table["level"] == "county") & (table["method"] == "random")]
+    for _, row in area.iterrows():
+        category = row["quota_rule"].split("-")[1]  # area-key, area-special
+        same = county_rows[(county_rows["category"] == category)
+                           & (county_rows["credit_class"] == row["credit_class"])]
+        free = row["population"] - same["quota"].sum()  # not drawn by a county this quarter
+        assert row["drawn_min"] == min(row["quota"], free)
+    assert (area["drawn_min"] < area["quota"]).any()  # the sample's D-class special stratum
+
+
 # ------------------------------------------------------------------ determinism, budget
 def test_same_seed_same_results_and_chunk_size_does_not_matter(policy, classified):
     a = simulate_coverage(classified, policy, replicates=12, seed=99, chunk_size=12)
