@@ -248,10 +248,20 @@ def statistics_row(classified_unit: pd.DataFrame, inspectors_unit: pd.DataFrame,
     return row
 
 
-def statistics_table(inputs: ReportInputs, units: Sequence[str] | None = None) -> pd.DataFrame:
+#: Index label of the totals row of a statistics table that lists several units.
+TOTAL_LABEL = "合计"
+
+
+def statistics_table(inputs: ReportInputs, units: Sequence[str] | None = None,
+                     total: bool = False) -> pd.DataFrame:
     """The quarter's statistics table: one row per unit (index = Chinese unit name), columns
     :data:`STATISTICS_COLUMNS`. A unit's objects are those it draws from (the new-area level:
-    every object of the new area); its inspectors are its own."""
+    every object of the new area); its inspectors are its own.
+
+    With ``total``, a last row :data:`TOTAL_LABEL` computed over all the listed units at once:
+    objects counted once each (the union of the units' populations, so the new area's objects
+    are not counted again for its counties), inspectors and checks summed, shares recomputed
+    from the pooled checks (not averaged)."""
     pol = inputs.policy
     units = list(units) if units is not None else [u.id for u in pol.units]
     q = inputs.quarter.label
@@ -261,6 +271,12 @@ def statistics_table(inputs: ReportInputs, units: Sequence[str] | None = None) -
         insp = inputs.registers.inspectors[inputs.registers.inspectors["unit"] == unit]
         tq = inputs.tasks[(inputs.tasks["unit"] == unit) & (inputs.tasks["quarter"] == q)]
         rows[pol.unit_names[unit]] = statistics_row(pop, insp, tq, inputs.results, pol)
+    if total:
+        pops = pd.concat([_unit_population(inputs, unit) for unit in units])
+        pops = pops.drop_duplicates(subset="uscc")
+        insp = inputs.registers.inspectors[inputs.registers.inspectors["unit"].isin(units)]
+        tq = inputs.tasks[inputs.tasks["unit"].isin(units) & (inputs.tasks["quarter"] == q)]
+        rows[TOTAL_LABEL] = statistics_row(pops, insp, tq, inputs.results, pol)
     table = pd.DataFrame.from_dict(rows, orient="index", columns=STATISTICS_COLUMNS)
     table.index.name = "单位"
     return table
@@ -668,7 +684,8 @@ def checks_figure(table: pd.DataFrame):
 
     use_cjk_font()
     fig, ax = plt.subplots(figsize=(7, 3.6), dpi=110)
-    parts = table[["checks_special", "checks_key", "checks_general"]]
+    parts = table.drop(index=TOTAL_LABEL, errors="ignore")[
+        ["checks_special", "checks_key", "checks_general"]]
     parts.columns = ["特殊监管对象", "重点监管对象", "一般监管对象"]
     parts.plot.bar(stacked=True, ax=ax, color=["#c0392b", "#e67e22", "#2e86c1"], rot=0)
     ax.set_xlabel("")

@@ -66,6 +66,23 @@ def test_statistics_equal_direct_counts(inputs, unit):
     assert row["checks_total"] > 0
 
 
+def test_statistics_total_row_counts_objects_once_and_sums_checks(inputs):
+    table = reports.statistics_table(inputs, total=True)
+    total, units = table.loc[reports.TOTAL_LABEL], table.drop(index=reports.TOTAL_LABEL)
+    assert list(table.index)[-1] == reports.TOTAL_LABEL
+    # The new-area level draws from every object: the area's objects are its row, once.
+    for col in ("objects_total", "objects_special", "objects_key", "objects_general",
+                "objects_positive_list"):
+        assert total[col] == units.loc["新区本级", col]
+    assert total["objects_total"] == len(inputs.registers.enterprises)
+    for col in ("inspectors", "tasks_drawn", "checks_total", "checks_onsite", "checks_random",
+                "checks_credit", "violations", "results_published", "results_withheld"):
+        assert total[col] == units[col].sum()
+    assert total["credit_share"] == pytest.approx(
+        units["checks_credit"].sum() / units["checks_random"].sum())
+    assert reports.TOTAL_LABEL not in reports.statistics_table(inputs).index
+
+
 def test_statistics_table_has_official_two_row_header(inputs):
     zh = reports.statistics_table_zh(reports.statistics_table(inputs))
     assert zh.columns.nlevels == 2

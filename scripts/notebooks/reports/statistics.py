@@ -16,7 +16,7 @@ CELLS = [
 from dsr_analysis.workcalendar import statistics_due
 
 units = [u.id for u in pol.units] if pol.unit(unit).level == "area" else [unit]
-table = reports.statistics_table(inputs, units)
+table = reports.statistics_table(inputs, units, total=len(units) > 1)
 due = statistics_due(q, pol, inputs.calendar)
 display(Markdown(f"## {unit_name} {q.label_zh}统计表\\n\\n报送时限：{due:%Y年%m月%d日}（季度结束后"
                  f"{pol.reporting.statistics_working_days_after_quarter_end}个工作日内）。"
