@@ -33,6 +33,7 @@ from scipy import optimize, stats
 from .categories import classify
 from .policy import CATEGORIES, CREDIT_CLASSES, Policy
 from .simulation import (
+    save_tables,
     Budget,
     RegisterArrays,
     Strata,
@@ -363,16 +364,7 @@ class DeterrenceResult:
 
     def save(self, directory, prefix: str = "deterrence") -> list:
         """Write both tables as CSV (UTF-8) into ``directory``; returns the paths."""
-        from pathlib import Path
-
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for name in ("timeline", "by_category"):
-            path = directory / f"{prefix}-{name}.csv"
-            getattr(self, name).to_csv(path, index=False)
-            paths.append(path)
-        return paths
+        return save_tables(self, ("timeline", "by_category"), directory, prefix)
 
 
 def _category_table(classified: pd.DataFrame, policy: Policy) -> np.ndarray:

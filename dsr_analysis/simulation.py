@@ -574,16 +574,23 @@ class CoverageResult:
 
     def save(self, directory, prefix: str = "coverage") -> list:
         """Write every table as CSV (UTF-8) into ``directory``; returns the paths."""
-        from pathlib import Path
+        return save_tables(self, ("coverage", "visits", "gaps", "quotas", "workload"),
+                           directory, prefix)
 
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for name in ("coverage", "visits", "gaps", "quotas", "workload"):
-            path = directory / f"{prefix}-{name}.csv"
-            getattr(self, name).to_csv(path, index=False)
-            paths.append(path)
-        return paths
+
+def save_tables(result, names, directory, prefix: str) -> list:
+    """Write the DataFrame attributes ``names`` of ``result`` as ``{prefix}-{name}.csv``
+    (UTF-8) into ``directory``; returns the paths."""
+    from pathlib import Path
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name in names:
+        path = directory / f"{prefix}-{name}.csv"
+        getattr(result, name).to_csv(path, index=False)
+        paths.append(path)
+    return paths
 
 
 #: A random block is sampled by rejection (first k distinct eligible of iid uniform positions)

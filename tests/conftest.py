@@ -9,12 +9,26 @@ import pandas as pd
 import pytest
 
 from dsr_analysis.paths import SAMPLE_REGISTERS
+from dsr_analysis.categories import classify
 from dsr_analysis.policy import load_policy
+from dsr_analysis.registers import load_registers
 
 
 @pytest.fixture(scope="session")
 def policy():
     return load_policy()
+
+
+@pytest.fixture(scope="session")
+def registers(policy):
+    """The embedded sample registers (frozen; tests must not modify the frames)."""
+    return load_registers(None, units=policy.unit_names)
+
+
+@pytest.fixture(scope="session")
+def classified(registers, policy):
+    """The sample enterprises with their categories."""
+    return classify(registers.enterprises, policy)
 
 
 @pytest.fixture

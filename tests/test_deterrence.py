@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dsr_analysis.categories import classify
 from dsr_analysis.deterrence import (
     NATIONAL_HIT_RATE_2019,
     DeterrenceParams,
@@ -26,17 +25,6 @@ from dsr_analysis.deterrence import (
     violation_probability,
     yearly_coverage,
 )
-from dsr_analysis.registers import load_registers
-
-
-@pytest.fixture(scope="module")
-def registers(policy):
-    return load_registers(None, units=policy.unit_names)
-
-
-@pytest.fixture(scope="module")
-def classified(registers, policy):
-    return classify(registers.enterprises, policy)
 
 
 # ------------------------------------------------------------------ closed forms

@@ -32,11 +32,6 @@ def policy_variant(tmp_path: Path, name: str, **replacements: str):
 
 
 @pytest.fixture(scope="module")
-def registers(policy):
-    return load_registers(units=policy.unit_names)
-
-
-@pytest.fixture(scope="module")
 def q1(policy, registers):
     return draw_quarter(policy, registers, "2023Q1", "test-2023Q1")
 

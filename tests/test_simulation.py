@@ -11,7 +11,6 @@ import pytest
 from dsr_analysis.categories import classify
 from dsr_analysis.deterrence import yearly_coverage
 from dsr_analysis.quotas import allocate, quarterly_quotas
-from dsr_analysis.registers import load_registers
 from dsr_analysis.sample import synthetic_enterprises
 from dsr_analysis.simulation import (
     Budget,
@@ -25,16 +24,6 @@ from dsr_analysis.simulation import (
     smallest_k,
     static_quotas,
 )
-
-
-@pytest.fixture(scope="module")
-def registers(policy):
-    return load_registers(None, units=policy.unit_names)
-
-
-@pytest.fixture(scope="module")
-def classified(registers, policy):
-    return classify(registers.enterprises, policy)
 
 
 def _with_draw(policy, **changes):
