@@ -7,10 +7,12 @@ import shutil
 import sys
 from pathlib import Path
 
-from .draw import (DRAW_MODE_ZH, draw_key, draw_quarter, parse_target, record_bytes,
+from .draw import (DRAW_MODE_ZH, RECORD_FORMAT, draw_key, draw_quarter, parse_target, record_bytes,
                    write_outputs)
 from .errors import LedgerError
-from .ledger import DEFAULT_LEDGER, append, entries, history_before, verify_ledger
+from .ledger import (DEFAULT_LEDGER, append, entries, history_before, record_formats,
+                     verify_ledger)
+from .overlap import drawing_order
 from .paths import DEFAULT_POLICY, OUTPUTS_DIR
 from .periods import quarters_of
 from .policy import Policy, load_policy
@@ -30,9 +32,7 @@ def draw_and_record(policy: Policy, registers: Registers, quarter: str, seed_mat
     key = draw_key(target, campaign)
     chosen = units
     all_entries = entries(ledger) if Path(ledger).exists() else []
-    from .draw import unit_order
-
-    order = unit_order(policy, chosen)
+    order = drawing_order(policy, chosen)
     history = history_before(all_entries, None, quarter, key, order)
     result = draw_quarter(policy, registers, quarter, seed_material, history, units=chosen,
                           target=target, campaign=campaign, origin=origin,
@@ -78,7 +78,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     what = "chain" if args.no_replay else "chain and replay of every record"
-    print(f"ledger {args.ledger}: {n} entries, {what} OK")
+    formats = ", ".join(f"{k}: {v}" for k, v in sorted(record_formats(args.ledger).items()))
+    print(f"ledger {args.ledger}: {n} entries ({formats}), {what} OK")
+    if any(k != RECORD_FORMAT for k in record_formats(args.ledger)):
+        print("records of an earlier format were replayed with the algorithm they were drawn "
+              "with (scripts/replay_draw_v1.py)")
     return 0
 
 

@@ -11,30 +11,32 @@ with the Python standard library (``scripts/replay_draw.py``). The algorithm:
    each record).
 2. ``policy_sha256`` = SHA-256 of the policy file's bytes.
 3. ``seed`` = hex SHA-256 of the UTF-8 text ``"{seed_material}|{frame_sha256}|{policy_sha256}|{quarter}"``.
-4. Units are drawn in a fixed order: the county units in policy order, then the area level
-   (between levels, the county draw comes first; see ``between_levels`` below).
-   A unit's strata are the rows of :func:`dsr_analysis.quotas.quarterly_quotas` for it, in
-   table order; the stratum string is ``"{category}/{subset}/{credit_class}"``.
-5. Every eligible object of a stratum gets the ticket
-   ``int(SHA-256("{seed}|{unit}|{stratum}|{uscc}"), 16)``; the quota is filled by the smallest
-   tickets (under ``overlap: rotation`` by the smallest ``(round, ticket)``, where ``round`` is
-   the number of times the unit drew the object earlier in the year). Objects of an
-   ``offsite_full`` stratum all get an off-site task, without a ticket.
-6. Overlap control, applied before ticketing and written into the record:
-   ``independent`` (nothing excluded), ``rotation`` (rounds as above: an object is drawn
-   again only once every other object of its stratum has been drawn as often),
-   ``yearly_cap`` (objects the unit already inspected ``yearly_cap`` times this year are
-   excluded; tasks whose origin is in ``cap_exemptions`` neither count nor are capped).
-   Between levels in a quarter, ``avoid`` excludes from the area level's draw every object a
-   county already drew this quarter; ``merge`` lets both draw and marks the area task
-   ``merged_with`` the county task (one joint on-site visit).
-7. Tasks get ids ``{quarter}-{unit}-{nnnn}`` (targeted draws ``{quarter}-{unit}-{campaign}-{nnnn}``)
-   in the order: units as in 4, strata in table order, objects by ticket (``offsite_full``
-   strata by ``uscc``). Items, methods, joint designations, teams and experts follow
-   :mod:`dsr_analysis.staffing`.
+4. Units are drawn in the order of :func:`dsr_analysis.overlap.drawing_order`: the county
+   units in policy order, then the area level. A unit's strata are its rows of
+   :func:`dsr_analysis.quotas.quarterly_quotas` (one per quota rule, in policy order); the
+   stratum string is ``"{category}/{subset}"``, e.g. ``key/all``.
+5. Overlap control (:mod:`dsr_analysis.overlap`) first excludes objects: between levels,
+   ``avoid`` removes from the area level's draw every object a county drew this quarter;
+   ``yearly_cap`` removes objects with ``yearly_cap`` counted checks this year (by the unit
+   itself, or by any unit under ``overlap_scope: all_levels``; cap-exempt origins neither
+   count nor are capped). Every exclusion is recorded with its reason.
+6. **Inclusion probabilities** (R3): ``lambda`` per credit class on the eligible objects,
+   proportional to the class's weight (or target ratio), summing to the quota, classes at 1
+   taken with certainty (:func:`dsr_analysis.quotas.inclusion_probabilities`).
+7. **Pareto order sampling**: every eligible object gets the ticket
+   ``SHA-256("{seed}|{unit}|{stratum}|{uscc}")``, the uniform ``U = (2m + 1) / 2**53`` with
+   ``m`` its first 52 bits, and the key ``Q = (U/(1-U)) / (lambda/(1-lambda))`` (0 when
+   ``lambda = 1``). The quota is filled in the order ``(round, Q, ticket)``, where ``round``
+   is the object's earlier checks this year under ``rotation`` and 0 otherwise. Objects of an
+   ``offsite_full`` stratum all get an off-site task. A quota above the eligible objects
+   draws them all and the stratum's ``flag`` names the stratum and the numbers.
+8. Tasks get ids ``{quarter}-{unit}-{nnnn}`` (targeted draws ``{quarter}-{unit}-{campaign}-{nnnn}``)
+   in the order: units as in 4, strata in table order, objects in selection order
+   (``offsite_full`` strata by ``uscc``). Items, methods, joint designations, teams and
+   experts follow :mod:`dsr_analysis.staffing`.
 
-A quota larger than the objects left eligible (after overlap control) draws every eligible
-object and says so in the stratum's ``flag``; it is never an error.
+Records of format ``dsr-draw-record/1`` (per-class sub-quotas, smallest tickets) are still
+checked by ``dsr verify`` with the replay of that format (``scripts/replay_draw_v1.py``).
 """
 
 from __future__ import annotations
@@ -55,16 +57,24 @@ import pandas as pd
 
 from .categories import CATEGORY_ZH, classify
 from .errors import DsrError, InfeasibleError
+from .overlap import (LEVELS, EarlierChecks, OverlapRules, drawing_order, earlier_checks,
+                      exclusions, rounds_of, selection_order)
 from .paths import PROJECT_ROOT
 from .periods import Quarter
-from .policy import Policy
-from .quotas import quarterly_quotas
-from .registers import _SCHEMAS, Registers
+from .policy import CREDIT_CLASSES, Policy, QuotaRule, policy_to_dict
+from .quotas import (class_bases, inclusion_probabilities, pareto_keys, quarterly_quotas,
+                     ticket_uniforms)
+from .registers import Registers
+from .schema import ENUMS, FRAME_COLUMNS as REGISTER_FRAME_COLUMNS
+from .staffing import expert_table, inspector_table, item_table, staff_tasks
 
-RECORD_FORMAT = "dsr-draw-record/1"
+RECORD_FORMAT = "dsr-draw-record/2"
+#: Formats ``dsr verify`` knows: 1 = per-class sub-quotas and smallest tickets (until 2026-12),
+#: 2 = inclusion probabilities and Pareto order sampling.
+RECORD_FORMATS = ("dsr-draw-record/1", RECORD_FORMAT)
 
 #: Columns of the canonical enterprise frame, in order (the register's canonical columns).
-FRAME_COLUMNS: tuple[str, ...] = tuple(_SCHEMAS["enterprises"])
+FRAME_COLUMNS: tuple[str, ...] = REGISTER_FRAME_COLUMNS
 
 #: Columns of a task list (reports read these names).
 TASK_COLUMNS = [
@@ -364,17 +374,6 @@ def draw_key(target: Mapping | None, campaign: str | None) -> str:
     return "untargeted" if not target else f"targeted:{campaign or 'T'}"
 
 
-def unit_order(policy: Policy, units: Sequence[str] | None = None) -> list[str]:
-    """Drawing order: county units in policy order, then area units."""
-    chosen = [u for u in policy.units if units is None or u.id in units]
-    if units is not None:
-        unknown = sorted(set(units) - {u.id for u in chosen})
-        if unknown:
-            raise DsrError(f"unknown unit(s) {', '.join(unknown)} "
-                           f"(valid: {', '.join(policy.unit_names)})")
-    return [u.id for u in sorted(chosen, key=lambda u: u.level != "county")]
-
-
 def draw_quarter(
     policy: Policy,
     registers: Registers,
@@ -391,6 +390,10 @@ def draw_quarter(
     staff: bool = True,
 ) -> DrawResult:
     """Draw one quarter: objects, items, methods, joint designations and teams.
+
+    The named steps: check the request → seed → quota table → earlier checks (history) →
+    per unit in drawing order and per stratum: exclusions, inclusion probabilities, tickets
+    and selection (:func:`draw_stratum`) → tasks → merge between levels → staffing → record.
 
     Parameters
     ----------
@@ -418,18 +421,85 @@ def draw_quarter(
     frame : bytes, optional
         Precomputed :func:`canonical_frame_bytes` of ``registers.enterprises``.
     staff : bool
-        ``False`` stops after the object draw (benchmarks, simulation): ``record`` then holds
-        ``inputs`` without the register tables and ``strata``, and ``tasks`` the unstaffed
-        task skeletons.
+        ``False`` stops after the object draw (benchmarks, simulation checks): ``record`` then
+        holds ``inputs`` without the register tables and ``strata``, and ``tasks`` the
+        unstaffed task skeletons.
 
     Raises
     ------
     InfeasibleError
         When a task cannot be staffed or given an item; names the task, constraint and numbers.
     """
-    from .staffing import staff_tasks
-
     q = Quarter.parse(quarter)
+    _check_request(policy, q, seed_material, campaign)
+    target = dict(target) if target else None
+    order = drawing_order(policy, units)
+    if frame is None:
+        frame = canonical_frame_bytes(registers.enterprises)
+    frame_sha = hashlib.sha256(frame).hexdigest()
+    seed = derive_seed(seed_material, frame_sha, policy.sha256, q.label)
+
+    population = apply_target(classify(registers.enterprises, policy), target)
+    quotas = quarterly_quotas(population, policy, q, registers.inspectors, units=order)
+    if target:
+        quotas = quotas[quotas["method"] != "offsite_full"]
+    hist = history_tasks(history, q, policy.staffing.recusal_quarters)
+    context = _DrawContext(
+        policy=policy, quarter=q, seed=seed, origin=origin,
+        mode="targeted" if target else "untargeted",
+        prefix=q.label if not target else None, campaign=campaign or "T",
+        rules=OverlapRules.from_policy(policy), level_of={u.id: u.level for u in policy.units},
+        history=hist)
+    frame_cols = _population_columns(population)
+    strata_records: list[dict] = []
+    tasks: list[dict] = []
+    drawn_this_quarter = _drawn_this_quarter(context)
+    for unit_id in order:
+        unit_strata, unit_tasks = draw_unit(context, unit_id, quotas[quotas["unit"] == unit_id],
+                                            frame_cols, drawn_this_quarter)
+        strata_records.extend(unit_strata)
+        tasks.extend(unit_tasks)
+        level = context.level_of[unit_id]
+        for t in unit_tasks:
+            drawn_this_quarter[level].setdefault(t["uscc"], t["task_id"])
+    if context.rules.between == "merge":
+        merge_between_levels(tasks, context)
+    if not staff:
+        record = {"format": RECORD_FORMAT, "quarter": q.label, "units": order,
+                  "inputs": {"seed_material": str(seed_material), "frame_sha256": frame_sha,
+                             "policy_sha256": policy.sha256, "seed": seed},
+                  "strata": strata_records}
+        return DrawResult(record=record, tasks=pd.DataFrame(tasks), frame=frame)
+    objects = _object_table(population, tasks)
+    staffed = staff_tasks(tasks, seed=seed, policy=policy, registers=registers,
+                          objects=objects, history=hist)
+    record = _record(context, order, seed_material, frame_sha, registers, registers_dir,
+                     history, target, objects, strata_records, staffed)
+    return DrawResult(record=record, tasks=tasks_frame(record), frame=frame)
+
+
+@dataclass(frozen=True)
+class _DrawContext:
+    """What every step of one draw shares."""
+
+    policy: Policy
+    quarter: Quarter
+    seed: str
+    origin: str
+    mode: str
+    prefix: str | None          # task-id prefix of an untargeted draw (None: targeted)
+    campaign: str
+    rules: OverlapRules
+    level_of: dict[str, str]
+    history: list[HistoryTask]
+
+    def task_id(self, unit_id: str, seq: int) -> str:
+        if self.prefix is not None:
+            return f"{self.prefix}-{unit_id}-{seq:04d}"
+        return f"{self.quarter.label}-{unit_id}-{self.campaign}-{seq:04d}"
+
+
+def _check_request(policy: Policy, q: Quarter, seed_material: str, campaign: str | None) -> None:
     if q.year != policy.year:
         raise DsrError(f"quarter {q.label} is outside the policy year {policy.year} "
                        f"({policy.path})")
@@ -438,190 +508,173 @@ def draw_quarter(
                        "result) with --seed-material")
     if campaign is not None and not str(campaign).replace("_", "").replace("-", "").isalnum():
         raise DsrError(f"campaign label '{campaign}' may hold letters, digits, '-' and '_' only")
-    target = dict(target) if target else None
-    mode = "targeted" if target else "untargeted"
-    order = unit_order(policy, units)
-    if frame is None:
-        frame = canonical_frame_bytes(registers.enterprises)
-    frame_sha = hashlib.sha256(frame).hexdigest()
-    seed = derive_seed(seed_material, frame_sha, policy.sha256, q.label)
 
-    classified = classify(registers.enterprises, policy)
-    population = apply_target(classified, target)
-    quotas = quarterly_quotas(population, policy, q, registers.inspectors, units=order)
-    if target:
-        quotas = quotas[quotas["method"] != "offsite_full"]
 
-    hist = history_tasks(history, q, policy.staffing.recusal_quarters)
-    exempt = set(policy.draw.cap_exemptions)
-    same_year = [h for h in hist if Quarter.parse(h.quarter).year == q.year]
-    year_count: dict[tuple[str, str], int] = {}
-    year_rounds: dict[tuple[str, str], int] = {}
-    for h in same_year:
-        year_rounds[(h.unit, h.uscc)] = year_rounds.get((h.unit, h.uscc), 0) + 1
-        if h.origin not in exempt:
-            year_count[(h.unit, h.uscc)] = year_count.get((h.unit, h.uscc), 0) + 1
-    level_of = {u.id: u.level for u in policy.units}
-    # Objects drawn this quarter, per level: uscc -> task id (history first, then this draw).
-    drawn_this_quarter: dict[str, dict[str, str]] = {"area": {}, "county": {}}
-    for h in hist:
-        if h.quarter == q.label and h.unit in level_of:
-            drawn_this_quarter[level_of[h.unit]].setdefault(h.uscc, h.task_id)
-
-    overlap = policy.draw.overlap
-    capped = overlap == "yearly_cap" and origin not in exempt
-    between = policy.draw.between_levels
-    key_prefix = q.label
-    # Integer codes of the population, sorted by uscc once (candidates come out sorted).
+def _population_columns(population: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The deciding columns of the drawing population, rows sorted by uscc once (candidates
+    then come out sorted)."""
     by_code = population.iloc[np.argsort(population["uscc"].to_numpy().astype(str),
                                          kind="stable")]
-    all_codes = by_code["uscc"].to_numpy()
-    all_unit = by_code["unit"].to_numpy()
-    all_cat = by_code["category"].to_numpy()
-    all_cc = by_code["credit_class"].to_numpy()
-    all_pos = by_code["positive_list"].to_numpy(dtype=bool)
+    return {"uscc": by_code["uscc"].to_numpy(), "unit": by_code["unit"].to_numpy(),
+            "category": by_code["category"].to_numpy(),
+            "credit_class": by_code["credit_class"].to_numpy(),
+            "positive_list": by_code["positive_list"].to_numpy(dtype=bool)}
 
-    strata_records: list[dict] = []
+
+def _drawn_this_quarter(context: _DrawContext) -> dict[str, dict[str, str]]:
+    """Objects drawn this quarter per level (uscc -> task id), from earlier draws of it."""
+    drawn: dict[str, dict[str, str]] = {lv: {} for lv in LEVELS}
+    for h in context.history:
+        if h.quarter == context.quarter.label and h.unit in context.level_of:
+            drawn[context.level_of[h.unit]].setdefault(h.uscc, h.task_id)
+    return drawn
+
+
+def unit_checks(context: _DrawContext, unit_id: str) -> EarlierChecks:
+    """This year's earlier checks as ``unit_id`` counts them (:mod:`dsr_analysis.overlap`)."""
+    same_year = [(h.unit, h.uscc, h.origin) for h in context.history
+                 if Quarter.parse(h.quarter).year == context.quarter.year]
+    return earlier_checks(same_year, unit_id, context.level_of, context.rules)
+
+
+def stratum_candidates(cols: Mapping[str, np.ndarray], unit: Any, row: Any) -> tuple[list, list]:
+    """Candidates of one stratum (sorted by uscc) and their credit classes."""
+    mask = cols["category"] == row.category
+    if unit.draws_from != "all":
+        mask &= cols["unit"] == unit.id
+    if row.subset == "positive_list":
+        mask &= cols["positive_list"]
+    elif row.subset == "not_positive_list":
+        mask &= ~cols["positive_list"]
+    return cols["uscc"][mask].tolist(), cols["credit_class"][mask].tolist()
+
+
+def draw_unit(context: _DrawContext, unit_id: str, unit_quotas: pd.DataFrame,
+              cols: Mapping[str, np.ndarray], drawn_this_quarter: Mapping[str, Mapping[str, str]]
+              ) -> tuple[list[dict], list[dict]]:
+    """Draw every stratum of one unit; returns its stratum records and task skeletons."""
+    unit = context.policy.unit(unit_id)
+    other_level = "county" if unit.level == "area" else "area"
+    checks = unit_checks(context, unit_id)
+    rules = {r.id: r for r in context.policy.quotas.rules}
+    strata: list[dict] = []
     tasks: list[dict] = []
-    for unit_id in order:
-        unit = policy.unit(unit_id)
-        if unit.draws_from == "all":
-            u_sel = np.arange(len(all_codes))
-        else:
-            u_sel = np.flatnonzero(all_unit == unit_id)
-        u_codes, u_pos = all_codes[u_sel], all_pos[u_sel]
-        cat_masks = {c: all_cat[u_sel] == c for c in set(quotas["category"])}
-        cc_masks = {c: all_cc[u_sel] == c for c in ("A", "B", "C", "D")}
-        unit_quotas = quotas[quotas["unit"] == unit_id]
-        other_level = "county" if unit.level == "area" else "area"
-        seq = 0
-        unit_tasks: list[dict] = []
-        for row in unit_quotas.itertuples(index=False):
-            label = stratum_label(row.category, row.subset, row.credit_class)
-            mask = cat_masks[row.category].copy()
-            if row.subset == "positive_list":
-                mask &= u_pos
-            elif row.subset == "not_positive_list":
-                mask &= ~u_pos
-            if row.credit_class != "all":
-                mask &= cc_masks[row.credit_class]
-            candidates = u_codes[mask].tolist()
-            excluded: list[list[str]] = []
-            eligible = candidates
-            if between == "avoid" and unit.level == "area":
-                other = drawn_this_quarter[other_level]
-                keep = []
-                for code in eligible:
-                    if code in other:
-                        excluded.append([code, f"between_levels: drawn this quarter by "
-                                               f"{other[code]}"])
-                    else:
-                        keep.append(code)
-                eligible = keep
-            if capped and row.method != "offsite_full":
-                cap = policy.draw.yearly_cap
-                keep = []
-                for code in eligible:
-                    n = year_count.get((unit_id, code), 0)
-                    if n >= cap:
-                        excluded.append([code, f"yearly_cap: inspected {n} times in {q.year} "
-                                               f"(cap {cap})"])
-                    else:
-                        keep.append(code)
-                eligible = keep
-            excluded.sort()
-            quota = int(row.quota)
-            flag = row.flag or ""
-            rounds_map: dict[str, int] = {}
-            probs: dict[str, float] = {}
-            if row.method == "offsite_full":
-                picked = [(code, "") for code in eligible]
-                prob_of = {code: 1.0 for code in eligible}
-            else:
-                if quota > len(eligible):
-                    note = (f"quota {quota} exceeds the {len(eligible)} eligible objects "
-                            f"after overlap control: all drawn")
-                    flag = f"{flag}; {note}" if flag else note
-                k = min(quota, len(eligible))
-                rounds = None
-                if overlap == "rotation":
-                    rounds = [year_rounds.get((unit_id, c), 0) for c in eligible]
-                    rounds_map = {c: r for c, r in zip(eligible, rounds, strict=False) if r}
-                digests = object_digests(seed, unit_id, label, eligible)
-                idx = smallest(digests, k, rounds)
-                picked = [(eligible[i], digests[i].hex()) for i in idx]
-                probs = _group_probabilities(eligible, k, rounds)
-                prob_of = {eligible[i]: probs[str(rounds[i]) if rounds is not None else "0"]
-                           for i in idx}
-            strata_records.append({
-                "unit": unit_id, "stratum": label, "category": row.category,
-                "subset": row.subset, "credit_class": row.credit_class,
-                "quota_rule": row.quota_rule, "method": row.method,
-                "population": len(candidates), "quota": quota,
-                "candidates": candidates, "excluded": excluded,
-                "eligible_count": len(eligible), "rounds": rounds_map,
-                "inclusion_probability": probs if row.method != "offsite_full" else {"0": 1.0},
-                "drawn": [[c, t] for c, t in picked], "flag": flag,
+    for row in unit_quotas.itertuples(index=False):
+        candidates, classes = stratum_candidates(cols, unit, row)
+        eligible, excluded = exclusions(
+            candidates, level=unit.level, rules=context.rules, checks=checks,
+            drawn_by_other_level=drawn_this_quarter[other_level], year=context.quarter.year,
+            origin=context.origin, method=row.method)
+        class_of = dict(zip(candidates, classes, strict=True))
+        rec = draw_stratum(context.seed, unit_id, row, rules[row.quota_rule], context.policy,
+                           candidates, class_of, eligible, excluded,
+                           rounds_of(eligible, context.rules, checks))
+        strata.append(rec)
+        for code, ticket, _key in rec["drawn"]:
+            tasks.append({
+                "task_id": context.task_id(unit_id, len(tasks) + 1), "quarter": context.quarter.label,
+                "unit": unit_id, "level": unit.level, "uscc": code, "stratum": rec["stratum"],
+                "category": row.category, "subset": row.subset, "credit_class": class_of[code],
+                "kind": "offsite_full" if row.method == "offsite_full" else "random",
+                "ticket": ticket,
+                "inclusion_probability": rec["inclusion_probability"][class_of[code]],
+                "draw_mode": context.mode, "origin": context.origin,
             })
-            for code, ticket in picked:
-                seq += 1
-                tid = (f"{key_prefix}-{unit_id}-{seq:04d}" if not target
-                       else f"{key_prefix}-{unit_id}-{campaign or 'T'}-{seq:04d}")
-                unit_tasks.append({
-                    "task_id": tid, "quarter": q.label, "unit": unit_id, "level": unit.level,
-                    "uscc": code, "stratum": label, "category": row.category,
-                    "subset": row.subset, "credit_class": row.credit_class,
-                    "kind": "offsite_full" if row.method == "offsite_full" else "random",
-                    "ticket": ticket, "inclusion_probability": prob_of[code],
-                    "draw_mode": mode, "origin": origin,
-                })
-        for t in unit_tasks:
-            drawn_this_quarter[unit.level].setdefault(t["uscc"], t["task_id"])
-        tasks.extend(unit_tasks)
+    return strata, tasks
 
-    # Between levels, merge: the area task and the county task of one object in a quarter
-    # are one joint on-site visit.
-    if between == "merge":
-        county_of = {t["uscc"]: t["task_id"] for t in tasks if t["level"] == "county"}
-        for h in hist:
-            if h.quarter == q.label and level_of.get(h.unit) == "county":
-                county_of.setdefault(h.uscc, h.task_id)
-        area_of = {t["uscc"]: t["task_id"] for t in tasks if t["level"] == "area"}
-        for t in tasks:
-            if t["level"] == "area" and t["uscc"] in county_of:
-                t["merged_with"] = county_of[t["uscc"]]
-            elif t["level"] == "county" and t["uscc"] in area_of:
-                t["merged_with"] = area_of[t["uscc"]]
 
-    if not staff:
-        record = {"format": RECORD_FORMAT, "quarter": q.label, "units": order,
-                  "inputs": {"seed_material": str(seed_material), "frame_sha256": frame_sha,
-                             "policy_sha256": policy.sha256, "seed": seed},
-                  "strata": strata_records}
-        return DrawResult(record=record, tasks=pd.DataFrame(tasks), frame=frame)
-    ent_by_uscc = classified.set_index("uscc", drop=False)
+def draw_stratum(seed: str, unit_id: str, row: Any, rule: QuotaRule, policy: Policy,
+                 candidates: Sequence[str], class_of: Mapping[str, str],
+                 eligible: Sequence[str], excluded: list[list[str]],
+                 rounds: Sequence[int]) -> dict:
+    """Inclusion probabilities, tickets and selection of one stratum (its record).
+
+    ``lambda`` per credit class comes from :func:`dsr_analysis.quotas.inclusion_probabilities`
+    on the eligible objects; each eligible object's ticket ``SHA-256("{seed}|{unit}|{stratum}|
+    {uscc}")`` gives its uniform and Pareto key; the quota is filled in the order of
+    ``(round, key, ticket)``. An ``offsite_full`` stratum takes every eligible object.
+    """
+    label = row.stratum
+    counts = np.array([sum(1 for c in eligible if class_of[c] == k) for k in CREDIT_CLASSES])
+    quota = int(row.quota)
+    flag = row.flag or ""
+    rounds_map: dict[str, int] = {}
+    if row.method == "offsite_full":
+        lam = np.where(counts > 0, 1.0, 0.0)
+        drawn = [[code, "", 0.0] for code in eligible]
+    else:
+        if quota > len(eligible):
+            note = (f"shortfall: {unit_id}/{label} needs {quota} but only {len(eligible)} "
+                    f"objects are eligible after overlap control ({len(candidates)} in the "
+                    f"stratum, {len(excluded)} excluded): all drawn")
+            flag = f"{flag}; {note}" if flag else note
+        lam = inclusion_probabilities(counts, quota, class_bases(policy, rule))
+        lam_of = dict(zip(CREDIT_CLASSES, lam.tolist(), strict=True))
+        digests = object_digests(seed, unit_id, label, eligible)
+        keys = pareto_keys(ticket_uniforms(digests), [lam_of[class_of[c]] for c in eligible])
+        idx = selection_order(rounds, keys, digests)[:min(quota, len(eligible))]
+        drawn = [[eligible[i], digests[i].hex(), float(keys[i])] for i in idx]
+        rounds_map = {c: r for c, r in zip(eligible, rounds, strict=True) if r}
+    lam_by = dict(zip(CREDIT_CLASSES, lam.tolist(), strict=True))
+    return {
+        "unit": unit_id, "stratum": label, "category": row.category, "subset": row.subset,
+        "quota_rule": row.quota_rule, "method": row.method,
+        "credit_weighted": bool(row.credit_weighted),
+        "bases": dict(zip(CREDIT_CLASSES, class_bases(policy, rule), strict=True)),
+        "population": len(candidates), "quota": quota,
+        "candidates": [[c, class_of[c]] for c in candidates], "excluded": excluded,
+        "eligible_count": len(eligible),
+        "eligible_by_class": dict(zip(CREDIT_CLASSES, counts.tolist(), strict=True)),
+        "inclusion_probability": lam_by,
+        "expected": {c: int(n) * lam_by[c] for c, n in zip(CREDIT_CLASSES, counts, strict=True)},
+        "rounds": rounds_map, "drawn": drawn, "flag": flag,
+    }
+
+
+def merge_between_levels(tasks: list[dict], context: _DrawContext) -> None:
+    """Between levels, merge: the area task and the county task of one object in a quarter
+    are one joint on-site visit (``merged_with`` on both)."""
+    county_of = {t["uscc"]: t["task_id"] for t in tasks if t["level"] == "county"}
+    for h in context.history:
+        if h.quarter == context.quarter.label and context.level_of.get(h.unit) == "county":
+            county_of.setdefault(h.uscc, h.task_id)
+    area_of = {t["uscc"]: t["task_id"] for t in tasks if t["level"] == "area"}
+    for t in tasks:
+        if t["level"] == "area" and t["uscc"] in county_of:
+            t["merged_with"] = county_of[t["uscc"]]
+        elif t["level"] == "county" and t["uscc"] in area_of:
+            t["merged_with"] = area_of[t["uscc"]]
+
+
+def _object_table(population: pd.DataFrame, tasks: Sequence[Mapping]) -> dict:
+    ent_by_uscc = population.set_index("uscc", drop=False)
     objects = {}
     for code in sorted({t["uscc"] for t in tasks}):
         e = ent_by_uscc.loc[code]
         objects[code] = {"name": str(e["name"]), "unit": str(e["unit"]),
                          "industry": str(e["industry"]),
                          "offsite_capable": bool(e["offsite_capable"])}
-    staffed = staff_tasks(tasks, seed=seed, policy=policy, registers=registers,
-                          objects=objects, history=hist)
+    return objects
 
+
+def _record(context: _DrawContext, order: list[str], seed_material: str, frame_sha: str,
+            registers: Registers, registers_dir: str | Path | None,
+            history: Sequence[Mapping[str, Any]], target: Mapping | None, objects: dict,
+            strata_records: list[dict], staffed: list[dict]) -> dict:
+    policy = context.policy
     reg_dir = registers_dir
     if reg_dir is None and registers.sources:
         reg_dir = Path(next(iter(registers.sources.values()))).parent
-    record = {
+    return {
         "format": RECORD_FORMAT,
-        "quarter": q.label,
-        "draw_key": draw_key(target, campaign),
+        "quarter": context.quarter.label,
+        "draw_key": draw_key(target, context.campaign if target else None),
         "units": order,
         "inputs": {
             "seed_material": str(seed_material),
             "frame_sha256": frame_sha,
             "policy_sha256": policy.sha256,
-            "seed": seed,
+            "seed": context.seed,
             "policy": {"id": policy.id, "path": _rel(policy.path) if policy.path else "",
                        "sha256": policy.sha256, **_policy_params(policy)},
             "registers": {
@@ -629,84 +682,27 @@ def draw_quarter(
                 "files": {name: {"path": _rel(p), "sha256": _file_sha(p)}
                           for name, p in sorted(registers.sources.items())},
             },
-            "draw_mode": mode, "target": target, "campaign": campaign, "origin": origin,
-            "unit_levels": level_of,
+            "draw_mode": context.mode, "target": target,
+            "campaign": context.campaign if target else None, "origin": context.origin,
+            "unit_levels": context.level_of,
             "unit_names": policy.unit_names,
             "history": {
                 "records": sorted(r.get("sha256") or record_sha256(r) for r in history),
-                "tasks": [h.as_list() for h in hist],
+                "tasks": [h.as_list() for h in context.history],
             },
             "objects": objects,
-            "inspectors": _inspector_table(registers.inspectors),
-            "items": _item_table(registers.items),
-            "experts": _expert_table(registers.experts),
+            "inspectors": inspector_table(registers.inspectors),
+            "items": item_table(registers.items),
+            "experts": expert_table(registers.experts),
         },
         "strata": strata_records,
         "tasks": staffed,
     }
-    frame_tasks = tasks_frame(record)
-    return DrawResult(record=record, tasks=frame_tasks, frame=frame)
-
-
-def inclusion_probabilities(eligible: Sequence[str], k: int,
-                            rounds: Sequence[int] | None) -> dict[str, float]:
-    """Inclusion probability of each eligible object: ``k / n``, or under rotation the share
-    of the quota left for its round divided by the objects in that round."""
-    groups = _group_probabilities(eligible, k, rounds)
-    if rounds is None:
-        p = groups.get("0", 0.0)
-        return {c: p for c in eligible}
-    return {c: groups[str(r)] for c, r in zip(eligible, rounds, strict=False)}
-
-
-def _group_probabilities(eligible: Sequence[str], k: int,
-                         rounds: Sequence[int] | None) -> dict[str, float]:
-    """Round (as text) -> inclusion probability; round ``0`` only without rotation."""
-    if rounds is None:
-        return {"0": (k / len(eligible)) if eligible else 0.0}
-    counts: dict[int, int] = {}
-    for r in rounds:
-        counts[r] = counts.get(r, 0) + 1
-    out = {}
-    left = k
-    for r in sorted(counts):
-        n = counts[r]
-        take = min(left, n)
-        out[str(r)] = take / n
-        left -= take
-    return out
 
 
 def _policy_params(policy: Policy) -> dict:
-    from .policy import policy_to_dict
-
     d = policy_to_dict(policy)
     return {key: d[key] for key in ("draw", "staffing", "joint", "methods")}
-
-
-def _inspector_table(frame: pd.DataFrame) -> dict:
-    out = {}
-    for r in frame.sort_values("inspector_id").itertuples(index=False):
-        out[r.inspector_id] = {"name": r.name, "unit": r.unit, "business_line": r.business_line,
-                               "certified": bool(r.certified), "active": bool(r.active),
-                               "conflicts": sorted(r.conflicts)}
-    return out
-
-
-def _item_table(frame: pd.DataFrame) -> dict:
-    out = {}
-    for r in frame.sort_values("item_id").itertuples(index=False):
-        out[r.item_id] = {"name": r.name, "business_line": r.business_line,
-                          "applies_to": list(r.applies_to), "department": r.department,
-                          "needs_expert": bool(r.needs_expert)}
-    return out
-
-
-def _expert_table(frame: pd.DataFrame) -> dict:
-    out = {}
-    for r in frame.sort_values("expert_id").itertuples(index=False):
-        out[r.expert_id] = {"name": r.name, "industries": list(r.industries)}
-    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -749,8 +745,6 @@ def tasks_frame(record: Mapping[str, Any]) -> pd.DataFrame:
 
 def tasks_zh(frame: pd.DataFrame) -> pd.DataFrame:
     """The task list with Chinese headers and labels (for upload and printing)."""
-    from .registers import ENUMS
-
     line_zh = {k: v[0] for k, v in ENUMS["business_line"].items()}
     out = frame.copy()
     out["level"] = out["level"].map(LEVEL_ZH).fillna(out["level"])

@@ -31,7 +31,11 @@ from typing import Any
 
 import pandas as pd
 
+from .draw import (RECORD_FORMAT, RECORD_FORMATS, TASK_COLUMNS, canonical_frame_bytes,
+                   draw_quarter, record_bytes, record_sha256, tasks_frame)
 from .errors import DsrError, LedgerError
+from .policy import load_policy
+from .registers import load_registers
 from .paths import OUTPUTS_DIR, PROJECT_ROOT
 
 DEFAULT_LEDGER = OUTPUTS_DIR / "ledger.sqlite"
@@ -143,8 +147,6 @@ def history_before(all_entries: list[Entry], seq: int | None, quarter: str, draw
 def append(path: str | Path, record: Mapping[str, Any], record_json: bytes | None = None,
            created_at: str | None = None) -> Entry:
     """Append a record in one transaction; returns the new entry."""
-    from .draw import record_bytes
-
     data = record_json if record_json is not None else record_bytes(record)
     text = data.decode("utf-8")
     sha = hashlib.sha256(data).hexdigest()
@@ -186,8 +188,6 @@ def load_draw_tasks(ledger_path: str | Path = DEFAULT_LEDGER, quarter: str | Non
     Columns :data:`dsr_analysis.draw.TASK_COLUMNS` plus ``draw_key``, ``ledger_seq`` and
     ``record_sha256``; ordered by quarter, ledger entry and task id.
     """
-    from .draw import TASK_COLUMNS, tasks_frame
-
     all_entries = entries(ledger_path)
     units_of: dict[int, set[str]] = {}
     for (unit, q, _key), e in _latest(all_entries).items():
@@ -275,10 +275,6 @@ def _short(value: Any) -> str:
 
 def verify_entry(entry: Entry, all_entries: list[Entry]) -> list[Finding]:
     """Replay one record from its inputs and compare."""
-    from .draw import canonical_frame_bytes, draw_quarter, record_bytes
-    from .policy import load_policy
-    from .registers import load_registers
-
     f: list[Finding] = []
 
     def bad(field: str, message: str) -> list[Finding]:
@@ -310,6 +306,11 @@ def verify_entry(entry: Entry, all_entries: list[Entry]) -> list[Finding]:
                 f"register file {p} has SHA-256 {actual}, the record says {info['sha256']}")
     if f:
         return f
+    if record.get("format") not in RECORD_FORMATS:
+        return bad("format", f"unknown record format {record.get('format')!r} (this version "
+                             f"verifies {', '.join(RECORD_FORMATS)})")
+    if record.get("format") != RECORD_FORMAT:
+        return _verify_old_format(entry, record, all_entries, bad)
     try:
         policy = load_policy(policy_path)
         registers = load_registers(_resolve(regs["directory"]), units=policy.unit_names)
@@ -335,6 +336,47 @@ def verify_entry(entry: Entry, all_entries: list[Entry]) -> list[Finding]:
         return bad(where, f"the record holds {_short(_value_at(record, where))}, the replay "
                           f"gives {_short(_value_at(replay.record, where))}")
     return f
+
+
+def _verify_old_format(entry: Entry, record: dict, all_entries: list[Entry], bad) -> list[Finding]:
+    """A record of an earlier format: its history must be the ledger's, and the replay of its
+    own format (``scripts/replay_draw_v1.py``, the algorithm it was drawn with) must give it
+    back from its inputs."""
+    history = history_before(all_entries, entry.seq, record["quarter"], record["draw_key"],
+                             tuple(record["units"]))
+    expected = sorted(r.get("sha256") or record_sha256(r) for r in history)
+    if record["inputs"]["history"]["records"] != expected:
+        return bad("inputs.history.records", "the record's history is not the ledger's valid "
+                                             "draws before it")
+    replayer = _old_replayer()
+    try:
+        replayer.replay(record)
+    except replayer.Mismatch as exc:
+        return bad(f"(replay of {record['format']})", str(exc))
+    return []
+
+
+def _old_replayer():
+    """The stdlib replay of format 1, loaded from ``scripts/replay_draw_v1.py``."""
+    import importlib.util
+
+    path = PROJECT_ROOT / "scripts" / "replay_draw_v1.py"
+    spec = importlib.util.spec_from_file_location("replay_draw_v1", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def record_formats(path: str | Path = DEFAULT_LEDGER) -> dict[str, int]:
+    """Number of ledger entries per record format (``dsr verify`` prints it)."""
+    out: dict[str, int] = {}
+    for e in entries(path):
+        try:
+            fmt = str(e.record.get("format"))
+        except json.JSONDecodeError:
+            fmt = "(not JSON)"
+        out[fmt] = out.get(fmt, 0) + 1
+    return out
 
 
 def verify_ledger(path: str | Path = DEFAULT_LEDGER, replay: bool = True) -> list[Finding]:

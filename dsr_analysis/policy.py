@@ -19,6 +19,7 @@ import yaml
 
 from .errors import PolicyError
 from .paths import DEFAULT_POLICY, POLICIES_DIR
+from .schema import FRAME_COLUMNS
 
 Level = Literal["area", "county"]
 Category = Literal["special", "key", "general"]
@@ -88,8 +89,16 @@ class Quotas:
 @dataclass(frozen=True)
 class CreditRisk:
     rule: str = _f("rule id")
-    weights: dict[str, float] = _f("relative sampling weight per credit class A-D", 0.0, 100.0)
+    weights: dict[str, float] = _f(
+        "relative inclusion weight per credit class A-D (> 0: every object keeps a chance)",
+        0.0, 100.0)
     min_share: float = _f("minimum share of draws that use the credit-risk classes", 0.0, 1.0)
+    ratios: dict[str, float] | None = _f(
+        "target sampling ratio per credit class A-D (optional; e.g. Hejian 2022: A 0.05, "
+        "B 0.20, C 0.30, D 0.30); when set it replaces the weights as the inclusion weights "
+        "and a stratum draws at least the sum of ratio x objects", 0.0, 1.0, default=None)
+    ratios_per: Literal["quarter", "year"] = _f(
+        "period the per-class ratios refer to (optional; default quarter)", default="quarter")
 
 
 @dataclass(frozen=True)
@@ -120,6 +129,9 @@ class Draw:
         "visit, or merge both into one joint visit")
     area_inspectors_across_units: bool = _f(
         "the area level may draw inspectors from every unit")
+    overlap_scope: Literal["unit", "all_levels"] = _f(
+        "whose earlier checks rotation and the yearly cap count: unit = each inspecting body "
+        "its own (the default), all_levels = checks by any unit (optional)", default="unit")
 
 
 @dataclass(frozen=True)
@@ -286,12 +298,23 @@ def _check(policy: Policy, file: str) -> None:
         if unknown:
             raise PolicyError(f"{file}: key 'evaluation.weights.{unknown[0]}': unknown indicator "
                               f"(allowed: {', '.join(allowed)})")
-    if set(policy.credit_risk.weights) != set(CREDIT_CLASSES):
-        raise PolicyError(
-            f"{file}: key 'credit_risk.weights': must give a weight for each of A, B, C, D")
-    from .registers import _SCHEMAS
-
-    columns = _SCHEMAS["enterprises"]
+    for name in ("weights", "ratios"):
+        values = getattr(policy.credit_risk, name)
+        if values is None:
+            continue
+        if set(values) != set(CREDIT_CLASSES):
+            raise PolicyError(f"{file}: key 'credit_risk.{name}': must give a value for each "
+                              f"of A, B, C, D")
+        for c in CREDIT_CLASSES:
+            if not values[c] > 0:  # also rejects NaN
+                raise PolicyError(
+                    f"{file}: key 'credit_risk.{name}.{c}': {values[c]!r} must be above 0 "
+                    f"(a class with no weight could never be drawn)")
+    drawing_all = [u.id for u in policy.units if u.draws_from == "all"]
+    if len(drawing_all) > 1:
+        raise PolicyError(f"{file}: key 'units': at most one unit may draw from all objects "
+                          f"(draws_from: all): {', '.join(drawing_all)}")
+    columns = FRAME_COLUMNS
     for i, cond in enumerate(policy.categories.conditions):
         key = f"categories.conditions[{i}]"
         if cond.field not in columns:

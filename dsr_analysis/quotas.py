@@ -1,13 +1,29 @@
-"""Quarterly quotas (R3, R4): how many objects each unit draws from each stratum.
+"""Quarterly quotas and inclusion probabilities (R3, R4): the one owner of strata.
 
-A stratum is (drawing unit, category, subset, credit class). For each quota rule of the
-policy the unit's minimum for the category is ``ceil(ratio x population)`` (R4: quotas round
-up; a 25 % quota of 7 objects is 2), or ``ceil(ratio x inspectors / periods)`` for a
-staff-ratio rule (Guangzhou). Where the rule is credit-weighted (R3), that minimum is shared
-out across credit classes in proportion to ``population x weight`` (largest remainders, no
-class above its population), so the category minimum is met exactly and riskier classes are
-drawn at higher ratios. Empty strata get 0; a quota above its population is capped and
-flagged.
+A **drawing stratum** is one drawing unit x one quota rule (``xiongxian/key/all``): the
+objects of the unit's drawing population in the rule's category and subset. Its quota is
+``ceil(ratio x population)`` (R4: quotas round up; a 25 % quota of 7 objects is 2), or
+``ceil(ratio x inspectors / periods)`` for a staff-ratio rule (Guangzhou). A quota above the
+population is capped and flagged.
+
+Credit classes (R3) are **inclusion probabilities, not sub-quotas**: every eligible object of
+a stratum gets a target inclusion probability ``lambda`` proportional to its credit class's
+base (the policy's ``credit_risk.weights``, or its per-class target ``credit_risk.ratios``),
+scaled so that the probabilities of the stratum sum to the quota; classes whose ``lambda``
+would reach 1 are taken with certainty and the rest rescaled (iterative capping,
+:func:`inclusion_probabilities`). The official draw then fills the quota by Pareto order
+sampling (Rosén 1997), so every R4 minimum is met exactly whenever enough objects are
+eligible, and every eligible object has a positive chance. A rule that is not
+credit-weighted gives every object of the stratum the same ``lambda = quota / eligible``.
+
+With per-class target ratios (Hejian, Hebei, 2022: A 5 %, B 20 %, C and D 30 %) a stratum
+draws ``max(rule minimum, ceil(sum over classes of ratio x objects))`` objects, and the
+ratios are raised proportionally where the category minimum needs more.
+
+The arithmetic is written for exact replay: ``N_c`` objects per class and base ``b_c`` in
+class order A, B, C, D; ``mass = ((N_A*b_A + N_B*b_B) + N_C*b_C) + N_D*b_D`` over the classes
+not yet certain, ``lambda_c = (n_rest * b_c) / mass`` in IEEE-754 double arithmetic; see
+``README.md`` (the algorithm section).
 """
 
 from __future__ import annotations
@@ -22,64 +38,127 @@ import pandas as pd
 from .periods import Quarter
 from .policy import CREDIT_CLASSES, Policy, QuotaRule
 
+#: Columns of the quota table (one row per drawing stratum); then per credit class ``c``:
+#: ``population_c`` (objects), ``probability_c`` (inclusion probability lambda of each of
+#: them, 0 where the class is empty) and ``expected_c`` (expected draws, population x lambda).
 QUOTA_COLUMNS = [
-    "quarter", "unit", "unit_name", "level", "category", "subset", "credit_class",
-    "population", "ratio", "quota", "method", "rule", "quota_rule", "flag",
+    "quarter", "unit", "unit_name", "level", "category", "subset", "stratum",
+    "population", "ratio", "quota", "method", "rule", "quota_rule", "credit_weighted", "flag",
 ]
+CLASS_COLUMNS = [f"{kind}_{c}" for kind in ("population", "probability", "expected")
+                 for c in CREDIT_CLASSES]
+
+#: Columns of :func:`class_table` (one row per stratum x credit class).
+CLASS_TABLE_COLUMNS = ["quarter", "unit", "unit_name", "level", "category", "subset",
+                       "stratum", "quota_rule", "method", "credit_weighted", "credit_class",
+                       "population", "probability", "expected"]
 
 METHOD_ZH = {"random": "随机抽取", "offsite_full": "非现场全覆盖"}
 SUBSET_ZH = {"all": "全部", "positive_list": "正面清单", "not_positive_list": "除正面清单外"}
 
 
-def allocate(total: int, populations: Sequence[int], weights: Sequence[float]) -> np.ndarray:
-    """Share ``total`` draws across classes in proportion to population x weight.
+def ceil_quota(exact: float | np.ndarray) -> int | np.ndarray:
+    """Round a quota up (R4), ignoring binary-fraction noise (``0.1 * 30`` is 3, not 4)."""
+    if np.ndim(exact):
+        return np.ceil(np.round(np.asarray(exact, dtype=float), 9)).astype(np.int64)
+    return int(math.ceil(round(float(exact), 9)))
 
-    No class gets more than its population (the excess flows to the others); integer shares
-    by largest remainder, ties to the class with the larger weight, then the later class
-    (D before A). ``total`` must not exceed ``sum(populations)``.
+
+# --------------------------------------------------------------------------------------
+# Inclusion probabilities
+# --------------------------------------------------------------------------------------
+def inclusion_probabilities(counts: np.ndarray, quota: np.ndarray | int,
+                            bases: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Target inclusion probability per credit class of a stratum (iterative capping).
+
+    Parameters
+    ----------
+    counts : array (..., 4) of int
+        Eligible objects per credit class A-D; leading axes are independent strata
+        (e.g. replicates x strata in the simulation).
+    quota : int or array (...)
+        Objects to draw; ``min(quota, eligible)`` is used.
+    bases : sequence of 4 floats, or array (..., 4)
+        Relative weight (or target ratio) per class, all > 0.
 
     Returns
     -------
-    numpy.ndarray of int
+    ndarray (..., 4) of float
+        ``lambda_c`` with ``sum(counts * lambda) == min(quota, sum(counts))`` up to rounding,
+        every ``lambda_c`` in (0, 1] for a non-empty class, 0 for an empty one. The result is
+        bit-identical to the scalar procedure of the README (same operations, same order).
     """
-    pop = np.asarray(populations, dtype=float)
-    w = np.asarray(weights, dtype=float) * (pop > 0)
-    if total <= 0 or pop.sum() == 0:
-        return np.zeros(len(pop), dtype=int)
-    if total > pop.sum():
-        raise ValueError(f"cannot allocate {total} draws over {int(pop.sum())} objects")
-    if w.sum() == 0:  # every weight zero: fall back to proportional shares
-        w = (pop > 0).astype(float)
-    capped = np.zeros(len(pop), dtype=bool)
-    ideal = np.zeros(len(pop))
-    remaining = float(total)
-    while True:
-        free = ~capped
-        mass = (pop * w)[free].sum()
-        ideal[free] = remaining * (pop * w)[free] / mass if mass > 0 else 0.0
-        over = free & (ideal > pop)
-        if not over.any():
+    n_c = np.asarray(counts, dtype=np.int64)
+    b = np.broadcast_to(np.asarray(bases, dtype=float), n_c.shape)
+    total = n_c.sum(axis=-1)
+    n = np.minimum(np.asarray(quota, dtype=np.int64), total)
+    present = n_c > 0
+    certain = np.zeros(n_c.shape, dtype=bool)
+    lam = np.zeros(n_c.shape)
+    nf = n_c.astype(float)
+    for _ in range(n_c.shape[-1] + 1):
+        free = present & ~certain
+        n_rest = (n - np.where(certain, n_c, 0).sum(axis=-1)).astype(float)
+        terms = np.where(free, nf * b, 0.0)
+        mass = terms[..., 0]
+        for j in range(1, terms.shape[-1]):  # left to right, as the replay sums
+            mass = mass + terms[..., j]
+        safe = np.where(mass > 0, mass, 1.0)
+        lam = np.where(free, (n_rest[..., None] * b) / safe[..., None], 0.0)
+        new = free & (lam >= 1.0)
+        if not new.any():
             break
-        ideal[over] = pop[over]
-        capped |= over
-        remaining = total - ideal[capped].sum()
-    base = np.floor(ideal + 1e-9).astype(int)
-    base = np.minimum(base, pop.astype(int))
-    left = total - int(base.sum())
-    order = sorted(
-        range(len(pop)),
-        key=lambda i: (-(ideal[i] - base[i]), -w[i], -i),
-    )
-    for i in order:
-        if left == 0:
-            break
-        if base[i] < pop[i]:
-            base[i] += 1
-            left -= 1
-    return base
+        certain |= new
+    return np.where(certain, 1.0, lam)
 
 
-def _subset_mask(frame: pd.DataFrame, rule: QuotaRule) -> pd.Series:
+def class_bases(policy: Policy, rule: QuotaRule) -> tuple[float, ...]:
+    """Relative inclusion weight of each credit class A-D under a quota rule: equal for a
+    rule that is not credit-weighted, else the policy's per-class target ratios (when given)
+    or its credit weights."""
+    if not rule.credit_weighted:
+        return (1.0,) * len(CREDIT_CLASSES)
+    cr = policy.credit_risk
+    source = cr.ratios if cr.ratios else cr.weights
+    return tuple(float(source[c]) for c in CREDIT_CLASSES)
+
+
+def stratum_quota(rule: QuotaRule, policy: Policy, class_counts: Sequence[int],
+                  inspectors: int) -> tuple[int, str]:
+    """Quota of one stratum and its flag (capped at the population)."""
+    population = int(sum(class_counts))
+    if rule.method == "offsite_full":
+        return population, ""
+    minimum = rule_minimum(rule, population, inspectors)
+    cr = policy.credit_risk
+    if rule.credit_weighted and cr.ratios:
+        periods = 4 if cr.ratios_per == "year" else 1
+        wanted = sum(n * cr.ratios[c] for n, c in zip(class_counts, CREDIT_CLASSES,
+                                                      strict=True)) / periods
+        minimum = max(minimum, ceil_quota(wanted))
+    if minimum > population:
+        return population, f"capped: minimum {minimum} exceeds the population of {population}"
+    return minimum, ""
+
+
+def rule_minimum(rule: QuotaRule, population: int, inspectors: int) -> int:
+    """The minimum of a rule for one unit and quarter (before capping), rounded up."""
+    periods = 4 if rule.per == "year" else 1
+    if rule.basis == "share":
+        return ceil_quota(rule.ratio * population / periods)
+    return ceil_quota(rule.ratio * inspectors / periods)
+
+
+# --------------------------------------------------------------------------------------
+# Strata
+# --------------------------------------------------------------------------------------
+def stratum_label(rule: QuotaRule) -> str:
+    """``"{category}/{subset}"``, e.g. ``key/all`` (with the unit: ``xiongxian/key/all``)."""
+    return f"{rule.category}/{rule.subset}"
+
+
+def subset_mask(frame: pd.DataFrame, rule: QuotaRule) -> pd.Series:
+    """Objects of ``frame`` in the rule's category and subset."""
     mask = frame["category"] == rule.category
     if rule.subset == "positive_list":
         mask &= frame["positive_list"]
@@ -96,15 +175,20 @@ def drawing_population(classified: pd.DataFrame, policy: Policy, unit_id: str) -
     return classified[classified["unit"] == unit_id]
 
 
-def rule_minimum(rule: QuotaRule, population: int, inspectors: int) -> int:
-    """The unrounded-up minimum of a rule for one unit and quarter (before capping)."""
-    periods = 4 if rule.per == "year" else 1
-    if rule.basis == "share":
-        exact = rule.ratio * population / periods
-    else:
-        exact = rule.ratio * inspectors / periods
-    # Guard against binary fractions such as 0.1 * 30 = 3.0000000000000004.
-    return int(math.ceil(round(exact, 9)))
+def unit_rules(policy: Policy, unit_id: str) -> list[QuotaRule]:
+    """The quota rules of a unit's level, in policy order (its strata, in drawing order)."""
+    level = policy.unit(unit_id).level
+    return [r for r in policy.quotas.rules if r.level == level]
+
+
+def active_inspectors(inspectors: pd.DataFrame | None, unit_id: str | None = None) -> pd.DataFrame:
+    """Active, certified inspectors (of one unit, or all)."""
+    if inspectors is None or not len(inspectors):
+        return pd.DataFrame(columns=["inspector_id", "unit"])
+    mask = inspectors["active"] & inspectors["certified"]
+    if unit_id is not None:
+        mask &= inspectors["unit"] == unit_id
+    return inspectors[mask]
 
 
 def quarterly_quotas(
@@ -114,7 +198,7 @@ def quarterly_quotas(
     inspectors: pd.DataFrame | None = None,
     units: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Quota table of one quarter.
+    """Quota table of one quarter: one row per drawing stratum (unit x quota rule).
 
     Parameters
     ----------
@@ -132,56 +216,60 @@ def quarterly_quotas(
     Returns
     -------
     DataFrame
-        One row per unit x quota rule x credit class (or ``all`` where the rule is not
-        credit-weighted), columns :data:`QUOTA_COLUMNS`. ``ratio`` is the effective
-        share of the stratum drawn (quota / population; the rule's ratio where the
-        stratum is empty).
+        Columns :data:`QUOTA_COLUMNS` + :data:`CLASS_COLUMNS`. ``ratio`` is quota /
+        population (the rule's ratio where the stratum is empty); the per-class inclusion
+        probabilities are the plan's, before any exclusion at draw time (the draw record
+        holds the ones actually used).
     """
     q = Quarter.parse(quarter)
-    weights = [policy.credit_risk.weights[c] for c in CREDIT_CLASSES]
     rows: list[dict] = []
     for unit in policy.units:
         if units is not None and unit.id not in units:
             continue
         pop_frame = drawing_population(classified, policy, unit.id)
-        n_inspectors = 0
-        if inspectors is not None and len(inspectors):
-            own = inspectors[(inspectors["unit"] == unit.id) & inspectors["active"]
-                             & inspectors["certified"]]
-            n_inspectors = len(own)
-        for rule in policy.quotas.rules:
-            if rule.level != unit.level:
-                continue
-            sub = pop_frame[_subset_mask(pop_frame, rule)]
-            population = len(sub)
+        n_inspectors = len(active_inspectors(inspectors, unit.id))
+        for rule in unit_rules(policy, unit.id):
             if rule.basis == "per_inspector" and inspectors is None:
                 raise ValueError(f"quota rule {rule.id} needs the inspector register")
-            if rule.method == "offsite_full":
-                minimum = population
-            else:
-                minimum = rule_minimum(rule, population, n_inspectors)
-            flag = ""
-            if minimum > population:
-                flag = f"capped: minimum {minimum} exceeds the population of {population}"
-                minimum = population
-            base = dict(quarter=q.label, unit=unit.id, unit_name=unit.name, level=unit.level,
-                        category=rule.category, subset=rule.subset, method=rule.method,
-                        rule=rule.rule, quota_rule=rule.id, flag=flag)
-            if rule.credit_weighted:
-                counts = sub["credit_class"].value_counts()
-                pops = [int(counts.get(c, 0)) for c in CREDIT_CLASSES]
-                shares = allocate(minimum, pops, weights)
-                for c, p, s in zip(CREDIT_CLASSES, pops, shares, strict=True):
-                    rows.append({**base, "credit_class": c, "population": p,
-                                 "ratio": round(s / p, 6) if p else _nominal_ratio(rule),
-                                 "quota": int(s)})
-            else:
-                rows.append({**base, "credit_class": "all", "population": population,
-                             "ratio": round(minimum / population, 6) if population
-                             else _nominal_ratio(rule),
-                             "quota": int(minimum)})
-    table = pd.DataFrame(rows, columns=QUOTA_COLUMNS)
-    return table
+            sub = pop_frame[subset_mask(pop_frame, rule)]
+            counts_s = sub["credit_class"].value_counts()
+            counts = [int(counts_s.get(c, 0)) for c in CREDIT_CLASSES]
+            quota, flag = stratum_quota(rule, policy, counts, n_inspectors)
+            population = int(sum(counts))
+            lam = inclusion_probabilities(np.array(counts), quota, class_bases(policy, rule))
+            row = dict(quarter=q.label, unit=unit.id, unit_name=unit.name, level=unit.level,
+                       category=rule.category, subset=rule.subset, stratum=stratum_label(rule),
+                       population=population,
+                       ratio=round(quota / population, 6) if population else _nominal_ratio(rule),
+                       quota=int(quota), method=rule.method, rule=rule.rule,
+                       quota_rule=rule.id, credit_weighted=bool(rule.credit_weighted), flag=flag)
+            for j, c in enumerate(CREDIT_CLASSES):
+                row[f"population_{c}"] = counts[j]
+                row[f"probability_{c}"] = float(lam[j])
+                row[f"expected_{c}"] = float(counts[j] * lam[j])
+            rows.append(row)
+    return pd.DataFrame(rows, columns=QUOTA_COLUMNS + CLASS_COLUMNS)
+
+
+def class_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The quota table per stratum x credit class: population, inclusion probability and
+    expected draws of each class (R3's "different ratios for different classes")."""
+    keep = [c for c in CLASS_TABLE_COLUMNS[:10] if c in table.columns]
+    parts = []
+    for c in CREDIT_CLASSES:
+        part = table[keep].copy()
+        part["credit_class"] = c
+        part["population"] = table[f"population_{c}"].to_numpy()
+        part["probability"] = table[f"probability_{c}"].to_numpy()
+        part["expected"] = table[f"expected_{c}"].to_numpy()
+        parts.append(part)
+    if not parts or table.empty:
+        return pd.DataFrame(columns=CLASS_TABLE_COLUMNS)
+    out = pd.concat(parts, ignore_index=True)
+    order = {s: i for i, s in enumerate(zip(table["unit"], table["quota_rule"], strict=True))}
+    out["_o"] = [order[k] for k in zip(out["unit"], out["quota_rule"], strict=True)]
+    out = out.sort_values(["_o", "credit_class"], kind="stable").drop(columns="_o")
+    return out.reset_index(drop=True)[CLASS_TABLE_COLUMNS]
 
 
 def _nominal_ratio(rule: QuotaRule) -> float:
@@ -224,7 +312,7 @@ def credit_share(table: pd.DataFrame, policy: Policy) -> float:
     total = random["quota"].sum()
     if total == 0:
         return 1.0
-    weighted = random[random["credit_class"] != "all"]["quota"].sum()
+    weighted = random[random["credit_weighted"].astype(bool)]["quota"].sum()
     return float(weighted / total)
 
 
@@ -239,8 +327,7 @@ def quota_checks(
                          share + 1e-12 >= policy.credit_risk.min_share)]
     if policy.workload is not None and inspectors is not None:
         for unit in policy.units:
-            own = inspectors[(inspectors["unit"] == unit.id) & inspectors["active"]
-                             & inspectors["certified"]]
+            own = active_inspectors(inspectors, unit.id)
             yearly = 4 * int(table.loc[table["unit"] == unit.id, "quota"].sum())
             target = policy.workload.min_objects_per_inspector_per_year * len(own)
             checks.append(QuotaCheck(f"{unit.id}: yearly draws vs inspectors",
@@ -249,6 +336,45 @@ def quota_checks(
 
 
 def quota_summary(table: pd.DataFrame) -> pd.DataFrame:
-    """Quotas per unit and category (credit classes summed)."""
-    return (table.groupby(["unit", "unit_name", "category", "subset", "method"], sort=False)
-            [["population", "quota"]].sum().reset_index())
+    """Quotas per unit and category (one row per stratum; expected draws per class)."""
+    cols = ["unit", "unit_name", "category", "subset", "method", "population", "quota"]
+    cols += [f"expected_{c}" for c in CREDIT_CLASSES]
+    return table[cols].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------
+# Order sampling: uniforms and Pareto ranking keys
+# --------------------------------------------------------------------------------------
+#: Bits of a ticket that make its uniform: ``m`` = the first 52 bits (13 hex digits) of the
+#: SHA-256 ticket, ``U = (2m + 1) / 2**53`` - exact in IEEE-754 doubles, never 0 or 1.
+UNIFORM_BITS = 52
+
+
+def ticket_uniform(ticket_hex: str) -> float:
+    """The uniform ``U`` of one ticket (hex SHA-256): ``(2 * int(hex[:13], 16) + 1) / 2**53``."""
+    return (2 * int(ticket_hex[:13], 16) + 1) / 2**53
+
+
+def ticket_uniforms(digests: Sequence[bytes]) -> np.ndarray:
+    """:func:`ticket_uniform` of many 32-byte digests at once (bit-identical)."""
+    if not len(digests):
+        return np.zeros(0)
+    head = np.frombuffer(b"".join(d[:8] for d in digests), dtype=">u8")
+    m = (head >> np.uint64(64 - UNIFORM_BITS)).astype(np.int64)
+    return (2 * m + 1).astype(float) * 2.0**-53
+
+
+def pareto_keys(u: np.ndarray | float, lam: np.ndarray | float) -> np.ndarray:
+    """Pareto ranking key (Rosén 1997) ``Q = (U / (1 - U)) / (lambda / (1 - lambda))``.
+
+    Objects with ``lambda >= 1`` are taken with certainty: their key is 0 (they rank first).
+    The quota is filled by the smallest keys. Four IEEE-754 double operations, in this order:
+    ``a = U / (1 - U)``, ``b = lambda / (1 - lambda)``, ``Q = a / b``.
+    """
+    u = np.asarray(u, dtype=float)
+    lam = np.asarray(lam, dtype=float)
+    sure = lam >= 1.0
+    safe = np.where(sure, 0.5, lam)
+    with np.errstate(divide="ignore"):
+        q = (u / (1.0 - u)) / (safe / (1.0 - safe))
+    return np.where(sure, 0.0, q)

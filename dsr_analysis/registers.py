@@ -26,187 +26,13 @@ import pandas as pd
 from stdnum.cn import uscc as stdnum_uscc
 
 from .errors import Problem, RegisterError
+from .paths import SAMPLE_REGISTERS
+from .policy import load_policy
 
-REGISTER_NAMES = ("enterprises", "inspectors", "experts", "items")
+from .schema import (COLUMN_ALIASES, ENUMS, FRAME_COLUMNS, KEY_COLUMNS, OPTIONAL_COLUMNS,
+                     REGISTER_NAMES, SCHEMAS)
 
-# --------------------------------------------------------------------------------------
-# Alias table: canonical column -> accepted headers (the canonical name is always accepted).
-# --------------------------------------------------------------------------------------
-COLUMN_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
-    "enterprises": {
-        "uscc": ("统一社会信用代码", "社会信用代码", "信用代码"),
-        "name": ("企业名称", "单位名称", "检查对象名称", "名称"),
-        "unit": ("所属单位", "属地", "监管单位", "所属区县"),
-        "industry": ("行业", "行业类别", "所属行业"),
-        "town": ("乡镇", "所在乡镇", "区域"),
-        "permit_class": ("排污许可管理类别", "许可管理类别", "排污许可类别"),
-        "key_polluter": ("重点排污单位", "是否重点排污单位"),
-        "positive_list": ("正面清单", "是否纳入正面清单", "执法正面清单"),
-        "offsite_capable": ("具备非现场监管条件", "非现场监管条件", "是否具备非现场检查条件"),
-        "credit_class": ("信用风险分类", "信用风险等级", "信用等级"),
-        "penalised_last_year": ("上年度受到行政处罚", "上年度行政处罚"),
-        "supervision_order_last_year": ("上年度挂牌督办", "挂牌督办"),
-        "complaints_last_year": ("上年度有效投诉举报次数", "上年度投诉举报次数", "投诉举报次数"),
-        "emergency_risk": ("突发环境事件风险等级", "环境风险等级"),
-    },
-    "inspectors": {
-        "inspector_id": ("执法人员编号", "人员编号", "编号"),
-        "name": ("姓名", "执法人员姓名"),
-        "unit": ("所属单位", "单位"),
-        "business_line": ("业务条线", "业务领域"),
-        "expertise": ("擅长行业", "专长"),
-        "certified": ("持有执法证", "持证", "是否持证"),
-        "active": ("在岗", "是否在岗"),
-        "conflicts": ("回避企业", "申报回避对象", "利害关系企业"),
-    },
-    "experts": {
-        "expert_id": ("专家编号", "编号"),
-        "name": ("姓名", "专家姓名"),
-        "organisation": ("所在单位", "工作单位"),
-        "region": ("区域", "所在区域"),
-        "industries": ("擅长行业", "专业领域"),
-    },
-    "items": {
-        "item_id": ("事项编号", "抽查事项编号", "编号"),
-        "name": ("事项名称", "抽查事项", "名称"),
-        "legal_basis": ("法律依据", "检查依据"),
-        "business_line": ("业务条线", "业务领域"),
-        "applies_to": ("适用行业", "检查对象范围", "适用对象"),
-        "department": ("联合部门", "配合部门"),
-        "needs_expert": ("需要专家", "是否需要专家"),
-    },
-    # Fifth register: inspection results per drawn task (R7, R8); see dsr_analysis/results.py.
-    "results": {
-        "task_id": ("任务编号", "抽查任务编号"),
-        "uscc": ("统一社会信用代码", "社会信用代码", "信用代码"),
-        "date_checked": ("检查日期", "抽查日期"),
-        "outcome": ("检查结果", "抽查结果"),
-        "follow_up": ("后续处置", "处理措施", "后续处理"),
-        "date_follow_up_closed": ("处置办结日期", "后续处置办结日期", "办结日期"),
-        "date_published": ("公示日期", "公开日期"),
-        "confidential": ("涉密不予公开", "不予公开", "是否涉密"),
-        "remark": ("备注", "典型案例说明"),
-    },
-}
-
-# Column kinds: str, bool, int (>= 0), date, enum:<name>, list, uscc, unit
-_SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
-    # column: (kind, required-and-non-blank)
-    "enterprises": {
-        "uscc": ("uscc", True),
-        "name": ("str", True),
-        "unit": ("unit", True),
-        "industry": ("str", True),
-        "town": ("str", False),
-        "permit_class": ("enum:permit_class", True),
-        "key_polluter": ("bool", True),
-        "positive_list": ("bool", True),
-        "offsite_capable": ("bool", True),
-        "credit_class": ("enum:credit_class", True),
-        "penalised_last_year": ("bool", True),
-        "supervision_order_last_year": ("bool", True),
-        "complaints_last_year": ("int", True),
-        "emergency_risk": ("enum:emergency_risk", True),
-    },
-    "inspectors": {
-        "inspector_id": ("str", True),
-        "name": ("str", True),
-        "unit": ("unit", True),
-        "business_line": ("enum:business_line", True),
-        "expertise": ("list", False),
-        "certified": ("bool", True),
-        "active": ("bool", True),
-        "conflicts": ("list", False),
-    },
-    "experts": {
-        "expert_id": ("str", True),
-        "name": ("str", True),
-        "organisation": ("str", True),
-        "region": ("str", True),
-        "industries": ("list", True),
-    },
-    "items": {
-        "item_id": ("str", True),
-        "name": ("str", True),
-        "legal_basis": ("str", True),
-        "business_line": ("enum:business_line", True),
-        "applies_to": ("list", True),
-        "department": ("str", False),
-        "needs_expert": ("bool", True),
-    },
-    "results": {
-        "task_id": ("str", True),
-        "uscc": ("uscc", True),
-        "date_checked": ("date", True),
-        "outcome": ("enum:outcome", True),
-        "follow_up": ("enum:follow_up", True),
-        "date_follow_up_closed": ("date", False),
-        "date_published": ("date", False),
-        "confidential": ("bool", True),
-        "remark": ("str", False),
-    },
-}
-
-#: Columns that are optional as a whole (may be absent from the file).
-OPTIONAL_COLUMNS = {
-    "enterprises": {"town"},
-    "inspectors": {"expertise", "conflicts"},
-    "experts": set(),
-    "items": {"department"},
-    "results": {"date_follow_up_closed", "date_published", "remark"},
-}
-
-#: Key column of each register (must be unique).
-KEY_COLUMNS = {
-    "enterprises": "uscc",
-    "inspectors": "inspector_id",
-    "experts": "expert_id",
-    "items": "item_id",
-    "results": "task_id",
-}
-
-# Enumerations: canonical value -> accepted spellings (case-insensitive for Latin).
-ENUMS: dict[str, dict[str, tuple[str, ...]]] = {
-    "permit_class": {
-        "key": ("重点管理", "重点"),
-        "simplified": ("简化管理", "简化"),
-        "registration": ("登记管理", "登记"),
-    },
-    "credit_class": {
-        "A": ("A类", "低风险"),
-        "B": ("B类", "一般风险"),
-        "C": ("C类", "较高风险"),
-        "D": ("D类", "高风险"),
-    },
-    "emergency_risk": {
-        "none": ("无", "未评级"),
-        "general": ("一般",),
-        "larger": ("较大",),
-        "major": ("重大",),
-    },
-    "business_line": {
-        "air": ("大气",),
-        "water": ("水", "水环境"),
-        "soil": ("土壤",),
-        "solid_waste": ("固体废物", "固废"),
-        "radiation": ("辐射", "核与辐射"),
-        "noise": ("噪声",),
-        "ecology": ("生态", "自然生态"),
-        "general_enforcement": ("综合执法", "综合"),
-    },
-    "outcome": {
-        "no_problem": ("未发现问题", "无问题", "no problem"),
-        "problem_found": ("发现问题", "problem found"),
-        "violation": ("违法", "发现违法行为", "存在违法行为"),
-    },
-    "follow_up": {
-        "none": ("无", "无需处置"),
-        "hand_over": ("转办", "hand-over"),
-        "transfer": ("移交", "移交有关部门"),
-        "judicial_referral": ("移送司法机关", "移送公安机关", "judicial referral"),
-        "penalty": ("立案处罚", "行政处罚", "处罚"),
-    },
-}
+_SCHEMAS = SCHEMAS
 
 BOOL_TRUE = {"true", "1", "yes", "y", "t", "是", "有", "√"}
 BOOL_FALSE = {"false", "0", "no", "n", "f", "否", "无", "×"}
@@ -593,11 +419,7 @@ def load_registers(
     units : mapping, optional
         Unit id -> Chinese name (from the policy); default: the units of the default policy.
     """
-    from .paths import SAMPLE_REGISTERS
-
     if units is None:
-        from .policy import load_policy
-
         units = load_policy().unit_names
     directory = Path(directory) if directory is not None else SAMPLE_REGISTERS
     problems: list[Problem] = []

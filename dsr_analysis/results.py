@@ -30,10 +30,11 @@ import pandas as pd
 from .errors import Problem, RegisterError
 from .periods import Quarter
 from .policy import Policy
-from .registers import _SCHEMAS, read_register
+from .registers import read_register
+from .schema import SCHEMAS
 from .workcalendar import WorkCalendar
 
-RESULT_COLUMNS = list(_SCHEMAS["results"])
+RESULT_COLUMNS = list(SCHEMAS["results"])
 
 OUTCOME_ZH = {"no_problem": "未发现问题", "problem_found": "发现问题", "violation": "发现违法行为"}
 FOLLOW_UP_ZH = {"none": "无", "hand_over": "转办", "transfer": "移交",

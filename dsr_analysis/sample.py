@@ -1,8 +1,9 @@
 """The embedded synthetic Xiong'an registers, and synthetic registers of any size.
 
 Nothing here is real: names, codes and facts are drawn from fixed-seed random numbers with
-shares taken from published figures (DOMAIN.md): credit classes as in Dandong 2023
-(A 65.4 %, B 25.3 %, C 7.7 %, D 1.5 %), about 8 % of firms on the positive list, about 6 %
+shares taken from published figures (DOMAIN.md): credit classes as in the Hebei 2025 public
+credit evaluation of 2.92 million firms (河北省2025年企业信用风险分类结果: A 4.24 %, B 92.05 %,
+C 3.18 %, D 0.53 %; Xiong'an is in Hebei), about 8 % of firms on the positive list, about 6 %
 key polluters, and the industries the three counties are known for. Every USCC carries a
 valid check character (GB 32100-2015). ``python -m dsr_analysis.sample`` rewrites
 ``dsr_analysis/data/sample/``; a test checks the shipped files equal what it writes.
@@ -20,8 +21,27 @@ from .paths import SAMPLE_REGISTERS
 
 SAMPLE_SEED = 20230101
 
-#: Share of each credit class (Dandong 2023, renormalised).
-CREDIT_SHARES = {"A": 0.654, "B": 0.253, "C": 0.077, "D": 0.016}
+#: Share of each credit class: Hebei 2025 public credit evaluation of 2.92 million firms
+#: (河北省2025年企业信用风险分类结果): A 4.24 %, B 92.05 %, C 3.18 %, D 0.53 %.
+CREDIT_SHARES = {"A": 0.0424, "B": 0.9205, "C": 0.0318, "D": 0.0053}
+
+#: Relative risk of a penalty, a supervision order or complaints, by credit class.
+_RISK_SCALE = {"A": 1.0, "B": 1.5, "C": 3.0, "D": 6.0}
+_PENALTY_RATE = 0.022            # per A-class firm and year; x _RISK_SCALE for the others
+#: Share of all firms on the positive list (only A/B firms not penalised are eligible).
+POSITIVE_LIST_SHARE = 0.08
+
+
+def _positive_list_rate() -> float:
+    """Chance an eligible firm (A/B, not penalised) is on the positive list.
+
+    Chosen so that about ``POSITIVE_LIST_SHARE`` of all firms end up on the list whatever
+    the credit shares: the target divided by the expected share of eligible firms.
+    """
+    total = sum(CREDIT_SHARES.values())
+    eligible = sum(CREDIT_SHARES[c] / total * (1 - _PENALTY_RATE * _RISK_SCALE[c])
+                   for c in ("A", "B"))
+    return POSITIVE_LIST_SHARE / eligible
 
 UNITS = {
     # id: (name, administrative division code, number of enterprises, inspectors, industries)
@@ -95,13 +115,14 @@ def synthetic_enterprises(n: int, rng: np.random.Generator | int | None = None,
     permit = np.array(["key", "simplified", "registration"])[
         rng.choice(3, size=n, p=[0.08, 0.27, 0.65])]
     key_polluter = np.where(permit == "key", rng.random(n) < 0.55, rng.random(n) < 0.015)
-    risk_scale = np.select([credit == "D", credit == "C", credit == "B"], [6.0, 3.0, 1.5], 1.0)
-    penalised = rng.random(n) < 0.022 * risk_scale
+    risk_scale = np.select([credit == "D", credit == "C", credit == "B"],
+                           [_RISK_SCALE["D"], _RISK_SCALE["C"], _RISK_SCALE["B"]], _RISK_SCALE["A"])
+    penalised = rng.random(n) < _PENALTY_RATE * risk_scale
     order = rng.random(n) < 0.003 * risk_scale
     complaints = rng.poisson(0.12 * risk_scale)
     emergency = np.array(["none", "general", "larger", "major"])[
         rng.choice(4, size=n, p=[0.80, 0.15, 0.04, 0.01])]
-    positive = (~penalised) & np.isin(credit, ["A", "B"]) & (rng.random(n) < 0.115)
+    positive = (~penalised) & np.isin(credit, ["A", "B"]) & (rng.random(n) < _positive_list_rate())
     offsite = positive | (rng.random(n) < np.where(key_polluter, 0.7, 0.15))
     return pd.DataFrame({
         "uscc": np.arange(n).astype(str),

@@ -45,6 +45,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import pandas as pd
+
 from .errors import InfeasibleError
 from .periods import Quarter
 from .policy import Policy
@@ -95,14 +97,37 @@ def staff_tasks(
     list of dict
         The record form of the tasks.
     """
-    from .draw import _expert_table, _inspector_table, _item_table
-
-    inspectors = _inspector_table(registers.inspectors)
-    items = _item_table(registers.items)
-    experts = _expert_table(registers.experts)
+    inspectors = inspector_table(registers.inspectors)
+    items = item_table(registers.items)
+    experts = expert_table(registers.experts)
     return staff(tasks, seed=seed, params=_params(policy), unit_levels={
         u.id: u.level for u in policy.units}, inspectors=inspectors, items=items,
         experts=experts, objects=objects, history=[h.as_list() for h in history])
+
+
+def inspector_table(frame: pd.DataFrame) -> dict:
+    out = {}
+    for r in frame.sort_values("inspector_id").itertuples(index=False):
+        out[r.inspector_id] = {"name": r.name, "unit": r.unit, "business_line": r.business_line,
+                               "certified": bool(r.certified), "active": bool(r.active),
+                               "conflicts": sorted(r.conflicts)}
+    return out
+
+
+def item_table(frame: pd.DataFrame) -> dict:
+    out = {}
+    for r in frame.sort_values("item_id").itertuples(index=False):
+        out[r.item_id] = {"name": r.name, "business_line": r.business_line,
+                          "applies_to": list(r.applies_to), "department": r.department,
+                          "needs_expert": bool(r.needs_expert)}
+    return out
+
+
+def expert_table(frame: pd.DataFrame) -> dict:
+    out = {}
+    for r in frame.sort_values("expert_id").itertuples(index=False):
+        out[r.expert_id] = {"name": r.name, "industries": list(r.industries)}
+    return out
 
 
 def _params(policy: Policy) -> dict:

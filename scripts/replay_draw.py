@@ -4,9 +4,9 @@
     python3 scripts/replay_draw.py outputs/draws/2023Q1/record.json [--frame frame.csv]
 
 Independently of the dsr_analysis package, this script re-derives the seed from the seed
-material and the input hashes, recomputes every object ticket and which objects fill each
-stratum's quota (after the recorded overlap control, which it re-derives from the record's
-history), rebuilds the task list, and re-runs the staffing rules (items, methods, joint
+material and the input hashes, re-applies the overlap control (from the record's history),
+recomputes every stratum's inclusion probabilities per credit class, every object's ticket,
+uniform and Pareto key and which objects fill the quota, rebuilds the task list, and re-runs the staffing rules (items, methods, joint
 designations, recusal, caps, teams, experts). With ``--frame`` it also checks that the
 published canonical enterprise frame hashes to the record's ``frame_sha256``.
 
@@ -18,7 +18,11 @@ import argparse
 import hashlib
 import json
 import math
+import os
 import sys
+
+FORMAT = "dsr-draw-record/2"
+CLASSES = ("A", "B", "C", "D")
 
 ALL = "全部"
 
@@ -46,6 +50,53 @@ def qkey(label):
     return int(label[:4]), int(label[5])
 
 
+def inclusion_probabilities(counts, quota, bases):
+    """lambda per class (README, step 6): iterative capping in IEEE-754 doubles."""
+    n = min(quota, sum(counts))
+    certain = [False] * len(counts)
+    lam = [0.0] * len(counts)
+    for _ in range(len(counts) + 1):
+        free = [counts[j] > 0 and not certain[j] for j in range(len(counts))]
+        n_rest = float(n - sum(counts[j] for j in range(len(counts)) if certain[j]))
+        mass = 0.0
+        for j in range(len(counts)):
+            mass = mass + (float(counts[j]) * bases[j] if free[j] else 0.0)
+        safe = mass if mass > 0 else 1.0
+        lam = [(n_rest * bases[j]) / safe if free[j] else 0.0 for j in range(len(counts))]
+        new = [free[j] and lam[j] >= 1.0 for j in range(len(counts))]
+        if not any(new):
+            break
+        certain = [certain[j] or new[j] for j in range(len(counts))]
+    return [1.0 if certain[j] else lam[j] for j in range(len(counts))]
+
+
+def uniform(digest):
+    """U = (2m + 1) / 2**53 with m the first 52 bits of the ticket."""
+    return (2 * int(digest.hex()[:13], 16) + 1) / 2**53
+
+
+def pareto_key(u, lam):
+    """Q = (U / (1 - U)) / (lambda / (1 - lambda)); 0 when lambda = 1."""
+    if lam >= 1.0:
+        return 0.0
+    return (u / (1.0 - u)) / (lam / (1.0 - lam))
+
+
+def earlier_checks(hist, unit, year, levels, draw, exempt):
+    """This year's earlier checks as `unit` counts them (scope unit or all_levels)."""
+    scope = draw.get("overlap_scope", "unit")
+    rounds, counted = {}, {}
+    for hq, hunit, uscc, _tid, _ids, horigin, _m in hist:
+        if int(hq[:4]) != year:
+            continue
+        if (scope == "unit" and hunit != unit) or (scope == "all_levels" and hunit not in levels):
+            continue
+        rounds[uscc] = rounds.get(uscc, 0) + 1
+        if horigin not in exempt:
+            counted[uscc] = counted.get(uscc, 0) + 1
+    return rounds, counted
+
+
 def replay_strata(rec, seed):
     """Check every stratum; return the task skeletons in canonical order."""
     inp = rec["inputs"]
@@ -55,18 +106,10 @@ def replay_strata(rec, seed):
     origin = inp["origin"]
     exempt = set(draw["cap_exemptions"])
     hist = inp["history"]["tasks"]  # [quarter, unit, uscc, task_id, ids, origin, method]
-    count, rounds = {}, {}
-    for hq, unit, uscc, _tid, _ids, horigin, _m in hist:
-        if int(hq[:4]) != year:
-            continue
-        rounds[(unit, uscc)] = rounds.get((unit, uscc), 0) + 1
-        if horigin not in exempt:
-            count[(unit, uscc)] = count.get((unit, uscc), 0) + 1
     drawn_q = {"area": {}, "county": {}}
     for hq, unit, uscc, tid, _ids, _o, _m in hist:
         if hq == quarter and unit in levels:
             drawn_q[levels[unit]].setdefault(uscc, tid)
-    capped = draw["overlap"] == "yearly_cap" and origin not in exempt
     targeted = inp["draw_mode"] == "targeted"
     # Drawing order: counties first (in the record's order), then the area level.
     expect("units (drawing order)", rec["units"],
@@ -76,74 +119,68 @@ def replay_strata(rec, seed):
     for unit in rec["units"]:
         level = levels[unit]
         other = "county" if level == "area" else "area"
-        seq = 0
+        rounds, counted = earlier_checks(hist, unit, year, levels, draw, exempt)
         unit_tasks = []
         for i, s in enumerate(strata):
             if s["unit"] != unit:
                 continue
             where = f"strata[{i}] ({unit} {s['stratum']})"
-            label = f"{s['category']}/{s['subset']}/{s['credit_class']}"
+            label = f"{s['category']}/{s['subset']}"
             expect(where + ".stratum", s["stratum"], label)
-            cands = s["candidates"]
+            cands = [c for c, _cls in s["candidates"]]
+            class_of = {c: cls for c, cls in s["candidates"]}
             expect(where + ".candidates (sorted, unique)", cands, sorted(set(cands)))
             expect(where + ".population", s["population"], len(cands))
-            excluded, eligible = [], list(cands)
-            if draw["between_levels"] == "avoid" and level == "area":
-                keep = []
-                for c in eligible:
-                    if c in drawn_q[other]:
-                        excluded.append([c, f"between_levels: drawn this quarter by "
-                                            f"{drawn_q[other][c]}"])
-                    else:
-                        keep.append(c)
-                eligible = keep
-            if capped and s["method"] != "offsite_full":
-                keep = []
-                for c in eligible:
-                    n = count.get((unit, c), 0)
-                    if n >= draw["yearly_cap"]:
-                        excluded.append([c, f"yearly_cap: inspected {n} times in {year} "
-                                            f"(cap {draw['yearly_cap']})"])
-                    else:
-                        keep.append(c)
-                eligible = keep
+            excluded, eligible = [], []
+            capped = (draw["overlap"] == "yearly_cap" and origin not in exempt
+                      and s["method"] != "offsite_full")
+            for c in cands:
+                if draw["between_levels"] == "avoid" and level == "area" and c in drawn_q[other]:
+                    excluded.append([c, f"between_levels: drawn this quarter by "
+                                        f"{drawn_q[other][c]}"])
+                elif capped and counted.get(c, 0) >= draw["yearly_cap"]:
+                    excluded.append([c, f"yearly_cap: inspected {counted[c]} times in {year} "
+                                        f"(cap {draw['yearly_cap']})"])
+                else:
+                    eligible.append(c)
             expect(where + ".excluded", s["excluded"], sorted(excluded))
             expect(where + ".eligible_count", s["eligible_count"], len(eligible))
+            counts = [sum(1 for c in eligible if class_of[c] == k) for k in CLASSES]
+            expect(where + ".eligible_by_class", s["eligible_by_class"], dict(zip(CLASSES, counts)))
+            bases = [s["bases"][k] for k in CLASSES]
+            if not s["credit_weighted"]:
+                expect(where + ".bases (not credit-weighted: equal)", bases, [1.0] * 4)
             if s["method"] == "offsite_full":
-                picked = [[c, ""] for c in eligible]
-                probs = {c: 1.0 for c in eligible}
+                lam = [1.0 if n else 0.0 for n in counts]
+                picked = [[c, "", 0.0] for c in eligible]
+                r_of = {}
             else:
-                k = min(s["quota"], len(eligible))
+                lam = inclusion_probabilities(counts, s["quota"], bases)
+                lam_of = dict(zip(CLASSES, lam))
                 rot = draw["overlap"] == "rotation"
-                r_of = {c: (rounds.get((unit, c), 0) if rot else 0) for c in eligible}
-                expect(where + ".rounds", s["rounds"],
-                       {c: r for c, r in r_of.items() if r} if rot else {})
-                tickets = {c: H(f"{seed}|{unit}|{s['stratum']}|{c}") for c in eligible}
-                order = sorted(eligible, key=lambda c: (r_of[c], int(tickets[c].hex(), 16)))
-                picked = [[c, tickets[c].hex()] for c in order[:k]]
-                group_p, left = {}, k
-                for r in sorted(set(r_of.values())):
-                    n = sum(1 for v in r_of.values() if v == r)
-                    take = min(left, n)
-                    group_p[r] = take / n
-                    left -= take
-                if not rot:
-                    group_p = {0: (k / len(eligible)) if eligible else 0.0}
-                expect(where + ".inclusion_probability", s["inclusion_probability"],
-                       {str(r): p for r, p in group_p.items()})
-                probs = {c: group_p[r_of[c]] for c in eligible}
+                r_of = {c: rounds.get(c, 0) for c in eligible} if rot else {}
+                tickets = {c: H(f"{seed}|{unit}|{label}|{c}") for c in eligible}
+                keys = {c: pareto_key(uniform(tickets[c]), lam_of[class_of[c]]) for c in eligible}
+                order = sorted(eligible, key=lambda c: (r_of.get(c, 0), keys[c], tickets[c]))
+                k = min(s["quota"], len(eligible))
+                picked = [[c, tickets[c].hex(), keys[c]] for c in order[:k]]
+            lam_of = dict(zip(CLASSES, lam))
+            expect(where + ".rounds", s["rounds"], {c: r for c, r in r_of.items() if r})
+            expect(where + ".inclusion_probability", s["inclusion_probability"], lam_of)
+            expect(where + ".expected", s["expected"],
+                   {k: n * lam_of[k] for k, n in zip(CLASSES, counts)})
             expect(where + ".drawn", s["drawn"], picked)
-            for code, ticket in picked:
-                seq += 1
+            for code, ticket, _key in picked:
+                seq = len(unit_tasks) + 1
                 camp = inp["campaign"] or "T"
                 tid = (f"{quarter}-{unit}-{seq:04d}" if not targeted
                        else f"{quarter}-{unit}-{camp}-{seq:04d}")
                 unit_tasks.append({
                     "task_id": tid, "quarter": quarter, "unit": unit, "level": level,
                     "uscc": code, "stratum": label, "category": s["category"],
-                    "subset": s["subset"], "credit_class": s["credit_class"],
+                    "subset": s["subset"], "credit_class": class_of[code],
                     "kind": "offsite_full" if s["method"] == "offsite_full" else "random",
-                    "ticket": ticket, "inclusion_probability": probs[code],
+                    "ticket": ticket, "inclusion_probability": lam_of[class_of[code]],
                     "draw_mode": inp["draw_mode"], "origin": origin, "merged_with": ""})
         for t in unit_tasks:
             drawn_q[level].setdefault(t["uscc"], t["task_id"])
@@ -309,7 +346,20 @@ def replay_staffing(rec, seed, skeletons):
 
 
 def replay(rec, frame_path=None):
-    """Replay a record (a dict); raise Mismatch naming the first difference."""
+    """Replay a record (a dict); raise Mismatch naming the first difference.
+
+    A record of format dsr-draw-record/1 is replayed by replay_draw_v1.py (its algorithm)."""
+    if rec.get("format") == "dsr-draw-record/1":
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        try:
+            import replay_draw_v1
+        finally:
+            sys.path.pop(0)
+        try:
+            return replay_draw_v1.replay(rec, frame_path)
+        except replay_draw_v1.Mismatch as exc:
+            raise Mismatch(f"(format 1) {exc}") from None
+    expect("format", rec.get("format"), FORMAT)
     inp = rec["inputs"]
     if frame_path:
         with open(frame_path, "rb") as fh:
@@ -341,7 +391,7 @@ def main(argv=None):
         print(f"MISMATCH in {args.record}: {exc}", file=sys.stderr)
         return 1
     drawn = sum(len(s["drawn"]) for s in rec["strata"])
-    print(f"replayed {args.record}: quarter {rec['quarter']}, seed {seed}")
+    print(f"replayed {args.record} ({rec.get('format')}): quarter {rec['quarter']}, seed {seed}")
     print(f"  {len(rec['strata'])} strata, {drawn} objects drawn, {len(tasks)} tasks with "
           f"items, methods and teams: all match the record")
     return 0
