@@ -100,7 +100,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     year_table = pd.concat(tables, ignore_index=True)
     year_table.to_csv(out_dir / f"quotas-{policy.year}.csv", index=False)
     print(f"[3] quarterly quotas {policy.year} (R3, R4), {quarters_of(policy.year)[0].label}:")
-    print(quota_summary(tables[0]).to_string(index=False))
+    print(quota_summary(tables[0]).round(2).to_string(index=False))
     for check in quota_checks(tables[0], policy, registers.inspectors):
         print(f"    [{check.rule}] {check.check}: {check.value:.1%} "
               f"(target >= {check.target:.0%}) {'met' if check.met else 'NOT MET'}")

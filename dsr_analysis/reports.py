@@ -32,7 +32,7 @@ import pandas as pd
 from .categories import CATEGORY_ZH, classify
 from .errors import ParameterError
 from .periods import Quarter, quarters_of
-from .policy import Policy, load_policy
+from .policy import CREDIT_CLASSES, Policy, load_policy
 from .quotas import METHOD_ZH, SUBSET_ZH, drawing_population, quarterly_quotas
 from .registers import Registers, load_registers
 from .results import (
@@ -161,15 +161,20 @@ def _full_coverage_strata(policy: Policy) -> set[tuple[str, str, str]]:
 
 
 def task_flags(tasks: pd.DataFrame, policy: Policy) -> pd.DataFrame:
-    """Tasks with ``subset``, ``credit_used`` (drawn from a credit-class stratum) and
-    ``random_draw`` (not the full off-site coverage of a stratum) derived from ``stratum``
-    (``category/subset/credit_class``)."""
+    """Tasks with ``subset``, ``credit_used`` (drawn with the credit-risk classes: from a
+    credit-weighted quota rule) and ``random_draw`` (not the full off-site coverage of a
+    stratum), derived from ``stratum`` (``category/subset``; records of format 1 wrote
+    ``category/subset/credit_class``)."""
     out = tasks.copy()
     parts = out["stratum"].astype(str).str.split("/", expand=True).reindex(columns=[0, 1, 2])
     out["subset"] = parts[1].fillna("all")
-    out["credit_used"] = parts[2].fillna("all") != "all"
-    full = _full_coverage_strata(policy)
+    weighted = {(r.level, r.category, r.subset) for r in policy.quotas.rules
+                if r.credit_weighted and r.method == "random"}
     keys = list(zip(out["level"], out["category"], out["subset"], strict=True))
+    old_format = parts[2].notna()
+    out["credit_used"] = np.where(old_format, parts[2].fillna("all") != "all",
+                                  [k in weighted for k in keys])
+    full = _full_coverage_strata(policy)
     out["random_draw"] = [k not in full for k in keys]
     return out
 
@@ -635,6 +640,13 @@ def annual_quotas(inputs: ReportInputs, unit: str) -> pd.DataFrame:
     for q in quarters_of(pol.year):
         out[f"第{'一二三四'[q.q - 1]}季度"] = wide[q.label].to_numpy().astype(int)
     out["全年合计"] = wide.sum(axis=1).to_numpy().astype(int)
+    # R3: the expected share of each credit class drawn per quarter (its inclusion
+    # probability; "—" where the unit has no object of the class).
+    first = frames[0].set_index("quota_rule")
+    for c in CREDIT_CLASSES:
+        out[f"{c}类每季度预期抽查比例"] = [
+            f"{first.at[r, f'probability_{c}']:.1%}" if first.at[r, f"population_{c}"] else "—"
+            for r, _, _, _ in wide.index]
     return out
 
 

@@ -42,7 +42,8 @@ def test_quotas_csv_and_json_agree():
     a = pd.read_csv(io.StringIO(csv.stdout), keep_default_na=False)
     b = pd.DataFrame(json.loads(js.stdout))
     assert list(a.columns)[:10] == ["quarter", "unit", "unit_name", "level", "category", "subset",
-                                    "credit_class", "population", "ratio", "quota"]
+                                    "stratum", "population", "ratio", "quota"]
+    assert {"probability_A", "expected_D"} <= set(a.columns)
     assert a["quota"].tolist() == b["quota"].tolist()
     assert set(a["unit"]) == {"xiongan", "xiongxian", "rongcheng", "anxin"}
     assert "[R3] credit-risk share of random draws" in csv.stderr

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from pathlib import Path
 import sqlite3
 
 import pandas as pd
 import pytest
 
 from dsr_analysis.cli import main
-from dsr_analysis.draw import TASK_COLUMNS
+from dsr_analysis.draw import TASK_COLUMNS, record_bytes
 from dsr_analysis.ledger import (
     GENESIS, check_ledger, entries, entry_hash, load_draw_tasks, verify_ledger,
 )
@@ -121,3 +123,33 @@ def test_infeasible_draw_writes_nothing(tmp_path, sample_dir, capsys):
 def test_missing_ledger_is_an_error(tmp_path):
     with pytest.raises(LedgerError, match="ledger not found"):
         verify_ledger(tmp_path / "none.sqlite")
+
+
+def test_a_format_1_ledger_still_verifies_and_says_so(tmp_path, capsys):
+    """A ledger drawn before the sampling-design change (dsr-draw-record/1) verifies with the
+    algorithm it was drawn with, and `dsr verify` names the format; an edited old record is
+    still caught."""
+    import shutil
+    import sqlite3
+    from contextlib import closing
+
+    from dsr_analysis.cli import main
+
+    source = Path(__file__).parent / "data" / "ledger-v1" / "ledger.sqlite"
+    assert verify_ledger(source) == []
+    assert main(["verify", "--ledger", str(source)]) == 0
+    out = capsys.readouterr().out
+    assert "dsr-draw-record/1: 2" in out and "replay_draw_v1.py" in out
+    copy = tmp_path / "ledger.sqlite"
+    shutil.copy(source, copy)
+    with closing(sqlite3.connect(copy)) as con:
+        text = con.execute("SELECT record_json FROM entries WHERE seq = 2").fetchone()[0]
+        rec = json.loads(text)
+        rec["inputs"]["seed_material"] = "chosen later"
+        new = record_bytes(rec).decode()
+        sha = hashlib.sha256(new.encode()).hexdigest()
+        con.execute("UPDATE entries SET record_json = ?, record_sha256 = ? WHERE seq = 2",
+                    (new, sha))
+        con.commit()
+    fields = {f.field for f in verify_ledger(copy)}
+    assert "entry_hash" in fields and "(replay of dsr-draw-record/1)" in fields

@@ -11,7 +11,8 @@ import pytest
 from dsr_analysis.categories import classify
 from dsr_analysis.errors import QuarterError
 from dsr_analysis.policy import load_policy
-from dsr_analysis.quotas import allocate, credit_share, quarterly_quotas, quota_checks
+from dsr_analysis.quotas import (class_table, credit_share, inclusion_probabilities, pareto_keys,
+                                 quarterly_quotas, quota_checks, ticket_uniform, ticket_uniforms)
 
 
 def _firms(unit: str, n: int, start: int = 0, credit: str | list = "A", **facts) -> list[dict]:
@@ -67,7 +68,9 @@ def test_county_quotas_round_up(small, policy):
 def test_positive_list_fully_covered_off_site(small, policy):
     t = quarterly_quotas(small, policy, "2023Q1")
     row = t[(t.unit == "xiongxian") & (t.subset == "positive_list")].iloc[0]
-    assert (row.population, row.quota, row.method, row.credit_class) == (5, 5, "offsite_full", "all")
+    assert (row.population, row.quota, row.method, row.credit_weighted) == (5, 5, "offsite_full",
+                                                                          False)
+    assert row.stratum == "general/positive_list"
 
 
 def test_new_area_draws_from_the_whole_area_and_counties_from_their_own(small, policy):
@@ -86,41 +89,105 @@ def test_exact_multiples_do_not_round_up(policy):
     assert _total(t, "anxin", "general", "not_positive_list") == 3  # 3 % of 100 is 3, not 4
 
 
-def test_credit_weights_share_the_minimum(policy):
+def test_one_stratum_per_unit_and_rule_with_class_probabilities(policy):
     credits = ["A"] * 40 + ["B"] * 40 + ["C"] * 20
     frame = classify(pd.DataFrame(_firms("anxin", 100, credit=credits, key_polluter=True)), policy)
     t = quarterly_quotas(frame, policy, "2023Q1")
-    key = t[(t.unit == "anxin") & (t.category == "key")].set_index("credit_class")
-    assert key["quota"].sum() == 25
+    key = t[(t.unit == "anxin") & (t.category == "key")]
+    assert len(key) == 1
+    row = key.iloc[0]
+    assert row.quota == 25 and row.stratum == "key/all" and row.credit_weighted
     w = policy.credit_risk.weights
-    ideal = {c: 25 * n * w[c] / (40 * w["A"] + 40 * w["B"] + 20 * w["C"])
-             for c, n in (("A", 40), ("B", 40), ("C", 20))}
-    for c, x in ideal.items():
-        assert abs(key.loc[c, "quota"] - x) < 1
-    assert key.loc["A", "ratio"] < key.loc["B", "ratio"] < key.loc["C", "ratio"]
-    assert key.loc["D", "population"] == 0 and key.loc["D", "quota"] == 0
+    mass = 40 * w["A"] + 40 * w["B"] + 20 * w["C"]
+    for c, n in (("A", 40), ("B", 40), ("C", 20)):
+        assert row[f"population_{c}"] == n
+        assert row[f"probability_{c}"] == pytest.approx(25 * w[c] / mass)
+        assert row[f"expected_{c}"] == pytest.approx(n * 25 * w[c] / mass)
+    assert row.population_D == 0 and row.probability_D == 0
+    assert sum(row[f"expected_{c}"] for c in "ABCD") == pytest.approx(25)
+    long = class_table(key)
+    assert list(long["credit_class"]) == ["A", "B", "C", "D"]
+    assert long["expected"].sum() == pytest.approx(25)
 
 
-def test_allocate_properties():
+def test_small_classes_keep_a_positive_probability(policy):
+    # 7 key objects, 3 of them A-class: the old per-class rounding gave A a quota of 0.
+    frame = classify(pd.DataFrame(_firms("xiongxian", 7, credit=["A", "A", "A", "B", "B", "C", "C"],
+                                         key_polluter=True)), policy)
+    t = quarterly_quotas(frame, policy, "2023Q1")
+    row = t[(t.unit == "xiongxian") & (t.category == "key")].iloc[0]
+    assert row.quota == 2
+    assert all(row[f"probability_{c}"] > 0 for c in "ABC")
+    assert row.probability_A < row.probability_B < row.probability_C
+
+
+def test_inclusion_probabilities_properties():
     rng = np.random.default_rng(7)
-    for _ in range(200):
-        pops = rng.integers(0, 30, size=4)
-        total = int(rng.integers(0, pops.sum() + 1))
-        shares = allocate(total, pops, [0.5, 1.0, 1.5, 2.0])
-        assert shares.sum() == total
-        assert (shares <= pops).all() and (shares >= 0).all()
+    bases = [0.5, 1.0, 1.5, 2.0]
+    for _ in range(300):
+        counts = rng.integers(0, 30, size=4)
+        quota = int(rng.integers(0, counts.sum() + 3))
+        lam = inclusion_probabilities(counts, quota, bases)
+        assert (counts * lam).sum() == pytest.approx(min(quota, counts.sum()))
+        assert (lam <= 1.0).all()
+        if 0 < quota:
+            present = counts > 0
+            assert (lam[present] > 0).all()
+            # proportional to the bases among the classes not taken with certainty
+            free = present & (lam < 1)
+            ratio = lam[free] / np.asarray(bases)[free]
+            assert np.allclose(ratio, ratio[0]) if free.any() else True
 
 
-def test_allocate_caps_and_redistributes():
-    # ideal shares 10 x (2, 100, 0, 30) / 132 = (0.15, 7.58, 0, 2.27): largest remainder -> B
-    assert allocate(10, [2, 100, 0, 3], [1, 1, 5, 10]).tolist() == [0, 8, 0, 2]
-    # D's ideal share 10 x 300 / 402 = 7.5 exceeds its 3 objects: capped, the rest flows on
-    assert allocate(10, [2, 100, 0, 3], [1, 1, 5, 100]).tolist() == [0, 7, 0, 3]
+def test_inclusion_probabilities_cap_at_certainty():
+    # D's share 10 x 100 x 3 / (2 + 100 + 300) = 7.5 exceeds its 3 objects: certain, the rest
+    # rescaled: 7 over A and B in proportion 1:1 -> 7/102 each.
+    lam = inclusion_probabilities(np.array([2, 100, 0, 3]), 10, [1, 1, 5, 100])
+    assert lam[3] == 1.0 and lam[2] == 0.0
+    assert lam[0] == lam[1] == pytest.approx(7 / 102)
+    # Vectorised over strata: the same numbers, bit for bit.
+    many = inclusion_probabilities(np.array([[2, 100, 0, 3], [3, 65, 23, 7]]),
+                                   np.array([10, 19]), [1, 1, 5, 100])
+    assert many[0].tolist() == lam.tolist()
+    assert many[1].tolist() == inclusion_probabilities(np.array([3, 65, 23, 7]), 19,
+                                                       [1, 1, 5, 100]).tolist()
 
 
-def test_allocate_refuses_more_than_population():
-    with pytest.raises(ValueError, match="cannot allocate 5 draws over 4 objects"):
-        allocate(5, [1, 1, 1, 1], [1, 1, 1, 1])
+def test_per_class_target_ratios(policy, tmp_path):
+    """Hejian 2022: A 5 %, B 20 %, C and D 30 % as target ratios, raised to the minimum."""
+    import dataclasses
+
+    cr = dataclasses.replace(policy.credit_risk, ratios={"A": 0.05, "B": 0.20, "C": 0.30,
+                                                         "D": 0.30})
+    pol = dataclasses.replace(policy, credit_risk=cr)
+    credits = ["A"] * 40 + ["B"] * 40 + ["C"] * 20
+    frame = classify(pd.DataFrame(_firms("anxin", 100, credit=credits)), pol)
+    t = quarterly_quotas(frame, pol, "2023Q1")
+    general = t[(t.unit == "anxin") & (t.subset == "not_positive_list")].iloc[0]
+    wanted = 40 * 0.05 + 40 * 0.20 + 20 * 0.30        # 16 > the 3 % minimum of 3
+    assert general.quota == math.ceil(wanted)
+    assert general.probability_A == pytest.approx(0.05)
+    assert general.probability_C == pytest.approx(0.30)
+    frame = classify(pd.DataFrame(_firms("anxin", 100, credit=credits, key_polluter=True)), pol)
+    key = quarterly_quotas(frame, pol, "2023Q1").query("unit == 'anxin' and category == 'key'")
+    row = key.iloc[0]
+    assert row.quota == 25                                # the 25 % minimum needs more than 16
+    assert row.probability_A / row.probability_B == pytest.approx(0.05 / 0.20)
+    assert row.expected_A + row.expected_B + row.expected_C == pytest.approx(25)
+
+
+def test_ticket_uniform_is_exact_and_vectorised():
+    import hashlib
+
+    digests = [hashlib.sha256(str(i).encode()).digest() for i in range(1000)]
+    u = ticket_uniforms(digests)
+    assert [ticket_uniform(d.hex()) for d in digests] == u.tolist()
+    assert (u > 0).all() and (u < 1).all()
+    assert ticket_uniform("0" * 64) == 1 / 2**53
+    assert ticket_uniform("f" * 64) == (2**53 - 1) / 2**53
+    keys = pareto_keys(u, np.full(len(u), 0.25))
+    assert keys.tolist() == [(x / (1 - x)) / (0.25 / 0.75) for x in u.tolist()]
+    assert pareto_keys(0.3, 1.0) == 0.0
 
 
 def test_bad_quarter(policy, small):
@@ -174,5 +241,5 @@ def test_credit_share_of_sample_meets_r3(policy):
     t = quarterly_quotas(classify(reg.enterprises, policy), policy, "2023Q1", reg.inspectors)
     assert credit_share(t, policy) >= policy.credit_risk.min_share
     uniform = t.copy()
-    uniform.loc[uniform["category"] == "key", "credit_class"] = "all"
+    uniform.loc[uniform["category"] == "key", "credit_weighted"] = False
     assert credit_share(uniform, policy) < credit_share(t, policy)

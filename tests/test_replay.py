@@ -33,15 +33,40 @@ def published(policy, tmp_path_factory):
     return write_outputs(q1, root / "2023Q1"), write_outputs(q2, root / "2023Q2")
 
 
-def test_script_uses_the_standard_library_only():
-    tree = ast.parse(SCRIPT.read_text(encoding="utf-8"))
+@pytest.mark.parametrize("script", [SCRIPT, SCRIPT.with_name("replay_draw_v1.py")])
+def test_script_uses_the_standard_library_only(script):
+    tree = ast.parse(script.read_text(encoding="utf-8"))
     modules = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             modules.update(a.name.split(".")[0] for a in node.names)
         elif isinstance(node, ast.ImportFrom):
             modules.add(node.module.split(".")[0])
-    assert modules <= set(sys.stdlib_module_names), modules
+    # the replay of format-1 records sits beside the script
+    assert modules <= set(sys.stdlib_module_names) | {"replay_draw_v1"}, modules
+
+
+def test_format_1_records_replay_with_their_own_algorithm(tmp_path):
+    """A record drawn before the format change (per-class sub-quotas) still replays."""
+    import sqlite3
+    from contextlib import closing
+
+    ledger = Path(__file__).parent / "data" / "ledger-v1" / "ledger.sqlite"
+    with closing(sqlite3.connect(ledger)) as con:
+        text = con.execute("SELECT record_json FROM entries ORDER BY seq LIMIT 1").fetchone()[0]
+    record = tmp_path / "record.json"
+    record.write_text(text, encoding="utf-8")
+    result = run(str(record))
+    assert result.returncode == 0, result.stderr
+    assert "(dsr-draw-record/1)" in result.stdout and "all match the record" in result.stdout
+    rec = json.loads(text)
+    s = next(s for s in rec["strata"] if s["method"] == "random" and s["drawn"]
+             and s["eligible_count"] > len(s["drawn"]))
+    drawn = {c for c, _ in s["drawn"]}
+    s["drawn"][0][0] = next(c for c in s["candidates"] if c not in drawn)
+    record.write_bytes(record_bytes(rec))
+    result = run(str(record))
+    assert result.returncode == 1 and "(format 1)" in result.stderr and ".drawn" in result.stderr
 
 
 @pytest.mark.parametrize("index", [0, 1])
@@ -66,8 +91,8 @@ def test_replay_catches_a_swapped_object(published, tmp_path):
     def edit(rec):
         s = next(s for s in rec["strata"] if s["method"] == "random" and s["drawn"]
                  and s["eligible_count"] > len(s["drawn"]))
-        drawn = {c for c, _ in s["drawn"]}
-        s["drawn"][0][0] = next(c for c in s["candidates"] if c not in drawn)
+        drawn = {c for c, _, _ in s["drawn"]}
+        s["drawn"][0][0] = next(c for c, _ in s["candidates"] if c not in drawn)
 
     result = run(str(_tampered(published[0], tmp_path, edit)))
     assert result.returncode == 1
