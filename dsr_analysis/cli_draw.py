@@ -7,46 +7,15 @@ import shutil
 import sys
 from pathlib import Path
 
-from .draw import (DRAW_MODE_ZH, RECORD_FORMAT, draw_key, draw_quarter, parse_target, record_bytes,
-                   write_outputs)
+from .draw import DRAW_MODE_ZH, RECORD_FORMAT, draw_and_record, parse_target
 from .errors import LedgerError
-from .ledger import (DEFAULT_LEDGER, append, entries, history_before, record_formats,
-                     verify_ledger)
-from .overlap import drawing_order
+from .draw.ledger import DEFAULT_LEDGER, entries
+from .draw.verify import record_formats, verify_ledger
+from .sample import DEMO_SEED_MATERIAL
 from .paths import DEFAULT_POLICY, OUTPUTS_DIR
 from .periods import quarters_of
 from .policy import Policy, load_policy
 from .registers import Registers, load_registers
-
-#: Seed material of the demo draws: ``demo-{quarter}`` (fixed, so the demo is reproducible).
-DEMO_SEED_MATERIAL = "demo-{quarter}"
-
-
-def draw_and_record(policy: Policy, registers: Registers, quarter: str, seed_material: str,
-                    ledger: Path, out_root: Path, units=None, target=None, campaign=None,
-                    origin: str = "routine", registers_dir=None):
-    """Draw, append to the ledger (one transaction), then write the outputs.
-
-    Nothing is written when the draw fails. Returns (result, entry, paths).
-    """
-    key = draw_key(target, campaign)
-    chosen = units
-    all_entries = entries(ledger) if Path(ledger).exists() else []
-    order = drawing_order(policy, chosen)
-    history = history_before(all_entries, None, quarter, key, order)
-    result = draw_quarter(policy, registers, quarter, seed_material, history, units=chosen,
-                          target=target, campaign=campaign, origin=origin,
-                          registers_dir=registers_dir)
-    entry = append(ledger, result.record, record_bytes(result.record))
-    q = result.record["quarter"]
-    out_dir = out_root / "draws" / q
-    if target:
-        out_dir = out_dir / f"targeted-{campaign or 'T'}"
-    if chosen is not None:
-        out_dir = out_dir / "-".join(order)
-    paths = write_outputs(result, out_dir)
-    return result, entry, paths
-
 
 def cmd_draw(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy)

@@ -60,7 +60,7 @@ def register(sub) -> None:
 def demo_step(args: argparse.Namespace, policy: Policy, registers: Registers,
               out_dir: Path) -> None:
     """Sample results of the demo draws, then every report of every quarter of the year."""
-    from .ledger import load_draw_tasks
+    from .draw.ledger import load_draw_tasks
     from .render import render
     from .results import (load_deliveries, load_results, sample_deliveries, sample_results,
                           write_deliveries, write_results)

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
+from .config import build, read_yaml
 from .errors import PolicyError
 from .paths import DEFAULT_POLICY, POLICIES_DIR
 from .schema import FRAME_COLUMNS
@@ -214,75 +211,6 @@ class Policy:
         raise PolicyError(f"{self.path}: unknown unit '{unit_id}'")
 
 
-# --------------------------------------------------------------------------------------
-# Strict builder
-# --------------------------------------------------------------------------------------
-def _build(cls: type, data: Any, file: str, where: str) -> Any:
-    if not isinstance(data, dict):
-        raise PolicyError(f"{file}: {where or 'top level'}: expected a mapping, got {data!r}")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        key = f"{where}.{unknown[0]}" if where else unknown[0]
-        raise PolicyError(f"{file}: unknown key '{key}' (allowed: {', '.join(fields)})")
-    kwargs = {}
-    for name, f in fields.items():
-        key = f"{where}.{name}" if where else name
-        if name not in data:
-            if f.default is not dataclasses.MISSING:
-                continue
-            raise PolicyError(f"{file}: missing key '{key}'")
-        kwargs[name] = _convert(hints[name], data[name], file, key, f.metadata.get("range"))
-    return cls(**kwargs)
-
-
-def _convert(tp: Any, value: Any, file: str, key: str, rng: tuple | None) -> Any:
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if tp is Any:
-        return tuple(value) if isinstance(value, list) else value
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        inner = [a for a in args if a is not type(None)][0]
-        return _convert(inner, value, file, key, rng)
-    if dataclasses.is_dataclass(tp):
-        return _build(tp, value, file, key)
-    if origin is Literal:
-        if value not in args:
-            raise PolicyError(
-                f"{file}: key '{key}': {value!r} is not one of {', '.join(map(str, args))}")
-        return value
-    if origin is tuple:
-        if not isinstance(value, list):
-            raise PolicyError(f"{file}: key '{key}': expected a list, got {value!r}")
-        return tuple(_convert(args[0], v, file, f"{key}[{i}]", rng) for i, v in enumerate(value))
-    if origin is dict:
-        if not isinstance(value, dict):
-            raise PolicyError(f"{file}: key '{key}': expected a mapping, got {value!r}")
-        return {str(k): _convert(args[1], v, file, f"{key}.{k}", rng) for k, v in value.items()}
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise PolicyError(f"{file}: key '{key}': expected true or false, got {value!r}")
-        return value
-    if tp in (int, float):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise PolicyError(f"{file}: key '{key}': expected a number, got {value!r}")
-        if tp is int and not float(value).is_integer():
-            raise PolicyError(f"{file}: key '{key}': expected a whole number, got {value!r}")
-        lo, hi = rng or (None, None)
-        if (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise PolicyError(
-                f"{file}: key '{key}': {value!r} is out of range [{lo}, {hi}]")
-        return tp(value)
-    if tp is str:
-        if not isinstance(value, (str, int)) or isinstance(value, bool):
-            raise PolicyError(f"{file}: key '{key}': expected text, got {value!r}")
-        return str(value)
-    raise TypeError(f"unsupported policy type {tp}")  # pragma: no cover
-
-
 def _check(policy: Policy, file: str) -> None:
     """Cross-field checks the types cannot express."""
     ids = [u.id for u in policy.units]
@@ -353,11 +281,8 @@ def load_policy(path: str | Path | None = None) -> Policy:
         raw_bytes = path.read_bytes()
     except OSError as exc:
         raise PolicyError(f"{file}: cannot read policy file ({exc.strerror})") from exc
-    try:
-        data = yaml.safe_load(raw_bytes.decode("utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"{file}: not valid YAML: {exc}") from exc
-    policy = _build(Policy, data, file, "")
+    data = read_yaml(raw_bytes, file, PolicyError)
+    policy = build(Policy, data, file, "")
     _check(policy, file)
     return dataclasses.replace(policy, path=file, sha256=hashlib.sha256(raw_bytes).hexdigest())
 
@@ -382,3 +307,6 @@ def policy_to_dict(policy: Policy) -> dict[str, Any]:
 def list_policies() -> list[Path]:
     """Policy files shipped in ``parameters/policies/``."""
     return sorted(POLICIES_DIR.glob("*.yaml"))
+
+
+_build = build  # transitional name for modules not yet moved to dsr_analysis.config.build

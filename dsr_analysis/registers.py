@@ -29,7 +29,7 @@ from .errors import Problem, RegisterError
 from .paths import SAMPLE_REGISTERS
 from .policy import load_policy
 
-from .schema import (COLUMN_ALIASES, ENUMS, FRAME_COLUMNS, KEY_COLUMNS, OPTIONAL_COLUMNS,
+from .schema import (COLUMN_ALIASES, ENUMS, KEY_COLUMNS, OPTIONAL_COLUMNS,
                      REGISTER_NAMES, SCHEMAS)
 
 _SCHEMAS = SCHEMAS
@@ -305,7 +305,7 @@ def _convert_column(
                 bad(f"'{text}' is not a non-negative whole number")
                 values.append(0)
         elif kind == "date":
-            parsed = _parse_date(text)
+            parsed = parse_date(text)
             if parsed is None:
                 bad(f"'{text}' is not a date (use YYYY-MM-DD, YYYY/M/D or YYYY年M月D日)")
             values.append(parsed)
@@ -352,7 +352,7 @@ _DATE_PATTERNS = (
 )
 
 
-def _parse_date(text: str) -> datetime.date | None:
+def parse_date(text: str) -> datetime.date | None:
     """A calendar date in one of the spellings registers use; None if it is not one."""
     text = text.strip()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]00:00:00", text):  # spreadsheet date cells

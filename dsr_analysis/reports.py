@@ -29,6 +29,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .draw import canonical_frame_bytes, draw_quarter
+from .draw.ledger import load_draw_tasks
+from .sample import DEMO_SEED_MATERIAL
 from .categories import CATEGORY_ZH, classify
 from .errors import ParameterError
 from .periods import Quarter, quarters_of
@@ -83,9 +86,6 @@ class ReportInputs:
 def demo_tasks(policy: Policy, registers: Registers, up_to: str | Quarter) -> pd.DataFrame:
     """The demo draws (seed material ``demo-{quarter}``, as ``dsr demo`` records them) of the
     policy year up to ``up_to``, made in memory with each quarter's history."""
-    from .cli_draw import DEMO_SEED_MATERIAL
-    from .draw import canonical_frame_bytes, draw_quarter
-
     q_end = Quarter.parse(up_to)
     frame = canonical_frame_bytes(registers.enterprises)
     history: list[dict] = []
@@ -124,8 +124,6 @@ def load_report_inputs(
     reg = load_registers(registers or None, units=pol.unit_names)
     cal = WorkCalendar(holidays_dir or None)
     if ledger:
-        from .ledger import load_draw_tasks
-
         if not Path(ledger).exists():
             raise ParameterError(f"ledger '{ledger}' does not exist (run `dsr draw` or `dsr demo`)")
         all_tasks = load_draw_tasks(ledger)

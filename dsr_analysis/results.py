@@ -30,7 +30,7 @@ import pandas as pd
 from .errors import Problem, RegisterError
 from .periods import Quarter
 from .policy import Policy
-from .registers import read_register
+from .registers import parse_date, read_register
 from .schema import SCHEMAS
 from .workcalendar import WorkCalendar
 
@@ -244,8 +244,6 @@ DELIVERY_REPORTS = ("summary", "statistics")
 def load_deliveries(path: str | Path, units: Mapping[str, str]) -> pd.DataFrame:
     """Read ``deliveries.csv`` (unit, quarter, report = summary/statistics, date_delivered);
     raise :class:`RegisterError` naming every bad cell."""
-    from .registers import _parse_date
-
     path = Path(path)
     file = str(path)
     raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
@@ -269,7 +267,7 @@ def load_deliveries(path: str | Path, units: Mapping[str, str]) -> pd.DataFrame:
         if rec["report"] not in DELIVERY_REPORTS:
             problems.append(Problem(file, row, "report", f"unknown report '{rec['report']}' "
                                     f"(valid: {', '.join(DELIVERY_REPORTS)})"))
-        date = _parse_date(rec["date_delivered"])
+        date = parse_date(rec["date_delivered"])
         if date is None:
             problems.append(Problem(file, row, "date_delivered",
                                     f"'{rec['date_delivered']}' is not a date (use YYYY-MM-DD)"))

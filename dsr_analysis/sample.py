@@ -21,6 +21,9 @@ from .paths import SAMPLE_REGISTERS
 
 SAMPLE_SEED = 20230101
 
+#: Seed material of the demo draws: ``demo-{quarter}`` (fixed, so the demo is reproducible).
+DEMO_SEED_MATERIAL = "demo-{quarter}"
+
 #: Share of each credit class: Hebei 2025 public credit evaluation of 2.92 million firms
 #: (河北省2025年企业信用风险分类结果): A 4.24 %, B 92.05 %, C 3.18 %, D 0.53 %.
 CREDIT_SHARES = {"A": 0.0424, "B": 0.9205, "C": 0.0318, "D": 0.0053}
@@ -69,7 +72,7 @@ _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 
 BUSINESS_LINES = ["air", "water", "soil", "solid_waste", "radiation", "noise", "ecology",
                   "general_enforcement"]
-_LINE_SHARES = [0.24, 0.22, 0.08, 0.14, 0.05, 0.05, 0.07, 0.15]
+LINE_SHARES = [0.24, 0.22, 0.08, 0.14, 0.05, 0.05, 0.07, 0.15]
 
 
 def _org_code(digits: str) -> str:
@@ -160,7 +163,7 @@ def make_sample(seed: int = SAMPLE_SEED) -> dict[str, pd.DataFrame]:
         frame["town"] = [f"{uname}{'一二三四五六七八'[int(i)]}号片区" for i in rng.integers(0, 8, n)]
         ent_parts.append(frame)
 
-        lines = np.array(BUSINESS_LINES)[rng.choice(8, size=n_insp, p=_LINE_SHARES)]
+        lines = np.array(BUSINESS_LINES)[rng.choice(8, size=n_insp, p=LINE_SHARES)]
         insp = pd.DataFrame({
             "inspector_id": [f"{division}-{i + 1:03d}" for i in range(n_insp)],
             "name": [_name(rng) for _ in range(n_insp)],

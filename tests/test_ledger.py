@@ -12,9 +12,8 @@ import pytest
 
 from dsr_analysis.cli import main
 from dsr_analysis.draw import TASK_COLUMNS, record_bytes
-from dsr_analysis.ledger import (
-    GENESIS, check_ledger, entries, entry_hash, load_draw_tasks, verify_ledger,
-)
+from dsr_analysis.draw.ledger import GENESIS, entries, entry_hash, load_draw_tasks
+from dsr_analysis.draw.verify import check_ledger, verify_ledger
 from dsr_analysis.errors import LedgerError
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from dsr_analysis.errors import RegisterError
-from dsr_analysis.ledger import load_draw_tasks
+from dsr_analysis.draw.ledger import load_draw_tasks
 from dsr_analysis.results import (
     RESULT_COLUMNS,
     load_deliveries,
@@ -123,7 +123,8 @@ def test_write_then_load_round_trip(tmp_path, tasks):
 @pytest.fixture(scope="module")
 def demo_tasks_2023q1(tmp_path_factory):
     """The demo draw of 2023Q1 recorded in a real SQLite ledger."""
-    from dsr_analysis.cli_draw import DEMO_SEED_MATERIAL, draw_and_record
+    from dsr_analysis.draw import draw_and_record
+    from dsr_analysis.sample import DEMO_SEED_MATERIAL
     from dsr_analysis.policy import load_policy
     from dsr_analysis.registers import load_registers
 

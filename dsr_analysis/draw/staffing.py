@@ -47,10 +47,10 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import InfeasibleError
-from .periods import Quarter
-from .policy import Policy
-from .registers import Registers
+from ..errors import InfeasibleError
+from ..periods import Quarter
+from ..policy import Policy
+from ..registers import Registers
 
 ALL_INDUSTRIES = "全部"
 

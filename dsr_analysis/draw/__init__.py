@@ -1,0 +1,256 @@
+"""The verifiable double-random draw (R3, R4, R6): objects by SHA-256 tickets.
+
+Nobody - not the bureau, not this software - can steer the draw, and anyone can replay it
+with the Python standard library (``scripts/replay_draw.py``). The algorithm:
+
+1. ``frame_sha256`` = SHA-256 of the **canonical enterprise frame**: the columns of the
+   enterprise register in the order of :data:`FRAME_COLUMNS`, a header line, one row per
+   enterprise sorted by ``uscc``, written by Python's ``csv.writer`` (minimal quoting,
+   ``\\n`` line ends) in UTF-8 without BOM; booleans as ``true``/``false``, whole numbers in
+   decimal, blank cells empty. :func:`canonical_frame_bytes` writes it (``frame.csv`` next to
+   each record).
+2. ``policy_sha256`` = SHA-256 of the policy file's bytes.
+3. ``seed`` = hex SHA-256 of the UTF-8 text ``"{seed_material}|{frame_sha256}|{policy_sha256}|{quarter}"``.
+4. Units are drawn in the order of :func:`dsr_analysis.overlap.drawing_order`: the county
+   units in policy order, then the area level. A unit's strata are its rows of
+   :func:`dsr_analysis.quotas.quarterly_quotas` (one per quota rule, in policy order); the
+   stratum string is ``"{category}/{subset}"``, e.g. ``key/all``.
+5. Overlap control (:mod:`dsr_analysis.overlap`) first excludes objects: between levels,
+   ``avoid`` removes from the area level's draw every object a county drew this quarter;
+   ``yearly_cap`` removes objects with ``yearly_cap`` counted checks this year (by the unit
+   itself, or by any unit under ``overlap_scope: all_levels``; cap-exempt origins neither
+   count nor are capped). Every exclusion is recorded with its reason.
+6. **Inclusion probabilities** (R3): ``lambda`` per credit class on the eligible objects,
+   proportional to the class's weight (or target ratio), summing to the quota, classes at 1
+   taken with certainty (:func:`dsr_analysis.quotas.inclusion_probabilities`).
+7. **Pareto order sampling**: every eligible object gets the ticket
+   ``SHA-256("{seed}|{unit}|{stratum}|{uscc}")``, the uniform ``U = (2m + 1) / 2**53`` with
+   ``m`` its first 52 bits, and the key ``Q = (U/(1-U)) / (lambda/(1-lambda))`` (0 when
+   ``lambda = 1``). The quota is filled in the order ``(round, Q, ticket)``, where ``round``
+   is the object's earlier checks this year under ``rotation`` and 0 otherwise. Objects of an
+   ``offsite_full`` stratum all get an off-site task. A quota above the eligible objects
+   draws them all and the stratum's ``flag`` names the stratum and the numbers.
+8. Tasks get ids ``{quarter}-{unit}-{nnnn}`` (targeted draws ``{quarter}-{unit}-{campaign}-{nnnn}``)
+   in the order: units as in 4, strata in table order, objects in selection order
+   (``offsite_full`` strata by ``uscc``). Items, methods, joint designations, teams and
+   experts follow :mod:`dsr_analysis.staffing`.
+
+Records of format ``dsr-draw-record/1`` (per-class sub-quotas, smallest tickets) are still
+checked by ``dsr verify`` with the replay of that format (``scripts/replay_draw_v1.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..categories import classify
+from ..errors import InfeasibleError
+from ..overlap import OverlapRules, drawing_order
+from ..periods import Quarter
+from ..policy import Policy, policy_to_dict
+from ..quotas import quarterly_quotas
+from ..registers import Registers
+from .objects import (TARGET_COLUMNS, DrawContext, HistoryTask, apply_target, check_request,
+                      draw_stratum, draw_unit, history_tasks, merge_between_levels,
+                      object_table, parse_target, population_columns, quarter_draws)
+from .record import (DRAW_MODE_ZH, FRAME_COLUMNS, JOINT_ZH, LEVEL_ZH, METHOD_ZH, RECORD_FORMAT,
+                     RECORD_FORMATS, TASK_COLUMNS, TASK_COLUMNS_ZH, DrawResult, file_sha256,
+                     project_path,
+                     canonical_frame_bytes, derive_seed, draw_key, object_digests,
+                     object_ticket, record_bytes, record_sha256, tasks_frame, tasks_zh,
+                     write_outputs)
+from .ledger import append, entries, history_before
+from .staffing import expert_table, inspector_table, item_table, staff_tasks
+
+
+def draw_quarter(
+    policy: Policy,
+    registers: Registers,
+    quarter: str | Quarter,
+    seed_material: str,
+    history: Sequence[Mapping[str, Any]] = (),
+    *,
+    units: Sequence[str] | None = None,
+    target: Mapping[str, Sequence[str]] | None = None,
+    campaign: str | None = None,
+    origin: str = "routine",
+    registers_dir: str | Path | None = None,
+    frame: bytes | None = None,
+    staff: bool = True,
+) -> DrawResult:
+    """Draw one quarter: objects, items, methods, joint designations and teams.
+
+    The named steps: check the request → seed → quota table → earlier checks (history) →
+    per unit in drawing order and per stratum: exclusions, inclusion probabilities, tickets
+    and selection (:func:`draw_stratum`) → tasks → merge between levels → staffing → record.
+
+    Parameters
+    ----------
+    policy, registers
+        The policy (its file is referenced by path and hash) and the validated registers.
+    quarter : str or Quarter
+    seed_material : str
+        Published before the draw (lottery result, beacon value, witnessed random text).
+    history : sequence of records
+        Earlier draw records still valid (the ledger's latest per unit x quarter x draw key);
+        used for overlap control, recusal and per-quarter caps.
+    units : sequence of str, optional
+        Draw only these units (default: every unit of the policy).
+    target : mapping column -> values, optional
+        A targeted draw (定向抽查) from the objects matching every condition; ``None`` draws
+        untargeted (不定向). Targeted draws skip ``offsite_full`` strata.
+    campaign : str, optional
+        Label of a targeted draw (part of its task ids; default ``T``).
+    origin : str
+        Task origin (``routine``, or e.g. ``complaint``, ``data_lead`` for a targeted draw);
+        origins in ``policy.methods.onsite_triggers`` get on-site checks, origins in
+        ``policy.draw.cap_exemptions`` are not counted by the yearly cap.
+    registers_dir : path, optional
+        Directory the registers were read from (recorded); default: the registers' sources.
+    frame : bytes, optional
+        Precomputed :func:`canonical_frame_bytes` of ``registers.enterprises``.
+    staff : bool
+        ``False`` stops after the object draw (benchmarks, simulation checks): ``record`` then
+        holds ``inputs`` without the register tables and ``strata``, and ``tasks`` the
+        unstaffed task skeletons.
+
+    Raises
+    ------
+    InfeasibleError
+        When a task cannot be staffed or given an item; names the task, constraint and numbers.
+    """
+    q = Quarter.parse(quarter)
+    check_request(policy, q, seed_material, campaign)
+    target = dict(target) if target else None
+    order = drawing_order(policy, units)
+    if frame is None:
+        frame = canonical_frame_bytes(registers.enterprises)
+    frame_sha = hashlib.sha256(frame).hexdigest()
+    seed = derive_seed(seed_material, frame_sha, policy.sha256, q.label)
+
+    population = apply_target(classify(registers.enterprises, policy), target)
+    quotas = quarterly_quotas(population, policy, q, registers.inspectors, units=order)
+    if target:
+        quotas = quotas[quotas["method"] != "offsite_full"]
+    hist = history_tasks(history, q, policy.staffing.recusal_quarters)
+    context = DrawContext(
+        policy=policy, quarter=q, seed=seed, origin=origin,
+        mode="targeted" if target else "untargeted",
+        prefix=q.label if not target else None, campaign=campaign or "T",
+        rules=OverlapRules.from_policy(policy), level_of={u.id: u.level for u in policy.units},
+        history=hist)
+    frame_cols = population_columns(population)
+    strata_records: list[dict] = []
+    tasks: list[dict] = []
+    drawn_this_quarter = quarter_draws(context)
+    for unit_id in order:
+        unit_strata, unit_tasks = draw_unit(context, unit_id, quotas[quotas["unit"] == unit_id],
+                                            frame_cols, drawn_this_quarter)
+        strata_records.extend(unit_strata)
+        tasks.extend(unit_tasks)
+        level = context.level_of[unit_id]
+        for t in unit_tasks:
+            drawn_this_quarter[level].setdefault(t["uscc"], t["task_id"])
+    if context.rules.between == "merge":
+        merge_between_levels(tasks, context)
+    if not staff:
+        record = {"format": RECORD_FORMAT, "quarter": q.label, "units": order,
+                  "inputs": {"seed_material": str(seed_material), "frame_sha256": frame_sha,
+                             "policy_sha256": policy.sha256, "seed": seed},
+                  "strata": strata_records}
+        return DrawResult(record=record, tasks=pd.DataFrame(tasks), frame=frame)
+    objects = object_table(population, tasks)
+    staffed = staff_tasks(tasks, seed=seed, policy=policy, registers=registers,
+                          objects=objects, history=hist)
+    record = build_record(context, order, seed_material, frame_sha, registers, registers_dir,
+                     history, target, objects, strata_records, staffed)
+    return DrawResult(record=record, tasks=tasks_frame(record), frame=frame)
+
+
+def build_record(context: DrawContext, order: list[str], seed_material: str, frame_sha: str,
+            registers: Registers, registers_dir: str | Path | None,
+            history: Sequence[Mapping[str, Any]], target: Mapping | None, objects: dict,
+            strata_records: list[dict], staffed: list[dict]) -> dict:
+    policy = context.policy
+    reg_dir = registers_dir
+    if reg_dir is None and registers.sources:
+        reg_dir = Path(next(iter(registers.sources.values()))).parent
+    return {
+        "format": RECORD_FORMAT,
+        "quarter": context.quarter.label,
+        "draw_key": draw_key(target, context.campaign if target else None),
+        "units": order,
+        "inputs": {
+            "seed_material": str(seed_material),
+            "frame_sha256": frame_sha,
+            "policy_sha256": policy.sha256,
+            "seed": context.seed,
+            "policy": {"id": policy.id, "path": project_path(policy.path) if policy.path else "",
+                       "sha256": policy.sha256, **policy_params(policy)},
+            "registers": {
+                "directory": project_path(reg_dir) if reg_dir is not None else "",
+                "files": {name: {"path": project_path(p), "sha256": file_sha256(p)}
+                          for name, p in sorted(registers.sources.items())},
+            },
+            "draw_mode": context.mode, "target": target,
+            "campaign": context.campaign if target else None, "origin": context.origin,
+            "unit_levels": context.level_of,
+            "unit_names": policy.unit_names,
+            "history": {
+                "records": sorted(r.get("sha256") or record_sha256(r) for r in history),
+                "tasks": [h.as_list() for h in context.history],
+            },
+            "objects": objects,
+            "inspectors": inspector_table(registers.inspectors),
+            "items": item_table(registers.items),
+            "experts": expert_table(registers.experts),
+        },
+        "strata": strata_records,
+        "tasks": staffed,
+    }
+
+
+def policy_params(policy: Policy) -> dict:
+    d = policy_to_dict(policy)
+    return {key: d[key] for key in ("draw", "staffing", "joint", "methods")}
+
+
+def draw_and_record(policy: Policy, registers: Registers, quarter: str, seed_material: str,
+                    ledger: Path, out_root: Path, units=None, target=None, campaign=None,
+                    origin: str = "routine", registers_dir=None):
+    """Draw, append to the ledger (one transaction), then write the outputs.
+
+    Nothing is written when the draw fails. Returns (result, entry, paths).
+    """
+    key = draw_key(target, campaign)
+    chosen = units
+    all_entries = entries(ledger) if Path(ledger).exists() else []
+    order = drawing_order(policy, chosen)
+    history = history_before(all_entries, None, quarter, key, order)
+    result = draw_quarter(policy, registers, quarter, seed_material, history, units=chosen,
+                          target=target, campaign=campaign, origin=origin,
+                          registers_dir=registers_dir)
+    entry = append(ledger, result.record, record_bytes(result.record))
+    q = result.record["quarter"]
+    out_dir = out_root / "draws" / q
+    if target:
+        out_dir = out_dir / f"targeted-{campaign or 'T'}"
+    if chosen is not None:
+        out_dir = out_dir / "-".join(order)
+    paths = write_outputs(result, out_dir)
+    return result, entry, paths
+
+
+__all__ = [
+    "DRAW_MODE_ZH", "FRAME_COLUMNS", "JOINT_ZH", "LEVEL_ZH", "METHOD_ZH", "RECORD_FORMAT",
+    "RECORD_FORMATS", "TARGET_COLUMNS", "TASK_COLUMNS", "TASK_COLUMNS_ZH", "DrawResult",
+    "HistoryTask", "InfeasibleError", "apply_target", "canonical_frame_bytes", "derive_seed",
+    "draw_and_record", "draw_key", "draw_quarter", "draw_stratum", "draw_unit", "history_tasks",
+    "merge_between_levels", "object_digests", "object_ticket", "parse_target", "record_bytes",
+    "record_sha256", "tasks_frame", "tasks_zh", "write_outputs",
+]

@@ -1,0 +1,290 @@
+"""The object draw, step by step (R3, R4, R6): targeted populations, earlier checks, and per
+unit and stratum the exclusions, inclusion probabilities, tickets and selection; merging
+between levels. :func:`dsr_analysis.draw.draw_quarter` runs the steps in order."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DsrError
+from ..overlap import (LEVELS, EarlierChecks, OverlapRules, earlier_checks, exclusions,
+                       rounds_of, selection_order)
+from ..periods import Quarter
+from ..policy import CREDIT_CLASSES, Policy, QuotaRule
+from ..quotas import class_bases, inclusion_probabilities, pareto_keys, ticket_uniforms
+from .record import object_digests
+
+#: Enterprise columns a targeted draw may filter on.
+TARGET_COLUMNS = ("industry", "town", "category", "unit", "credit_class", "permit_class",
+                  "emergency_risk", "key_polluter", "offsite_capable")
+
+
+
+# Targeted draws
+# --------------------------------------------------------------------------------------
+def parse_target(text: str | None) -> dict[str, list[str]] | None:
+    """``"industry=畜禽养殖,食品制造;town=雄县一号片区"`` -> mapping column -> values."""
+    if text is None or not str(text).strip():
+        return None
+    target: dict[str, list[str]] = {}
+    for part in str(text).split(";"):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise DsrError(f"target '{text}': '{part}' is not column=value[,value…]")
+        col, values = part.split("=", 1)
+        col = col.strip()
+        if col not in TARGET_COLUMNS:
+            raise DsrError(f"target '{text}': unknown column '{col}' "
+                           f"(valid: {', '.join(TARGET_COLUMNS)})")
+        vals = [v.strip() for v in values.split(",") if v.strip()]
+        if not vals:
+            raise DsrError(f"target '{text}': no value for '{col}'")
+        target[col] = sorted(set(vals))
+    return dict(sorted(target.items())) or None
+
+
+def apply_target(classified: pd.DataFrame, target: Mapping[str, Sequence[str]] | None
+                 ) -> pd.DataFrame:
+    if not target:
+        return classified
+    mask = np.ones(len(classified), dtype=bool)
+    for col, values in target.items():
+        series = classified[col]
+        if series.dtype == bool:
+            wanted = {v.lower() in ("true", "1", "是", "yes") for v in values}
+            mask &= series.isin(list(wanted)).to_numpy()
+        else:
+            mask &= series.astype(str).isin(list(values)).to_numpy()
+    return classified[mask]
+
+
+# --------------------------------------------------------------------------------------
+
+# History (earlier draws) as the draw sees it
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class HistoryTask:
+    """A task of an earlier draw, as far as overlap control and recusal need it."""
+
+    quarter: str
+    unit: str
+    uscc: str
+    task_id: str
+    inspector_ids: tuple[str, ...]
+    origin: str
+    method: str
+
+    def as_list(self) -> list:
+        return [self.quarter, self.unit, self.uscc, self.task_id, ";".join(self.inspector_ids),
+                self.origin, self.method]
+
+
+def history_tasks(records: Iterable[Mapping[str, Any]], quarter: Quarter,
+                  recusal_quarters: int) -> list[HistoryTask]:
+    """Tasks of earlier records that matter for a draw of ``quarter``: the same year
+    (overlap control), the same quarter (caps, between levels) and the last
+    ``recusal_quarters`` quarters (recusal)."""
+    earliest = quarter
+    for _ in range(recusal_quarters):
+        earliest = earliest.previous()
+    earliest = min(earliest, Quarter(quarter.year, 1))
+    out = []
+    for rec in records:
+        rq = Quarter.parse(rec["quarter"])
+        if not (earliest <= rq <= quarter):
+            continue
+        for t in rec["tasks"]:
+            out.append(HistoryTask(rec["quarter"], t["unit"], t["uscc"], t["task_id"],
+                                   tuple(m[0] for m in t["team"]), t["origin"], t["method"]))
+    out.sort(key=lambda h: (Quarter.parse(h.quarter), h.task_id))
+    return out
+
+
+# --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DrawContext:
+    """What every step of one draw shares."""
+
+    policy: Policy
+    quarter: Quarter
+    seed: str
+    origin: str
+    mode: str
+    prefix: str | None          # task-id prefix of an untargeted draw (None: targeted)
+    campaign: str
+    rules: OverlapRules
+    level_of: dict[str, str]
+    history: list[HistoryTask]
+
+    def task_id(self, unit_id: str, seq: int) -> str:
+        if self.prefix is not None:
+            return f"{self.prefix}-{unit_id}-{seq:04d}"
+        return f"{self.quarter.label}-{unit_id}-{self.campaign}-{seq:04d}"
+
+
+def check_request(policy: Policy, q: Quarter, seed_material: str, campaign: str | None) -> None:
+    if q.year != policy.year:
+        raise DsrError(f"quarter {q.label} is outside the policy year {policy.year} "
+                       f"({policy.path})")
+    if not str(seed_material).strip():
+        raise DsrError("seed material is empty: supply the published value (e.g. a lottery "
+                       "result) with --seed-material")
+    if campaign is not None and not str(campaign).replace("_", "").replace("-", "").isalnum():
+        raise DsrError(f"campaign label '{campaign}' may hold letters, digits, '-' and '_' only")
+
+
+def population_columns(population: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The deciding columns of the drawing population, rows sorted by uscc once (candidates
+    then come out sorted)."""
+    by_code = population.iloc[np.argsort(population["uscc"].to_numpy().astype(str),
+                                         kind="stable")]
+    return {"uscc": by_code["uscc"].to_numpy(), "unit": by_code["unit"].to_numpy(),
+            "category": by_code["category"].to_numpy(),
+            "credit_class": by_code["credit_class"].to_numpy(),
+            "positive_list": by_code["positive_list"].to_numpy(dtype=bool)}
+
+
+def quarter_draws(context: DrawContext) -> dict[str, dict[str, str]]:
+    """Objects drawn this quarter per level (uscc -> task id), from earlier draws of it."""
+    drawn: dict[str, dict[str, str]] = {lv: {} for lv in LEVELS}
+    for h in context.history:
+        if h.quarter == context.quarter.label and h.unit in context.level_of:
+            drawn[context.level_of[h.unit]].setdefault(h.uscc, h.task_id)
+    return drawn
+
+
+def unit_checks(context: DrawContext, unit_id: str) -> EarlierChecks:
+    """This year's earlier checks as ``unit_id`` counts them (:mod:`dsr_analysis.overlap`)."""
+    same_year = [(h.unit, h.uscc, h.origin) for h in context.history
+                 if Quarter.parse(h.quarter).year == context.quarter.year]
+    return earlier_checks(same_year, unit_id, context.level_of, context.rules)
+
+
+def stratum_candidates(cols: Mapping[str, np.ndarray], unit: Any, row: Any) -> tuple[list, list]:
+    """Candidates of one stratum (sorted by uscc) and their credit classes."""
+    mask = cols["category"] == row.category
+    if unit.draws_from != "all":
+        mask &= cols["unit"] == unit.id
+    if row.subset == "positive_list":
+        mask &= cols["positive_list"]
+    elif row.subset == "not_positive_list":
+        mask &= ~cols["positive_list"]
+    return cols["uscc"][mask].tolist(), cols["credit_class"][mask].tolist()
+
+
+def draw_unit(context: DrawContext, unit_id: str, unit_quotas: pd.DataFrame,
+              cols: Mapping[str, np.ndarray], drawn_this_quarter: Mapping[str, Mapping[str, str]]
+              ) -> tuple[list[dict], list[dict]]:
+    """Draw every stratum of one unit; returns its stratum records and task skeletons."""
+    unit = context.policy.unit(unit_id)
+    other_level = "county" if unit.level == "area" else "area"
+    checks = unit_checks(context, unit_id)
+    rules = {r.id: r for r in context.policy.quotas.rules}
+    strata: list[dict] = []
+    tasks: list[dict] = []
+    for row in unit_quotas.itertuples(index=False):
+        candidates, classes = stratum_candidates(cols, unit, row)
+        eligible, excluded = exclusions(
+            candidates, level=unit.level, rules=context.rules, checks=checks,
+            drawn_by_other_level=drawn_this_quarter[other_level], year=context.quarter.year,
+            origin=context.origin, method=row.method)
+        class_of = dict(zip(candidates, classes, strict=True))
+        rec = draw_stratum(context.seed, unit_id, row, rules[row.quota_rule], context.policy,
+                           candidates, class_of, eligible, excluded,
+                           rounds_of(eligible, context.rules, checks))
+        strata.append(rec)
+        for code, ticket, _key in rec["drawn"]:
+            tasks.append({
+                "task_id": context.task_id(unit_id, len(tasks) + 1), "quarter": context.quarter.label,
+                "unit": unit_id, "level": unit.level, "uscc": code, "stratum": rec["stratum"],
+                "category": row.category, "subset": row.subset, "credit_class": class_of[code],
+                "kind": "offsite_full" if row.method == "offsite_full" else "random",
+                "ticket": ticket,
+                "inclusion_probability": rec["inclusion_probability"][class_of[code]],
+                "draw_mode": context.mode, "origin": context.origin,
+            })
+    return strata, tasks
+
+
+def draw_stratum(seed: str, unit_id: str, row: Any, rule: QuotaRule, policy: Policy,
+                 candidates: Sequence[str], class_of: Mapping[str, str],
+                 eligible: Sequence[str], excluded: list[list[str]],
+                 rounds: Sequence[int]) -> dict:
+    """Inclusion probabilities, tickets and selection of one stratum (its record).
+
+    ``lambda`` per credit class comes from :func:`dsr_analysis.quotas.inclusion_probabilities`
+    on the eligible objects; each eligible object's ticket ``SHA-256("{seed}|{unit}|{stratum}|
+    {uscc}")`` gives its uniform and Pareto key; the quota is filled in the order of
+    ``(round, key, ticket)``. An ``offsite_full`` stratum takes every eligible object.
+    """
+    label = row.stratum
+    per_class = Counter(class_of[c] for c in eligible)
+    counts = np.array([per_class.get(k, 0) for k in CREDIT_CLASSES])
+    quota = int(row.quota)
+    flag = row.flag or ""
+    rounds_map: dict[str, int] = {}
+    if row.method == "offsite_full":
+        lam = np.where(counts > 0, 1.0, 0.0)
+        drawn = [[code, "", 0.0] for code in eligible]
+    else:
+        if quota > len(eligible):
+            note = (f"shortfall: {unit_id}/{label} needs {quota} but only {len(eligible)} "
+                    f"objects are eligible after overlap control ({len(candidates)} in the "
+                    f"stratum, {len(excluded)} excluded): all drawn")
+            flag = f"{flag}; {note}" if flag else note
+        lam = inclusion_probabilities(counts, quota, class_bases(policy, rule))
+        lam_of = dict(zip(CREDIT_CLASSES, lam.tolist(), strict=True))
+        digests = object_digests(seed, unit_id, label, eligible)
+        keys = pareto_keys(ticket_uniforms(digests), [lam_of[class_of[c]] for c in eligible])
+        idx = selection_order(rounds, keys, digests)[:min(quota, len(eligible))]
+        drawn = [[eligible[i], digests[i].hex(), float(keys[i])] for i in idx]
+        rounds_map = {c: r for c, r in zip(eligible, rounds, strict=True) if r}
+    lam_by = dict(zip(CREDIT_CLASSES, lam.tolist(), strict=True))
+    return {
+        "unit": unit_id, "stratum": label, "category": row.category, "subset": row.subset,
+        "quota_rule": row.quota_rule, "method": row.method,
+        "credit_weighted": bool(row.credit_weighted),
+        "bases": dict(zip(CREDIT_CLASSES, class_bases(policy, rule), strict=True)),
+        "population": len(candidates), "quota": quota,
+        "candidates": [[c, class_of[c]] for c in candidates], "excluded": excluded,
+        "eligible_count": len(eligible),
+        "eligible_by_class": dict(zip(CREDIT_CLASSES, counts.tolist(), strict=True)),
+        "inclusion_probability": lam_by,
+        "expected": {c: int(n) * lam_by[c] for c, n in zip(CREDIT_CLASSES, counts, strict=True)},
+        "rounds": rounds_map, "drawn": drawn, "flag": flag,
+    }
+
+
+def merge_between_levels(tasks: list[dict], context: DrawContext) -> None:
+    """Between levels, merge: the area task and the county task of one object in a quarter
+    are one joint on-site visit (``merged_with`` on both)."""
+    county_of = {t["uscc"]: t["task_id"] for t in tasks if t["level"] == "county"}
+    for h in context.history:
+        if h.quarter == context.quarter.label and context.level_of.get(h.unit) == "county":
+            county_of.setdefault(h.uscc, h.task_id)
+    area_of = {t["uscc"]: t["task_id"] for t in tasks if t["level"] == "area"}
+    for t in tasks:
+        if t["level"] == "area" and t["uscc"] in county_of:
+            t["merged_with"] = county_of[t["uscc"]]
+        elif t["level"] == "county" and t["uscc"] in area_of:
+            t["merged_with"] = area_of[t["uscc"]]
+
+
+def object_table(population: pd.DataFrame, tasks: Sequence[Mapping]) -> dict:
+    ent_by_uscc = population.set_index("uscc", drop=False)
+    objects = {}
+    for code in sorted({t["uscc"] for t in tasks}):
+        e = ent_by_uscc.loc[code]
+        objects[code] = {"name": str(e["name"]), "unit": str(e["unit"]),
+                         "industry": str(e["industry"]),
+                         "offsite_capable": bool(e["offsite_capable"])}
+    return objects
+

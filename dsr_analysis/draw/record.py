@@ -1,0 +1,293 @@
+"""Draw records: the canonical enterprise frame, seeds and tickets, the record and its
+canonical JSON, the task list and the files a draw writes. Everything here is fixed by the
+published algorithm (README, "The algorithm")."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..categories import CATEGORY_ZH
+from ..paths import PROJECT_ROOT
+from ..schema import ENUMS, FRAME_COLUMNS as REGISTER_FRAME_COLUMNS
+
+RECORD_FORMAT = "dsr-draw-record/2"
+#: Formats ``dsr verify`` knows: 1 = per-class sub-quotas and smallest tickets (until 2026-12),
+#: 2 = inclusion probabilities and Pareto order sampling.
+RECORD_FORMATS = ("dsr-draw-record/1", RECORD_FORMAT)
+
+#: Columns of the canonical enterprise frame, in order (the register's canonical columns).
+FRAME_COLUMNS: tuple[str, ...] = REGISTER_FRAME_COLUMNS
+
+#: Columns of a task list (reports read these names).
+TASK_COLUMNS = [
+    "task_id", "quarter", "unit", "unit_name", "level", "uscc", "enterprise_name", "industry",
+    "category", "credit_class", "stratum", "ticket", "inclusion_probability", "draw_mode",
+    "origin", "method", "method_detail", "method_reason", "item_id", "item_name",
+    "business_line", "joint_type", "partner_department", "inspector_ids", "inspector_names",
+    "inspector_business_lines", "expert_id", "expert_name", "merged_with",
+]
+
+#: Chinese headers of the exported task list (CSV/XLSX for upload and printing).
+TASK_COLUMNS_ZH = {
+    "task_id": "任务编号", "quarter": "季度", "unit": "抽查单位代码", "unit_name": "抽查单位",
+    "level": "层级", "uscc": "统一社会信用代码", "enterprise_name": "检查对象名称",
+    "industry": "行业", "category": "监管类别", "credit_class": "信用风险分类",
+    "stratum": "抽取层", "ticket": "抽签号（SHA-256）", "inclusion_probability": "入样概率",
+    "draw_mode": "抽查方式", "origin": "任务来源", "method": "检查方式代码",
+    "method_detail": "检查方式", "method_reason": "检查方式依据", "item_id": "事项编号",
+    "item_name": "抽查事项", "business_line": "业务条线", "joint_type": "联合抽查类型",
+    "partner_department": "联合部门", "inspector_ids": "执法人员编号",
+    "inspector_names": "执法人员", "inspector_business_lines": "执法人员业务条线",
+    "expert_id": "专家编号", "expert_name": "专家", "merged_with": "合并检查任务",
+}
+METHOD_ZH = {"onsite": "现场检查", "technology": "科技检查", "other": "其他检查"}
+DRAW_MODE_ZH = {"untargeted": "不定向抽查", "targeted": "定向抽查"}
+JOINT_ZH = {"none": "", "internal": "内部联合抽查", "inter_departmental": "部门联合抽查"}
+LEVEL_ZH = {"area": "新区本级", "county": "县级"}
+
+
+# --------------------------------------------------------------------------------------
+# Hashes and tickets
+# --------------------------------------------------------------------------------------
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, tuple):
+        return ";".join(value)
+    return str(value)
+
+
+def canonical_frame_bytes(enterprises: pd.DataFrame) -> bytes:
+    """The canonical form of the enterprise register (see the module docstring).
+
+    Columns of :data:`FRAME_COLUMNS` missing from ``enterprises`` are written blank. The text
+    is exactly what ``csv.writer(lineterminator="\\n")`` writes for the header and the rows
+    sorted by ``uscc``; large registers take a faster path that yields the same bytes.
+    """
+    n = len(enterprises)
+    order = np.argsort(enterprises["uscc"].to_numpy().astype(str), kind="stable")
+    # Per column: (codes in canonical row order, cell text per code) or the cells themselves.
+    cols: list[tuple[np.ndarray, list[str]] | list[str]] = []
+    for col in FRAME_COLUMNS:
+        if col not in enterprises.columns:
+            cols.append((np.zeros(n, dtype=np.int64), [""]))
+            continue
+        series = enterprises[col]
+        few = len(pd.unique(series.iloc[:20000])) <= 1024
+        if few:
+            codes, uniques = pd.factorize(series, use_na_sentinel=False)
+            texts = [_cell(u) for u in (uniques.tolist() if hasattr(uniques, "tolist")
+                                        else list(uniques))]
+        if few and len(texts) <= 4096:
+            cols.append((codes[order], texts))
+        else:
+            cells = enterprises[col].to_numpy()[order].tolist()
+            if not all(type(v) is str for v in cells):
+                cells = [_cell(v) for v in cells]
+            cols.append(cells)
+    header = ",".join(FRAME_COLUMNS) + "\n"
+    fast = _fast_csv(cols, n) if n else None
+    if fast is not None:
+        return (header + fast).encode("utf-8")
+    columns = [c if isinstance(c, list) else [c[1][k] for k in c[0].tolist()] for c in cols]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(FRAME_COLUMNS)
+    writer.writerows(zip(*columns, strict=False))
+    return buf.getvalue().encode("utf-8")
+
+
+_NEEDS_QUOTES = re.compile('[",\r\n]')
+
+
+def _fast_csv(cols: list, n: int) -> str | None:
+    """Rows joined without ``csv.writer`` when no cell needs quoting and the columns are a
+    block of high-cardinality columns followed by low-cardinality ones (whose combinations
+    are joined once each). None when the fast path does not apply."""
+    kinds = [isinstance(c, list) for c in cols]
+    n_high = kinds.index(False) if False in kinds else len(kinds)
+    if any(kinds[n_high:]):
+        return None
+    for c in cols:
+        texts = c if isinstance(c, list) else c[1]
+        if _NEEDS_QUOTES.search("\x00".join(texts)):
+            return None
+    low = cols[n_high:]
+    combined = np.zeros(n, dtype=np.int64)
+    radix = 1
+    for codes, texts in low:
+        radix *= max(len(texts), 1)
+        if radix > 2**62:
+            return None
+        combined = combined * max(len(texts), 1) + codes
+    _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+    tails = np.array([",".join(t[c[j]] for c, t in low) for j in first], dtype=object)
+    parts = cols[:n_high] + [tails[inverse.ravel()].tolist()]
+    # One flat list "a , b , tail \n a , b , tail \n ..." joined once (fast in CPython).
+    width = 2 * len(parts)
+    flat: list[str] = [","] * (width * n)
+    for j, part in enumerate(parts):
+        flat[2 * j::width] = part
+    flat[width - 1::width] = ["\n"] * n
+    return "".join(flat)
+
+
+def derive_seed(seed_material: str, frame_sha256: str, policy_sha256: str, quarter: str) -> str:
+    """``seed`` = hex SHA-256 of ``"{seed_material}|{frame_sha256}|{policy_sha256}|{quarter}"``."""
+    return sha256_hex(f"{seed_material}|{frame_sha256}|{policy_sha256}|{quarter}")
+
+
+def object_digests(seed: str, unit: str, stratum: str, usccs: Sequence[str]) -> list[bytes]:
+    """SHA-256 digests (32 bytes, big-endian ticket) of ``"{seed}|{unit}|{stratum}|{uscc}"``.
+
+    The common prefix is hashed once and copied per object.
+    """
+    prefix = hashlib.sha256(f"{seed}|{unit}|{stratum}|".encode())
+    out = []
+    append = out.append
+    for code in usccs:
+        h = prefix.copy()
+        h.update(code.encode())
+        append(h.digest())
+    return out
+
+
+def object_ticket(seed: str, unit: str, stratum: str, uscc: str) -> int:
+    """The ticket of one object (an integer below 2**256)."""
+    return int(sha256_hex(f"{seed}|{unit}|{stratum}|{uscc}"), 16)
+
+
+# --------------------------------------------------------------------------------------
+
+# The draw
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DrawResult:
+    """A drawn quarter.
+
+    Attributes
+    ----------
+    record : dict
+        The draw record (everything a replay needs; see :func:`record_bytes`).
+    tasks : pandas.DataFrame
+        The task list, columns :data:`TASK_COLUMNS`.
+    frame : bytes
+        The canonical enterprise frame the record's ``frame_sha256`` is computed from.
+    """
+
+    record: dict
+    tasks: pd.DataFrame
+    frame: bytes
+
+
+def record_bytes(record: Mapping[str, Any]) -> bytes:
+    """Canonical JSON of a record: sorted keys, 1-space indent, UTF-8, final newline."""
+    return (json.dumps(record, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode()
+
+
+def record_sha256(record: Mapping[str, Any]) -> str:
+    return hashlib.sha256(record_bytes(record)).hexdigest()
+
+
+def project_path(path: str | Path) -> str:
+    p = Path(path).resolve()
+    try:
+        return p.relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return p.as_posix()
+
+
+def file_sha256(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def draw_key(target: Mapping | None, campaign: str | None) -> str:
+    return "untargeted" if not target else f"targeted:{campaign or 'T'}"
+
+
+
+# --------------------------------------------------------------------------------------
+# Task list
+# --------------------------------------------------------------------------------------
+def tasks_frame(record: Mapping[str, Any]) -> pd.DataFrame:
+    """The task list of a record as a DataFrame (columns :data:`TASK_COLUMNS`)."""
+    inputs = record["inputs"]
+    objects = inputs["objects"]
+    inspectors = inputs["inspectors"]
+    items = inputs["items"]
+    experts = inputs["experts"]
+    unit_names = inputs.get("unit_names", {})
+    rows = []
+    for t in record["tasks"]:
+        obj = objects[t["uscc"]]
+        ids = [m[0] for m in t["team"]]
+        item = items[t["item_id"]]
+        rows.append({
+            "task_id": t["task_id"], "quarter": record["quarter"], "unit": t["unit"],
+            "unit_name": unit_names.get(t["unit"], ""), "level": t["level"],
+            "uscc": t["uscc"], "enterprise_name": obj["name"], "industry": obj["industry"],
+            "category": t["category"], "credit_class": t["credit_class"],
+            "stratum": t["stratum"], "ticket": t["ticket"],
+            "inclusion_probability": t["inclusion_probability"], "draw_mode": t["draw_mode"],
+            "origin": t["origin"], "method": t["method"], "method_detail": t["method_detail"],
+            "method_reason": t["method_reason"], "item_id": t["item_id"],
+            "item_name": item["name"], "business_line": item["business_line"],
+            "joint_type": t["joint_type"], "partner_department": t["partner_department"],
+            "inspector_ids": ";".join(ids),
+            "inspector_names": ";".join(inspectors[i]["name"] for i in ids),
+            "inspector_business_lines": ";".join(inspectors[i]["business_line"] for i in ids),
+            "expert_id": t["expert_id"],
+            "expert_name": experts[t["expert_id"]]["name"] if t["expert_id"] else "",
+            "merged_with": t["merged_with"],
+        })
+    frame = pd.DataFrame(rows, columns=TASK_COLUMNS)
+    return frame
+
+
+def tasks_zh(frame: pd.DataFrame) -> pd.DataFrame:
+    """The task list with Chinese headers and labels (for upload and printing)."""
+    line_zh = {k: v[0] for k, v in ENUMS["business_line"].items()}
+    out = frame.copy()
+    out["level"] = out["level"].map(LEVEL_ZH).fillna(out["level"])
+    out["category"] = out["category"].map(CATEGORY_ZH).fillna(out["category"])
+    out["draw_mode"] = out["draw_mode"].map(DRAW_MODE_ZH).fillna(out["draw_mode"])
+    out["method_detail"] = out["method_detail"].map(METHOD_ZH).fillna(out["method_detail"])
+    out["joint_type"] = out["joint_type"].map(JOINT_ZH).fillna(out["joint_type"])
+    out["business_line"] = out["business_line"].map(line_zh).fillna(out["business_line"])
+    out["inspector_business_lines"] = out["inspector_business_lines"].map(
+        lambda s: ";".join(line_zh.get(x, x) for x in s.split(";") if x))
+    return out.rename(columns=TASK_COLUMNS_ZH)
+
+
+def write_outputs(result: DrawResult, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``record.json``, ``frame.csv``, ``tasks.csv`` (UTF-8 with BOM, Chinese headers)
+    and ``tasks.xlsx`` into ``out_dir`` (created). Returns the paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"record": out / "record.json", "frame": out / "frame.csv",
+             "csv": out / "tasks.csv", "xlsx": out / "tasks.xlsx"}
+    paths["record"].write_bytes(record_bytes(result.record))
+    paths["frame"].write_bytes(result.frame)
+    zh = tasks_zh(result.tasks)
+    zh.to_csv(paths["csv"], index=False, encoding="utf-8-sig")
+    zh.to_excel(paths["xlsx"], index=False, sheet_name="抽查任务")
+    return paths
+

@@ -1,0 +1,105 @@
+"""The package's shape (ARCHITECTURE.md): no import cycles, no private names imported across
+modules, the rules of overlap and quotas owned by one module each."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import dsr_analysis
+
+PACKAGE = Path(dsr_analysis.__file__).parent
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _imports(path: Path) -> list[tuple[str, list[str], int]]:
+    """(imported module, names, line) for every import of a dsr_analysis module in ``path``,
+    at module level or inside functions."""
+    module = _module_name(path)
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if target.split(".")[0] != "dsr_analysis":
+                continue
+            names = [a.name for a in node.names]
+            # "from . import x" imports the submodule x
+            if node.module is None:
+                for n in names:
+                    out.append((f"{target}.{n}", [], node.lineno))
+            else:
+                out.append((target, names, node.lineno))
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.split(".")[0] == "dsr_analysis":
+                    out.append((a.name, [], node.lineno))
+    return out
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for m, path in modules.items():
+        for target, _, _ in _imports(path):
+            if target in modules and target != m:
+                graph[m].add(target)
+    return graph
+
+
+def test_no_import_cycle():
+    graph = _graph()
+    state: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(m: str) -> None:
+        state[m] = 1
+        stack.append(m)
+        for n in sorted(graph[m]):
+            if state.get(n) == 1:
+                cycles.append(stack[stack.index(n):] + [n])
+            elif n not in state:
+                visit(n)
+        stack.pop()
+        state[m] = 2
+
+    for m in sorted(graph):
+        if m not in state:
+            visit(m)
+    assert not cycles, "import cycles: " + "; ".join(" -> ".join(c) for c in cycles)
+
+
+def test_no_private_name_is_imported_from_another_module():
+    found = []
+    for path in PACKAGE.rglob("*.py"):
+        for target, names, line in _imports(path):
+            private = [n for n in names if n.startswith("_") and not n.startswith("__")]
+            if private:
+                found.append(f"{path.relative_to(PACKAGE)}:{line}: {target} {private}")
+    assert not found, found
+
+
+def test_the_checker_sees_a_cycle(tmp_path, monkeypatch):
+    """The cycle test can fail: two modules importing each other are reported."""
+    pkg = tmp_path / "dsr_analysis"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from .b import x\n")
+    (pkg / "b.py").write_text("def f():\n    from .a import y\n")
+    monkeypatch.setattr(__import__(__name__), "PACKAGE", pkg)
+    graph = _graph()
+    assert graph["dsr_analysis.a"] == {"dsr_analysis.b"}
+    assert graph["dsr_analysis.b"] == {"dsr_analysis.a"}
