@@ -170,12 +170,43 @@ def staff(
     objects: Mapping[str, Mapping],
     history: Sequence[Sequence],
 ) -> list[dict]:
-    """Staff tasks from plain tables (the record's ``inputs``); see the module docstring."""
+    """Staff tasks from plain tables (the record's ``inputs``); see the module docstring.
+
+    Steps per task, in task-id order: method → eligible inspectors (recusal, caps) → item →
+    team → expert; each team counts towards the caps and recusal of the tasks after it."""
     if not tasks:
         return []
     quarter = tasks[0]["quarter"]
+    recent, load = staffing_state(history, quarter, params)
+    pools = inspector_pools(tasks, inspectors, unit_levels, params)
+    designation = _designate(tasks, seed, params, items, objects)
+    out = []
+    for t in tasks:
+        obj = objects[t["uscc"]]
+        joint = designation.get(t["task_id"], "")
+        method = _method(t, obj, joint, params)
+        bucket = _bucket(method[0], params)
+        eligible, excluded = eligible_inspectors(t, obj, pools[t["unit"]], inspectors,
+                                                 recent.get(t["uscc"], []), load, bucket, params)
+        item_id, item_ticket = choose_item(t, obj, joint, seed, items, inspectors, eligible,
+                                           excluded, len(pools[t["unit"]]), params)
+        team, tickets = choose_team(t, items[item_id], joint, seed, inspectors, eligible,
+                                    excluded, len(pools[t["unit"]]), params)
+        for i in team:
+            load[(i, bucket)] = load.get((i, bucket), 0) + 1
+        recent.setdefault(t["uscc"], []).append((t["task_id"], tuple(team)))
+        expert = choose_expert(t, obj, item_id, items[item_id], seed, experts)
+        out.append(_task_record(t, joint, method, item_id, item_ticket, items[item_id],
+                                team, tickets, inspectors, len(pools[t["unit"]]),
+                                len(eligible), excluded, expert))
+    return out
+
+
+def staffing_state(history: Sequence[Sequence], quarter: str, params: Mapping[str, Any]
+                   ) -> tuple[dict[str, list[tuple[str, tuple[str, ...]]]], dict[tuple[str, str], int]]:
+    """Recent inspections (uscc -> [(task id, inspector ids)] within the recusal window) and
+    the quarter's load per (inspector, cap bucket), from the history tasks."""
     window = _quarter_window(quarter, params["recusal_quarters"])
-    # Recent inspections: uscc -> [(task_id, inspector ids)], and the quarter's load.
     recent: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
     load: dict[tuple[str, str], int] = {}
     for hq, _unit, uscc, task_id, ids, _origin, method in history:
@@ -186,136 +217,161 @@ def staff(
             for i in ids_t:
                 key = (i, _bucket(method, params))
                 load[key] = load.get(key, 0) + 1
+    return recent, load
 
+
+def inspector_pools(tasks: Sequence[Mapping], inspectors: Mapping[str, Mapping],
+                    unit_levels: Mapping[str, str], params: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Unit -> its pool: certified, active inspectors of the unit (the area level: of every
+    unit when ``across_units``), sorted by id."""
     pools: dict[str, list[str]] = {}
     for unit in dict.fromkeys(t["unit"] for t in tasks):
         across = unit_levels[unit] == "area" and params["across_units"]
         pools[unit] = [i for i in sorted(inspectors) if inspectors[i]["certified"]
                        and inspectors[i]["active"]
                        and (across or inspectors[i]["unit"] == unit)]
+    return pools
 
-    designation = _designate(tasks, seed, params, items, objects)
-    out = []
-    for t in tasks:
-        obj = objects[t["uscc"]]
-        tid = t["task_id"]
-        joint = designation.get(tid, "")
-        method, detail, why = _method(t, obj, joint, params)
-        bucket = _bucket(method, params)
-        cap = params["offsite_cap"] if bucket == "offsite" else params["cap"]
-        excluded: list[list[str]] = []
-        eligible: list[str] = []
-        past = recent.get(t["uscc"], [])
-        for i in pools[t["unit"]]:
-            ins = inspectors[i]
-            if t["uscc"] in ins["conflicts"]:
-                excluded.append([i, f"conflict: declared conflict with {t['uscc']}"])
-            elif params["recuse_own_unit"] and ins["unit"] == obj["unit"]:
-                excluded.append([i, f"own_unit: object belongs to {obj['unit']}"])
-            elif any(i in ids for _, ids in past):
-                which = next(task_id for task_id, ids in past if i in ids)
-                excluded.append([i, f"recent: inspected {t['uscc']} in {which}"])
-            elif load.get((i, bucket), 0) >= cap:
-                excluded.append([i, f"cap: {load[(i, bucket)]} {bucket_label(bucket)}tasks "
-                                    f"this quarter (max {cap})"])
-            else:
-                eligible.append(i)
-        lines = {inspectors[i]["business_line"] for i in eligible}
 
-        departmental = joint == "inter_departmental"
-        cands = applicable_items(items, obj["industry"], departmental)
-        usable = [c for c in cands if not params["require_match"]
-                  or items[c]["business_line"] in lines]
-        if not usable:
-            kind = "with a partner department " if departmental else ""
-            raise InfeasibleError(
-                f"task {tid} ({t['uscc']}, industry {obj['industry']}): constraint "
-                f"'item with an eligible inspector of its business line': {len(cands)} "
-                f"applicable item(s) {kind}({', '.join(cands) or 'none'}), eligible inspectors "
-                f"cover the lines {', '.join(sorted(lines)) or 'none'} "
-                f"({len(eligible)} eligible of {len(pools[t['unit']])}; "
-                f"{len(excluded)} recused or at cap)")
-        item_tickets = {c: _digest(f"{seed}|item|{tid}|{c}") for c in usable}
-        item_id = min(usable, key=lambda c: item_tickets[c])
-        item = items[item_id]
-
-        tickets = {i: _digest(f"{seed}|inspector|{tid}|{i}") for i in eligible}
-        by_ticket = sorted(eligible, key=lambda i: tickets[i])
-        team: list[str] = []
-        need = params["min_inspectors"]
-        if params["require_match"]:
-            # Exists: the item was chosen among the lines eligible inspectors cover.
-            team.append(next(i for i in by_ticket
-                             if inspectors[i]["business_line"] == item["business_line"]))
-        elif by_ticket:
-            team.append(by_ticket[0])
-        if joint == "internal" and team:
-            base_line = inspectors[team[0]]["business_line"]
-            other = [i for i in by_ticket if inspectors[i]["business_line"] != base_line]
-            if not other:
-                raise InfeasibleError(
-                    f"task {tid} ({t['uscc']}): constraint 'internal joint inspection across "
-                    f">= 2 business lines': no eligible inspector outside the line "
-                    f"{base_line} ({len(eligible)} eligible of {len(pools[t['unit']])}, all "
-                    f"of that line)")
-            team.append(other[0])
-        for i in by_ticket:
-            if len(team) >= need:
-                break
-            if i not in team:
-                team.append(i)
-        if len(team) < need:
-            reasons: dict[str, int] = {}
-            for _, why in excluded:
-                key = why.split(":", 1)[0]
-                reasons[key] = reasons.get(key, 0) + 1
-            detail = ", ".join(f"{n} {k}" for k, n in sorted(reasons.items())) or "none"
-            raise InfeasibleError(
-                f"task {tid} ({t['uscc']}): constraint 'at least {need} certified, active "
-                f"inspectors': {len(eligible)} eligible of {len(pools[t['unit']])} in the pool "
-                f"of {t['unit']} (excluded: {detail})")
-        for i in team:
-            load[(i, bucket)] = load.get((i, bucket), 0) + 1
-        recent.setdefault(t["uscc"], []).append((tid, tuple(team)))
-        team_lines = {inspectors[i]["business_line"] for i in team}
-        if joint == "inter_departmental":
-            joint_type = "inter_departmental"
-        elif len(team_lines) >= 2:
-            joint_type = "internal"
+def eligible_inspectors(t: Mapping, obj: Mapping, pool: Sequence[str],
+                        inspectors: Mapping[str, Mapping], past: Sequence[tuple[str, tuple]],
+                        load: Mapping[tuple[str, str], int], bucket: str,
+                        params: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """The pool minus recusals and capped inspectors, with the first reason that applies."""
+    cap = params["offsite_cap"] if bucket == "offsite" else params["cap"]
+    excluded: list[list[str]] = []
+    eligible: list[str] = []
+    for i in pool:
+        ins = inspectors[i]
+        if t["uscc"] in ins["conflicts"]:
+            excluded.append([i, f"conflict: declared conflict with {t['uscc']}"])
+        elif params["recuse_own_unit"] and ins["unit"] == obj["unit"]:
+            excluded.append([i, f"own_unit: object belongs to {obj['unit']}"])
+        elif any(i in ids for _, ids in past):
+            which = next(task_id for task_id, ids in past if i in ids)
+            excluded.append([i, f"recent: inspected {t['uscc']} in {which}"])
+        elif load.get((i, bucket), 0) >= cap:
+            excluded.append([i, f"cap: {load[(i, bucket)]} {bucket_label(bucket)}tasks "
+                                f"this quarter (max {cap})"])
         else:
-            joint_type = "none"
+            eligible.append(i)
+    return eligible, excluded
 
-        expert_id, expert_ticket, expert_reason = "", "", ""
-        if item["needs_expert"]:
-            matching = [e for e in sorted(experts) if obj["industry"] in experts[e]["industries"]]
-            pool = matching or sorted(experts)
-            if not pool:
-                raise InfeasibleError(
-                    f"task {tid} ({t['uscc']}): constraint 'expert for item {item_id}': the "
-                    "expert register is empty")
-            e_tickets = {e: _digest(f"{seed}|expert|{tid}|{e}") for e in pool}
-            expert_id = min(pool, key=lambda e: e_tickets[e])
-            expert_ticket = e_tickets[expert_id].hex()
-            expert_reason = ("industry match" if matching
-                             else f"no expert of {obj['industry']}: drawn from all experts")
 
-        out.append({
-            **{k: t[k] for k in ("task_id", "quarter", "unit", "level", "uscc", "stratum",
-                                 "category", "subset", "credit_class", "kind", "ticket",
-                                 "inclusion_probability", "draw_mode", "origin")},
-            "merged_with": t.get("merged_with", ""),
-            "designation": joint or "none",
-            "item_id": item_id, "item_ticket": item_tickets[item_id].hex(),
-            "method": method, "method_detail": detail, "method_reason": why,
-            "joint_type": joint_type,
-            "partner_department": item["department"] if joint_type == "inter_departmental" else "",
-            "team": [[i, tickets[i].hex()] for i in team],
-            "pool_size": len(pools[t["unit"]]), "eligible_count": len(eligible),
-            "excluded_inspectors": excluded,
-            "expert_id": expert_id, "expert_ticket": expert_ticket,
-            "expert_reason": expert_reason,
-        })
-    return out
+def choose_item(t: Mapping, obj: Mapping, joint: str, seed: str, items: Mapping[str, Mapping],
+                inspectors: Mapping[str, Mapping], eligible: Sequence[str],
+                excluded: Sequence, pool_size: int, params: Mapping[str, Any]) -> tuple[str, str]:
+    """The item with the smallest ticket among the usable ones, and its ticket (hex)."""
+    tid = t["task_id"]
+    lines = {inspectors[i]["business_line"] for i in eligible}
+    departmental = joint == "inter_departmental"
+    cands = applicable_items(items, obj["industry"], departmental)
+    usable = [c for c in cands if not params["require_match"]
+              or items[c]["business_line"] in lines]
+    if not usable:
+        kind = "with a partner department " if departmental else ""
+        raise InfeasibleError(
+            f"task {tid} ({t['uscc']}, industry {obj['industry']}): constraint "
+            f"'item with an eligible inspector of its business line': {len(cands)} "
+            f"applicable item(s) {kind}({', '.join(cands) or 'none'}), eligible inspectors "
+            f"cover the lines {', '.join(sorted(lines)) or 'none'} "
+            f"({len(eligible)} eligible of {pool_size}; "
+            f"{len(excluded)} recused or at cap)")
+    item_tickets = {c: _digest(f"{seed}|item|{tid}|{c}") for c in usable}
+    item_id = min(usable, key=lambda c: item_tickets[c])
+    return item_id, item_tickets[item_id].hex()
+
+
+def choose_team(t: Mapping, item: Mapping, joint: str, seed: str,
+                inspectors: Mapping[str, Mapping], eligible: Sequence[str],
+                excluded: Sequence[Sequence[str]], pool_size: int, params: Mapping[str, Any]
+                ) -> tuple[list[str], dict[str, bytes]]:
+    """The team by inspector tickets (see the module docstring) and the tickets."""
+    tid = t["task_id"]
+    tickets = {i: _digest(f"{seed}|inspector|{tid}|{i}") for i in eligible}
+    by_ticket = sorted(eligible, key=lambda i: tickets[i])
+    team: list[str] = []
+    need = params["min_inspectors"]
+    if params["require_match"]:
+        # Exists: the item was chosen among the lines eligible inspectors cover.
+        team.append(next(i for i in by_ticket
+                         if inspectors[i]["business_line"] == item["business_line"]))
+    elif by_ticket:
+        team.append(by_ticket[0])
+    if joint == "internal" and team:
+        base_line = inspectors[team[0]]["business_line"]
+        other = [i for i in by_ticket if inspectors[i]["business_line"] != base_line]
+        if not other:
+            raise InfeasibleError(
+                f"task {tid} ({t['uscc']}): constraint 'internal joint inspection across "
+                f">= 2 business lines': no eligible inspector outside the line "
+                f"{base_line} ({len(eligible)} eligible of {pool_size}, all "
+                f"of that line)")
+        team.append(other[0])
+    for i in by_ticket:
+        if len(team) >= need:
+            break
+        if i not in team:
+            team.append(i)
+    if len(team) < need:
+        reasons: dict[str, int] = {}
+        for _, why in excluded:
+            key = why.split(":", 1)[0]
+            reasons[key] = reasons.get(key, 0) + 1
+        detail = ", ".join(f"{n} {k}" for k, n in sorted(reasons.items())) or "none"
+        raise InfeasibleError(
+            f"task {tid} ({t['uscc']}): constraint 'at least {need} certified, active "
+            f"inspectors': {len(eligible)} eligible of {pool_size} in the pool "
+            f"of {t['unit']} (excluded: {detail})")
+    return team, tickets
+
+
+def choose_expert(t: Mapping, obj: Mapping, item_id: str, item: Mapping, seed: str,
+                  experts: Mapping[str, Mapping]) -> tuple[str, str, str]:
+    """(expert id, ticket, reason) where the item needs an expert; blanks otherwise."""
+    if not item["needs_expert"]:
+        return "", "", ""
+    tid = t["task_id"]
+    matching = [e for e in sorted(experts) if obj["industry"] in experts[e]["industries"]]
+    pool = matching or sorted(experts)
+    if not pool:
+        raise InfeasibleError(
+            f"task {tid} ({t['uscc']}): constraint 'expert for item {item_id}': the "
+            "expert register is empty")
+    e_tickets = {e: _digest(f"{seed}|expert|{tid}|{e}") for e in pool}
+    expert_id = min(pool, key=lambda e: e_tickets[e])
+    reason = ("industry match" if matching
+              else f"no expert of {obj['industry']}: drawn from all experts")
+    return expert_id, e_tickets[expert_id].hex(), reason
+
+
+def _task_record(t: Mapping, joint: str, method: tuple[str, str, str], item_id: str,
+                 item_ticket: str, item: Mapping, team: Sequence[str],
+                 tickets: Mapping[str, bytes], inspectors: Mapping[str, Mapping],
+                 pool_size: int, n_eligible: int, excluded: list,
+                 expert: tuple[str, str, str]) -> dict:
+    team_lines = {inspectors[i]["business_line"] for i in team}
+    if joint == "inter_departmental":
+        joint_type = "inter_departmental"
+    elif len(team_lines) >= 2:
+        joint_type = "internal"
+    else:
+        joint_type = "none"
+    return {
+        **{k: t[k] for k in ("task_id", "quarter", "unit", "level", "uscc", "stratum",
+                             "category", "subset", "credit_class", "kind", "ticket",
+                             "inclusion_probability", "draw_mode", "origin")},
+        "merged_with": t.get("merged_with", ""),
+        "designation": joint or "none",
+        "item_id": item_id, "item_ticket": item_ticket,
+        "method": method[0], "method_detail": method[1], "method_reason": method[2],
+        "joint_type": joint_type,
+        "partner_department": item["department"] if joint_type == "inter_departmental" else "",
+        "team": [[i, tickets[i].hex()] for i in team],
+        "pool_size": pool_size, "eligible_count": n_eligible,
+        "excluded_inspectors": excluded,
+        "expert_id": expert[0], "expert_ticket": expert[1], "expert_reason": expert[2],
+    }
 
 
 def _designate(tasks: Sequence[dict], seed: str, params: Mapping[str, Any],
