@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
 
 from .draw import DRAW_MODE_ZH, RECORD_FORMAT, draw_and_record, parse_target
-from .errors import LedgerError
 from .draw.ledger import DEFAULT_LEDGER, entries
 from .draw.verify import record_formats, verify_ledger
 from .sample import DEMO_SEED_MATERIAL
+from .workflows import demo_draws
 from .paths import DEFAULT_POLICY, OUTPUTS_DIR
-from .periods import quarters_of
 from .policy import Policy, load_policy
 from .registers import Registers, load_registers
 
@@ -82,26 +80,17 @@ def register(sub) -> None:
 def demo_step(args: argparse.Namespace, policy: Policy, registers: Registers,
               out_dir: Path) -> None:
     """Draw every quarter of the policy year for every unit into a fresh ledger, verify it."""
-    ledger = Path(out_dir) / "ledger.sqlite"
-    if ledger.exists():
-        backup = ledger.with_name("ledger.sqlite.prev")
-        shutil.move(ledger, backup)
-        print(f"[draw] previous ledger moved to {backup}; the demo starts a fresh ledger")
     print(f"[draw] verifiable draws {policy.year} (R1, R4-R6), seed material "
           f"'{DEMO_SEED_MATERIAL}':")
-    for q in quarters_of(policy.year):
-        material = DEMO_SEED_MATERIAL.format(quarter=q.label)
-        result, entry, paths = draw_and_record(policy, registers, q.label, material, ledger,
-                                               Path(out_dir),
-                                               registers_dir=getattr(args, "registers", None))
+    demo = demo_draws(policy, registers, out_dir, getattr(args, "registers", None))
+    if demo.previous is not None:
+        print(f"[draw] previous ledger moved to {demo.previous}; the demo started a fresh ledger")
+    for quarter, result, entry in demo.draws:
         t = result.tasks
         joint = (t["joint_type"] != "none").mean()
         dept = int((t["joint_type"] == "inter_departmental").sum())
-        print(f"    {q.label}: {len(t)} tasks ({int((t['method'] == 'onsite').sum())} on-site), "
+        print(f"    {quarter}: {len(t)} tasks ({int((t['method'] == 'onsite').sum())} on-site), "
               f"internal+inter-departmental joint {joint:.0%}, inter-departmental {dept}; "
               f"seed {result.record['inputs']['seed'][:16]}…; ledger #{entry.seq}")
-    findings = verify_ledger(ledger)
-    if findings:
-        raise LedgerError("\n".join(str(f) for f in findings))
-    print(f"[draw] ledger {ledger}: {len(entries(ledger))} entries, chain and replay verified; "
+    print(f"[draw] ledger {demo.ledger}: {demo.entries} entries, chain and replay verified; "
           f"task lists in {out_dir}/draws/<quarter>/tasks.csv")

@@ -9,6 +9,8 @@ from .paths import DEFAULT_POLICY, OUTPUTS_DIR
 from .periods import quarters_of
 from .policy import Policy
 from .registers import Registers
+from .render import render
+from .workflows import demo_results
 
 
 def _print_summary(summary) -> None:
@@ -17,8 +19,6 @@ def _print_summary(summary) -> None:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from .render import render
-
     params = {}
     for name in ("registers", "ledger", "results", "deliveries"):
         value = getattr(args, name)
@@ -60,22 +60,11 @@ def register(sub) -> None:
 def demo_step(args: argparse.Namespace, policy: Policy, registers: Registers,
               out_dir: Path) -> None:
     """Sample results of the demo draws, then every report of every quarter of the year."""
-    from .draw.ledger import load_draw_tasks
-    from .render import render
-    from .results import (load_deliveries, load_results, sample_deliveries, sample_results,
-                          write_deliveries, write_results)
-    from .workcalendar import WorkCalendar
-
     out_dir = Path(out_dir).resolve()
     ledger = out_dir / "ledger.sqlite"
-    tasks = load_draw_tasks(ledger)
-    cal = WorkCalendar()
-    results_path = write_results(sample_results(tasks, cal, policy=policy),
-                                 out_dir / f"results-{policy.year}.csv")
-    results = load_results(results_path, tasks)  # the register validator checks the sample
-    deliveries_path = write_deliveries(sample_deliveries(policy, policy.year, cal),
-                                       out_dir / f"deliveries-{policy.year}.csv")
-    load_deliveries(deliveries_path, policy.unit_names)
+    demo = demo_results(policy, ledger, out_dir)
+    tasks, results = demo.tasks, demo.results
+    results_path, deliveries_path = demo.results_path, demo.deliveries_path
     print(f"[results] synthetic results of the {len(tasks)} demo tasks: {len(results)} checks, "
           f"{int((results['outcome'] == 'violation').sum())} violations, "
           f"{int(results['confidential'].sum())} confidential; {results_path}, {deliveries_path}")

@@ -31,26 +31,40 @@ import pandas as pd
 from scipy import optimize, stats
 
 from .categories import classify
+from .overlap import LEVELS, OverlapRules, counted_checks, eligible_mask
 from .policy import CATEGORIES, CREDIT_CLASSES, Policy
-from .simulation import (
-    save_tables,
+from .quotas import inclusion_probabilities
+from .sampling import (
     Budget,
     RegisterArrays,
     Strata,
-    apply_budget,
+    budget_quotas,
     build_strata,
     chunks,
+    class_counts,
+    draw_keys,
     dynamic_quotas,
     fill_rows,
     inspectors_by_unit,
     progress_bar,
+    quota_table,
     replicate_seeds,
+    rotation_coverage,
+    save_tables,
     select_by_stratum,
     state_code,
-    static_quotas,
-    stratum_costs,
     stratum_ids,
+    yearly_coverage,
 )
+
+__all__ = [
+    "GROUP_KEYS", "NATIONAL_HIT_RATE_2019", "DeterrenceParams", "DeterrenceResult",
+    "calibrate_gain_median", "combined_probability", "detection_of", "deterrence_summary",
+    "estimate_from_probabilities", "expected_hit_rate", "expected_violation_rate",
+    "group_strata", "offsite_counts", "optional_factories", "params_from_mapping",
+    "pooled_hit_rate", "quick_estimate", "quick_totals", "rotation_coverage",
+    "simulate_deterrence", "violation_probability", "yearly_coverage",
+]
 
 #: National anchor (MEE 2019): violations found in 4.79 % of checks.
 NATIONAL_HIT_RATE_2019 = 0.0479
@@ -59,24 +73,6 @@ NATIONAL_HIT_RATE_2019 = 0.0479
 # --------------------------------------------------------------------------------------
 # Closed forms
 # --------------------------------------------------------------------------------------
-def yearly_coverage(quota, population, quarters: int = 4) -> np.ndarray:
-    """Share of a stratum inspected at least once in a year under independent quarterly
-    simple random sampling of ``quota`` out of ``population``: ``1 - (1 - n/N)^quarters``."""
-    n = np.asarray(quota, dtype=float)
-    N = np.asarray(population, dtype=float)
-    share = np.divide(n, N, out=np.zeros(np.broadcast(n, N).shape), where=N > 0)
-    return 1.0 - (1.0 - np.clip(share, 0.0, 1.0)) ** quarters
-
-
-def rotation_coverage(quota, population, quarters: int = 4) -> np.ndarray:
-    """Yearly coverage under rotation (no object drawn twice before all were drawn):
-    ``min(1, quarters x n/N)``."""
-    n = np.asarray(quota, dtype=float)
-    N = np.asarray(population, dtype=float)
-    share = np.divide(n, N, out=np.zeros(np.broadcast(n, N).shape), where=N > 0)
-    return np.minimum(1.0, quarters * share)
-
-
 def combined_probability(*probabilities) -> np.ndarray:
     """Probability of at least one of independent events: ``1 - prod(1 - p)``."""
     out = np.ones(np.broadcast(*[np.asarray(p) for p in probabilities]).shape)
@@ -159,7 +155,7 @@ class DeterrenceParams:
     violations in about 4.79 % of checks (MEE 2019).
     """
 
-    gain_median: float = field(default=0.63, metadata={
+    gain_median: float = field(default=0.43, metadata={
         "doc": "median private gain of violating for a quarter (10,000 yuan)", "range": (0.0, 1e6)})
     gain_sigma: float = field(default=1.2, metadata={
         "doc": "log-sd of the gain between enterprises", "range": (0.0, 10.0)})
@@ -195,15 +191,15 @@ class DeterrenceParams:
         return float(np.hypot(self.gain_sigma, self.gain_noise))
 
 
-def _optional_factories(cls: type) -> None:
-    """Let the strict YAML builder (``policy._build``) treat default-factory fields as
-    optional: it looks at ``Field.default`` only."""
+def optional_factories(cls: type) -> None:
+    """Let the strict YAML builder of :mod:`dsr_analysis.policy` treat default-factory
+    fields as optional: it looks at ``Field.default`` only."""
     for f in dataclasses.fields(cls):
         if f.default is dataclasses.MISSING and f.default_factory is not dataclasses.MISSING:
             f.default = f.default_factory()
 
 
-_optional_factories(DeterrenceParams)
+optional_factories(DeterrenceParams)
 
 
 # --------------------------------------------------------------------------------------
@@ -215,7 +211,7 @@ GROUP_KEYS = ["unit", "category", "positive_list", "credit_class", "offsite"]
 def group_strata(classified: pd.DataFrame, policy: Policy, strata: Strata | None = None,
                  ) -> tuple[pd.DataFrame, np.ndarray]:
     """Objects grouped by (unit, category, positive list, credit class, off-site capable),
-    with the stratum of each group in each pass (array of shape (groups, passes))."""
+    with the stratum (unit x quota rule) of each group in each pass, shape (groups, passes)."""
     strata = strata or build_strata(policy)
     arrays = RegisterArrays.from_frame(classified, policy)
     code = ((((arrays.unit.astype(np.int64) * 3 + arrays.category) * 2 + arrays.positive) * 4
@@ -230,6 +226,22 @@ def group_strata(classified: pd.DataFrame, policy: Policy, strata: Strata | None
     return groups, sids
 
 
+def offsite_counts(groups: pd.DataFrame, sids: np.ndarray, strata: Strata,
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Objects and off-site-capable objects per stratum and credit class, shape (strata, 4),
+    from :func:`group_strata`."""
+    credit = groups["credit_class"].map({c: i for i, c in enumerate(CREDIT_CLASSES)}).to_numpy()
+    n = groups["objects"].to_numpy(float)
+    off = n * groups["offsite"].to_numpy(bool)
+    counts = np.zeros((strata.n, len(CREDIT_CLASSES)))
+    offs = np.zeros_like(counts)
+    for p in range(sids.shape[1]):
+        ok = sids[:, p] >= 0
+        np.add.at(counts, (sids[ok, p], credit[ok]), n[ok])
+        np.add.at(offs, (sids[ok, p], credit[ok]), off[ok])
+    return counts, offs
+
+
 def detection_of(offsite: np.ndarray, fixed_offsite: np.ndarray, params: DeterrenceParams,
                  offsite_first: bool) -> np.ndarray:
     """Detection probability of the check an object gets: off-site where it is covered
@@ -240,59 +252,64 @@ def detection_of(offsite: np.ndarray, fixed_offsite: np.ndarray, params: Deterre
 
 def quick_estimate(classified: pd.DataFrame, policy: Policy, params: DeterrenceParams,
                    *, inspectors: pd.DataFrame | None = None, budget: Budget | None = None,
-                   stratum_probability: np.ndarray | None = None) -> pd.DataFrame:
+                   class_probability: np.ndarray | None = None) -> pd.DataFrame:
     """Closed-form estimate per group of objects for one quarter of ``policy``.
 
-    Columns: the :data:`GROUP_KEYS`, ``objects``, ``p_quarter`` (probability of a check in
-    a quarter, independent draws of the passes combined), ``coverage_year``
-    (``1 - (1 - p)^4``; rotation: ``min(1, 4p)``), ``detection``, ``violation_rate``
-    (:func:`expected_violation_rate` with the combined gain spread), ``violators``,
-    ``inspections``, ``detected`` (expected, per quarter) and ``inspector_days``.
-    History effects (rotation, yearly cap, credit downgrades) are left to
-    :func:`simulate_deterrence`.
+    Every object of a stratum has the inclusion probability of its credit class
+    (``probability_A..D`` of :func:`dsr_analysis.quotas.quarterly_quotas`; with an
+    enforced budget, recomputed by :func:`dsr_analysis.quotas.inclusion_probabilities` for
+    the cut quotas). Columns: the :data:`GROUP_KEYS`, ``objects``, ``p_quarter``
+    (probability of a check in a quarter, the levels' draws combined as independent),
+    ``coverage_year`` (``1 - (1 - p)^4``; rotation: ``min(1, 4p)``), ``detection``,
+    ``violation_rate`` (:func:`expected_violation_rate` with the combined gain spread),
+    ``violators``, ``inspections``, ``detected`` (expected, per quarter) and
+    ``inspector_days``. History effects (rotation, yearly cap, between-level exclusion,
+    credit downgrades) are left to :func:`simulate_deterrence`.
 
-    ``stratum_probability`` (one value per stratum of :func:`build_strata`) replaces the
-    probabilities from the policy's quotas (used by the optimiser).
+    ``class_probability`` (strata x 4, strata of :func:`dsr_analysis.sampling.build_strata`)
+    replaces the inclusion probabilities of the quota table.
     """
     budget = budget or Budget()
     strata = build_strata(policy)
     groups, sids = group_strata(classified, policy, strata)
-    if stratum_probability is None:
-        quota = static_quotas(classified, policy, strata, inspectors)
-        pop = np.zeros(strata.n)
-        for p in range(sids.shape[1]):
-            ok = sids[:, p] >= 0
-            np.add.at(pop, sids[ok, p], groups["objects"].to_numpy()[ok])
+    if class_probability is None:
+        table = quota_table(classified, policy, strata, inspectors)
+        class_probability = table[[f"probability_{c}" for c in CREDIT_CLASSES]].fillna(0.0
+                                                                                       ).to_numpy()
         if budget.enforce:
-            off_share = _offsite_share(groups, sids, strata)
-            costs = stratum_costs(strata, off_share, budget, policy.methods.offsite_first)
+            counts = table[[f"population_{c}" for c in CREDIT_CLASSES]].fillna(0).to_numpy(
+                np.int64)
+            _, offs = offsite_counts(groups, sids, strata)
             staff = inspectors_by_unit(inspectors, policy, budget.inspector_scale)
             cap = {u: staff[u] * budget.days_per_inspector_per_quarter for u in staff}
-            quota, _ = apply_budget(quota, strata, costs, cap)
-        stratum_probability = np.divide(quota, pop, out=np.zeros(strata.n), where=pop > 0)
-    return estimate_from_probabilities(groups, sids, strata, stratum_probability, params,
+            quota = budget_quotas(table["quota"].fillna(0).to_numpy(np.int64), strata, counts,
+                                  offs, budget, cap, policy.methods.offsite_first)
+            class_probability = inclusion_probabilities(counts, quota, strata.bases)
+    return estimate_from_probabilities(groups, sids, strata, class_probability, params,
                                        budget, policy.methods.offsite_first,
                                        rotation=policy.draw.overlap == "rotation")
 
 
 def estimate_from_probabilities(groups: pd.DataFrame, sids: np.ndarray, strata: Strata,
-                                stratum_probability: np.ndarray, params: DeterrenceParams,
+                                class_probability: np.ndarray, params: DeterrenceParams,
                                 budget: Budget, offsite_first: bool = True,
                                 rotation: bool = False) -> pd.DataFrame:
-    """The closed form of :func:`quick_estimate` from given stratum draw probabilities.
+    """The closed form of :func:`quick_estimate` from given inclusion probabilities.
 
-    ``groups`` and ``sids`` come from :func:`group_strata`; ``stratum_probability`` holds one
-    probability per stratum (quota / population). Cheap enough to sit inside an optimiser.
+    ``groups`` and ``sids`` come from :func:`group_strata`; ``class_probability`` holds the
+    inclusion probability lambda per stratum and credit class, shape (strata, 4). Cheap
+    enough to sit inside an optimiser.
     """
-    prob = np.append(np.asarray(stratum_probability, dtype=float), 0.0)  # index -1 -> 0
+    lam = np.vstack([np.asarray(class_probability, dtype=float).reshape(strata.n, -1),
+                     np.zeros((1, len(CREDIT_CLASSES)))])  # index -1 -> 0
+    credit = groups["credit_class"].map({c: i for i, c in enumerate(CREDIT_CLASSES)}).to_numpy()
     fixed = np.append((strata.table["method"] == "offsite_full").to_numpy(), False)
-    p_pass = prob[sids]
+    p_pass = lam[sids, credit[:, None]]
     p = combined_probability(*[p_pass[:, i] for i in range(sids.shape[1])]) if sids.shape[1] \
         else np.zeros(len(groups))
     in_fixed = fixed[sids].any(axis=1)
     offsite = groups["offsite"].to_numpy(bool)
     d = detection_of(offsite, in_fixed, params, offsite_first)
-    credit = groups["credit_class"].map({c: i for i, c in enumerate(CREDIT_CLASSES)}).to_numpy()
     median = params.gain_median * params.gain_factor(credit)
     v = expected_violation_rate(p, d, params.sanction, median, params.total_sigma,
                                 params.compliant_share)
@@ -308,18 +325,6 @@ def estimate_from_probabilities(groups: pd.DataFrame, sids: np.ndarray, strata: 
     out["inspector_days"] = out["inspections"] * np.where(
         off, budget.offsite_inspector_days, budget.onsite_inspector_days)
     return out
-
-
-def _offsite_share(groups: pd.DataFrame, sids: np.ndarray, strata: Strata) -> np.ndarray:
-    pop = np.zeros(strata.n)
-    off = np.zeros(strata.n)
-    n = groups["objects"].to_numpy()
-    o = groups["offsite"].to_numpy()
-    for p in range(sids.shape[1]):
-        ok = sids[:, p] >= 0
-        np.add.at(pop, sids[ok, p], n[ok])
-        np.add.at(off, sids[ok, p], (n * o)[ok])
-    return np.divide(off, pop, out=np.zeros(strata.n), where=pop > 0)
 
 
 def quick_totals(estimate: pd.DataFrame) -> dict[str, float]:
@@ -384,6 +389,243 @@ def _category_table(classified: pd.DataFrame, policy: Policy) -> np.ndarray:
     return codes.reshape(16, n).T.copy()
 
 
+@dataclass(frozen=True)
+class DeterrenceModel:
+    """What :func:`simulate_deterrence` fixes before the first quarter."""
+
+    policy: Policy
+    params: DeterrenceParams
+    budget: Budget
+    rules: OverlapRules
+    strata: Strata
+    arrays: RegisterArrays
+    cat_table: np.ndarray
+    penalised: np.ndarray
+    staff: dict
+    capacity: dict
+    fixed: np.ndarray
+
+
+def build_model(classified: pd.DataFrame, policy: Policy, params: DeterrenceParams,
+                inspectors: pd.DataFrame | None, budget: Budget) -> DeterrenceModel:
+    """Step 1 of :func:`simulate_deterrence`: strata, category table, staff."""
+    strata = build_strata(policy)
+    staff = inspectors_by_unit(inspectors, policy, budget.inspector_scale)
+    return DeterrenceModel(
+        policy=policy, params=params, budget=budget, rules=OverlapRules.from_policy(policy),
+        strata=strata, arrays=RegisterArrays.from_frame(classified, policy),
+        cat_table=_category_table(classified, policy),
+        penalised=classified["penalised_last_year"].to_numpy(bool),
+        staff=inspectors_by_unit(inspectors, policy),
+        capacity={u: staff[u] * budget.days_per_inspector_per_quarter for u in staff},
+        fixed=np.append((strata.table["method"] == "offsite_full").to_numpy(), False))
+
+
+@dataclass
+class FirmState:
+    """Per-firm state of a chunk of replicates (rows) that enforcement changes."""
+
+    credit: np.ndarray
+    positive: np.ndarray
+    pen_last: np.ndarray
+    pen_now: np.ndarray
+    clean_years: np.ndarray
+    checks: list
+    log_gain: np.ndarray
+
+
+def init_firms(model: DeterrenceModel, beh_g: list) -> FirmState:
+    """Step 2: the register's states and each firm's gain level (behaviour stream)."""
+    R, N, params = len(beh_g), model.arrays.n, model.params
+    z = fill_normal(np.empty((R, N)), beh_g)
+    compliant = fill_rows(np.empty((R, N)), beh_g) < params.compliant_share
+    with np.errstate(divide="ignore"):
+        log_median = np.log(params.gain_median * params.gain_factor(model.arrays.credit))
+    log_gain = log_median[None, :] + params.gain_sigma * z
+    log_gain[compliant] = -np.inf
+    return FirmState(credit=np.broadcast_to(model.arrays.credit, (R, N)).astype(np.int8),
+                     positive=np.broadcast_to(model.arrays.positive, (R, N)).copy(),
+                     pen_last=np.broadcast_to(model.penalised, (R, N)).copy(),
+                     pen_now=np.zeros((R, N), dtype=bool),
+                     clean_years=np.zeros((R, N), dtype=np.int16),
+                     checks=[np.zeros((R, N), dtype=np.int16) for _ in LEVELS],
+                     log_gain=log_gain)
+
+
+def fill_normal(out: np.ndarray, generators: list) -> np.ndarray:
+    """Row ``r`` of ``out``: standard normals from ``generators[r]``."""
+    for r, g in enumerate(generators):
+        out[r] = g.standard_normal(out.shape[1])
+    return out
+
+
+def quarter_strata(model: DeterrenceModel, firms: FirmState) -> tuple[np.ndarray, np.ndarray]:
+    """Categories (R, N) from the current states (:func:`classify`'s table) and the stratum
+    of every firm in every pass (passes, R, N)."""
+    cols = np.arange(model.arrays.n)
+    cat = model.cat_table[cols, firms.credit * 4 + firms.positive * 2 + firms.pen_last]
+    code = state_code(cat, firms.positive, firms.credit)
+    return cat, stratum_ids(model.strata, model.arrays, code)
+
+
+def quarter_quotas(model: DeterrenceModel, firms: FirmState, sid: np.ndarray) -> np.ndarray:
+    """Quotas (R, strata) of the quarter: :func:`dsr_analysis.quotas.stratum_quota` on each
+    replicate's stratum populations, cut to capacity when the budget is enforced."""
+    S = model.strata.n
+    counts = sum(class_counts(sid[p], firms.credit, S) for p in range(sid.shape[0]))
+    off = sum(class_counts(sid[p], firms.credit, S, mask=model.arrays.offsite[None, :])
+              for p in range(sid.shape[0]))
+    quota = dynamic_quotas(model.strata, counts, model.policy, model.staff)
+    return budget_quotas(quota, model.strata, counts, off, model.budget, model.capacity,
+                         model.policy.methods.offsite_first)
+
+
+def _eligible(model: DeterrenceModel, firms: FirmState, sid_p: np.ndarray, level: int,
+              other: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Eligible members of a pass (:func:`overlap.eligible_mask`; full off-site coverage
+    strata are never capped) and their counted earlier checks."""
+    rules = model.rules
+    member = sid_p >= 0
+    counted = counted_checks(firms.checks, level, rules)
+    mask = eligible_mask(counted, other, level, rules)
+    full = eligible_mask(counted, other, level, rules, method="offsite_full")
+    fixed = model.fixed[sid_p]
+    elig = member & np.where(fixed, True if full is None else full, True if mask is None else mask)
+    return elig, counted
+
+
+def _lambda_of(lam: np.ndarray, sid_p: np.ndarray, credit: np.ndarray) -> np.ndarray:
+    """Per firm, the lambda (R, S, 4) of its stratum and class (0 outside every stratum)."""
+    R = lam.shape[0]
+    rows = np.broadcast_to(np.arange(R)[:, None], sid_p.shape)
+    return np.where(sid_p >= 0, lam[rows, np.maximum(sid_p, 0), credit], 0.0)
+
+
+def perceived_probability(model: DeterrenceModel, firms: FirmState, sid: np.ndarray,
+                          quota: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each firm's probability of a check this quarter as it can know it (published quotas,
+    its own history): per pass its class's lambda on the stratum's eligible firms (under
+    rotation, lambda among firms not yet checked this year and, for the rest, of what the
+    quota leaves over), the passes combined as independent. Returns it and whether the
+    firm is in a full off-site coverage stratum."""
+    S, bases = model.strata.n, model.strata.bases
+    not_checked = np.ones(firms.credit.shape)
+    in_fixed = np.zeros(firms.credit.shape, dtype=bool)
+    for p in range(sid.shape[0]):
+        elig, counted = _eligible(model, firms, sid[p], p, None)
+        if model.rules.mode == "rotation":
+            fresh = elig & (counted == 0)
+            c0 = class_counts(sid[p], firms.credit, S, mask=fresh)
+            c1 = class_counts(sid[p], firms.credit, S, mask=elig & ~fresh)
+            lam0 = inclusion_probabilities(c0, quota, bases)
+            lam1 = inclusion_probabilities(c1, np.maximum(quota - c0.sum(axis=-1), 0), bases)
+            prob = np.where(fresh, _lambda_of(lam0, sid[p], firms.credit),
+                            _lambda_of(lam1, sid[p], firms.credit))
+        else:
+            lam = inclusion_probabilities(class_counts(sid[p], firms.credit, S, mask=elig),
+                                          quota, bases)
+            prob = _lambda_of(lam, sid[p], firms.credit)
+        not_checked *= 1.0 - np.where(elig, prob, 0.0)
+        in_fixed |= (sid[p] >= 0) & model.fixed[sid[p]]
+    return 1.0 - not_checked, in_fixed
+
+
+def draw_passes(model: DeterrenceModel, firms: FirmState, sid: np.ndarray, quota: np.ndarray,
+                draw_g: list) -> np.ndarray:
+    """The quarter's draws, counties first then the area level (:mod:`overlap`): per pass,
+    lambda on the eligible firms, Pareto keys of the replicate's uniforms, the quota's
+    smallest keys. Updates the per-level checks after all passes (as in the official draw,
+    a unit's earlier checks are those of earlier draws); returns the visited firms (R, N)
+    (an object drawn by both levels under ``merge`` gets one joint visit)."""
+    rules, S = model.rules, model.strata.n
+    visited = np.zeros(firms.credit.shape, dtype=bool)
+    county_drawn = None
+    drawn_by_level = []
+    for p in range(sid.shape[0]):
+        other = county_drawn if rules.avoids(LEVELS[p]) else None
+        elig, counted = _eligible(model, firms, sid[p], p, other)
+        lam = inclusion_probabilities(class_counts(sid[p], firms.credit, S, mask=elig), quota,
+                                      model.strata.bases)
+        u = fill_rows(np.empty(firms.credit.shape), draw_g)
+        rounds = counted if rules.mode == "rotation" else None
+        keys = draw_keys(u, _lambda_of(lam, sid[p], firms.credit), rounds, rules)
+        keys[~elig] = np.inf
+        drawn = select_by_stratum(keys, sid[p], quota)
+        drawn_by_level.append(drawn)
+        if LEVELS[p] == "county":
+            county_drawn = drawn
+        visited |= drawn
+    for checks, drawn in zip(firms.checks, drawn_by_level, strict=True):
+        checks += drawn
+    return visited
+
+
+def enforce(model: DeterrenceModel, firms: FirmState, detected: np.ndarray) -> None:
+    """State-dependent enforcement (Harrington 1988): downgrade, off the positive list,
+    penalised (special next year, R2)."""
+    params = model.params
+    if params.downgrade_steps:
+        firms.credit = np.where(detected, np.minimum(firms.credit + params.downgrade_steps, 3),
+                                firms.credit).astype(np.int8)
+    if params.remove_from_positive_list:
+        firms.positive &= ~detected
+    firms.pen_now |= detected
+
+
+def year_end(model: DeterrenceModel, firms: FirmState) -> None:
+    """A clean year earns one class back (never above the register's class); penalties of
+    the year become last year's; the year's checks are cleared."""
+    clean_years = np.where(~firms.pen_now, firms.clean_years + 1, 0).astype(np.int16)
+    if model.params.recovery_years:
+        up = (clean_years >= model.params.recovery_years) & (
+            firms.credit > model.arrays.credit[None, :])
+        firms.credit = np.where(up, firms.credit - 1, firms.credit).astype(np.int8)
+        clean_years = np.where(up, 0, clean_years).astype(np.int16)
+    firms.clean_years = clean_years
+    firms.pen_last = firms.pen_now
+    firms.pen_now = np.zeros_like(firms.pen_last)
+    for c in firms.checks:
+        c[:] = 0
+
+
+TIMELINE_KEYS = ("violators", "inspections", "onsite", "offsite", "detected", "inspector_days",
+                 "special", "positive_list", "mean_perceived")
+CATEGORY_KEYS = ("objects", "violators", "inspections", "detected")
+
+
+def simulate_quarter(model: DeterrenceModel, firms: FirmState, draw_g: list, beh_g: list,
+                     tl: dict, bc: dict, sl: slice, t: int) -> None:
+    """One quarter of a chunk: strata and quotas, perceived probabilities and violations,
+    the draw, detection, tallies and enforcement."""
+    params, budget = model.params, model.budget
+    offsite_first = model.policy.methods.offsite_first
+    cat, sid = quarter_strata(model, firms)
+    quota = quarter_quotas(model, firms, sid)
+    p_check, in_fixed = perceived_probability(model, firms, sid, quota)
+    det = detection_of(model.arrays.offsite[None, :], in_fixed, params, offsite_first)
+    noise = fill_normal(np.empty(firms.credit.shape), beh_g)
+    threshold = np.log(np.maximum(p_check * det * params.sanction, 1e-300))
+    violate = firms.log_gain + params.gain_noise * noise > threshold
+    inspected = draw_passes(model, firms, sid, quota, draw_g)
+    detected = violate & inspected & (fill_rows(np.empty(firms.credit.shape), beh_g) < det)
+    n_off = (inspected & (in_fixed | (model.arrays.offsite[None, :] & offsite_first))).sum(1)
+    n_insp = inspected.sum(axis=1)
+    values = dict(violators=violate.sum(1), inspections=n_insp, offsite=n_off,
+                  onsite=n_insp - n_off, detected=detected.sum(1),
+                  inspector_days=(n_insp - n_off) * budget.onsite_inspector_days
+                  + n_off * budget.offsite_inspector_days,
+                  special=(cat == 0).sum(1), positive_list=firms.positive.sum(1),
+                  mean_perceived=(p_check * det).mean(1))
+    for k, v in values.items():
+        tl[k][sl, t] = v
+    for c in range(len(CATEGORIES)):
+        in_c = cat == c
+        for k, m in (("objects", in_c), ("violators", violate & in_c),
+                     ("inspections", inspected & in_c), ("detected", detected & in_c)):
+            bc[k][sl, t, c] = m.sum(axis=1)
+    enforce(model, firms, detected)
+
+
 def simulate_deterrence(
     classified: pd.DataFrame,
     policy: Policy,
@@ -400,172 +642,44 @@ def simulate_deterrence(
     """Simulate firms' violations, the quarterly draws and state-dependent enforcement.
 
     Every quarter: (1) categories follow the current credit class, positive-list status and
-    last year's penalties (:func:`classify`); (2) strata populations and quotas are
-    recomputed per replicate (:func:`dsr_analysis.simulation.dynamic_quotas`), cut to the
-    budget if it is enforced; (3) each firm forms its perceived probability of detection
-    from its stratum's quota and its own history and violates if its gain exceeds the
-    expected sanction; (4) the draw is made (same overlap control as
-    :func:`dsr_analysis.simulation.simulate_coverage`); (5) inspected violators are
-    detected with the detection probability of their check, downgraded, marked penalised,
-    and removed from the positive list.
+    last year's penalties (:func:`classify`); (2) stratum populations and quotas are
+    recomputed per replicate (:func:`dsr_analysis.quotas.stratum_quota`), cut to the
+    budget if it is enforced; (3) each firm forms its perceived probability of a check
+    (:func:`perceived_probability`) and violates if its gain exceeds the expected sanction;
+    (4) the draw is made as in :func:`dsr_analysis.simulation.simulate_coverage` (counties
+    first; lambda per class on the eligible firms; Pareto keys; overlap from
+    :mod:`dsr_analysis.overlap`); (5) inspected violators are detected with the detection
+    probability of their check, downgraded, marked penalised, and removed from the
+    positive list.
 
     Each replicate has one ``SeedSequence`` child, split into a draw stream and a behaviour
     stream; results do not depend on ``chunk_size``.
     """
-    params = params or DeterrenceParams()
-    budget = budget or Budget()
-    strata = build_strata(policy)
-    arrays = RegisterArrays.from_frame(classified, policy)
-    N = arrays.n
-    nS = strata.n
-    P = strata.n_passes
-    cat_table = _category_table(classified, policy)
-    pen0 = classified["penalised_last_year"].to_numpy(bool)
-    staff = inspectors_by_unit(inspectors, policy, budget.inspector_scale)
-    capacity = {u: staff[u] * budget.days_per_inspector_per_quarter for u in staff}
-    fixed_s = np.append((strata.table["method"] == "offsite_full").to_numpy(), False)
-    overlap = policy.draw.overlap
-    cap = policy.draw.yearly_cap
-    avoid = policy.draw.between_levels == "avoid"
-    offsite_first = policy.methods.offsite_first
+    model = build_model(classified, policy, params or DeterrenceParams(), inspectors,
+                        budget or Budget())
     T = 4 * years
-    cols = np.arange(N)
-
     seeds = replicate_seeds(seed, replicates)
-    tl = {k: np.zeros((replicates, T)) for k in (
-        "violators", "inspections", "onsite", "offsite", "detected", "inspector_days",
-        "special", "positive_list", "mean_perceived")}
-    bc = {k: np.zeros((replicates, T, 3)) for k in ("objects", "violators", "inspections",
-                                                     "detected")}
+    tl = {k: np.zeros((replicates, T)) for k in TIMELINE_KEYS}
+    bc = {k: np.zeros((replicates, T, len(CATEGORIES))) for k in CATEGORY_KEYS}
     bar = progress_bar(replicates * T, progress, "simulate deterrence")
     for sl in chunks(replicates, chunk_size):
         pairs = [s.spawn(2) for s in seeds[sl]]
         draw_g = [np.random.Generator(np.random.PCG64(a)) for a, _ in pairs]
         beh_g = [np.random.Generator(np.random.PCG64(b)) for _, b in pairs]
-        R = len(draw_g)
-        rows = np.arange(R)[:, None]
-        credit = np.broadcast_to(arrays.credit, (R, N)).astype(np.int8)
-        positive = np.broadcast_to(arrays.positive, (R, N)).copy()
-        pen_last = np.broadcast_to(pen0, (R, N)).copy()
-        pen_now = np.zeros((R, N), dtype=bool)
-        clean_years = np.zeros((R, N), dtype=np.int16)
-        count_year = np.zeros((R, N), dtype=np.int16)
-        z = np.empty((R, N))
-        for r, g in enumerate(beh_g):
-            z[r] = g.standard_normal(N)
-        compliant = np.empty((R, N), dtype=bool)
-        for r, g in enumerate(beh_g):
-            compliant[r] = g.random(N) < params.compliant_share
-        with np.errstate(divide="ignore"):
-            log_median = np.log(params.gain_median * params.gain_factor(arrays.credit))
-        log_gain = log_median[None, :] + params.gain_sigma * z
-        log_gain[compliant] = -np.inf
+        firms = init_firms(model, beh_g)
         for year in range(years):
             for qi in range(4):
-                t = 4 * year + qi
-                cat = cat_table[cols, credit * 4 + positive * 2 + pen_last]
-                code = state_code(cat, positive, credit)
-                sid = np.stack([strata.lookup[p][arrays.unit[None, :], code] for p in range(P)])
-                flat_sid = np.where(sid >= 0, rows * nS + sid, -1)
-                pop = np.zeros(R * nS)
-                off_pop = np.zeros(R * nS)
-                for p in range(P):
-                    ok = flat_sid[p] >= 0
-                    pop += np.bincount(flat_sid[p][ok], minlength=R * nS)
-                    off_pop += np.bincount(flat_sid[p][ok],
-                                           weights=np.broadcast_to(arrays.offsite, (R, N))[ok],
-                                           minlength=R * nS)
-                pop = pop.reshape(R, nS)
-                quota = dynamic_quotas(strata, pop, policy, staff)
-                if budget.enforce:
-                    off_share = np.divide(off_pop.reshape(R, nS), pop, out=np.zeros((R, nS)),
-                                          where=pop > 0)
-                    costs = stratum_costs(strata, off_share, budget, offsite_first)
-                    quota, _ = apply_budget(quota, strata, costs, capacity)
-                seen = count_year > 0
-                capped = count_year >= cap if overlap == "yearly_cap" else None
-                # Perceived probability of a check, pass by pass (before the draw).
-                in_fixed = np.zeros((R, N), dtype=bool)
-                not_checked = np.ones((R, N))
-                for p in range(P):
-                    member = sid[p] >= 0
-                    fs = np.where(member, flat_sid[p], 0)
-                    elig = member.copy()
-                    if capped is not None:
-                        elig &= ~capped
-                    prim = elig & ~seen if overlap == "rotation" else elig
-                    sec = elig & seen if overlap == "rotation" else np.zeros_like(elig)
-                    n1 = np.bincount(fs[prim], minlength=R * nS)
-                    n2 = np.bincount(fs[sec], minlength=R * nS)
-                    k = quota.reshape(-1).astype(float)
-                    r1 = np.clip(np.divide(k, n1, out=np.zeros_like(k), where=n1 > 0), 0, 1)
-                    r2 = np.clip(np.divide(k - n1, n2, out=np.zeros_like(k), where=n2 > 0), 0, 1)
-                    prob = np.where(prim, r1[fs], np.where(sec, r2[fs], 0.0))
-                    not_checked *= 1.0 - prob
-                    in_fixed |= member & fixed_s[sid[p]]
-                p_check = 1.0 - not_checked
-                det = detection_of(arrays.offsite[None, :], in_fixed, params, offsite_first)
-                perceived = p_check * det
-                noise = np.empty((R, N))
-                for r, g in enumerate(beh_g):
-                    noise[r] = g.standard_normal(N)
-                violate = (log_gain + params.gain_noise * noise
-                           > np.log(np.maximum(perceived * params.sanction, 1e-300)))
-                # The draw.
-                inspected = np.zeros((R, N), dtype=bool)
-                for p in range(P):
-                    keys = fill_rows(np.empty((R, N)), draw_g)
-                    if overlap == "rotation":
-                        keys += seen
-                    if capped is not None:
-                        keys[capped] = np.inf
-                    if avoid:
-                        keys[inspected] = np.inf
-                    inspected |= select_by_stratum(keys, sid[p], quota)
-                u = np.empty((R, N))
-                for r, g in enumerate(beh_g):
-                    u[r] = g.random(N)
-                detected = violate & inspected & (u < det)
-                off_check = inspected & (in_fixed | (arrays.offsite[None, :] & offsite_first))
-                n_off = off_check.sum(axis=1)
-                n_insp = inspected.sum(axis=1)
-                tl["violators"][sl, t] = violate.sum(axis=1)
-                tl["inspections"][sl, t] = n_insp
-                tl["offsite"][sl, t] = n_off
-                tl["onsite"][sl, t] = n_insp - n_off
-                tl["detected"][sl, t] = detected.sum(axis=1)
-                tl["inspector_days"][sl, t] = ((n_insp - n_off) * budget.onsite_inspector_days
-                                               + n_off * budget.offsite_inspector_days)
-                tl["special"][sl, t] = (cat == 0).sum(axis=1)
-                tl["positive_list"][sl, t] = positive.sum(axis=1)
-                tl["mean_perceived"][sl, t] = perceived.mean(axis=1)
-                for c in range(3):
-                    in_c = cat == c
-                    bc["objects"][sl, t, c] = in_c.sum(axis=1)
-                    bc["violators"][sl, t, c] = (violate & in_c).sum(axis=1)
-                    bc["inspections"][sl, t, c] = (inspected & in_c).sum(axis=1)
-                    bc["detected"][sl, t, c] = (detected & in_c).sum(axis=1)
-                # State-dependent enforcement (Harrington 1988).
-                if params.downgrade_steps:
-                    credit = np.where(detected, np.minimum(credit + params.downgrade_steps, 3),
-                                      credit).astype(np.int8)
-                if params.remove_from_positive_list:
-                    positive &= ~detected
-                pen_now |= detected
-                count_year += inspected
-                bar.update(R)
-            # Year end: a clean year earns one class back (not above the register's class).
-            clean = ~pen_now
-            clean_years = np.where(clean, clean_years + 1, 0).astype(np.int16)
-            if params.recovery_years:
-                up = (clean_years >= params.recovery_years) & (credit > arrays.credit[None, :])
-                credit = np.where(up, credit - 1, credit).astype(np.int8)
-                clean_years = np.where(up, 0, clean_years).astype(np.int16)
-            pen_last = pen_now
-            pen_now = np.zeros((R, N), dtype=bool)
-            count_year[:] = 0
+                simulate_quarter(model, firms, draw_g, beh_g, tl, bc, sl, 4 * year + qi)
+                bar.update(len(draw_g))
+            year_end(model, firms)
     bar.close()
+    return deterrence_tables(model, tl, bc, replicates, years, seed)
 
+
+def deterrence_tables(model: DeterrenceModel, tl: dict, bc: dict, replicates: int, years: int,
+                      seed) -> DeterrenceResult:
+    """The tidy tables of :class:`DeterrenceResult`."""
+    T, N = 4 * years, model.arrays.n
     timeline = pd.DataFrame({
         "replicate": np.repeat(np.arange(replicates), T),
         "year": np.tile(np.repeat(np.arange(1, years + 1), 4), replicates),
@@ -589,11 +703,12 @@ def simulate_deterrence(
         "t": np.tile(np.repeat(np.arange(1, T + 1), 3), replicates),
         "category": np.tile(CATEGORIES, replicates * T),
     })
-    for k in ("objects", "violators", "inspections", "detected"):
+    for k in CATEGORY_KEYS:
         by_category[k] = bc[k].reshape(-1).astype(np.int64)
-    settings = dict(replicates=replicates, years=years, seed=seed, overlap=overlap,
-                    between_levels=policy.draw.between_levels, objects=N,
-                    params=dataclasses.asdict(params))
+    rules = model.rules
+    settings = dict(replicates=replicates, years=years, seed=seed, overlap=rules.mode,
+                    overlap_scope=rules.scope, between_levels=rules.between, objects=N,
+                    params=dataclasses.asdict(model.params))
     return DeterrenceResult(timeline=timeline, by_category=by_category, settings=settings)
 
 

@@ -15,20 +15,21 @@ widgets' values one-to-one, so the planner cannot drift from a test or a batch r
 Planning assumptions that no rule sets (inspector-days per check, working days, deterrence
 parameters) live in ``parameters/planner.yaml`` (:class:`PlannerSettings`).
 
-Coverage is analytic per stratum, with ``p`` the quarterly inclusion probability
-(quota / population) and four quarters:
-
-* independent draws: ``1 - (1 - p)^4`` covered at least once a year;
-* rotation (objects drawn least often by the unit come first): ``min(1, 4p)``;
-* yearly cap ``c`` (no object drawn more than ``c`` times a year): a recursion over the
-  share of objects with 0..c visits, each quarter's draw spread over the objects still
-  below the cap — exact for ``c = 1`` (= rotation) and tending to the independent formula
-  as ``c`` grows; a cap that binds loses the draws it forbids.
-
-An object is covered when any unit drawing from it (its county, and the new-area level,
-which draws from every object) inspects it; levels are combined as independent. A seeded
-simulation of the year's draws on the register itself (object by object, the overlap
-control and the between-levels rule applied exactly) is shown next to the analytic figure.
+Coverage is analytic (:mod:`dsr_analysis.analytic`): a deterministic recursion over the
+quarters on groups of objects (own unit x category x positive list x credit class x off-site
+capability) that follows the official draw - counties first, then the area level
+(:func:`dsr_analysis.overlap.drawing_order`); exclusions first (the yearly cap on the checks
+that count under ``draw.overlap_scope``, and under ``avoid`` what the county drew this
+quarter), then the inclusion probability of each credit class on the expected eligible
+objects (:func:`dsr_analysis.quotas.inclusion_probabilities`), then the quota filled from the
+eligible objects (under rotation the least-checked first). It gives the yearly coverage and
+draws per object of every group and the draws every stratum achieves each quarter: an R4
+minimum counts as met only when the quota reaches the 2023 requirement *and* the stratum
+keeps enough eligible objects to draw it. Groups left unchecked (or below
+``coverage_warning_below``) and credit classes never drawn are listed as coverage gaps. A
+seeded simulation of the year's draws on the register itself
+(:func:`dsr_analysis.simulation.simulate_coverage`) is shown next to the analytic figure.
+:func:`yearly_coverage` keeps the one-stratum closed forms (independent, rotation, yearly cap).
 
 Deterrence uses the closed form of :mod:`dsr_analysis.deterrence`
 (:func:`~dsr_analysis.deterrence.quick_estimate`: a firm violates in a quarter when its
@@ -54,13 +55,16 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from .analytic import AnalyticResult, achieved_minimum, analytic_year, group_objects
 from .categories import CATEGORY_ZH, classify
-from .errors import DsrError, ParameterError, PolicyError
+from .config import build, read_yaml
+from .errors import DsrError, ParameterError
 from .paths import DEFAULT_POLICY, PARAMETERS_DIR, POLICIES_DIR
-from .policy import CREDIT_CLASSES, Policy, _build, list_policies, load_policy, policy_to_dict
+from .policy import CREDIT_CLASSES, Policy, list_policies, load_policy, policy_to_dict
+from .deterrence import DeterrenceParams, quick_estimate
+from .overlap import OverlapRules
 from .quotas import METHOD_ZH, SUBSET_ZH, credit_share, quarterly_quotas
 from .registers import Registers, load_registers
-from .deterrence import DeterrenceParams, quick_estimate
 from .scenarios import load_scenario
 from .simulation import Budget, inspectors_by_unit, simulate_coverage
 
@@ -103,6 +107,9 @@ class PlannerSettings:
     joint_extra_inspector_days: float = _f(
         "extra inspector-days an internal joint check adds (a second business line, R5)", 0.0, 100.0)
     simulation: SimulationAssumptions = _f("quick simulated coverage check")
+    coverage_warning_below: float = _f(
+        "groups of objects whose analytic yearly coverage is below this share are listed as "
+        "coverage gaps (as are groups never drawn)", 0.0, 1.0)
     budget: Budget | None = field(default=None, metadata={
         "doc": "the scenario's budget, enforce off", "internal": True})
     deterrence: DeterrenceParams | None = field(default=None, metadata={
@@ -113,15 +120,11 @@ def load_planner_settings(path: str | Path | None = None) -> PlannerSettings:
     """Load the planner's assumptions (strict: unknown / missing keys, ranges)."""
     path = Path(path) if path is not None else PLANNER_SETTINGS
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ParameterError(f"{path}: cannot read planner settings ({exc.strerror})") from exc
-    except yaml.YAMLError as exc:
-        raise ParameterError(f"{path}: not valid YAML: {exc}") from exc
-    try:
-        settings = _build(PlannerSettings, data, str(path), "")
-    except PolicyError as exc:
-        raise ParameterError(str(exc)) from exc
+    data = read_yaml(text, str(path), ParameterError)
+    settings = build(PlannerSettings, data, str(path), "", ParameterError)
     scenario = load_scenario(settings.scenario)
     return dataclasses.replace(settings, budget=dataclasses.replace(scenario.budget, enforce=False),
                                deterrence=scenario.deterrence)
@@ -189,9 +192,7 @@ def _prepare(registers: Registers | str | Path | None, policy: Policy) -> _Prepa
             _REGISTER_CACHE[rkey] = load_registers(registers or None, units=policy.unit_names)
         reg = _REGISTER_CACHE[rkey]
     classified = classify(reg.enterprises, policy)
-    cols = ["unit", "category", "positive_list", "credit_class", "offsite_capable"]
-    keys = classified[cols].astype({"positive_list": bool, "offsite_capable": bool})
-    groups = keys.groupby(cols, sort=True).size().rename("n").reset_index()
+    groups = group_objects(classified)
     prepared = _Prepared(reg, classified, groups)
     # A Registers object passed in stays referenced by the cache, so its id is not reused.
     _PREPARED_CACHE[key] = prepared
@@ -376,23 +377,36 @@ class PlanOutcome:
     policy : Policy
         The tuned plan (what "save" writes).
     quotas : DataFrame
-        Quota table of one quarter (:func:`~dsr_analysis.quotas.quarterly_quotas` columns);
-        the same every quarter of the year with an unchanged register.
+        Quota table of one quarter (:func:`~dsr_analysis.quotas.quarterly_quotas` columns:
+        one row per stratum, per credit class its objects, inclusion probability and expected
+        draws); the same every quarter of the year with an unchanged register.
     quota_table : DataFrame
-        Quotas per unit, category and subset with the credit-class split (Chinese headers).
+        Quotas per unit, category and subset with the expected draws and the inclusion
+        probability of each credit class (Chinese headers).
     workload : DataFrame
-        Per unit and quarter: checks on-site / off-site, internal joint checks, inspector-days
-        needed and available, tasks per inspector, feasible (bool).
+        Per unit and quarter: checks on-site / off-site (expected draws achieved, on average
+        over the quarters), internal joint checks, inspector-days needed and available, tasks
+        per inspector, feasible (bool).
     feasible : bool
         Every unit can staff its quarter.
     warning : str
         Why the plan is infeasible (empty when feasible), in Chinese.
     minimums : DataFrame
-        Every minimum of the 2023 plan: rule, unit, requirement, plan value, met (bool).
+        Every minimum of the 2023 plan: rule, unit, requirement, plan value, met (bool); for
+        the R4 quota rules also ``need`` (objects the 2023 ratio requires), ``quota`` and
+        ``expected`` (expected draws the stratum achieves in its worst quarter, after the
+        overlap exclusions).
     all_minimums_met : bool
     coverage : DataFrame
         Per own unit and category: objects, analytic and simulated yearly coverage, draws
         per object a year, expected violation rate per quarter, deterred share.
+    gaps : DataFrame
+        Coverage gaps (:func:`coverage_gaps`): groups of objects never drawn or drawn below
+        ``coverage_warning_below`` a year, and credit classes with inclusion probability 0 in
+        a stratum that holds objects of the class; ``message`` says it in Chinese.
+    analytic : AnalyticResult
+        The analytic estimate behind ``coverage``, ``workload`` and the R4 verdicts
+        (:func:`dsr_analysis.analytic.analytic_year`).
     coverage_total, simulated_coverage_total : float
         Share of all objects inspected at least once a year (analytic / simulated).
     violation_rate : float
@@ -415,6 +429,8 @@ class PlanOutcome:
     minimums: pd.DataFrame
     all_minimums_met: bool
     coverage: pd.DataFrame
+    gaps: pd.DataFrame
+    analytic: AnalyticResult
     coverage_total: float
     simulated_coverage_total: float
     violation_rate: float
@@ -422,10 +438,32 @@ class PlanOutcome:
     hit_rate: float
     elapsed: float = 0.0
 
+    @property
+    def gap_warning(self) -> str:
+        """The coverage gaps as one Chinese sentence (empty when there are none)."""
+        if self.gaps.empty:
+            return ""
+        return "; ".join(self.gaps["message"])
+
     def headline(self) -> str:
         """Headline numbers as text (Chinese), deterministic for given inputs."""
         w = self.workload
         met = int(self.minimums["met"].sum())
+        groups = self.gaps[self.gaps["kind"] != "zero_probability"]
+        classes = self.gaps[self.gaps["kind"] == "zero_probability"]
+        if self.gaps.empty:
+            gap_line = "覆盖缺口: 无"
+        else:
+            parts = []
+            if len(groups):
+                parts.append(f"{len(groups)} 组对象 (共 {int(groups['objects'].sum())} 家) "
+                             f"全年抽不到或年度覆盖率过低")
+            if len(classes):
+                parts.append(f"{len(classes)} 个抽查范围中有信用类别的抽中概率为 0")
+            shown = list(self.gaps["message"][:2])
+            more = len(self.gaps) - len(shown)
+            gap_line = ("覆盖缺口: " + ", ".join(parts) + " — " + "; ".join(shown)
+                        + (f"; 等另 {more} 项" if more > 0 else ""))
         lines = [
             f"计划: {self.policy.id} ({self.policy.year}年), 抽查重叠控制: "
             f"{OVERLAP_ZH[self.policy.draw.overlap]}",
@@ -438,52 +476,39 @@ class PlanOutcome:
             + ("" if self.all_minimums_met else " (有未达标项)"),
             f"年度覆盖率 (至少检查一次): 解析 {self.coverage_total:.1%}, 模拟 "
             f"{self.simulated_coverage_total:.1%}",
+            gap_line,
             f"威慑: 预计违法企业比例 {self.violation_rate:.1%} (每季度), 被威慑比例 "
             f"{self.deterrence_total:.1%}, 检查发现违法率 {self.hit_rate:.1%}",
         ]
         return "\n".join(lines)
 
 
-def _membership(prepared: _Prepared, policy: Policy, table: pd.DataFrame) -> pd.DataFrame:
-    """One row per (drawing unit, strata group): the quota-table row the group falls in
-    and its quarterly inclusion probability."""
-    g = prepared.groups
-    rows = []
-    table_index = {key: i for i, key in enumerate(zip(
-        table["unit"], table["quota_rule"], table["credit_class"], strict=True))}
-    for unit in policy.units:
-        own = (np.ones(len(g), bool) if unit.draws_from == "all"
-               else (g["unit"] == unit.id).to_numpy())
-        for rule in policy.quotas.rules:
-            if rule.level != unit.level:
-                continue
-            mask = own & (g["category"] == rule.category).to_numpy()
-            if rule.subset == "positive_list":
-                mask &= g["positive_list"].to_numpy()
-            elif rule.subset == "not_positive_list":
-                mask &= ~g["positive_list"].to_numpy()
-            for gi in np.flatnonzero(mask):
-                cls = g["credit_class"].iat[gi] if rule.credit_weighted else "all"
-                ti = table_index[(unit.id, rule.id, cls)]
-                rows.append((unit.id, unit.level, gi, ti, rule.method))
-    m = pd.DataFrame(rows, columns=["drawing_unit", "level", "group", "row", "method"])
-    pop = table["population"].to_numpy()[m["row"]]
-    quota = table["quota"].to_numpy()[m["row"]]
-    m["p"] = np.divide(quota, pop, out=np.zeros(len(m)), where=pop > 0)
-    m["n"] = g["n"].to_numpy()[m["group"]]
-    m["offsite_capable"] = g["offsite_capable"].to_numpy()[m["group"]]
-    return m
-
-
-def _workload(policy: Policy, m: pd.DataFrame, inspectors_available: Mapping[str, int],
+def _workload(policy: Policy, est: AnalyticResult, inspectors_available: Mapping[str, int],
               settings: PlannerSettings) -> pd.DataFrame:
-    """Checks and inspector-days per unit and quarter against capacity."""
+    """Checks and inspector-days per unit and quarter against capacity.
+
+    The checks of a stratum are the draws the analytic estimate expects it to achieve
+    (``min(quota, eligible)``, the mean over the quarters); they are split on-site / off-site
+    by the expected draws of its groups (off-site: full off-site coverage, or objects with
+    off-site capability when ``methods.offsite_first``)."""
     budget = settings.budget
-    checks = m["p"] * m["n"]
-    offsite = (m["method"] == "offsite_full") | (policy.methods.offsite_first & m["offsite_capable"])
-    m = m.assign(checks=checks, offsite=np.where(offsite, checks, 0.0),
-                 random=np.where(m["method"] == "random", checks, 0.0))
-    per = m.groupby("drawing_unit")[["checks", "offsite", "random"]].sum()
+    m = est.membership
+    offsite = (m["method"] == "offsite_full") | (policy.methods.offsite_first
+                                                 & m["offsite_capable"].astype(bool))
+    by_row = m.assign(off=np.where(offsite, m["draws"], 0.0)).groupby("row")[["draws", "off"]].sum()
+    ratio = np.divide(by_row["off"], by_row["draws"], out=np.zeros(len(by_row)),
+                      where=by_row["draws"].to_numpy() > 0)
+    off_share = dict(zip(by_row.index, ratio, strict=True))
+    s = est.strata
+    if s.empty:
+        per = pd.DataFrame(columns=["checks", "offsite", "random"], dtype=float)
+    else:
+        frame = (s.groupby("row", sort=True)[["unit", "method"]].first()
+                 .join(s.groupby("row", sort=True)["drawn"].sum() / est.quarters))
+        frame["offsite"] = frame["drawn"] * frame.index.map(off_share).fillna(0.0)
+        frame["random"] = np.where(frame["method"] == "random", frame["drawn"], 0.0)
+        per = frame.rename(columns={"drawn": "checks"}).groupby("unit")[
+            ["checks", "offsite", "random"]].sum()
     team = policy.staffing.min_inspectors_per_task
     share = policy.joint.internal_min_share
     max_offsite = policy.staffing.max_offsite_tasks_per_inspector_per_quarter
@@ -548,45 +573,67 @@ def _workload(policy: Policy, m: pd.DataFrame, inspectors_available: Mapping[str
     return wl
 
 
-def _minimums(policy: Policy, table: pd.DataFrame, reference: Policy) -> pd.DataFrame:
-    """Every minimum of the reference (2023) plan against the tuned plan."""
+
+
+def _minimums(policy: Policy, table: pd.DataFrame, reference: Policy,
+              est: AnalyticResult) -> pd.DataFrame:
+    """Every minimum of the reference (2023) plan against the tuned plan.
+
+    An R4 minimum is met when the plan has the rule, its quota reaches
+    ``ceil(2023 ratio x population)`` and the stratum has enough eligible objects, after the
+    overlap exclusions (yearly cap, the counties' draws under ``avoid``), for the draw to
+    achieve it: the analytic estimate's expected draws reach the need in every quarter."""
     rows = []
-    weights = list(policy.credit_risk.weights.values())
+    cr = policy.credit_risk
+    weights = list((cr.ratios or cr.weights).values())
     differentiated = max(weights) > min(weights)
     share = credit_share(table, policy) if differentiated else 0.0
+    nan = float("nan")
     rows.append(dict(rule=reference.credit_risk.rule, unit="全部", check="运用信用风险分类的抽查占比",
                      requirement=f"≥ {reference.credit_risk.min_share:.0%}",
                      plan=f"{share:.0%}" + ("" if differentiated else " (各类权重相同, 未区分)"),
-                     met=bool(share + 1e-12 >= reference.credit_risk.min_share)))
+                     met=bool(share + 1e-12 >= reference.credit_risk.min_share),
+                     need=nan, quota=nan, expected=nan))
     rules = {(r.level, r.category, r.subset): r for r in policy.quotas.rules}
-    grouped = table.groupby(["unit", "category", "subset"])[["population", "quota"]].sum()
-    sums = {k: tuple(v) for k, v in zip(grouped.index, grouped.to_numpy(), strict=True)}
+    strata = {(u, r): (int(p), int(q)) for u, r, p, q in zip(
+        table["unit"], table["quota_rule"], table["population"], table["quota"], strict=True)}
+    worst = {(r.unit, r.quota_rule): r for r in achieved_minimum(est).itertuples(index=False)}
     random_by_unit = table[table["method"] == "random"].groupby("unit")["quota"].sum().to_dict()
     for ref in reference.quotas.rules:
         label = f"{CATEGORY_ZH[ref.category]}" + (
             f" ({SUBSET_ZH[ref.subset]})" if ref.subset != "all" else "")
         mine = rules.get((ref.level, ref.category, ref.subset))
         for unit in (u for u in policy.units if u.level == ref.level):
-            population, quota = (int(v) for v in sums.get(
-                (unit.id, ref.category, ref.subset), (0, 0)))
+            population, quota = strata.get((unit.id, mine.id), (0, 0)) if mine else (0, 0)
+            w = worst.get((unit.id, mine.id)) if mine else None
+            expected = float(w.drawn_min) if w is not None else 0.0
             if ref.method == "offsite_full":
                 requirement = "每季度非现场全覆盖"
                 met = mine is not None and mine.method == "offsite_full"
                 plan = f"{quota}/{population}" + (" 非现场" if met else " (非全覆盖)")
+                need = population
             else:
                 need = math.ceil(round(ref.ratio * population, 9))
                 requirement = f"每季度 ≥ {ref.ratio:.0%} (≥ {need} 家)"
                 ratio = quota / population if population else 0.0
-                met = mine is not None and quota >= need and (
+                quota_ok = mine is not None and quota >= need and (
                     mine.ratio + 1e-12 >= ref.ratio or mine.basis != "share")
+                enough = expected + 1e-6 >= need
+                met = quota_ok and enough
                 plan = f"{quota}/{population} ({ratio:.1%})" if mine is not None else "无此项规则"
+                if mine is not None and quota_ok and not enough:
+                    plan += (f"; 扣除已抽和受限对象后第{int(w.quarter_min)}季度预计只有 "
+                             f"{w.eligible_min:.1f} 家可抽, 预计抽中 {expected:.1f} 家, "
+                             f"不足 {need} 家")
             rows.append(dict(rule=ref.rule, unit=unit.name, check=label,
-                             requirement=requirement, plan=plan, met=bool(met)))
+                             requirement=requirement, plan=plan, met=bool(met), need=float(need),
+                             quota=float(quota), expected=expected if mine is not None else nan))
     rows.append(dict(rule=reference.joint.rule, unit="各级", check="内部联合抽查占比",
                      requirement=f"≥ {reference.joint.internal_min_share:.0%}",
                      plan=f"{policy.joint.internal_min_share:.0%}",
                      met=bool(policy.joint.internal_min_share + 1e-12
-                              >= reference.joint.internal_min_share)))
+                              >= reference.joint.internal_min_share),
+                     need=nan, quota=nan, expected=nan))
     need = reference.joint.inter_departmental_per_quarter
     for unit in policy.units:
         random_checks = int(random_by_unit.get(unit.id, 0))
@@ -594,60 +641,107 @@ def _minimums(policy: Policy, table: pd.DataFrame, reference: Policy) -> pd.Data
         rows.append(dict(rule=reference.joint.rule, unit=unit.name, check="部门联合抽查",
                          requirement=f"每季度 ≥ {need} 次",
                          plan=f"{planned} 次" + ("" if random_checks else " (无随机抽查)"),
-                         met=bool(planned >= need)))
-    return pd.DataFrame(rows, columns=["rule", "unit", "check", "requirement", "plan", "met"])
+                         met=bool(planned >= need), need=nan, quota=nan, expected=nan))
+    return pd.DataFrame(rows, columns=["rule", "unit", "check", "requirement", "plan", "met",
+                                       "need", "quota", "expected"])
 
 
-def group_coverage(policy: Policy, m: pd.DataFrame, n_groups: int,
-                   quarters: int = QUARTERS_PER_YEAR) -> tuple[np.ndarray, np.ndarray]:
-    """Analytic yearly coverage and draws per object of every strata group.
+# --------------------------------------------------------------------------------------
+# Coverage gaps
+# --------------------------------------------------------------------------------------
+GAP_COLUMNS = ["kind", "unit", "unit_name", "category", "subset", "credit_class", "objects",
+               "coverage", "drawing_unit", "reason", "message"]
+GAP_KIND_ZH = {"no_coverage": "全年抽不到", "low_coverage": "年度覆盖率低",
+               "zero_probability": "抽中概率为零"}
 
-    A deterministic recursion over the share of each group's objects with 0, 1, … draws so
-    far this year. Each quarter the drawing units draw in the policy's order (area level
-    first); a stratum's quota is spread evenly over its eligible objects:
 
-    * ``independent``: every object, ``q = quota / population`` (``1 - (1 - q)^4`` a year);
-    * ``rotation``: objects not yet drawn this year (by any unit) first, the rest only to
-      make up the quota (``min(1, 4q)`` for one unit);
-    * ``yearly_cap``: objects below the cap only; a quota the cap forbids is lost.
+def coverage_gaps(est: AnalyticResult, table: pd.DataFrame, policy: Policy,
+                  below: float) -> pd.DataFrame:
+    """Groups of objects the plan leaves (almost) unchecked, and credit classes it never draws.
 
-    Objects drawn by two levels in one quarter are counted as two draws (the simulation
-    applies the between-levels rule exactly). Returns ``coverage`` and ``draws`` per group.
+    * ``no_coverage`` / ``low_coverage``: objects (by own unit x category, then split by the
+      positive list, then by credit class where only a part is affected) whose analytic
+      yearly coverage is 0 or below ``below``; ``reason`` says why (no rule of any unit
+      draws from them, a quota of 0, or a low ratio);
+    * ``zero_probability``: a stratum (drawing unit x rule) holding objects of a credit class
+      whose inclusion probability is 0 (a weight of 0, or a quota of 0: then one row for the
+      stratum, ``credit_class`` ``all``).
+
+    Columns :data:`GAP_COLUMNS`; ``coverage`` is NaN for ``zero_probability`` rows and
+    ``drawing_unit`` empty for the others.
     """
-    overlap = policy.draw.overlap
-    cap = policy.draw.yearly_cap if overlap == "yearly_cap" else 1
-    share = np.zeros((n_groups, cap + 1))   # share of objects with 0..cap draws (cap = "≥ cap")
-    share[:, 0] = 1.0
-    draws = np.zeros(n_groups)
-    order = {u.id: i for i, u in enumerate(policy.units)}
-    m = m.assign(o=m["drawing_unit"].map(order)).sort_values(["o", "row"], kind="stable")
-    strata = [(grp["group"].to_numpy(), grp["n"].to_numpy(float), grp["p"].iat[0])
-              for _, grp in m.groupby(["o", "row"], sort=True)]
-    for _ in range(quarters):
-        for g, n, p in strata:
-            quota = p * n.sum()
-            if quota <= 0:
+    g = est.groups
+    m = est.membership
+    quota = table["quota"].to_numpy()
+    reached = np.zeros(len(g), dtype=bool)
+    reached[m["group"].to_numpy(dtype=np.int64)] = True
+    live_m = m[(m["method"] == "offsite_full") | (quota[m["row"].to_numpy(dtype=np.int64)] > 0)]
+    live = np.zeros(len(g), dtype=bool)
+    live[live_m["group"].to_numpy(dtype=np.int64)] = True
+    frame = g.assign(covered=g["coverage"] * g["n"], reached=reached, live=live)
+    area_units = {u.id for u in policy.units if u.level == "area"}
+    levels = [["unit", "category"], ["unit", "category", "positive_list"],
+              ["unit", "category", "positive_list", "credit_class"]]
+    flagged: set[tuple] = set()
+    rows = []
+    for cols in levels:
+        agg = frame.groupby(cols, sort=True).agg(
+            n=("n", "sum"), covered=("covered", "sum"), reached=("reached", "all"),
+            some_reached=("reached", "any"), live=("live", "any"))
+        for key, r in agg.iterrows():
+            key = key if isinstance(key, tuple) else (key,)
+            if key[:2] in flagged or key[:3] in flagged or r["n"] <= 0:
                 continue
-            f = share[g]
-            if overlap == "independent":
-                q = np.full((len(g), cap + 1), min(p, 1.0))
-            elif overlap == "rotation":
-                fresh = float((n * f[:, 0]).sum())
-                q0 = min(1.0, quota / fresh) if fresh > 0 else 0.0
-                rest = float((n * f[:, 1:].sum(axis=1)).sum())
-                q1 = min(1.0, max(0.0, quota - fresh) / rest) if rest > 0 else 0.0
-                q = np.column_stack([np.full(len(g), q0), np.full((len(g), cap), q1)])
+            cov = float(r["covered"] / r["n"])
+            if cov > 1e-12 and cov >= below:
+                continue
+            flagged.add(key)
+            unit, category = key[0], key[1]
+            subset = "all" if len(key) < 3 else (
+                "positive_list" if key[2] else "not_positive_list")
+            credit = "all" if len(key) < 4 else key[3]
+            if not r["some_reached"]:
+                reason = "本计划没有任何单位的抽查规则覆盖这些对象"
+            elif not r["live"]:
+                reason = "所在抽查范围的每季度抽查数为 0"
+            elif cov <= 1e-12:
+                reason = "抽中概率为 0"
             else:
-                eligible = float((n * f[:, :cap].sum(axis=1)).sum())
-                qe = min(1.0, quota / eligible) if eligible > 0 else 0.0
-                q = np.column_stack([np.full((len(g), cap), qe), np.zeros(len(g))])
-            moved = f * q
-            draws[g] += moved.sum(axis=1)
-            new = f - moved
-            new[:, 1:] += moved[:, :-1]
-            new[:, -1] += moved[:, -1]          # the top state absorbs (≥ cap, or ≥ 1)
-            share[g] = new
-    return 1.0 - share[:, 0], draws
+                reason = f"年度覆盖率低于 {below:.0%}"
+            name = policy.unit_names.get(unit, unit)
+            who = f"{name}直管" if unit in area_units else name
+            what = CATEGORY_ZH[category] + (
+                "" if subset == "all" else f" ({SUBSET_ZH[subset]})") + (
+                "" if credit == "all" else f" {credit}类")
+            rows.append(dict(kind="no_coverage" if cov <= 1e-12 else "low_coverage",
+                             unit=unit, unit_name=name, category=category, subset=subset,
+                             credit_class=credit, objects=int(r["n"]), coverage=cov,
+                             drawing_unit="", reason=reason,
+                             message=f"{who}的{what} {int(r['n'])} 家: 年度覆盖率 {cov:.1%}, "
+                                     f"{reason}"))
+    for t in table.itertuples(index=False):
+        if t.method != "random" or t.population <= 0:
+            continue
+        what = CATEGORY_ZH[t.category] + (
+            "" if t.subset == "all" else f" ({SUBSET_ZH[t.subset]})")
+        if t.quota <= 0:
+            rows.append(dict(kind="zero_probability", unit=t.unit, unit_name=t.unit_name,
+                             category=t.category, subset=t.subset, credit_class="all",
+                             objects=int(t.population), coverage=float("nan"),
+                             drawing_unit=t.unit, reason="每季度抽查数为 0",
+                             message=f"{t.unit_name}抽查{what}: 每季度抽查数为 0, "
+                                     f"{int(t.population)} 家的抽中概率均为 0"))
+            continue
+        for c in CREDIT_CLASSES:
+            n_c = int(getattr(t, f"population_{c}"))
+            if n_c > 0 and getattr(t, f"probability_{c}") <= 0:
+                rows.append(dict(kind="zero_probability", unit=t.unit, unit_name=t.unit_name,
+                                 category=t.category, subset=t.subset, credit_class=c,
+                                 objects=n_c, coverage=float("nan"), drawing_unit=t.unit,
+                                 reason=f"{c}类权重为 0",
+                                 message=f"{t.unit_name}抽查{what}: {c}类 {n_c} 家的抽中概率为 0 "
+                                         f"({c}类权重为 0)"))
+    return pd.DataFrame(rows, columns=GAP_COLUMNS)
 
 
 def plan_outcome(
@@ -703,29 +797,29 @@ def plan_outcome(
     prepared = _prepare(registers, plan)
     table = quarterly_quotas(prepared.classified, plan, f"{plan.year}Q1",
                              prepared.registers.inspectors)
-    m = _membership(prepared, plan, table)
-    workload = _workload(plan, m, inspectors_available, settings)
+    est = analytic_year(prepared.groups, plan, table, OverlapRules.from_policy(plan))
+    workload = _workload(plan, est, inspectors_available, settings)
     feasible = bool(workload["feasible"].all())
     warning = "" if feasible else "; ".join(
         f"{r.unit_name}: {r.reason}" for r in workload.itertuples() if not r.feasible)
-    minimums = _minimums(plan, table, ref)
+    minimums = _minimums(plan, table, ref, est)
+    gaps = coverage_gaps(est, table, plan, settings.coverage_warning_below)
 
-    g = prepared.groups
-    cov, draws = group_coverage(plan, m, len(g))
     # Deterrence: the closed form of dsr_analysis.deterrence on the tuned plan (per quarter).
-    est = quick_estimate(prepared.classified, plan, settings.deterrence,
-                         inspectors=prepared.registers.inspectors, budget=settings.budget)
+    dest = quick_estimate(prepared.classified, plan, settings.deterrence,
+                          inspectors=prepared.registers.inspectors, budget=settings.budget)
     would = 1.0 - settings.deterrence.compliant_share      # violators without any check
-    deter = est.groupby(["unit", "category"])[["objects", "violators", "detected",
-                                                 "inspections"]].sum()
+    deter = dest.groupby(["unit", "category"])[["objects", "violators", "detected",
+                                                  "inspections"]].sum()
     sim = simulate_coverage(prepared.classified, plan, replicates=settings.simulation.replicates,
                             seed=int(seed), inspectors=prepared.registers.inspectors,
                             budget=settings.budget)
     sim_cov = sim.coverage.groupby(["unit", "category"])[["covered"]].sum() \
         / settings.simulation.replicates
 
+    g = est.groups
     n = g["n"].to_numpy()
-    frame = g.assign(coverage=cov * n, draws=draws * n)
+    frame = g.assign(coverage=g["coverage"] * n, draws=g["draws"] * n)
     per = frame.groupby(["unit", "category"], sort=False)[["n", "coverage", "draws"]].sum()
     per = per.join(sim_cov.rename(columns={"covered": "simulated"})).fillna({"simulated": 0.0})
     per = per.join(deter[["violators"]])
@@ -741,18 +835,19 @@ def plan_outcome(
         "violation_rate": per["violators"] / per["n"],
         "deterred": _deterred(per["violators"] / per["n"], would),
     }).reset_index(drop=True)
-    violation_rate = float(est["violators"].sum() / est["objects"].sum())
-    inspections = float(est["inspections"].sum())
+    violation_rate = float(dest["violators"].sum() / dest["objects"].sum())
+    inspections = float(dest["inspections"].sum())
     total = float(n.sum()) or 1.0
     return PlanOutcome(
         policy=plan, quotas=table, quota_table=quota_display(table), workload=workload,
         feasible=feasible, warning=warning, minimums=minimums,
-        all_minimums_met=bool(minimums["met"].all()), coverage=coverage,
+        all_minimums_met=bool(minimums["met"].all()), coverage=coverage, gaps=gaps,
+        analytic=est,
         coverage_total=float(frame["coverage"].sum() / total),
         simulated_coverage_total=float(per["simulated"].sum() / total),
         violation_rate=violation_rate,
         deterrence_total=float(_deterred(violation_rate, would)),
-        hit_rate=float(est["detected"].sum() / inspections) if inspections else 0.0,
+        hit_rate=float(dest["detected"].sum() / inspections) if inspections else 0.0,
         elapsed=time.perf_counter() - start,
     )
 
@@ -775,31 +870,34 @@ def _default_settings() -> PlannerSettings:
     return _SETTINGS[key]
 
 
+
 # --------------------------------------------------------------------------------------
 # Tables for readers (Chinese headers)
 # --------------------------------------------------------------------------------------
 def quota_display(table: pd.DataFrame) -> pd.DataFrame:
-    """Quarterly quotas per unit, category and subset, with the credit-class split."""
-    keys = ["unit", "unit_name", "category", "subset", "method"]
-    total = table.groupby(keys, sort=False)[["population", "quota"]].sum()
-    split = table[table["credit_class"] != "all"].pivot_table(
-        index=keys, columns="credit_class", values="quota", aggfunc="sum")
-    out = total.join(split).reset_index()
+    """Quarterly quotas per unit, category and subset; per credit class the expected draws,
+    the class's objects and its inclusion probability (R3: a different ratio per class)."""
+    share = np.divide(table["quota"].to_numpy(float), table["population"].to_numpy(float),
+                      out=np.zeros(len(table)), where=table["population"].to_numpy() > 0)
+    out = {
+        "单位": table["unit_name"].to_numpy(), "类别": table["category"].map(CATEGORY_ZH).to_numpy(),
+        "范围": table["subset"].map(SUBSET_ZH).to_numpy(),
+        "方式": table["method"].map(METHOD_ZH).to_numpy(),
+        "对象数": table["population"].to_numpy(), "每季度抽查数": table["quota"].to_numpy(),
+        "抽查比例": [f"{v:.1%}" for v in share],
+    }
     for c in CREDIT_CLASSES:
-        if c not in out:
-            out[c] = np.nan
-        out[c] = out[c].map(lambda v: "—" if pd.isna(v) else str(int(v)))
-    out["share"] = np.where(out["population"] > 0, out["quota"] / out["population"].clip(lower=1),
-                            0.0)
-    return pd.DataFrame({
-        "单位": out["unit_name"], "类别": out["category"].map(CATEGORY_ZH),
-        "范围": out["subset"].map(SUBSET_ZH), "方式": out["method"].map(METHOD_ZH),
-        "对象数": out["population"], "每季度抽查数": out["quota"],
-        "抽查比例": out["share"].map(lambda v: f"{v:.1%}"),
-        **{f"{c}类": out[c] for c in CREDIT_CLASSES},
-    })
+        out[f"{c}类 预计抽查/对象数 (比例)"] = [
+            "—" if n == 0 else f"{e:.1f}/{n} ({p:.1%})"
+            for e, n, p in zip(table[f"expected_{c}"], table[f"population_{c}"],
+                               table[f"probability_{c}"], strict=True)]
+    return pd.DataFrame(out)
 
 
+def gaps_display(gaps: pd.DataFrame) -> list[str]:
+    """The coverage gaps as short Chinese warnings, one per line."""
+    return [f"{GAP_KIND_ZH[k]}: {msg}" for k, msg in zip(gaps["kind"], gaps["message"],
+                                                         strict=True)]
 def workload_display(workload: pd.DataFrame) -> pd.DataFrame:
     """Inspector-days per unit and quarter (Chinese headers)."""
     return pd.DataFrame({
@@ -916,7 +1014,7 @@ def save_policy(
 
 __all__ = [
     "DsrError", "PlanExistsError", "PlanOutcome", "PlannerSettings", "base_policy_names",
-    "build_policy", "coverage_display", "default_inspectors",
+    "build_policy", "coverage_display", "coverage_gaps", "default_inspectors", "gaps_display",
     "load_planner_settings", "minimums_display", "plan_from_policy", "plan_outcome",
     "quota_display", "random_rules", "resolve_policy", "save_policy", "workload_display",
     "yearly_coverage",

@@ -4,7 +4,7 @@ Only wiring lives here: every control maps one-to-one onto an argument of
 :func:`dsr_analysis.planner.plan_outcome` / :func:`~dsr_analysis.planner.build_policy` /
 :func:`~dsr_analysis.planner.save_policy`, and every callback calls those functions and
 shows what they return. Each widget carries a stable CSS class (``dsr-ratio-<rule id>``,
-``dsr-weight-A``, ``dsr-inspectors-<unit>``, ``dsr-verdict``, ``dsr-quota-table``,
+``dsr-weight-A``, ``dsr-inspectors-<unit>``, ``dsr-verdict``, ``dsr-gaps``, ``dsr-quota-table``,
 ``dsr-save`` …) so a browser test, or a person's style sheet, can find it.
 """
 
@@ -62,6 +62,16 @@ def _error_text(exc: DsrError, lines: int = 4) -> str:
     else:
         text = str(exc)
     return html.escape(text).replace("\n", "<br>")
+
+
+def _gap_list(outcome: planner.PlanOutcome) -> str:
+    """The coverage gaps as a short warning list (empty when there are none)."""
+    lines = planner.gaps_display(outcome.gaps)
+    if not lines:
+        return ""
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    return (f'<div class="dsr-banner-warn"><b>⚠ 覆盖缺口 ({len(lines)} 项)</b>'
+            f'<ul style="margin: 2px 0 0 0;">{items}</ul></div>')
 
 
 def _rule_label(policy, rule) -> str:
@@ -131,6 +141,8 @@ class PlannerApp:
         self.verdict.add_class("dsr-verdict")
         self.summary = w.HTML()
         self.summary.add_class("dsr-summary")
+        self.gaps = w.HTML()
+        self.gaps.add_class("dsr-gaps")
         self.quota_table = w.HTML()
         self.quota_table.add_class("dsr-quota-table")
         self.workload = w.HTML()
@@ -171,7 +183,7 @@ class PlannerApp:
             self.save, self.save_message,
         ], layout=w.Layout(width="500px", min_width="500px"))
         outputs = w.VBox([
-            self.verdict, self.summary, self.timing,
+            self.verdict, self.summary, self.gaps, self.timing,
             w.HTML("<h4>每季度抽查任务 (各单位, R3/R4)</h4>"), self.quota_table,
             w.HTML("<h4>执法力量: 需要 vs 可用 (每季度)</h4>"), self.workload,
             w.HTML("<h4>2023年方案最低要求 (R3/R4/R5)</h4>"), self.minimums,
@@ -263,7 +275,7 @@ class PlannerApp:
             self.outcome = None
             self.verdict.value = (f'<div class="dsr-banner-bad">无法计算: '
                                   f'{_error_text(exc)}</div>')
-            for h in (self.summary, self.quota_table, self.workload, self.minimums,
+            for h in (self.summary, self.gaps, self.quota_table, self.workload, self.minimums,
                       self.coverage):
                 h.value = ""
             return
@@ -280,6 +292,7 @@ class PlannerApp:
         self.summary.value = (
             f"<p>{mins} · 年度覆盖率 {out.coverage_total:.1%} (模拟 "
             f"{out.simulated_coverage_total:.1%}) · 威慑率 {out.deterrence_total:.1%}</p>")
+        self.gaps.value = _gap_list(out)
         self.timing.value = f"<small>更新用时 {out.elapsed * 1000:.0f} 毫秒</small>"
         self.quota_table.value = _table(out.quota_table)
         self.workload.value = _table(planner.workload_display(out.workload), "结论")

@@ -36,6 +36,8 @@ import pandas as pd
 
 from .errors import DsrError, ParameterError
 from .paths import OUTPUTS_DIR, PROJECT_ROOT
+from .periods import Quarter
+from .policy import load_policy
 
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks" / "reports"
 
@@ -193,8 +195,6 @@ def plan_jobs(quarter: str, units: str | Sequence[str] = "all", reports: str | S
     ``parameters`` are passed to every notebook (e.g. ``ledger``, ``results``); ``quarter``,
     ``unit``, ``policy`` and ``output_dir`` are set per job.
     """
-    from .periods import Quarter
-    from .policy import load_policy
 
     q = Quarter.parse(quarter)
     pol = load_policy(policy)
@@ -266,7 +266,6 @@ def run_job(job: RenderJob) -> Rendered:
     from papermill.exceptions import PapermillExecutionError
     from traitlets.config import Config
 
-    from .policy import load_policy
 
     spec = REPORTS[job.report]
     job.out_dir.mkdir(parents=True, exist_ok=True)
@@ -345,8 +344,6 @@ def write_index(out_dir: Path, quarter: str, rendered: Sequence[Rendered],
                 policy: str = "xiongan-2023", failures: Sequence[str] = ()) -> Path:
     """``index.html``: one row per report, one column per unit, links to HTML and XLSX.
     Reports already in the directory from earlier runs of the same quarter are kept."""
-    from .periods import Quarter
-    from .policy import load_policy
 
     pol = load_policy(policy)
     q = Quarter.parse(quarter)

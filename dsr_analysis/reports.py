@@ -32,6 +32,7 @@ import pandas as pd
 from .draw import canonical_frame_bytes, draw_quarter
 from .draw.ledger import load_draw_tasks
 from .sample import DEMO_SEED_MATERIAL
+from .plotting import use_cjk_font
 from .categories import CATEGORY_ZH, classify
 from .errors import ParameterError
 from .periods import Quarter, quarters_of
@@ -169,8 +170,9 @@ def task_flags(tasks: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     weighted = {(r.level, r.category, r.subset) for r in policy.quotas.rules
                 if r.credit_weighted and r.method == "random"}
     keys = list(zip(out["level"], out["category"], out["subset"], strict=True))
-    old_format = parts[2].notna()
-    out["credit_used"] = np.where(old_format, parts[2].fillna("all") != "all",
+    third = parts[2].astype(object)
+    old_format = third.notna()
+    out["credit_used"] = np.where(old_format, third.fillna("all") != "all",
                                   [k in weighted for k in keys])
     full = _full_coverage_strata(policy)
     out["random_draw"] = [k not in full for k in keys]
@@ -690,7 +692,6 @@ def checks_figure(table: pd.DataFrame):
     """Stacked bars: checks per unit by category (statistics table)."""
     import matplotlib.pyplot as plt
 
-    from .plotting import use_cjk_font
 
     use_cjk_font()
     fig, ax = plt.subplots(figsize=(7, 3.6), dpi=110)
@@ -711,7 +712,6 @@ def progress_figure(progress: pd.DataFrame, unit_name: str):
     """Horizontal bars: checks done against each quarterly minimum (summary)."""
     import matplotlib.pyplot as plt
 
-    from .plotting import use_cjk_font
 
     use_cjk_font()
     labels = [f"{CATEGORY_ZH[c]}（{SUBSET_ZH[s]}）" for c, s in
@@ -735,7 +735,6 @@ def score_figure(evaluation: pd.DataFrame, ranks: pd.DataFrame):
     """Stacked bars of each county's score by indicator, ranked (evaluation)."""
     import matplotlib.pyplot as plt
 
-    from .plotting import use_cjk_font
 
     use_cjk_font()
     wide = evaluation.pivot_table(index="unit_name", columns="indicator_zh", values="score",

@@ -32,6 +32,7 @@ from .periods import Quarter
 from .policy import Policy
 from .registers import parse_date, read_register
 from .schema import SCHEMAS
+from .workcalendar import statistics_due, summary_window
 from .workcalendar import WorkCalendar
 
 RESULT_COLUMNS = list(SCHEMAS["results"])
@@ -282,7 +283,6 @@ def sample_deliveries(policy: Policy, year: int, calendar: WorkCalendar | None =
                       seed: int = SAMPLE_RESULTS_SEED) -> pd.DataFrame:
     """Synthetic delivery dates of every county's summary and statistics table in ``year``:
     mostly inside the R9 window, about one in eight a working day or two late."""
-    from .workcalendar import statistics_due, summary_window
 
     cal = calendar or WorkCalendar()
     rng = np.random.default_rng([seed, year])

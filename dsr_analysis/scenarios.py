@@ -28,28 +28,34 @@ import yaml
 from scipy import optimize
 
 from .categories import classify
+from .config import build
 from .deterrence import (
     DeterrenceParams,
-    _optional_factories,
     DeterrenceResult,
     estimate_from_probabilities,
     group_strata,
+    offsite_counts,
+    optional_factories,
     pooled_hit_rate,
+    quick_estimate,
+    quick_totals,
     simulate_deterrence,
 )
-from .errors import InfeasibleError, ParameterError, PolicyError
+from .errors import InfeasibleError, ParameterError
 from .paths import PARAMETERS_DIR
-from .policy import CREDIT_CLASSES, Policy, _build, load_policy
+from .policy import CREDIT_CLASSES, Policy, load_policy
 from .quotas import quarterly_quotas, quota_checks
-from .simulation import (
+from .registers import load_registers
+from .sample import synthetic_enterprises
+from .sampling import (
     Budget,
-    CoverageResult,
+    Strata,
     build_strata,
-    coverage_summary,
     inspectors_by_unit,
-    simulate_coverage,
-    static_quotas,
+    smooth_inclusion_probabilities,
+    stratum_costs,
 )
+from .simulation import CoverageResult, coverage_summary, simulate_coverage
 
 SCENARIOS_DIR = PARAMETERS_DIR / "scenarios"
 
@@ -109,16 +115,13 @@ class Scenario:
     path: str = field(default="", metadata={"doc": "file it was loaded from", "internal": True})
 
 
-_optional_factories(Scenario)
+optional_factories(Scenario)
 
 
 def scenario_from_mapping(data: Mapping[str, Any], source: str = "<parameters>") -> Scenario:
     """Build and check a :class:`Scenario` from a mapping (a YAML document, or the
     parameters of a notebook); ``source`` names it in error messages."""
-    try:
-        scenario = _build(Scenario, dict(data), source, "")
-    except PolicyError as exc:
-        raise ParameterError(str(exc)) from exc
+    scenario = build(Scenario, dict(data), source, "", error=ParameterError)
     scenario = dataclasses.replace(scenario, path=source)
     scenario_policy(scenario)  # checks overrides against the policy
     return scenario
@@ -204,8 +207,6 @@ def scenario_policy(scenario: Scenario, base: Policy | None = None) -> Policy:
 
 
 def _sample_inspector_counts() -> dict[str, int]:
-    from .registers import load_registers
-
     inspectors = load_registers(None).inspectors
     ok = inspectors[inspectors["active"] & inspectors["certified"]]
     return ok.groupby("unit").size().to_dict()
@@ -217,9 +218,6 @@ def scenario_register(scenario: Scenario, policy: Policy) -> tuple[pd.DataFrame,
     A synthetic register gets the sample's active, certified inspectors per unit scaled by
     ``size / 3000`` (one row per inspector; only ``unit``, ``active``, ``certified``).
     """
-    from .registers import load_registers
-    from .sample import synthetic_enterprises
-
     if scenario.register.source == "sample":
         registers = load_registers(None, units=policy.unit_names)
         return classify(registers.enterprises, policy), registers.inspectors
@@ -347,7 +345,8 @@ def sweep_credit_weights(scenario: Scenario, steepness: Sequence[float], *,
     """Run ``scenario`` with credit weights :func:`steep_weights` for each steepness.
 
     Returns one row per steepness x credit class: the weights, the quarterly draw ratio of
-    the class (quotas / population of random strata), the yearly coverage of the class
+    the class (expected draws / objects of the class in random strata, from the quota
+    table's inclusion probabilities), the yearly coverage of the class
     (simulated), and the scenario's expected violation rate (closed form, per quarter) and
     simulated violation rate, hit rate and inspector-days.
     """
@@ -358,24 +357,15 @@ def sweep_credit_weights(scenario: Scenario, steepness: Sequence[float], *,
         policy = scenario_policy(sc)
         classified, inspectors = scenario_register(sc, policy)
         est = _estimate(classified, policy, sc, inspectors)
-        strata = build_strata(policy)
-        quota = static_quotas(classified, policy, strata, inspectors)
-        table = strata.table.assign(quota=quota)
-        groups, sids = group_strata(classified, policy, strata)
-        pop = np.zeros(strata.n)
-        for p in range(sids.shape[1]):
-            ok = sids[:, p] >= 0
-            np.add.at(pop, sids[ok, p], groups["objects"].to_numpy()[ok])
-        table["population"] = pop
+        table = quarterly_quotas(classified, policy, f"{policy.year}Q1", inspectors)
         rnd = table[table["method"] == "random"]
         run = run_scenario(sc, progress=progress) if simulate else None
         cov = coverage_summary(run.coverage, by=["credit_class"]).set_index("credit_class") \
             if run else None
         for c in CREDIT_CLASSES:
-            rc = rnd[rnd["credit_class"] == c]
+            pop_c = rnd[f"population_{c}"].sum()
             row = {"steepness": float(s), "credit_class": c, "weight": steep_weights(s)[c],
-                   "draw_ratio": float(rc["quota"].sum() / rc["population"].sum())
-                   if rc["population"].sum() else 0.0,
+                   "draw_ratio": float(rnd[f"expected_{c}"].sum() / pop_c) if pop_c else 0.0,
                    "expected_violation_rate": est["violation_rate"],
                    "expected_inspector_days": est["inspector_days"]}
             if run is not None:
@@ -388,8 +378,6 @@ def sweep_credit_weights(scenario: Scenario, steepness: Sequence[float], *,
 
 
 def _estimate(classified, policy, scenario, inspectors) -> dict[str, float]:
-    from .deterrence import quick_estimate, quick_totals
-
     return quick_totals(quick_estimate(classified, policy, scenario.deterrence,
                                        inspectors=inspectors, budget=scenario.budget))
 
@@ -437,37 +425,31 @@ class Optimum:
         return pd.DataFrame({"base": self.base, "optimum": self.optimum})
 
 
-def _continuous_probabilities(strata, pop: np.ndarray, policy: Policy, ratios: Mapping[str, float],
-                              weights: Mapping[str, float]) -> np.ndarray:
-    """Stratum draw probabilities with unrounded quotas (smooth in ratios and weights)."""
-    prob = np.zeros(strata.n)
-    w = np.array([weights[c] for c in CREDIT_CLASSES])
+def continuous_probabilities(strata: Strata, counts: np.ndarray, policy: Policy,
+                             ratios: Mapping[str, float], weights: Mapping[str, float],
+                             staff: Mapping[str, int] | None = None) -> np.ndarray:
+    """Inclusion probability per stratum and credit class, shape (strata, 4), with unrounded
+    quotas (smooth in ratios and weights): ``ratio x objects`` (or ``ratio x inspectors``)
+    per period, capped at the stratum, shared by
+    :func:`dsr_analysis.sampling.smooth_inclusion_probabilities` with the class weights
+    (equal weights for a rule that is not credit-weighted)."""
     rules = {r.id: r for r in policy.quotas.rules}
-    for (_, rule_id), rows in strata.table.groupby(["unit", "quota_rule"], sort=False):
-        sids = rows["stratum"].to_numpy()
+    w = np.array([weights[c] for c in CREDIT_CLASSES], dtype=float)
+    quota = np.zeros(strata.n)
+    bases = np.ones((strata.n, len(CREDIT_CLASSES)))
+    for s, (unit, rule_id) in enumerate(zip(strata.table["unit"], strata.table["quota_rule"],
+                                            strict=True)):
         rule = rules[rule_id]
-        p = pop[sids]
+        total = counts[s].sum()
+        periods = 4 if rule.per == "year" else 1
         if rule.method == "offsite_full":
-            prob[sids] = (p > 0).astype(float)
+            quota[s] = total
             continue
-        total = min(ratios[rule_id] * p.sum(), p.sum())
-        if not rule.credit_weighted:
-            prob[sids] = total / p.sum() if p.sum() else 0.0
-            continue
-        ww = w * (p > 0)
-        capped = np.zeros(len(p), dtype=bool)
-        ideal = np.zeros(len(p))
-        for _ in range(len(p) + 1):
-            free = ~capped
-            mass = (p * ww)[free].sum()
-            ideal[free] = (total - ideal[capped].sum()) * (p * ww)[free] / mass if mass else 0
-            over = free & (ideal > p)
-            if not over.any():
-                break
-            ideal[over] = p[over]
-            capped |= over
-        prob[sids] = np.divide(ideal, p, out=np.zeros(len(p)), where=p > 0)
-    return prob
+        base = ratios[rule_id] * (total if rule.basis == "share" else (staff or {}).get(unit, 0))
+        quota[s] = min(base / periods, total)
+        if rule.credit_weighted:
+            bases[s] = w
+    return smooth_inclusion_probabilities(counts, quota, bases)
 
 
 def optimise_ratios(scenario: Scenario, *, budget_days: float | None = None,
@@ -489,17 +471,13 @@ def optimise_ratios(scenario: Scenario, *, budget_days: float | None = None,
     classified, inspectors = scenario_register(scenario, base_policy)
     strata = build_strata(base_policy)
     groups, sids = group_strata(classified, base_policy, strata)
-    pop = np.zeros(strata.n)
-    for p in range(sids.shape[1]):
-        ok = sids[:, p] >= 0
-        np.add.at(pop, sids[ok, p], groups["objects"].to_numpy()[ok])
+    counts, offs = offsite_counts(groups, sids, strata)
     params, budget = scenario.deterrence, scenario.budget
-    from .deterrence import _offsite_share
-    from .simulation import stratum_costs
-
-    costs = stratum_costs(strata, _offsite_share(groups, sids, strata), budget,
-                          base_policy.methods.offsite_first)
+    # Inspector-days of one draw of each stratum x class (its share of off-site capable).
+    share = np.divide(offs, counts, out=np.zeros_like(counts), where=counts > 0)
+    costs = stratum_costs(strata, share.T, budget, base_policy.methods.offsite_first).T
     staff = inspectors_by_unit(inspectors, base_policy, budget.inspector_scale)
+    quota_staff = inspectors_by_unit(inspectors, base_policy)
     if budget_days is None:
         capacity = np.array([staff[u.id] * budget.days_per_inspector_per_quarter
                              for u in base_policy.units])
@@ -529,10 +507,10 @@ def optimise_ratios(scenario: Scenario, *, budget_days: float | None = None,
 
     def evaluate(x):
         ratios, weights = unpack(x)
-        prob = _continuous_probabilities(strata, pop, base_policy, ratios, weights)
-        est = estimate_from_probabilities(groups, sids, strata, prob, params, budget,
+        lam = continuous_probabilities(strata, counts, base_policy, ratios, weights, quota_staff)
+        est = estimate_from_probabilities(groups, sids, strata, lam, params, budget,
                                           base_policy.methods.offsite_first)
-        return est["violators"].sum(), unit_matrix @ (prob * pop * costs)
+        return est["violators"].sum(), unit_matrix @ (lam * counts * costs).sum(axis=1)
 
     scale_b = base_weights.get("B", 1.0) or 1.0
     x0 = np.concatenate([lower, [np.log(max(base_weights[c], 1e-3) / scale_b)

@@ -164,3 +164,51 @@ def test_outputs_are_consistent(policy, classified):
     summary = deterrence_summary(res)
     assert list(summary["year"]) == [1, 2]
     assert 0 < pooled_hit_rate(res) < 1
+
+
+def test_deterrence_draw_frequency_matches_lambda(policy, classified):
+    """The deterrence engine's draw (general sort-based path) gives each credit class its
+    inclusion probability lambda in the first quarter (binomial bounds; the small-quota
+    Pareto bias is far below the bound for these strata)."""
+    from dsr_analysis.deterrence import (build_model, draw_passes, init_firms, quarter_quotas,
+                                         quarter_strata)
+    from dsr_analysis.quotas import quarterly_quotas
+    from dsr_analysis.sampling import Budget, replicate_seeds
+
+    merge = dataclasses.replace(policy, draw=dataclasses.replace(policy.draw,
+                                                                  between_levels="merge"))
+    model = build_model(classified, merge, DeterrenceParams(), None, Budget())
+    R = 400
+    gens = [np.random.Generator(np.random.PCG64(s)) for s in replicate_seeds(3, R)]
+    firms = init_firms(model, gens)
+    _, sid = quarter_strata(model, firms)
+    quota = quarter_quotas(model, firms, sid)
+    draw_passes(model, firms, sid, quota, gens)
+    table = quarterly_quotas(classified, merge, "2023Q1").set_index(["unit", "quota_rule"])
+    credit = model.arrays.credit
+    for s, row in model.strata.table.iterrows():
+        if row["method"] != "random":
+            continue
+        q = table.loc[(row["unit"], row["quota_rule"])]
+        p = row["pass_"]
+        for c, cls in enumerate("ABCD"):
+            members = (sid[p][0] == s) & (credit == c)
+            if not members.any():
+                continue
+            lam = q[f"probability_{cls}"]
+            freq = firms.checks[p][:, members].mean()
+            sd = np.sqrt(max(lam * (1 - lam), 1e-12) / (R * members.sum()))
+            assert abs(freq - lam) < 4.5 * sd + 0.01, (row["unit"], row["quota_rule"], cls)
+
+
+def test_both_engines_fill_the_same_quotas(policy, classified):
+    """Coverage and deterrence engines agree on order and overlap: without enforcement
+    effects, the first quarter's checks are the quotas filled (avoid: counties first)."""
+    from dsr_analysis.simulation import simulate_coverage
+
+    inert = DeterrenceParams(downgrade_steps=0, remove_from_positive_list=False)
+    det = simulate_deterrence(classified, policy, inert, replicates=5, years=1, seed=2)
+    cov = simulate_coverage(classified, policy, replicates=5, seed=2)
+    visits = cov.workload.groupby(["replicate", "quarter"])[["onsite", "offsite"]].sum().sum(axis=1)
+    q1 = det.timeline[det.timeline["quarter"] == 1]["inspections"].to_numpy()
+    np.testing.assert_array_equal(q1, visits.xs(1, level="quarter").to_numpy())

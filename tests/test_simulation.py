@@ -1,4 +1,4 @@
-"""Coverage engine: selection, quotas, closed forms (R3, R4), determinism."""
+"""Coverage engine: Pareto order sampling per stratum (R3, R4), overlap rules, determinism."""
 
 from __future__ import annotations
 
@@ -7,22 +7,34 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import special, stats
 
 from dsr_analysis.categories import classify
-from dsr_analysis.deterrence import yearly_coverage
-from dsr_analysis.quotas import allocate, quarterly_quotas
+from dsr_analysis.overlap import OverlapRules
+from dsr_analysis.quotas import inclusion_probabilities, quarterly_quotas
 from dsr_analysis.sample import synthetic_enterprises
-from dsr_analysis.simulation import (
+from dsr_analysis.sampling import (
     Budget,
-    allocate_many,
     build_strata,
+    class_counts,
+    draw_keys,
+    dynamic_quotas,
+    replicate_seeds,
+    select_by_stratum,
+    smallest_in_groups,
+    static_quotas,
+    stratum_ids,
+    yearly_coverage,
+)
+from dsr_analysis.simulation import (
+    allocate_state,
+    allocate_tallies,
+    build_layout,
     closed_form_check,
     coverage_summary,
-    dynamic_quotas,
-    select_by_stratum,
+    sample_pass,
     simulate_coverage,
-    smallest_k,
-    static_quotas,
+    simulate_quarter,
 )
 
 
@@ -30,45 +42,51 @@ def _with_draw(policy, **changes):
     return dataclasses.replace(policy, draw=dataclasses.replace(policy.draw, **changes))
 
 
+def _flat(policy):
+    """Every rule without credit weighting (equal lambda within a stratum)."""
+    rules = tuple(dataclasses.replace(r, credit_weighted=False) for r in policy.quotas.rules)
+    return dataclasses.replace(policy, quotas=dataclasses.replace(policy.quotas, rules=rules))
+
+
+@pytest.fixture(scope="module")
+def small(policy):
+    """A small synthetic register (about 800 objects)."""
+    return classify(synthetic_enterprises(800, 7), policy)
+
+
+def pareto_inclusion(counts: np.ndarray, lam: np.ndarray, k: int) -> np.ndarray:
+    """Exact inclusion probability per class of Pareto order sampling of ``k`` objects
+    (objects with lambda >= 1 first), by quadrature over the object's own uniform."""
+    counts = np.asarray(counts, dtype=int)
+    sure = lam >= 1
+    n_sure = int(counts[sure].sum())
+    out = np.where(sure & (counts > 0), 1.0, 0.0)
+    if k <= n_sure:
+        return np.where(sure & (counts > 0), k / max(n_sure, 1), 0.0)
+    theta = np.where(sure | (lam <= 0), 0.0, lam / np.where(sure, 0.5, 1 - lam))
+    x, w = special.roots_legendre(4000)
+    v = (x + 1) / 2  # the object's own F(Q), uniform on (0, 1)
+    w = w / 2
+    for i in np.flatnonzero(~sure & (counts > 0)):
+        q = v / (theta[i] * (1 - v))
+        pmf = np.zeros((len(v), 1))
+        pmf[:, 0] = 1.0
+        for c in np.flatnonzero(~sure & (counts > 0)):
+            m = counts[c] - (1 if c == i else 0)
+            p = q * theta[c] / (1 + q * theta[c])
+            b = stats.binom.pmf(np.arange(m + 1)[None, :], m, p[:, None])
+            pmf = np.array([np.convolve(pmf[j], b[j]) for j in range(len(v))])
+        below = pmf[:, :k - n_sure].sum(axis=1)  # fewer than k - n_sure others before it
+        out[i] = float((w * below).sum())
+    return out
+
+
 # ------------------------------------------------------------------ building blocks
-def test_allocate_many_equals_allocate_row_by_row():
-    rng = np.random.default_rng(1)
-    pops = rng.integers(0, 12, size=(3000, 4))
-    pops[rng.random(3000) < 0.1, 0] = 0
-    totals = np.array([rng.integers(0, p.sum() + 1) for p in pops])
-    for weights in ([0.5, 1.0, 1.5, 2.0], [1, 1, 1, 1], [0, 0, 3, 0], [0, 0, 0, 0]):
-        got = allocate_many(totals, pops, weights)
-        want = np.array([allocate(int(t), p, weights) for t, p in zip(totals, pops, strict=True)])
-        np.testing.assert_array_equal(got, want)
-
-
-@pytest.mark.parametrize("sparse", [True, False])
-def test_smallest_k_picks_the_k_smallest_with_priorities(sparse):
-    rng = np.random.default_rng(2)
-    R, n = 40, 3000
-    keys = rng.random((R, n))
-    seen = rng.random((R, n)) < 0.4
-    out = rng.random((R, n)) < 0.05
-    keys = keys + seen
-    keys[out] = np.inf
-    n2 = (seen & ~out).sum(axis=1)
-    n1 = (~seen & ~out).sum(axis=1)
-    k = rng.integers(1, 40 if sparse else 2500, size=R)
-    k[0] = 0
-    k[1] = n1[1] + n2[1] + 5  # more than selectable: all selectable come back
-    rows, cols = smallest_k(keys, k, n1, n2)
-    for r in range(R):
-        chosen = np.sort(cols[rows == r])
-        finite = np.flatnonzero(np.isfinite(keys[r]))
-        want = np.sort(finite[np.argsort(keys[r, finite])][:k[r]])
-        np.testing.assert_array_equal(chosen, want)
-
-
 def test_select_by_stratum_matches_brute_force():
     rng = np.random.default_rng(3)
     R, N, S = 12, 500, 7
     stratum = rng.integers(-1, S, size=(R, N))
-    keys = rng.random((R, N)) + (rng.random((R, N)) < 0.3)
+    keys = rng.random((R, N)) * 10 + (rng.random((R, N)) < 0.3)
     keys[rng.random((R, N)) < 0.05] = np.inf
     quota = rng.integers(0, 60, size=(R, S))
     sel = select_by_stratum(keys, stratum, quota)
@@ -79,126 +97,231 @@ def test_select_by_stratum_matches_brute_force():
             np.testing.assert_array_equal(np.flatnonzero(sel[r] & (stratum[r] == s)),
                                           np.sort(want))
     assert not sel[stratum < 0].any()
+    flat = np.flatnonzero((stratum >= 0) & np.isfinite(keys))
+    group = (np.arange(R)[:, None] * S + stratum).reshape(-1)[flat]
+    picked = flat[smallest_in_groups(group, keys.reshape(-1)[flat], quota.reshape(-1))]
+    np.testing.assert_array_equal(np.sort(picked), np.flatnonzero(sel.reshape(-1)))
 
 
 @pytest.mark.parametrize("n", [None, 20_000])
 def test_dynamic_quotas_equal_quarterly_quotas(policy, classified, registers, n):
     frame = classified if n is None else classify(synthetic_enterprises(n, 5), policy)
     strata = build_strata(policy)
+    from dsr_analysis.sampling import RegisterArrays
+
+    arrays = RegisterArrays.from_frame(frame, policy)
+    sid = stratum_ids(strata, arrays)
+    counts = sum(class_counts(sid[p][None, :], arrays.credit[None, :], strata.n)
+                 for p in range(strata.n_passes))
+    got = dynamic_quotas(strata, counts, policy)[0]
     want = static_quotas(frame, policy, strata, registers.inspectors)
-    from dsr_analysis.deterrence import group_strata
-
-    groups, sids = group_strata(frame, policy, strata)
-    pop = np.zeros(strata.n)
-    for p in range(sids.shape[1]):
-        ok = sids[:, p] >= 0
-        np.add.at(pop, sids[ok, p], groups["objects"].to_numpy()[ok])
-    got = dynamic_quotas(strata, pop[None, :], policy)
-    np.testing.assert_array_equal(got[0], want)
-    assert want.sum() == quarterly_quotas(frame, policy, "2023Q1")["quota"].sum()
+    np.testing.assert_array_equal(got, want)
+    table = quarterly_quotas(frame, policy, "2023Q1")
+    assert want.sum() == table["quota"].sum()
+    table = strata.table[["unit", "quota_rule"]].merge(table, on=["unit", "quota_rule"])
+    np.testing.assert_array_equal(counts[0], table[[f"population_{c}" for c in "ABCD"]])
+    np.testing.assert_array_equal(got, table["quota"])
 
 
-# ------------------------------------------------------------------ closed forms
+@pytest.mark.parametrize("overlap", ["independent", "rotation", "yearly_cap"])
+def test_fast_path_is_the_plain_pareto_draw(policy, small, overlap):
+    """Screening the uniforms per class gives exactly the quota's smallest Pareto keys of
+    all eligible objects, with exclusions and rotation rounds."""
+    pol = _with_draw(policy, overlap=overlap, yearly_cap=1)
+    layout = build_layout(small, pol)
+    rules = OverlapRules.from_policy(pol)
+    pl = layout.passes[0]
+    R = 64
+    rng = np.random.default_rng(11)
+    u = rng.random((R, pl.width))
+    counted = rng.integers(0, 2, size=(R, pl.width)).astype(np.int16)
+    elig = None if overlap == "independent" else (counted < 1) | (overlap == "rotation")
+    if overlap == "rotation":
+        elig = None
+    rows, cols, strata = sample_pass(pl, u, elig, counted, rules, {})
+    # Plain computation: lambda on the eligible objects, keys for every object, sort.
+    blk = pl.col_block
+    local = np.where(blk >= 0, pl.block_local[np.maximum(blk, 0)], -1)
+    credit = np.where(blk >= 0, pl.block_credit[np.maximum(blk, 0)], 0)
+    ok = np.ones((R, pl.width), dtype=bool) if elig is None else elig
+    c4 = class_counts(np.broadcast_to(local, (R, pl.width)), np.broadcast_to(credit,
+                      (R, pl.width)), len(pl.strata), mask=ok)
+    lam = inclusion_probabilities(c4, pl.quota, pl.bases)
+    lam_obj = lam[np.arange(R)[:, None], np.maximum(local, 0), credit]
+    keys = draw_keys(u, lam_obj, counted if overlap == "rotation" else None, rules)
+    keys[~ok | (local < 0)] = np.inf
+    want = select_by_stratum(keys, np.broadcast_to(local, (R, pl.width)),
+                             np.broadcast_to(pl.quota, (R, len(pl.strata))))
+    got = np.zeros_like(want)
+    got[rows, cols - pl.lo] = True
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(strata, pl.strata[local[cols - pl.lo]])
+
+
+def test_inclusion_frequency_in_one_quarter_matches_lambda(policy, small):
+    """(a) Per stratum and credit class, the share of 2,000 replicates drawing an object in
+    one quarter equals Pareto sampling's exact inclusion probability (binomial bounds), and
+    that is lambda of inclusion_probabilities up to the small-quota bias of Pareto sampling."""
+    pol = _with_draw(policy, between_levels="merge")
+    layout = build_layout(small, pol)
+    R = 2000
+    state = allocate_state(layout, R)
+    gens = [np.random.Generator(np.random.PCG64(s)) for s in replicate_seeds(5, R)]
+    simulate_quarter(layout, state, allocate_tallies(layout, R, 1), gens,
+                     OverlapRules.from_policy(pol), slice(0, R), 0, [{} for _ in layout.passes])
+    table = quarterly_quotas(small, pol, "2023Q1").set_index(["unit", "quota_rule"])
+    checked = 0
+    for pl in layout.passes:
+        for j, s in enumerate(pl.strata):
+            row = table.loc[(layout.strata.table.at[s, "unit"],
+                             layout.strata.table.at[s, "quota_rule"])]
+            lam = row[[f"probability_{c}" for c in "ABCD"]].to_numpy(float)
+            counts = row[[f"population_{c}" for c in "ABCD"]].to_numpy(int)
+            np.testing.assert_allclose(layout.plan_lambda[s], lam, rtol=0, atol=0)
+            exact = pareto_inclusion(counts, lam, int(row["quota"]))
+            assert np.abs(exact - lam)[counts > 0].max() < 0.04
+            for i in np.flatnonzero(pl.block_local == j):
+                a, b, c = pl.starts[i], pl.stops[i], pl.block_credit[i]
+                freq = state.checks[pl.level][:, a:b].mean()
+                sd = np.sqrt(max(exact[c] * (1 - exact[c]), 1e-12) / (R * (b - a)))
+                assert abs(freq - exact[c]) < 4.5 * sd + 1e-12, (s, c, freq, exact[c], lam[c])
+                checked += 1
+    assert checked >= 20
+
+
+# ------------------------------------------------------------------ yearly coverage, closed forms
 def test_independent_coverage_matches_closed_form(policy, classified):
-    """R4 strata drawn independently each quarter: 1-(1-n/N)^4 within sampling error."""
+    """(b) independent + merge: per class 1-(1-lambda)^4 where one draw reaches the objects,
+    1-((1-lambda_county)(1-lambda_area))^4 where both levels draw independently."""
     merge = _with_draw(policy, overlap="independent", between_levels="merge")
     reps = 300
     res = simulate_coverage(classified, merge, replicates=reps, seed=11)
-    quotas = quarterly_quotas(classified, merge, "2023Q1")
+    check = closed_form_check(res, classified, merge)
+    assert set(check["quota_rule"]) == {"county-general-other"} and len(check) >= 6
+    assert (check["z"].abs() < 4.5).all(), check
+    table = quarterly_quotas(classified, merge, "2023Q1")
+    area = table[table["quota_rule"] == "area-key"].iloc[0]
     cov = res.coverage
     checked = 0
-    # County general objects off the positive list: only the county draw reaches them.
-    for _, q in quotas[(quotas["quota_rule"] == "county-general-other")
-                       & (quotas["population"] > 0)].iterrows():
-        sub = cov[(cov["unit"] == q["unit"]) & (cov["category"] == "general")
-                  & ~cov["positive_list"] & (cov["credit_class"] == q["credit_class"])]
-        sim = sub["covered"].sum() / sub["objects"].sum()
-        p = float(yearly_coverage(q["quota"], q["population"]))
-        se = np.sqrt(p * (1 - p) / (q["population"] * reps))
-        assert abs(sim - p) < 4 * se + 1e-9, (q["unit"], q["credit_class"], sim, p)
-        checked += 1
-    # County key objects: the area draw and the county draw, independent.
-    area = quotas[quotas["quota_rule"] == "area-key"].set_index("credit_class")
-    for _, q in quotas[(quotas["quota_rule"] == "county-key") & (quotas["population"] > 0)
-                       ].iterrows():
-        a = area.loc[q["credit_class"]]
-        miss = (1 - q["quota"] / q["population"]) * (1 - a["quota"] / a["population"])
-        p = 1 - miss ** 4
-        sub = cov[(cov["unit"] == q["unit"]) & (cov["category"] == "key")
-                  & (cov["credit_class"] == q["credit_class"])]
-        sim = sub["covered"].sum() / sub["objects"].sum()
-        se = np.sqrt(max(p * (1 - p), 1e-4) / (sub["objects"].iloc[0] * reps))
-        assert abs(sim - p) < 4 * se + 1e-9, (q["unit"], q["credit_class"], sim, p)
-        checked += 1
-    assert checked >= 15
-    # Every random quota drawn in full in every replicate and quarter (nothing excluded).
+    for _, q in table[table["quota_rule"] == "county-key"].iterrows():
+        for c in "ABCD":
+            if q[f"population_{c}"] == 0:
+                continue
+            p = 1 - ((1 - q[f"probability_{c}"]) * (1 - area[f"probability_{c}"])) ** 4
+            sub = cov[(cov["unit"] == q["unit"]) & (cov["category"] == "key")
+                      & (cov["credit_class"] == c)]
+            sim = sub["covered"].sum() / sub["objects"].sum()
+            se = np.sqrt(max(p * (1 - p), 1e-4) / (sub["objects"].iloc[0] * reps))
+            assert abs(sim - p) < 4.5 * se + 0.01, (q["unit"], c, sim, p)
+            checked += 1
+    assert checked >= 6
     random = res.quotas[res.quotas["method"] == "random"]
     assert (random["drawn_min"] == random["quota"]).all()
+    # merge: an object drawn by both levels in a quarter is one joint visit.
+    assert (cov["inspections"] <= 4 * cov["objects"]).all()
 
 
-def test_rotation_at_25_percent_covers_every_county_key_object(policy, classified):
-    """A county key stratum drawn at 25 % a quarter (one stratum per county, no credit
-    sub-quotas, which could give a class less than 25 %) is covered exactly in a year."""
-    rules = tuple(dataclasses.replace(r, credit_weighted=False) for r in policy.quotas.rules)
-    flat = dataclasses.replace(policy, quotas=dataclasses.replace(policy.quotas, rules=rules))
-    assert {r.ratio for r in rules if r.id == "county-key"} == {0.25}
-    rot = _with_draw(flat, overlap="rotation")
-    res = simulate_coverage(classified, rot, replicates=30, years=2, seed=4)
+def test_rotation_covers_min_of_one_and_four_quotas(policy, classified):
+    """(b) rotation: a stratum only its own unit draws covers exactly min(N, 4 quota) objects
+    a year, in every replicate; at 25 % (no credit weighting) the county key strata are
+    covered in full by the county draws alone."""
+    rot = _with_draw(policy, overlap="rotation", between_levels="merge")
+    res = simulate_coverage(classified, rot, replicates=20, years=2, seed=4)
+    check = closed_form_check(res, classified, rot)
+    assert len(check) == 3
+    np.testing.assert_allclose(check["simulated"], check["closed_form"], rtol=0, atol=1e-12)
+    table = quarterly_quotas(classified, rot, "2023Q1")
     cov = res.coverage
-    county_key = cov[(cov["unit"] != "xiongan") & (cov["category"] == "key")]
-    assert len(county_key) > 0
+    for _, q in table[table["quota_rule"] == "county-general-other"].iterrows():
+        sub = cov[(cov["unit"] == q["unit"]) & (cov["category"] == "general")
+                  & ~cov["positive_list"]]
+        per = sub.groupby(["replicate", "year"])["covered"].sum()
+        assert (per == min(q["population"], 4 * q["quota"])).all()
+    flat = simulate_coverage(classified, _flat(rot), replicates=10, seed=4).coverage
+    county_key = flat[(flat["unit"] != "xiongan") & flat["category"].isin(["key", "special"])]
     assert (county_key["covered"] == county_key["objects"]).all()
-    special = cov[(cov["unit"] != "xiongan") & (cov["category"] == "special")]
-    assert (special["covered"] == special["objects"]).all()  # 50 % a quarter
-    # Independent draws at the same ratios do not cover everything.
-    ind = simulate_coverage(classified, flat, replicates=30, years=2, seed=4).coverage
-    ind_key = ind[(ind["unit"] != "xiongan") & (ind["category"] == "key")]
-    assert ind_key["covered"].sum() < ind_key["objects"].sum()
 
 
-def test_yearly_cap_is_never_exceeded(policy, classified):
-    capped = _with_draw(policy, overlap="yearly_cap", yearly_cap=1)
+def test_yearly_cap_is_never_exceeded_and_has_its_closed_form(policy, classified):
+    """(b) yearly_cap 1: one check per level and year at most; a stratum only its own unit
+    draws covers min(N, 4 quota) a year (each quarter draws from those not yet checked)."""
+    capped = _with_draw(policy, overlap="yearly_cap", yearly_cap=1, between_levels="avoid")
     res = simulate_coverage(classified, capped, replicates=20, seed=5)
-    cov = res.coverage[~res.coverage["positive_list"]]  # full off-site coverage is not capped
-    assert (cov["inspections"] == cov["covered"]).all()  # one check at most per object
-    assert (cov["covered"] <= cov["objects"]).all()
-    # 50 % a quarter cannot be kept up with one check a year: the quota falls short.
+    cov = res.coverage
+    other = cov[(cov["category"] == "general") & ~cov["positive_list"]]
+    assert (other["inspections"] == other["covered"]).all()
+    table = quarterly_quotas(classified, capped, "2023Q1")
+    for _, q in table[table["quota_rule"] == "county-general-other"].iterrows():
+        per = other[other["unit"] == q["unit"]].groupby(["replicate", "year"])["covered"].sum()
+        assert (per == min(q["population"], 4 * q["quota"])).all()
+    # Under avoid a county and the area level never check an object in the same quarter,
+    # so with the cap at one per level an object has at most two checks a year (the
+    # positive list's full off-site coverage is never capped).
+    nonpos = cov[~cov["positive_list"]]
+    assert (nonpos["inspections"] <= 2 * nonpos["objects"]).all()
+    pos = cov[cov["positive_list"] & (cov["category"] == "general") & (cov["unit"] != "xiongan")]
+    assert (pos["inspections"] == 4 * pos["objects"]).all()
+    # 50 % a quarter of the county special objects cannot go on with one check a year.
     assert res.quotas["attainment_min"].min() < 1
 
 
 def test_positive_list_is_checked_offsite_every_quarter(policy, classified):
     res = simulate_coverage(classified, policy, replicates=5, seed=6)
     pos = res.coverage[(res.coverage["category"] == "general") & res.coverage["positive_list"]
-                       & (res.coverage["unit"] != "xiongan")]
+                       & (res.coverage["unit"] != "xiongan")]  # no area rule for general objects
     assert (pos["inspections"] == 4 * pos["objects"]).all()
+    w = res.workload.groupby("unit")["offsite"].sum()
+    assert (w[[u for u in w.index if u != "xiongan"]] > 0).all()
 
 
 def test_avoid_follows_the_official_drawing_order(policy, classified):
-    """As in dsr_analysis.draw: counties draw first, so their minimums are always met, and the
-    area level skips what they drew (falling short only where its stratum runs out)."""
+    """(b) avoid: counties draw first and always meet their minimums; the area level draws
+    min(quota, objects its counties left) from each stratum (exact, every replicate)."""
     avoid = _with_draw(policy, between_levels="avoid")
     res = simulate_coverage(classified, avoid, replicates=20, seed=8)
     q = res.quotas
     county = q[q["unit"] != "xiongan"]
     assert (county["drawn_min"] == county["quota"]).all()
-    area = q[q["unit"] == "xiongan"]
     table = quarterly_quotas(classified, policy, "2023Q1")
-    county_rows = table[(table["level"] == "county") & (table["method"] == "random")]
-    for _, row in area.iterrows():
-        category = row["quota_rule"].split("-")[1]  # area-key, area-special
-        same = county_rows[(county_rows["category"] == category)
-                           & (county_rows["credit_class"] == row["credit_class"])]
-        free = row["population"] - same["quota"].sum()  # not drawn by a county this quarter
+    for _, row in q[q["unit"] == "xiongan"].iterrows():
+        category = row["stratum"].split("/")[0]
+        same = table[(table["level"] == "county") & (table["category"] == category)]
+        free = row["population"] - same["quota"].sum()
         assert row["drawn_min"] == min(row["quota"], free)
-    assert (area["drawn_min"] < area["quota"]).any()  # the sample's D-class special stratum
+        assert row["drawn_mean"] == min(row["quota"], free)
+    # No object is visited twice in a quarter: visits never exceed four a year.
+    assert (res.coverage["inspections"] <= 4 * res.coverage["objects"]).all()
+
+
+def test_overlap_scope_unit_and_all_levels_differ_as_they_should(policy, classified):
+    """(d) yearly cap 1 with merge: scope ``unit`` lets the county and the area level each
+    check an object once a year (key objects get two visits), scope ``all_levels`` counts
+    both levels' checks, so after the first visit nobody draws the object again."""
+    base = _with_draw(policy, overlap="yearly_cap", yearly_cap=1, between_levels="merge")
+    unit = simulate_coverage(classified, base, replicates=30, seed=9).coverage
+    every = simulate_coverage(classified, _with_draw(base, overlap_scope="all_levels"),
+                              replicates=30, seed=9).coverage
+    nonpos = every[~every["positive_list"]]
+    assert (nonpos["inspections"] == nonpos["covered"]).all()
+    key_u = unit[(unit["category"] == "key") & (unit["unit"] != "xiongan")]
+    assert (key_u["inspections"] > key_u["covered"]).any()
+    assert (unit[~unit["positive_list"]]["inspections"] <= 2 * unit[~unit["positive_list"]]
+            ["covered"]).all()
+    # Strata only the county draws behave the same under both scopes.
+    g_u = unit[(unit["category"] == "general") & ~unit["positive_list"]]
+    g_a = nonpos[nonpos["category"] == "general"]
+    pd.testing.assert_frame_equal(g_u.reset_index(drop=True), g_a.reset_index(drop=True))
 
 
 # ------------------------------------------------------------------ determinism, budget
 def test_same_seed_same_results_and_chunk_size_does_not_matter(policy, classified):
-    a = simulate_coverage(classified, policy, replicates=12, seed=99, chunk_size=12)
-    b = simulate_coverage(classified, policy, replicates=12, seed=99, chunk_size=5)
-    for name in ("coverage", "visits", "gaps", "quotas", "workload"):
-        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+    """(c) chunk size never changes results (under avoid, rotation and the cap)."""
+    for pol in (policy, _with_draw(policy, overlap="rotation"),
+                _with_draw(policy, overlap="yearly_cap", between_levels="merge")):
+        a = simulate_coverage(classified, pol, replicates=12, seed=99, chunk_size=12)
+        b = simulate_coverage(classified, pol, replicates=12, seed=99, chunk_size=5)
+        for name in ("coverage", "visits", "gaps", "quotas", "workload"):
+            pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
     c = simulate_coverage(classified, policy, replicates=12, seed=100)
     assert not a.coverage["covered"].equals(c.coverage["covered"])
 
@@ -212,7 +335,6 @@ def test_budget_cut_scales_quotas_down(policy, classified, registers):
     assert cut.quotas["quota"].sum() < full.quotas["quota"].sum()
     w = cut.workload.groupby(["unit"]).agg(days=("inspector_days", "mean"),
                                            cap=("capacity_days", "first"))
-    # Random draws are cut to capacity (the full off-site coverage is never cut).
     assert (w["days"] <= w["cap"] * 1.25).all()
 
 
@@ -223,43 +345,9 @@ def test_summary_shapes(policy, classified):
     assert ((s["coverage"] >= 0) & (s["coverage"] <= 1)).all()
     assert res.visits.groupby("category")["share"].sum().round(9).eq(1).all()
     assert len(res.workload) == 4 * 8 * 4
+    assert len(res.quotas) == 8 * len(quarterly_quotas(classified, policy, "2023Q1"))
 
 
-def test_closed_form_check_table(policy, classified):
-    res = simulate_coverage(classified, policy, replicates=200, seed=21)
-    table = closed_form_check(res, classified, policy)
-    # The county draws of general objects off the positive list are reached by no other draw.
-    assert set(table["quota_rule"]) == {"county-general-other"}
-    assert len(table) == 9  # three counties x classes A-C (no D-class general objects)
-    assert (table["z"].abs() < 4).all()
-    rot = simulate_coverage(classified, _with_draw(policy, overlap="rotation"), replicates=5,
-                            seed=21)
-    rtable = closed_form_check(rot, classified, _with_draw(policy, overlap="rotation"))
-    # 4 x 3 % < 100 %: rotation covers exactly 4n objects a year.
-    np.testing.assert_allclose(rtable["simulated"], rtable["closed_form"], rtol=1e-12)
-
-
-def test_sample_distinct_is_a_simple_random_sample():
-    from scipy import stats
-
-    from dsr_analysis.simulation import sample_distinct
-
-    reps, n, k = 4000, 300, 20
-    gens = [np.random.default_rng(s) for s in range(reps)]
-    rows, cols, short = sample_distinct(gens, n, k)
-    assert len(short) == 0
-    assert (np.bincount(rows, minlength=reps) == k).all()
-    assert len(np.unique(rows * n + cols)) == len(rows)  # distinct within each row
-    observed = np.bincount(cols, minlength=n)
-    expected = reps * k / n
-    chi2 = ((observed - expected) ** 2 / expected).sum()
-    assert stats.chi2.sf(chi2, n - 1) > 1e-4
-    # Excluded positions are never drawn; the sample stays of size k among the rest.
-    gens = [np.random.default_rng(s) for s in range(200)]
-    rows, cols, short = sample_distinct(gens, n, k, lambda rr, cc: cc % 3 == 0)
-    assert not (cols % 3 == 0).any()
-    assert (np.bincount(rows, minlength=200)[np.setdiff1d(np.arange(200), short)] == k).all()
-    # Rows that could not be completed are reported, with nothing selected.
-    gens = [np.random.default_rng(s) for s in range(50)]
-    rows, cols, short = sample_distinct(gens, 40, 39, lambda rr, cc: cc < 5)
-    assert len(short) == 50 and len(rows) == 0
+def test_yearly_coverage_closed_form():
+    assert yearly_coverage(25, 100) == pytest.approx(1 - 0.75 ** 4)
+    assert yearly_coverage(3, 0) == 0
