@@ -20,7 +20,7 @@ units, strata, rounds and the four credit classes only):
 * the **inclusion probability** ``lambda`` of each credit class is
   :func:`dsr_analysis.quotas.inclusion_probabilities` on the stratum's *expected* eligible
   objects per class (fractional counts are passed exactly enough, see
-  :func:`expected_inclusion_probabilities`), with the class bases
+  :func:`dsr_analysis.quotas.inclusion_probabilities` on fractional counts), with the class bases
   :func:`dsr_analysis.quotas.class_bases`;
 * the draw fills ``min(quota, eligible)``: without rotation every eligible object of class
   ``c`` is drawn with probability ``lambda_c``; under **rotation** the quota goes to the
@@ -44,7 +44,6 @@ a handful of objects; ``tests/test_planner.py`` compares the result with the cov
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,10 +59,6 @@ QUARTERS_PER_YEAR = 4
 #: Columns a group table must have (one row per group of interchangeable objects).
 GROUP_COLUMNS = ["unit", "category", "positive_list", "credit_class", "offsite_capable", "n"]
 
-#: Fractional expected counts are passed to :func:`inclusion_probabilities` (which counts in
-#: whole objects) in units of ``1 / COUNT_SCALE`` objects; ``lambda`` is invariant under a
-#: common scaling of the counts and the quota.
-COUNT_SCALE = 2.0 ** 30
 
 _TINY = 1e-12
 
@@ -74,20 +69,6 @@ def group_objects(classified: pd.DataFrame) -> pd.DataFrame:
     cols = GROUP_COLUMNS[:-1]
     keys = classified[cols].astype({"positive_list": bool, "offsite_capable": bool})
     return keys.groupby(cols, sort=True).size().rename("n").reset_index()
-
-
-def expected_inclusion_probabilities(expected: np.ndarray, quota: float,
-                                     bases: Sequence[float]) -> np.ndarray:
-    """:func:`dsr_analysis.quotas.inclusion_probabilities` for fractional (expected) counts.
-
-    The counts and the quota are scaled by :data:`COUNT_SCALE` and rounded (the iterative
-    capping depends only on their ratios), so the result is that of the draw's procedure on
-    the expected eligible objects to about ``1e-9`` of an object.
-    """
-    e = np.asarray(expected, dtype=float)
-    counts = np.rint(e * COUNT_SCALE).astype(np.int64)
-    q = np.int64(np.rint(float(quota) * COUNT_SCALE))
-    return inclusion_probabilities(counts, q, bases)
 
 
 def pareto_share(mass: np.ndarray, lam: np.ndarray, n: float) -> np.ndarray:
@@ -314,7 +295,7 @@ def analytic_year(groups: pd.DataFrame, policy: Policy, table: pd.DataFrame,
                 prob = np.where(mass_rc > _TINY, 1.0, 0.0)
                 drawn = eligible
             else:
-                lam = expected_inclusion_probabilities(e_c, s["quota"], s["bases"])
+                lam = inclusion_probabilities(e_c, s["quota"], s["bases"])
                 prob = fill_quota(mass_rc, lam, s["quota"], rotation)
                 drawn = min(s["quota"], eligible)
             p_state = prob[s["rounds"][None], cls[gi][:, None, None, None]] * s["eligible"][None]
@@ -374,6 +355,6 @@ def achieved_minimum(result: AnalyticResult) -> pd.DataFrame:
                                  "quarter": "quarter_min"}).reset_index(drop=True)
 
 
-__all__ = ["AnalyticResult", "COUNT_SCALE", "GROUP_COLUMNS", "achieved_minimum", "analytic_year",
-           "expected_inclusion_probabilities", "fill_quota", "group_objects", "pareto_share",
+__all__ = ["AnalyticResult", "GROUP_COLUMNS", "achieved_minimum", "analytic_year",
+           "fill_quota", "group_objects", "pareto_share",
            "stratum_membership"]

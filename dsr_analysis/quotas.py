@@ -67,17 +67,18 @@ def ceil_quota(exact: float | np.ndarray) -> int | np.ndarray:
 # --------------------------------------------------------------------------------------
 # Inclusion probabilities
 # --------------------------------------------------------------------------------------
-def inclusion_probabilities(counts: np.ndarray, quota: np.ndarray | int,
+def inclusion_probabilities(counts: np.ndarray, quota: np.ndarray | float,
                             bases: Sequence[float] | np.ndarray) -> np.ndarray:
     """Target inclusion probability per credit class of a stratum (iterative capping).
 
     Parameters
     ----------
-    counts : array (..., 4) of int
-        Eligible objects per credit class A-D; leading axes are independent strata
-        (e.g. replicates x strata in the simulation).
-    quota : int or array (...)
-        Objects to draw; ``min(quota, eligible)`` is used.
+    counts : array (..., 4)
+        Eligible objects per credit class A-D (whole numbers in the draw; expected, fractional
+        counts in the planner's estimate); leading axes are independent strata (e.g.
+        replicates x strata in the simulation).
+    quota : number or array (...)
+        Objects to draw; ``min(quota, eligible)`` is used (fractional in the optimiser).
     bases : sequence of 4 floats, or array (..., 4)
         Relative weight (or target ratio) per class, all > 0.
 
@@ -85,20 +86,23 @@ def inclusion_probabilities(counts: np.ndarray, quota: np.ndarray | int,
     -------
     ndarray (..., 4) of float
         ``lambda_c`` with ``sum(counts * lambda) == min(quota, sum(counts))`` up to rounding,
-        every ``lambda_c`` in (0, 1] for a non-empty class, 0 for an empty one. The result is
-        bit-identical to the scalar procedure of the README (same operations, same order).
+        every ``lambda_c`` in (0, 1] for a non-empty class, 0 for an empty one. For whole
+        numbers the result is bit-identical to the scalar procedure of the README (same
+        operations in the same order; sums of whole numbers are exact in doubles).
     """
-    n_c = np.asarray(counts, dtype=np.int64)
-    b = np.broadcast_to(np.asarray(bases, dtype=float), n_c.shape)
-    total = n_c.sum(axis=-1)
-    n = np.minimum(np.asarray(quota, dtype=np.int64), total)
-    present = n_c > 0
-    certain = np.zeros(n_c.shape, dtype=bool)
-    lam = np.zeros(n_c.shape)
-    nf = n_c.astype(float)
-    for _ in range(n_c.shape[-1] + 1):
+    nf = np.asarray(counts, dtype=float)
+    b = np.broadcast_to(np.asarray(bases, dtype=float), nf.shape)
+    total = nf[..., 0]
+    for j in range(1, nf.shape[-1]):
+        total = total + nf[..., j]
+    n = np.minimum(np.asarray(quota, dtype=float), total)
+    present = nf > 0
+    certain = np.zeros(nf.shape, dtype=bool)
+    lam = np.zeros(nf.shape)
+    for _ in range(nf.shape[-1] + 1):
         free = present & ~certain
-        n_rest = (n - np.where(certain, n_c, 0).sum(axis=-1)).astype(float)
+        taken = np.where(certain, nf, 0.0)
+        n_rest = n - taken.sum(axis=-1)
         terms = np.where(free, nf * b, 0.0)
         mass = terms[..., 0]
         for j in range(1, terms.shape[-1]):  # left to right, as the replay sums

@@ -291,17 +291,6 @@ def inspectors_by_unit(inspectors: pd.DataFrame | None, policy: Policy,
 # --------------------------------------------------------------------------------------
 # Inclusion probabilities, costs and the budget
 # --------------------------------------------------------------------------------------
-def smooth_inclusion_probabilities(counts: np.ndarray, quota: np.ndarray,
-                                   bases: np.ndarray) -> np.ndarray:
-    """:func:`dsr_analysis.quotas.inclusion_probabilities` for an unrounded quota (the
-    optimiser's smooth objective): counts and quota scaled by ``2**30`` (lambda is
-    homogeneous of degree 0 in them), so the quota's resolution is ~1e-9 objects."""
-    scale = 2 ** 30
-    c = np.asarray(counts, dtype=np.int64) * scale
-    q = np.round(np.asarray(quota, dtype=float) * scale).astype(np.int64)
-    return inclusion_probabilities(c, q, bases)
-
-
 def offsite_share(lam: np.ndarray, counts: np.ndarray, offsite_counts: np.ndarray
                   ) -> np.ndarray:
     """Expected share of off-site-capable objects among a stratum's draws (last axis =

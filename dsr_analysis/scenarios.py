@@ -44,7 +44,7 @@ from .deterrence import (
 from .errors import InfeasibleError, ParameterError
 from .paths import PARAMETERS_DIR
 from .policy import CREDIT_CLASSES, Policy, load_policy
-from .quotas import quarterly_quotas, quota_checks
+from .quotas import inclusion_probabilities, quarterly_quotas, quota_checks
 from .registers import load_registers
 from .sample import synthetic_enterprises
 from .sampling import (
@@ -52,7 +52,6 @@ from .sampling import (
     Strata,
     build_strata,
     inspectors_by_unit,
-    smooth_inclusion_probabilities,
     stratum_costs,
 )
 from .simulation import CoverageResult, coverage_summary, simulate_coverage
@@ -431,7 +430,7 @@ def continuous_probabilities(strata: Strata, counts: np.ndarray, policy: Policy,
     """Inclusion probability per stratum and credit class, shape (strata, 4), with unrounded
     quotas (smooth in ratios and weights): ``ratio x objects`` (or ``ratio x inspectors``)
     per period, capped at the stratum, shared by
-    :func:`dsr_analysis.sampling.smooth_inclusion_probabilities` with the class weights
+    :func:`dsr_analysis.quotas.inclusion_probabilities` (fractional quota) with the class weights
     (equal weights for a rule that is not credit-weighted)."""
     rules = {r.id: r for r in policy.quotas.rules}
     w = np.array([weights[c] for c in CREDIT_CLASSES], dtype=float)
@@ -449,7 +448,7 @@ def continuous_probabilities(strata: Strata, counts: np.ndarray, policy: Policy,
         quota[s] = min(base / periods, total)
         if rule.credit_weighted:
             bases[s] = w
-    return smooth_inclusion_probabilities(counts, quota, bases)
+    return inclusion_probabilities(counts, quota, bases)
 
 
 def optimise_ratios(scenario: Scenario, *, budget_days: float | None = None,

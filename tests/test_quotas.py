@@ -243,3 +243,14 @@ def test_credit_share_of_sample_meets_r3(policy):
     uniform = t.copy()
     uniform.loc[uniform["category"] == "key", "credit_weighted"] = False
     assert credit_share(uniform, policy) < credit_share(t, policy)
+
+
+def test_inclusion_probabilities_of_expected_counts():
+    """The planner passes expected (fractional) eligible counts, the optimiser a fractional
+    quota: the same capping, homogeneous in counts and quota."""
+    counts = np.array([2.5, 60.25, 11.0, 0.75])
+    lam = inclusion_probabilities(counts, 9.5, [0.5, 1.0, 1.5, 20.0])
+    assert (counts * lam).sum() == pytest.approx(9.5)
+    assert lam[3] == 1.0
+    scaled = inclusion_probabilities(counts * 8, 9.5 * 8, [0.5, 1.0, 1.5, 20.0])
+    assert np.allclose(scaled, lam, rtol=0, atol=1e-12)
