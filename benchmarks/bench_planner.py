@@ -6,7 +6,7 @@ Times, on the embedded sample register (3,000 enterprises) unless ``--registers`
 
 * the first call (reads the register and classifies it, then computes every output);
 * one ``plan_outcome`` per slider move afterwards (classification cached): the quota table,
-  the analytic estimate of the year (``dsr_analysis.analytic.analytic_year``: coverage, draws
+  the analytic estimate of the year (``dsr_analysis.simulation.analytic.analytic_year``: coverage, draws
   achieved per stratum and quarter), inspector-days, the 2023 minimums, the coverage gaps,
   the seeded 20-replicate coverage simulation and the closed-form deterrence estimate — the
   work behind one widget change;
@@ -25,7 +25,7 @@ import statistics
 import time
 
 from dsr_analysis import planner
-from dsr_analysis.analytic import analytic_year
+from dsr_analysis.simulation.analytic import analytic_year
 from dsr_analysis.categories import classify
 from dsr_analysis.planner_ui import build_planner
 from dsr_analysis.quotas import quarterly_quotas

@@ -33,14 +33,14 @@ import pandas as pd
 from dsr_analysis.categories import classify
 from dsr_analysis.policy import load_policy
 from dsr_analysis.sample import synthetic_enterprises
-from dsr_analysis.sampling import (
+from dsr_analysis.simulation.sampling import (
     RegisterArrays,
     build_strata,
     default_chunk_size,
     quota_table,
     stratum_ids,
 )
-from dsr_analysis.simulation import simulate_coverage
+from dsr_analysis.simulation.coverage import simulate_coverage
 
 
 def raw_rng_rate(n_enterprises: int, replicates: int, seed: int = 1) -> tuple:

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from .paths import OUTPUTS_DIR
-from .scenarios import load_scenario, optimise_ratios, run_scenario, with_simulation
-from .simulation import coverage_summary, workload_summary
+from .simulation.scenarios import load_scenario, optimise_ratios, run_scenario, with_simulation
+from .simulation.coverage import coverage_summary, workload_summary
 
 #: Size of the demo run (seconds on two cores).
 DEMO_REPLICATES = 20

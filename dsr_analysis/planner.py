@@ -15,7 +15,7 @@ widgets' values one-to-one, so the planner cannot drift from a test or a batch r
 Planning assumptions that no rule sets (inspector-days per check, working days, deterrence
 parameters) live in ``parameters/planner.yaml`` (:class:`PlannerSettings`).
 
-Coverage is analytic (:mod:`dsr_analysis.analytic`): a deterministic recursion over the
+Coverage is analytic (:mod:`dsr_analysis.simulation.analytic`): a deterministic recursion over the
 quarters on groups of objects (own unit x category x positive list x credit class x off-site
 capability) that follows the official draw - counties first, then the area level
 (:func:`dsr_analysis.overlap.drawing_order`); exclusions first (the yearly cap on the checks
@@ -31,8 +31,8 @@ seeded simulation of the year's draws on the register itself
 (:func:`dsr_analysis.simulation.simulate_coverage`) is shown next to the analytic figure.
 :func:`yearly_coverage` keeps the one-stratum closed forms (independent, rotation, yearly cap).
 
-Deterrence uses the closed form of :mod:`dsr_analysis.deterrence`
-(:func:`~dsr_analysis.deterrence.quick_estimate`: a firm violates in a quarter when its
+Deterrence uses the closed form of :mod:`dsr_analysis.simulation.deterrence`
+(:func:`~dsr_analysis.simulation.deterrence.quick_estimate`: a firm violates in a quarter when its
 lognormal private gain exceeds probability of a check x detection x sanction), with the
 behaviour parameters of the simulation scenario named in ``parameters/planner.yaml``. It
 shows the expected share of firms violating per quarter, the share of would-be violators the
@@ -55,18 +55,18 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .analytic import AnalyticResult, achieved_minimum, analytic_year, group_objects
+from .simulation.analytic import AnalyticResult, achieved_minimum, analytic_year, group_objects
 from .categories import CATEGORY_ZH, classify
 from .config import build, read_yaml
 from .errors import DsrError, ParameterError
 from .paths import DEFAULT_POLICY, PARAMETERS_DIR, POLICIES_DIR
 from .policy import CREDIT_CLASSES, Policy, list_policies, load_policy, policy_to_dict
-from .deterrence import DeterrenceParams, quick_estimate
+from .simulation.deterrence import DeterrenceParams, quick_estimate
 from .overlap import OverlapRules
 from .quotas import METHOD_ZH, SUBSET_ZH, credit_share, quarterly_quotas
 from .registers import Registers, load_registers
-from .scenarios import load_scenario
-from .simulation import Budget, inspectors_by_unit, simulate_coverage
+from .simulation.scenarios import load_scenario
+from .simulation.coverage import Budget, inspectors_by_unit, simulate_coverage
 
 PLANNER_SETTINGS = PARAMETERS_DIR / "planner.yaml"
 OVERLAP_MODES = ("independent", "rotation", "yearly_cap")
@@ -406,12 +406,12 @@ class PlanOutcome:
         a stratum that holds objects of the class; ``message`` says it in Chinese.
     analytic : AnalyticResult
         The analytic estimate behind ``coverage``, ``workload`` and the R4 verdicts
-        (:func:`dsr_analysis.analytic.analytic_year`).
+        (:func:`dsr_analysis.simulation.analytic.analytic_year`).
     coverage_total, simulated_coverage_total : float
         Share of all objects inspected at least once a year (analytic / simulated).
     violation_rate : float
         Expected share of firms violating in a quarter
-        (:func:`dsr_analysis.deterrence.quick_estimate`).
+        (:func:`dsr_analysis.simulation.deterrence.quick_estimate`).
     deterrence_total : float
         Share of the firms that would violate without any check that the plan deters.
     hit_rate : float
@@ -805,7 +805,7 @@ def plan_outcome(
     minimums = _minimums(plan, table, ref, est)
     gaps = coverage_gaps(est, table, plan, settings.coverage_warning_below)
 
-    # Deterrence: the closed form of dsr_analysis.deterrence on the tuned plan (per quarter).
+    # Deterrence: the closed form of dsr_analysis.simulation.deterrence on the tuned plan (per quarter).
     dest = quick_estimate(prepared.classified, plan, settings.deterrence,
                           inspectors=prepared.registers.inspectors, budget=settings.budget)
     would = 1.0 - settings.deterrence.compliant_share      # violators without any check

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dsr_analysis.deterrence import (
+from dsr_analysis.simulation.deterrence import (
     NATIONAL_HIT_RATE_2019,
     DeterrenceParams,
     calibrate_gain_median,
@@ -170,10 +170,10 @@ def test_deterrence_draw_frequency_matches_lambda(policy, classified):
     """The deterrence engine's draw (general sort-based path) gives each credit class its
     inclusion probability lambda in the first quarter (binomial bounds; the small-quota
     Pareto bias is far below the bound for these strata)."""
-    from dsr_analysis.deterrence import (build_model, draw_passes, init_firms, quarter_quotas,
+    from dsr_analysis.simulation.deterrence import (build_model, draw_passes, init_firms, quarter_quotas,
                                          quarter_strata)
     from dsr_analysis.quotas import quarterly_quotas
-    from dsr_analysis.sampling import Budget, replicate_seeds
+    from dsr_analysis.simulation.sampling import Budget, replicate_seeds
 
     merge = dataclasses.replace(policy, draw=dataclasses.replace(policy.draw,
                                                                   between_levels="merge"))
@@ -204,7 +204,7 @@ def test_deterrence_draw_frequency_matches_lambda(policy, classified):
 def test_both_engines_fill_the_same_quotas(policy, classified):
     """Coverage and deterrence engines agree on order and overlap: without enforcement
     effects, the first quarter's checks are the quotas filled (avoid: counties first)."""
-    from dsr_analysis.simulation import simulate_coverage
+    from dsr_analysis.simulation.coverage import simulate_coverage
 
     inert = DeterrenceParams(downgrade_steps=0, remove_from_positive_list=False)
     det = simulate_deterrence(classified, policy, inert, replicates=5, years=1, seed=2)

@@ -12,17 +12,17 @@ import pytest
 import yaml
 
 from dsr_analysis import cli, planner
-from dsr_analysis.analytic import analytic_year, group_objects
+from dsr_analysis.simulation.analytic import analytic_year, group_objects
 from dsr_analysis.categories import CATEGORY_ZH, classify
-from dsr_analysis.deterrence import quick_estimate, quick_totals
+from dsr_analysis.simulation.deterrence import quick_estimate, quick_totals
 from dsr_analysis.errors import ParameterError
 from dsr_analysis.paths import POLICIES_DIR
 from dsr_analysis.planner_ui import build_planner
 from dsr_analysis.policy import CREDIT_CLASSES, load_policy, policy_to_dict
 from dsr_analysis.quotas import ceil_quota, quarterly_quotas
 from dsr_analysis.registers import Registers, load_registers
-from dsr_analysis.scenarios import load_scenario
-from dsr_analysis.simulation import Budget, simulate_coverage
+from dsr_analysis.simulation.scenarios import load_scenario
+from dsr_analysis.simulation.coverage import Budget, simulate_coverage
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import yaml
 from dsr_analysis.cli import main
 from dsr_analysis.errors import InfeasibleError, ParameterError
 from dsr_analysis.quotas import quarterly_quotas
-from dsr_analysis.scenarios import (
+from dsr_analysis.simulation.scenarios import (
     Scenario,
     compare,
     list_scenarios,
@@ -162,7 +162,7 @@ def test_dsr_simulate_names_a_bad_scenario(tmp_path, capsys):
     (dict(scenario_files=["no-such-scenario"]), r"no-such-scenario: cannot read scenario file"),
 ])
 def test_comparison_parameters_are_checked(kwargs, message):
-    from dsr_analysis.scenarios import comparison_parameters
+    from dsr_analysis.simulation.scenarios import comparison_parameters
 
     args = dict(scenario_files=["baseline-2023"], replicates=2, years=1, steepness=[1.0])
     args.update(kwargs)

@@ -13,7 +13,7 @@ from dsr_analysis.categories import classify
 from dsr_analysis.overlap import OverlapRules
 from dsr_analysis.quotas import inclusion_probabilities, quarterly_quotas
 from dsr_analysis.sample import synthetic_enterprises
-from dsr_analysis.sampling import (
+from dsr_analysis.simulation.sampling import (
     Budget,
     build_strata,
     class_counts,
@@ -26,7 +26,7 @@ from dsr_analysis.sampling import (
     stratum_ids,
     yearly_coverage,
 )
-from dsr_analysis.simulation import (
+from dsr_analysis.simulation.coverage import (
     allocate_state,
     allocate_tallies,
     build_layout,
@@ -107,7 +107,7 @@ def test_select_by_stratum_matches_brute_force():
 def test_dynamic_quotas_equal_quarterly_quotas(policy, classified, registers, n):
     frame = classified if n is None else classify(synthetic_enterprises(n, 5), policy)
     strata = build_strata(policy)
-    from dsr_analysis.sampling import RegisterArrays
+    from dsr_analysis.simulation.sampling import RegisterArrays
 
     arrays = RegisterArrays.from_frame(frame, policy)
     sid = stratum_ids(strata, arrays)

@@ -1,6 +1,6 @@
 """Simulated years of quarterly draws: coverage, visits per object, gaps, workload (R3, R4).
 
-The engine draws as the official draw does (:mod:`dsr_analysis.sampling`): a stratum is one
+The engine draws as the official draw does (:mod:`dsr_analysis.simulation.sampling`): a stratum is one
 drawing unit x one quota rule, with the quota of :func:`dsr_analysis.quotas.quarterly_quotas`
 (cut to the inspectors' capacity when the budget is enforced). Every replicate and quarter,
 each stratum computes the inclusion probability ``lambda`` of every credit class on the objects
@@ -38,10 +38,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import DsrError, ParameterError
-from .overlap import LEVELS, OverlapRules, counted_checks, eligible_mask
-from .policy import CATEGORIES, CREDIT_CLASSES, Policy
-from .quotas import inclusion_probabilities
+from ..errors import DsrError, ParameterError
+from ..overlap import LEVELS, OverlapRules, counted_checks, eligible_mask
+from ..policy import CATEGORIES, CREDIT_CLASSES, Policy
+from ..quotas import inclusion_probabilities
 from .sampling import (
     N_CLASSES,
     Budget,
@@ -680,7 +680,7 @@ def simulate_coverage(
         Seed of the ``SeedSequence`` spawning one stream per replicate.
     chunk_size : int, optional
         Replicates processed together (memory ~ 30 bytes x chunk x objects; default
-        :func:`dsr_analysis.sampling.default_chunk_size`); does not change the results.
+        :func:`dsr_analysis.simulation.sampling.default_chunk_size`); does not change the results.
     inspectors : DataFrame, optional
         Inspector register (capacity; staff-ratio quota rules).
     budget : Budget, optional

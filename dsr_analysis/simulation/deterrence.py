@@ -30,10 +30,10 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from .categories import classify
-from .overlap import LEVELS, OverlapRules, counted_checks, eligible_mask
-from .policy import CATEGORIES, CREDIT_CLASSES, Policy
-from .quotas import inclusion_probabilities
+from ..categories import classify
+from ..overlap import LEVELS, OverlapRules, counted_checks, eligible_mask
+from ..policy import CATEGORIES, CREDIT_CLASSES, Policy
+from ..quotas import inclusion_probabilities
 from .sampling import (
     Budget,
     RegisterArrays,
@@ -266,7 +266,7 @@ def quick_estimate(classified: pd.DataFrame, policy: Policy, params: DeterrenceP
     ``inspector_days``. History effects (rotation, yearly cap, between-level exclusion,
     credit downgrades) are left to :func:`simulate_deterrence`.
 
-    ``class_probability`` (strata x 4, strata of :func:`dsr_analysis.sampling.build_strata`)
+    ``class_probability`` (strata x 4, strata of :func:`dsr_analysis.simulation.sampling.build_strata`)
     replaces the inclusion probabilities of the quota table.
     """
     budget = budget or Budget()

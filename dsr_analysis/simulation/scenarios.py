@@ -27,8 +27,8 @@ import pandas as pd
 import yaml
 from scipy import optimize
 
-from .categories import classify
-from .config import build
+from ..categories import classify
+from ..config import build
 from .deterrence import (
     DeterrenceParams,
     DeterrenceResult,
@@ -41,12 +41,12 @@ from .deterrence import (
     quick_totals,
     simulate_deterrence,
 )
-from .errors import InfeasibleError, ParameterError
-from .paths import PARAMETERS_DIR
-from .policy import CREDIT_CLASSES, Policy, load_policy
-from .quotas import inclusion_probabilities, quarterly_quotas, quota_checks
-from .registers import load_registers
-from .sample import synthetic_enterprises
+from ..errors import InfeasibleError, ParameterError
+from ..paths import PARAMETERS_DIR
+from ..policy import CREDIT_CLASSES, Policy, load_policy
+from ..quotas import inclusion_probabilities, quarterly_quotas, quota_checks
+from ..registers import load_registers
+from ..sample import synthetic_enterprises
 from .sampling import (
     Budget,
     Strata,
@@ -54,7 +54,7 @@ from .sampling import (
     inspectors_by_unit,
     stratum_costs,
 )
-from .simulation import CoverageResult, coverage_summary, simulate_coverage
+from .coverage import CoverageResult, coverage_summary, simulate_coverage
 
 SCENARIOS_DIR = PARAMETERS_DIR / "scenarios"
 
@@ -459,7 +459,7 @@ def optimise_ratios(scenario: Scenario, *, budget_days: float | None = None,
     the scenario policy's ratio, so every minimum of the plan stays met, and above by 1) and,
     if ``optimise_weights``, the log credit weights of A, C and D relative to B. Objective:
     expected violators per quarter from the closed form
-    (:func:`dsr_analysis.deterrence.estimate_from_probabilities`, unrounded quotas).
+    (:func:`dsr_analysis.simulation.deterrence.estimate_from_probabilities`, unrounded quotas).
     Constraint: every unit's expected inspector-days per quarter within its capacity
     (active certified inspectors x days of the scenario's budget), or, if ``budget_days``
     is given, the total within ``budget_days``. Solved with

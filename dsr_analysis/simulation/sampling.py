@@ -26,10 +26,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import PolicyError
-from .overlap import LEVEL_CODE, LEVELS, OverlapRules, ranking_keys
-from .policy import CATEGORIES, CREDIT_CLASSES, Policy
-from .quotas import (
+from ..errors import PolicyError
+from ..overlap import LEVEL_CODE, LEVELS, OverlapRules, ranking_keys
+from ..policy import CATEGORIES, CREDIT_CLASSES, Policy
+from ..quotas import (
     active_inspectors,
     class_bases,
     inclusion_probabilities,

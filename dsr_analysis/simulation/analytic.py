@@ -49,9 +49,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .overlap import LEVEL_CODE, OverlapRules, drawing_order
-from .policy import CREDIT_CLASSES, Policy
-from .quotas import (class_bases, drawing_population, inclusion_probabilities, subset_mask,
+from ..overlap import LEVEL_CODE, OverlapRules, drawing_order
+from ..policy import CREDIT_CLASSES, Policy
+from ..quotas import (class_bases, drawing_population, inclusion_probabilities, subset_mask,
                      unit_rules)
 
 QUARTERS_PER_YEAR = 4

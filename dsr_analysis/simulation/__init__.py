@@ -1,0 +1,21 @@
+"""Simulation of a plan before it is published (R3, R4): what the official draw would do over
+many replicated years.
+
+Modules: :mod:`~dsr_analysis.simulation.sampling` (strata, budget, the vectorised sampler
+shared by both engines), :mod:`~dsr_analysis.simulation.coverage` (coverage, visits, gaps,
+workload), :mod:`~dsr_analysis.simulation.deterrence` (firms' responses to the inspection
+odds), :mod:`~dsr_analysis.simulation.analytic` (the closed-form recursion the planner uses)
+and :mod:`~dsr_analysis.simulation.scenarios` (scenario files, comparison, sweep,
+optimisation). All of them take strata, quotas and inclusion probabilities from
+:mod:`dsr_analysis.quotas` and drawing order and overlap rules from
+:mod:`dsr_analysis.overlap`, as the official draw does.
+"""
+
+from __future__ import annotations
+
+from .coverage import (GROUP_COLUMNS, Budget, CoverageResult, closed_form_check,
+                       coverage_summary, inspectors_by_unit, simulate_coverage,
+                       workload_summary)
+
+__all__ = ["GROUP_COLUMNS", "Budget", "CoverageResult", "closed_form_check", "coverage_summary",
+           "inspectors_by_unit", "simulate_coverage", "workload_summary"]
