@@ -226,18 +226,27 @@ def quarterly_quotas(
         holds the ones actually used).
     """
     q = Quarter.parse(quarter)
+    # The deciding columns as arrays, once (no pandas indexing per unit and rule).
+    unit_of = classified["unit"].to_numpy()
+    category = classified["category"].to_numpy()
+    positive = classified["positive_list"].to_numpy(dtype=bool)
+    credit = pd.Index(CREDIT_CLASSES).get_indexer(classified["credit_class"])
     rows: list[dict] = []
     for unit in policy.units:
         if units is not None and unit.id not in units:
             continue
-        pop_frame = drawing_population(classified, policy, unit.id)
+        own = (np.ones(len(unit_of), dtype=bool) if unit.draws_from == "all"
+               else unit_of == unit.id)
         n_inspectors = len(active_inspectors(inspectors, unit.id))
         for rule in unit_rules(policy, unit.id):
             if rule.basis == "per_inspector" and inspectors is None:
                 raise ValueError(f"quota rule {rule.id} needs the inspector register")
-            sub = pop_frame[subset_mask(pop_frame, rule)]
-            counts_s = sub["credit_class"].value_counts()
-            counts = [int(counts_s.get(c, 0)) for c in CREDIT_CLASSES]
+            mask = own & (category == rule.category)
+            if rule.subset == "positive_list":
+                mask &= positive
+            elif rule.subset == "not_positive_list":
+                mask &= ~positive
+            counts = np.bincount(credit[mask], minlength=len(CREDIT_CLASSES)).tolist()
             quota, flag = stratum_quota(rule, policy, counts, n_inspectors)
             population = int(sum(counts))
             lam = inclusion_probabilities(np.array(counts), quota, class_bases(policy, rule))
@@ -248,7 +257,7 @@ def quarterly_quotas(
                        quota=int(quota), method=rule.method, rule=rule.rule,
                        quota_rule=rule.id, credit_weighted=bool(rule.credit_weighted), flag=flag)
             for j, c in enumerate(CREDIT_CLASSES):
-                row[f"population_{c}"] = counts[j]
+                row[f"population_{c}"] = int(counts[j])
                 row[f"probability_{c}"] = float(lam[j])
                 row[f"expected_{c}"] = float(counts[j] * lam[j])
             rows.append(row)

@@ -116,8 +116,9 @@ def draw_quarter(
         Precomputed :func:`canonical_frame_bytes` of ``registers.enterprises``.
     staff : bool
         ``False`` stops after the object draw (benchmarks, simulation checks): ``record`` then
-        holds ``inputs`` without the register tables and ``strata``, and ``tasks`` the
-        unstaffed task skeletons.
+        holds ``inputs`` without the register tables, ``strata``, and as ``tasks`` the
+        unstaffed skeletons (empty teams), so that it can serve as history for the object
+        draw of a later quarter; ``tasks`` is the skeletons' DataFrame.
 
     Raises
     ------
@@ -162,7 +163,10 @@ def draw_quarter(
         record = {"format": RECORD_FORMAT, "quarter": q.label, "units": order,
                   "inputs": {"seed_material": str(seed_material), "frame_sha256": frame_sha,
                              "policy_sha256": policy.sha256, "seed": seed},
-                  "strata": strata_records}
+                  "strata": strata_records,
+                  # unstaffed skeletons: enough history for the overlap control of later
+                  # object draws (no teams, so no recusal or caps)
+                  "tasks": [dict(t, team=[], method="") for t in tasks]}
         return DrawResult(record=record, tasks=pd.DataFrame(tasks), frame=frame)
     objects = object_table(population, tasks)
     staffed = staff_tasks(tasks, seed=seed, policy=policy, registers=registers,

@@ -190,7 +190,7 @@ def draw_unit(context: DrawContext, unit_id: str, unit_quotas: pd.DataFrame,
     rules = {r.id: r for r in context.policy.quotas.rules}
     strata: list[dict] = []
     tasks: list[dict] = []
-    for row in unit_quotas.itertuples(index=False):
+    for row in unit_quotas.itertuples(index=False, name="Stratum"):
         candidates, classes = stratum_candidates(cols, unit, row)
         eligible, excluded = exclusions(
             candidates, level=unit.level, rules=context.rules, checks=checks,

@@ -1,0 +1,141 @@
+CELLS = [
+("markdown", """
+# 抽查覆盖率模拟 — Coverage simulation
+
+Simulates years of quarterly double-random draws under a scenario: the strata and quotas of the
+real draw (R3, R4: unit × category × credit class, `dsr_analysis.quotas`), the overlap control of
+the scenario (independent draws, rotation or a yearly cap) and the inspector budget. It shows who
+gets inspected how often: yearly coverage by category and credit class, inspections per object,
+the longest gap between inspections, quota attainment and inspector-days against capacity.
+
+The parameters are the keys of a scenario file, so a production run is
+`papermill notebooks/coverage.ipynb outputs/coverage-rotation.ipynb -f parameters/scenarios/rotation.yaml`.
+The defaults are the baseline scenario at a small size (seconds). The parameters are checked by
+`dsr_analysis.simulation.scenarios.scenario_from_mapping` before anything runs.
+"""),
+("parameters", """
+id: str = "baseline-2023"  # scenario id; `papermill -f parameters/scenarios/X.yaml` replaces every parameter below
+name: str = "2023年雄安新区实施方案（基线）"  # scenario title (Chinese)
+description: str = "The 2023 plan as published (small CI run of the baseline scenario)."  # what the scenario changes
+policy: str = "xiongan-2023"  # policy file or name in parameters/policies/
+register: dict = {"source": "sample"}  # embedded sample, or {"source": "synthetic", "size": N, "seed": S}
+overrides: dict = {}  # changes to the policy's numbers: ratios, credit_weights, credit_weighted, overlap, yearly_cap, between_levels
+simulation: dict = {"replicates": 40, "years": 1, "seed": 2023, "chunk_size": 50}  # CI-sized; the scenario files hold production sizes
+budget: dict = {"days_per_inspector_per_quarter": 8.0, "onsite_inspector_days": 2.0, "offsite_inspector_days": 0.5, "inspector_scale": 1.0, "enforce": True}  # inspector capacity and cost of a check (inspector-days)
+deterrence: dict = {"gain_median": 0.63, "gain_sigma": 1.2, "gain_by_credit_class": {"A": 0.5, "B": 1.0, "C": 2.0, "D": 4.0}, "gain_noise": 0.5, "sanction": 10.0, "compliant_share": 0.5, "detection_onsite": 0.7, "detection_offsite": 0.3, "downgrade_steps": 1, "recovery_years": 1, "remove_from_positive_list": True}  # behaviour (10,000 yuan per quarter)
+"""),
+("code", """
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+from dsr_analysis import plotting, scenarios
+from dsr_analysis.categories import CATEGORY_ZH
+from dsr_analysis.paths import PROJECT_ROOT
+
+scenario = scenarios.scenario_from_mapping(
+    dict(id=id, name=name, description=description, policy=policy, register=register,
+         overrides=overrides, simulation=simulation, budget=budget, deterrence=deterrence),
+    source="coverage.ipynb parameters")
+pol = scenarios.scenario_policy(scenario)
+classified, inspectors = scenarios.scenario_register(scenario, pol)
+sim = scenario.simulation
+out_dir = PROJECT_ROOT / "outputs" / "notebooks" / "coverage" / scenario.id
+out_dir.mkdir(parents=True, exist_ok=True)
+plotting.use_cjk_font()
+print(f"方案：{scenario.id}（{scenario.name}）")
+print(f"政策：{pol.id}；检查对象 {len(classified)} 个；跨季度抽取：{pol.draw.overlap}；"
+      f"两级同季重叠：{pol.draw.between_levels}")
+print(f"模拟：{sim.replicates} 次重复 × {sim.years} 年，随机种子 {sim.seed}")
+"""),
+("markdown", """
+## 季度抽查数量（第一季度） — Quarterly quotas
+"""),
+("code", """
+from dsr_analysis.quotas import METHOD_ZH, SUBSET_ZH, quarterly_quotas, quota_checks, quota_summary
+
+q1 = quarterly_quotas(classified, pol, f"{pol.year}Q1", inspectors)
+table = quota_summary(q1)
+table = table.assign(category=table["category"].map(CATEGORY_ZH), unit=table["unit_name"],
+                     subset=table["subset"].map(SUBSET_ZH), method=table["method"].map(METHOD_ZH))
+print(table.drop(columns=["unit_name"]).rename(columns={
+    "unit": "单位", "category": "类别", "subset": "范围", "method": "方式",
+    "population": "对象数", "quota": "抽查数"}).to_string(index=False))
+for check in quota_checks(q1, pol, inspectors):
+    print(f"[{check.rule}] {check.check}: {check.value:.1%}（要求 ≥ {check.target:.0%}）"
+          f"{'达标' if check.met else '未达标'}")
+"""),
+("markdown", """
+## 年度覆盖率 — Yearly coverage
+"""),
+("code", """
+from dsr_analysis.simulation.coverage import coverage_summary, simulate_coverage, workload_summary
+
+result = simulate_coverage(classified, pol, replicates=sim.replicates, years=sim.years,
+                           seed=sim.seed, chunk_size=sim.chunk_size, inspectors=inspectors,
+                           budget=scenario.budget, progress=False)
+for row in coverage_summary(result, by=["category"]).itertuples():
+    print(f"{CATEGORY_ZH[row.category]}：年度覆盖率 {row.coverage:.1%}"
+          f"（5%–95%：{row.coverage_p05:.1%}–{row.coverage_p95:.1%}），"
+          f"平均每个对象每年被检查 {row.inspections_per_object:.2f} 次")
+"""),
+("code", """
+by_class = coverage_summary(result, by=["category", "credit_class"])
+print(by_class.assign(category=by_class["category"].map(CATEGORY_ZH)).rename(columns={
+    "category": "类别", "credit_class": "信用等级", "objects": "对象数", "coverage": "覆盖率",
+    "coverage_p05": "5%分位", "coverage_p95": "95%分位", "inspections_per_object": "年均检查次数",
+}).round(3).to_string(index=False))
+fig = plotting.plot_coverage(by_class)
+fig.savefig(out_dir / "coverage.png", bbox_inches="tight")
+plt.show()
+"""),
+("markdown", """
+## 与解析公式对照 — Check against the closed form
+
+For strata only one draw reaches (the counties' general objects off the positive list), the
+simulated yearly coverage must match `1 - (1 - n/N)^4` (independent draws) or `min(1, 4n/N)`
+(rotation) within sampling error.
+"""),
+("code", """
+from dsr_analysis.simulation.coverage import closed_form_check
+
+check = closed_form_check(result, classified, pol, inspectors)
+if len(check):
+    print(check.round(4).to_string(index=False))
+    print(f"最大偏差 {check['z'].abs().max():.2f} 个标准误（{len(check)} 个抽查层）")
+    fig = plotting.plot_coverage_check(check)
+    plt.show()
+else:
+    print("该抽取方式没有解析公式（年度上限）")
+"""),
+("markdown", """
+## 检查次数分布与最长间隔 — Inspections per object and gaps
+"""),
+("code", """
+fig = plotting.plot_visits(result.visits)
+plt.show()
+gaps = result.gaps.groupby("category")[["mean_gap", "share_gap_4plus"]].mean()
+for cat, row in gaps.iterrows():
+    print(f"{CATEGORY_ZH[cat]}：最长连续未检查 {row.mean_gap:.2f} 个季度（平均），"
+          f"{row.share_gap_4plus:.1%} 的对象连续4个季度及以上未被检查")
+"""),
+("markdown", """
+## 执法力量与完成率 — Workload and quota attainment
+"""),
+("code", """
+work = workload_summary(result)
+print(work.assign(unit=work["unit"].map(pol.unit_names)).rename(columns={
+    "unit": "单位", "onsite": "现场检查/季", "offsite": "非现场检查/季",
+    "inspector_days": "所需人·日/季", "capacity_days": "可用人·日/季", "load": "负荷"}
+).round(2).to_string(index=False))
+fig = plotting.plot_workload(work)
+plt.show()
+short = result.quotas[result.quotas["attainment_min"] < 1]
+print(f"抽查层×季度共 {len(result.quotas)} 个，其中 {len(short)} 个在至少一次重复中未抽满"
+      f"（最差完成率 {result.quotas['attainment_min'].min():.0%}）")
+"""),
+("code", """
+paths = result.save(out_dir)
+print(f"已保存 {len(paths)} 个表格：{out_dir.relative_to(PROJECT_ROOT)}/")
+"""),
+]
