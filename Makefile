@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv sysdeps demo test lint clean planner
+.PHONY: venv sysdeps demo test lint clean planner notebooks
 
 venv: $(STAMP)
 
@@ -35,6 +35,17 @@ test: venv sysdeps
 PLANNER_PORT ?= 8866
 planner: venv
 	$(BIN)/voila notebooks/planner.ipynb --port=$(PLANNER_PORT) --no-browser --Voila.ip=127.0.0.1
+
+# Rebuild every committed notebook from its spec in scripts/notebooks/ and run its small
+# default with papermill (the outputs nbval then checks in `make test`).
+NOTEBOOK_SPECS := $(shell find scripts/notebooks -name '*.py' ! -name '_*' | sort)
+notebooks: venv
+	@for spec in $(NOTEBOOK_SPECS); do \
+		nb=notebooks/$${spec#scripts/notebooks/}; nb=$${nb%.py}.ipynb; \
+		echo "$$nb"; \
+		$(BIN)/python scripts/make_notebook.py $$spec $$nb && \
+		$(BIN)/papermill --no-progress-bar -k python3 --cwd $$(dirname $$nb) $$nb $$nb || exit 1; \
+	done
 
 lint: venv
 	$(BIN)/ruff check dsr_analysis tests

@@ -40,6 +40,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from .errors import DsrError
 from .policy import Policy
@@ -146,40 +147,40 @@ def earlier_checks(tasks: Iterable[tuple[str, str, str]], unit: str, level_of: M
     return EarlierChecks(rounds, counted)
 
 
-def exclusions(candidates: Sequence[str], *, level: str, rules: OverlapRules,
+def exclusions(candidates: np.ndarray, *, level: str, rules: OverlapRules,
                checks: EarlierChecks, drawn_by_other_level: Mapping[str, str],
                year: int, origin: str = "routine", method: str = "random",
-               ) -> tuple[list[str], list[list[str]]]:
-    """Split a stratum's candidates into eligible objects and exclusions with reasons.
+               ) -> tuple[np.ndarray, list[list[str]]]:
+    """Which of a stratum's candidates are eligible, and the exclusions with reasons.
 
-    The between-level rule comes first, then the yearly cap; ``candidates`` keep their order.
-    Returns ``(eligible, excluded)`` with ``excluded`` as ``[uscc, reason]`` sorted by uscc.
+    The between-level rule comes first, then the yearly cap. ``candidates`` is an array of
+    USCCs; returns ``(eligible mask, excluded)`` with ``excluded`` as ``[uscc, reason]``
+    sorted by uscc.
     """
-    avoid = rules.avoids(level)
-    cap = rules.capped(origin, method)
-    eligible: list[str] = []
+    codes = pd.Index(candidates)
+    eligible = np.ones(len(codes), dtype=bool)
     excluded: list[list[str]] = []
-    for code in candidates:
-        if avoid and code in drawn_by_other_level:
-            excluded.append([code, f"between_levels: drawn this quarter by "
-                                   f"{drawn_by_other_level[code]}"])
-            continue
-        if cap:
-            n = checks.counted.get(code, 0)
-            if n >= rules.yearly_cap:
-                excluded.append([code, f"yearly_cap: inspected {n} times in {year} "
-                                       f"(cap {rules.yearly_cap})"])
-                continue
-        eligible.append(code)
+    if rules.avoids(level) and drawn_by_other_level:
+        hit = codes.isin(list(drawn_by_other_level))
+        excluded += [[c, f"between_levels: drawn this quarter by {drawn_by_other_level[c]}"]
+                     for c in codes[hit]]
+        eligible &= ~hit
+    if rules.capped(origin, method) and checks.counted:
+        n = pd.Series(checks.counted).reindex(codes).fillna(0).to_numpy(dtype=np.int64)
+        hit = eligible & (n >= rules.yearly_cap)
+        excluded += [[c, f"yearly_cap: inspected {k} times in {year} (cap {rules.yearly_cap})"]
+                     for c, k in zip(codes[hit], n[hit].tolist(), strict=True)]
+        eligible &= ~hit
     excluded.sort()
     return eligible, excluded
 
 
-def rounds_of(eligible: Sequence[str], rules: OverlapRules, checks: EarlierChecks) -> list[int]:
+def rounds_of(eligible: Sequence[str], rules: OverlapRules, checks: EarlierChecks) -> np.ndarray:
     """Rotation round of each eligible object (0 for all unless ``rotation``)."""
-    if rules.mode != "rotation":
-        return [0] * len(eligible)
-    return [checks.rounds.get(c, 0) for c in eligible]
+    if rules.mode != "rotation" or not checks.rounds:
+        return np.zeros(len(eligible), dtype=np.int64)
+    return (pd.Series(checks.rounds).reindex(pd.Index(eligible)).fillna(0)
+            .to_numpy(dtype=np.int64))
 
 
 def selection_order(rounds: Sequence[int], keys: np.ndarray, tickets: Sequence[bytes]) -> np.ndarray:

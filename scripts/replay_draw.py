@@ -127,9 +127,14 @@ def replay_strata(rec, seed):
             where = f"strata[{i}] ({unit} {s['stratum']})"
             label = f"{s['category']}/{s['subset']}"
             expect(where + ".stratum", s["stratum"], label)
-            cands = [c for c, _cls in s["candidates"]]
-            class_of = {c: cls for c, cls in s["candidates"]}
-            expect(where + ".candidates (sorted, unique)", cands, sorted(set(cands)))
+            expect(where + ".candidates (per credit class)", sorted(s["candidates"]), list(CLASSES))
+            class_of = {c: k for k in CLASSES for c in s["candidates"][k]}
+            for k in CLASSES:
+                got = s["candidates"][k]
+                expect(where + f".candidates.{k} (sorted, unique)", got, sorted(set(got)))
+            cands = sorted(class_of)
+            expect(where + ".candidates (each object once)", len(cands),
+                   sum(len(v) for v in s["candidates"].values()))
             expect(where + ".population", s["population"], len(cands))
             excluded, eligible = [], []
             capped = (draw["overlap"] == "yearly_cap" and origin not in exempt

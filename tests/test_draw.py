@@ -75,8 +75,8 @@ def _pareto_order(seed, s):
     """The documented selection, written out independently: lambda per class on the eligible
     objects, U from the ticket's first 52 bits, Q = (U/(1-U)) / (lambda/(1-lambda))."""
     excluded = {c for c, _ in s["excluded"]}
-    eligible = [c for c, _ in s["candidates"] if c not in excluded]
-    cls = dict(s["candidates"])
+    cls = {c: k for k, codes in s["candidates"].items() for c in codes}
+    eligible = [c for c in sorted(cls) if c not in excluded]
     counts = np.array([sum(cls[c] == k for c in eligible) for k in "ABCD"])
     lam = dict(zip("ABCD", inclusion_probabilities(counts, s["quota"],
                                                    [s["bases"][k] for k in "ABCD"]).tolist()))
@@ -208,7 +208,8 @@ def test_rotation_never_redraws_while_others_are_left(tmp_path, registers):
         for s in rec["strata"]:
             if s["method"] != "random":
                 continue
-            eligible = {c for c, _ in s["candidates"]} - {c for c, _ in s["excluded"]}
+            eligible = ({c for codes in s["candidates"].values() for c in codes}
+                        - {c for c, _ in s["excluded"]})
             fresh = {c for c in eligible if (s["unit"], c) not in earlier}
             drawn = {c for c, _, _ in s["drawn"]}
             if drawn - fresh:  # a re-draw: only once every fresh object is drawn
@@ -250,7 +251,7 @@ def test_draw_frequency_matches_inclusion_probability(policy, registers):
         for s in res.record["strata"]:
             if s["method"] != "random":
                 continue
-            cls = dict(s["candidates"])
+            cls = {c: k for k, codes in s["candidates"].items() for c in codes}
             excluded = {c for c, _ in s["excluded"]}
             for c in cls:
                 if c not in excluded:

@@ -92,7 +92,8 @@ def test_replay_catches_a_swapped_object(published, tmp_path):
         s = next(s for s in rec["strata"] if s["method"] == "random" and s["drawn"]
                  and s["eligible_count"] > len(s["drawn"]))
         drawn = {c for c, _, _ in s["drawn"]}
-        s["drawn"][0][0] = next(c for c, _ in s["candidates"] if c not in drawn)
+        s["drawn"][0][0] = next(c for codes in s["candidates"].values() for c in codes
+                                if c not in drawn)
 
     result = run(str(_tampered(published[0], tmp_path, edit)))
     assert result.returncode == 1

@@ -166,7 +166,7 @@ def draw_quarter(
                   "strata": strata_records,
                   # unstaffed skeletons: enough history for the overlap control of later
                   # object draws (no teams, so no recusal or caps)
-                  "tasks": [dict(t, team=[], method="") for t in tasks]}
+                  "tasks": tasks}
         return DrawResult(record=record, tasks=pd.DataFrame(tasks), frame=frame)
     objects = object_table(population, tasks)
     staffed = staff_tasks(tasks, seed=seed, policy=policy, registers=registers,

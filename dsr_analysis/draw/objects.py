@@ -4,7 +4,6 @@ between levels. :func:`dsr_analysis.draw.draw_quarter` runs the steps in order."
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -102,7 +101,8 @@ def history_tasks(records: Iterable[Mapping[str, Any]], quarter: Quarter,
             continue
         for t in rec["tasks"]:
             out.append(HistoryTask(rec["quarter"], t["unit"], t["uscc"], t["task_id"],
-                                   tuple(m[0] for m in t["team"]), t["origin"], t["method"]))
+                                   tuple(m[0] for m in t.get("team", ())), t["origin"],
+                                   t.get("method", "")))
     out.sort(key=lambda h: (Quarter.parse(h.quarter), h.task_id))
     return out
 
@@ -144,12 +144,13 @@ def check_request(policy: Policy, q: Quarter, seed_material: str, campaign: str 
 def population_columns(population: pd.DataFrame) -> dict[str, np.ndarray]:
     """The deciding columns of the drawing population, rows sorted by uscc once (candidates
     then come out sorted)."""
-    by_code = population.iloc[np.argsort(population["uscc"].to_numpy().astype(str),
-                                         kind="stable")]
-    return {"uscc": by_code["uscc"].to_numpy(), "unit": by_code["unit"].to_numpy(),
-            "category": by_code["category"].to_numpy(),
-            "credit_class": by_code["credit_class"].to_numpy(),
-            "positive_list": by_code["positive_list"].to_numpy(dtype=bool)}
+    order = np.argsort(population["uscc"].to_numpy().astype(str), kind="stable")
+    credit = pd.Index(CREDIT_CLASSES).get_indexer(population["credit_class"])
+    return {"uscc": population["uscc"].to_numpy()[order],
+            "unit": population["unit"].to_numpy()[order],
+            "category": population["category"].to_numpy()[order],
+            "credit_code": credit[order],
+            "positive_list": population["positive_list"].to_numpy(dtype=bool)[order]}
 
 
 def quarter_draws(context: DrawContext) -> dict[str, dict[str, str]]:
@@ -168,8 +169,9 @@ def unit_checks(context: DrawContext, unit_id: str) -> EarlierChecks:
     return earlier_checks(same_year, unit_id, context.level_of, context.rules)
 
 
-def stratum_candidates(cols: Mapping[str, np.ndarray], unit: Any, row: Any) -> tuple[list, list]:
-    """Candidates of one stratum (sorted by uscc) and their credit classes."""
+def stratum_candidates(cols: Mapping[str, np.ndarray], unit: Any, row: Any
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Candidates of one stratum (USCCs sorted) and their credit-class codes (0-3 = A-D)."""
     mask = cols["category"] == row.category
     if unit.draws_from != "all":
         mask &= cols["unit"] == unit.id
@@ -177,7 +179,7 @@ def stratum_candidates(cols: Mapping[str, np.ndarray], unit: Any, row: Any) -> t
         mask &= cols["positive_list"]
     elif row.subset == "not_positive_list":
         mask &= ~cols["positive_list"]
-    return cols["uscc"][mask].tolist(), cols["credit_class"][mask].tolist()
+    return cols["uscc"][mask], cols["credit_code"][mask]
 
 
 def draw_unit(context: DrawContext, unit_id: str, unit_quotas: pd.DataFrame,
@@ -196,71 +198,81 @@ def draw_unit(context: DrawContext, unit_id: str, unit_quotas: pd.DataFrame,
             candidates, level=unit.level, rules=context.rules, checks=checks,
             drawn_by_other_level=drawn_this_quarter[other_level], year=context.quarter.year,
             origin=context.origin, method=row.method)
-        class_of = dict(zip(candidates, classes, strict=True))
-        rec = draw_stratum(context.seed, unit_id, row, rules[row.quota_rule], context.policy,
-                           candidates, class_of, eligible, excluded,
-                           rounds_of(eligible, context.rules, checks))
+        rec, drawn_classes = draw_stratum(
+            context.seed, unit_id, row, rules[row.quota_rule], context.policy, candidates,
+            classes, eligible, excluded,
+            rounds_of(candidates[eligible], context.rules, checks))
         strata.append(rec)
-        for code, ticket, _key in rec["drawn"]:
+        kind = "offsite_full" if row.method == "offsite_full" else "random"
+        lam = rec["inclusion_probability"]
+        for (code, ticket, _key), cls in zip(rec["drawn"], drawn_classes, strict=True):
             tasks.append({
                 "task_id": context.task_id(unit_id, len(tasks) + 1), "quarter": context.quarter.label,
                 "unit": unit_id, "level": unit.level, "uscc": code, "stratum": rec["stratum"],
-                "category": row.category, "subset": row.subset, "credit_class": class_of[code],
-                "kind": "offsite_full" if row.method == "offsite_full" else "random",
-                "ticket": ticket,
-                "inclusion_probability": rec["inclusion_probability"][class_of[code]],
+                "category": row.category, "subset": row.subset, "credit_class": cls,
+                "kind": kind, "ticket": ticket, "inclusion_probability": lam[cls],
                 "draw_mode": context.mode, "origin": context.origin,
             })
     return strata, tasks
 
 
 def draw_stratum(seed: str, unit_id: str, row: Any, rule: QuotaRule, policy: Policy,
-                 candidates: Sequence[str], class_of: Mapping[str, str],
-                 eligible: Sequence[str], excluded: list[list[str]],
-                 rounds: Sequence[int]) -> dict:
-    """Inclusion probabilities, tickets and selection of one stratum (its record).
+                 candidates: np.ndarray, classes: np.ndarray, eligible: np.ndarray,
+                 excluded: list[list[str]], rounds: np.ndarray) -> tuple[dict, list[str]]:
+    """Inclusion probabilities, tickets and selection of one stratum: its record, and the
+    credit class of each drawn object.
 
-    ``lambda`` per credit class comes from :func:`dsr_analysis.quotas.inclusion_probabilities`
-    on the eligible objects; each eligible object's ticket ``SHA-256("{seed}|{unit}|{stratum}|
-    {uscc}")`` gives its uniform and Pareto key; the quota is filled in the order of
-    ``(round, key, ticket)``. An ``offsite_full`` stratum takes every eligible object.
+    ``candidates`` (USCCs, sorted) with ``classes`` (codes 0-3) and the ``eligible`` mask;
+    ``rounds`` per eligible object. ``lambda`` per credit class comes from
+    :func:`dsr_analysis.quotas.inclusion_probabilities` on the eligible objects; each eligible
+    object's ticket ``SHA-256("{seed}|{unit}|{stratum}|{uscc}")`` gives its uniform and Pareto
+    key; the quota is filled in the order of ``(round, key, ticket)``. An ``offsite_full``
+    stratum takes every eligible object.
     """
     label = row.stratum
-    per_class = Counter(class_of[c] for c in eligible)
-    counts = np.array([per_class.get(k, 0) for k in CREDIT_CLASSES])
+    codes, cls = candidates[eligible], classes[eligible]
+    counts = np.bincount(cls, minlength=len(CREDIT_CLASSES))
+    n_eligible = len(codes)
     quota = int(row.quota)
     flag = row.flag or ""
     rounds_map: dict[str, int] = {}
     if row.method == "offsite_full":
         lam = np.where(counts > 0, 1.0, 0.0)
-        drawn = [[code, "", 0.0] for code in eligible]
+        drawn = [[code, "", 0.0] for code in codes.tolist()]
+        picked = cls
     else:
-        if quota > len(eligible):
-            note = (f"shortfall: {unit_id}/{label} needs {quota} but only {len(eligible)} "
+        if quota > n_eligible:
+            note = (f"shortfall: {unit_id}/{label} needs {quota} but only {n_eligible} "
                     f"objects are eligible after overlap control ({len(candidates)} in the "
                     f"stratum, {len(excluded)} excluded): all drawn")
             flag = f"{flag}; {note}" if flag else note
         lam = inclusion_probabilities(counts, quota, class_bases(policy, rule))
-        lam_of = dict(zip(CREDIT_CLASSES, lam.tolist(), strict=True))
-        digests = object_digests(seed, unit_id, label, eligible)
-        keys = pareto_keys(ticket_uniforms(digests), [lam_of[class_of[c]] for c in eligible])
-        idx = selection_order(rounds, keys, digests)[:min(quota, len(eligible))]
-        drawn = [[eligible[i], digests[i].hex(), float(keys[i])] for i in idx]
-        rounds_map = {c: r for c, r in zip(eligible, rounds, strict=True) if r}
+        eligible_codes = codes.tolist()
+        digests = object_digests(seed, unit_id, label, eligible_codes)
+        keys = pareto_keys(ticket_uniforms(digests), lam[cls])
+        idx = selection_order(rounds, keys, digests)[:min(quota, n_eligible)]
+        drawn = [[eligible_codes[i], digests[i].hex(), float(keys[i])] for i in idx.tolist()]
+        picked = cls[idx]
+        nonzero = np.flatnonzero(rounds)
+        rounds_map = {eligible_codes[i]: int(rounds[i]) for i in nonzero.tolist()}
     lam_by = dict(zip(CREDIT_CLASSES, lam.tolist(), strict=True))
-    return {
+    names = np.array(CREDIT_CLASSES)
+    record = {
         "unit": unit_id, "stratum": label, "category": row.category, "subset": row.subset,
         "quota_rule": row.quota_rule, "method": row.method,
         "credit_weighted": bool(row.credit_weighted),
         "bases": dict(zip(CREDIT_CLASSES, class_bases(policy, rule), strict=True)),
         "population": len(candidates), "quota": quota,
-        "candidates": [[c, class_of[c]] for c in candidates], "excluded": excluded,
-        "eligible_count": len(eligible),
+        "candidates": {c: candidates[classes == j].tolist()
+                       for j, c in enumerate(CREDIT_CLASSES)},
+        "excluded": excluded,
+        "eligible_count": n_eligible,
         "eligible_by_class": dict(zip(CREDIT_CLASSES, counts.tolist(), strict=True)),
         "inclusion_probability": lam_by,
         "expected": {c: int(n) * lam_by[c] for c, n in zip(CREDIT_CLASSES, counts, strict=True)},
         "rounds": rounds_map, "drawn": drawn, "flag": flag,
     }
+    return record, names[picked].tolist()
 
 
 def merge_between_levels(tasks: list[dict], context: DrawContext) -> None:

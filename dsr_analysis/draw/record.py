@@ -99,8 +99,10 @@ def canonical_frame_bytes(enterprises: pd.DataFrame) -> bytes:
         if few and len(texts) <= 4096:
             cols.append((codes[order], texts))
         else:
-            cells = enterprises[col].to_numpy()[order].tolist()
-            if not all(type(v) is str for v in cells):
+            values = enterprises[col].to_numpy()[order]
+            cells = values.tolist()
+            # every cell text (checked in C) needs no conversion
+            if pd.api.types.infer_dtype(values, skipna=False) != "string":
                 cells = [_cell(v) for v in cells]
             cols.append(cells)
     header = ",".join(FRAME_COLUMNS) + "\n"
