@@ -40,7 +40,7 @@ from dsr_analysis.simulation.sampling import (
     quota_table,
     stratum_ids,
 )
-from dsr_analysis.simulation.coverage import simulate_coverage
+from dsr_analysis.simulation.coverage import build_layout, simulate_coverage
 
 
 def raw_rng_rate(n_enterprises: int, replicates: int, seed: int = 1) -> tuple:
@@ -135,6 +135,14 @@ def main() -> None:
           f"= {work:,} enterprise-quarters; chunk {args.chunk_size}; policy {policy.id} "
           f"({policy.draw.overlap}, {policy.draw.between_levels}); "
           f"{platform.machine()}, numpy {np.__version__}")
+
+    layout = build_layout(classified, policy)
+    sparse_objects = sum(int((pl.stops - pl.starts)[pl.block_sparse].sum()) for pl in layout.passes)
+    random_objects = sum(int((pl.stops - pl.starts).sum()) for pl in layout.passes)
+    print(f"sampling paths: {sum(int(pl.stratum_sparse.sum()) for pl in layout.passes)} of "
+          f"{sum(len(pl.strata) for pl in layout.passes)} random strata sparse "
+          f"({sparse_objects:,} of {random_objects:,} objects of random strata, both levels); dense uniforms per "
+          f"replicate and quarter: {layout.width:,}")
 
     rng_s, rng_rate = raw_rng_rate(n, reps)
     print(f"raw Generator.random fill  : {rng_s:8.2f} s  {rng_rate / 1e6:9.1f} M values/s "

@@ -27,14 +27,12 @@ from dsr_analysis.simulation.sampling import (
     yearly_coverage,
 )
 from dsr_analysis.simulation.coverage import (
-    allocate_state,
-    allocate_tallies,
     build_layout,
     closed_form_check,
     coverage_summary,
+    key_threshold,
     sample_pass,
     simulate_coverage,
-    simulate_quarter,
 )
 
 
@@ -124,31 +122,33 @@ def test_dynamic_quotas_equal_quarterly_quotas(policy, classified, registers, n)
 
 
 @pytest.mark.parametrize("overlap", ["independent", "rotation", "yearly_cap"])
-def test_fast_path_is_the_plain_pareto_draw(policy, small, overlap):
+def test_dense_path_is_the_plain_pareto_draw(policy, small, overlap):
     """Screening the uniforms per class gives exactly the quota's smallest Pareto keys of
-    all eligible objects, with exclusions and rotation rounds."""
+    all eligible objects, with exclusions and rotation rounds (every stratum forced onto the
+    dense path)."""
     pol = _with_draw(policy, overlap=overlap, yearly_cap=1)
-    layout = build_layout(small, pol)
+    layout = build_layout(small, pol, sparse_max_share=0.0)
     rules = OverlapRules.from_policy(pol)
     pl = layout.passes[0]
+    assert not pl.stratum_sparse.any() and pl.dense_width == pl.width - (pl.col_block < 0).sum()
     R = 64
     rng = np.random.default_rng(11)
-    u = rng.random((R, pl.width))
+    u = rng.random((R, pl.dense_width))
     counted = rng.integers(0, 2, size=(R, pl.width)).astype(np.int16)
-    elig = None if overlap == "independent" else (counted < 1) | (overlap == "rotation")
-    if overlap == "rotation":
-        elig = None
-    rows, cols, strata = sample_pass(pl, u, elig, counted, rules, {})
+    elig = None if overlap != "yearly_cap" else counted < 1
+    rows, cols, strata, k = sample_pass(pl, u, elig, counted, rules, {})
     # Plain computation: lambda on the eligible objects, keys for every object, sort.
     blk = pl.col_block
     local = np.where(blk >= 0, pl.block_local[np.maximum(blk, 0)], -1)
     credit = np.where(blk >= 0, pl.block_credit[np.maximum(blk, 0)], 0)
+    u_span = np.full((R, pl.width), 0.5)
+    u_span[:, pl.dense_cols] = u
     ok = np.ones((R, pl.width), dtype=bool) if elig is None else elig
     c4 = class_counts(np.broadcast_to(local, (R, pl.width)), np.broadcast_to(credit,
                       (R, pl.width)), len(pl.strata), mask=ok)
     lam = inclusion_probabilities(c4, pl.quota, pl.bases)
     lam_obj = lam[np.arange(R)[:, None], np.maximum(local, 0), credit]
-    keys = draw_keys(u, lam_obj, counted if overlap == "rotation" else None, rules)
+    keys = draw_keys(u_span, lam_obj, counted if overlap == "rotation" else None, rules)
     keys[~ok | (local < 0)] = np.inf
     want = select_by_stratum(keys, np.broadcast_to(local, (R, pl.width)),
                              np.broadcast_to(pl.quota, (R, len(pl.strata))))
@@ -156,22 +156,57 @@ def test_fast_path_is_the_plain_pareto_draw(policy, small, overlap):
     got[rows, cols - pl.lo] = True
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(strata, pl.strata[local[cols - pl.lo]])
+    np.testing.assert_array_equal(k, np.minimum(pl.quota, c4.sum(axis=-1)))
 
 
-def test_inclusion_frequency_in_one_quarter_matches_lambda(policy, small):
-    """(a) Per stratum and credit class, the share of 2,000 replicates drawing an object in
+def test_key_threshold_reaches_its_target():
+    rng = np.random.default_rng(2)
+    counts = rng.integers(0, 3000, size=(50, 4)).astype(float)
+    lam = rng.uniform(0.001, 0.6, size=(50, 4))
+    odds = lam / (1 - lam)
+    target = counts.sum(axis=1) * rng.uniform(0.01, 0.6, size=50)
+    t = key_threshold(counts, odds, target)
+    to = t[:, None] * odds
+    np.testing.assert_allclose((counts * to / (1 + to)).sum(axis=1), target, rtol=1e-9)
+
+
+def _quarter_draws(layout, rules, R, seed, mask_of=None):
+    """Draw one quarter of every pass (no exclusions) and return, per level, the share of
+    the R replicates drawing each object (the stream used as simulate_quarter uses it)."""
+    gens = [np.random.Generator(np.random.PCG64(s)) for s in replicate_seeds(seed, R)]
+    U = np.empty((R, layout.width))
+    for r, g in enumerate(gens):
+        g.random(out=U[r])
+    freq = np.zeros((len(layout.passes), layout.arrays.n))
+    for i, pl in enumerate(layout.passes):
+        if not len(pl.strata):
+            continue
+        elig = None if mask_of is None else mask_of(pl, R)
+        rows, cols, strata, k = sample_pass(pl, U[:, pl.offset:pl.offset + pl.dense_width],
+                                            elig, None, rules, {}, gens)
+        assert len(np.unique(rows * layout.arrays.n + cols)) == len(rows)
+        np.testing.assert_array_equal(
+            np.bincount(rows * len(pl.strata) + np.searchsorted(pl.strata, strata),
+                        minlength=R * len(pl.strata)).reshape(R, -1), k)
+        freq[i] = np.bincount(cols, minlength=layout.arrays.n) / R
+    return freq
+
+
+@pytest.mark.parametrize("share", [0.0, None, 1.0])
+def test_inclusion_frequency_in_one_quarter_matches_pareto(policy, small, share):
+    """(a) Per stratum and credit class, the share of 3,000 replicates drawing an object in
     one quarter equals Pareto sampling's exact inclusion probability (binomial bounds), and
-    that is lambda of inclusion_probabilities up to the small-quota bias of Pareto sampling."""
+    that is lambda of inclusion_probabilities up to the small-quota bias of Pareto sampling -
+    on the dense path (share 0), the default split and the sparse path (share 1)."""
     pol = _with_draw(policy, between_levels="merge")
-    layout = build_layout(small, pol)
-    R = 2000
-    state = allocate_state(layout, R)
-    gens = [np.random.Generator(np.random.PCG64(s)) for s in replicate_seeds(5, R)]
-    simulate_quarter(layout, state, allocate_tallies(layout, R, 1), gens,
-                     OverlapRules.from_policy(pol), slice(0, R), 0, [{} for _ in layout.passes])
+    layout = build_layout(small, pol, sparse_max_share=share)
+    if share == 1.0:
+        assert sum(pl.stratum_sparse.sum() for pl in layout.passes) >= 8
+    R = 3000
+    freq = _quarter_draws(layout, OverlapRules.from_policy(pol), R, 5)
     table = quarterly_quotas(small, pol, "2023Q1").set_index(["unit", "quota_rule"])
     checked = 0
-    for pl in layout.passes:
+    for p, pl in enumerate(layout.passes):
         for j, s in enumerate(pl.strata):
             row = table.loc[(layout.strata.table.at[s, "unit"],
                              layout.strata.table.at[s, "quota_rule"])]
@@ -182,11 +217,95 @@ def test_inclusion_frequency_in_one_quarter_matches_lambda(policy, small):
             assert np.abs(exact - lam)[counts > 0].max() < 0.04
             for i in np.flatnonzero(pl.block_local == j):
                 a, b, c = pl.starts[i], pl.stops[i], pl.block_credit[i]
-                freq = state.checks[pl.level][:, a:b].mean()
+                f = freq[p, a:b].mean()
                 sd = np.sqrt(max(exact[c] * (1 - exact[c]), 1e-12) / (R * (b - a)))
-                assert abs(freq - exact[c]) < 4.5 * sd + 1e-12, (s, c, freq, exact[c], lam[c])
+                assert abs(f - exact[c]) < 4.5 * sd + 1e-12, (s, c, f, exact[c], lam[c])
                 checked += 1
     assert checked >= 20
+
+
+def _chi2_same(f1, f2, R):
+    """p-value of per-object frequencies f1, f2 (R replicates each) having the same means."""
+    p = (f1 + f2) / 2
+    ok = (p > 0) & (p < 1)
+    z2 = ((f1 - f2)[ok]) ** 2 / (p[ok] * (1 - p[ok]) * 2 / R)
+    return stats.chi2.sf(z2.sum(), ok.sum()), ok.sum()
+
+
+def test_sparse_and_dense_paths_give_the_same_per_object_frequencies(policy, small):
+    """(a) Per object (not only per class), the sparse and the dense path draw with the same
+    inclusion probability: a chi-square over every object of the random strata, with
+    exclusions (a fixed random eligibility mask per replicate)."""
+    pol = _with_draw(policy, between_levels="merge")
+    rules = OverlapRules.from_policy(pol)
+    dense = build_layout(small, pol, sparse_max_share=0.0)
+    sparse = build_layout(small, pol, sparse_max_share=1.0)
+    R = 4000
+
+    def mask_of(pl, R):  # an exclusion pattern, the same for both paths
+        return np.random.default_rng(pl.level).random((R, pl.width)) < 0.8
+
+    for mask in (None, mask_of):
+        f_d = _quarter_draws(dense, rules, R, 21, mask)
+        f_s = _quarter_draws(sparse, rules, R, 22, mask)
+        for p, pl in enumerate(sparse.passes):
+            cols = np.flatnonzero(pl.block_sparse[np.maximum(pl.col_block, 0)]
+                                  & (pl.col_block >= 0)) + pl.lo
+            pval, n = _chi2_same(f_d[p, cols], f_s[p, cols], R)
+            assert n > 50 and pval > 1e-4, (p, pval, n)
+
+
+def test_sparse_fallback_is_exercised_and_exact(policy, small, monkeypatch):
+    """(b) With no margin on the key threshold and few geometric skips, most sparse draws
+    fall back (sparse_fallback); the per-class frequencies still equal the exact Pareto
+    inclusion probabilities and the per-object ones those of the dense path."""
+    import dsr_analysis.simulation.coverage as cov
+
+    calls = []
+    real = cov.sparse_fallback
+    monkeypatch.setattr(cov, "sparse_fallback", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(cov, "SPARSE_SD", 0.0)
+    monkeypatch.setattr(cov, "SPARSE_EXTRA", 0.0)
+    monkeypatch.setattr(cov, "GEOM_SD", -1.0)
+    monkeypatch.setattr(cov, "GEOM_EXTRA", 0.0)
+    pol = _with_draw(policy, between_levels="merge")
+    rules = OverlapRules.from_policy(pol)
+    layout = build_layout(small, pol, sparse_max_share=1.0)
+    R = 3000
+    freq = _quarter_draws(layout, rules, R, 7)
+    assert len(calls) > R  # about half of the sparse strata-replicates fell back
+    dense = _quarter_draws(build_layout(small, pol, sparse_max_share=0.0), rules, R, 8)
+    table = quarterly_quotas(small, pol, "2023Q1").set_index(["unit", "quota_rule"])
+    for p, pl in enumerate(layout.passes):
+        cols = np.flatnonzero(pl.block_sparse[np.maximum(pl.col_block, 0)]
+                              & (pl.col_block >= 0)) + pl.lo
+        pval, n = _chi2_same(freq[p, cols], dense[p, cols], R)
+        assert pval > 1e-4, (p, pval, n)
+        for j, s in enumerate(pl.strata):
+            if not pl.stratum_sparse[j]:
+                continue
+            row = table.loc[(layout.strata.table.at[s, "unit"],
+                             layout.strata.table.at[s, "quota_rule"])]
+            lam = row[[f"probability_{c}" for c in "ABCD"]].to_numpy(float)
+            counts = row[[f"population_{c}" for c in "ABCD"]].to_numpy(int)
+            exact = pareto_inclusion(counts, lam, int(row["quota"]))
+            for i in np.flatnonzero(pl.block_local == j):
+                a, b, c = pl.starts[i], pl.stops[i], pl.block_credit[i]
+                f = freq[p, a:b].mean()
+                sd = np.sqrt(max(exact[c] * (1 - exact[c]), 1e-12) / (R * (b - a)))
+                assert abs(f - exact[c]) < 4.5 * sd + 1e-12, (s, c, f, exact[c])
+
+
+def test_sparse_fallback_keeps_the_stream_layout(policy, classified, monkeypatch):
+    """Fallbacks draw from the replicate's own stream: chunk size still never matters."""
+    import dsr_analysis.simulation.coverage as cov
+
+    monkeypatch.setattr(cov, "SPARSE_SD", 0.0)
+    monkeypatch.setattr(cov, "SPARSE_EXTRA", 0.0)
+    a = simulate_coverage(classified, policy, replicates=6, seed=3, chunk_size=6)
+    b = simulate_coverage(classified, policy, replicates=6, seed=3, chunk_size=4)
+    pd.testing.assert_frame_equal(a.coverage, b.coverage)
+    pd.testing.assert_frame_equal(a.workload, b.workload)
 
 
 # ------------------------------------------------------------------ yearly coverage, closed forms

@@ -13,21 +13,36 @@ then the area level), overlap across quarters (``independent`` / ``rotation`` /
 / ``merge``: one joint visit) all come from :mod:`dsr_analysis.overlap`.
 
 Randomness (SPEC 7): one ``seed``; ``SeedSequence(seed).spawn(replicates)`` gives each
-replicate its own ``PCG64`` stream. Each quarter a replicate fills its row of a random
-buffer with one ``Generator.random`` call: one uniform per column of every pass's random
-blocks (a layout fixed for the run). Replicates are processed in chunks only to bound memory:
-the chunk size never changes the results. This is simulation randomness; official draws use
-the SHA-256 ticket algorithm.
+replicate its own ``PCG64`` stream. Each quarter a replicate first fills its row of the
+dense buffer with one ``Generator.random`` call (one uniform per object of every dense
+stratum, a layout fixed for the run); then, pass by pass, its sparse strata draw their
+uniforms (an amount set by the replicate's own state) and any fallback, inside a window of
+:data:`STREAM_WINDOW` draws of the stream, which is then advanced to the window's end. Every
+draw so sits at a position fixed by the replicate's own history, and replicates are processed
+in chunks only to bound memory: the chunk size never changes the results. This is simulation
+randomness; official draws use the SHA-256 ticket algorithm.
 
 Speed: objects are ordered so that every stratum x credit class of every pass is a contiguous
-block of columns of ``replicates x objects`` arrays. The keys are not computed for every
-object: a Pareto key ``Q = (U/(1-U)) / (lambda/(1-lambda))`` is below a threshold ``t`` exactly
-when ``U < t theta / (1 + t theta)`` (``theta = lambda/(1-lambda)``), so each block screens its
-uniforms against one per-class bound chosen so that the expected number of candidates exceeds
-the quota by a safe margin; the quota's smallest keys are then found among the candidates
-only. Whenever a stratum's candidates fall short of its quota (rare) it takes every eligible
-object as a candidate: the selection is always *exactly* the smallest keys of all eligible
-objects, so the fast path and the plain computation give the same draw (tested).
+block of columns of ``replicates x objects`` arrays. A Pareto key
+``Q = (U/(1-U)) / (lambda/(1-lambda))`` is below a threshold ``t`` exactly when
+``U < p(t) = t theta / (1 + t theta)`` (``theta = lambda/(1-lambda)``), and the quota is
+always taken among the keys below a ``t`` chosen (:func:`key_threshold`) so that a few
+standard deviations more than the quota are expected there:
+
+* *dense* strata (a large share drawn, or small; every stratum under rotation) screen one
+  uniform per object against ``p(t)``; too few candidates - the stratum is screened again
+  with every eligible object a candidate (same uniforms);
+* *sparse* strata (few of many, :data:`SPARSE_MAX_SHARE`) generate only the objects with
+  ``U < p(t)``: geometric skips through each class block (a Bernoulli(``p(t)``) subset of all
+  its objects; the ineligible are dropped afterwards), each with ``U = p(t) V``. Too few, or
+  skips that did not pass the block's end: :func:`sparse_fallback` gives every other object a
+  uniform conditioned on what was revealed (``U >= p(t)`` where the skips passed, free beyond)
+  and takes the smallest keys of all.
+
+Both paths take exactly the quota's smallest keys of a full vector of keys with the law of
+the plain draw, so both have its sampling distribution (tested per class against the exact
+Pareto inclusion probabilities and per object path against path). Visits and gaps are kept
+densely (one pass over the quarter's visited mask); only the draws themselves are scattered.
 """
 
 from __future__ import annotations
@@ -41,7 +56,7 @@ import pandas as pd
 from ..errors import DsrError, ParameterError
 from ..overlap import LEVELS, OverlapRules, counted_checks, eligible_mask
 from ..policy import CATEGORIES, CREDIT_CLASSES, Policy
-from ..quotas import inclusion_probabilities
+from ..quotas import inclusion_probabilities, pareto_keys
 from .sampling import (
     N_CLASSES,
     Budget,
@@ -59,6 +74,7 @@ from .sampling import (
     replicate_seeds,
     rotation_coverage,
     save_tables,
+    smallest_by_composite,
     smallest_in_groups,
     state_code,
     static_quotas,
@@ -70,18 +86,35 @@ __all__ = [
     "GROUP_COLUMNS", "Budget", "CoverageResult", "CoverageLayout", "PassLayout",
     "RegisterArrays", "Strata", "build_layout", "build_strata", "closed_form_check",
     "closed_form_coverage", "coverage_summary", "inspectors_by_unit", "sample_pass",
-    "screen_thresholds", "simulate_coverage", "static_quotas", "stratum_ids",
+    "screen_thresholds", "simulate_coverage", "key_threshold", "sparse_select", "dense_select", "static_quotas", "stratum_ids",
     "workload_summary",
 ]
 
 #: Column names of the groups of :attr:`CoverageResult.coverage` (groups of objects).
 GROUP_COLUMNS = ["unit", "category", "positive_list", "credit_class"]
 
-#: The screening bound aims at ``k + SCREEN_SD * sqrt(k) + SCREEN_EXTRA`` expected candidates.
+#: Dense path: the screening bound aims at ``k + SCREEN_SD * sqrt(k) + SCREEN_EXTRA``
+#: expected candidates among the eligible objects (too few: the stratum is screened again
+#: with every eligible object a candidate - same uniforms, so always exact).
 SCREEN_SD = 5.0
 SCREEN_EXTRA = 10.0
-#: Thresholds tried for ``t`` (in Pareto-key units; ``t = 1`` gives ``k`` candidates expected).
-_T_GRID = 1.15 ** np.arange(0, 80)
+#: Sparse path: the key threshold ``t`` aims at ``k + SPARSE_SD * sqrt(k) + SPARSE_EXTRA``
+#: expected eligible keys below it (too few: the exact fallback, :func:`sparse_fallback`).
+SPARSE_SD = 4.0
+SPARSE_EXTRA = 4.0
+#: Sparse path: geometric skips drawn per block, ``mu + GEOM_SD * sd + GEOM_EXTRA`` for a
+#: binomial count of mean ``mu`` (too few to pass the block's end: the exact fallback).
+GEOM_SD = 5.0
+GEOM_EXTRA = 8.0
+#: A random stratum is drawn on the sparse path when its expected candidates are at most
+#: this share of its objects (:func:`build_layout`).
+SPARSE_MAX_SHARE = 0.2
+#: Newton steps of :func:`key_threshold`.
+NEWTON_STEPS = 12
+#: Draws reserved in a replicate's stream for the sparse strata of one pass and quarter
+#: (whatever they use, the stream is then advanced to the window's end, so every later
+#: draw sits at a fixed position of the stream, whatever the state).
+STREAM_WINDOW = 2 ** 40
 
 
 # --------------------------------------------------------------------------------------
@@ -135,9 +168,12 @@ class CoverageResult:
 class PassLayout:
     """The blocks of one pass (one level) in the ordered columns.
 
-    Random blocks (stratum x credit class) lie in columns ``[lo, hi)``; their uniforms sit
-    at ``[offset, offset + hi - lo)`` of the random buffer. ``col_block`` maps a column of
-    the span to its block (-1: in no random block of this pass).
+    Random blocks (stratum x credit class) lie in columns ``[lo, hi)``; ``col_block`` maps a
+    column of the span to its block (-1: in no random block of this pass). A random stratum
+    is drawn on the *dense* path (one uniform per object; the blocks' uniforms sit at
+    ``[offset + block_uoff, ...)`` of the quarter's dense buffer, ``dense_cols`` maps them to
+    span columns) or on the *sparse* path (``stratum_sparse``; only the keys below a
+    threshold are generated, :func:`sparse_select`).
     """
 
     level: int
@@ -155,10 +191,22 @@ class PassLayout:
     bases: np.ndarray
     full: tuple[tuple[int, int, int], ...]
     work_code: np.ndarray
+    stratum_sparse: np.ndarray
+    block_uoff: np.ndarray
+    dense_cols: np.ndarray
+    full_work: tuple[np.ndarray, ...]
 
     @property
     def width(self) -> int:
         return self.hi - self.lo
+
+    @property
+    def dense_width(self) -> int:
+        return len(self.dense_cols)
+
+    @property
+    def block_sparse(self) -> np.ndarray:
+        return self.stratum_sparse[self.block_local]
 
 
 @dataclass(frozen=True)
@@ -214,8 +262,11 @@ def object_order(strata: Strata, arrays: RegisterArrays, sid: np.ndarray, gid: n
 
 
 def _pass_layout(strata: Strata, arrays: RegisterArrays, sid: np.ndarray, p: int,
-                 quota: np.ndarray, offset: int, offsite_first: bool) -> PassLayout:
-    """Blocks of pass ``p`` in the ordered columns (see :class:`PassLayout`)."""
+                 quota: np.ndarray, offset: int, offsite_first: bool, sparse_max_share: float,
+                 rotation: bool) -> PassLayout:
+    """Blocks of pass ``p`` in the ordered columns (see :class:`PassLayout`). A random stratum
+    goes on the sparse path when its expected candidates ``k + SPARSE_SD sqrt(k) +
+    SPARSE_EXTRA`` are at most ``sparse_max_share`` of its objects (never under rotation)."""
     table = strata.table
     in_pass = np.flatnonzero(table["pass_"].to_numpy() == p)
     rnd = [s for s in in_pass if strata.random[s]]
@@ -252,21 +303,50 @@ def _pass_layout(strata: Strata, arrays: RegisterArrays, sid: np.ndarray, p: int
     s0 = np.where(ok, sid[p], 0)
     off = fixed[s0] | (arrays.offsite & offsite_first)
     work_code = np.where(ok, unit_of[s0] * 2 + off, 0).astype(np.int64)
+    rnd_a = np.array(rnd, dtype=np.int64)
+    sizes = stops - starts
+    local_of_block = np.array([local[x[0]] for x in blocks], dtype=np.int64)
+    pop = np.bincount(local_of_block, weights=sizes, minlength=len(rnd)) if blocks else \
+        np.zeros(len(rnd))
+    q = quota[rnd_a].astype(float)
+    target = q + SPARSE_SD * np.sqrt(q) + SPARSE_EXTRA
+    sparse = (target <= sparse_max_share * np.maximum(pop, 1)) | (q == 0)
+    if rotation:
+        sparse[:] = False
+    dense_block = ~sparse[local_of_block] if blocks else np.zeros(0, dtype=bool)
+    uoff = np.full(len(blocks), -1, dtype=np.int64)
+    dense_cols = []
+    o = 0
+    for i in np.flatnonzero(dense_block):
+        uoff[i] = o
+        dense_cols.append(np.arange(starts[i] - lo, stops[i] - lo))
+        o += int(sizes[i])
+    U2 = 2 * len(arrays.units)
+    full_work = tuple(np.bincount(work_code[a:b], minlength=U2).astype(np.int64)
+                      for _, a, b in full)
     return PassLayout(
         level=p, lo=lo, hi=hi, offset=offset, starts=starts, stops=stops,
         block_stratum=np.array([x[0] for x in blocks], dtype=np.int64),
-        block_local=np.array([local[x[0]] for x in blocks], dtype=np.int64),
+        block_local=local_of_block,
         block_credit=np.array([x[1] for x in blocks], dtype=np.int64), col_block=col_block,
-        strata=np.array(rnd, dtype=np.int64), quota=quota[np.array(rnd, dtype=np.int64)],
-        bases=strata.bases[np.array(rnd, dtype=np.int64)].reshape(-1, N_CLASSES),
-        full=tuple(full), work_code=work_code)
+        strata=rnd_a, quota=quota[rnd_a],
+        bases=strata.bases[rnd_a].reshape(-1, N_CLASSES),
+        full=tuple(full), work_code=work_code, stratum_sparse=np.asarray(sparse, dtype=bool),
+        block_uoff=uoff,
+        dense_cols=np.concatenate(dense_cols) if dense_cols else np.zeros(0, dtype=np.int64),
+        full_work=full_work)
 
 
 def build_layout(classified: pd.DataFrame, policy: Policy,
-                 inspectors: pd.DataFrame | None = None, budget: Budget | None = None
-                 ) -> CoverageLayout:
+                 inspectors: pd.DataFrame | None = None, budget: Budget | None = None,
+                 sparse_max_share: float | None = None) -> CoverageLayout:
     """Step 1 of :func:`simulate_coverage`: strata, quotas (budget cut applied), the object
-    order and the blocks of every pass."""
+    order and the blocks of every pass. ``sparse_max_share`` (default
+    :data:`SPARSE_MAX_SHARE`; 0 forces every stratum onto the dense path, 1 every stratum
+    it can onto the sparse path) chooses the sampling path of each random stratum; it
+    changes how the stream is used, never the sampling distribution."""
+    share = SPARSE_MAX_SHARE if sparse_max_share is None else float(sparse_max_share)
+    rotation = policy.draw.overlap == "rotation"
     budget = budget or Budget()
     strata = build_strata(policy)
     arrays0 = RegisterArrays.from_frame(classified, policy)
@@ -286,9 +366,10 @@ def build_layout(classified: pd.DataFrame, policy: Policy,
                           policy.methods.offsite_first)
     passes, width = [], 0
     for p in range(strata.n_passes):
-        pl = _pass_layout(strata, arrays, sid, p, quota, width, policy.methods.offsite_first)
+        pl = _pass_layout(strata, arrays, sid, p, quota, width, policy.methods.offsite_first,
+                          share, rotation)
         passes.append(pl)
-        width += pl.width
+        width += pl.dense_width
     run_start = np.flatnonzero(np.r_[True, gid[1:] != gid[:-1]]) if arrays.n else np.zeros(0, int)
     run_to_group = np.zeros((len(run_start), len(groups)))
     run_to_group[np.arange(len(run_start)), gid[run_start]] = 1.0
@@ -311,21 +392,23 @@ def build_layout(classified: pd.DataFrame, policy: Policy,
 class ChunkState:
     """Per-object state of a chunk of replicates (mutable; reset per chunk / year / quarter).
 
-    ``checks[l]``: checks this year by the level-``l`` unit drawing the object;
-    ``visits``: visits this year (a merged joint visit counts once); ``last``: quarter of
-    the last visit + 1 (0: never); ``maxgap``: longest run without a visit so far;
-    ``visited``: visited this quarter; ``marks``: drawn this quarter by the county level.
+    ``U``: the quarter's dense uniforms; ``checks[l]``: checks this year by the level-``l``
+    unit drawing the object (kept only when rotation or the cap needs them); ``visits``:
+    visits this year (a merged joint visit counts once); ``run``: quarters since the last
+    visit (or since the start); ``maxgap``: longest run without a visit so far;
+    ``visited``: visited this quarter; ``marks``: drawn this quarter by the county level
+    (``marked``: some are set); ``pending``: this quarter's checks, added at its end.
     """
 
     U: np.ndarray
     checks: list
     visits: np.ndarray
-    last: np.ndarray
+    run: np.ndarray
     maxgap: np.ndarray
     visited: np.ndarray
     marks: np.ndarray
-    marked: list
-    new: list
+    scratch: np.ndarray
+    marked: bool
     pending: list
 
 
@@ -335,10 +418,10 @@ def allocate_state(layout: CoverageLayout, R: int) -> ChunkState:
     return ChunkState(U=np.empty((R, layout.width)),
                       checks=[np.zeros((R, N), dtype=np.uint8) for _ in LEVELS],
                       visits=np.zeros((R, N), dtype=np.uint8),
-                      last=np.zeros((R, N), dtype=np.uint8),
+                      run=np.zeros((R, N), dtype=np.uint8),
                       maxgap=np.zeros((R, N), dtype=np.uint8),
                       visited=np.zeros((R, N), dtype=bool), marks=np.zeros((R, N), dtype=bool),
-                      marked=[], new=[], pending=[])
+                      scratch=np.zeros((R, N), dtype=bool), marked=False, pending=[])
 
 
 @dataclass(frozen=True)
@@ -384,176 +467,464 @@ def pass_eligibility(state: ChunkState, level: int, rules: OverlapRules, lo: int
     return eligible_mask(counted, other, level, rules, method), counted
 
 
-def screen_thresholds(counts: np.ndarray, lam: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """Per row, stratum and class, the bound on the uniforms below which an object is a
-    candidate: ``t theta / (1 + t theta)`` for the smallest ``t`` of a grid at which the
-    expected number of candidates reaches ``k + 5 sqrt(k) + 10`` (1 where that is not
-    reached, and for classes taken with certainty)."""
+def key_threshold(counts: np.ndarray, odds: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Key threshold ``t`` (last axis = classes) at which the expected number of Pareto keys
+    below it, ``sum_c counts_c p_c(t)`` with ``p_c(t) = P(Q < t) = t o_c / (1 + t o_c)``
+    (``o_c = lambda_c / (1 - lambda_c)``), reaches ``target`` - by Newton steps from below
+    (the sum is concave in ``t``, so they stay below the root and converge to it)."""
+    counts = np.asarray(counts, dtype=float)
+    mass = (counts * odds).sum(axis=-1)
+    safe = np.where(mass > 0, mass, 1.0)
+    t = np.where(mass > 0, np.maximum(target, 0.0) / safe, 0.0)
+    live = (mass > 0) & (target < counts.sum(axis=-1))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(NEWTON_STEPS):
+            to = t[..., None] * odds
+            one = 1.0 + to
+            f = (counts * to / one).sum(axis=-1) - target
+            if not (live & (f < -1e-9 * np.maximum(target, 1.0))).any():
+                break
+            fp = (counts * odds / (one * one)).sum(axis=-1)
+            step = np.divide(-f, fp, out=np.zeros_like(t), where=fp > 0)
+            t = t + np.maximum(step, 0.0)
+    return t
+
+
+def _class_parts(counts: np.ndarray, lam: np.ndarray, k: np.ndarray, sd: float, extra: float):
+    """Certain classes, odds, the quota left after the certain objects, the target of
+    expected keys below the threshold and whether the uncertain objects can reach it."""
+    certain = (lam >= 1.0) & (counts > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        theta = np.where(lam < 1.0, lam / (1.0 - lam), np.inf)
-    t = _T_GRID
-    tt = t[None, None, None, :] * theta[..., None]
-    with np.errstate(invalid="ignore"):
-        share = np.where(np.isinf(theta)[..., None], 1.0, tt / (1.0 + tt))
-    expected = (counts[..., None] * share).sum(axis=2)  # (R, S, grid)
-    target = k + SCREEN_SD * np.sqrt(k) + SCREEN_EXTRA
-    reach = expected >= target[..., None]
-    idx = reach.argmax(axis=-1)
-    ok = reach.any(axis=-1) & (target < counts.sum(axis=-1))
-    tsel = t[idx][..., None] * theta
-    with np.errstate(invalid="ignore"):
-        tau = np.where(np.isinf(theta), 1.0, tsel / (1.0 + tsel))
-    return np.where(ok[..., None], tau, 1.0)
+        odds = np.where((lam > 0) & ~certain, lam / (1.0 - lam), 0.0)
+    free = np.where(certain | (odds <= 0), 0, counts)
+    k_rest = k - np.where(certain, counts, 0).sum(axis=-1)
+    target = k_rest + sd * np.sqrt(np.maximum(k_rest, 0)) + extra
+    ok = target < free.sum(axis=-1)
+    return certain, odds, free, k_rest, target, ok
+
+
+def screen_thresholds(counts: np.ndarray, lam: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Per row, stratum and class, the bound ``p_c(t) = t o_c / (1 + t o_c)`` on the uniforms
+    below which an object is a candidate of the dense path, ``t`` from :func:`key_threshold`
+    so that ``k + SCREEN_SD sqrt(k) + SCREEN_EXTRA`` candidates are expected (1 where that
+    is not reached, and for classes taken with certainty)."""
+    certain, odds, free, _, target, ok = _class_parts(counts, lam, k, SCREEN_SD, SCREEN_EXTRA)
+    t = key_threshold(free, odds, target)
+    to = t[..., None] * odds
+    tau = to / (1.0 + to)
+    return np.where(ok[..., None] & ~certain, tau, 1.0)
 
 
 def _block_counts(pl: PassLayout, elig: np.ndarray | None, R: int) -> np.ndarray:
+    """Eligible objects per row and block."""
     sizes = pl.stops - pl.starts
     if elig is None:
         return np.broadcast_to(sizes, (R, len(sizes)))
-    c = np.zeros((R, pl.width + 1), dtype=np.int64)
-    np.cumsum(elig, axis=1, out=c[:, 1:])
-    return c[:, pl.stops - pl.lo] - c[:, pl.starts - pl.lo]
+    idx = np.empty(2 * len(sizes), dtype=np.int64)
+    idx[0::2] = pl.starts - pl.lo
+    idx[1::2] = pl.stops - pl.lo
+    if idx[-1] >= pl.width:
+        idx = idx[:-1]
+    return np.add.reduceat(elig, idx, axis=1, dtype=np.int64)[:, 0::2]
 
 
-def _candidates(pl: PassLayout, u: np.ndarray, tau: np.ndarray, elig: np.ndarray | None,
-                mask: np.ndarray) -> np.ndarray:
-    """Flat positions (in the span) of the uniforms below their block's bound."""
-    for i in range(len(pl.starts)):
-        a, b = pl.starts[i] - pl.lo, pl.stops[i] - pl.lo
-        np.less(u[:, a:b], tau[:, pl.block_local[i], pl.block_credit[i]][:, None],
-                out=mask[:, a:b])
-    if elig is not None:
-        mask &= elig
-    return np.flatnonzero(mask)
-
-
-def sample_pass(pl: PassLayout, u: np.ndarray, elig: np.ndarray | None,
-                counted: np.ndarray | None, rules: OverlapRules, cache: dict
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pareto order sampling of every random stratum of a pass, all rows at once.
-
-    ``u`` holds the pass's uniforms (R x width). Returns ``rows, cols, strata`` of the drawn
-    objects (``cols`` are absolute columns).
-    """
-    R, W, nS = u.shape[0], pl.width, len(pl.strata)
+def pass_plan(pl: PassLayout, elig: np.ndarray | None, cache: dict, R: int):
+    """Eligible counts (R, strata, 4), lambda and the quota ``k = min(quota, eligible)``."""
     key = None if elig is not None else R
     if key in cache:
-        c4, lam, k, tau = cache[key]
+        return cache[key]
+    c4 = np.zeros((R, len(pl.strata), N_CLASSES), dtype=np.int64)
+    c4[:, pl.block_local, pl.block_credit] = _block_counts(pl, elig, R)
+    lam = inclusion_probabilities(c4, pl.quota, pl.bases)
+    k = np.minimum(pl.quota, c4.sum(axis=-1))
+    out = (c4, lam, k)
+    if key is not None:
+        cache[key] = out
+    return out
+
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+def _dense_candidates(pl: PassLayout, u: np.ndarray, tau: np.ndarray, elig: np.ndarray | None,
+                      mask: np.ndarray):
+    """Flat positions in ``u`` (R x dense width) of the uniforms below their block's bound,
+    their rows and span columns."""
+    for i in np.flatnonzero(~pl.block_sparse):
+        a = pl.block_uoff[i]
+        b = a + pl.stops[i] - pl.starts[i]
+        np.less(u[:, a:b], tau[:, pl.block_local[i], pl.block_credit[i]][:, None],
+                out=mask[:, a:b])
+    f = np.flatnonzero(mask)
+    rows = f // pl.dense_width
+    cols = pl.dense_cols[f - rows * pl.dense_width]
+    if elig is not None:
+        keep = elig[rows, cols]
+        f, rows, cols = f[keep], rows[keep], cols[keep]
+    return f, rows, cols
+
+
+def dense_select(pl: PassLayout, u: np.ndarray, elig: np.ndarray | None,
+                 counted: np.ndarray | None, rules: OverlapRules, lam: np.ndarray,
+                 k: np.ndarray, c4: np.ndarray, cache: dict | None = None):
+    """The dense path: one uniform per object of the pass's dense strata (``u``: R x dense
+    width); the uniforms are screened against :func:`screen_thresholds` (every eligible
+    object under rotation) and the quota's smallest ranking keys of the candidates taken -
+    exactly the smallest keys of all eligible objects. Returns rows, span columns, blocks."""
+    R, nS = u.shape[0], len(pl.strata)
+    if not pl.dense_width:
+        return _EMPTY, _EMPTY, _EMPTY
+    ck = ("dense", R)
+    if cache is not None and ck in cache:
+        kd, tau, odds = cache[ck]
     else:
-        c4 = np.zeros((R, nS, N_CLASSES), dtype=np.int64)
-        c4[:, pl.block_local, pl.block_credit] = _block_counts(pl, elig, R)
-        lam = inclusion_probabilities(c4, pl.quota, pl.bases)
-        k = np.minimum(pl.quota, c4.sum(axis=-1))
-        tau = np.ones_like(lam) if rules.mode == "rotation" else screen_thresholds(c4, lam, k)
-        if key is not None:
-            cache[key] = (c4, lam, k, tau)
-    mask = np.zeros((R, W), dtype=bool)
-    f = _candidates(pl, u, tau, elig, mask)
-    rows = f // W
-    blk = pl.col_block[f - rows * W]
+        kd = np.where(pl.stratum_sparse, 0, k)
+        tau = np.ones_like(lam) if rules.mode == "rotation" else screen_thresholds(c4, lam, kd)
+        with np.errstate(divide="ignore"):
+            odds = np.where(lam >= 1.0, np.inf, lam / (1.0 - np.where(lam >= 1.0, 0.5, lam)))
+            odds = np.maximum(odds, 1e-300)
+        if cache is not None:
+            cache[ck] = (kd, tau, odds)
+    mask = np.empty((R, pl.dense_width), dtype=bool)
+    f, rows, cols = _dense_candidates(pl, u, tau, elig, mask)
+    blk = pl.col_block[cols]
     grp = rows * nS + pl.block_local[blk]
-    short = np.bincount(grp, minlength=R * nS) < k.reshape(-1)
+    short = np.bincount(grp, minlength=R * nS) < kd.reshape(-1)
     if short.any():  # rare: every eligible object of these strata becomes a candidate
         tau = tau.copy()
         tau.reshape(R * nS, N_CLASSES)[short] = 1.0
-        f = _candidates(pl, u, tau, elig, mask)
-        rows = f // W
-        blk = pl.col_block[f - rows * W]
+        f, rows, cols = _dense_candidates(pl, u, tau, elig, mask)
+        blk = pl.col_block[cols]
         grp = rows * nS + pl.block_local[blk]
-    cols = f - rows * W
-    lam_c = lam[rows, pl.block_local[blk], pl.block_credit[blk]]
-    rounds = counted[rows, cols] if rules.mode == "rotation" else None
-    keys = draw_keys(u.reshape(-1)[f], lam_c, rounds, rules)
-    sel = smallest_in_groups(grp, keys, k.reshape(-1))
-    return rows[sel], cols[sel] + pl.lo, pl.block_stratum[blk[sel]]
+    cls = grp * N_CLASSES + pl.block_credit[blk]
+    uf = u.reshape(-1)[f]
+    if rules.mode == "rotation":
+        keys = draw_keys(uf, lam.reshape(-1)[cls], counted[rows, cols], rules)
+        sel = smallest_in_groups(grp, keys, kd.reshape(-1))
+    else:
+        comp = _composite(uf, odds.reshape(-1)[cls], grp)
+        sel = smallest_by_composite(comp, grp, kd.reshape(-1))
+    return rows[sel], cols[sel], blk[sel]
 
 
-def full_pass(pl: PassLayout, state: ChunkState, rules: OverlapRules
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every eligible object of the pass's full off-site coverage strata (never capped)."""
-    out_r, out_c, out_s = [], [], []
-    R = state.visits.shape[0]
+def _composite(u: np.ndarray, odds: np.ndarray, grp: np.ndarray) -> np.ndarray:
+    """``grp + Q / (1 + Q)`` for the Pareto key ``Q = (u / (1 - u)) / odds``, computed as
+    ``u / (u + (1 - u) odds)`` (0 for ``odds = inf``: taken with certainty first); below 1.
+    ``odds`` must be > 0 (a class with ``lambda = 0`` has quota 0: pass a tiny value)."""
+    den = 1.0 - u
+    den *= odds
+    den += u
+    x = np.divide(u, den, out=den)
+    np.minimum(x, 1.0 - 2.0 ** -40, out=x)
+    x += grp
+    return x
+
+
+def sparse_select(pl: PassLayout, gens: Sequence[np.random.Generator],
+                  elig: np.ndarray | None, lam: np.ndarray, k: np.ndarray, c4: np.ndarray,
+                  cache: dict | None = None):
+    """The sparse path: per row and stratum only the keys below a threshold ``t``.
+
+    ``t`` (:func:`key_threshold`) makes ``k + SPARSE_SD sqrt(k) + SPARSE_EXTRA`` eligible keys
+    below it expected. The objects of a class-``c`` block with ``Q < t`` - that is
+    ``U < p_c = p_c(t)``, a Bernoulli(``p_c``) subset of *all* the block's objects - are
+    generated by geometric skips ``floor(log(1 - G) / log(1 - p_c))`` between them; each gets
+    ``U = p_c V`` (uniform given ``U < p_c``) and its key ``Q = (U/(1-U)) / o_c``; the
+    ineligible are discarded and the ``k`` smallest keys of each stratum taken. Classes with
+    ``lambda = 1`` are taken whole (key 0, first). This is exactly the dense draw. Where the
+    eligible keys below ``t`` fall short of ``k``, or the skips did not pass a block's end
+    (or ``t`` cannot reach the target), :func:`sparse_fallback` completes the draw exactly.
+
+    Randomness: row ``r`` draws ``sum_b D_rb`` uniforms ``G`` (skips) then as many ``V``
+    from its own generator, ``D_rb`` set by :data:`GEOM_SD`, :data:`GEOM_EXTRA` from the
+    row's own state (so independent of the chunk), then its fallbacks in stratum order,
+    all within a window of :data:`STREAM_WINDOW` draws; the stream is then advanced to the
+    window's end.
+    Returns rows, span columns, blocks.
+    """
+    R, nS = len(gens), len(pl.strata)
+    sb = np.flatnonzero(pl.block_sparse)
+    if not len(sb) or not R:
+        return _EMPTY, _EMPTY, _EMPTY
+    B = len(sb)
+    loc, cr = pl.block_local[sb], pl.block_credit[sb]
+    a = pl.starts[sb] - pl.lo
+    n = (pl.stops - pl.starts)[sb]
+    ck = ("sparse", R)
+    if cache is not None and ck in cache:
+        certain, k_rest, ok, need, odds, p, D = cache[ck]
+    else:
+        certain, odds4, free4, k_rest, target, ok = _class_parts(c4, lam, k, SPARSE_SD,
+                                                                 SPARSE_EXTRA)
+        need = pl.stratum_sparse[None, :] & (k_rest > 0)
+        t = key_threshold(free4, odds4, target)
+        odds = np.maximum(odds4[:, loc, cr], 1e-300)
+        to = t[:, loc] * odds
+        p = to / (1.0 + to)
+        active = (need & ok)[:, loc] & (free4[:, loc, cr] > 0)
+        mu = n * p
+        D = np.where(active, np.ceil(mu + GEOM_SD * np.sqrt(mu * (1.0 - p)) + GEOM_EXTRA), 0)
+        D = D.astype(np.int64)
+        if cache is not None:
+            cache[ck] = (certain, k_rest, ok, need, odds, p, D)
+    Dr = D.sum(axis=1)
+    M = int(Dr.sum())
+    G = np.empty(M)
+    V = np.empty(M)
+    ro = np.cumsum(Dr) - Dr
+    for r, g in enumerate(gens):
+        g.random(out=G[ro[r]:ro[r] + Dr[r]])
+        g.random(out=V[ro[r]:ro[r] + Dr[r]])
+    segs = np.flatnonzero(D.reshape(-1))
+    Ds = D.reshape(-1)[segs]
+    seg_r, seg_b = segs // B, segs % B
+    p_s = p.reshape(-1)[segs]
+    sid = np.repeat(np.arange(len(segs)), Ds)
+    with np.errstate(divide="ignore"):
+        coef = 1.0 / np.log1p(-p_s)  # -0.0 where p = 1: no skips
+    np.subtract(1.0, G, out=G)
+    np.log(G, out=G)
+    G *= coef[sid]
+    np.floor(G, out=G)
+    G += 1.0
+    np.cumsum(G, out=G)  # 1 + position, over all segments
+    end = np.cumsum(Ds)
+    base = np.zeros(len(segs))
+    base[1:] = G[end[:-1] - 1]  # 1 + position = G - base of the segment
+    nb = n[seg_b]
+    last = G[end - 1] - base - 1.0 if len(segs) else np.zeros(0)  # last position reached
+    idx = np.flatnonzero(G <= (base + nb)[sid])  # positions below the block's end
+    cs = sid[idx]
+    rows = seg_r[cs]
+    cols = (a[seg_b] - 1 - base.astype(np.int64))[cs] + G[idx].astype(np.int64)
+    if elig is not None:
+        keep = np.flatnonzero(elig.reshape(-1)[rows * pl.width + cols])
+        idx, cs, rows, cols = idx[keep], cs[keep], rows[keep], cols[keep]
+    seg_grp = seg_r * nS + loc[seg_b]
+    grp = seg_grp[cs]
+    u = p_s[cs] * V[idx]
+    comp = _composite(u, odds.reshape(-1)[segs][cs], grp)
+    # Failures: target out of reach, skips short of a block's end, too few keys below t.
+    bad = need & ~ok
+    incomplete = np.zeros(R * nS, dtype=bool)
+    gap = last < nb - 1
+    incomplete[seg_r[gap] * nS + loc[seg_b[gap]]] = True
+    short = np.bincount(grp, minlength=R * nS) < np.where(need & ok, k_rest, 0).reshape(-1)
+    bad |= (incomplete | short).reshape(R, nS) & need
+    kk = np.where(bad | ~need, 0, k_rest).reshape(-1)
+    sel = np.flatnonzero(smallest_by_composite(comp, grp, kk))
+    out_r, out_c, out_b = [rows[sel]], [cols[sel]], [sb[seg_b[cs[sel]]]]
+    # Classes taken with certainty (lambda = 1): every eligible object of the block.
+    cert_b = certain[:, loc, cr] & pl.stratum_sparse[loc][None, :] & ~bad[:, loc]
+    for j in np.flatnonzero(cert_b.any(axis=0)):
+        rr = np.flatnonzero(cert_b[:, j])
+        cc = np.arange(a[j], a[j] + n[j])
+        if elig is None:
+            r2, c2 = np.repeat(rr, n[j]), np.tile(cc, len(rr))
+        else:
+            r2, c2 = np.nonzero(elig[rr, a[j]:a[j] + n[j]])
+            r2, c2 = rr[r2], cc[c2]
+        out_r.append(r2)
+        out_c.append(c2)
+        out_b.append(np.full(len(r2), sb[j], dtype=np.int64))
+    used = 2 * Dr
+    if bad.any():
+        G -= base[sid]  # 1 + position within the segment
+        info = (seg_r, seg_b, p_s, last, sid, G, V)
+        for r, j in zip(*np.nonzero(bad), strict=True):
+            fr, fc, fb = sparse_fallback(pl, int(r), int(j), gens[r], elig, lam, k, info)
+            used[r] += int(n[loc == j].sum())
+            out_r.append(fr)
+            out_c.append(fc)
+            out_b.append(fb)
+    for r, g in enumerate(gens):  # the next draws at a fixed position of the stream
+        g.bit_generator.advance(STREAM_WINDOW - int(used[r]))
+    return np.concatenate(out_r), np.concatenate(out_c), np.concatenate(out_b)
+
+
+def sparse_fallback(pl: PassLayout, r: int, j: int, gen: np.random.Generator,
+                    elig: np.ndarray | None, lam: np.ndarray, k: np.ndarray, info):
+    """Exact completion of a sparse draw that fell short (row ``r``, local stratum ``j``).
+
+    Every object of the stratum gets a uniform ``U`` consistent with what the sparse pass
+    revealed: the generated keys below ``t`` keep their ``U``; an object the skips passed
+    over has ``U >= p_c``, so ``U = p_c + (1 - p_c) W``; an object beyond the last skip has
+    an unconditioned ``U = W`` (``W`` fresh uniforms from the row's stream, block by block).
+    The quota's smallest Pareto keys of the eligible objects are taken: the full key vector
+    has exactly the law of the dense draw, so the selection does too."""
+    seg_r, seg_b, p_s, last, sid, pos, V = info
+    sb = np.flatnonzero(pl.block_sparse)
+    keys_all, cols_all, blk_all = [], [], []
+    for bi in np.flatnonzero(pl.block_local[sb] == j):
+        i = sb[bi]
+        a0, n0 = pl.starts[i] - pl.lo, pl.stops[i] - pl.starts[i]
+        w = gen.random(n0)
+        u = w
+        seg = np.flatnonzero((seg_r == r) & (seg_b == bi))
+        if len(seg):
+            s0 = seg[0]
+            p0 = p_s[s0]
+            known = int(min(last[s0] + 1, n0))
+            u = w.copy()
+            u[:known] = p0 + (1.0 - p0) * w[:known]
+            m = np.flatnonzero((sid == s0) & (pos <= n0))
+            u[pos[m].astype(np.int64) - 1] = p0 * V[m]
+        keys = pareto_keys(u, lam[r, j, pl.block_credit[i]])
+        cc = np.arange(a0, a0 + n0)
+        if elig is not None:
+            ok = elig[r, a0:a0 + n0]
+            keys, cc = keys[ok], cc[ok]
+        keys_all.append(keys)
+        cols_all.append(cc)
+        blk_all.append(np.full(len(cc), i, dtype=np.int64))
+    keys = np.concatenate(keys_all)
+    take = np.argsort(keys, kind="stable")[:int(k[r, j])]
+    cols = np.concatenate(cols_all)[take]
+    return np.full(len(take), r, dtype=np.int64), cols, np.concatenate(blk_all)[take]
+
+
+def sample_pass(pl: PassLayout, u: np.ndarray, elig: np.ndarray | None,
+                counted: np.ndarray | None, rules: OverlapRules, cache: dict,
+                gens: Sequence[np.random.Generator] | None = None):
+    """Pareto order sampling of every random stratum of a pass, all rows at once.
+
+    ``u`` holds the pass's dense uniforms (R x dense width); the sparse strata draw from
+    ``gens`` (one generator per row). Returns ``rows, cols, strata`` of the drawn objects
+    (``cols`` are absolute columns) and the number drawn per row and local stratum.
+    """
+    R = u.shape[0]
+    c4, lam, k = pass_plan(pl, elig, cache, R)
+    plan_cache = cache if elig is None else None  # the plan depends on the counts only
+    parts = [dense_select(pl, u, elig, counted, rules, lam, k, c4, plan_cache)]
+    if pl.stratum_sparse.any():
+        if gens is None:
+            raise DsrError("sample_pass: the sparse strata need the rows' generators")
+        parts.append(sparse_select(pl, gens, elig, lam, k, c4, plan_cache))
+    rows = np.concatenate([x[0] for x in parts])
+    cols = np.concatenate([x[1] for x in parts])
+    blk = np.concatenate([x[2] for x in parts])
+    return rows, cols + pl.lo, pl.block_stratum[blk], k
+
+
+def full_pass(pl: PassLayout, state: ChunkState, rules: OverlapRules) -> list:
+    """Every eligible object of the pass's full off-site coverage strata (never capped):
+    ``(stratum, a, b, mask)`` per block of columns ``[a, b)`` (``mask`` None: all)."""
+    out = []
     for s, a, b in pl.full:
         elig, _ = pass_eligibility(state, pl.level, rules, a, b, method="offsite_full")
-        if elig is None:
-            r = np.repeat(np.arange(R), b - a)
-            c = np.tile(np.arange(a, b), R)
-        else:
-            r, c = np.nonzero(elig)
-            c = c + a
-        out_r.append(r)
-        out_c.append(c)
-        out_s.append(np.full(len(r), s, dtype=np.int64))
-    if not out_r:
-        e = np.zeros(0, dtype=np.int64)
-        return e, e, e
-    return np.concatenate(out_r), np.concatenate(out_c), np.concatenate(out_s)
+        out.append((s, a, b, elig))
+    return out
+
+
+def _needs_checks(rules: OverlapRules) -> bool:
+    return rules.mode == "rotation" or rules.capped("routine", "random")
+
+
+def record_full(layout: CoverageLayout, pl: PassLayout, state: ChunkState, tallies: Tallies,
+                sl: slice, t: int, blocks: list, mark: bool, rules: OverlapRules,
+                dedupe: bool) -> None:
+    """Bookkeeping of the full off-site coverage blocks (column slices, no index arrays)."""
+    R = state.visits.shape[0]
+    U2 = 2 * len(layout.arrays.units)
+    for (s, a, b, D), wc in zip(blocks, pl.full_work, strict=True):
+        tallies.drawn[sl, t, s] += (b - a) if D is None else D.sum(axis=1)
+        if _needs_checks(rules):
+            state.pending.append((pl.level, (a, b, D)))
+        vis = state.visited[:, a:b]
+        if mark:
+            if D is None:
+                state.marks[:, a:b] = True
+            else:
+                state.marks[:, a:b] |= D
+            state.marked = True
+        if D is None and not dedupe:
+            vis[:] = True
+            tallies.work[sl, t] += wc.reshape(-1, 2)
+            continue
+        new = ~vis if D is None else D & ~vis
+        vis |= new
+        onehot = np.zeros((b - a, U2), dtype=np.float32)
+        onehot[np.arange(b - a), pl.work_code[a:b]] = 1.0
+        tallies.work[sl, t] += np.rint(new.astype(np.float32) @ onehot).astype(
+            np.int64).reshape(R, -1, 2)
 
 
 def record_pass(layout: CoverageLayout, pl: PassLayout, state: ChunkState, tallies: Tallies,
-                sl: slice, t: int, drawn: tuple[np.ndarray, np.ndarray, np.ndarray],
-                mark: bool) -> None:
-    """Bookkeeping of one pass: the level's checks (counted from the next quarter on: as in
-    the official draw, a unit's earlier checks are those of earlier draws), draws per
-    stratum, the county marks (for ``avoid``) and the new visits of the quarter (a second
-    draw of an object in the same quarter is one joint visit, ``merge``) with their
-    workload."""
-    rows, cols, strata_ids = drawn
+                sl: slice, t: int, drawn: tuple, mark: bool, rules: OverlapRules | None = None,
+                dedupe: bool = True) -> None:
+    """Bookkeeping of one pass's random draws: the level's checks (counted from the next
+    quarter on: as in the official draw, a unit's earlier checks are those of earlier
+    draws), draws per stratum, the county marks (for ``avoid``) and the new visits of the
+    quarter (a second draw of an object in the same quarter is one joint visit, ``merge``;
+    ``dedupe`` False when no object can have been visited before in the quarter) with their
+    workload. Visits and gaps are added up densely at the quarter's end."""
+    rows, cols, _strata_ids, k = drawn
     R, N = state.visits.shape
     flat = rows * N + cols
-    state.pending.append((pl.level, flat))
-    S = layout.strata.n
-    tallies.drawn[sl, t] += np.bincount(rows * S + strata_ids, minlength=R * S).reshape(R, S)
+    if rules is None or _needs_checks(rules):
+        state.pending.append((pl.level, flat))
+    tallies.drawn[sl, t][:, pl.strata] += k
     if mark:
         state.marks.reshape(-1)[flat] = True
-        state.marked.append(flat)
-    new = ~state.visited.reshape(-1)[flat]
-    flat, rows, cols = flat[new], rows[new], cols[new]
-    state.visited.reshape(-1)[flat] = True
-    state.new.append(flat)
+        state.marked = True
+    vis = state.visited.reshape(-1)
+    if dedupe:
+        new = ~vis[flat]
+        flat, rows, cols = flat[new], rows[new], cols[new]
+    vis[flat] = True
     U2 = 2 * len(layout.arrays.units)
     tallies.work[sl, t] += np.bincount(rows * U2 + pl.work_code[cols], minlength=R * U2
                                        ).reshape(R, -1, 2)
 
 
 def close_quarter(state: ChunkState, t: int) -> None:
-    """Checks per level, visits, last visit and longest gap of the quarter's draws; marks
-    cleared."""
-    for level, flat in state.pending:
-        state.checks[level].reshape(-1)[flat] += 1
+    """Checks per level; visits, the run without a visit and the longest gap, densely from
+    the quarter's visited mask; marks and the mask cleared."""
+    for level, item in state.pending:
+        if isinstance(item, tuple):
+            a, b, D = item
+            chk = state.checks[level][:, a:b]
+            if D is None:
+                chk += 1
+            else:
+                chk += D
+        else:
+            state.checks[level].reshape(-1)[item] += 1
     state.pending.clear()
-    f = np.concatenate(state.new) if state.new else np.zeros(0, dtype=np.int64)
-    state.visits.reshape(-1)[f] += 1
-    last = state.last.reshape(-1)
-    gap = t - last[f].astype(np.int64)
-    mg = state.maxgap.reshape(-1)
-    mg[f] = np.maximum(mg[f], gap)
-    last[f] = t + 1
-    state.visited.reshape(-1)[f] = False
-    for m in state.marked:
-        state.marks.reshape(-1)[m] = False
-    state.marked.clear()
-    state.new.clear()
+    v8 = state.visited.view(np.uint8)
+    np.add(state.visits, v8, out=state.visits)
+    np.add(state.run, 1, out=state.run)
+    inv = state.scratch
+    np.logical_not(state.visited, out=inv)
+    np.multiply(state.run, inv.view(np.uint8), out=state.run)
+    np.maximum(state.maxgap, state.run, out=state.maxgap)
+    state.visited.fill(False)
+    if state.marked:
+        state.marks.fill(False)
+        state.marked = False
 
 
 def simulate_quarter(layout: CoverageLayout, state: ChunkState, tallies: Tallies,
                      gens: Sequence[np.random.Generator], rules: OverlapRules, sl: slice,
                      t: int, caches: list) -> None:
-    """Step 3: one quarter of a chunk - fill the uniforms, draw the passes in order
-    (counties, then the area level), bookkeeping."""
+    """Step 3: one quarter of a chunk - the dense uniforms of every pass (one call per
+    row), then the passes in order (counties, then the area level: each draws its sparse
+    strata's uniforms from the rows' streams), bookkeeping."""
     for r, g in enumerate(gens):
         g.random(out=state.U[r])
     mark_counties = rules.between == "avoid" and any(len(p.strata) or p.full
                                                       for p in layout.passes[1:])
-    for pl, cache in zip(layout.passes, caches, strict=True):
+    for i, (pl, cache) in enumerate(zip(layout.passes, caches, strict=True)):
         mark = mark_counties and LEVELS[pl.level] == "county"
-        record_pass(layout, pl, state, tallies, sl, t, full_pass(pl, state, rules), mark)
+        dedupe = i > 0 and rules.between != "avoid"
+        record_full(layout, pl, state, tallies, sl, t, full_pass(pl, state, rules), mark,
+                    rules, dedupe)
         if not len(pl.strata):
             continue
         elig, counted = pass_eligibility(state, pl.level, rules, pl.lo, pl.hi)
-        u = state.U[:, pl.offset:pl.offset + pl.width]
-        drawn = sample_pass(pl, u, elig, counted, rules, cache)
-        record_pass(layout, pl, state, tallies, sl, t, drawn, mark)
+        u = state.U[:, pl.offset:pl.offset + pl.dense_width]
+        drawn = sample_pass(pl, u, elig, counted, rules, cache, gens)
+        record_pass(layout, pl, state, tallies, sl, t, drawn, mark, rules, dedupe)
     close_quarter(state, t)
 
 
@@ -569,10 +940,14 @@ def close_year(layout: CoverageLayout, state: ChunkState, tallies: Tallies, sl: 
         tallies.covered[sl, year] = runs @ layout.run_to_group
         runs = np.add.reduceat(v, layout.run_start, axis=1, dtype=np.int64)
         tallies.inspections[sl, year] = runs @ layout.run_to_group
+    top = int(v.max()) if v.size else 0
     for cat, (a, b) in layout.cat_range.items():
-        hist = np.bincount(np.minimum(v[:, a:b], MAX_VISITS).reshape(-1),
-                           minlength=MAX_VISITS + 1)
-        tallies.visit_hist[cat] += hist
+        part = v[:, a:b]
+        for j in range(min(top, MAX_VISITS) + 1):  # a few uint8 comparisons, no int copy
+            if j < MAX_VISITS:
+                tallies.visit_hist[cat, j] += np.count_nonzero(part == j)
+            else:
+                tallies.visit_hist[cat, j] += np.count_nonzero(part >= j)
     v[:] = 0
     for c in state.checks:
         c[:] = 0
@@ -581,7 +956,7 @@ def close_year(layout: CoverageLayout, state: ChunkState, tallies: Tallies, sl: 
 def close_chunk(layout: CoverageLayout, state: ChunkState, tallies: Tallies, sl: slice,
                 T: int) -> None:
     """Longest gaps of the chunk over the horizon (the run after the last visit included)."""
-    mg = np.maximum(state.maxgap, (T - state.last.astype(np.int64)).astype(np.uint8))
+    mg = np.maximum(state.maxgap, state.run)
     for cat, (a, b) in layout.cat_range.items():
         tallies.gap_mean[sl, cat] = mg[:, a:b].mean(axis=1)
         tallies.gap_4[sl, cat] = (mg[:, a:b] >= 4).mean(axis=1)

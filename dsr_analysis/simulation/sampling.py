@@ -391,24 +391,47 @@ def select_by_stratum(keys: np.ndarray, stratum: np.ndarray, quota: np.ndarray) 
     return out
 
 
+def smallest_by_composite(comp: np.ndarray, group: np.ndarray, k: np.ndarray,
+                          key: np.ndarray | None = None) -> np.ndarray:
+    """Bool mask of the ``k[g]`` smallest entries of every group ``g`` (flat candidate
+    arrays), ranked by ``comp = group + x`` with ``x`` in [0, 1) increasing in the ranking key.
+
+    One ``np.sort`` of ``comp`` gives each group's ``k``-th smallest value; the entries up to
+    it are taken. Where that value is tied within its group (a tie of keys, or of the
+    composite's resolution) an exact ``lexsort`` by ``(group, key)`` decides (by ``comp`` and
+    position when ``key`` is not given)."""
+    n = len(comp)
+    if not n:
+        return np.zeros(0, dtype=bool)
+    counts = np.bincount(group, minlength=len(k))
+    first = np.cumsum(counts) - counts
+    take = np.minimum(k, counts)
+    s = np.sort(comp)
+    has = take > 0
+    kth = first + take - 1
+    thr = np.full(len(k), -np.inf)
+    thr[has] = s[kth[has]]
+    more = has & (take < counts)
+    if (s[kth[more] + 1] == thr[more]).any():  # rare: a tie at a group's threshold
+        order = np.lexsort((comp if key is None else key, group))
+        g = group[order]
+        rank = np.arange(n) - first[g]
+        out = np.zeros(n, dtype=bool)
+        out[order[rank < k[g]]] = True
+        return out
+    return comp <= thr[group]
+
+
 def smallest_in_groups(group: np.ndarray, key: np.ndarray, k: np.ndarray) -> np.ndarray:
     """Indices of the ``k[g]`` smallest keys of every group ``g`` (flat candidate arrays;
-    keys >= 0). One float sort of ``group + key / (1 + key)`` (increasing in the key within
-    a group); an exact ``lexsort`` where that composite would tie."""
+    keys >= 0), in increasing index order: :func:`smallest_by_composite` of
+    ``group + key / (1 + key)`` (increasing in the key within a group)."""
     if not len(group):
         return np.zeros(0, dtype=np.int64)
     with np.errstate(invalid="ignore"):
         unit_key = np.where(np.isinf(key), 1.0, key / (1.0 + key))
     comp = group + np.minimum(unit_key, 1.0 - 2.0 ** -40)
-    order = np.argsort(comp)
-    c = comp[order]
-    if (c[1:] == c[:-1]).any():  # rare: resolution of the composite; sort exactly
-        order = np.lexsort((key, group))
-    g = group[order]
-    counts = np.bincount(g, minlength=len(k))
-    first = np.cumsum(counts) - counts
-    rank = np.arange(len(g)) - first[g]
-    return order[rank < k[g]]
+    return np.flatnonzero(smallest_by_composite(comp, group, np.asarray(k), key))
 
 
 # --------------------------------------------------------------------------------------
