@@ -16,7 +16,7 @@ from .errors import DsrError, RegisterError
 from .paths import DEFAULT_POLICY, OUTPUTS_DIR
 from .periods import quarters_of
 from .policy import load_policy
-from .quotas import quarterly_quotas, quota_checks, quota_summary
+from .quotas import quarterly_quotas, quota_checks, quota_summary_zh
 from .registers import load_registers
 
 
@@ -100,7 +100,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     year_table = pd.concat(tables, ignore_index=True)
     year_table.to_csv(out_dir / f"quotas-{policy.year}.csv", index=False)
     print(f"[3] quarterly quotas {policy.year} (R3, R4), {quarters_of(policy.year)[0].label}:")
-    print(quota_summary(tables[0]).round(2).to_string(index=False))
+    print(quota_summary_zh(tables[0]).to_string(index=False))
     for check in quota_checks(tables[0], policy, registers.inspectors):
         print(f"    [{check.rule}] {check.check}: {check.value:.1%} "
               f"(target >= {check.target:.0%}) {'met' if check.met else 'NOT MET'}")

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .categories import CATEGORY_ZH
 from .periods import Quarter
 from .policy import CREDIT_CLASSES, Policy, QuotaRule
 
@@ -391,3 +392,17 @@ def pareto_keys(u: np.ndarray | float, lam: np.ndarray | float) -> np.ndarray:
     with np.errstate(divide="ignore"):
         q = (u / (1.0 - u)) / (safe / (1.0 - safe))
     return np.where(sure, 0.0, q)
+
+
+def quota_summary_zh(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`quota_summary` with Chinese headers and labels, expected draws per class to two
+    decimals (for notebooks and printing)."""
+    s = quota_summary(table)
+    out = pd.DataFrame({
+        "单位": s["unit_name"], "类别": s["category"].map(CATEGORY_ZH),
+        "范围": s["subset"].map(SUBSET_ZH), "方式": s["method"].map(METHOD_ZH),
+        "对象数": s["population"], "抽查数": s["quota"],
+    })
+    for c in CREDIT_CLASSES:
+        out[f"{c}类预期抽查数"] = s[f"expected_{c}"].round(2)
+    return out

@@ -22,14 +22,15 @@ register: dict = {"source": "sample"}  # embedded sample, or {"source": "synthet
 overrides: dict = {}  # changes to the policy's numbers: ratios, credit_weights, credit_weighted, overlap, yearly_cap, between_levels
 simulation: dict = {"replicates": 40, "years": 1, "seed": 2023, "chunk_size": 50}  # CI-sized; the scenario files hold production sizes
 budget: dict = {"days_per_inspector_per_quarter": 8.0, "onsite_inspector_days": 2.0, "offsite_inspector_days": 0.5, "inspector_scale": 1.0, "enforce": True}  # inspector capacity and cost of a check (inspector-days)
-deterrence: dict = {"gain_median": 0.63, "gain_sigma": 1.2, "gain_by_credit_class": {"A": 0.5, "B": 1.0, "C": 2.0, "D": 4.0}, "gain_noise": 0.5, "sanction": 10.0, "compliant_share": 0.5, "detection_onsite": 0.7, "detection_offsite": 0.3, "downgrade_steps": 1, "recovery_years": 1, "remove_from_positive_list": True}  # behaviour (10,000 yuan per quarter)
+deterrence: dict = {"gain_median": 0.43, "gain_sigma": 1.2, "gain_by_credit_class": {"A": 0.5, "B": 1.0, "C": 2.0, "D": 4.0}, "gain_noise": 0.5, "sanction": 10.0, "compliant_share": 0.5, "detection_onsite": 0.7, "detection_offsite": 0.3, "downgrade_steps": 1, "recovery_years": 1, "remove_from_positive_list": True}  # behaviour (10,000 yuan per quarter)
 """),
 ("code", """
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from dsr_analysis import plotting, scenarios
+from dsr_analysis import plotting
+from dsr_analysis.simulation import scenarios
 from dsr_analysis.categories import CATEGORY_ZH
 from dsr_analysis.paths import PROJECT_ROOT
 
@@ -52,15 +53,10 @@ print(f"模拟：{sim.replicates} 次重复 × {sim.years} 年，随机种子 {s
 ## 季度抽查数量（第一季度） — Quarterly quotas
 """),
 ("code", """
-from dsr_analysis.quotas import METHOD_ZH, SUBSET_ZH, quarterly_quotas, quota_checks, quota_summary
+from dsr_analysis.quotas import quarterly_quotas, quota_checks, quota_summary_zh
 
 q1 = quarterly_quotas(classified, pol, f"{pol.year}Q1", inspectors)
-table = quota_summary(q1)
-table = table.assign(category=table["category"].map(CATEGORY_ZH), unit=table["unit_name"],
-                     subset=table["subset"].map(SUBSET_ZH), method=table["method"].map(METHOD_ZH))
-print(table.drop(columns=["unit_name"]).rename(columns={
-    "unit": "单位", "category": "类别", "subset": "范围", "method": "方式",
-    "population": "对象数", "quota": "抽查数"}).to_string(index=False))
+print(quota_summary_zh(q1).to_string(index=False))
 for check in quota_checks(q1, pol, inspectors):
     print(f"[{check.rule}] {check.check}: {check.value:.1%}（要求 ≥ {check.target:.0%}）"
           f"{'达标' if check.met else '未达标'}")

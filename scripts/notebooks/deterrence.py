@@ -22,14 +22,15 @@ register: dict = {"source": "sample"}  # embedded sample, or {"source": "synthet
 overrides: dict = {}  # changes to the policy's numbers: ratios, credit_weights, credit_weighted, overlap, yearly_cap, between_levels
 simulation: dict = {"replicates": 30, "years": 2, "seed": 2023, "chunk_size": 50}  # CI-sized; the scenario files hold production sizes
 budget: dict = {"days_per_inspector_per_quarter": 8.0, "onsite_inspector_days": 2.0, "offsite_inspector_days": 0.5, "inspector_scale": 1.0, "enforce": True}  # inspector capacity and cost of a check (inspector-days)
-deterrence: dict = {"gain_median": 0.63, "gain_sigma": 1.2, "gain_by_credit_class": {"A": 0.5, "B": 1.0, "C": 2.0, "D": 4.0}, "gain_noise": 0.5, "sanction": 10.0, "compliant_share": 0.5, "detection_onsite": 0.7, "detection_offsite": 0.3, "downgrade_steps": 1, "recovery_years": 1, "remove_from_positive_list": True}  # behaviour (10,000 yuan per quarter)
+deterrence: dict = {"gain_median": 0.43, "gain_sigma": 1.2, "gain_by_credit_class": {"A": 0.5, "B": 1.0, "C": 2.0, "D": 4.0}, "gain_noise": 0.5, "sanction": 10.0, "compliant_share": 0.5, "detection_onsite": 0.7, "detection_offsite": 0.3, "downgrade_steps": 1, "recovery_years": 1, "remove_from_positive_list": True}  # behaviour (10,000 yuan per quarter)
 """),
 ("code", """
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from dsr_analysis import plotting, scenarios
+from dsr_analysis import plotting
+from dsr_analysis.simulation import scenarios
 from dsr_analysis.categories import CATEGORY_ZH
 from dsr_analysis.paths import PROJECT_ROOT
 

@@ -17,8 +17,7 @@ import pandas as pd
 from dsr_analysis.categories import CATEGORY_ZH, classify
 from dsr_analysis.periods import Quarter
 from dsr_analysis.policy import load_policy
-from dsr_analysis.quotas import (METHOD_ZH, SUBSET_ZH, class_table, quarterly_quotas, quota_checks,
-                                 quota_summary)
+from dsr_analysis.quotas import class_table, quarterly_quotas, quota_checks, quota_summary_zh
 from dsr_analysis.registers import load_registers
 
 pd.set_option("display.width", 160)
@@ -36,15 +35,7 @@ print(counts.to_string())
 """),
 ("code", """
 table = quarterly_quotas(classified, pol, q, reg.inspectors)
-summary = quota_summary(table)
-summary["category"] = summary["category"].map(CATEGORY_ZH)
-summary["subset"] = summary["subset"].map(SUBSET_ZH)
-summary["method"] = summary["method"].map(METHOD_ZH)
-summary = summary.drop(columns="unit").rename(columns={
-    "unit_name": "单位", "category": "类别", "subset": "范围", "method": "方式",
-    "population": "对象数", "quota": "抽查数", "expected_A": "A类预期", "expected_B": "B类预期",
-    "expected_C": "C类预期", "expected_D": "D类预期"})
-print(summary.round(2).to_string(index=False))
+print(quota_summary_zh(table).to_string(index=False))
 """),
 ("code", """
 per_class = class_table(table[table["credit_weighted"]])
@@ -52,7 +43,7 @@ per_class = per_class[per_class["population"] > 0]
 detail = per_class.pivot_table(index=["unit_name", "category"], columns="credit_class",
                                values="probability", aggfunc="first", sort=False)
 print("按信用风险分类的预期抽查比例 (每季度入样概率, R3):")
-print(detail.map(lambda p: f"{p:.1%}").to_string())
+print(detail.map(lambda p: "—" if pd.isna(p) else f"{p:.1%}").to_string())
 for check in quota_checks(table, pol, reg.inspectors):
     print(f"[{check.rule}] {check.check}: {check.value:.1%} (target {check.target:.0%}) ->",
           "met" if check.met else "NOT MET")

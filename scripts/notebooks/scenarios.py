@@ -20,7 +20,8 @@ import dataclasses
 
 import matplotlib.pyplot as plt
 
-from dsr_analysis import plotting, scenarios
+from dsr_analysis import plotting
+from dsr_analysis.simulation import scenarios
 from dsr_analysis.errors import InfeasibleError
 from dsr_analysis.paths import PROJECT_ROOT
 
