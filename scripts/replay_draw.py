@@ -6,8 +6,8 @@
 Independently of the dsr_analysis package, this script re-derives the seed from the seed
 material and the input hashes, re-applies the overlap control (from the record's history),
 recomputes every stratum's inclusion probabilities per credit class, every object's ticket,
-uniform and Pareto key and which objects fill the quota, rebuilds the task list, and re-runs the staffing rules (items, methods, joint
-designations, recusal, caps, teams, experts). With ``--frame`` it also checks that the
+uniform and Pareto key and which objects fill the quota, rebuilds the task list, and re-runs
+the staffing rules (items, methods, joint designations, recusal, caps, teams, experts). With ``--frame`` it also checks that the
 published canonical enterprise frame hashes to the record's ``frame_sha256``.
 
 Exit status 0 when everything matches; 1 naming the first mismatching field otherwise.
@@ -17,37 +17,29 @@ The algorithm is documented in README.md ("Draws: how to replay a published draw
 import argparse
 import hashlib
 import json
-import math
 import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# Format 2 changed the object draw only: items, methods, joint designations, recusal and teams
+# are replayed by the format-1 code, unchanged, from the script beside this one.
+from replay_draw_v1 import H, Mismatch, expect, replay_staffing  # noqa: E402
+
+import replay_draw_v1  # noqa: E402
 
 FORMAT = "dsr-draw-record/2"
 CLASSES = ("A", "B", "C", "D")
 
-ALL = "全部"
 
 
-class Mismatch(Exception):
-    pass
 
 
-def H(text):
-    return hashlib.sha256(text.encode("utf-8")).digest()
 
 
-def expect(where, recorded, replayed):
-    if recorded != replayed:
-        raise Mismatch(f"{where}: record has {json.dumps(recorded, ensure_ascii=False)[:200]}, "
-                       f"replay gives {json.dumps(replayed, ensure_ascii=False)[:200]}")
 
 
-def previous_quarter(label):
-    year, q = int(label[:4]), int(label[5])
-    return f"{year - 1}Q4" if q == 1 else f"{year}Q{q - 1}"
 
 
-def qkey(label):
-    return int(label[:4]), int(label[5])
 
 
 def inclusion_probabilities(counts, quota, bases):
@@ -204,165 +196,14 @@ def replay_strata(rec, seed):
     return skeletons
 
 
-def items_for(items, industry, departmental):
-    return [i for i in sorted(items) if bool(items[i]["department"]) == departmental
-            and (ALL in items[i]["applies_to"] or industry in items[i]["applies_to"])]
-
-
-def method_of(t, obj, joint, methods):
-    if t["origin"] in methods["onsite_triggers"]:
-        return "onsite", "onsite", f"origin {t['origin']}: on-site trigger (R6)"
-    if joint == "inter_departmental":
-        return "onsite", "onsite", "inter-departmental joint visit (R5)"
-    if t["merged_with"]:
-        return "onsite", "onsite", f"joint visit merged with {t['merged_with']} (R4)"
-    if t["kind"] == "offsite_full":
-        if obj["offsite_capable"]:
-            return "offsite", "technology", "positive list: off-site coverage (R4, R6)"
-        return "offsite", "other", "positive list without off-site facilities: other check (R4, R6)"
-    if methods["offsite_first"] and obj["offsite_capable"]:
-        return "offsite", "technology", "off-site capable: technology check first (R6)"
-    return "onsite", "onsite", "off-site facilities incomplete: on-site (R6)"
-
-
-def replay_staffing(rec, seed, skeletons):
-    inp = rec["inputs"]
-    pol = inp["policy"]
-    st, jo, me = pol["staffing"], pol["joint"], pol["methods"]
-    across = pol["draw"]["area_inspectors_across_units"]
-    ins, items, experts, objects = (inp["inspectors"], inp["items"], inp["experts"],
-                                    inp["objects"])
-    levels = inp["unit_levels"]
-    quarter = rec["quarter"]
-    offsite_cap = st.get("max_offsite_tasks_per_inspector_per_quarter")
-
-    def bucket(method):
-        return "offsite" if offsite_cap is not None and method == "offsite" else "main"
-
-    window = set()
-    if st["recusal_quarters"] > 0:
-        q = quarter
-        window.add(q)
-        for _ in range(st["recusal_quarters"]):
-            q = previous_quarter(q)
-            window.add(q)
-    recent, load = {}, {}
-    for hq, _u, uscc, tid, ids, _o, method in inp["history"]["tasks"]:
-        ids = [i for i in ids.split(";") if i]
-        if hq in window:
-            recent.setdefault(uscc, []).append((tid, ids))
-        if hq == quarter:
-            for i in ids:
-                load[(i, bucket(method))] = load.get((i, bucket(method)), 0) + 1
-    # Joint designations (untargeted draws only), per unit.
-    designation = {}
-    by_unit = {}
-    for t in skeletons:
-        if t["draw_mode"] == "untargeted":
-            by_unit.setdefault(t["unit"], []).append(t)
-    for unit, ts in by_unit.items():
-        n = jo["inter_departmental_per_quarter"]
-        cands = [t for t in ts if t["kind"] == "random"
-                 and items_for(items, objects[t["uscc"]]["industry"], True)]
-        if n > len(cands):
-            raise Mismatch(f"unit {unit}: fewer than {n} tasks can be inter-departmental, "
-                           "yet the draw was recorded")
-        cands.sort(key=lambda t: H(f"{seed}|interdept|{t['task_id']}"))
-        for t in cands[:n]:
-            designation[t["task_id"]] = "inter_departmental"
-        n_int = int(math.ceil(round(jo["internal_min_share"] * len(ts), 9)))
-        rest = sorted((t for t in ts if t["task_id"] not in designation),
-                      key=lambda t: H(f"{seed}|joint|{t['task_id']}"))
-        for t in rest[:n_int]:
-            designation[t["task_id"]] = "internal"
-
-    out = []
-    for t in skeletons:
-        tid, obj = t["task_id"], objects[t["uscc"]]
-        joint = designation.get(tid, "")
-        method, detail, why = method_of(t, obj, joint, me)
-        b = bucket(method)
-        cap = offsite_cap if b == "offsite" else st["max_tasks_per_inspector_per_quarter"]
-        pool = [i for i in sorted(ins) if ins[i]["certified"] and ins[i]["active"]
-                and ((levels[t["unit"]] == "area" and across) or ins[i]["unit"] == t["unit"])]
-        excluded, eligible = [], []
-        past = recent.get(t["uscc"], [])
-        for i in pool:
-            if t["uscc"] in ins[i]["conflicts"]:
-                excluded.append([i, f"conflict: declared conflict with {t['uscc']}"])
-            elif st["recuse_own_unit"] and ins[i]["unit"] == obj["unit"]:
-                excluded.append([i, f"own_unit: object belongs to {obj['unit']}"])
-            elif any(i in ids for _, ids in past):
-                which = next(x for x, ids in past if i in ids)
-                excluded.append([i, f"recent: inspected {t['uscc']} in {which}"])
-            elif load.get((i, b), 0) >= cap:
-                label = "off-site " if b == "offsite" else ""
-                excluded.append([i, f"cap: {load[(i, b)]} {label}tasks this quarter (max {cap})"])
-            else:
-                eligible.append(i)
-        lines = {ins[i]["business_line"] for i in eligible}
-        usable = [c for c in items_for(items, obj["industry"], joint == "inter_departmental")
-                  if not st["require_business_line_match"] or items[c]["business_line"] in lines]
-        if not usable:
-            raise Mismatch(f"task {tid}: no usable item on replay, yet the draw was recorded")
-        item_t = {c: H(f"{seed}|item|{tid}|{c}") for c in usable}
-        item_id = min(usable, key=lambda c: item_t[c])
-        item = items[item_id]
-        tick = {i: H(f"{seed}|inspector|{tid}|{i}") for i in eligible}
-        order = sorted(eligible, key=lambda i: tick[i])
-        team = []
-        if st["require_business_line_match"]:
-            team.append(next(i for i in order if ins[i]["business_line"] == item["business_line"]))
-        elif order:
-            team.append(order[0])
-        if joint == "internal" and team:
-            base = ins[team[0]]["business_line"]
-            team.append(next(i for i in order if ins[i]["business_line"] != base))
-        for i in order:
-            if len(team) >= st["min_inspectors_per_task"]:
-                break
-            if i not in team:
-                team.append(i)
-        for i in team:
-            load[(i, b)] = load.get((i, b), 0) + 1
-        recent.setdefault(t["uscc"], []).append((tid, team))
-        team_lines = {ins[i]["business_line"] for i in team}
-        joint_type = ("inter_departmental" if joint == "inter_departmental"
-                      else "internal" if len(team_lines) >= 2 else "none")
-        expert_id = expert_ticket = expert_reason = ""
-        if item["needs_expert"]:
-            match = [e for e in sorted(experts) if obj["industry"] in experts[e]["industries"]]
-            epool = match or sorted(experts)
-            et = {e: H(f"{seed}|expert|{tid}|{e}") for e in epool}
-            expert_id = min(epool, key=lambda e: et[e])
-            expert_ticket = et[expert_id].hex()
-            expert_reason = ("industry match" if match
-                             else f"no expert of {obj['industry']}: drawn from all experts")
-        out.append(dict(t, designation=joint or "none", item_id=item_id,
-                        item_ticket=item_t[item_id].hex(), method=method, method_detail=detail,
-                        method_reason=why, joint_type=joint_type,
-                        partner_department=(item["department"]
-                                            if joint_type == "inter_departmental" else ""),
-                        team=[[i, tick[i].hex()] for i in team], pool_size=len(pool),
-                        eligible_count=len(eligible), excluded_inspectors=excluded,
-                        expert_id=expert_id, expert_ticket=expert_ticket,
-                        expert_reason=expert_reason))
-    return out
-
-
 def replay(rec, frame_path=None):
     """Replay a record (a dict); raise Mismatch naming the first difference.
 
     A record of format dsr-draw-record/1 is replayed by replay_draw_v1.py (its algorithm)."""
     if rec.get("format") == "dsr-draw-record/1":
-        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-        try:
-            import replay_draw_v1
-        finally:
-            sys.path.pop(0)
         try:
             return replay_draw_v1.replay(rec, frame_path)
-        except replay_draw_v1.Mismatch as exc:
+        except Mismatch as exc:
             raise Mismatch(f"(format 1) {exc}") from None
     expect("format", rec.get("format"), FORMAT)
     inp = rec["inputs"]

@@ -2,9 +2,11 @@ CELLS = [
 ("markdown", """
 # 抽查覆盖率模拟 — Coverage simulation
 
-Simulates years of quarterly double-random draws under a scenario: the strata and quotas of the
-real draw (R3, R4: unit × category × credit class, `dsr_analysis.quotas`), the overlap control of
-the scenario (independent draws, rotation or a yearly cap) and the inspector budget. It shows who
+Simulates years of quarterly double-random draws under a scenario exactly as the official draw
+makes them: strata of unit × quota rule with their quotas and each credit class's inclusion
+probability (R3, R4, `dsr_analysis.quotas`), Pareto order sampling, the drawing order and overlap
+control of the scenario (independent draws, rotation or a yearly cap; avoid or merge between
+levels, `dsr_analysis.overlap`) and the inspector budget. It shows who
 gets inspected how often: yearly coverage by category and credit class, inspections per object,
 the longest gap between inspections, quota attainment and inspector-days against capacity.
 

@@ -4,8 +4,8 @@ CELLS = [
 
 Each enterprise weighs a private gain from violating (lognormal; riskier credit classes gain
 more) against perceived inspection probability × detection probability × sanction. The
-perceived probability follows what the firm can know: the published quotas of its stratum
-(unit, category, credit class) and its own inspection history. Detected violations move the
+perceived probability follows what the firm can know: the published quotas of its strata
+(unit × quota rule) with its credit class's inclusion probability, and its own inspection history. Detected violations move the
 firm down the credit classes, into the special category next year, and off the positive list
 (state-dependent enforcement, Harrington 1988). Defaults are calibrated so that about 4.79 % of
 checks find a violation (national figure, MEE 2019).
