@@ -7,7 +7,8 @@ Independently of the dsr_analysis package, this script re-derives the seed from 
 material and the input hashes, re-applies the overlap control (from the record's history),
 recomputes every stratum's inclusion probabilities per credit class, every object's ticket,
 uniform and Pareto key and which objects fill the quota, rebuilds the task list, and re-runs
-the staffing rules (items, methods, joint designations, recusal, caps, teams, experts). With ``--frame`` it also checks that the
+the staffing rules (items, methods, joint designations, recusal, caps, teams, experts). With
+``--frame`` it also checks that the
 published canonical enterprise frame hashes to the record's ``frame_sha256``.
 
 Exit status 0 when everything matches; 1 naming the first mismatching field otherwise.

@@ -79,7 +79,8 @@ def _pareto_order(seed, s):
     eligible = [c for c in sorted(cls) if c not in excluded]
     counts = np.array([sum(cls[c] == k for c in eligible) for k in "ABCD"])
     lam = dict(zip("ABCD", inclusion_probabilities(counts, s["quota"],
-                                                   [s["bases"][k] for k in "ABCD"]).tolist()))
+                                                   [s["bases"][k] for k in "ABCD"]).tolist(),
+                   strict=True))
     keys = {}
     for c in eligible:
         digest = hashlib.sha256(f"{seed}|{s['unit']}|{s['stratum']}|{c}".encode()).digest()
