@@ -126,6 +126,17 @@ def test_dense_path_is_the_plain_pareto_draw(policy, small, overlap):
     """Screening the uniforms per class gives exactly the quota's smallest Pareto keys of
     all eligible objects, with exclusions and rotation rounds (every stratum forced onto the
     dense path)."""
+    _dense_path_against_plain_draw(policy, small, overlap, ties=False)
+
+
+@pytest.mark.parametrize("overlap", ["independent", "rotation", "yearly_cap"])
+def test_dense_path_kernel_with_tied_uniforms_is_the_lexsort_draw(policy, small, overlap):
+    """The compiled dense path with many tied uniforms (on a grid of 1/64): still exactly the
+    plain draw ranked by ``np.lexsort`` (ties by position)."""
+    _dense_path_against_plain_draw(policy, small, overlap, ties=True)
+
+
+def _dense_path_against_plain_draw(policy, small, overlap, ties):
     pol = _with_draw(policy, overlap=overlap, yearly_cap=1)
     layout = build_layout(small, pol, sparse_max_share=0.0)
     rules = OverlapRules.from_policy(pol)
@@ -134,6 +145,8 @@ def test_dense_path_is_the_plain_pareto_draw(policy, small, overlap):
     R = 64
     rng = np.random.default_rng(11)
     u = rng.random((R, pl.dense_width))
+    if ties:
+        u = np.floor(u * 64) / 64
     counted = rng.integers(0, 2, size=(R, pl.width)).astype(np.int16)
     elig = None if overlap != "yearly_cap" else counted < 1
     rows, cols, strata, k = sample_pass(pl, u, elig, counted, rules, {})
@@ -157,6 +170,46 @@ def test_dense_path_is_the_plain_pareto_draw(policy, small, overlap):
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(strata, pl.strata[local[cols - pl.lo]])
     np.testing.assert_array_equal(k, np.minimum(pl.quota, c4.sum(axis=-1)))
+
+
+def test_kernel_selection_equals_numpy_lexsort_with_ties():
+    """The compiled selection (kernels.select_groups, also behind smallest_in_groups) takes
+    per group exactly the k smallest by (value, position) - the plain np.lexsort selection -
+    on random inputs with many ties, infinite keys and k beyond the group size; and the
+    compiled k-th smallest equals np.sort's."""
+    from dsr_analysis.simulation import kernels
+
+    rng = np.random.default_rng(17)
+    hist, scratch = np.empty(4096, dtype=np.int64), np.empty(2000)
+    for trial in range(400):
+        G, n = int(rng.integers(1, 12)), int(rng.integers(0, 500))
+        group = rng.integers(0, G, n)
+        levels = int(rng.choice([2, 7, 50, 10 ** 6]))
+        key = np.floor(rng.random(n) * levels) / levels * float(rng.choice([1.0, 40.0]))
+        if trial % 4 == 0:
+            key[rng.random(n) < 0.1] = np.inf
+        k = rng.integers(0, 70, G)
+        order = np.lexsort((key, group))  # stable: ties by position
+        g_sorted = group[order]
+        rank = np.arange(n) - np.searchsorted(g_sorted, g_sorted)
+        want = np.sort(order[rank < k[g_sorted]])
+        np.testing.assert_array_equal(smallest_in_groups(group, key, k), want)
+        # The composite form on contiguous groups (comp = group + x, x in [0, 1)).
+        with np.errstate(invalid="ignore"):
+            x = np.where(np.isinf(key), 0.999, key / (1.0 + key))
+        gs = np.sort(group)
+        comp = gs + x
+        ptr = np.searchsorted(gs, np.arange(G + 1))
+        sel = np.zeros(n, dtype=bool)
+        kernels.select_groups(comp, comp, ptr, k, sel)
+        order = np.lexsort((comp, gs))
+        rank = np.arange(n) - ptr[gs[order]]
+        want = np.zeros(n, dtype=bool)
+        want[order[rank < k[gs[order]]]] = True
+        np.testing.assert_array_equal(sel, want)
+        if n:
+            j = int(rng.integers(0, n))
+            assert kernels.kth_smallest(comp, j, hist, scratch) == np.sort(comp)[j]
 
 
 def test_key_threshold_reaches_its_target():

@@ -43,10 +43,18 @@ Both paths take exactly the quota's smallest keys of a full vector of keys with 
 the plain draw, so both have its sampling distribution (tested per class against the exact
 Pareto inclusion probabilities and per object path against path). Visits and gaps are kept
 densely (one pass over the quarter's visited mask); only the draws themselves are scattered.
+
+The hot loops - screening and composites of the dense path, the skips and candidates of
+the sparse path, the per-stratum selection (a k-th smallest by histogram, not a sort), the
+plan of a pass with exclusions and the bookkeeping - are numba kernels
+(:mod:`dsr_analysis.simulation.kernels`) doing the numpy operations in the same order, so
+the results are bit-identical to the numpy formulation; the uniforms, ``log`` and
+``log1p`` stay with numpy.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -57,6 +65,7 @@ from ..errors import DsrError, ParameterError
 from ..overlap import LEVELS, OverlapRules, counted_checks, eligible_mask
 from ..policy import CATEGORIES, CREDIT_CLASSES, Policy
 from ..quotas import inclusion_probabilities, pareto_keys
+from . import kernels
 from .sampling import (
     N_CLASSES,
     Budget,
@@ -67,15 +76,12 @@ from .sampling import (
     chunks,
     class_counts,
     default_chunk_size,
-    draw_keys,
     inspectors_by_unit,
     progress_bar,
     quota_table,
     replicate_seeds,
     rotation_coverage,
     save_tables,
-    smallest_by_composite,
-    smallest_in_groups,
     state_code,
     static_quotas,
     stratum_ids,
@@ -172,8 +178,11 @@ class PassLayout:
     column of the span to its block (-1: in no random block of this pass). A random stratum
     is drawn on the *dense* path (one uniform per object; the blocks' uniforms sit at
     ``[offset + block_uoff, ...)`` of the quarter's dense buffer, ``dense_cols`` maps them to
-    span columns) or on the *sparse* path (``stratum_sparse``; only the keys below a
-    threshold are generated, :func:`sparse_select`).
+    span columns; the dense blocks of local stratum ``j`` are
+    ``dense_ids[dense_ptr[j]:dense_ptr[j + 1]]``, in column order) or on the *sparse* path
+    (``stratum_sparse``; only the keys below a threshold are generated,
+    :func:`sparse_select`; its blocks are ``sparse_ids[sparse_ptr[j]:sparse_ptr[j + 1]]``,
+    positions among the sparse blocks, in column order).
     """
 
     level: int
@@ -195,6 +204,10 @@ class PassLayout:
     block_uoff: np.ndarray
     dense_cols: np.ndarray
     full_work: tuple[np.ndarray, ...]
+    dense_ptr: np.ndarray
+    dense_ids: np.ndarray
+    sparse_ptr: np.ndarray
+    sparse_ids: np.ndarray
 
     @property
     def width(self) -> int:
@@ -207,6 +220,13 @@ class PassLayout:
     @property
     def block_sparse(self) -> np.ndarray:
         return self.stratum_sparse[self.block_local]
+
+    @functools.cached_property
+    def sparse_blocks(self) -> tuple[np.ndarray, ...]:
+        """The sparse blocks: their indices, local strata, classes, span starts and sizes."""
+        sb = np.flatnonzero(self.block_sparse)
+        return (sb, self.block_local[sb], self.block_credit[sb], self.starts[sb] - self.lo,
+                (self.stops - self.starts)[sb])
 
 
 @dataclass(frozen=True)
@@ -221,7 +241,7 @@ class CoverageLayout:
     plan_lambda: np.ndarray
     groups: pd.DataFrame
     run_start: np.ndarray
-    run_to_group: np.ndarray
+    run_group: np.ndarray
     cat_range: dict
     capacity: dict
     width: int
@@ -302,7 +322,7 @@ def _pass_layout(strata: Strata, arrays: RegisterArrays, sid: np.ndarray, p: int
     ok = sid[p] >= 0
     s0 = np.where(ok, sid[p], 0)
     off = fixed[s0] | (arrays.offsite & offsite_first)
-    work_code = np.where(ok, unit_of[s0] * 2 + off, 0).astype(np.int64)
+    work_code = np.where(ok, unit_of[s0] * 2 + off, 0).astype(np.int16)  # small: stays in cache
     rnd_a = np.array(rnd, dtype=np.int64)
     sizes = stops - starts
     local_of_block = np.array([local[x[0]] for x in blocks], dtype=np.int64)
@@ -324,6 +344,16 @@ def _pass_layout(strata: Strata, arrays: RegisterArrays, sid: np.ndarray, p: int
     U2 = 2 * len(arrays.units)
     full_work = tuple(np.bincount(work_code[a:b], minlength=U2).astype(np.int64)
                       for _, a, b in full)
+    dense_ids = np.flatnonzero(dense_block)
+    dense_ids = dense_ids[np.argsort(local_of_block[dense_ids], kind="stable")]
+    dense_ptr = np.zeros(len(rnd) + 1, dtype=np.int64)
+    if len(dense_ids):
+        np.cumsum(np.bincount(local_of_block[dense_ids], minlength=len(rnd)), out=dense_ptr[1:])
+    sparse_loc = local_of_block[~dense_block] if blocks else np.zeros(0, dtype=np.int64)
+    sparse_ids = np.argsort(sparse_loc, kind="stable")  # positions among the sparse blocks
+    sparse_ptr = np.zeros(len(rnd) + 1, dtype=np.int64)
+    if len(sparse_ids):
+        np.cumsum(np.bincount(sparse_loc, minlength=len(rnd)), out=sparse_ptr[1:])
     return PassLayout(
         level=p, lo=lo, hi=hi, offset=offset, starts=starts, stops=stops,
         block_stratum=np.array([x[0] for x in blocks], dtype=np.int64),
@@ -334,7 +364,8 @@ def _pass_layout(strata: Strata, arrays: RegisterArrays, sid: np.ndarray, p: int
         full=tuple(full), work_code=work_code, stratum_sparse=np.asarray(sparse, dtype=bool),
         block_uoff=uoff,
         dense_cols=np.concatenate(dense_cols) if dense_cols else np.zeros(0, dtype=np.int64),
-        full_work=full_work)
+        full_work=full_work, dense_ptr=dense_ptr, dense_ids=dense_ids.astype(np.int64),
+        sparse_ptr=sparse_ptr, sparse_ids=sparse_ids.astype(np.int64))
 
 
 def build_layout(classified: pd.DataFrame, policy: Policy,
@@ -370,9 +401,9 @@ def build_layout(classified: pd.DataFrame, policy: Policy,
                           share, rotation)
         passes.append(pl)
         width += pl.dense_width
-    run_start = np.flatnonzero(np.r_[True, gid[1:] != gid[:-1]]) if arrays.n else np.zeros(0, int)
-    run_to_group = np.zeros((len(run_start), len(groups)))
-    run_to_group[np.arange(len(run_start)), gid[run_start]] = 1.0
+    run_start = np.flatnonzero(np.r_[True, gid[1:] != gid[:-1]]) if arrays.n else \
+        np.zeros(0, np.int64)
+    run_group = gid[run_start].astype(np.int64)
     cat_range = {}
     for cat in range(len(CATEGORIES)):
         cols = np.flatnonzero(arrays.category == cat)
@@ -381,7 +412,7 @@ def build_layout(classified: pd.DataFrame, policy: Policy,
     return CoverageLayout(
         strata=strata, arrays=arrays, passes=tuple(passes), quota=quota, population=counts,
         plan_lambda=inclusion_probabilities(counts, quota, strata.bases), groups=groups,
-        run_start=run_start, run_to_group=run_to_group, cat_range=cat_range,
+        run_start=run_start.astype(np.int64), run_group=run_group, cat_range=cat_range,
         capacity=capacity, width=width)
 
 
@@ -407,7 +438,6 @@ class ChunkState:
     maxgap: np.ndarray
     visited: np.ndarray
     marks: np.ndarray
-    scratch: np.ndarray
     marked: bool
     pending: list
 
@@ -421,7 +451,7 @@ def allocate_state(layout: CoverageLayout, R: int) -> ChunkState:
                       run=np.zeros((R, N), dtype=np.uint8),
                       maxgap=np.zeros((R, N), dtype=np.uint8),
                       visited=np.zeros((R, N), dtype=bool), marks=np.zeros((R, N), dtype=bool),
-                      scratch=np.zeros((R, N), dtype=bool), marked=False, pending=[])
+                      marked=False, pending=[])
 
 
 @dataclass(frozen=True)
@@ -470,62 +500,32 @@ def pass_eligibility(state: ChunkState, level: int, rules: OverlapRules, lo: int
 def key_threshold(counts: np.ndarray, odds: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Key threshold ``t`` (last axis = classes) at which the expected number of Pareto keys
     below it, ``sum_c counts_c p_c(t)`` with ``p_c(t) = P(Q < t) = t o_c / (1 + t o_c)``
-    (``o_c = lambda_c / (1 - lambda_c)``), reaches ``target`` - by Newton steps from below
-    (the sum is concave in ``t``, so they stay below the root and converge to it)."""
-    counts = np.asarray(counts, dtype=float)
-    mass = (counts * odds).sum(axis=-1)
-    safe = np.where(mass > 0, mass, 1.0)
-    t = np.where(mass > 0, np.maximum(target, 0.0) / safe, 0.0)
-    live = (mass > 0) & (target < counts.sum(axis=-1))
-    with np.errstate(over="ignore", invalid="ignore"):
-        for _ in range(NEWTON_STEPS):
-            to = t[..., None] * odds
-            one = 1.0 + to
-            f = (counts * to / one).sum(axis=-1) - target
-            if not (live & (f < -1e-9 * np.maximum(target, 1.0))).any():
-                break
-            fp = (counts * odds / (one * one)).sum(axis=-1)
-            step = np.divide(-f, fp, out=np.zeros_like(t), where=fp > 0)
-            t = t + np.maximum(step, 0.0)
-    return t
-
-
-def _class_parts(counts: np.ndarray, lam: np.ndarray, k: np.ndarray, sd: float, extra: float):
-    """Certain classes, odds, the quota left after the certain objects, the target of
-    expected keys below the threshold and whether the uncertain objects can reach it."""
-    certain = (lam >= 1.0) & (counts > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        odds = np.where((lam > 0) & ~certain, lam / (1.0 - lam), 0.0)
-    free = np.where(certain | (odds <= 0), 0, counts)
-    k_rest = k - np.where(certain, counts, 0).sum(axis=-1)
-    target = k_rest + sd * np.sqrt(np.maximum(k_rest, 0)) + extra
-    ok = target < free.sum(axis=-1)
-    return certain, odds, free, k_rest, target, ok
+    (``o_c = lambda_c / (1 - lambda_c)``), reaches ``target`` - by :data:`NEWTON_STEPS`
+    Newton steps from below (the sum is concave in ``t``, so they stay below the root and
+    converge to it), all entries together until none is short of its target (compiled,
+    :func:`dsr_analysis.simulation.kernels.key_threshold`)."""
+    odds = np.asarray(odds, dtype=float)
+    shape = odds.shape[:-1]
+    counts = np.broadcast_to(np.asarray(counts, dtype=float), odds.shape).reshape(1, -1, odds.shape[-1])
+    target = np.broadcast_to(np.asarray(target, dtype=float), shape).reshape(1, -1)
+    t = kernels.key_threshold(np.ascontiguousarray(counts), odds.reshape(1, -1, odds.shape[-1]),
+                              np.ascontiguousarray(target), NEWTON_STEPS)
+    return t.reshape(shape)
 
 
 def screen_thresholds(counts: np.ndarray, lam: np.ndarray, k: np.ndarray) -> np.ndarray:
     """Per row, stratum and class, the bound ``p_c(t) = t o_c / (1 + t o_c)`` on the uniforms
     below which an object is a candidate of the dense path, ``t`` from :func:`key_threshold`
-    so that ``k + SCREEN_SD sqrt(k) + SCREEN_EXTRA`` candidates are expected (1 where that
-    is not reached, and for classes taken with certainty)."""
-    certain, odds, free, _, target, ok = _class_parts(counts, lam, k, SCREEN_SD, SCREEN_EXTRA)
-    t = key_threshold(free, odds, target)
-    to = t[..., None] * odds
-    tau = to / (1.0 + to)
-    return np.where(ok[..., None] & ~certain, tau, 1.0)
+    so that ``k + SCREEN_SD sqrt(k) + SCREEN_EXTRA`` candidates are expected among the
+    classes not taken with certainty (1 where that is not reached, and for classes taken
+    with certainty). Arrays (R, strata, 4) and (R, strata)."""
+    return _screen_plan(np.asarray(counts, dtype=np.int64), np.asarray(lam, dtype=float),
+                        np.asarray(k, dtype=np.int64))[0]
 
 
-def _block_counts(pl: PassLayout, elig: np.ndarray | None, R: int) -> np.ndarray:
-    """Eligible objects per row and block."""
-    sizes = pl.stops - pl.starts
-    if elig is None:
-        return np.broadcast_to(sizes, (R, len(sizes)))
-    idx = np.empty(2 * len(sizes), dtype=np.int64)
-    idx[0::2] = pl.starts - pl.lo
-    idx[1::2] = pl.stops - pl.lo
-    if idx[-1] >= pl.width:
-        idx = idx[:-1]
-    return np.add.reduceat(elig, idx, axis=1, dtype=np.int64)[:, 0::2]
+def _screen_plan(c4: np.ndarray, lam: np.ndarray, kd: np.ndarray):
+    """Bounds (:func:`screen_thresholds`) and odds of the dense path (compiled)."""
+    return kernels.screen_plan(c4, lam, kd, SCREEN_SD, SCREEN_EXTRA, NEWTON_STEPS)
 
 
 def pass_plan(pl: PassLayout, elig: np.ndarray | None, cache: dict, R: int):
@@ -533,10 +533,17 @@ def pass_plan(pl: PassLayout, elig: np.ndarray | None, cache: dict, R: int):
     key = None if elig is not None else R
     if key in cache:
         return cache[key]
-    c4 = np.zeros((R, len(pl.strata), N_CLASSES), dtype=np.int64)
-    c4[:, pl.block_local, pl.block_credit] = _block_counts(pl, elig, R)
-    lam = inclusion_probabilities(c4, pl.quota, pl.bases)
-    k = np.minimum(pl.quota, c4.sum(axis=-1))
+    nS = len(pl.strata)
+    c4 = np.zeros((R, nS, N_CLASSES), dtype=np.int64)
+    if elig is None:
+        c4[:, pl.block_local, pl.block_credit] = pl.stops - pl.starts
+    else:
+        kernels.block_counts(elig, pl.starts - pl.lo, pl.stops - pl.starts, pl.block_local,
+                             pl.block_credit, nS, c4)
+    lam = np.empty(c4.shape)
+    k = np.empty((R, nS), dtype=np.int64)
+    # quotas.inclusion_probabilities, compiled (the same operations per stratum)
+    kernels.inclusion_probabilities(c4, pl.quota, pl.bases, lam, k)
     out = (c4, lam, k)
     if key is not None:
         cache[key] = out
@@ -546,22 +553,8 @@ def pass_plan(pl: PassLayout, elig: np.ndarray | None, cache: dict, R: int):
 _EMPTY = np.zeros(0, dtype=np.int64)
 
 
-def _dense_candidates(pl: PassLayout, u: np.ndarray, tau: np.ndarray, elig: np.ndarray | None,
-                      mask: np.ndarray):
-    """Flat positions in ``u`` (R x dense width) of the uniforms below their block's bound,
-    their rows and span columns."""
-    for i in np.flatnonzero(~pl.block_sparse):
-        a = pl.block_uoff[i]
-        b = a + pl.stops[i] - pl.starts[i]
-        np.less(u[:, a:b], tau[:, pl.block_local[i], pl.block_credit[i]][:, None],
-                out=mask[:, a:b])
-    f = np.flatnonzero(mask)
-    rows = f // pl.dense_width
-    cols = pl.dense_cols[f - rows * pl.dense_width]
-    if elig is not None:
-        keep = elig[rows, cols]
-        f, rows, cols = f[keep], rows[keep], cols[keep]
-    return f, rows, cols
+_DUMMY_BOOL = np.zeros((1, 1), dtype=bool)
+_DUMMY_U8 = np.zeros((1, 1), dtype=np.uint8)
 
 
 def dense_select(pl: PassLayout, u: np.ndarray, elig: np.ndarray | None,
@@ -569,55 +562,34 @@ def dense_select(pl: PassLayout, u: np.ndarray, elig: np.ndarray | None,
                  k: np.ndarray, c4: np.ndarray, cache: dict | None = None):
     """The dense path: one uniform per object of the pass's dense strata (``u``: R x dense
     width); the uniforms are screened against :func:`screen_thresholds` (every eligible
-    object under rotation) and the quota's smallest ranking keys of the candidates taken -
-    exactly the smallest keys of all eligible objects. Returns rows, span columns, blocks."""
-    R, nS = u.shape[0], len(pl.strata)
+    object under rotation; every eligible object of a stratum where fewer than its quota
+    pass) and the quota's smallest ranking keys of the candidates taken - exactly the
+    smallest keys of all eligible objects. The candidates' composites (``grp + Q / (1 + Q)``
+    of the Pareto key, computed as ``u / (u + (1 - u) odds)``; of the ranking key under
+    rotation) and the selection are compiled (:func:`dsr_analysis.simulation.kernels.
+    dense_select`). Returns rows, columns and strata of the drawn objects."""
     if not pl.dense_width:
         return _EMPTY, _EMPTY, _EMPTY
+    R = u.shape[0]
+    rotation = rules.mode == "rotation"
     ck = ("dense", R)
     if cache is not None and ck in cache:
-        kd, tau, odds = cache[ck]
+        kd, tau, param = cache[ck]
     else:
-        kd = np.where(pl.stratum_sparse, 0, k)
-        tau = np.ones_like(lam) if rules.mode == "rotation" else screen_thresholds(c4, lam, kd)
-        with np.errstate(divide="ignore"):
-            odds = np.where(lam >= 1.0, np.inf, lam / (1.0 - np.where(lam >= 1.0, 0.5, lam)))
-            odds = np.maximum(odds, 1e-300)
+        kd = np.ascontiguousarray(np.where(pl.stratum_sparse, 0, k), dtype=np.int64)
+        if rotation:
+            tau, param = np.ones_like(lam), np.asarray(lam, dtype=float)
+        else:  # bounds and odds max(lambda / (1 - lambda), 1e-300) (inf for lambda >= 1)
+            tau, param = _screen_plan(c4, lam, kd)
         if cache is not None:
-            cache[ck] = (kd, tau, odds)
-    mask = np.empty((R, pl.dense_width), dtype=bool)
-    f, rows, cols = _dense_candidates(pl, u, tau, elig, mask)
-    blk = pl.col_block[cols]
-    grp = rows * nS + pl.block_local[blk]
-    short = np.bincount(grp, minlength=R * nS) < kd.reshape(-1)
-    if short.any():  # rare: every eligible object of these strata becomes a candidate
-        tau = tau.copy()
-        tau.reshape(R * nS, N_CLASSES)[short] = 1.0
-        f, rows, cols = _dense_candidates(pl, u, tau, elig, mask)
-        blk = pl.col_block[cols]
-        grp = rows * nS + pl.block_local[blk]
-    cls = grp * N_CLASSES + pl.block_credit[blk]
-    uf = u.reshape(-1)[f]
-    if rules.mode == "rotation":
-        keys = draw_keys(uf, lam.reshape(-1)[cls], counted[rows, cols], rules)
-        sel = smallest_in_groups(grp, keys, kd.reshape(-1))
-    else:
-        comp = _composite(uf, odds.reshape(-1)[cls], grp)
-        sel = smallest_by_composite(comp, grp, kd.reshape(-1))
-    return rows[sel], cols[sel], blk[sel]
-
-
-def _composite(u: np.ndarray, odds: np.ndarray, grp: np.ndarray) -> np.ndarray:
-    """``grp + Q / (1 + Q)`` for the Pareto key ``Q = (u / (1 - u)) / odds``, computed as
-    ``u / (u + (1 - u) odds)`` (0 for ``odds = inf``: taken with certainty first); below 1.
-    ``odds`` must be > 0 (a class with ``lambda = 0`` has quota 0: pass a tiny value)."""
-    den = 1.0 - u
-    den *= odds
-    den += u
-    x = np.divide(u, den, out=den)
-    np.minimum(x, 1.0 - 2.0 ** -40, out=x)
-    x += grp
-    return x
+            cache[ck] = (kd, tau, param)
+    if rotation and counted is None:
+        raise DsrError("dense_select: rotation needs the counted checks")
+    return kernels.dense_select(
+        u, _DUMMY_BOOL if elig is None else elig, elig is not None,
+        _DUMMY_U8 if counted is None else counted, rotation, tau, param, kd,
+        pl.dense_ptr, pl.dense_ids, pl.starts - pl.lo, pl.stops - pl.starts, pl.block_uoff,
+        pl.block_credit, pl.lo, pl.block_stratum)
 
 
 def sparse_select(pl: PassLayout, gens: Sequence[np.random.Generator],
@@ -640,82 +612,50 @@ def sparse_select(pl: PassLayout, gens: Sequence[np.random.Generator],
     row's own state (so independent of the chunk), then its fallbacks in stratum order,
     all within a window of :data:`STREAM_WINDOW` draws; the stream is then advanced to the
     window's end.
-    Returns rows, span columns, blocks.
+    Returns rows, columns and strata of the drawn objects.
     """
     R, nS = len(gens), len(pl.strata)
-    sb = np.flatnonzero(pl.block_sparse)
+    sb, loc, cr, a, n = pl.sparse_blocks
     if not len(sb) or not R:
         return _EMPTY, _EMPTY, _EMPTY
     B = len(sb)
-    loc, cr = pl.block_local[sb], pl.block_credit[sb]
-    a = pl.starts[sb] - pl.lo
-    n = (pl.stops - pl.starts)[sb]
     ck = ("sparse", R)
     if cache is not None and ck in cache:
         certain, k_rest, ok, need, odds, p, D = cache[ck]
     else:
-        certain, odds4, free4, k_rest, target, ok = _class_parts(c4, lam, k, SPARSE_SD,
-                                                                 SPARSE_EXTRA)
-        need = pl.stratum_sparse[None, :] & (k_rest > 0)
-        t = key_threshold(free4, odds4, target)
-        odds = np.maximum(odds4[:, loc, cr], 1e-300)
-        to = t[:, loc] * odds
-        p = to / (1.0 + to)
-        active = (need & ok)[:, loc] & (free4[:, loc, cr] > 0)
-        mu = n * p
-        D = np.where(active, np.ceil(mu + GEOM_SD * np.sqrt(mu * (1.0 - p)) + GEOM_EXTRA), 0)
-        D = D.astype(np.int64)
+        # Compiled: certain classes, odds o, the quota left k_rest, the target and t
+        # (key_threshold), per block p = t o / (1 + t o) and the skips to draw
+        # D = ceil(mu + GEOM_SD sqrt(mu (1 - p)) + GEOM_EXTRA), mu = n p (0 where inactive).
+        certain, k_rest, ok, need, odds, p, D = kernels.sparse_plan(
+            c4, lam, k, pl.stratum_sparse, loc, cr, n, SPARSE_SD, SPARSE_EXTRA, GEOM_SD,
+            GEOM_EXTRA, NEWTON_STEPS)
         if cache is not None:
             cache[ck] = (certain, k_rest, ok, need, odds, p, D)
-    Dr = D.sum(axis=1)
-    M = int(Dr.sum())
-    G = np.empty(M)
-    V = np.empty(M)
-    ro = np.cumsum(Dr) - Dr
-    for r, g in enumerate(gens):
-        g.random(out=G[ro[r]:ro[r] + Dr[r]])
-        g.random(out=V[ro[r]:ro[r] + Dr[r]])
-    segs = np.flatnonzero(D.reshape(-1))
-    Ds = D.reshape(-1)[segs]
-    seg_r, seg_b = segs // B, segs % B
+    Dr = D.sum(axis=1).tolist()
+    G = np.empty(sum(Dr))
+    V = np.empty(len(G))
+    o = 0
+    for g, d in zip(gens, Dr, strict=True):
+        g.random(out=G[o:o + d])
+        g.random(out=V[o:o + d])
+        o += d
+    segs = np.flatnonzero(D.reshape(-1))  # segments: (row, block) with draws
     p_s = p.reshape(-1)[segs]
-    sid = np.repeat(np.arange(len(segs)), Ds)
     with np.errstate(divide="ignore"):
         coef = 1.0 / np.log1p(-p_s)  # -0.0 where p = 1: no skips
     np.subtract(1.0, G, out=G)
     np.log(G, out=G)
-    G *= coef[sid]
-    np.floor(G, out=G)
-    G += 1.0
-    np.cumsum(G, out=G)  # 1 + position, over all segments
-    end = np.cumsum(Ds)
-    base = np.zeros(len(segs))
-    base[1:] = G[end[:-1] - 1]  # 1 + position = G - base of the segment
-    nb = n[seg_b]
-    last = G[end - 1] - base - 1.0 if len(segs) else np.zeros(0)  # last position reached
-    idx = np.flatnonzero(G <= (base + nb)[sid])  # positions below the block's end
-    cs = sid[idx]
-    rows = seg_r[cs]
-    cols = (a[seg_b] - 1 - base.astype(np.int64))[cs] + G[idx].astype(np.int64)
-    if elig is not None:
-        keep = np.flatnonzero(elig.reshape(-1)[rows * pl.width + cols])
-        idx, cs, rows, cols = idx[keep], cs[keep], rows[keep], cols[keep]
-    seg_grp = seg_r * nS + loc[seg_b]
-    grp = seg_grp[cs]
-    u = p_s[cs] * V[idx]
-    comp = _composite(u, odds.reshape(-1)[segs][cs], grp)
-    # Failures: target out of reach, skips short of a block's end, too few keys below t.
-    bad = need & ~ok
-    incomplete = np.zeros(R * nS, dtype=bool)
-    gap = last < nb - 1
-    incomplete[seg_r[gap] * nS + loc[seg_b[gap]]] = True
-    short = np.bincount(grp, minlength=R * nS) < np.where(need & ok, k_rest, 0).reshape(-1)
-    bad |= (incomplete | short).reshape(R, nS) & need
-    kk = np.where(bad | ~need, 0, k_rest).reshape(-1)
-    sel = np.flatnonzero(smallest_by_composite(comp, grp, kk))
-    out_r, out_c, out_b = [rows[sel]], [cols[sel]], [sb[seg_b[cs[sel]]]]
+    # Compiled: skips floor(log(1 - G) coef) + 1, their running sum over all segments
+    # (1 + position; G is overwritten with it), the candidates below each block's end that
+    # are eligible, their composites, the failures and the selection.
+    rows, cols, bsel, bad, base, last = kernels.sparse_select(
+        G, V, D, p, coef, odds, a, n, pl.sparse_ptr, pl.sparse_ids, nS,
+        _DUMMY_BOOL if elig is None else elig, elig is not None, need, ok, k_rest, pl.lo,
+        pl.block_stratum[sb])
+    out_r, out_c, out_b = [rows], [cols], [bsel]
     # Classes taken with certainty (lambda = 1): every eligible object of the block.
-    cert_b = certain[:, loc, cr] & pl.stratum_sparse[loc][None, :] & ~bad[:, loc]
+    cert_b = certain[:, loc, cr] & pl.stratum_sparse[loc][None, :] & ~bad[:, loc] \
+        if certain.any() else np.zeros((R, 0), dtype=bool)
     for j in np.flatnonzero(cert_b.any(axis=0)):
         rr = np.flatnonzero(cert_b[:, j])
         cc = np.arange(a[j], a[j] + n[j])
@@ -725,20 +665,25 @@ def sparse_select(pl: PassLayout, gens: Sequence[np.random.Generator],
             r2, c2 = np.nonzero(elig[rr, a[j]:a[j] + n[j]])
             r2, c2 = rr[r2], cc[c2]
         out_r.append(r2)
-        out_c.append(c2)
-        out_b.append(np.full(len(r2), sb[j], dtype=np.int64))
-    used = 2 * Dr
+        out_c.append(c2 + pl.lo)
+        out_b.append(np.full(len(r2), pl.block_stratum[sb[j]], dtype=np.int64))
+    used = [2 * d for d in Dr]
     if bad.any():
+        Ds = D.reshape(-1)[segs]
+        seg_r, seg_b = segs // B, segs % B
+        sid = np.repeat(np.arange(len(segs)), Ds)
         G -= base[sid]  # 1 + position within the segment
         info = (seg_r, seg_b, p_s, last, sid, G, V)
         for r, j in zip(*np.nonzero(bad), strict=True):
             fr, fc, fb = sparse_fallback(pl, int(r), int(j), gens[r], elig, lam, k, info)
             used[r] += int(n[loc == j].sum())
             out_r.append(fr)
-            out_c.append(fc)
-            out_b.append(fb)
-    for r, g in enumerate(gens):  # the next draws at a fixed position of the stream
-        g.bit_generator.advance(STREAM_WINDOW - int(used[r]))
+            out_c.append(fc + pl.lo)
+            out_b.append(pl.block_stratum[fb])
+    for g, d in zip(gens, used, strict=True):  # the next draws at a fixed position of the stream
+        g.bit_generator.advance(STREAM_WINDOW - d)
+    if len(out_r) == 1:
+        return out_r[0], out_c[0], out_b[0]
     return np.concatenate(out_r), np.concatenate(out_c), np.concatenate(out_b)
 
 
@@ -800,10 +745,14 @@ def sample_pass(pl: PassLayout, u: np.ndarray, elig: np.ndarray | None,
         if gens is None:
             raise DsrError("sample_pass: the sparse strata need the rows' generators")
         parts.append(sparse_select(pl, gens, elig, lam, k, c4, plan_cache))
-    rows = np.concatenate([x[0] for x in parts])
-    cols = np.concatenate([x[1] for x in parts])
-    blk = np.concatenate([x[2] for x in parts])
-    return rows, cols + pl.lo, pl.block_stratum[blk], k
+    parts = [x for x in parts if len(x[0])] or parts[:1]
+    if len(parts) == 1:
+        rows, cols, strata = parts[0]
+    else:
+        rows = np.concatenate([x[0] for x in parts])
+        cols = np.concatenate([x[1] for x in parts])
+        strata = np.concatenate([x[2] for x in parts])
+    return rows, cols, strata, k
 
 
 def full_pass(pl: PassLayout, state: ChunkState, rules: OverlapRules) -> list:
@@ -859,29 +808,21 @@ def record_pass(layout: CoverageLayout, pl: PassLayout, state: ChunkState, talli
     ``dedupe`` False when no object can have been visited before in the quarter) with their
     workload. Visits and gaps are added up densely at the quarter's end."""
     rows, cols, _strata_ids, k = drawn
-    R, N = state.visits.shape
-    flat = rows * N + cols
     if rules is None or _needs_checks(rules):
-        state.pending.append((pl.level, flat))
+        state.pending.append((pl.level, (rows, cols)))
     tallies.drawn[sl, t][:, pl.strata] += k
     if mark:
-        state.marks.reshape(-1)[flat] = True
         state.marked = True
-    vis = state.visited.reshape(-1)
-    if dedupe:
-        new = ~vis[flat]
-        flat, rows, cols = flat[new], rows[new], cols[new]
-    vis[flat] = True
-    U2 = 2 * len(layout.arrays.units)
-    tallies.work[sl, t] += np.bincount(rows * U2 + pl.work_code[cols], minlength=R * U2
-                                       ).reshape(R, -1, 2)
+    kernels.record_draws(rows, cols, pl.work_code, state.visited, state.marks, mark, dedupe,
+                         tallies.work[sl, t])
 
 
 def close_quarter(state: ChunkState, t: int) -> None:
     """Checks per level; visits, the run without a visit and the longest gap, densely from
-    the quarter's visited mask; marks and the mask cleared."""
+    the quarter's visited mask (compiled, :func:`dsr_analysis.simulation.kernels.
+    close_quarter`); marks and the mask cleared."""
     for level, item in state.pending:
-        if isinstance(item, tuple):
+        if len(item) == 3:
             a, b, D = item
             chk = state.checks[level][:, a:b]
             if D is None:
@@ -889,16 +830,10 @@ def close_quarter(state: ChunkState, t: int) -> None:
             else:
                 chk += D
         else:
-            state.checks[level].reshape(-1)[item] += 1
+            kernels.add_checks(state.checks[level], *item)
     state.pending.clear()
-    v8 = state.visited.view(np.uint8)
-    np.add(state.visits, v8, out=state.visits)
-    np.add(state.run, 1, out=state.run)
-    inv = state.scratch
-    np.logical_not(state.visited, out=inv)
-    np.multiply(state.run, inv.view(np.uint8), out=state.run)
-    np.maximum(state.maxgap, state.run, out=state.maxgap)
-    state.visited.fill(False)
+    kernels.close_quarter(state.visited.reshape(-1).view(np.uint8), state.visits.reshape(-1),
+                          state.run.reshape(-1), state.maxgap.reshape(-1))
     if state.marked:
         state.marks.fill(False)
         state.marked = False
@@ -934,21 +869,10 @@ def simulate_quarter(layout: CoverageLayout, state: ChunkState, tallies: Tallies
 def close_year(layout: CoverageLayout, state: ChunkState, tallies: Tallies, sl: slice,
                year: int) -> None:
     """Coverage and visits per group, the visit histogram; checks of the year cleared."""
-    v = state.visits
-    if len(layout.run_start):
-        runs = np.add.reduceat((v > 0).view(np.uint8), layout.run_start, axis=1, dtype=np.int64)
-        tallies.covered[sl, year] = runs @ layout.run_to_group
-        runs = np.add.reduceat(v, layout.run_start, axis=1, dtype=np.int64)
-        tallies.inspections[sl, year] = runs @ layout.run_to_group
-    top = int(v.max()) if v.size else 0
-    for cat, (a, b) in layout.cat_range.items():
-        part = v[:, a:b]
-        for j in range(min(top, MAX_VISITS) + 1):  # a few uint8 comparisons, no int copy
-            if j < MAX_VISITS:
-                tallies.visit_hist[cat, j] += np.count_nonzero(part == j)
-            else:
-                tallies.visit_hist[cat, j] += np.count_nonzero(part >= j)
-    v[:] = 0
+    cats, lo, hi = _cat_arrays(layout)
+    kernels.year_tallies(state.visits, layout.run_start, layout.run_group, len(layout.groups),
+                         cats, lo, hi, MAX_VISITS, tallies.covered[sl, year],
+                         tallies.inspections[sl, year], tallies.visit_hist)  # visits cleared
     for c in state.checks:
         c[:] = 0
 
@@ -956,10 +880,17 @@ def close_year(layout: CoverageLayout, state: ChunkState, tallies: Tallies, sl: 
 def close_chunk(layout: CoverageLayout, state: ChunkState, tallies: Tallies, sl: slice,
                 T: int) -> None:
     """Longest gaps of the chunk over the horizon (the run after the last visit included)."""
-    mg = np.maximum(state.maxgap, state.run)
-    for cat, (a, b) in layout.cat_range.items():
-        tallies.gap_mean[sl, cat] = mg[:, a:b].mean(axis=1)
-        tallies.gap_4[sl, cat] = (mg[:, a:b] >= 4).mean(axis=1)
+    cats, lo, hi = _cat_arrays(layout)
+    kernels.gap_tallies(state.maxgap, state.run, cats, lo, hi, tallies.gap_mean[sl],
+                        tallies.gap_4[sl])
+
+
+def _cat_arrays(layout: CoverageLayout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Category codes present and their column ranges ``[lo, hi)``."""
+    items = list(layout.cat_range.items())
+    return (np.array([c for c, _ in items], dtype=np.int64),
+            np.array([a for _, (a, _b) in items], dtype=np.int64),
+            np.array([b for _, (_a, b) in items], dtype=np.int64))
 
 
 def coverage_tables(layout: CoverageLayout, tallies: Tallies, replicates: int, years: int,

@@ -29,6 +29,7 @@ import pandas as pd
 from ..errors import PolicyError
 from ..overlap import LEVEL_CODE, LEVELS, OverlapRules, ranking_keys
 from ..policy import CATEGORIES, CREDIT_CLASSES, Policy
+from . import kernels
 from ..quotas import (
     active_inspectors,
     class_bases,
@@ -391,47 +392,24 @@ def select_by_stratum(keys: np.ndarray, stratum: np.ndarray, quota: np.ndarray) 
     return out
 
 
-def smallest_by_composite(comp: np.ndarray, group: np.ndarray, k: np.ndarray,
-                          key: np.ndarray | None = None) -> np.ndarray:
-    """Bool mask of the ``k[g]`` smallest entries of every group ``g`` (flat candidate
-    arrays), ranked by ``comp = group + x`` with ``x`` in [0, 1) increasing in the ranking key.
-
-    One ``np.sort`` of ``comp`` gives each group's ``k``-th smallest value; the entries up to
-    it are taken. Where that value is tied within its group (a tie of keys, or of the
-    composite's resolution) an exact ``lexsort`` by ``(group, key)`` decides (by ``comp`` and
-    position when ``key`` is not given)."""
-    n = len(comp)
-    if not n:
-        return np.zeros(0, dtype=bool)
-    counts = np.bincount(group, minlength=len(k))
-    first = np.cumsum(counts) - counts
-    take = np.minimum(k, counts)
-    s = np.sort(comp)
-    has = take > 0
-    kth = first + take - 1
-    thr = np.full(len(k), -np.inf)
-    thr[has] = s[kth[has]]
-    more = has & (take < counts)
-    if (s[kth[more] + 1] == thr[more]).any():  # rare: a tie at a group's threshold
-        order = np.lexsort((comp if key is None else key, group))
-        g = group[order]
-        rank = np.arange(n) - first[g]
-        out = np.zeros(n, dtype=bool)
-        out[order[rank < k[g]]] = True
-        return out
-    return comp <= thr[group]
-
-
 def smallest_in_groups(group: np.ndarray, key: np.ndarray, k: np.ndarray) -> np.ndarray:
     """Indices of the ``k[g]`` smallest keys of every group ``g`` (flat candidate arrays;
-    keys >= 0), in increasing index order: :func:`smallest_by_composite` of
-    ``group + key / (1 + key)`` (increasing in the key within a group)."""
+    keys >= 0, ties by position), in increasing index order - the compiled selection of the
+    coverage engine (:func:`dsr_analysis.simulation.kernels.select_groups` on the composite
+    ``group + key / (1 + key)``, exact ``(key, position)`` order where that ties)."""
+    group = np.asarray(group, dtype=np.int64)
     if not len(group):
         return np.zeros(0, dtype=np.int64)
-    with np.errstate(invalid="ignore"):
-        unit_key = np.where(np.isinf(key), 1.0, key / (1.0 + key))
-    comp = group + np.minimum(unit_key, 1.0 - 2.0 ** -40)
-    return np.flatnonzero(smallest_by_composite(comp, group, np.asarray(k), key))
+    key = np.asarray(key, dtype=float)
+    k = np.asarray(k, dtype=np.int64)
+    order = np.argsort(group, kind="stable")
+    ptr = np.zeros(len(k) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(group, minlength=len(k)), out=ptr[1:])
+    ks = key[order]
+    comp = kernels.rotation_composites(ks, group[order].astype(float))
+    sel = np.zeros(len(group), dtype=bool)
+    kernels.select_groups(comp, ks, ptr, k, sel)
+    return np.sort(order[sel])
 
 
 # --------------------------------------------------------------------------------------

@@ -1,0 +1,736 @@
+"""Compiled kernels of the coverage engine (numba, ``cache=True``; no ``fastmath``).
+
+The kernels do, object by object, what :mod:`dsr_analysis.simulation.coverage` used to do
+with many short numpy calls, with the same IEEE-754 double operations in the same order, so
+the results are bit-identical: the same uniforms (drawn by numpy's ``Generator`` outside the
+kernels, in the same layout), the same keys and composites, the same selected sets.
+Transcendental functions (``log``, ``log1p``) and every reduction whose summation order
+numpy fixes (the plan: ``lambda``, key thresholds) stay in numpy; the kernels only do
+elementwise arithmetic (``+ - * /``, ``floor``, ``min``), comparisons, counting and
+sequential running sums (as ``np.cumsum``). ``error_model="numpy"``: a division by zero
+gives ``inf``/``nan`` as in numpy, no exception.
+
+Selection (:func:`select_groups`) is exactly :func:`dsr_analysis.simulation.sampling.
+smallest_by_composite`: per group the ``k``-th smallest composite ``thr`` (a quickselect
+instead of a full sort); if no group with ``0 < k < candidates`` has a tie at its threshold,
+every candidate with ``comp <= thr`` is taken; otherwise (rare, decided over the whole
+call as the numpy code did) every group takes its first ``k`` by ``(key, position)`` (a
+stable sort; ``key`` is the composite itself, or the ranking key under rotation).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+#: Upper bound of the unit part of a composite ``group + x`` (below 1).
+COMP_MAX = 1.0 - 2.0 ** -40
+
+_jit = numba.njit(cache=True, error_model="numpy", nogil=True)
+
+
+@_jit
+def composite(u, odds, grp):
+    """``grp + min(u / (u + (1 - u) odds), COMP_MAX)`` - the operations of
+    ``coverage._composite`` in its order."""
+    den = 1.0 - u
+    den *= odds
+    den += u
+    x = u / den
+    if x > COMP_MAX:
+        x = COMP_MAX
+    return x + grp
+
+
+@_jit
+def rotation_key(u, lam, rounds):
+    """``draw_keys`` of one object under rotation: ``rounds + Q / (1 + Q)`` of the Pareto key
+    ``Q`` (0 for ``lambda >= 1``), ``inf`` for ``nan``."""
+    if lam >= 1.0:
+        q = 0.0
+    else:
+        q = (u / (1.0 - u)) / (lam / (1.0 - lam))
+    key = rounds + q / (1.0 + q)
+    if np.isnan(key):
+        return np.inf
+    return key
+
+
+@_jit
+def rotation_composite(key, grp):
+    """``smallest_in_groups``' composite of a ranking key: ``grp + min(key / (1 + key),
+    COMP_MAX)`` (1 for ``key = inf``)."""
+    if np.isinf(key):
+        x = 1.0
+    else:
+        x = key / (1.0 + key)
+    if x > COMP_MAX:
+        x = COMP_MAX
+    return grp + x
+
+
+@_jit
+def rotation_composites(key, grp):
+    """:func:`rotation_composite` of arrays."""
+    out = np.empty(len(key))
+    for i in range(len(key)):
+        out[i] = rotation_composite(key[i], grp[i])
+    return out
+
+
+@_jit
+def kth_smallest(v, k, hist, scratch):
+    """The ``k``-th smallest value (0-based) of ``v`` (unchanged), exactly: a histogram of
+    ``v`` over ``[min, max]`` (a monotone bucket map, so the bucket holding the ``k``-th
+    smallest is known) and a sort of that bucket's values only. ``hist`` (int64) and
+    ``scratch`` are work space (``scratch`` as long as ``v``)."""
+    n = len(v)
+    lo = v[0]
+    hi = v[0]
+    for i in range(1, n):
+        x = v[i]
+        lo = min(lo, x)
+        hi = max(hi, x)
+    if not hi > lo:
+        return lo
+    nb = min(len(hist), max(16, n >> 1))
+    scale = nb / (hi - lo)
+    h = hist[:nb]
+    h[:] = 0
+    for i in range(n):
+        f = (v[i] - lo) * scale
+        h[min(np.int64(f), nb - 1) if f < nb else nb - 1] += 1
+    cum = 0
+    tb = nb - 1
+    for b in range(nb):
+        if cum + h[b] > k:
+            tb = b
+            break
+        cum += h[b]
+    m = 0
+    for i in range(n):
+        f = (v[i] - lo) * scale
+        b = min(np.int64(f), nb - 1) if f < nb else nb - 1
+        if b == tb:
+            scratch[m] = v[i]
+            m += 1
+    s = np.sort(scratch[:m])
+    return s[k - cum]
+
+
+@_jit
+def select_groups(comp, key, ptr, k, sel):
+    """Set ``sel[i]`` for the ``k[g]`` smallest candidates of every group ``g``
+    (``ptr[g]:ptr[g+1]``, candidates in position order), exactly as
+    ``smallest_by_composite(comp, group, k, key)`` (see the module docstring); ``key`` may be
+    ``comp``."""
+    G = len(ptr) - 1
+    thr = np.empty(G)
+    width = 1
+    for g in range(G):
+        width = max(width, ptr[g + 1] - ptr[g])
+    scratch = np.empty(width)
+    hist = np.empty(4096, dtype=np.int64)
+    tie = False
+    for g in range(G):
+        a, b = ptr[g], ptr[g + 1]
+        n = b - a
+        take = min(k[g], n)
+        if take <= 0 or take == n:
+            continue
+        cg = comp[a:b]
+        t = kth_smallest(cg, take - 1, hist, scratch)
+        thr[g] = t
+        below = 0
+        for i in range(len(cg)):
+            below += cg[i] <= t
+        if below > take:
+            tie = True
+    for g in range(G):
+        a, b = ptr[g], ptr[g + 1]
+        n = b - a
+        take = min(k[g], n)
+        if take <= 0:
+            continue
+        if take == n:
+            sel[a:b] = True
+        elif not tie:
+            t = thr[g]
+            cg = comp[a:b]
+            sg = sel[a:b]
+            for i in range(len(cg)):
+                sg[i] = cg[i] <= t
+        else:
+            order = np.argsort(key[a:b], kind="mergesort")
+            for i in range(take):
+                sel[a + order[i]] = True
+
+
+@_jit
+def _gather(rows_c, cols_c, blk_c, sel, count, lo, blk_map):
+    """The selected candidates: rows, columns + ``lo`` and ``blk_map`` of their blocks."""
+    rows = np.empty(count, dtype=np.int64)
+    cols = np.empty(count, dtype=np.int64)
+    blk = np.empty(count, dtype=np.int64)
+    j = 0
+    for i in range(len(sel)):
+        if sel[i]:
+            rows[j] = rows_c[i]
+            cols[j] = cols_c[i] + lo
+            blk[j] = blk_map[blk_c[i]]
+            j += 1
+    return rows, cols, blk
+
+
+@_jit
+def dense_select(u, elig, has_elig, counted, rotation, tau, param, kd, blk_ptr, blk_ids,
+                 starts, sizes, uoff, credit, lo, blk_map):
+    """The dense path of one pass, all rows (see ``coverage.dense_select``).
+
+    ``u`` (R x dense width) holds the uniforms; per row ``r`` and local stratum ``j`` with
+    ``kd[r, j] > 0`` the candidates are the eligible objects of its dense blocks
+    (``blk_ids[blk_ptr[j]:blk_ptr[j+1]]``, in column order) with ``u < tau[r, j, class]`` -
+    every eligible object when fewer than ``kd`` pass; their composite is
+    ``coverage._composite`` (``param`` = odds) or, under ``rotation``, that of the ranking key
+    (``param`` = lambda, ``counted`` = rounds). Returns rows, span columns and blocks of the
+    ``kd`` smallest of every group (columns + ``lo``, blocks mapped by ``blk_map``)."""
+    R = u.shape[0]
+    nS = kd.shape[1]
+    cap = 0
+    for j in range(nS):
+        for q in range(blk_ptr[j], blk_ptr[j + 1]):
+            cap += sizes[blk_ids[q]]
+    cap *= R
+    comp = np.empty(cap)
+    key = np.empty(cap) if rotation else comp
+    rows_c = np.empty(cap, dtype=np.int64)
+    cols_c = np.empty(cap, dtype=np.int64)
+    blk_c = np.empty(cap, dtype=np.int64)
+    uu = np.empty(cap)
+    ptr = np.zeros(R * nS + 1, dtype=np.int64)
+    kflat = np.empty(R * nS, dtype=np.int64)
+    n = 0
+    for r in range(R):
+        for j in range(nS):
+            g = r * nS + j
+            gf = np.float64(g)
+            ptr[g] = n
+            kk = kd[r, j]
+            kflat[g] = kk
+            if kk <= 0:
+                continue
+            full = rotation  # under rotation every eligible object is a candidate
+            while True:
+                for q in range(blk_ptr[j], blk_ptr[j + 1]):
+                    i = blk_ids[q]
+                    cr = credit[i]
+                    a = starts[i]
+                    o = uoff[i]
+                    n0 = n
+                    # Branch-free compaction of the candidates (u below the bound, eligible);
+                    # loops over slices (range(len)) so no negative-index wraparound.
+                    ub = u[r, o:o + sizes[i]]
+                    eb = elig[r, a:a + sizes[i]] if has_elig else elig[0, :0]
+                    if full:
+                        if has_elig:
+                            for x in range(len(ub)):
+                                uu[n] = ub[x]
+                                cols_c[n] = a + x
+                                n += eb[x]
+                        else:
+                            uu[n:n + len(ub)] = ub
+                            for x in range(len(ub)):
+                                cols_c[n + x] = a + x
+                            n += len(ub)
+                    else:
+                        bound = tau[r, j, cr]
+                        if has_elig:
+                            for x in range(len(ub)):
+                                v = ub[x]
+                                uu[n] = v
+                                cols_c[n] = a + x
+                                n += (v < bound) & eb[x]
+                        else:
+                            for x in range(len(ub)):
+                                v = ub[x]
+                                uu[n] = v
+                                cols_c[n] = a + x
+                                n += v < bound
+                    p = param[r, j, cr]
+                    us = uu[n0:n]
+                    cs = comp[n0:n]
+                    if rotation:
+                        ks = key[n0:n]
+                        cl = cols_c[n0:n]
+                        for t in range(len(us)):
+                            kv = rotation_key(us[t], p, np.float64(counted[r, cl[t]]))
+                            ks[t] = kv
+                            cs[t] = rotation_composite(kv, gf)
+                    else:
+                        for t in range(len(us)):
+                            cs[t] = composite(us[t], p, gf)
+                    rows_c[n0:n] = r
+                    blk_c[n0:n] = i
+                if full or n - ptr[g] >= kk:
+                    break
+                n = ptr[g]  # too few below the bound: every eligible object a candidate
+                full = True
+    ptr[R * nS] = n
+    sel = np.zeros(n, dtype=np.bool_)
+    select_groups(comp[:n], key[:n], ptr, kflat, sel)
+    return _gather(rows_c, cols_c, blk_c, sel, int(sel.sum()), lo, blk_map)
+
+
+@_jit
+def sparse_select(G, V, D, p, coef, odds, starts, sizes, grp_ptr, grp_blocks, nS, elig,
+                  has_elig, need, ok, k_rest, lo, blk_map):
+    """The skip-based candidates of the sparse path and their selection (see
+    ``coverage.sparse_select``).
+
+    ``D`` (R x sparse blocks) is the number of skips drawn per row and block; a *segment* is
+    a (row, block) with ``D > 0``, in row-major order, and its draws are consecutive in
+    ``G`` and ``V``. ``G`` holds ``log(1 - G)`` of the skip uniforms; it is turned in place
+    into the running positions ``cumsum(floor(G coef) + 1)`` (``1 + position``, over all
+    segments, as ``np.cumsum``; ``coef`` per segment). The candidates (positions up to the
+    block's end, eligible) are then collected stratum by stratum - the sparse blocks of
+    local stratum ``j`` are ``grp_blocks[grp_ptr[j]:grp_ptr[j+1]]``, in column order -
+    with ``u = p V`` and the composite ``_composite(u, odds)``. Returns rows, columns + ``lo``
+    and ``blk_map`` of the sparse block of the drawn objects, ``bad`` (R x nS: needs the
+    exact fallback) and the segments' ``base`` and ``last`` position reached."""
+    R, B = D.shape
+    nseg = len(coef)
+    base = np.empty(nseg)
+    last = np.empty(nseg)
+    e_start = np.empty((R, B), dtype=np.int64)
+    seg_of = np.full((R, B), -1, dtype=np.int64)
+    incomplete = np.zeros(R * nS, dtype=np.bool_)
+    # Pass 1: running positions, in the order of the draws.
+    acc = 0.0
+    e = 0
+    s = 0
+    for r in range(R):
+        for b in range(B):
+            d = D[r, b]
+            if d <= 0:
+                continue
+            c = coef[s]
+            bs = acc
+            gs = G[e:e + d]
+            for x in range(d):
+                acc += np.floor(gs[x] * c) + 1.0
+                gs[x] = acc
+            base[s] = bs
+            last[s] = acc - bs - 1.0
+            e_start[r, b] = e
+            seg_of[r, b] = s
+            e += d
+            s += 1
+    # Pass 2: candidates, grouped by row and stratum, in column order (branch-free
+    # compaction; positions increase, so a segment ends at its first one past the block).
+    M = len(G)
+    comp = np.empty(M)
+    uu = np.empty(M)
+    rows = np.empty(M, dtype=np.int64)
+    cols = np.empty(M, dtype=np.int64)
+    blk = np.empty(M, dtype=np.int64)
+    ptr = np.zeros(R * nS + 1, dtype=np.int64)
+    n = 0
+    for r in range(R):
+        for j in range(nS):
+            g = r * nS + j
+            gf = np.float64(g)
+            ptr[g] = n
+            for q in range(grp_ptr[j], grp_ptr[j + 1]):
+                b = grp_blocks[q]
+                sg = seg_of[r, b]
+                if sg < 0:
+                    continue
+                if last[sg] < sizes[b] - 1:
+                    incomplete[g] = True
+                bs = base[sg]
+                lim = bs + sizes[b]
+                off = starts[b] - 1 - np.int64(bs)
+                pb = p[r, b]
+                e0 = e_start[r, b]
+                gs = G[e0:e0 + D[r, b]]
+                vs = V[e0:e0 + D[r, b]]
+                n0 = n
+                if has_elig:
+                    er = elig[r]
+                    for x in range(len(gs)):
+                        pos = gs[x]
+                        if not pos <= lim:
+                            break
+                        col = off + np.int64(pos)
+                        uu[n] = pb * vs[x]
+                        cols[n] = col
+                        n += er[col]
+                else:
+                    for x in range(len(gs)):
+                        pos = gs[x]
+                        if not pos <= lim:
+                            break
+                        uu[n] = pb * vs[x]
+                        cols[n] = off + np.int64(pos)
+                        n += 1
+                o = odds[r, b]
+                us = uu[n0:n]
+                cs = comp[n0:n]
+                for x in range(len(us)):
+                    cs[x] = composite(us[x], o, gf)
+                rows[n0:n] = r
+                blk[n0:n] = b
+    ptr[R * nS] = n
+    bad = np.zeros((R, nS), dtype=np.bool_)
+    kk = np.zeros(R * nS, dtype=np.int64)
+    for r in range(R):
+        for j in range(nS):
+            g = r * nS + j
+            if not need[r, j]:
+                continue
+            want = k_rest[r, j] if ok[r, j] else 0
+            if not ok[r, j] or incomplete[g] or ptr[g + 1] - ptr[g] < want:
+                bad[r, j] = True
+            else:
+                kk[g] = k_rest[r, j]
+    sel = np.zeros(n, dtype=np.bool_)
+    select_groups(comp[:n], comp[:n], ptr, kk, sel)
+    out_r, out_c, out_b = _gather(rows, cols, blk, sel, int(sel.sum()), lo, blk_map)
+    return out_r, out_c, out_b, bad, base, last
+
+
+@_jit
+def record_draws(rows, cols, work_code, visited, marks, mark, dedupe, work):
+    """Bookkeeping of one pass's random draws: county marks (``mark``), the quarter's visited
+    mask and the workload per row, unit and (on-site, off-site) (``work``: R x units x 2,
+    added to; code ``work_code = unit * 2 + off-site``), new visits only when ``dedupe``.
+    The workload is counted in registers over runs of the same row and unit (the draws come
+    grouped by row and stratum, in column order) - no histogram in memory."""
+    cur_r = -1
+    cur_u = -1
+    total = 0
+    off = 0
+    for i in range(len(rows)):
+        r = rows[i]
+        c = cols[i]
+        if mark:
+            marks[r, c] = True
+        if dedupe and visited[r, c]:
+            continue
+        visited[r, c] = True
+        w = work_code[c]
+        u = w >> 1
+        if u != cur_u or r != cur_r:
+            if cur_r >= 0:
+                work[cur_r, cur_u, 0] += total - off
+                work[cur_r, cur_u, 1] += off
+            cur_r = r
+            cur_u = u
+            total = 0
+            off = 0
+        total += 1
+        off += w & 1
+    if cur_r >= 0:
+        work[cur_r, cur_u, 0] += total - off
+        work[cur_r, cur_u, 1] += off
+
+
+@_jit
+def add_checks(checks, rows, cols):
+    """``checks[rows, cols] += 1`` (no repeated pairs)."""
+    for i in range(len(rows)):
+        checks[rows[i], cols[i]] += 1
+
+
+@_jit
+def close_quarter(visited, visits, run, maxgap):
+    """Visits, the run of quarters without a visit and the longest gap from the quarter's
+    visited mask (``visited`` as uint8; flat, C-ordered uint8 state), which is then cleared:
+    ``visits += v; run = (run + 1) (1 - v); maxgap = max(maxgap, run)`` (branch-free)."""
+    one = np.uint8(1)
+    for i in range(len(visited)):
+        v = visited[i]
+        visits[i] = visits[i] + v
+        x = np.uint8(np.uint8(run[i] + one) * np.uint8(one - v))
+        run[i] = x
+        maxgap[i] = max(maxgap[i], x)
+        visited[i] = 0
+
+
+@_jit
+def year_tallies(visits, run_start, run_group, n_groups, cat_ids, cat_lo, cat_hi,
+                 max_visits, covered, inspections, hist):
+    """Per row: objects visited at least once and visits per reporting group (``runs`` of
+    columns ``run_start[i]:run_start[i+1]`` belong to group ``run_group[i]``; whole numbers,
+    stored as doubles as the numpy sums were), and the histogram of visits per category
+    (``max_visits`` and more in the last bin); ``visits`` is then cleared."""
+    R, N = visits.shape
+    nr = len(run_start)
+    cov = np.zeros(n_groups, dtype=np.int64)
+    ins = np.zeros(n_groups, dtype=np.int64)
+    for r in range(R):
+        row = visits[r]
+        cov[:] = 0
+        ins[:] = 0
+        for i in range(nr):
+            a = run_start[i]
+            b = run_start[i + 1] if i + 1 < nr else N
+            c = 0
+            s = 0
+            seg = row[a:b]
+            for x in range(len(seg)):
+                v = np.int64(seg[x])
+                c += np.int64(v > 0)
+                s += v
+            cov[run_group[i]] += c
+            ins[run_group[i]] += s
+        for gg in range(n_groups):
+            covered[r, gg] = cov[gg]
+            inspections[r, gg] = ins[gg]
+        for ci in range(len(cat_ids)):
+            cat = cat_ids[ci]
+            seg = row[cat_lo[ci]:cat_hi[ci]]
+            top = np.uint8(0)
+            for x in range(len(seg)):
+                top = max(top, seg[x])
+            for j in range(min(np.int64(top), max_visits) + 1):  # one vectorised count each
+                c = 0
+                if j < max_visits:
+                    for x in range(len(seg)):
+                        c += np.int64(seg[x] == j)
+                else:
+                    for x in range(len(seg)):
+                        c += np.int64(seg[x] >= j)
+                hist[cat, j] += c
+        row[:] = 0
+
+
+@_jit
+def gap_tallies(maxgap, run, cat_ids, cat_lo, cat_hi, gap_mean, gap_4):
+    """Per row and category: mean longest run without a visit (the run after the last visit
+    included) and the share of objects with one of 4 quarters or more (exact whole-number
+    sums divided by the count, as numpy's means)."""
+    R = maxgap.shape[0]
+    for r in range(R):
+        mg = maxgap[r]
+        rn = run[r]
+        for ci in range(len(cat_ids)):
+            cat = cat_ids[ci]
+            a, b = cat_lo[ci], cat_hi[ci]
+            ms = mg[a:b]
+            rs = rn[a:b]
+            s = 0
+            c4 = 0
+            for x in range(len(ms)):
+                m = max(ms[x], rs[x])
+                s += np.int64(m)
+                c4 += np.int64(m >= 4)
+            gap_mean[r, cat] = s / (b - a)
+            gap_4[r, cat] = c4 / (b - a)
+
+
+# --------------------------------------------------------------------------------------
+# The plan of a pass with exclusions (eligible counts, lambda, key thresholds, skips)
+# --------------------------------------------------------------------------------------
+@_jit
+def _max0(x, y):
+    """``np.maximum(x, y)``: ``x`` when ``x >= y`` or ``x`` is nan."""
+    return x if (x >= y or np.isnan(x)) else y
+
+
+@_jit
+def block_counts(elig, starts, sizes, block_local, block_credit, nS, c4):
+    """Eligible objects per row, local stratum and class (``c4``, R x nS x 4, filled)."""
+    R = elig.shape[0]
+    c4[:] = 0
+    for r in range(R):
+        for i in range(len(starts)):
+            e = elig[r, starts[i]:starts[i] + sizes[i]]
+            c = 0
+            for x in range(len(e)):
+                c += np.int64(e[x])
+            c4[r, block_local[i], block_credit[i]] = c
+
+
+@_jit
+def inclusion_probabilities(c4, quota, bases, lam, k):
+    """``dsr_analysis.quotas.inclusion_probabilities(c4, quota, bases)`` into ``lam`` and
+    ``k = min(quota, eligible)`` - the same operations per stratum (sums left to right;
+    iterating a stratum until no class becomes certain is what the vectorised loop does,
+    since a stratum without a new certain class repeats the same values)."""
+    R, S, C = c4.shape
+    nf = np.empty(C)
+    certain = np.empty(C, dtype=np.bool_)
+    present = np.empty(C, dtype=np.bool_)
+    lr = np.empty(C)
+    for r in range(R):
+        for s in range(S):
+            total = 0.0
+            ksum = 0
+            for c in range(C):
+                nf[c] = np.float64(c4[r, s, c])
+                ksum += c4[r, s, c]
+                total = nf[c] if c == 0 else total + nf[c]
+                present[c] = nf[c] > 0
+                certain[c] = False
+                lr[c] = 0.0
+            k[r, s] = min(quota[s], ksum)
+            q = np.float64(quota[s])
+            n = q if (q <= total or np.isnan(q)) else total  # np.minimum
+            for _ in range(C + 1):
+                taken = 0.0
+                mass = 0.0
+                for c in range(C):
+                    tk = nf[c] if certain[c] else 0.0
+                    taken = tk if c == 0 else taken + tk
+                    term = nf[c] * bases[s, c] if (present[c] and not certain[c]) else 0.0
+                    mass = term if c == 0 else mass + term
+                n_rest = n - taken
+                safe = mass if mass > 0 else 1.0
+                new = False
+                for c in range(C):
+                    free = present[c] and not certain[c]
+                    lr[c] = (n_rest * bases[s, c]) / safe if free else 0.0
+                    if free and lr[c] >= 1.0:
+                        certain[c] = True
+                        new = True
+                if not new:
+                    break
+            for c in range(C):
+                lam[r, s, c] = 1.0 if certain[c] else lr[c]
+
+
+@_jit
+def class_parts(c4, lam, k, sd, extra, odds, free, k_rest, target, ok, certain):
+    """``coverage._class_parts`` into the given arrays (sums left to right)."""
+    R, S, C = c4.shape
+    for r in range(R):
+        for s in range(S):
+            taken = 0
+            fsum = 0
+            for c in range(C):
+                cert = lam[r, s, c] >= 1.0 and c4[r, s, c] > 0
+                certain[r, s, c] = cert
+                o = lam[r, s, c] / (1.0 - lam[r, s, c])
+                odds[r, s, c] = o if (lam[r, s, c] > 0 and not cert) else 0.0
+                fr = 0 if (cert or odds[r, s, c] <= 0) else c4[r, s, c]
+                free[r, s, c] = fr
+                fsum += fr
+                taken += c4[r, s, c] if cert else 0
+            kr = k[r, s] - taken
+            k_rest[r, s] = kr
+            tg = kr + sd * np.sqrt(np.float64(max(kr, 0))) + extra
+            target[r, s] = tg
+            ok[r, s] = tg < fsum
+
+
+@_jit
+def key_threshold(counts, odds, target, steps):
+    """``coverage.key_threshold`` (counts as doubles; the Newton steps of all strata
+    together, stopping when none is short of its target, as the vectorised loop)."""
+    R, S, C = odds.shape
+    t = np.empty((R, S))
+    live = np.empty((R, S), dtype=np.bool_)
+    f = np.empty((R, S))
+    for r in range(R):
+        for s in range(S):
+            mass = 0.0
+            csum = 0.0
+            for c in range(C):
+                m = np.float64(counts[r, s, c]) * odds[r, s, c]
+                mass = m if c == 0 else mass + m
+                cf = np.float64(counts[r, s, c])
+                csum = cf if c == 0 else csum + cf
+            safe = mass if mass > 0 else 1.0
+            t[r, s] = _max0(target[r, s], 0.0) / safe if mass > 0 else 0.0
+            live[r, s] = mass > 0 and target[r, s] < csum
+    for _ in range(steps):
+        short = False
+        for r in range(R):
+            for s in range(S):
+                acc = 0.0
+                for c in range(C):
+                    to = t[r, s] * odds[r, s, c]
+                    one = 1.0 + to
+                    v = np.float64(counts[r, s, c]) * to / one
+                    acc = v if c == 0 else acc + v
+                f[r, s] = acc - target[r, s]
+                if live[r, s] and f[r, s] < -1e-9 * _max0(target[r, s], 1.0):
+                    short = True
+        if not short:
+            break
+        for r in range(R):
+            for s in range(S):
+                fp = 0.0
+                for c in range(C):
+                    to = t[r, s] * odds[r, s, c]
+                    one = 1.0 + to
+                    v = np.float64(counts[r, s, c]) * odds[r, s, c] / (one * one)
+                    fp = v if c == 0 else fp + v
+                step = -f[r, s] / fp if fp > 0 else 0.0
+                t[r, s] = t[r, s] + _max0(step, 0.0)
+    return t
+
+
+@_jit
+def sparse_plan(c4, lam, k, stratum_sparse, loc, cr, n, sd, extra, geom_sd, geom_extra,
+                steps):
+    """The plan of ``coverage.sparse_select``: ``certain, k_rest, ok, need`` (per stratum and
+    class / stratum), and per row and sparse block the odds, the bound ``p`` and the skips
+    ``D`` to draw - the numpy operations in their order."""
+    R, S, C = c4.shape
+    B = len(loc)
+    odds4 = np.empty((R, S, C))
+    free4 = np.empty((R, S, C), dtype=np.int64)
+    k_rest = np.empty((R, S), dtype=np.int64)
+    target = np.empty((R, S))
+    ok = np.empty((R, S), dtype=np.bool_)
+    certain = np.empty((R, S, C), dtype=np.bool_)
+    class_parts(c4, lam, k, sd, extra, odds4, free4, k_rest, target, ok, certain)
+    need = np.empty((R, S), dtype=np.bool_)
+    for r in range(R):
+        for s in range(S):
+            need[r, s] = stratum_sparse[s] and k_rest[r, s] > 0
+    t = key_threshold(free4, odds4, target, steps)
+    odds = np.empty((R, B))
+    p = np.empty((R, B))
+    D = np.zeros((R, B), dtype=np.int64)
+    for r in range(R):
+        for b in range(B):
+            j, c = loc[b], cr[b]
+            o = _max0(odds4[r, j, c], 1e-300)
+            odds[r, b] = o
+            to = t[r, j] * o
+            pb = to / (1.0 + to)
+            p[r, b] = pb
+            if need[r, j] and ok[r, j] and free4[r, j, c] > 0:
+                mu = n[b] * pb
+                D[r, b] = np.int64(np.ceil(mu + geom_sd * np.sqrt(mu * (1.0 - pb)) + geom_extra))
+    return certain, k_rest, ok, need, odds, p, D
+
+
+@_jit
+def screen_plan(c4, lam, kd, sd, extra, steps):
+    """``coverage.screen_thresholds(c4, lam, kd)`` and the dense path's odds
+    (``max(lambda / (1 - lambda), 1e-300)``, ``inf`` for ``lambda >= 1``)."""
+    R, S, C = c4.shape
+    odds4 = np.empty((R, S, C))
+    free4 = np.empty((R, S, C), dtype=np.int64)
+    k_rest = np.empty((R, S), dtype=np.int64)
+    target = np.empty((R, S))
+    ok = np.empty((R, S), dtype=np.bool_)
+    certain = np.empty((R, S, C), dtype=np.bool_)
+    class_parts(c4, lam, kd, sd, extra, odds4, free4, k_rest, target, ok, certain)
+    t = key_threshold(free4, odds4, target, steps)
+    tau = np.empty((R, S, C))
+    odds = np.empty((R, S, C))
+    for r in range(R):
+        for s in range(S):
+            for c in range(C):
+                to = t[r, s] * odds4[r, s, c]
+                tv = to / (1.0 + to)
+                tau[r, s, c] = tv if (ok[r, s] and not certain[r, s, c]) else 1.0
+                la = lam[r, s, c]
+                o = np.inf if la >= 1.0 else la / (1.0 - la)
+                odds[r, s, c] = _max0(o, 1e-300)
+    return tau, odds
