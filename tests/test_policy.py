@@ -137,3 +137,30 @@ def test_round_trip_through_dict(tmp_path):
     path = _write(tmp_path, policy_to_dict(p))
     again = load_policy(path)
     assert policy_to_dict(again) == policy_to_dict(p)
+
+
+def test_per_class_ratios_and_scope_load_from_yaml_and_zero_weights_are_refused(tmp_path):
+    from dsr_analysis.paths import DEFAULT_POLICY
+
+    text = DEFAULT_POLICY.read_text(encoding="utf-8")
+    ratios = text.replace("  min_share: 0.80", "  ratios: {A: 0.05, B: 0.20, C: 0.30, D: 0.30}\n"
+                          "  ratios_per: quarter\n  min_share: 0.80")
+    path = tmp_path / "hejian.yaml"
+    path.write_text(ratios, encoding="utf-8")
+    pol = load_policy(path)
+    assert pol.credit_risk.ratios == {"A": 0.05, "B": 0.20, "C": 0.30, "D": 0.30}
+    assert pol.draw.overlap_scope == "unit"
+    path.write_text(text.replace("overlap_scope: unit", "overlap_scope: all_levels"),
+                    encoding="utf-8")
+    assert load_policy(path).draw.overlap_scope == "all_levels"
+    path.write_text(text.replace("weights: {A: 0.5,", "weights: {A: 0,"), encoding="utf-8")
+    with pytest.raises(PolicyError, match=r"credit_risk\.weights\.A': 0.0 must be above 0 "
+                                          r"\(a class with no weight could never be drawn\)"):
+        load_policy(path)
+    path.write_text(text.replace("weights: {A: 0.5,", "weights: {A: .nan,"), encoding="utf-8")
+    with pytest.raises(PolicyError, match=r"credit_risk\.weights\.A': nan is not a number"):
+        load_policy(path)
+    path.write_text(text.replace("  min_share: 0.80", "  min_share: 0.80\n  min_share: 0.5"),
+                    encoding="utf-8")
+    with pytest.raises(PolicyError, match="duplicate key 'min_share'"):
+        load_policy(path)
