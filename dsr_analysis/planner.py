@@ -28,7 +28,7 @@ minimum counts as met only when the quota reaches the 2023 requirement *and* the
 keeps enough eligible objects to draw it. Groups left unchecked (or below
 ``coverage_warning_below``) and credit classes never drawn are listed as coverage gaps. A
 seeded simulation of the year's draws on the register itself
-(:func:`dsr_analysis.simulation.simulate_coverage`) is shown next to the analytic figure.
+(:func:`dsr_analysis.simulation.coverage.simulate_coverage`) is shown next to the analytic figure.
 :func:`yearly_coverage` keeps the one-stratum closed forms (independent, rotation, yearly cap).
 
 Deterrence uses the closed form of :mod:`dsr_analysis.simulation.deterrence`

@@ -150,7 +150,25 @@ def read_register(
     """
     path = Path(path)
     fname = str(path)
-    problems: list[Problem] = []
+    raw, problems = read_cells(path)
+    if problems:
+        return pd.DataFrame(), problems
+    body, header_row = _split_header(raw, _detect_header(raw, register))
+    body, problems = _headed_columns(body, fname, header_row)
+    if problems:
+        return pd.DataFrame(), problems
+    rename, problems = canonical_headers(body.columns, register, fname, header_row)
+    if problems:
+        return pd.DataFrame(), problems
+    out, problems = typed_frame(body.rename(columns=rename), register, units, fname,
+                                {v: k for k, v in rename.items()})
+    out.index.name = "row"
+    return out, problems
+
+
+def read_cells(path: Path) -> tuple[pd.DataFrame, list[Problem]]:
+    """Every cell of a CSV or XLSX file as stripped text (no header interpretation)."""
+    fname = str(path)
     if path.suffix.lower() == ".xlsx":
         try:
             raw = pd.read_excel(path, header=None, dtype=object, engine="openpyxl")
@@ -173,9 +191,14 @@ def read_register(
     raw = raw.apply(lambda col: col.str.strip().str.strip("\u3000"))
     if raw.empty:
         return pd.DataFrame(), [Problem(fname, 0, "-", "the file is empty")]
-    body, header_row = _split_header(raw, _detect_header(raw, register))
-    # Columns without a header: empty ones (trailing separators of an export) carry nothing;
-    # one with values is reported, never guessed at.
+    return raw, []
+
+
+def _headed_columns(body: pd.DataFrame, fname: str, header_row: int
+                    ) -> tuple[pd.DataFrame, list[Problem]]:
+    """Drop empty columns without a header (trailing separators of an export); report a
+    column without a header that holds values, and a header given twice."""
+    problems: list[Problem] = []
     keep = []
     for pos, header in enumerate(body.columns):
         column = body.iloc[:, pos]
@@ -190,10 +213,14 @@ def read_register(
     counts = pd.Series(body.columns).value_counts()
     for header in counts[counts > 1].index:
         problems.append(Problem(fname, header_row, header, f"column '{header}' appears twice"))
-    if problems:
-        return pd.DataFrame(), problems
+    return body, problems
 
-    # Map headers to canonical names.
+
+def canonical_headers(headers: Sequence[str], register: str, fname: str, header_row: int
+                      ) -> tuple[dict[str, str], list[Problem]]:
+    """File header -> canonical column (:data:`COLUMN_ALIASES`); problems for two headers
+    meaning one column and for a missing required column. Extra columns are kept as they are."""
+    problems: list[Problem] = []
     lookup: dict[str, str] = {}
     for canonical, aliases in COLUMN_ALIASES[register].items():
         lookup[canonical.lower()] = canonical
@@ -201,10 +228,10 @@ def read_register(
             lookup[alias.lower()] = canonical
     rename: dict[str, str] = {}
     seen: dict[str, str] = {}
-    for header in body.columns:
+    for header in headers:
         canonical = lookup.get(header.lower())
         if canonical is None:
-            continue  # extra columns are kept as they are
+            continue
         if canonical in seen:
             problems.append(
                 Problem(fname, header_row, header,
@@ -213,19 +240,23 @@ def read_register(
             continue
         seen[canonical] = header
         rename[header] = canonical
-    schema = _SCHEMAS[register]
-    for canonical in schema:
+    for canonical in _SCHEMAS[register]:
         if canonical not in seen and canonical not in OPTIONAL_COLUMNS[register]:
             accepted = ", ".join((canonical,) + COLUMN_ALIASES[register][canonical])
             problems.append(
                 Problem(fname, header_row, canonical,
                         f"missing required column '{canonical}' (accepted headers: {accepted})")
             )
-    if problems:
-        return pd.DataFrame(), problems
+    return rename, problems
 
-    original_header = {v: k for k, v in rename.items()}
-    frame = body.rename(columns=rename)
+
+def typed_frame(frame: pd.DataFrame, register: str, units: Mapping[str, str] | None,
+                fname: str, original_header: Mapping[str, str]
+                ) -> tuple[pd.DataFrame, list[Problem]]:
+    """Convert every schema column to its type (blank optional columns filled), keep the
+    extra columns, and check the key column is unique."""
+    schema = _SCHEMAS[register]
+    problems: list[Problem] = []
     out = pd.DataFrame(index=frame.index)
     for column, (kind, required) in schema.items():
         if column not in frame.columns:
@@ -238,8 +269,6 @@ def read_register(
     for extra in frame.columns:
         if extra not in schema:
             out[extra] = frame[extra]
-
-    # Uniqueness of the key column.
     key = KEY_COLUMNS[register]
     keys = out[key]
     dup = keys[(keys != "") & keys.duplicated(keep=False)]
@@ -250,7 +279,6 @@ def read_register(
                 Problem(fname, r, original_header[key],
                         f"duplicate {key} '{value}' (first seen in row {rows[0]})")
             )
-    out.index.name = "row"
     return out, problems
 
 

@@ -11,11 +11,3 @@ optimisation). All of them take strata, quotas and inclusion probabilities from
 :mod:`dsr_analysis.overlap`, as the official draw does.
 """
 
-from __future__ import annotations
-
-from .coverage import (GROUP_COLUMNS, Budget, CoverageResult, closed_form_check,
-                       coverage_summary, inspectors_by_unit, simulate_coverage,
-                       workload_summary)
-
-__all__ = ["GROUP_COLUMNS", "Budget", "CoverageResult", "closed_form_check", "coverage_summary",
-           "inspectors_by_unit", "simulate_coverage", "workload_summary"]

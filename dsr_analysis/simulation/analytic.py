@@ -39,7 +39,7 @@ The recursion is exact in its bookkeeping; its approximations are (1) ``lambda``
 on expected rather than realised eligible counts and (2) Pareto sampling's inclusion
 probabilities are taken as their large-stratum limit. Both are small for strata of more than
 a handful of objects; ``tests/test_planner.py`` compares the result with the coverage engine
-(:func:`dsr_analysis.simulation.simulate_coverage`).
+(:func:`dsr_analysis.simulation.coverage.simulate_coverage`).
 """
 
 from __future__ import annotations
@@ -233,96 +233,27 @@ def analytic_year(groups: pd.DataFrame, policy: Policy, table: pd.DataFrame,
     """
     rules = rules or OverlapRules.from_policy(policy)
     groups = groups.reset_index(drop=True)
-    G = len(groups)
     n = groups["n"].to_numpy(dtype=float)
     cls = groups["credit_class"].map({c: i for i, c in enumerate(CREDIT_CLASSES)}
                                      ).to_numpy(dtype=np.int64)
     membership = stratum_membership(groups, policy, table)
-    rule_of = {r.id: r for r in policy.quotas.rules}
+    strata = analytic_strata(policy, table, membership, rules, quarters)
     S = quarters + 1                                   # 0..quarters checks per level
-    c1 = np.arange(S)[:, None, None]
-    c2 = np.arange(S)[None, :, None]
-    dd = np.arange(2)[None, None, :]
-    counted = {"county": np.broadcast_to(c1, (S, S, 2)), "area": np.broadcast_to(c2, (S, S, 2))}
-    if rules.scope == "all_levels":
-        both = np.broadcast_to(c1 + c2, (S, S, 2))
-        counted = {"county": both, "area": both}
-    rotation = rules.mode == "rotation"
-    n_rounds = 2 * quarters + 1
-
-    # Strata in drawing order, each with its groups.
-    order = drawing_order(policy)
-    rows_of = {u: [] for u in order}
-    for i, u in enumerate(table["unit"]):
-        if u in rows_of:
-            rows_of[u].append(i)
-    by_row = {r: grp["group"].to_numpy() for r, grp in membership.groupby("row", sort=False)}
-    level_of = {u.id: u.level for u in policy.units}
-    strata = []
-    for u in order:
-        for r in rows_of[u]:
-            rec = table.iloc[r]
-            gi = by_row.get(r, np.zeros(0, dtype=np.int64))
-            rule = rule_of[rec["quota_rule"]]
-            level = level_of[u]
-            elig = np.ones((S, S, 2), dtype=bool)
-            if rules.capped("routine", rule.method):
-                elig &= counted[level] < rules.yearly_cap
-            if rules.avoids(level):
-                elig &= np.broadcast_to(dd == 0, (S, S, 2))
-            rnd = counted[level] if rotation else np.zeros((S, S, 2), dtype=np.int64)
-            strata.append(dict(row=r, unit=u, level=level, method=rule.method,
-                               quota=float(rec["quota"]), bases=class_bases(policy, rule),
-                               groups=gi, eligible=elig, rounds=np.minimum(rnd, n_rounds - 1)))
-
-    pi = np.zeros((G, S, S, 2))
+    pi = np.zeros((len(groups), S, S, 2))
     pi[:, 0, 0, 0] = 1.0
-    draws = np.zeros((2, G))
+    draws = np.zeros((2, len(groups)))
     member_draws = {s["row"]: np.zeros(len(s["groups"])) for s in strata}
     out_rows = []
     for q in range(quarters):
         for s in strata:
             gi = s["groups"]
-            P = pi[gi]
-            w = n[gi][:, None, None, None] * P * s["eligible"][None]
-            idx = s["rounds"][None] * 4 + cls[gi][:, None, None, None]
-            mass_rc = np.bincount(np.broadcast_to(idx, w.shape).ravel(), weights=w.ravel(),
-                                  minlength=n_rounds * 4).reshape(n_rounds, 4)
-            e_c = mass_rc.sum(axis=0)
-            eligible = float(e_c.sum())
-            if s["method"] == "offsite_full":
-                lam = np.where(e_c > _TINY, 1.0, 0.0)
-                prob = np.where(mass_rc > _TINY, 1.0, 0.0)
-                drawn = eligible
-            else:
-                lam = inclusion_probabilities(e_c, s["quota"], s["bases"])
-                prob = fill_quota(mass_rc, lam, s["quota"], rotation)
-                drawn = min(s["quota"], eligible)
-            p_state = prob[s["rounds"][None], cls[gi][:, None, None, None]] * s["eligible"][None]
-            moved = P * p_state
+            moved, e_c, lam, drawn = expected_stratum_draw(s, pi[gi], n[gi], cls[gi],
+                                                           rules.mode == "rotation")
             per_group = moved.sum(axis=(1, 2, 3))
-            level = LEVEL_CODE[s["level"]]
-            draws[level, gi] += per_group
+            draws[LEVEL_CODE[s["level"]], gi] += per_group
             member_draws[s["row"]] += per_group * n[gi]
-            new = P - moved
-            if s["level"] == "county":
-                new[..., 1] += moved[..., 0]           # drawn by its county this quarter
-                new[..., 1] += moved[..., 1]           # (a second county stratum: still drawn)
-            else:
-                new[:, :, 1:, :] += moved[:, :, :-1, :]
-                new[:, :, -1, :] += moved[:, :, -1, :]
-            pi[gi] = new
-            rec = table.iloc[s["row"]]
-            row = dict(quarter=q + 1, row=s["row"], unit=s["unit"], unit_name=rec["unit_name"],
-                       level=s["level"], quota_rule=rec["quota_rule"], stratum=rec["stratum"],
-                       category=rec["category"], subset=rec["subset"], method=s["method"],
-                       population=int(rec["population"]), quota=int(rec["quota"]),
-                       eligible=eligible, drawn=drawn)
-            for j, c in enumerate(CREDIT_CLASSES):
-                row[f"eligible_{c}"] = float(e_c[j])
-            for j, c in enumerate(CREDIT_CLASSES):
-                row[f"probability_{c}"] = float(lam[j])
-            out_rows.append(row)
+            pi[gi] = _after_draw(pi[gi], moved, s["level"])
+            out_rows.append(_stratum_row(table.iloc[s["row"]], s, q + 1, e_c, lam, drawn))
         # Quarter ends: the county's draws of this quarter become earlier checks.
         pi[:, 1:, :, 0] += pi[:, :-1, :, 1]
         pi[:, -1, :, 0] += pi[:, -1, :, 1]
@@ -340,6 +271,102 @@ def analytic_year(groups: pd.DataFrame, policy: Policy, table: pd.DataFrame,
             membership.loc[grp.index, "draws"] = member_draws[r]
     return AnalyticResult(groups=result, strata=pd.DataFrame(out_rows), membership=membership,
                           quarters=quarters)
+
+
+def analytic_strata(policy: Policy, table: pd.DataFrame, membership: pd.DataFrame,
+                    rules: OverlapRules, quarters: int = QUARTERS_PER_YEAR) -> list[dict]:
+    """The quota table's strata in drawing order (:func:`dsr_analysis.overlap.drawing_order`),
+    each with its groups, which states (county checks, area checks, drawn by the county this
+    quarter) are eligible under the overlap rules, and the rotation round of each state."""
+    S = quarters + 1
+    c1 = np.arange(S)[:, None, None]
+    c2 = np.arange(S)[None, :, None]
+    dd = np.arange(2)[None, None, :]
+    counted = {"county": np.broadcast_to(c1, (S, S, 2)), "area": np.broadcast_to(c2, (S, S, 2))}
+    if rules.scope == "all_levels":
+        both = np.broadcast_to(c1 + c2, (S, S, 2))
+        counted = {"county": both, "area": both}
+    n_rounds = 2 * quarters + 1
+    rule_of = {r.id: r for r in policy.quotas.rules}
+    order = drawing_order(policy)
+    rows_of: dict[str, list[int]] = {u: [] for u in order}
+    for i, u in enumerate(table["unit"]):
+        if u in rows_of:
+            rows_of[u].append(i)
+    by_row = {r: grp["group"].to_numpy() for r, grp in membership.groupby("row", sort=False)}
+    level_of = {u.id: u.level for u in policy.units}
+    strata = []
+    for u in order:
+        for r in rows_of[u]:
+            rec = table.iloc[r]
+            rule = rule_of[rec["quota_rule"]]
+            level = level_of[u]
+            elig = np.ones((S, S, 2), dtype=bool)
+            if rules.capped("routine", rule.method):
+                elig &= counted[level] < rules.yearly_cap
+            if rules.avoids(level):
+                elig &= np.broadcast_to(dd == 0, (S, S, 2))
+            rnd = (counted[level] if rules.mode == "rotation"
+                   else np.zeros((S, S, 2), dtype=np.int64))
+            strata.append(dict(row=r, unit=u, level=level, method=rule.method,
+                               quota=float(rec["quota"]), bases=class_bases(policy, rule),
+                               groups=by_row.get(r, np.zeros(0, dtype=np.int64)),
+                               eligible=elig, rounds=np.minimum(rnd, n_rounds - 1),
+                               n_rounds=n_rounds))
+    return strata
+
+
+def expected_stratum_draw(s: dict, P: np.ndarray, n: np.ndarray, cls: np.ndarray,
+                          rotation: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """One stratum's draw in expectation: the share of each group's state moved by the draw,
+    the expected eligible objects per class, lambda per class and the expected draws.
+
+    ``P``: the stratum's groups' state distributions; ``n``, ``cls``: their sizes and classes.
+    """
+    n_rounds = s["n_rounds"]
+    w = n[:, None, None, None] * P * s["eligible"][None]
+    idx = s["rounds"][None] * 4 + cls[:, None, None, None]
+    mass_rc = np.bincount(np.broadcast_to(idx, w.shape).ravel(), weights=w.ravel(),
+                          minlength=n_rounds * 4).reshape(n_rounds, 4)
+    e_c = mass_rc.sum(axis=0)
+    eligible = float(e_c.sum())
+    if s["method"] == "offsite_full":
+        lam = np.where(e_c > _TINY, 1.0, 0.0)
+        prob = np.where(mass_rc > _TINY, 1.0, 0.0)
+        drawn = eligible
+    else:
+        lam = inclusion_probabilities(e_c, s["quota"], s["bases"])
+        prob = fill_quota(mass_rc, lam, s["quota"], rotation)
+        drawn = min(s["quota"], eligible)
+    p_state = prob[s["rounds"][None], cls[:, None, None, None]] * s["eligible"][None]
+    return P * p_state, e_c, lam, drawn
+
+
+def _after_draw(P: np.ndarray, moved: np.ndarray, level: str) -> np.ndarray:
+    """Group states after a stratum's draw: a county draw marks "drawn by its county this
+    quarter"; an area draw adds one area check."""
+    new = P - moved
+    if level == "county":
+        new[..., 1] += moved[..., 0]           # drawn by its county this quarter
+        new[..., 1] += moved[..., 1]           # (a second county stratum: still drawn)
+    else:
+        new[:, :, 1:, :] += moved[:, :, :-1, :]
+        new[:, :, -1, :] += moved[:, :, -1, :]
+    return new
+
+
+def _stratum_row(rec: pd.Series, s: dict, quarter: int, e_c: np.ndarray, lam: np.ndarray,
+                 drawn: float) -> dict:
+    row = dict(quarter=quarter, row=s["row"], unit=s["unit"], unit_name=rec["unit_name"],
+               level=s["level"], quota_rule=rec["quota_rule"], stratum=rec["stratum"],
+               category=rec["category"], subset=rec["subset"], method=s["method"],
+               population=int(rec["population"]), quota=int(rec["quota"]),
+               eligible=float(e_c.sum()), drawn=drawn)
+    for j, c in enumerate(CREDIT_CLASSES):
+        row[f"eligible_{c}"] = float(e_c[j])
+    for j, c in enumerate(CREDIT_CLASSES):
+        row[f"probability_{c}"] = float(lam[j])
+    return row
 
 
 def achieved_minimum(result: AnalyticResult) -> pd.DataFrame:

@@ -646,7 +646,7 @@ def simulate_deterrence(
     recomputed per replicate (:func:`dsr_analysis.quotas.stratum_quota`), cut to the
     budget if it is enforced; (3) each firm forms its perceived probability of a check
     (:func:`perceived_probability`) and violates if its gain exceeds the expected sanction;
-    (4) the draw is made as in :func:`dsr_analysis.simulation.simulate_coverage` (counties
+    (4) the draw is made as in :func:`dsr_analysis.simulation.coverage.simulate_coverage` (counties
     first; lambda per class on the eligible firms; Pareto keys; overlap from
     :mod:`dsr_analysis.overlap`); (5) inspected violators are detected with the detection
     probability of their check, downgraded, marked penalised, and removed from the
