@@ -16,15 +16,15 @@ The algorithm is documented in README.md ("Draws: how to replay a published draw
 """
 
 import argparse
-import hashlib
 import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-# Format 2 changed the object draw only: items, methods, joint designations, recusal and teams
-# are replayed by the format-1 code, unchanged, from the script beside this one.
-from replay_draw_v1 import H, Mismatch, expect, replay_staffing  # noqa: E402
+# Format 2 changed the object draw only: the input checks, items, methods, joint designations,
+# recusal and teams are replayed by the format-1 code, from the script beside this one.
+from replay_draw_v1 import (H, Mismatch, check_inputs, compare_tasks, expect,  # noqa: E402
+                            replay_staffing)
 
 import replay_draw_v1  # noqa: E402
 
@@ -207,21 +207,9 @@ def replay(rec, frame_path=None):
         except Mismatch as exc:
             raise Mismatch(f"(format 1) {exc}") from None
     expect("format", rec.get("format"), FORMAT)
-    inp = rec["inputs"]
-    if frame_path:
-        with open(frame_path, "rb") as fh:
-            got = hashlib.sha256(fh.read()).hexdigest()
-        expect("inputs.frame_sha256 (against --frame)", inp["frame_sha256"], got)
-    expect("inputs.policy_sha256", inp["policy_sha256"], inp["policy"]["sha256"])
-    seed = hashlib.sha256(f"{inp['seed_material']}|{inp['frame_sha256']}|"
-                          f"{inp['policy_sha256']}|{rec['quarter']}".encode()).hexdigest()
-    expect("inputs.seed", inp["seed"], seed)
-    skeletons = replay_strata(rec, seed)
-    tasks = replay_staffing(rec, seed, skeletons)
-    expect("number of tasks", len(rec["tasks"]), len(tasks))
-    for i, (a, b) in enumerate(zip(rec["tasks"], tasks, strict=False)):
-        for key in sorted(set(a) | set(b)):
-            expect(f"tasks[{i}] ({b['task_id']}).{key}", a.get(key), b.get(key))
+    seed = check_inputs(rec, frame_path)
+    tasks = replay_staffing(rec, seed, replay_strata(rec, seed))
+    compare_tasks(rec, tasks)
     return seed, tasks
 
 

@@ -5,7 +5,8 @@
 
 Format 1 (draws made until 2026-12) split each quota into per-credit-class sub-quotas and
 filled each by the smallest tickets. ``scripts/replay_draw.py`` replays format 2 and hands
-format-1 records to this script, which is kept unchanged so that old ledgers still verify.
+format-1 records to this script, whose algorithm stays as it was so that old ledgers still
+verify (format 2 reuses its input checks and staffing replay, which did not change).
 
 Independently of the dsr_analysis package, this script re-derives the seed from the seed
 material and the input hashes, recomputes every object ticket and which objects fill each
@@ -312,8 +313,8 @@ def replay_staffing(rec, seed, skeletons):
     return out
 
 
-def replay(rec, frame_path=None):
-    """Replay a record (a dict); raise Mismatch naming the first difference."""
+def check_inputs(rec, frame_path=None):
+    """The published frame (with --frame), the policy hash and the seed; returns the seed."""
     inp = rec["inputs"]
     if frame_path:
         with open(frame_path, "rb") as fh:
@@ -323,12 +324,22 @@ def replay(rec, frame_path=None):
     seed = hashlib.sha256(f"{inp['seed_material']}|{inp['frame_sha256']}|"
                           f"{inp['policy_sha256']}|{rec['quarter']}".encode()).hexdigest()
     expect("inputs.seed", inp["seed"], seed)
-    skeletons = replay_strata(rec, seed)
-    tasks = replay_staffing(rec, seed, skeletons)
+    return seed
+
+
+def compare_tasks(rec, tasks):
+    """The record's tasks against the replayed ones, field by field."""
     expect("number of tasks", len(rec["tasks"]), len(tasks))
     for i, (a, b) in enumerate(zip(rec["tasks"], tasks, strict=False)):
         for key in sorted(set(a) | set(b)):
             expect(f"tasks[{i}] ({b['task_id']}).{key}", a.get(key), b.get(key))
+
+
+def replay(rec, frame_path=None):
+    """Replay a record (a dict); raise Mismatch naming the first difference."""
+    seed = check_inputs(rec, frame_path)
+    tasks = replay_staffing(rec, seed, replay_strata(rec, seed))
+    compare_tasks(rec, tasks)
     return seed, tasks
 
 

@@ -1,3 +1,9 @@
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _scenario import params, setup  # noqa: E402
+
 CELLS = [
 ("markdown", """
 # 震慑效果模拟 — Deterrence simulation
@@ -13,42 +19,8 @@ checks find a violation (national figure, MEE 2019).
 Production run: `papermill notebooks/deterrence.ipynb out.ipynb -f parameters/scenarios/X.yaml`
 (the parameters are the keys of a scenario file; checked by `dsr_analysis.simulation.scenarios`).
 """),
-("parameters", """
-id: str = "baseline-2023"  # scenario id; `papermill -f parameters/scenarios/X.yaml` replaces every parameter below
-name: str = "2023年雄安新区实施方案（基线）"  # scenario title (Chinese)
-description: str = "The 2023 plan as published (small CI run of the baseline scenario)."  # what the scenario changes
-policy: str = "xiongan-2023"  # policy file or name in parameters/policies/
-register: dict = {"source": "sample"}  # embedded sample, or {"source": "synthetic", "size": N, "seed": S}
-overrides: dict = {}  # changes to the policy's numbers: ratios, credit_weights, credit_weighted, overlap, yearly_cap, between_levels
-simulation: dict = {"replicates": 30, "years": 2, "seed": 2023, "chunk_size": 50}  # CI-sized; the scenario files hold production sizes
-budget: dict = {"days_per_inspector_per_quarter": 8.0, "onsite_inspector_days": 2.0, "offsite_inspector_days": 0.5, "inspector_scale": 1.0, "enforce": True}  # inspector capacity and cost of a check (inspector-days)
-deterrence: dict = {"gain_median": 0.43, "gain_sigma": 1.2, "gain_by_credit_class": {"A": 0.5, "B": 1.0, "C": 2.0, "D": 4.0}, "gain_noise": 0.5, "sanction": 10.0, "compliant_share": 0.5, "detection_onsite": 0.7, "detection_offsite": 0.3, "downgrade_steps": 1, "recovery_years": 1, "remove_from_positive_list": True}  # behaviour (10,000 yuan per quarter)
-"""),
-("code", """
-from pathlib import Path
-
-import matplotlib.pyplot as plt
-
-from dsr_analysis import plotting
-from dsr_analysis.simulation import scenarios
-from dsr_analysis.categories import CATEGORY_ZH
-from dsr_analysis.paths import PROJECT_ROOT
-
-scenario = scenarios.scenario_from_mapping(
-    dict(id=id, name=name, description=description, policy=policy, register=register,
-         overrides=overrides, simulation=simulation, budget=budget, deterrence=deterrence),
-    source="deterrence.ipynb parameters")
-pol = scenarios.scenario_policy(scenario)
-classified, inspectors = scenarios.scenario_register(scenario, pol)
-sim = scenario.simulation
-out_dir = PROJECT_ROOT / "outputs" / "notebooks" / "deterrence" / scenario.id
-out_dir.mkdir(parents=True, exist_ok=True)
-plotting.use_cjk_font()
-print(f"方案：{scenario.id}（{scenario.name}）")
-print(f"政策：{pol.id}；检查对象 {len(classified)} 个；跨季度抽取：{pol.draw.overlap}；"
-      f"两级同季重叠：{pol.draw.between_levels}")
-print(f"模拟：{sim.replicates} 次重复 × {sim.years} 年，随机种子 {sim.seed}")
-"""),
+("parameters", params('simulation: dict = {"replicates": 30, "years": 2, "seed": 2023, "chunk_size": 50}  # CI-sized; the scenario files hold production sizes')),
+("code", setup("deterrence")),
 ("markdown", """
 ## 解析估计 — Closed-form quick estimate (one quarter)
 """),
