@@ -487,13 +487,16 @@ def test_overlap_scope_unit_and_all_levels_differ_as_they_should(policy, classif
 
 # ------------------------------------------------------------------ determinism, budget
 def test_same_seed_same_results_and_chunk_size_does_not_matter(policy, classified):
-    """(c) chunk size never changes results (under avoid, rotation and the cap)."""
+    """(c) chunk size and threads never change results (under avoid, rotation and the cap)."""
     for pol in (policy, _with_draw(policy, overlap="rotation"),
                 _with_draw(policy, overlap="yearly_cap", between_levels="merge")):
-        a = simulate_coverage(classified, pol, replicates=12, seed=99, chunk_size=12)
-        b = simulate_coverage(classified, pol, replicates=12, seed=99, chunk_size=5)
+        a = simulate_coverage(classified, pol, replicates=12, seed=99, chunk_size=12, workers=1)
+        b = simulate_coverage(classified, pol, replicates=12, seed=99, chunk_size=5, workers=1)
+        # chunks run at the same time in threads: the same tables
+        t = simulate_coverage(classified, pol, replicates=12, seed=99, chunk_size=2, workers=3)
         for name in ("coverage", "visits", "gaps", "quotas", "workload"):
             pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+            pd.testing.assert_frame_equal(getattr(a, name), getattr(t, name))
     c = simulate_coverage(classified, policy, replicates=12, seed=100)
     assert not a.coverage["covered"].equals(c.coverage["covered"])
 

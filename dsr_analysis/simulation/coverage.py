@@ -55,7 +55,9 @@ the results are bit-identical to the numpy formulation; the uniforms, ``log`` an
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -867,12 +869,13 @@ def simulate_quarter(layout: CoverageLayout, state: ChunkState, tallies: Tallies
 # Step 4: year-end and final tables
 # --------------------------------------------------------------------------------------
 def close_year(layout: CoverageLayout, state: ChunkState, tallies: Tallies, sl: slice,
-               year: int) -> None:
-    """Coverage and visits per group, the visit histogram; checks of the year cleared."""
+               year: int, hist: np.ndarray) -> None:
+    """Coverage and visits per group, the visit histogram (added to ``hist``); checks of
+    the year cleared."""
     cats, lo, hi = _cat_arrays(layout)
     kernels.year_tallies(state.visits, layout.run_start, layout.run_group, len(layout.groups),
                          cats, lo, hi, MAX_VISITS, tallies.covered[sl, year],
-                         tallies.inspections[sl, year], tallies.visit_hist)  # visits cleared
+                         tallies.inspections[sl, year], hist)  # visits cleared
     for c in state.checks:
         c[:] = 0
 
@@ -957,6 +960,33 @@ def _workload_frame(layout: CoverageLayout, tallies: Tallies, replicates: int, y
     return w
 
 
+def simulate_chunk(layout: CoverageLayout, rules: OverlapRules, tallies: Tallies,
+                   seeds: Sequence[np.random.SeedSequence], sl: slice, years: int,
+                   bar) -> np.ndarray:
+    """Steps 2-4 for one chunk of replicates ``sl`` (their own streams and arrays; writes
+    only the chunk's slots of ``tallies``, so chunks may run at the same time). Returns
+    the chunk's visit histogram, added up by the caller."""
+    gens = [np.random.Generator(np.random.PCG64(s)) for s in seeds]
+    state = allocate_state(layout, len(gens))
+    caches: list[dict] = [{} for _ in layout.passes]
+    hist = np.zeros_like(tallies.visit_hist)
+    for year in range(years):
+        for qi in range(4):
+            simulate_quarter(layout, state, tallies, gens, rules, sl, 4 * year + qi, caches)
+            bar.update(len(gens))
+        close_year(layout, state, tallies, sl, year, hist)
+    close_chunk(layout, state, tallies, sl, 4 * years)
+    return hist
+
+
+def default_workers() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 # --------------------------------------------------------------------------------------
 # The orchestrating call
 # --------------------------------------------------------------------------------------
@@ -971,6 +1001,7 @@ def simulate_coverage(
     inspectors: pd.DataFrame | None = None,
     budget: Budget | None = None,
     progress: bool = False,
+    workers: int | None = None,
 ) -> CoverageResult:
     """Simulate ``years`` of quarterly draws under ``policy`` on a fixed register.
 
@@ -993,26 +1024,35 @@ def simulate_coverage(
         Capacity and cost of checks (default :class:`Budget`).
     progress : bool
         Show a progress bar on standard error.
+    workers : int, optional
+        Chunks simulated at the same time, each in its own thread (the compiled kernels and
+        numpy's generators release the GIL); default: the CPUs this process may use. Memory
+        grows with ``workers x chunk_size``; the results never depend on it.
     """
     budget = budget or Budget()
     if not 1 <= years <= 60:
         raise ParameterError(f"years: {years} is out of range [1, 60]")
+    workers = default_workers() if workers is None else workers
+    if workers < 1:
+        raise ParameterError(f"workers: {workers} must be at least 1")
     layout = build_layout(classified, policy, inspectors, budget)
     rules = OverlapRules.from_policy(policy)
     tallies = allocate_tallies(layout, replicates, years)
     seeds = replicate_seeds(seed, replicates)
     chunk_size = chunk_size or default_chunk_size(layout.arrays.n)
     bar = progress_bar(replicates * 4 * years, progress, "simulate coverage")
-    for sl in chunks(replicates, chunk_size):
-        gens = [np.random.Generator(np.random.PCG64(s)) for s in seeds[sl]]
-        state = allocate_state(layout, len(gens))
-        caches: list[dict] = [{} for _ in layout.passes]
-        for year in range(years):
-            for qi in range(4):
-                simulate_quarter(layout, state, tallies, gens, rules, sl, 4 * year + qi, caches)
-                bar.update(len(gens))
-            close_year(layout, state, tallies, sl, year)
-        close_chunk(layout, state, tallies, sl, 4 * years)
+
+    def run(sl: slice) -> np.ndarray:
+        return simulate_chunk(layout, rules, tallies, seeds[sl], sl, years, bar)
+
+    parts = chunks(replicates, chunk_size)
+    if workers == 1:
+        hists = [run(sl) for sl in parts]
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            hists = list(pool.map(run, parts))
+    for h in hists:
+        np.add(tallies.visit_hist, h, out=tallies.visit_hist)
     bar.close()
     tables = coverage_tables(layout, tallies, replicates, years, budget)
     settings = dict(replicates=replicates, years=years, seed=seed, overlap=rules.mode,
