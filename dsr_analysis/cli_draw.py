@@ -6,75 +6,160 @@ import argparse
 import sys
 from pathlib import Path
 
-from .draw import DRAW_MODE_ZH, RECORD_FORMAT, draw_and_record, parse_target
-from .draw.ledger import DEFAULT_LEDGER, entries
-from .draw.verify import record_formats, verify_ledger
+from .draw import DRAW_MODE_ZH, RECORD_FORMAT, commit_quarter, draw_and_record, parse_target
+from .draw.ledger import DEFAULT_LEDGER, entries, exclusive, head
+from .draw.outputs import check_outputs, export, recover
+from .draw.verify import policy_file_changes, record_formats, verify_ledger
 from .sample import DEMO_SEED_MATERIAL
 from .workflows import demo_draws
 from .paths import DEFAULT_POLICY, OUTPUTS_DIR
 from .policy import Policy, load_policy
 from .registers import Registers, load_registers
 
-def cmd_draw(args: argparse.Namespace) -> int:
+def _request(args: argparse.Namespace):
     policy = load_policy(args.policy)
     registers = load_registers(args.registers, units=policy.unit_names)
     units = [u.strip() for u in args.units.split(",")] if args.units else None
-    target = parse_target(args.target)
+    return policy, registers, units, parse_target(args.target)
+
+
+def cmd_commit(args: argparse.Namespace) -> int:
+    policy, registers, units, target = _request(args)
+    record, entry, page = commit_quarter(
+        policy, registers, args.quarter, args.seed_source, Path(args.ledger),
+        Path(args.outputs), units=units, target=target, campaign=args.campaign,
+        origin=args.origin, seed_form=args.seed_form, reason=args.reason)
+    print(f"commitment {record['quarter']} (units {', '.join(record['units'])}): ledger entry "
+          f"#{entry.seq}, hash {entry.entry_hash}")
+    print(f"  frame {record['inputs']['frame_sha256']}")
+    print(f"  policy {record['inputs']['policy_sha256']}")
+    print(f"  history {record['inputs']['history_sha256']}")
+    print(f"  seed source: {record['seed_source']['description']} ({record['seed_source']['form']})")
+    print(f"ledger head {head(args.ledger)}")
+    print(f"wrote the announcement {page}")
+    return 0
+
+
+def cmd_draw(args: argparse.Namespace) -> int:
+    policy, registers, units, target = _request(args)
     result, entry, paths = draw_and_record(
         policy, registers, args.quarter, args.seed_material, Path(args.ledger),
         Path(args.outputs), units=units, target=target, campaign=args.campaign,
-        origin=args.origin, registers_dir=args.registers)
+        origin=args.origin, registers_dir=args.registers, reason=args.reason)
     rec = result.record
     tasks = result.tasks
-    print(f"draw {rec['quarter']} ({DRAW_MODE_ZH[rec['inputs']['draw_mode']]}), seed "
-          f"{rec['inputs']['seed']}")
+    print(f"draw {rec['quarter']} ({DRAW_MODE_ZH[rec['inputs']['draw_mode']]}) under "
+          f"commitment #{rec['inputs']['commitment']['seq']}, seed material "
+          f"'{rec['inputs']['seed_material']}', seed {rec['inputs']['seed']}")
     print(tasks.groupby(["unit", "method_detail"]).size().unstack(fill_value=0).to_string())
     redraw = f", re-draw of #{entry.redraw_of}" if entry.redraw_of else ""
     print(f"ledger {args.ledger}: entry #{entry.seq}{redraw}, hash {entry.entry_hash}")
-    print(f"wrote {paths['record']}, {paths['csv']}, {paths['xlsx']}")
+    print(f"ledger head {head(args.ledger)}")
+    print(f"public: {paths['record']}")
+    print(f"internal (confidential until the visits): {paths['internal']}, {paths['csv']}, "
+          f"{paths['xlsx']}")
     return 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    findings = verify_ledger(args.ledger, replay=not args.no_replay)
+    with exclusive(args.ledger):
+        done = recover(args.outputs, args.ledger) if Path(args.ledger).exists() else []
+    for line in done:
+        print(line)
+    findings = verify_ledger(args.ledger, replay=not args.no_replay, head=args.head)
     n = len(entries(args.ledger))
-    if findings:
-        for f in findings:
-            print(f, file=sys.stderr)
-        print(f"ledger {args.ledger}: {len(findings)} finding(s) in {n} entries: NOT verified",
+    problems = [str(f) for f in findings]
+    if not args.no_files:
+        problems += check_outputs(args.ledger, args.outputs)
+    for note in policy_file_changes(args.ledger):
+        print(note)
+    if problems:
+        for p in problems:
+            print(p, file=sys.stderr)
+        print(f"ledger {args.ledger}: {len(problems)} finding(s) in {n} entries: NOT verified",
               file=sys.stderr)
         return 1
     what = "chain" if args.no_replay else "chain and replay of every record"
+    if not args.no_files:
+        what += ", files of the latest draws"
     formats = ", ".join(f"{k}: {v}" for k, v in sorted(record_formats(args.ledger).items()))
     print(f"ledger {args.ledger}: {n} entries ({formats}), {what} OK")
-    if any(k != RECORD_FORMAT for k in record_formats(args.ledger)):
+    if args.head:
+        print(f"the ledger extends the published head {args.head.strip()}"
+              + (f" by {n - int(args.head.split(':')[0])} entries"
+                 if n > int(args.head.split(':')[0]) else ""))
+    else:
+        print("no published head given (--head N:HASH): only the ledger's internal consistency "
+              "was checked - a ledger truncated or rebuilt as a whole cannot be told apart; "
+              f"its head is {head(args.ledger)}")
+    if any(k not in (RECORD_FORMAT, "dsr-commitment/1") for k in record_formats(args.ledger)):
         print("records of an earlier format were replayed with the algorithm they were drawn "
-              "with (scripts/replay_draw_v1.py)")
+              "with (scripts/replay_draw_v1.py, scripts/replay_draw_v2.py)")
     return 0
 
 
-def register(sub) -> None:
-    p = sub.add_parser("draw", help="verifiable draw of a quarter: objects, items, teams")
+def cmd_export(args: argparse.Namespace) -> int:
+    with exclusive(args.ledger):
+        for line in recover(args.outputs, args.ledger):
+            print(line)
+        written = export(args.ledger, args.outputs, quarter=args.quarter)
+    for p in written:
+        print(f"wrote {p}")
+    print(f"{len(written)} files rebuilt from the ledger {args.ledger} (head {head(args.ledger)})")
+    return 0
+
+
+def _request_args(p, seed: bool) -> None:
     p.add_argument("--policy", default=str(DEFAULT_POLICY),
                    help="policy YAML, or a name in parameters/policies/ (default: %(default)s)")
     p.add_argument("--registers", default=None,
                    help="register directory (default: the embedded synthetic sample)")
     p.add_argument("--quarter", required=True, help="quarter, e.g. 2023Q1")
-    p.add_argument("--seed-material", required=True,
-                   help="published seed material (lottery result, beacon value…)")
     p.add_argument("--units", help="comma-separated unit ids (default: every unit)")
     p.add_argument("--target", help="targeted draw: 'industry=畜禽养殖,食品制造;town=…'")
     p.add_argument("--campaign", help="label of a targeted draw (task ids; default T)")
     p.add_argument("--origin", default="routine",
                    help="task origin (routine, complaint, data_lead…; default %(default)s)")
+    p.add_argument("--reason", help="why a quarter already drawn is drawn again (required "
+                                    "for a re-draw; recorded and published)")
     p.add_argument("--ledger", default=str(DEFAULT_LEDGER), help="ledger (default %(default)s)")
     p.add_argument("--outputs", default=str(OUTPUTS_DIR), help="output directory")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("commit", help="step 1: fix and publish a draw's inputs and seed source "
+                                      "before the randomness exists")
+    _request_args(p, seed=False)
+    p.add_argument("--seed-source", required=True,
+                   help="where the seed material will come from: a named future public event "
+                        "(e.g. 福彩双色球第2023010期开奖号码) or a witnessed dice roll")
+    p.add_argument("--seed-form", choices=("text", "numbers"), default="text",
+                   help="canonical form of the seed material: text, or numbers in RFC 3797 "
+                        "form (default %(default)s)")
+    p.set_defaults(func=cmd_commit)
+
+    p = sub.add_parser("draw", help="step 2: the verifiable draw of a quarter under its "
+                                    "commitment: objects, items, teams")
+    _request_args(p, seed=True)
+    p.add_argument("--seed-material", required=True,
+                   help="the seed material published by the committed source")
     p.set_defaults(func=cmd_draw)
 
-    p = sub.add_parser("verify", help="check the ledger's chain and replay every record")
+    p = sub.add_parser("verify", help="check the ledger's chain, replay every record, check "
+                                      "the files and (with --head) a published head")
     p.add_argument("--ledger", default=str(DEFAULT_LEDGER), help="ledger (default %(default)s)")
+    p.add_argument("--head", help="published ledger head N:HASH to check the ledger against")
+    p.add_argument("--outputs", default=str(OUTPUTS_DIR), help="output directory")
     p.add_argument("--no-replay", action="store_true", help="check the hash chain only")
+    p.add_argument("--no-files", action="store_true", help="do not check the draws' files")
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("export", help="rebuild the files of the ledger's draws (public and "
+                                      "internal parts, task lists)")
+    p.add_argument("--ledger", default=str(DEFAULT_LEDGER), help="ledger (default %(default)s)")
+    p.add_argument("--outputs", default=str(OUTPUTS_DIR), help="output directory")
+    p.add_argument("--quarter", help="only this quarter (default: every quarter)")
+    p.set_defaults(func=cmd_export)
 
 
 def demo_step(args: argparse.Namespace, policy: Policy, registers: Registers,
@@ -93,4 +178,5 @@ def demo_step(args: argparse.Namespace, policy: Policy, registers: Registers,
               f"internal+inter-departmental joint {joint:.0%}, inter-departmental {dept}; "
               f"seed {result.record['inputs']['seed'][:16]}…; ledger #{entry.seq}")
     print(f"[draw] ledger {demo.ledger}: {demo.entries} entries, chain and replay verified; "
-          f"task lists in {out_dir}/draws/<quarter>/tasks.csv")
+          f"public records in {out_dir}/draws/<quarter>/public/, task lists (internal) in "
+          f"{out_dir}/draws/<quarter>/internal/tasks.csv")

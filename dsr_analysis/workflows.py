@@ -7,7 +7,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .draw import DrawResult, draw_and_record
+from .draw import DrawResult, commit_quarter, draw_and_record
 from .draw.ledger import Entry, entries, load_draw_tasks
 from .draw.verify import Finding, verify_ledger
 from .errors import LedgerError
@@ -44,8 +44,8 @@ class DemoDraws:
 
 def demo_draws(policy: Policy, registers: Registers, out_dir: str | Path,
                registers_dir: str | Path | None = None) -> DemoDraws:
-    """Draw every quarter of the policy year for every unit (seed material ``demo-{quarter}``)
-    into a fresh ``out_dir/ledger.sqlite`` (an existing one is moved to
+    """Commit, then draw, every quarter of the policy year for every unit (seed material
+    ``demo-{quarter}``) into a fresh ``out_dir/ledger.sqlite`` (an existing one is moved to
     ``ledger.sqlite.prev``), then verify the ledger; raise :class:`LedgerError` listing every
     finding if it does not verify."""
     out_dir = Path(out_dir)
@@ -57,6 +57,8 @@ def demo_draws(policy: Policy, registers: Registers, out_dir: str | Path,
     draws = []
     for q in quarters_of(policy.year):
         material = DEMO_SEED_MATERIAL.format(quarter=q.label)
+        commit_quarter(policy, registers, q.label, f"演示用种子文本“{material}”（样本数据，"
+                       "非公开事件）", ledger, out_dir)
         result, entry, _paths = draw_and_record(policy, registers, q.label, material, ledger,
                                                 out_dir, registers_dir=registers_dir)
         draws.append((q.label, result, entry))

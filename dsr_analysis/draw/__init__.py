@@ -42,6 +42,9 @@ checked by ``dsr verify`` with the replay of that format (``scripts/replay_draw_
 from __future__ import annotations
 
 import hashlib
+import os
+import re
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -49,7 +52,7 @@ from typing import Any
 import pandas as pd
 
 from ..categories import classify
-from ..errors import InfeasibleError
+from ..errors import DsrError, InfeasibleError
 from ..overlap import OverlapRules, drawing_order
 from ..periods import Quarter
 from ..policy import Policy, policy_to_dict
@@ -62,9 +65,13 @@ from .record import (DRAW_MODE_ZH, FRAME_COLUMNS, JOINT_ZH, LEVEL_ZH, METHOD_ZH,
                      RECORD_FORMATS, TASK_COLUMNS, TASK_COLUMNS_ZH, DrawResult, file_sha256,
                      project_path,
                      canonical_frame_bytes, derive_seed, draw_key, object_digests,
+                     merge_record, split_record,
                      object_ticket, record_bytes, record_sha256, tasks_frame, tasks_zh,
                      write_outputs)
-from .ledger import append, entries, history_before
+from .ledger import Entry, append, entries, exclusive, head_of, history_before, put_blob
+from .outputs import finish, output_dir, recover, stage
+from .protocol import (ProtocolError, announcement_html, build_commitment,
+                       canonical_seed_material, check_commitment, commitment_ref)
 from .staffing import expert_table, inspector_table, item_table, staff_tasks
 
 
@@ -82,6 +89,8 @@ def draw_quarter(
     registers_dir: str | Path | None = None,
     frame: bytes | None = None,
     staff: bool = True,
+    commitment: Mapping[str, Any] | None = None,
+    reason: str | None = None,
 ) -> DrawResult:
     """Draw one quarter: objects, items, methods, joint designations and teams.
 
@@ -114,6 +123,10 @@ def draw_quarter(
         Directory the registers were read from (recorded); default: the registers' sources.
     frame : bytes, optional
         Precomputed :func:`canonical_frame_bytes` of ``registers.enterprises``.
+    commitment : mapping, optional
+        ``{seq, entry_hash}`` of the commitment the draw was made under (recorded).
+    reason : str, optional
+        Why a unit x quarter is drawn again (recorded; listed in the notices).
     staff : bool
         ``False`` stops after the object draw (benchmarks, simulation checks): ``record`` then
         holds ``inputs`` without the register tables, ``strata``, and as ``tasks`` the
@@ -135,6 +148,9 @@ def draw_quarter(
     seed = derive_seed(seed_material, frame_sha, policy.sha256, q.label)
 
     population = apply_target(classify(registers.enterprises, policy), target)
+    if target and not len(population):
+        raise DsrError(f"targeted draw: no object matches {_target_text(target)}; nothing "
+                       "was written")
     quotas = quarterly_quotas(population, policy, q, registers.inspectors, units=order)
     if target:
         quotas = quotas[quotas["method"] != "offsite_full"]
@@ -172,7 +188,12 @@ def draw_quarter(
     staffed = staff_tasks(tasks, seed=seed, policy=policy, registers=registers,
                           objects=objects, history=hist)
     record = build_record(context, order, seed_material, frame_sha, registers, registers_dir,
-                     history, target, objects, strata_records, staffed)
+                          history, target, objects, strata_records, staffed)
+    if commitment is not None:
+        record["inputs"]["commitment"] = {"seq": int(commitment["seq"]),
+                                          "entry_hash": str(commitment["entry_hash"])}
+    if reason:
+        record["inputs"]["reason"] = str(reason)
     return DrawResult(record=record, tasks=tasks_frame(record), frame=frame)
 
 
@@ -224,36 +245,113 @@ def policy_params(policy: Policy) -> dict:
     return {key: d[key] for key in ("draw", "staffing", "joint", "methods")}
 
 
+def _authority(policy: Policy) -> str:
+    """The issuing authority: the plan's title up to its year (…生态环境局)."""
+    m = re.match(r"^(.*?)(19|20)\d\d年", policy.name or "")
+    return m.group(1) if m and m.group(1) else "生态环境局"
+
+
+def commit_quarter(policy: Policy, registers: Registers, quarter: str, seed_source: str,
+                   ledger: Path, out_root: Path, units=None, target=None, campaign=None,
+                   origin: str = "routine", seed_form: str = "text", reason: str | None = None
+                   ) -> tuple[dict, Entry, Path]:
+    """Step 1 of the protocol: fix the inputs and the seed source before the randomness
+    exists; append the commitment and write the announcement (抽取公告).
+    Returns (commitment record, entry, announcement path)."""
+    q = Quarter.parse(quarter)
+    check_request(policy, q, "-", campaign)
+    key = draw_key(target, campaign)
+    order = drawing_order(policy, units)
+    population = apply_target(classify(registers.enterprises, policy), target)
+    if target and not len(population):
+        raise DsrError(f"targeted draw: no object matches {_target_text(target)}; nothing "
+                       "was written")
+    quotas = quarterly_quotas(population, policy, q, registers.inspectors, units=order)
+    if target:
+        quotas = quotas[quotas["method"] != "offsite_full"]
+    frame_sha = hashlib.sha256(canonical_frame_bytes(registers.enterprises)).hexdigest()
+    files = {name: {"sha256": file_sha256(p)} for name, p in sorted(registers.sources.items())}
+    with exclusive(ledger):
+        all_entries = entries(ledger) if Path(ledger).exists() else []
+        history = history_before(all_entries, None, q.label, key, order)
+        record = build_commitment(
+            policy, q, order, key, frame_sha, files, [r["sha256"] for r in history],
+            quotas, seed_source, seed_form, head_of(all_entries), target, campaign, origin,
+            reason)
+        entry = append(ledger, record)
+        put_blob(ledger, Path(policy.path).read_bytes())
+        page = announcement_html(record, entry, [*all_entries, entry], policy.unit_names,
+                                 _authority(policy))
+        out = output_dir(out_root, {"quarter": q.label, "units": order,
+                                    "inputs": {"target": target, "campaign": campaign,
+                                               "unit_levels": {u.id: 1 for u in policy.units}}})
+        path = out / "public" / f"announcement-{entry.seq}.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(page, encoding="utf-8")
+        os.replace(tmp, path)
+    return record, entry, path
+
+
+def _target_text(target: Mapping) -> str:
+    return "; ".join(f"{k} = {', '.join(v)}" for k, v in target.items())
+
+
 def draw_and_record(policy: Policy, registers: Registers, quarter: str, seed_material: str,
                     ledger: Path, out_root: Path, units=None, target=None, campaign=None,
-                    origin: str = "routine", registers_dir=None):
-    """Draw, append to the ledger (one transaction), then write the outputs.
+                    origin: str = "routine", registers_dir=None, reason: str | None = None):
+    """Step 2 of the protocol: draw under the quarter's commitment, append to the ledger,
+    then move the files into place.
 
-    Nothing is written when the draw fails. Returns (result, entry, paths).
-    """
+    Holds the ledger's lock from reading the history to moving the files; the files are
+    staged before the commit (:mod:`dsr_analysis.draw.outputs`). Refused (nothing written)
+    without a matching, unused commitment, or for a re-draw without a reason.
+    Returns (result, entry, paths)."""
     key = draw_key(target, campaign)
-    chosen = units
-    all_entries = entries(ledger) if Path(ledger).exists() else []
-    order = drawing_order(policy, chosen)
-    history = history_before(all_entries, None, quarter, key, order)
-    result = draw_quarter(policy, registers, quarter, seed_material, history, units=chosen,
-                          target=target, campaign=campaign, origin=origin,
-                          registers_dir=registers_dir)
-    entry = append(ledger, result.record, record_bytes(result.record))
-    q = result.record["quarter"]
-    out_dir = out_root / "draws" / q
-    if target:
-        out_dir = out_dir / f"targeted-{campaign or 'T'}"
-    if chosen is not None:
-        out_dir = out_dir / "-".join(order)
-    paths = write_outputs(result, out_dir)
-    return result, entry, paths
+    order = drawing_order(policy, units)
+    q = Quarter.parse(quarter)
+    frame = canonical_frame_bytes(registers.enterprises)
+    frame_sha = hashlib.sha256(frame).hexdigest()
+    with exclusive(ledger):
+        recover(out_root, ledger)
+        all_entries = entries(ledger) if Path(ledger).exists() else []
+        history = history_before(all_entries, None, q.label, key, order)
+        latest = {(u, e_q, k) for (u, e_q, k) in _latest_keys(all_entries)}
+        redraw = any((u, q.label, key) in latest for u in order)
+        files = {name: file_sha256(p) for name, p in sorted(registers.sources.items())}
+        commitment = check_commitment(all_entries, q.label, key, order, frame_sha, policy,
+                                      [r["sha256"] for r in history], redraw, reason, files)
+        form = commitment.record["seed_source"]["form"]
+        material = canonical_seed_material(seed_material, form)
+        result = draw_quarter(policy, registers, q.label, material, history, units=units,
+                              target=target, campaign=campaign, origin=origin,
+                              registers_dir=registers_dir, frame=frame,
+                              commitment=commitment_ref(commitment), reason=reason)
+        data = record_bytes(result.record)
+        staging = stage(result, out_root, record_sha256(result.record))
+        try:
+            entry = append(ledger, result.record, data)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        paths = finish(staging, out_root)
+    named = {"record": "public/record.json", "internal": "internal/internal.json",
+             "csv": "internal/tasks.csv", "xlsx": "internal/tasks.xlsx"}
+    return result, entry, {k: paths[v] for k, v in named.items() if v in paths}
+
+
+def _latest_keys(all_entries: list[Entry]):
+    for e in all_entries:
+        if not e.is_commitment:
+            for u in e.units:
+                yield (u, e.quarter, e.draw_key)
 
 
 __all__ = [
     "DRAW_MODE_ZH", "FRAME_COLUMNS", "JOINT_ZH", "LEVEL_ZH", "METHOD_ZH", "RECORD_FORMAT",
     "RECORD_FORMATS", "TARGET_COLUMNS", "TASK_COLUMNS", "TASK_COLUMNS_ZH", "DrawResult",
-    "HistoryTask", "InfeasibleError", "apply_target", "canonical_frame_bytes", "derive_seed",
+    "HistoryTask", "InfeasibleError", "ProtocolError", "commit_quarter", "merge_record",
+    "split_record", "apply_target", "canonical_frame_bytes", "derive_seed",
     "draw_and_record", "draw_key", "draw_quarter", "draw_stratum", "draw_unit", "history_tasks",
     "merge_between_levels", "object_digests", "object_ticket", "parse_target", "record_bytes",
     "record_sha256", "tasks_frame", "tasks_zh", "write_outputs",

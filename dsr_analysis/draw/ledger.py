@@ -15,16 +15,35 @@ quarter is a new entry naming the one it supersedes: visible, never silent.
 The valid draw of a unit x quarter x draw key is its latest entry. :func:`verify_ledger`
 checks the chain and replays every record from its inputs (policy and register files named
 by path and checked by hash).
+
+**Commitments** (format 3 protocol) are entries too, with ``draw_key`` ``commitment:{key}``:
+they fix the inputs of a draw before its seed material exists and never count as draws.
+**Blobs** (table ``blobs``: ``sha256``, ``bytes``) keep the policy files draws were made
+under, content-addressed: their hashes are in the chained records, so a blob cannot change
+unseen, and a replay never depends on a file that may later change.
+
+**The head** of a ledger is ``N:HASH`` - its entry count and last ``entry_hash``. Public
+documents print it; checking a ledger against a published head
+(:func:`dsr_analysis.draw.verify.verify_ledger` with ``head``) catches truncation,
+reordering and rewriting, which the chain alone cannot.
+
+**Locking.** A draw holds :func:`exclusive` (an ``flock`` on ``{ledger}.lock``, released by
+the operating system if the process dies) from reading the history to renaming its files,
+and appends inside ``BEGIN IMMEDIATE``: concurrent draws serialise.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import fcntl
 import hashlib
 import json
+import os
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,10 +52,14 @@ import pandas as pd
 
 from ..errors import LedgerError
 from ..paths import OUTPUTS_DIR
-from .record import TASK_COLUMNS, record_bytes, tasks_frame
+from .record import TASK_COLUMNS, record_bytes, record_sha256, tasks_frame
 
 DEFAULT_LEDGER = OUTPUTS_DIR / "ledger.sqlite"
 GENESIS = "0" * 64
+#: Prefix of the draw key of a commitment entry.
+COMMITMENT = "commitment:"
+#: Seconds a draw waits for another one holding the ledger's lock.
+LOCK_TIMEOUT = 600.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -50,6 +73,10 @@ CREATE TABLE IF NOT EXISTS entries (
     record_json TEXT NOT NULL,
     prev_hash TEXT NOT NULL,
     entry_hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS blobs (
+    sha256 TEXT PRIMARY KEY,
+    bytes BLOB NOT NULL
 )
 """
 
@@ -73,6 +100,10 @@ class Entry:
     def record(self) -> dict:
         return json.loads(self.record_json)
 
+    @property
+    def is_commitment(self) -> bool:
+        return self.draw_key.startswith(COMMITMENT)
+
 
 def entry_hash(seq: int, created_at: str, quarter: str, draw_key: str, units: str,
                redraw_of: int | None, record_sha256: str, prev_hash: str) -> str:
@@ -88,13 +119,85 @@ def _connect(path: str | Path, create: bool) -> sqlite3.Connection:
     if not create and not path.exists():
         raise LedgerError(f"{path}: ledger not found (run `make demo` or `dsr draw` first)")
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(path, isolation_level=None)
+    if path.exists() and not path.is_file():
+        raise LedgerError(f"{path}: the ledger path is not a file")
     try:
-        con.execute(_SCHEMA)
+        con = sqlite3.connect(path, isolation_level=None, timeout=LOCK_TIMEOUT)
+        con.executescript(_SCHEMA)
     except sqlite3.DatabaseError as exc:
-        con.close()
         raise LedgerError(f"{path}: not a ledger ({exc})") from exc
     return con
+
+
+@contextmanager
+def exclusive(path: str | Path, timeout: float = LOCK_TIMEOUT):
+    """Hold the ledger's exclusive lock (``{ledger}.lock``, ``flock``); waits up to
+    ``timeout`` seconds for another draw, then raises :class:`LedgerError`."""
+    lock = Path(f"{path}.lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() > deadline:
+                    raise LedgerError(
+                        f"{path}: another draw has held the ledger for more than "
+                        f"{timeout:.0f} s; try again when it has finished") from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def put_blob(path: str | Path, data: bytes) -> str:
+    """Store ``data`` under its SHA-256 (idempotent); returns the hash."""
+    sha = hashlib.sha256(data).hexdigest()
+    with closing(_connect(path, create=True)) as con:
+        con.execute("INSERT OR IGNORE INTO blobs (sha256, bytes) VALUES (?, ?)", (sha, data))
+    return sha
+
+
+def get_blob(path: str | Path, sha: str) -> bytes | None:
+    """The bytes stored under ``sha`` (None if absent or not matching their hash)."""
+    with closing(_connect(path, create=False)) as con:
+        row = con.execute("SELECT bytes FROM blobs WHERE sha256 = ?", (sha,)).fetchone()
+    if row is None or hashlib.sha256(row[0]).hexdigest() != sha:
+        return None
+    return bytes(row[0])
+
+
+def blob_hashes(path: str | Path) -> set[str]:
+    with closing(_connect(path, create=False)) as con:
+        return {r[0] for r in con.execute("SELECT sha256 FROM blobs")}
+
+
+def head(path: str | Path) -> str:
+    """The ledger's head ``N:HASH`` (``0:`` + 64 zeros when empty)."""
+    all_entries = entries(path) if Path(path).exists() else []
+    return head_of(all_entries)
+
+
+def head_of(all_entries: list[Entry]) -> str:
+    if not all_entries:
+        return f"0:{GENESIS}"
+    return f"{len(all_entries)}:{all_entries[-1].entry_hash}"
+
+
+def parse_head(text: str) -> tuple[int, str]:
+    """``N:HASH`` -> (N, hash); :class:`LedgerError` naming the value otherwise."""
+    n, sep, h = str(text).strip().partition(":")
+    h = h.strip().lower()
+    if not sep or not n.strip().isdigit() or len(h) != 64 or any(
+            c not in "0123456789abcdef" for c in h):
+        raise LedgerError(f"--head {text!s:.80}: expected N:HASH (the entry count, a colon "
+                          "and the 64-hex-digit hash of the last entry, as published)")
+    return int(n), h
 
 
 def entries(path: str | Path) -> list[Entry]:
@@ -111,6 +214,8 @@ def _latest(all_entries: list[Entry]) -> dict[tuple[str, str, str], Entry]:
     """(unit, quarter, draw_key) -> its latest entry."""
     out: dict[tuple[str, str, str], Entry] = {}
     for e in all_entries:
+        if e.is_commitment:
+            continue
         for u in e.units:
             out[(u, e.quarter, e.draw_key)] = e
     return out
@@ -146,7 +251,7 @@ def append(path: str | Path, record: Mapping[str, Any], record_json: bytes | Non
     """Append a record in one transaction; returns the new entry."""
     data = record_json if record_json is not None else record_bytes(record)
     text = data.decode("utf-8")
-    sha = hashlib.sha256(data).hexdigest()
+    sha = record_sha256(record)
     units = ",".join(record["units"])
     created = created_at or dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     with closing(_connect(path, create=True)) as con:

@@ -15,7 +15,9 @@ from ..paths import PROJECT_ROOT
 from ..policy import load_policy
 from ..registers import load_registers
 from . import draw_quarter
-from .ledger import DEFAULT_LEDGER, GENESIS, Entry, entries, entry_hash, history_before
+from .ledger import (DEFAULT_LEDGER, GENESIS, Entry, entries, entry_hash, get_blob, head_of,
+                     history_before, parse_head)
+from .protocol import COMMITMENT_FORMAT, history_sha256
 from .record import (RECORD_FORMAT, RECORD_FORMATS, canonical_frame_bytes, record_bytes,
                      record_sha256)
 
@@ -77,8 +79,10 @@ def _short(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def verify_entry(entry: Entry, all_entries: list[Entry]) -> list[Finding]:
-    """Replay one record from its inputs and compare."""
+def verify_entry(entry: Entry, all_entries: list[Entry],
+                 ledger_path: str | Path | None = None) -> list[Finding]:
+    """Replay one record from its inputs and compare (the policy from the ledger's copy of
+    the bytes it was drawn under when the ledger holds them)."""
     f: list[Finding] = []
 
     def bad(field: str, message: str) -> list[Finding]:
@@ -89,15 +93,19 @@ def verify_entry(entry: Entry, all_entries: list[Entry]) -> list[Finding]:
         record = entry.record
     except json.JSONDecodeError as exc:
         return bad("record_json", f"not valid JSON ({exc})")
+    if entry.is_commitment:
+        return verify_commitment(entry, all_entries, bad)
     inputs = record.get("inputs", {})
     pol = inputs.get("policy", {})
     policy_path = _resolve(pol.get("path", ""))
-    if not policy_path.is_file():
-        return bad("inputs.policy.path", f"policy file {policy_path} not found")
-    actual = hashlib.sha256(policy_path.read_bytes()).hexdigest()
-    if actual != pol.get("sha256"):
-        return bad("inputs.policy.sha256", f"policy file {policy_path} has SHA-256 {actual}, "
-                                           f"the record says {pol.get('sha256')}")
+    blob = get_blob(ledger_path, pol.get("sha256", "")) if ledger_path else None
+    if blob is None:
+        if not policy_path.is_file():
+            return bad("inputs.policy.path", f"policy file {policy_path} not found")
+        actual = hashlib.sha256(policy_path.read_bytes()).hexdigest()
+        if actual != pol.get("sha256"):
+            return bad("inputs.policy.sha256", f"policy file {policy_path} has SHA-256 {actual}, "
+                                               f"the record says {pol.get('sha256')}")
     regs = inputs.get("registers", {})
     for name, info in sorted(regs.get("files", {}).items()):
         p = _resolve(info["path"])
@@ -115,8 +123,21 @@ def verify_entry(entry: Entry, all_entries: list[Entry]) -> list[Finding]:
                              f"verifies {', '.join(RECORD_FORMATS)})")
     if record.get("format") != RECORD_FORMAT:
         return _verify_old_format(entry, record, all_entries, bad)
+    ref = inputs.get("commitment")
+    commitment = None
+    if ref is not None:
+        commitment = next((e for e in all_entries if e.seq == ref.get("seq")), None)
+        if commitment is None or commitment.entry_hash != ref.get("entry_hash") \
+                or not commitment.is_commitment or commitment.seq >= entry.seq:
+            return bad("inputs.commitment", f"the commitment {_short(ref)} is not an earlier "
+                                            "commitment entry of this ledger")
+        got = commitment.record.get("inputs", {})
+        for field in ("frame_sha256", "policy_sha256"):
+            if got.get(field) != inputs.get(field):
+                return bad(f"inputs.{field}", f"{inputs.get(field)} is not the committed "
+                                              f"{got.get(field)} (commitment #{commitment.seq})")
     try:
-        policy = load_policy(policy_path)
+        policy = _policy(policy_path, blob)
         registers = load_registers(_resolve(regs["directory"]), units=policy.unit_names)
         frame = canonical_frame_bytes(registers.enterprises)
         frame_sha = hashlib.sha256(frame).hexdigest()
@@ -130,7 +151,13 @@ def verify_entry(entry: Entry, all_entries: list[Entry]) -> list[Finding]:
             policy, registers, record["quarter"], inputs["seed_material"], history,
             units=record["units"], target=inputs.get("target"), campaign=inputs.get("campaign"),
             origin=inputs.get("origin", "routine"), registers_dir=_resolve(regs["directory"]),
-            frame=frame)
+            frame=frame, commitment=ref, reason=inputs.get("reason"))
+        if commitment is not None:
+            want = commitment.record["inputs"]["history_sha256"]
+            have = history_sha256([r["sha256"] for r in history])
+            if want != have:
+                return bad("inputs.history", f"the history the record depends on has digest "
+                                             f"{have}, commitment #{commitment.seq} fixed {want}")
     except DsrError as exc:
         return bad("(replay)", f"the draw cannot be replayed: {exc}")
     if record_bytes(replay.record) != entry.record_json.encode():
@@ -152,7 +179,7 @@ def _verify_old_format(entry: Entry, record: dict, all_entries: list[Entry], bad
     if record["inputs"]["history"]["records"] != expected:
         return bad("inputs.history.records", "the record's history is not the ledger's valid "
                                              "draws before it")
-    replayer = _old_replayer()
+    replayer = _old_replayer(record["format"])
     try:
         replayer.replay(record)
     except replayer.Mismatch as exc:
@@ -160,15 +187,45 @@ def _verify_old_format(entry: Entry, record: dict, all_entries: list[Entry], bad
     return []
 
 
-def _old_replayer():
-    """The stdlib replay of format 1, loaded from ``scripts/replay_draw_v1.py``."""
+def _old_replayer(fmt: str):
+    """The stdlib replay of an earlier format, ``scripts/replay_draw_v{n}.py``."""
     import importlib.util
 
-    path = PROJECT_ROOT / "scripts" / "replay_draw_v1.py"
-    spec = importlib.util.spec_from_file_location("replay_draw_v1", path)
+    n = fmt.rsplit("/", 1)[-1]
+    path = PROJECT_ROOT / "scripts" / f"replay_draw_v{n}.py"
+    spec = importlib.util.spec_from_file_location(f"replay_draw_v{n}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _policy(path: Path, blob: bytes | None):
+    """The policy from the ledger's copy of its bytes (else the file), named by its path."""
+    if blob is None:
+        return load_policy(path)
+    import dataclasses
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / path.name
+        copy.write_bytes(blob)
+        policy = load_policy(copy)
+    return dataclasses.replace(policy, path=str(path))
+
+
+def verify_commitment(entry: Entry, all_entries: list[Entry], bad) -> list[Finding]:
+    """A commitment names the ledger head before it and has the fields a draw checks."""
+    rec = entry.record
+    if rec.get("format") != COMMITMENT_FORMAT:
+        return bad("format", f"a commitment entry holds format {rec.get('format')!r}")
+    before = [e for e in all_entries if e.seq < entry.seq]
+    if rec.get("ledger_head") != head_of(before):
+        return bad("ledger_head", f"the commitment names the head {rec.get('ledger_head')}, "
+                                  f"the ledger before it is {head_of(before)}")
+    for field in ("frame_sha256", "policy_sha256", "history_sha256"):
+        if len(str(rec.get("inputs", {}).get(field, ""))) != 64:
+            return bad(f"inputs.{field}", "missing")
+    return []
 
 
 def record_formats(path: str | Path = DEFAULT_LEDGER) -> dict[str, int]:
@@ -183,13 +240,18 @@ def record_formats(path: str | Path = DEFAULT_LEDGER) -> dict[str, int]:
     return out
 
 
-def verify_ledger(path: str | Path = DEFAULT_LEDGER, replay: bool = True) -> list[Finding]:
-    """Check the hash chain and (``replay``) re-run every record; every finding is returned."""
+def verify_ledger(path: str | Path = DEFAULT_LEDGER, replay: bool = True,
+                  head: str | None = None) -> list[Finding]:
+    """Check the hash chain, (``replay``) re-run every record and (``head``) check the
+    ledger against a published head; every finding is returned."""
     all_entries = entries(path)
     findings: list[Finding] = []
     prev = GENESIS
     for e in all_entries:
-        sha = hashlib.sha256(e.record_json.encode()).hexdigest()
+        try:
+            sha = record_sha256(json.loads(e.record_json))
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
+            sha = hashlib.sha256(e.record_json.encode()).hexdigest()
         if sha != e.record_sha256:
             findings.append(Finding(e.seq, e.quarter, "record_sha256",
                                     f"the stored record hashes to {sha}, the entry says "
@@ -206,8 +268,29 @@ def verify_ledger(path: str | Path = DEFAULT_LEDGER, replay: bool = True) -> lis
                                     "(entry edited)"))
         prev = e.entry_hash
         if replay:
-            findings.extend(verify_entry(e, all_entries))
+            findings.extend(verify_entry(e, all_entries, path))
+    if head is not None:
+        findings.extend(check_head(all_entries, head))
     return findings
+
+
+def check_head(all_entries: list[Entry], head: str) -> list[Finding]:
+    """The ledger against a published head ``N:HASH``: entry N must exist and carry that
+    hash (a truncated, reordered or rewritten ledger fails; entries after N were appended
+    since the head was published)."""
+    n, h = parse_head(head)
+    if n == 0:
+        return [] if h == GENESIS else [Finding(0, "-", "head", f"the head 0:{h} is not the "
+                                                                  "empty ledger's")]
+    if len(all_entries) < n:
+        return [Finding(n, "-", "head", f"the published head names entry #{n}, the ledger "
+                                        f"has only {len(all_entries)} entries (truncated)")]
+    e = all_entries[n - 1]
+    if e.seq != n or e.entry_hash != h:
+        return [Finding(n, e.quarter, "head", f"entry #{n} has hash {e.entry_hash}, the "
+                                              f"published head says {h} (the ledger was "
+                                              "rewritten or reordered)")]
+    return []
 
 
 def check_ledger(path: str | Path = DEFAULT_LEDGER) -> int:
@@ -218,3 +301,27 @@ def check_ledger(path: str | Path = DEFAULT_LEDGER) -> int:
     return len(entries(path))
 
 
+
+
+def policy_file_changes(path: str | Path = DEFAULT_LEDGER) -> list[str]:
+    """Notes on policy files that changed on disk after draws were made under them (the
+    replay uses the ledger's copy of the bytes)."""
+    notes, seen = [], set()
+    for e in entries(path):
+        if e.is_commitment:
+            continue
+        try:
+            pol = e.record.get("inputs", {}).get("policy", {})
+        except json.JSONDecodeError:
+            continue
+        key = (pol.get("path"), pol.get("sha256"))
+        if key in seen or not pol.get("path"):
+            continue
+        seen.add(key)
+        p = _resolve(pol["path"])
+        now = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else None
+        if now != pol.get("sha256") and get_blob(path, pol.get("sha256", "")) is not None:
+            state = "is gone" if now is None else f"has changed (SHA-256 now {now})"
+            notes.append(f"note: the policy file {p} {state} since record #{e.seq} was drawn "
+                         "under it; the replay used the ledger's copy of the bytes drawn under")
+    return notes

@@ -1,0 +1,168 @@
+"""The files of committed draws: staged before the ledger commit, moved into place after it.
+
+A draw writes its files (:func:`dsr_analysis.draw.record.output_files`) into
+``{outputs}/draws/.staging/{record digest}/`` with a ``manifest.json`` written last, then
+appends its ledger entry, then moves the files into their folder (``os.replace``: each file
+is either the old one or the new one, never half-written). A run killed at any moment leaves
+either nothing committed (the staging folder is deleted by the next run) or a committed
+entry whose files are still staged (the next run - draw, export or verify - moves them into
+place). :func:`check_outputs` reports a committed entry whose files are missing or differ;
+``dsr export`` rebuilds every file from the ledger.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+
+from ..errors import DsrError
+from .ledger import Entry, entries
+from .record import DrawResult, output_files, record_bytes, split_record, tasks_frame
+
+STAGING = ".staging"
+
+
+def output_dir(out_root: str | Path, record: Mapping) -> Path:
+    """Folder of a draw's files: ``draws/{quarter}``, then ``targeted-{campaign}`` for a
+    targeted draw, then the units joined by ``-`` when not every unit was drawn."""
+    out = Path(out_root) / "draws" / record["quarter"]
+    inputs = record.get("inputs", {})
+    if inputs.get("target"):
+        out = out / f"targeted-{inputs.get('campaign') or 'T'}"
+    if set(record["units"]) != set(inputs.get("unit_levels", record["units"])):
+        out = out / "-".join(record["units"])
+    return out
+
+
+def _fs_error(exc: OSError, path: Path) -> DsrError:
+    return DsrError(f"{path}: cannot write the draw's files ({exc.strerror or exc}); "
+                    "nothing was committed")
+
+
+def stage(result: DrawResult, out_root: str | Path, record_sha: str) -> Path:
+    """Write the draw's files into a staging folder; returns it."""
+    target = output_dir(out_root, result.record)
+    staging = Path(out_root) / "draws" / STAGING / record_sha
+    try:
+        if Path(out_root).exists() and not Path(out_root).is_dir():
+            raise DsrError(f"{out_root}: the outputs path is not a folder")
+        if staging.exists():
+            shutil.rmtree(staging)
+        files = output_files(result)
+        for rel, data in files.items():
+            p = staging / rel
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(data)
+        manifest = {"record_sha256": record_sha, "files": sorted(files),
+                    "target": os.path.relpath(target, Path(out_root))}
+        tmp = staging / "manifest.json.tmp"
+        tmp.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, staging / "manifest.json")
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise _fs_error(exc, staging) from exc
+    return staging
+
+
+def finish(staging: Path, out_root: str | Path) -> dict[str, Path]:
+    """Move the staged files into place (idempotent); returns them by relative name."""
+    manifest = json.loads((staging / "manifest.json").read_text(encoding="utf-8"))
+    target = Path(out_root) / manifest["target"]
+    out = {}
+    for rel in manifest["files"]:
+        src, dst = staging / rel, target / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.exists():
+            os.replace(src, dst)
+        out[rel] = dst
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        staging.parent.rmdir()  # the staging area, when nothing else is staged
+    except OSError:
+        pass
+    return out
+
+
+def recover(out_root: str | Path, ledger: str | Path) -> list[str]:
+    """Complete or discard what interrupted draws left staged; returns what was done.
+    Call with the ledger's lock held."""
+    base = Path(out_root) / "draws" / STAGING
+    if not base.is_dir():
+        return []
+    committed = {e.record_sha256 for e in entries(ledger)} if Path(ledger).exists() else set()
+    done = []
+    for staging in sorted(base.iterdir()):
+        try:
+            manifest = json.loads((staging / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            manifest = None
+        if manifest and manifest.get("record_sha256") in committed:
+            finish(staging, out_root)
+            done.append(f"files of the committed draw {manifest['record_sha256'][:16]}… "
+                        f"moved into {manifest['target']} (left staged by an interrupted run)")
+        else:
+            shutil.rmtree(staging, ignore_errors=True)
+            done.append(f"staged files of an uncommitted draw removed ({staging.name[:16]}…)")
+    return done
+
+
+def latest_per_folder(all_entries: list[Entry], out_root: str | Path) -> dict[Path, Entry]:
+    """Folder -> the latest draw entry writing into it."""
+    out: dict[Path, Entry] = {}
+    for e in all_entries:
+        if not e.is_commitment:
+            out[output_dir(out_root, e.record)] = e
+    return out
+
+
+def check_outputs(ledger: str | Path, out_root: str | Path) -> list[str]:
+    """Problems with the files of the ledger's latest draw per folder (missing, different
+    from the ledger); the task lists are compared by content, the records byte for byte."""
+    problems = []
+    for folder, e in latest_per_folder(entries(ledger), out_root).items():
+        rec = e.record
+        expected = expected_files(rec)
+        for rel, data in expected.items():
+            p = folder / rel
+            if not p.is_file():
+                problems.append(f"entry #{e.seq} ({e.quarter}): file {p} is missing "
+                                "(dsr export rebuilds it)")
+            elif rel.endswith((".json", ".csv")) and p.read_bytes() != data:
+                problems.append(f"entry #{e.seq} ({e.quarter}): file {p} differs from the "
+                                "ledger (dsr export rebuilds it)")
+    return problems
+
+
+def expected_files(record: Mapping) -> dict[str, bytes]:
+    from .record import RECORD_FORMAT
+
+    if record.get("format") != RECORD_FORMAT:
+        return {"record.json": record_bytes(record)}
+    public, internal = split_record(record)
+    result = DrawResult(record=dict(record), tasks=tasks_frame(record), frame=b"")
+    files = output_files(result)
+    assert files["public/record.json"] == record_bytes(public)
+    return {k: v for k, v in files.items() if not k.endswith(".xlsx")} | {
+        "internal/tasks.xlsx": b""}
+
+
+def export(ledger: str | Path, out_root: str | Path, quarter: str | None = None) -> list[Path]:
+    """Rebuild the files of the ledger's latest draw per folder (atomically per file;
+    ``quarter``: only that quarter's)."""
+    written = []
+    for folder, e in latest_per_folder(entries(ledger), out_root).items():
+        if quarter is not None and e.quarter != quarter:
+            continue
+        rec = e.record
+        result = DrawResult(record=rec, tasks=tasks_frame(rec), frame=b"")
+        for rel, data in output_files(result).items():
+            p = folder / rel
+            p.parent.mkdir(parents=True, exist_ok=True)
+            tmp = p.with_name(p.name + ".tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, p)
+            written.append(p)
+    return written

@@ -1,0 +1,251 @@
+"""The public draw protocol: commit, draw, publish (format 3).
+
+1. **Commit** (:func:`build_commitment`, ``dsr commit``) - before the randomness exists -
+   fixes the digests of the enterprise frame, the policy file and the overlap history (the
+   ledger's valid records the draw will depend on), the quota table with the inclusion
+   probabilities per credit class, and *where the seed material will come from*: a named
+   future public event (a welfare-lottery draw by issue number and date) or numbers rolled
+   at a witnessed public meeting. It is a ledger entry (draw key ``commitment:{key}``) and
+   the announcement (抽取公告) prints it with the ledger head.
+2. **Draw** (:func:`check_commitment`) is refused unless the latest commitment for that
+   quarter, draw key and units exists, has not been used by a draw, and its digests equal
+   the current inputs. The seed material is brought to its canonical form
+   (:func:`canonical_seed_material`) so that two parties typing it get the same seed. A
+   re-draw needs a reason and a new commitment.
+3. **Publish**: every public document prints the ledger head ``N:HASH``; ``dsr verify
+   --head`` checks a ledger against it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from ..errors import DsrError
+from ..periods import Quarter
+from ..policy import Policy
+from .ledger import COMMITMENT, Entry, head_of
+
+COMMITMENT_FORMAT = "dsr-commitment/1"
+#: Forms of seed material: free text (a beacon value, a lottery result as printed) or
+#: numbers (RFC 3797: groups of numbers, e.g. lottery balls or dice).
+SEED_FORMS = ("text", "numbers")
+
+_CONTROL = re.compile(r"[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+                      r"\u2066-\u2069\ufeff]")
+
+
+class ProtocolError(DsrError):
+    """A draw that the protocol does not allow (no commitment, changed inputs, no reason)."""
+
+
+def canonical_seed_material(text: str, form: str = "text") -> str:
+    """The canonical form of seed material.
+
+    ``text``: Unicode NFKC (full-width digits and letters become ASCII), runs of white space
+    become one space, leading and trailing space removed. ``numbers`` (RFC 3797, section
+    3.2): groups separated by ``/`` (or ``;`` or a line break), numbers inside a group by
+    any non-digit; each number in decimal without leading zeros followed by ``.``, the
+    numbers of a group sorted ascending, each group closed by ``/`` - e.g. ``"07 12 3 /
+    5,9"`` becomes ``"3.7.12./5.9./"``. Control, zero-width and bidirectional characters are
+    refused, as is material without any content.
+    """
+    if form not in SEED_FORMS:
+        raise ProtocolError(f"seed material form {form!r}: use one of {', '.join(SEED_FORMS)}")
+    raw = str(text)
+    bad = _CONTROL.search(raw.replace("\n", " ").replace("\t", " ").replace("\r", " "))
+    if bad:
+        raise ProtocolError(f"seed material holds the invisible character U+{ord(bad.group()):04X} "
+                            f"at position {bad.start() + 1}: type it again")
+    norm = unicodedata.normalize("NFKC", raw)
+    if form == "text":
+        out = " ".join(norm.split())
+        if not out:
+            raise ProtocolError("seed material is empty: supply the published value (e.g. a "
+                                "lottery result) with --seed-material")
+        return out
+    groups = [g for g in re.split(r"[/;\n]", norm) if g.strip()]
+    parts = []
+    for i, g in enumerate(groups, 1):
+        if re.search(r"[^\d\s,.\-、，]", g):
+            raise ProtocolError(f"seed material group {i} ({g.strip()!s:.40}): numbers only, "
+                                "separated by spaces or commas; groups by '/'")
+        nums = sorted(int(x) for x in re.findall(r"\d+", g))
+        parts.append("".join(f"{n}." for n in nums) + "/")
+    if not parts:
+        raise ProtocolError("seed material has no numbers: give the drawn numbers, groups "
+                            "separated by '/'")
+    return "".join(parts)
+
+
+def history_sha256(record_shas: Sequence[str]) -> str:
+    """Digest of the overlap history: SHA-256 of the sorted record digests, one per line."""
+    return hashlib.sha256("\n".join(sorted(record_shas)).encode()).hexdigest()
+
+
+def quota_rows(quotas: pd.DataFrame) -> list[dict]:
+    """The committed quota table: per stratum its unit, stratum, method, population, quota
+    and inclusion probability per credit class."""
+    rows = []
+    for r in quotas.itertuples(index=False):
+        rows.append({"unit": r.unit, "stratum": r.stratum, "method": r.method,
+                     "population": int(r.population), "quota": int(r.quota),
+                     "probability": {c: float(getattr(r, f"probability_{c}")) for c in "ABCD"}})
+    return rows
+
+
+def build_commitment(policy: Policy, quarter: Quarter, order: list[str], draw_key: str,
+                     frame_sha: str, registers_files: Mapping[str, Mapping],
+                     history_records: Sequence[str], quotas: pd.DataFrame,
+                     seed_source: str, seed_form: str, ledger_head: str,
+                     target: Mapping | None = None, campaign: str | None = None,
+                     origin: str = "routine", reason: str | None = None) -> dict:
+    """The commitment record (see the module docstring)."""
+    if not str(seed_source).strip():
+        raise ProtocolError("--seed-source is empty: name the future public event the seed "
+                            "material will come from (e.g. 中国福利彩票双色球第2023010期开奖号码，"
+                            "2023-01-20), or the public meeting where dice will be rolled")
+    if seed_form not in SEED_FORMS:
+        raise ProtocolError(f"--seed-form {seed_form!r}: use one of {', '.join(SEED_FORMS)}")
+    return {
+        "format": COMMITMENT_FORMAT, "quarter": quarter.label,
+        "draw_key": COMMITMENT + draw_key, "units": list(order),
+        "seed_source": {"description": " ".join(str(seed_source).split()),
+                        "form": seed_form},
+        "inputs": {"frame_sha256": frame_sha, "policy_id": policy.id,
+                   "policy_sha256": policy.sha256,
+                   "registers": {k: v["sha256"] for k, v in sorted(registers_files.items())},
+                   "history_sha256": history_sha256(history_records),
+                   "history_records": sorted(history_records),
+                   "target": dict(target) if target else None,
+                   "campaign": campaign if target else None, "origin": origin},
+        "quotas": quota_rows(quotas),
+        "ledger_head": ledger_head,
+        "reason": reason or None,
+    }
+
+
+def latest_commitment(all_entries: Sequence[Entry], quarter: str, draw_key: str,
+                      units: Sequence[str]) -> Entry | None:
+    """The latest commitment for exactly this quarter, draw key and units."""
+    key = COMMITMENT + draw_key
+    for e in reversed(all_entries):
+        if e.is_commitment and e.quarter == quarter and e.draw_key == key \
+                and list(e.units) == list(units):
+            return e
+    return None
+
+
+def commitment_user(all_entries: Sequence[Entry], commitment: Entry) -> Entry | None:
+    """The draw entry that used ``commitment`` (None if unused)."""
+    for e in all_entries:
+        if not e.is_commitment and e.seq > commitment.seq:
+            ref = e.record.get("inputs", {}).get("commitment") or {}
+            if ref.get("entry_hash") == commitment.entry_hash:
+                return e
+    return None
+
+
+def check_commitment(all_entries: Sequence[Entry], quarter: str, draw_key: str,
+                     order: Sequence[str], frame_sha: str, policy: Policy,
+                     history_records: Sequence[str], redraw: bool,
+                     reason: str | None, register_files: Mapping[str, str] | None = None
+                     ) -> Entry:
+    """The commitment a draw may use, or :class:`ProtocolError` saying what is missing."""
+    units = ", ".join(order)
+    c = latest_commitment(all_entries, quarter, draw_key, order)
+    if c is None:
+        raise ProtocolError(
+            f"no commitment for {quarter} ({draw_key}; units {units}): publish one before the "
+            f"seed material exists - dsr commit --quarter {quarter} --seed-source '…'")
+    used = commitment_user(all_entries, c)
+    if used is not None:
+        raise ProtocolError(
+            f"commitment #{c.seq} for {quarter} (units {units}) was used by draw #{used.seq}; "
+            "a re-draw needs a new commitment (dsr commit … --reason '…') and --reason")
+    if redraw and not (reason or "").strip():
+        raise ProtocolError(
+            f"{quarter} (units {units}) was drawn already: a re-draw needs --reason TEXT "
+            "(it is recorded and listed in the notices and the year's summary)")
+    got = c.record["inputs"]
+    checks = [("enterprise frame", got["frame_sha256"], frame_sha),
+              ("policy file", got["policy_sha256"], policy.sha256),
+              ("overlap history", got["history_sha256"], history_sha256(history_records))]
+    if register_files is not None:
+        committed_files = got.get("registers", {})
+        for name in sorted(set(committed_files) | set(register_files)):
+            checks.append((f"register file {name}", committed_files.get(name, "(none)"),
+                           register_files.get(name, "(none)")))
+    for what, committed, now in checks:
+        if committed != now:
+            raise ProtocolError(
+                f"the {what} changed since commitment #{c.seq} ({c.created_at}): committed "
+                f"SHA-256 {committed}, now {now}; the draw is refused - restore the committed "
+                "input, or publish a new commitment before new seed material exists")
+    return c
+
+
+def commitment_ref(entry: Entry) -> dict:
+    return {"seq": entry.seq, "entry_hash": entry.entry_hash}
+
+
+def announcement_html(commitment: Mapping[str, Any], entry: Entry, all_entries: Sequence[Entry],
+                      unit_names: Mapping[str, str], authority: str) -> str:
+    """The public announcement (抽取公告) of a commitment, as an HTML page (every value
+    escaped): what will be drawn, from which inputs, and where the seed will come from."""
+    e = html.escape
+    q = Quarter.parse(commitment["quarter"])
+    src = commitment["seed_source"]
+    inp = commitment["inputs"]
+    units = "、".join(unit_names.get(u, u) for u in commitment["units"])
+    rows = "".join(
+        f"<tr><td>{e(unit_names.get(r['unit'], r['unit']))}</td><td>{e(r['stratum'])}</td>"
+        f"<td class='n'>{r['population']}</td><td class='n'>{r['quota']}</td>"
+        + "".join(f"<td class='n'>{r['probability'][c]:.1%}</td>" for c in "ABCD")
+        + "</tr>" for r in commitment["quotas"])
+    form = "按公开数字的规范形式（RFC 3797）" if src["form"] == "numbers" else "按公布的原文"
+    head = head_of(list(all_entries))
+    n, h = head.split(":")
+    redo = (f"<p>本次为重新抽取，原因：{e(commitment['reason'])}。</p>"
+            if commitment.get("reason") else "")
+    return f"""<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>{e(authority)}{q.year}年第{q.q}季度“双随机”抽取公告</title>
+<style>
+body {{ font-family: "FangSong", "STFangsong", "Noto Serif CJK SC", serif; max-width: 46em;
+       margin: 2em auto; line-height: 1.8; font-size: 16pt; }}
+h1 {{ font-family: "SimSun", "Noto Serif CJK SC", serif; text-align: center; font-size: 22pt; }}
+table {{ border-collapse: collapse; font-size: 12pt; width: 100%; }}
+td, th {{ border: 1px solid #000; padding: 2px 6px; }}
+td.n {{ text-align: right; }}
+.hash {{ font-family: "Noto Sans Mono CJK SC", monospace; font-size: 10pt; word-break: break-all; }}
+.sign {{ text-align: right; margin-top: 2em; }}
+</style></head><body>
+<h1>{e(authority)}{q.year}年第{q.q}季度“双随机”抽取公告</h1>
+<p>根据年度“双随机、一公开”监管工作实施方案，本季度将对{e(units)}的检查对象进行随机抽取。
+在随机数产生之前，现将本次抽取所依据的输入和随机数来源公告如下，任何人可据此核验抽取结果。</p>
+{redo}
+<p>一、随机数来源：{e(src['description'])}。抽取时{form}录入，
+随机种子由该数值与下列输入摘要共同确定，任何一方均无法预先选择。</p>
+<p>二、输入摘要（SHA-256）：</p>
+<p>检查对象名录库：<span class="hash">{e(inp['frame_sha256'])}</span><br>
+抽查方案（政策参数）：<span class="hash">{e(inp['policy_sha256'])}</span><br>
+此前有效抽取记录：<span class="hash">{e(inp['history_sha256'])}</span></p>
+<p>三、各抽取层的抽取数量和各信用风险类别的入样概率：</p>
+<table><tr><th>抽查单位</th><th>抽取层</th><th>对象数</th><th>抽取数</th>
+<th>A类</th><th>B类</th><th>C类</th><th>D类</th></tr>{rows}</table>
+<p>四、抽取记录账本：本公告登记为第 {entry.seq} 条，登记后账本共 {e(n)} 条，
+最新一条哈希值为 <span class="hash">{e(h)}</span>。</p>
+<p class="sign">{e(authority)}<br>{_date_zh(entry.created_at)}</p>
+</body></html>
+"""
+
+
+def _date_zh(iso: str) -> str:
+    d = pd.Timestamp(iso)
+    return f"{d.year}年{d.month}月{d.day}日"
