@@ -27,8 +27,13 @@ demo: venv
 	$(BIN)/dsr demo
 
 test: venv sysdeps
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest -m "not slow" tests
 	$(BIN)/python -m pytest --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+
+# Crash and concurrency trials of the draw protocol (real processes killed with SIGKILL and
+# run in pairs; about 3 minutes): not in `make test`.
+test-slow: venv
+	$(BIN)/python -m pytest -m slow tests
 
 # The annual-plan planner as a standalone page (Voilà) on this machine only:
 # open http://localhost:$(PLANNER_PORT)/ ; Ctrl-C stops it.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .draw import DRAW_MODE_ZH, RECORD_FORMAT, commit_quarter, draw_and_record, parse_target
 from .draw.ledger import DEFAULT_LEDGER, entries, exclusive, head
-from .draw.outputs import check_outputs, export, recover
+from .draw.outputs import STAGING, check_outputs, export, recover
 from .draw.verify import policy_file_changes, record_formats, verify_ledger
 from .sample import DEMO_SEED_MATERIAL
 from .workflows import demo_draws
@@ -61,9 +61,17 @@ def cmd_draw(args: argparse.Namespace) -> int:
     return 0
 
 
+def _outputs(args: argparse.Namespace) -> Path:
+    """--outputs, by default the ledger's folder."""
+    return Path(args.outputs) if args.outputs else Path(args.ledger).parent
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
-    with exclusive(args.ledger):
-        done = recover(args.outputs, args.ledger) if Path(args.ledger).exists() else []
+    args.outputs = _outputs(args)
+    done = []
+    if (args.outputs / "draws" / STAGING).is_dir() and Path(args.ledger).exists():
+        with exclusive(args.ledger):
+            done = recover(args.outputs, args.ledger)
     for line in done:
         print(line)
     findings = verify_ledger(args.ledger, replay=not args.no_replay, head=args.head)
@@ -99,6 +107,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    args.outputs = _outputs(args)
     with exclusive(args.ledger):
         for line in recover(args.outputs, args.ledger):
             print(line)
@@ -149,7 +158,7 @@ def register(sub) -> None:
                                       "the files and (with --head) a published head")
     p.add_argument("--ledger", default=str(DEFAULT_LEDGER), help="ledger (default %(default)s)")
     p.add_argument("--head", help="published ledger head N:HASH to check the ledger against")
-    p.add_argument("--outputs", default=str(OUTPUTS_DIR), help="output directory")
+    p.add_argument("--outputs", help="output directory (default: the ledger's folder)")
     p.add_argument("--no-replay", action="store_true", help="check the hash chain only")
     p.add_argument("--no-files", action="store_true", help="do not check the draws' files")
     p.set_defaults(func=cmd_verify)
@@ -157,7 +166,7 @@ def register(sub) -> None:
     p = sub.add_parser("export", help="rebuild the files of the ledger's draws (public and "
                                       "internal parts, task lists)")
     p.add_argument("--ledger", default=str(DEFAULT_LEDGER), help="ledger (default %(default)s)")
-    p.add_argument("--outputs", default=str(OUTPUTS_DIR), help="output directory")
+    p.add_argument("--outputs", help="output directory (default: the ledger's folder)")
     p.add_argument("--quarter", help="only this quarter (default: every quarter)")
     p.set_defaults(func=cmd_export)
 

@@ -122,8 +122,13 @@ def _connect(path: str | Path, create: bool) -> sqlite3.Connection:
     if path.exists() and not path.is_file():
         raise LedgerError(f"{path}: the ledger path is not a file")
     try:
-        con = sqlite3.connect(path, isolation_level=None, timeout=LOCK_TIMEOUT)
-        con.executescript(_SCHEMA)
+        if create:
+            con = sqlite3.connect(path, isolation_level=None, timeout=LOCK_TIMEOUT)
+            con.executescript(_SCHEMA)
+        else:  # read only: never changes the file
+            con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                                  isolation_level=None, timeout=LOCK_TIMEOUT)
+            con.execute("SELECT seq FROM entries LIMIT 1")
     except sqlite3.DatabaseError as exc:
         raise LedgerError(f"{path}: not a ledger ({exc})") from exc
     return con
@@ -166,7 +171,10 @@ def put_blob(path: str | Path, data: bytes) -> str:
 def get_blob(path: str | Path, sha: str) -> bytes | None:
     """The bytes stored under ``sha`` (None if absent or not matching their hash)."""
     with closing(_connect(path, create=False)) as con:
-        row = con.execute("SELECT bytes FROM blobs WHERE sha256 = ?", (sha,)).fetchone()
+        try:
+            row = con.execute("SELECT bytes FROM blobs WHERE sha256 = ?", (sha,)).fetchone()
+        except sqlite3.OperationalError:  # a ledger from before blobs were kept
+            return None
     if row is None or hashlib.sha256(row[0]).hexdigest() != sha:
         return None
     return bytes(row[0])
@@ -174,7 +182,10 @@ def get_blob(path: str | Path, sha: str) -> bytes | None:
 
 def blob_hashes(path: str | Path) -> set[str]:
     with closing(_connect(path, create=False)) as con:
-        return {r[0] for r in con.execute("SELECT sha256 FROM blobs")}
+        try:
+            return {r[0] for r in con.execute("SELECT sha256 FROM blobs")}
+        except sqlite3.OperationalError:
+            return set()
 
 
 def head(path: str | Path) -> str:
