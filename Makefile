@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv sysdeps demo test lint clean planner notebooks
+.PHONY: venv sysdeps demo test test-slow lint clean planner notebooks
 
 venv: $(STAMP)
 
