@@ -42,11 +42,12 @@ plan deters, and the share of checks expected to find a violation.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 import os
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,7 @@ from .simulation.analytic import AnalyticResult, achieved_minimum, analytic_year
 from .categories import CATEGORY_ZH, classify
 from .config import build, read_yaml
 from .errors import DsrError, ParameterError
+from .draw.ledger import DEFAULT_LEDGER, drawn_under
 from .paths import DEFAULT_POLICY, PARAMETERS_DIR, POLICIES_DIR
 from .policy import CREDIT_CLASSES, Policy, list_policies, load_policy, policy_to_dict
 from .simulation.deterrence import DeterrenceParams, quick_estimate
@@ -971,12 +973,15 @@ def save_policy(
     directory: str | Path = POLICIES_DIR,
     overwrite: bool = False,
     note: str = "",
+    ledgers: Sequence[str | Path] | None = None,
 ) -> Path:
     """Write ``policy`` as ``<directory>/<name>.yaml`` (its id becomes ``name``).
 
     The file is written to a temporary name, loaded back with :func:`load_policy` (so a file
     the loader would reject is never left behind), then moved into place. An existing file
-    is replaced only with ``overwrite=True``; otherwise :class:`PlanExistsError`.
+    is replaced only with ``overwrite=True``; otherwise :class:`PlanExistsError`. A file
+    that a draw or commitment of one of ``ledgers`` (default: the outputs' ledger) was made
+    under is never replaced: its draws must keep replaying from it.
     """
     name = str(name).strip()
     if name.endswith(".yaml"):
@@ -989,6 +994,14 @@ def save_policy(
     if target.exists() and not overwrite:
         raise PlanExistsError(f"{target}: a policy file of this name exists; choose another "
                               "name or confirm overwrite")
+    if target.exists():
+        sha = hashlib.sha256(target.read_bytes()).hexdigest()
+        for ledger in (ledgers if ledgers is not None else [DEFAULT_LEDGER]):
+            used = drawn_under(ledger, sha)
+            if used is not None:
+                raise PlanExistsError(
+                    f"方案“{name}”已用于{used.quarter}的抽取（抽取记录第 {used.seq} 条），不能覆盖；"
+                    "请另取方案名称保存")
     policy = dataclasses.replace(policy, id=name)
     header = (f"# {policy.name}\n# Saved by the planner (notebooks/planner.ipynb)"
               + (f"; {note}" if note else "") + ".\n")

@@ -509,6 +509,26 @@ def test_save_never_overwrites_silently(base, tmp_path: Path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.yaml"]
 
 
+def test_a_policy_drawn_under_is_never_overwritten(base, tmp_path: Path, sample_dir):
+    """Once a commitment or draw was made under a policy file, saving over it is refused
+    (with overwrite ticked too): every draw made under it must keep replaying."""
+    from dsr_analysis.cli import main
+
+    path = planner.save_policy(base, "plan", tmp_path / "policies")
+    ledger = tmp_path / "ledger.sqlite"
+    assert main(["commit", "--policy", str(path), "--registers", str(sample_dir), "--quarter",
+                 "2023Q1", "--units", "anxin", "--seed-source", "s", "--ledger", str(ledger),
+                 "--outputs", str(tmp_path / "out")]) == 0
+    before = path.read_bytes()
+    changed = planner.build_policy(base, {"county-key": 0.5}, base.credit_risk.weights,
+                                   "independent", 2, 0.3)
+    with pytest.raises(planner.PlanExistsError, match="已用于2023Q1的抽取（抽取记录第 1 条），不能覆盖"):
+        planner.save_policy(changed, "plan", tmp_path / "policies", overwrite=True,
+                            ledgers=[ledger])
+    assert path.read_bytes() == before
+    planner.save_policy(changed, "plan-2", tmp_path / "policies", ledgers=[ledger])
+
+
 @pytest.mark.parametrize("name", ["", "../evil", "a b", "计划", "-x"])
 def test_save_rejects_unsafe_names(base, tmp_path: Path, name):
     with pytest.raises(ParameterError, match="use letters, digits"):

@@ -30,10 +30,20 @@ def published(policy, tmp_path_factory):
     root = tmp_path_factory.mktemp("published")
     q1 = draw_quarter(policy, registers, "2023Q1", "replay-2023Q1")
     q2 = draw_quarter(policy, registers, "2023Q2", "replay-2023Q2", [q1.record])
-    return write_outputs(q1, root / "2023Q1"), write_outputs(q2, root / "2023Q2")
+    out = []
+    for q, result in (("2023Q1", q1), ("2023Q2", q2)):
+        paths = write_outputs(result, root / q)
+        paths["frame"] = root / q / "frame.csv"
+        paths["frame"].write_bytes(result.frame)
+        paths["full"] = root / q / "full.json"  # the whole record, as the ledger holds it
+        paths["full"].write_bytes(record_bytes(result.record))
+        out.append(paths)
+    return tuple(out)
 
 
-@pytest.mark.parametrize("script", [SCRIPT, SCRIPT.with_name("replay_draw_v1.py")])
+@pytest.mark.parametrize("script", [SCRIPT, SCRIPT.with_name("replay_draw_v1.py"),
+                                    SCRIPT.with_name("replay_draw_v2.py"),
+                                    SCRIPT.with_name("replay_staffing.py")])
 def test_script_uses_the_standard_library_only(script):
     tree = ast.parse(script.read_text(encoding="utf-8"))
     modules = set()
@@ -42,8 +52,9 @@ def test_script_uses_the_standard_library_only(script):
             modules.update(a.name.split(".")[0] for a in node.names)
         elif isinstance(node, ast.ImportFrom):
             modules.add(node.module.split(".")[0])
-    # the replay of format-1 records sits beside the script
-    assert modules <= set(sys.stdlib_module_names) | {"replay_draw_v1"}, modules
+    # the replays of earlier formats and of the staffing sit beside the script
+    assert modules <= set(sys.stdlib_module_names) | {
+        "replay_draw_v1", "replay_draw_v2", "replay_staffing"}, modules
 
 
 def test_format_1_records_replay_with_their_own_algorithm(tmp_path):
@@ -69,18 +80,36 @@ def test_format_1_records_replay_with_their_own_algorithm(tmp_path):
     assert result.returncode == 1 and "(format 1)" in result.stderr and ".drawn" in result.stderr
 
 
+def test_format_2_records_replay_with_their_own_algorithm(tmp_path):
+    import sqlite3
+    from contextlib import closing
+
+    ledger = Path(__file__).parent / "data" / "ledger-v2" / "ledger.sqlite"
+    with closing(sqlite3.connect(f"file:{ledger}?mode=ro", uri=True)) as con:
+        text = con.execute("SELECT record_json FROM entries ORDER BY seq DESC LIMIT 1"
+                           ).fetchone()[0]
+    record = tmp_path / "record.json"
+    record.write_text(text, encoding="utf-8")
+    result = run(str(record))
+    assert result.returncode == 0, result.stderr
+    assert "(dsr-draw-record/2)" in result.stdout and "all match the record" in result.stdout
+
+
 @pytest.mark.parametrize("index", [0, 1])
 def test_replay_reproduces_the_draw(published, index):
     paths = published[index]
-    result = run(str(paths["record"]), "--frame", str(paths["frame"]))
+    result = run(str(paths["record"]), "--internal", str(paths["internal"]), "--frame",
+                 str(paths["frame"]))
     assert result.returncode == 0, result.stderr
-    assert "all match the record" in result.stdout
+    assert "all match the record" in result.stdout and "teams" in result.stdout
+    public = run(str(paths["record"]))
+    assert public.returncode == 0 and "public part" in public.stdout
     seed = json.loads(paths["record"].read_text(encoding="utf-8"))["inputs"]["seed"]
     assert seed in result.stdout
 
 
-def _tampered(paths, tmp_path: Path, edit) -> Path:
-    rec = json.loads(paths["record"].read_text(encoding="utf-8"))
+def _tampered(paths, tmp_path: Path, edit, which: str = "record") -> Path:
+    rec = json.loads(paths[which].read_text(encoding="utf-8"))
     edit(rec)
     out = tmp_path / "record.json"
     out.write_bytes(record_bytes(rec))
@@ -108,7 +137,7 @@ def test_replay_catches_a_hand_picked_inspector(published, tmp_path):
                      and rec["inputs"]["inspectors"][i]["unit"] == t["unit"])
         t["team"][1][0] = other
 
-    result = run(str(_tampered(published[1], tmp_path, edit)))
+    result = run(str(_tampered(published[1], tmp_path, edit, "full")))
     assert result.returncode == 1
     assert "tasks[3]" in result.stderr and ".team" in result.stderr
 

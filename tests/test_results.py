@@ -123,7 +123,7 @@ def test_write_then_load_round_trip(tmp_path, tasks):
 @pytest.fixture(scope="module")
 def demo_tasks_2023q1(tmp_path_factory):
     """The demo draw of 2023Q1 recorded in a real SQLite ledger."""
-    from dsr_analysis.draw import draw_and_record
+    from dsr_analysis.draw import commit_quarter, draw_and_record
     from dsr_analysis.sample import DEMO_SEED_MATERIAL
     from dsr_analysis.policy import load_policy
     from dsr_analysis.registers import load_registers
@@ -131,6 +131,7 @@ def demo_tasks_2023q1(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
     pol = load_policy()
     reg = load_registers(units=pol.unit_names)
+    commit_quarter(pol, reg, "2023Q1", "test", out / "ledger.sqlite", out)
     draw_and_record(pol, reg, "2023Q1", DEMO_SEED_MATERIAL.format(quarter="2023Q1"),
                     out / "ledger.sqlite", out)
     return load_draw_tasks(out / "ledger.sqlite"), out

@@ -330,3 +330,17 @@ def load_draw_tasks(ledger_path: str | Path = DEFAULT_LEDGER, quarter: str | Non
 def iter_records(path: str | Path) -> Iterator[tuple[Entry, dict]]:
     for e in entries(path):
         yield e, e.record
+
+
+def drawn_under(path: str | Path, policy_sha256: str) -> Entry | None:
+    """The first entry (commitment or draw) made under the policy with this SHA-256."""
+    if not Path(path).is_file():
+        return None
+    for e in entries(path):
+        try:
+            inputs = e.record.get("inputs", {})
+        except json.JSONDecodeError:
+            continue
+        if inputs.get("policy_sha256") == policy_sha256:
+            return e
+    return None
