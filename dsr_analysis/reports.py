@@ -16,21 +16,26 @@ Counting conventions (stated in the reports):
 - the credit-risk share (R3) counts checks drawn from a credit-class stratum against all
   checks of random draws; the full off-site coverage of the positive list is not a random draw
   and is left out of both, as in :func:`dsr_analysis.quotas.credit_share`;
-- the internal joint share (R5) is a yearly target and is measured year to date.
+- the internal joint share (R5) is a yearly target and is measured year to date; it counts
+  *designated* internal joint visits only (``joint_type == "internal"``: several business
+  lines with their own items on one object, on-site unless ``joint.count_offsite``; see
+  :mod:`dsr_analysis.draw.staffing`), never a team that merely spans two lines
+  (:func:`internal_joint_count`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .draw import canonical_frame_bytes, draw_quarter
-from .draw.ledger import load_draw_tasks
+from .draw.ledger import entries, head as ledger_head, load_draw_tasks
 from .sample import DEMO_SEED_MATERIAL
 from .plotting import use_cjk_font
 from .categories import CATEGORY_ZH, classify
@@ -71,6 +76,11 @@ class ReportInputs:
     calendar : WorkCalendar
     source : str
         Where tasks and results come from (printed in every report).
+    ledger_head : str
+        The ledger's head ``N:HASH`` (empty without a ledger); public documents print it.
+    redraws : DataFrame
+        Re-draws of the year up to ``quarter``: quarter, unit, ledger entry, the entry it
+        superseded and the reason.
     """
 
     policy: Policy
@@ -82,6 +92,24 @@ class ReportInputs:
     quarter: Quarter
     calendar: WorkCalendar
     source: str
+    ledger_head: str = ""
+    redraws: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["quarter", "unit", "seq", "redraw_of", "reason"]))
+
+    def ledger_line(self) -> str:
+        """The ledger head as public documents print it (Chinese)."""
+        if not self.ledger_head:
+            return "本文件使用演示数据，未登记抽取记录账本。"
+        n, h = self.ledger_head.split(":")
+        return (f"抽取记录账本：截至本文件生成共登记 {n} 条，最新一条哈希值为 {h}，"
+                "可据此核验已公布的抽取记录。")
+
+    def redraw_lines(self, unit: str | None = None) -> list[str]:
+        """One line per re-draw (of ``unit``) with its reason (Chinese)."""
+        r = self.redraws if unit is None else self.redraws[self.redraws["unit"] == unit]
+        return [f"{Quarter.parse(x.quarter).label_zh}{self.policy.unit_names.get(x.unit, x.unit)}"
+                f"重新抽取（抽取记录第 {x.seq} 条，取代第 {x.redraw_of} 条），原因：{x.reason}"
+                for x in r.itertuples(index=False)]
 
 
 def demo_tasks(policy: Policy, registers: Registers, up_to: str | Quarter) -> pd.DataFrame:
@@ -139,6 +167,7 @@ def load_report_inputs(
         dlv = (load_deliveries(deliveries, pol.unit_names) if deliveries
                else pd.DataFrame(columns=["unit", "quarter", "report", "date_delivered"]))
         source = f"抽查台账 {Path(ledger).name}，抽查结果 {Path(results).name}"
+        head, redraws = ledger_head(ledger), ledger_redraws(ledger, q)
     else:
         if results or deliveries:
             raise ParameterError("results/deliveries files need the ledger of the draw they "
@@ -147,7 +176,26 @@ def load_report_inputs(
         res = sample_results(tasks, cal, policy=pol)
         dlv = sample_deliveries(pol, pol.year, cal)
         source = "演示数据：样本名录库上的演示抽取（种子材料 demo-季度）及合成的抽查结果"
-    return ReportInputs(pol, reg, classify(reg.enterprises, pol), tasks, res, dlv, q, cal, source)
+        head, redraws = "", None
+    out = ReportInputs(pol, reg, classify(reg.enterprises, pol), tasks, res, dlv, q, cal, source,
+                       head)
+    return out if redraws is None else dataclasses.replace(out, redraws=redraws)
+
+
+def ledger_redraws(ledger: str | Path, up_to: Quarter) -> pd.DataFrame:
+    """Re-draws in the ledger of ``up_to``'s year up to it, with their reasons."""
+    rows = []
+    for e in entries(ledger):
+        if e.is_commitment or e.redraw_of is None:
+            continue
+        q = Quarter.parse(e.quarter)
+        if q.year != up_to.year or q > up_to:
+            continue
+        reason = e.record.get("inputs", {}).get("reason") or "（未记录原因）"
+        for u in e.units:
+            rows.append({"quarter": e.quarter, "unit": u, "seq": e.seq,
+                         "redraw_of": e.redraw_of, "reason": reason})
+    return pd.DataFrame(rows, columns=["quarter", "unit", "seq", "redraw_of", "reason"])
 
 
 # --------------------------------------------------------------------------------------
@@ -237,7 +285,7 @@ def statistics_row(classified_unit: pd.DataFrame, inspectors_unit: pd.DataFrame,
         "checks_general": int((ch["category"] == "general").sum()),
         "checks_onsite": int((ch["method"] == "onsite").sum()),
         "checks_offsite": int((ch["method"] == "offsite").sum()),
-        "checks_internal_joint": int((ch["joint_type"] == "internal").sum()),
+        "checks_internal_joint": internal_joint_count(ch),
         "checks_inter_departmental": int((ch["joint_type"] == "inter_departmental").sum()),
         "checks_credit": int(rnd["credit_used"].sum()),
         "checks_random": len(rnd),
@@ -421,9 +469,17 @@ def indicator_quotas(progress: pd.DataFrame, rule: str = "R4") -> Indicator:
     return _ind("quotas_met", value, 1.0, detail, rule)
 
 
+def internal_joint_count(checks: pd.DataFrame) -> int:
+    """Internal joint checks (R5): the designated ones, ``joint_type == "internal"``. The draw
+    sets it on designated tasks only (items of >= 2 business lines, a team covering each,
+    on-site unless the policy's ``joint.count_offsite``); records before format 3 marked any
+    team spanning two lines."""
+    return int((checks["joint_type"] == "internal").sum())
+
+
 def indicator_internal_joint(checks_ytd: pd.DataFrame, policy: Policy) -> Indicator:
     n = len(checks_ytd)
-    joint = int((checks_ytd["joint_type"] == "internal").sum())
+    joint = internal_joint_count(checks_ytd)
     value = joint / n if n else 0.0
     return _ind("internal_joint_share", value, policy.joint.internal_min_share,
                 f"内部联合 {joint} / 抽查 {n}", policy.joint.rule)
@@ -677,10 +733,13 @@ def draw_method(policy: Policy) -> list[str]:
         "每个检查对象的抽签号 = SHA-256（种子 | 抽查单位 | 抽取层 | 统一社会信用代码），"
         "由抽签号得到均匀随机数 U，排序值 = [U/(1−U)] ÷ [入样概率/(1−入样概率)]，"
         "每层排序值最小者入选（帕累托顺序抽样）。",
-        "复核方法：任何人可用公开的抽取记录（record.json，载明种子材料、名录库和实施方案的"
-        "SHA-256 摘要）和检查对象名录（frame.csv），运行 python3 scripts/replay_draw.py "
-        "record.json --frame frame.csv，仅用 Python 标准库即可重算全部抽签号和抽取结果，"
-        "与公示名单逐条比对。",
+        "抽取程序：随机数产生之前，先公布抽取公告，载明名录库、实施方案和此前抽取记录的"
+        "SHA-256 摘要、各抽取层的抽取数和入样概率，以及种子材料的来源（如某期福利彩票开奖号码）；"
+        "开奖后按公告录入种子材料进行抽取，输入与公告不一致的不予抽取；重新抽取须说明原因并重新公告。",
+        "复核方法：任何人可用公开的抽取记录（载明种子材料和各项输入的 SHA-256 摘要、每个对象的"
+        "抽签号），运行 python3 scripts/replay_draw.py 抽取记录文件，仅用 Python 标准库即可重算"
+        "全部抽签号和抽取结果，与公示名单逐条比对；检查结束后公开的内部记录还可复核执法人员的"
+        "随机匹配。抽取记录账本的最新哈希值随公示文件公布，账本被截断或改写即可发现。",
         f"执法人员每组不少于 {policy.staffing.min_inspectors_per_task} 名持证人员，"
         "依法回避；抽取名单检查前保密（R1）。",
         f"内部联合抽查占比不低于 {policy.joint.internal_min_share:.0%}，各级每季度至少开展"

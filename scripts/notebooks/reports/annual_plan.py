@@ -33,6 +33,7 @@ display(Markdown("\\n".join(f"{i}. {p}" for i, p in enumerate(reports.draw_metho
 """),
 ("code", """
 display(reports.reporting_calendar(pol, inputs.calendar))
+display(Markdown(inputs.ledger_line()))
 """),
 ("code", """
 if output_dir:

@@ -23,6 +23,9 @@ for n in notices:
         display(Markdown(f"（网页仅列前30条，共 {len(n.table)} 条，完整名单见表格文件。）"))
     display(Markdown(f"本月另有 {n.withheld} 条检查结果涉及保密、国家安全或公共安全，依法不予公开。"))
     print(f"{n.month}: 公示 {len(n.table)} 条，依法不予公开 {n.withheld} 条")
+for line in inputs.redraw_lines(unit):
+    display(Markdown(line + "。"))
+display(Markdown(inputs.ledger_line()))
 """),
 ("code", """
 if output_dir:
@@ -31,6 +34,7 @@ if output_dir:
                          f"{unit_name}{n.month[:4]}年{int(n.month[5:])}月“双随机、一公开”抽查结果公示",
                          n.table, index=False,
                          subtitle=f"公示单位：{unit_name}生态环境局",
-                         note=f"另有 {n.withheld} 条检查结果涉及保密、国家安全或公共安全，依法不予公开。")
+                         note=f"另有 {n.withheld} 条检查结果涉及保密、国家安全或公共安全，依法不予公开。"
+                              + inputs.ledger_line())
 """),
 ]

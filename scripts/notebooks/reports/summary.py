@@ -51,6 +51,14 @@ else:
     display(cases)
 print(f"典型案例 {len(cases)} 件")
 """),
+("markdown", """
+### 四、重新抽取情况
+"""),
+("code", """
+redraws = inputs.redraw_lines(unit)
+display(Markdown("\\n".join(f"{i}. {line}。" for i, line in enumerate(redraws, 1))
+                 if redraws else "本年度截至本季度未重新抽取。"))
+"""),
 ("code", """
 if output_dir:
     write_table_xlsx(f"{output_dir}/summary-{unit}.xlsx", f"{unit_name}{q.label_zh}抽查任务完成情况",
