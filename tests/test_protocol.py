@@ -351,3 +351,17 @@ def test_concurrent_draws_serialise_and_leave_a_ledger_that_verifies(tmp_path, s
     # Q1 is drawn first, Q2 is refused; the same-quarter pairs: the commitment is used once.
     assert refusals and all("changed since commitment" in r or "was used by draw" in r
                             for r in refusals)
+
+
+def test_reports_list_the_redraws_with_their_reasons(drawn, tmp_path, sample_dir):
+    from dsr_analysis import reports
+    from dsr_analysis.periods import Quarter
+
+    assert reports.ledger_redraws(drawn, Quarter.parse("2023Q4")).empty
+    assert commit(tmp_path, sample_dir, "2023Q1", "--units", "anxin") == 0
+    assert draw(tmp_path, sample_dir, "2023Q1", "again", "--units", "anxin", "--reason",
+                "名录库登记错误，重新抽取") == 0
+    r = reports.ledger_redraws(drawn, Quarter.parse("2023Q2"))
+    assert r.to_dict("records") == [{"quarter": "2023Q1", "unit": "anxin", "seq": 6,
+                                     "redraw_of": 2, "reason": "名录库登记错误，重新抽取"}]
+    assert head(drawn).startswith("6:")
