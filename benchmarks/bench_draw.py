@@ -1,42 +1,62 @@
-"""Benchmark: the verifiable draw of a quarter on a synthetic national-scale register.
+"""Benchmark: the full verifiable draw of a quarter on a synthetic national-scale register.
 
-    .venv/bin/python benchmarks/bench_draw.py [--enterprises 1000000] [--inspectors 20000]
-                                              [--staff-tasks 2000] [--staff-all]
+    .venv/bin/python benchmarks/bench_draw.py [--enterprises 1000000]
+                                              [--inspectors-per-100 5.5] [--stdlib-replay]
 
 Prints, in the same run and on the same frame:
 
 * pandas' unverifiable ``groupby(stratum).sample(..., weights=lambda)`` over the drawing
   strata of every unit (the baseline; two variants, the faster one is the reference), its
   preparation (classification, quotas, lambda per object) timed once outside the loops;
-* the verifiable object draw (canonical frame + its SHA-256, seed, classification, quotas,
-  overlap control, inclusion probabilities, one SHA-256 ticket per eligible object, Pareto
-  keys, selection)
-  and its ratio to the baseline (target: within 3x);
-* staffing (items, joint designations, recusal, caps, inspector tickets), which has no
-  pandas counterpart: one SHA-256 ticket per eligible inspector and task. By default it is
-  timed on the first ``--staff-tasks`` tasks and extrapolated (labelled as such);
-  ``--staff-all`` staffs the whole quarter.
+* the **full** verifiable draw (:func:`dsr_analysis.draw.draw_quarter`: canonical frame and
+  its SHA-256, seed, classification, quotas, overlap control, inclusion probabilities, one
+  SHA-256 ticket per eligible object, Pareto keys, selection, *and staffing*: items, joint
+  designations, recusal, caps, O(k) inspector picks, experts, the record) and its ratio to
+  the baseline (target: within 5x); staffing alone in microseconds per task;
+* the canonical JSON of the record (what the ledger stores; ``record_bytes``);
+* the verification of that draw as ``dsr verify`` does it once the register is read (the
+  stored record parsed, the canonical frame and its SHA-256 again, the draw replayed from
+  the same inputs, the replay's canonical JSON compared with the stored one) and its ratio
+  to the draw with its JSON (target: within 2x);
+  ``--stdlib-replay`` also times ``scripts/replay_staffing.py`` on the record.
+
+The inspector register has ``--inspectors-per-100`` inspectors per 100 enterprises (the
+issue's realistic 5.5), spread over the units in proportion to each unit's enterprises;
+the area level draws from every unit's inspectors (``area_inspectors_across_units``).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from dsr_analysis.categories import classify
-from dsr_analysis.draw import draw_quarter
-from dsr_analysis.policy import load_policy
-from dsr_analysis.policy import CREDIT_CLASSES
+from dsr_analysis.draw import canonical_frame_bytes, draw_quarter, record_bytes
+from dsr_analysis.policy import CREDIT_CLASSES, load_policy
 from dsr_analysis.quotas import drawing_population, quarterly_quotas, subset_mask
 from dsr_analysis.registers import Registers, load_registers
-from dsr_analysis.sample import BUSINESS_LINES, UNITS, LINE_SHARES, synthetic_enterprises
-from dsr_analysis.draw.staffing import staff_tasks
+from dsr_analysis.sample import BUSINESS_LINES, LINE_SHARES, synthetic_enterprises
 
 
-def synthetic_registers(n: int, n_inspectors: int, seed: int = 7) -> Registers:
+def inspectors_per_unit(units: pd.Series, n_inspectors: int) -> dict[str, int]:
+    """Inspectors per unit in proportion to the unit's enterprises (largest remainder)."""
+    counts = units.value_counts().sort_index()
+    exact = counts / counts.sum() * n_inspectors
+    out = np.floor(exact).astype(int)
+    rest = n_inspectors - int(out.sum())
+    for unit in (exact - out).sort_values(ascending=False, kind="stable").index[:rest]:
+        out[unit] += 1
+    return {str(u): int(v) for u, v in out.items()}
+
+
+def synthetic_registers(n: int, per_100: float, seed: int = 7) -> Registers:
     rng = np.random.default_rng(seed)
     sample = load_registers()
     ent = synthetic_enterprises(n, rng)
@@ -45,12 +65,11 @@ def synthetic_registers(n: int, n_inspectors: int, seed: int = 7) -> Registers:
     ent["industry"] = np.array(industries, dtype=object)[rng.integers(0, len(industries), n)]
     ent["name"] = np.char.add("企业", ent["uscc"].to_numpy().astype(str)).astype(object)
     ent["town"] = ""
-    total = sum(v[3] for v in UNITS.values())
-    unit_ids = list(UNITS)
-    shares = np.array([UNITS[u][3] / total for u in unit_ids])
-    units = np.array(unit_ids, dtype=object)[rng.choice(len(unit_ids), n_inspectors, p=shares)]
+    per_unit = inspectors_per_unit(ent["unit"], int(round(n * per_100 / 100)))
+    units = np.repeat(np.array(list(per_unit), dtype=object), list(per_unit.values()))
+    n_inspectors = len(units)
     insp = pd.DataFrame({
-        "inspector_id": [f"I{i:06d}" for i in range(n_inspectors)],
+        "inspector_id": [f"I{i:07d}" for i in range(n_inspectors)],
         "name": [f"人员{i}" for i in range(n_inspectors)],
         "unit": units,
         "business_line": np.array(BUSINESS_LINES, dtype=object)[
@@ -105,59 +124,91 @@ def baseline(policy, registers, quarter, rng):
     return t_prep, t_frac, n_frac, t_n, n_n
 
 
+def verify(policy, registers, stored: bytes, quarter: str) -> bool:
+    """What ``dsr verify`` does for a stored record once the register is read: the record
+    parsed, the canonical frame and its digest, the draw replayed from the record's inputs,
+    the replay's canonical bytes compared with the stored ones."""
+    record = json.loads(stored)
+    frame = canonical_frame_bytes(registers.enterprises)
+    if hashlib.sha256(frame).hexdigest() != record["inputs"]["frame_sha256"]:
+        return False
+    replay = draw_quarter(policy, registers, quarter, record["inputs"]["seed_material"],
+                          frame=frame)
+    return record_bytes(replay.record) == stored
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--enterprises", type=int, default=1_000_000)
-    ap.add_argument("--inspectors", type=int, default=20_000)
-    ap.add_argument("--staff-tasks", type=int, default=2000)
-    ap.add_argument("--staff-all", action="store_true")
+    ap.add_argument("--inspectors-per-100", type=float, default=5.5,
+                    help="inspectors per 100 enterprises (default 5.5)")
+    ap.add_argument("--stdlib-replay", action="store_true",
+                    help="also time scripts/replay_staffing.py on the record")
     args = ap.parse_args()
     policy = load_policy()
+    quarter = "2023Q1"
     t0 = time.perf_counter()
-    registers = synthetic_registers(args.enterprises, args.inspectors)
-    print(f"synthetic registers: {args.enterprises:,} enterprises, {args.inspectors:,} "
-          f"inspectors ({time.perf_counter() - t0:.1f} s to build)")
+    registers = synthetic_registers(args.enterprises, args.inspectors_per_100)
+    per_unit = registers.inspectors["unit"].value_counts().to_dict()
+    print(f"synthetic registers: {args.enterprises:,} enterprises, "
+          f"{len(registers.inspectors):,} inspectors ({args.inspectors_per_100} per 100 "
+          f"enterprises; per unit {per_unit}) ({time.perf_counter() - t0:.1f} s to build)")
     rng = np.random.default_rng(1)
-    t_prep, t_frac, n_frac, t_n, n_n = baseline(policy, registers, "2023Q1", rng)
+    t_prep, t_frac, n_frac, t_n, n_n = baseline(policy, registers, quarter, rng)
     print(f"shared preparation (classify + quotas), timed once:     {t_prep:6.2f} s")
     print(f"baseline pandas groupby(stratum).sample(frac=0.1, weights=lambda): {t_frac:6.2f} s "
           f"({n_frac:,} rows)")
     print(f"baseline pandas groupby(stratum).apply(sample(n=quota, weights=lambda)): {t_n:6.2f} s "
           f"({n_n:,} rows)")
     ref = min(t_frac, t_n) + t_prep
-    t0 = time.perf_counter()
-    res = draw_quarter(policy, registers, "2023Q1", "bench-2023Q1", staff=False)
-    t_obj = time.perf_counter() - t0
-    tasks = res.tasks
-    n_random = int((tasks["kind"] == "random").sum())
-    print(f"verifiable object draw (frame hash, classify, quotas, lambda, tickets, keys): {t_obj:6.2f} s "
-          f"({len(tasks):,} tasks, {n_random:,} by ticket)")
-    print(f"ratio verifiable / (preparation + fastest pandas sample): {t_obj / ref:.2f}x "
-          f"(target <= 3x)")
-    print(f"ratio of the drawing steps alone ((verifiable - preparation) / fastest sample): "
-          f"{(t_obj - t_prep) / (ref - t_prep):.2f}x")
 
-    objects = {r.uscc: {"name": r.name, "unit": r.unit, "industry": r.industry,
-                        "offsite_capable": bool(r.offsite_capable)}
-               for r in registers.enterprises[registers.enterprises["uscc"].isin(
-                   set(tasks["uscc"]))].itertuples()}
-    records = tasks.to_dict("records")
-    subset = records if args.staff_all else records[: args.staff_tasks]
-    # Keep every unit represented when sampling tasks for the timing.
-    if not args.staff_all:
-        per_unit = max(1, args.staff_tasks // tasks["unit"].nunique())
-        subset = [t for u, g in tasks.groupby("unit", sort=False)
-                  for t in g.head(per_unit).to_dict("records")]
     t0 = time.perf_counter()
-    staffed = staff_tasks(subset, seed=res.record["inputs"]["seed"], policy=policy,
-                          registers=registers, objects=objects, history=[])
-    t_staff = time.perf_counter() - t0
-    pools = np.mean([t["pool_size"] for t in staffed])
-    label = "whole quarter" if args.staff_all else (
-        f"{len(staffed):,} tasks; extrapolated to {len(tasks):,}: "
-        f"{t_staff / len(staffed) * len(tasks):.0f} s")
-    print(f"staffing: {t_staff:6.2f} s ({label}; mean pool {pools:,.0f} inspectors per task, "
-          f"{t_staff / len(staffed) * 1e3:.2f} ms per task)")
+    objects_only = draw_quarter(policy, registers, quarter, "bench-2023Q1", staff=False)
+    t_obj = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    res = draw_quarter(policy, registers, quarter, "bench-2023Q1")
+    t_draw = time.perf_counter() - t0
+    tasks = res.record["tasks"]
+    assert len(tasks) == len(objects_only.record["tasks"])
+    n_random = sum(1 for t in tasks if t["kind"] == "random")
+    pools = np.mean([t["pool_size"] for t in tasks])
+    t_staff = t_draw - t_obj
+    print(f"verifiable object draw alone (frame hash, classify, quotas, lambda, tickets, keys): "
+          f"{t_obj:6.2f} s")
+    print(f"full verifiable draw (objects + staffing + record): {t_draw:6.2f} s "
+          f"({len(tasks):,} tasks, {n_random:,} by ticket; mean pool {pools:,.0f} inspectors "
+          f"per task)")
+    print(f"  staffing and record (full - objects): {t_staff:6.2f} s, "
+          f"{t_staff / max(len(tasks), 1) * 1e6:.1f} us per task")
+    t0 = time.perf_counter()
+    stored = record_bytes(res.record)
+    t_json = time.perf_counter() - t0
+    per_task = len(record_bytes({"tasks": tasks})) / max(len(tasks), 1)
+    print(f"  record: {len(stored) / 1e6:.1f} MB canonical JSON ({t_json:.2f} s to write, as "
+          f"the ledger append does), {per_task:.0f} bytes per task")
+    print(f"ratio full draw / (preparation + fastest pandas sample): {t_draw / ref:.2f}x "
+          f"(target <= 5x); with the record's JSON: {(t_draw + t_json) / ref:.2f}x")
+
+    t0 = time.perf_counter()
+    ok = verify(policy, registers, stored, quarter)
+    t_verify = time.perf_counter() - t0
+    print(f"verification (record read, frame hash, replayed draw, canonical JSON compared): "
+          f"{t_verify:6.2f} s, {'matches' if ok else 'DOES NOT MATCH'}")
+    print(f"ratio verification / (full draw + its JSON): {t_verify / (t_draw + t_json):.2f}x "
+          f"(target <= 2x)")
+    if args.stdlib_replay:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+        from replay_staffing import replay_staffing  # noqa: PLC0415
+
+        skeleton_keys = ("task_id", "quarter", "unit", "level", "uscc", "stratum", "category",
+                         "subset", "credit_class", "kind", "ticket", "inclusion_probability",
+                         "draw_mode", "origin", "merged_with")
+        skeletons = [{k: t[k] for k in skeleton_keys} for t in tasks]
+        t0 = time.perf_counter()
+        again = replay_staffing(res.record, res.record["inputs"]["seed"], skeletons)
+        t_std = time.perf_counter() - t0
+        print(f"stdlib scripts/replay_staffing.py: {t_std:6.2f} s, "
+              f"{'matches' if again == tasks else 'DOES NOT MATCH'}")
 
 
 if __name__ == "__main__":

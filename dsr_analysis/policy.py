@@ -104,6 +104,10 @@ class Joint:
     internal_min_share: float = _f("minimum share of internal joint inspections per year", 0.0, 1.0)
     inter_departmental_per_quarter: int = _f(
         "minimum inter-departmental joint inspections per quarter and level", 0, 1000)
+    count_offsite: bool = _f(
+        "off-site (desk) checks may be designated internal joint checks and count towards "
+        "internal_min_share (optional; default false: an internal joint check is one on-site "
+        "visit by several business lines, 进一次门、查多项事)", default=False)
 
 
 @dataclass(frozen=True)

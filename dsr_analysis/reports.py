@@ -155,10 +155,10 @@ def load_report_inputs(
     if ledger:
         if not Path(ledger).exists():
             raise ParameterError(f"ledger '{ledger}' does not exist (run `dsr draw` or `dsr demo`)")
-        all_tasks = load_draw_tasks(ledger)
         if not results:
             raise ParameterError(f"with a ledger ({ledger}) the results register is required: "
                                  "pass results=PATH")
+        all_tasks = load_draw_tasks(ledger)
         res = load_results(results, all_tasks)  # validated against every drawn task
         tasks = all_tasks[all_tasks["quarter"].map(
             lambda x: Quarter.parse(x).year == q.year and Quarter.parse(x) <= q)

@@ -225,7 +225,9 @@ def sample_results(
                 closed = None
         remark = ""
         if outcome[i] == "violation":
-            remark = _TYPICAL.get(tasks.at[i, "business_line"], "存在环境违法行为")
+            # a joint task lists several lines ("air;water"): the primary item's line
+            line = str(tasks.at[i, "business_line"]).split(";")[0]
+            remark = _TYPICAL.get(line, "存在环境违法行为")
         rows.append({
             "task_id": tasks.at[i, "task_id"], "uscc": tasks.at[i, "uscc"],
             "date_checked": checked, "outcome": str(outcome[i]), "follow_up": str(follow[i]),

@@ -22,15 +22,29 @@ from ..categories import CATEGORY_ZH
 from ..paths import PROJECT_ROOT
 from ..schema import ENUMS, FRAME_COLUMNS as REGISTER_FRAME_COLUMNS
 
-RECORD_FORMAT = "dsr-draw-record/2"
+RECORD_FORMAT = "dsr-draw-record/3"
 #: Formats ``dsr verify`` knows: 1 = per-class sub-quotas and smallest tickets (until 2026-12),
-#: 2 = inclusion probabilities and Pareto order sampling.
-RECORD_FORMATS = ("dsr-draw-record/1", RECORD_FORMAT)
+#: 2 = inclusion probabilities and Pareto order sampling, 3 = the same object draw after a
+#: published commitment, a public and an internal part, staffing in O(k) hashes per task
+#: and designated joint visits.
+RECORD_FORMATS = ("dsr-draw-record/1", "dsr-draw-record/2", RECORD_FORMAT)
+
+#: Task fields of the public part of a record (format 3); every other field of a task -
+#: teams, tickets of inspectors, recusals, experts - is internal.
+PUBLIC_TASK_KEYS = frozenset({
+    "task_id", "quarter", "unit", "level", "uscc", "stratum", "category", "subset",
+    "credit_class", "kind", "ticket", "inclusion_probability", "draw_mode", "origin",
+    "merged_with", "designation", "item_id", "item_ticket", "items", "method",
+    "method_detail", "method_reason", "joint_type", "partner_department"})
+#: Input tables of the internal part (the inspector and expert registers).
+INTERNAL_INPUTS = ("inspectors", "experts")
 
 #: Columns of the canonical enterprise frame, in order (the register's canonical columns).
 FRAME_COLUMNS: tuple[str, ...] = REGISTER_FRAME_COLUMNS
 
-#: Columns of a task list (reports read these names).
+#: Columns of a task list (reports read these names). ``item_id``, ``item_name`` and
+#: ``business_line`` list every item of the task, primary first, joined with ";" (names with
+#: "；"): a designated internal joint task has items of two business lines.
 TASK_COLUMNS = [
     "task_id", "quarter", "unit", "unit_name", "level", "uscc", "enterprise_name", "industry",
     "category", "credit_class", "stratum", "ticket", "inclusion_probability", "draw_mode",
@@ -206,7 +220,59 @@ def record_bytes(record: Mapping[str, Any]) -> bytes:
 
 
 def record_sha256(record: Mapping[str, Any]) -> str:
+    """The record's digest in the ledger: for format 3 the SHA-256 of its public part
+    (which names the SHA-256 of the internal part), so that anyone holding the published
+    record can find it in the published ledger; for earlier formats of the whole record."""
+    if record.get("format") == RECORD_FORMAT:
+        return hashlib.sha256(record_bytes(split_record(record)[0])).hexdigest()
     return hashlib.sha256(record_bytes(record)).hexdigest()
+
+
+def split_record(record: Mapping[str, Any]) -> tuple[dict, dict]:
+    """(public part, internal part) of a format-3 record.
+
+    The internal part holds the inspector and expert registers, the inspector ids of the
+    history tasks and, per task, every field not in :data:`PUBLIC_TASK_KEYS`; the public
+    part is the rest, with ``internal_sha256`` (the SHA-256 of the internal part's canonical
+    JSON). :func:`merge_record` puts them back together."""
+    rec = json.loads(json.dumps(record))
+    inputs = rec["inputs"]
+    internal: dict[str, Any] = {name: inputs.pop(name) for name in INTERNAL_INPUTS
+                                if name in inputs}
+    hist = inputs.get("history", {}).get("tasks", [])
+    internal["history_inspectors"] = [h[4] for h in hist]
+    for h in hist:
+        h[4] = ""
+    internal["tasks"] = []
+    public_tasks = []
+    for t in rec.get("tasks", []):
+        internal["tasks"].append({"task_id": t["task_id"], **{
+            k: v for k, v in t.items() if k not in PUBLIC_TASK_KEYS}})
+        public_tasks.append({k: v for k, v in t.items() if k in PUBLIC_TASK_KEYS})
+    rec["tasks"] = public_tasks
+    rec["internal_sha256"] = hashlib.sha256(record_bytes(internal)).hexdigest()
+    return rec, internal
+
+
+def merge_record(public: Mapping[str, Any], internal: Mapping[str, Any]) -> dict:
+    """The whole record from its two parts (inverse of :func:`split_record`); raises
+    ``ValueError`` when the internal part is not the one the public part names."""
+    sha = hashlib.sha256(record_bytes(internal)).hexdigest()
+    if sha != public.get("internal_sha256"):
+        raise ValueError(f"the internal part has SHA-256 {sha}, the public record names "
+                         f"{public.get('internal_sha256')}")
+    rec = json.loads(json.dumps(public))
+    rec.pop("internal_sha256")
+    inner = json.loads(json.dumps(internal))
+    for name in INTERNAL_INPUTS:
+        if name in inner:
+            rec["inputs"][name] = inner[name]
+    for h, ids in zip(rec["inputs"].get("history", {}).get("tasks", []),
+                      inner["history_inspectors"], strict=True):
+        h[4] = ids
+    for t, extra in zip(rec["tasks"], inner["tasks"], strict=True):
+        t.update({k: v for k, v in extra.items() if k != "task_id"})
+    return rec
 
 
 def project_path(path: str | Path) -> str:
@@ -237,31 +303,29 @@ def tasks_frame(record: Mapping[str, Any]) -> pd.DataFrame:
     items = inputs["items"]
     experts = inputs["experts"]
     unit_names = inputs.get("unit_names", {})
-    rows = []
-    for t in record["tasks"]:
-        obj = objects[t["uscc"]]
-        ids = [m[0] for m in t["team"]]
-        item = items[t["item_id"]]
-        rows.append({
-            "task_id": t["task_id"], "quarter": record["quarter"], "unit": t["unit"],
-            "unit_name": unit_names.get(t["unit"], ""), "level": t["level"],
-            "uscc": t["uscc"], "enterprise_name": obj["name"], "industry": obj["industry"],
-            "category": t["category"], "credit_class": t["credit_class"],
-            "stratum": t["stratum"], "ticket": t["ticket"],
-            "inclusion_probability": t["inclusion_probability"], "draw_mode": t["draw_mode"],
-            "origin": t["origin"], "method": t["method"], "method_detail": t["method_detail"],
-            "method_reason": t["method_reason"], "item_id": t["item_id"],
-            "item_name": item["name"], "business_line": item["business_line"],
-            "joint_type": t["joint_type"], "partner_department": t["partner_department"],
-            "inspector_ids": ";".join(ids),
-            "inspector_names": ";".join(inspectors[i]["name"] for i in ids),
-            "inspector_business_lines": ";".join(inspectors[i]["business_line"] for i in ids),
-            "expert_id": t["expert_id"],
-            "expert_name": experts[t["expert_id"]]["name"] if t["expert_id"] else "",
-            "merged_with": t["merged_with"],
-        })
-    frame = pd.DataFrame(rows, columns=TASK_COLUMNS)
-    return frame
+    tasks = record["tasks"]
+    cols: dict[str, list] = {c: [t[c] for t in tasks] for c in (
+        "task_id", "unit", "level", "uscc", "category", "credit_class", "stratum", "ticket",
+        "inclusion_probability", "draw_mode", "origin", "method", "method_detail",
+        "method_reason", "joint_type", "partner_department", "expert_id", "merged_with")}
+    cols["quarter"] = [record["quarter"]] * len(tasks)
+    cols["unit_name"] = [unit_names.get(u, "") for u in cols["unit"]]
+    objs = [objects[u] for u in cols["uscc"]]
+    cols["enterprise_name"] = [o["name"] for o in objs]
+    cols["industry"] = [o["industry"] for o in objs]
+    # A joint task carries several items (primary first): joined with ";" ("；" in names).
+    item_ids = [[p[0] for p in t["items"]] if "items" in t else [t["item_id"]] for t in tasks]
+    cols["item_id"] = [";".join(ids) for ids in item_ids]
+    cols["item_name"] = ["；".join(items[c]["name"] for c in ids) for ids in item_ids]
+    cols["business_line"] = [";".join(items[c]["business_line"] for c in ids)
+                             for ids in item_ids]
+    teams = [[m[0] for m in t["team"]] for t in tasks]
+    cols["inspector_ids"] = [";".join(ids) for ids in teams]
+    cols["inspector_names"] = [";".join(inspectors[i]["name"] for i in ids) for ids in teams]
+    cols["inspector_business_lines"] = [";".join(inspectors[i]["business_line"] for i in ids)
+                                        for ids in teams]
+    cols["expert_name"] = [experts[e]["name"] if e else "" for e in cols["expert_id"]]
+    return pd.DataFrame({c: cols[c] for c in TASK_COLUMNS}, columns=TASK_COLUMNS)
 
 
 def tasks_zh(frame: pd.DataFrame) -> pd.DataFrame:
@@ -273,23 +337,76 @@ def tasks_zh(frame: pd.DataFrame) -> pd.DataFrame:
     out["draw_mode"] = out["draw_mode"].map(DRAW_MODE_ZH).fillna(out["draw_mode"])
     out["method_detail"] = out["method_detail"].map(METHOD_ZH).fillna(out["method_detail"])
     out["joint_type"] = out["joint_type"].map(JOINT_ZH).fillna(out["joint_type"])
-    out["business_line"] = out["business_line"].map(line_zh).fillna(out["business_line"])
-    out["inspector_business_lines"] = out["inspector_business_lines"].map(
-        lambda s: ";".join(line_zh.get(x, x) for x in s.split(";") if x))
+    for col in ("business_line", "inspector_business_lines"):
+        out[col] = out[col].map(lambda s: ";".join(line_zh.get(x, x) for x in s.split(";") if x))
     return out.rename(columns=TASK_COLUMNS_ZH)
 
 
-def write_outputs(result: DrawResult, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``record.json``, ``frame.csv``, ``tasks.csv`` (UTF-8 with BOM, Chinese headers)
-    and ``tasks.xlsx`` into ``out_dir`` (created). Returns the paths."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"record": out / "record.json", "frame": out / "frame.csv",
-             "csv": out / "tasks.csv", "xlsx": out / "tasks.xlsx"}
-    paths["record"].write_bytes(record_bytes(result.record))
-    paths["frame"].write_bytes(result.frame)
+def output_files(result: DrawResult) -> dict[str, bytes]:
+    """The files of a draw, by relative path: ``public/record.json`` (the public part of the
+    record: enough to replay the object draw, no inspector or team), ``internal/
+    internal.json`` (the internal part: registers of inspectors and experts, teams,
+    recusals, experts) and ``internal/tasks.csv`` (UTF-8 with BOM, Chinese headers) and
+    ``internal/tasks.xlsx`` - the task list with teams, confidential until the visits.
+    Records of earlier formats keep one folder: ``record.json``, ``tasks.csv``,
+    ``tasks.xlsx``."""
     zh = tasks_zh(result.tasks)
-    zh.to_csv(paths["csv"], index=False, encoding="utf-8-sig")
-    zh.to_excel(paths["xlsx"], index=False, sheet_name="抽查任务")
-    return paths
+    csv_bytes = zh.to_csv(index=False).encode("utf-8-sig")
+    buf = io.BytesIO()
+    write_task_xlsx(zh, buf)
+    if result.record.get("format") != RECORD_FORMAT:
+        return {"record.json": record_bytes(result.record), "tasks.csv": csv_bytes,
+                "tasks.xlsx": buf.getvalue()}
+    public, internal = split_record(result.record)
+    return {"public/record.json": record_bytes(public),
+            "internal/internal.json": record_bytes(internal),
+            "internal/tasks.csv": csv_bytes, "internal/tasks.xlsx": buf.getvalue()}
 
+
+def write_task_xlsx(zh: pd.DataFrame, target) -> None:
+    """The task list as a printable XLSX (A4 landscape, fit to width, header repeated);
+    every cell a value, never a formula."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "抽查任务"
+    ws.append(list(zh.columns))
+    for row in zh.itertuples(index=False):
+        cells = []
+        for v in row:
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                cells.append(None)
+            elif isinstance(v, str):
+                cells.append(v)
+            else:
+                cells.append(v.item() if hasattr(v, "item") else v)
+        ws.append(cells)
+    for row in ws.iter_rows(min_row=2):
+        for c in row:
+            if isinstance(c.value, str):
+                c.data_type = "s"  # text, even when it starts with '=', '+', '-' or '@'
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
+    ws.freeze_panes = "A2"
+    wb.save(target)
+
+
+def write_outputs(result: DrawResult, out_dir: str | Path) -> dict[str, Path]:
+    """Write :func:`output_files` into ``out_dir`` (created). Returns the paths by name
+    (``record``: the public record; ``internal``, ``csv``, ``xlsx``)."""
+    out = Path(out_dir)
+    paths = {}
+    for rel, data in output_files(result).items():
+        p = out / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+        paths[{"public/record.json": "record", "record.json": "record",
+               "internal/internal.json": "internal", "internal/tasks.csv": "csv",
+               "tasks.csv": "csv", "internal/tasks.xlsx": "xlsx",
+               "tasks.xlsx": "xlsx"}[rel]] = p
+    return paths

@@ -289,9 +289,9 @@ def sparse_select(G, V, D, p, coef, odds, starts, sizes, grp_ptr, grp_blocks, nS
 
     ``D`` (R x sparse blocks) is the number of skips drawn per row and block; a *segment* is
     a (row, block) with ``D > 0``, in row-major order, and its draws are consecutive in
-    ``G`` and ``V``. ``G`` holds ``log(1 - G)`` of the skip uniforms; it is turned in place
-    into the running positions ``cumsum(floor(G coef) + 1)`` (``1 + position``, over all
-    segments, as ``np.cumsum``; ``coef`` per segment). The candidates (positions up to the
+    ``G`` and ``V``. ``G`` holds the skips' standard exponentials ``E``; it is turned in place
+    into the running positions ``cumsum(floor(E coef) + 1)`` (``1 + position``, over all
+    segments, as ``np.cumsum``; ``coef = -1 / log(1 - p)`` per segment). The candidates (positions up to the
     block's end, eligible) are then collected stratum by stratum - the sparse blocks of
     local stratum ``j`` are ``grp_blocks[grp_ptr[j]:grp_ptr[j+1]]``, in column order -
     with ``u = p V`` and the composite ``_composite(u, odds)``. Returns rows, columns + ``lo``
