@@ -12,7 +12,9 @@ Prints, in the same run and on the same frame:
   its SHA-256, seed, classification, quotas, overlap control, inclusion probabilities, one
   SHA-256 ticket per eligible object, Pareto keys, selection, *and staffing*: items, joint
   designations, recusal, caps, O(k) inspector picks, experts, the record) and its ratio to
-  the baseline (target: within 5x); staffing alone in microseconds per task;
+  the baseline (target: within 5x); staffing alone in microseconds per task (the task list
+  as a DataFrame is a view of the record, built when first used: not in the draw's time,
+  as the record's JSON is timed apart);
 * the canonical JSON of the record (what the ledger stores; ``record_bytes``);
 * the verification of that draw as ``dsr verify`` does it once the register is read (the
   stored record parsed, the canonical frame and its SHA-256 again, the draw replayed from

@@ -43,7 +43,7 @@ SKELETON_KEYS = ("task_id", "quarter", "unit", "level", "uscc", "stratum", "cate
 PUBLIC_TASK_KEYS = {"task_id", "quarter", "unit", "level", "uscc", "stratum", "category",
                     "subset", "credit_class", "kind", "ticket", "inclusion_probability",
                     "draw_mode", "origin", "merged_with", "designation", "item_id",
-                    "item_ticket", "items", "method", "method_detail", "method_reason",
+                    "items", "method", "method_detail", "method_reason",
                     "joint_type", "partner_department"}
 CLASSES = ("A", "B", "C", "D")
 
@@ -214,14 +214,17 @@ def replay_strata(rec, seed):
 
 
 def canonical(obj):
-    """The canonical JSON bytes of the package (sorted keys, 1-space indent, final newline)."""
-    return (json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode()
+    """The canonical JSON bytes of a format-3 record or part: sorted keys, compact (``,`` and
+    ``:``), UTF-8, a final newline."""
+    return (json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+            + "\n").encode()
 
 
 def merge(public, internal):
     """The whole record from the public and the internal part (format 3)."""
     expect("internal_sha256 (the internal part given)", public.get("internal_sha256"),
            hashlib.sha256(canonical(internal)).hexdigest())
+    expect("internal.format", internal.get("format"), FORMAT + "/internal")
     rec = json.loads(json.dumps(public))
     del rec["internal_sha256"]
     for name in ("inspectors", "experts"):
@@ -230,10 +233,10 @@ def merge(public, internal):
     hist = rec["inputs"]["history"]["tasks"]
     expect("internal.history_inspectors (one per history task)",
            len(internal["history_inspectors"]), len(hist))
-    for h, ids in zip(hist, internal["history_inspectors"]):
+    for h, ids in zip(hist, internal["history_inspectors"], strict=True):
         h[4] = ids
     expect("internal.tasks (one per task)", len(internal["tasks"]), len(rec["tasks"]))
-    for t, extra in zip(rec["tasks"], internal["tasks"]):
+    for t, extra in zip(rec["tasks"], internal["tasks"], strict=True):
         expect(f"internal.tasks ({t['task_id']})", extra.get("task_id"), t["task_id"])
         t.update({k: v for k, v in extra.items() if k != "task_id"})
     return rec
@@ -262,7 +265,7 @@ def replay(rec, frame_path=None, internal=None):
     skeletons = replay_strata(rec, seed)
     if "inspectors" not in rec["inputs"]:  # public part only: the object draw
         expect("number of tasks", len(rec["tasks"]), len(skeletons))
-        for i, (a, b) in enumerate(zip(rec["tasks"], skeletons)):
+        for i, (a, b) in enumerate(zip(rec["tasks"], skeletons, strict=True)):
             for key in SKELETON_KEYS:
                 expect(f"tasks[{i}] ({b['task_id']}).{key}", a.get(key), b.get(key))
             extra = sorted(set(a) - PUBLIC_TASK_KEYS)

@@ -44,7 +44,7 @@ def test_chain_links_and_verifies(ledger, tmp_path):
     assert [e.seq for e in all_es] == [1, 2, 3, 4]
     assert [e.is_commitment for e in all_es] == [True, False, True, False]
     assert all_es[0].prev_hash == GENESIS
-    assert all(b.prev_hash == a.entry_hash for a, b in zip(all_es, all_es[1:]))
+    assert all(b.prev_hash == a.entry_hash for a, b in zip(all_es, all_es[1:], strict=False))
     es = draws(ledger)
     assert es[1].record["inputs"]["history"]["records"] == [es[0].record_sha256]
     assert es[0].record["inputs"]["commitment"] == {"seq": 1, "entry_hash": all_es[0].entry_hash}

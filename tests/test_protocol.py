@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
+
 import random
 import shutil
 import signal
@@ -197,7 +197,7 @@ def test_the_announcement_prints_the_commitment_and_the_head(drawn, tmp_path):
     assert c.record["inputs"]["frame_sha256"] in page
     assert c.record["inputs"]["history_sha256"] in page
     assert "双色球第2023010期开奖号码" in page and "抽取公告" in page
-    assert f"共 3 条" in page and c.entry_hash in page
+    assert "共 3 条" in page and c.entry_hash in page
     assert "R4" not in page and ".sqlite" not in page and ".yaml" not in page
 
 

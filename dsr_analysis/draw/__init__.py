@@ -72,7 +72,7 @@ from .ledger import Entry, append, entries, exclusive, head_of, history_before, 
 from .outputs import finish, output_dir, recover, stage
 from .protocol import (ProtocolError, announcement_html, build_commitment,
                        canonical_seed_material, check_commitment, commitment_ref)
-from .staffing import expert_table, inspector_table, item_table, staff_tasks
+from .staffing import register_tables, staff_tasks
 
 
 def draw_quarter(
@@ -185,22 +185,24 @@ def draw_quarter(
                   "tasks": tasks}
         return DrawResult(record=record, tasks=pd.DataFrame(tasks), frame=frame)
     objects = object_table(population, tasks)
+    tables = register_tables(registers)
     staffed = staff_tasks(tasks, seed=seed, policy=policy, registers=registers,
-                          objects=objects, history=hist)
+                          objects=objects, history=hist, tables=tables)
     record = build_record(context, order, seed_material, frame_sha, registers, registers_dir,
-                          history, target, objects, strata_records, staffed)
+                          history, target, objects, strata_records, staffed, tables)
     if commitment is not None:
         record["inputs"]["commitment"] = {"seq": int(commitment["seq"]),
                                           "entry_hash": str(commitment["entry_hash"])}
     if reason:
         record["inputs"]["reason"] = str(reason)
-    return DrawResult(record=record, tasks=tasks_frame(record), frame=frame)
+    return DrawResult(record=record, frame=frame)  # the task list: built when first used
 
 
 def build_record(context: DrawContext, order: list[str], seed_material: str, frame_sha: str,
             registers: Registers, registers_dir: str | Path | None,
             history: Sequence[Mapping[str, Any]], target: Mapping | None, objects: dict,
-            strata_records: list[dict], staffed: list[dict]) -> dict:
+            strata_records: list[dict], staffed: list[dict],
+            tables: Mapping[str, Mapping] | None = None) -> dict:
     policy = context.policy
     reg_dir = registers_dir
     if reg_dir is None and registers.sources:
@@ -231,9 +233,7 @@ def build_record(context: DrawContext, order: list[str], seed_material: str, fra
                 "tasks": [h.as_list() for h in context.history],
             },
             "objects": objects,
-            "inspectors": inspector_table(registers.inspectors),
-            "items": item_table(registers.items),
-            "experts": expert_table(registers.experts),
+            **(tables if tables is not None else register_tables(registers)),
         },
         "strata": strata_records,
         "tasks": staffed,

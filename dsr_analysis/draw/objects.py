@@ -291,12 +291,12 @@ def merge_between_levels(tasks: list[dict], context: DrawContext) -> None:
 
 
 def object_table(population: pd.DataFrame, tasks: Sequence[Mapping]) -> dict:
-    ent_by_uscc = population.set_index("uscc", drop=False)
-    objects = {}
-    for code in sorted({t["uscc"] for t in tasks}):
-        e = ent_by_uscc.loc[code]
-        objects[code] = {"name": str(e["name"]), "unit": str(e["unit"]),
-                         "industry": str(e["industry"]),
-                         "offsite_capable": bool(e["offsite_capable"])}
-    return objects
+    """uscc -> {name, unit, industry, offsite_capable} of the drawn objects, by uscc."""
+    codes = sorted({t["uscc"] for t in tasks})
+    sub = population.set_index("uscc").loc[codes, ["name", "unit", "industry",
+                                                   "offsite_capable"]]
+    return {c: {"name": str(a), "unit": str(b), "industry": str(d), "offsite_capable": bool(e)}
+            for c, a, b, d, e in zip(codes, sub["name"].tolist(), sub["unit"].tolist(),
+                                     sub["industry"].tolist(), sub["offsite_capable"].tolist(),
+                                     strict=True)}
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..errors import DsrError
 from .ledger import Entry, entries
-from .record import DrawResult, output_files, record_bytes, split_record, tasks_frame
+from .record import DrawResult, output_files, record_bytes, split_record
 
 STAGING = ".staging"
 
@@ -146,7 +146,7 @@ def expected_files(record: Mapping) -> dict[str, bytes]:
     if record.get("format") != RECORD_FORMAT:
         return {"record.json": record_bytes(record)}
     public, internal = split_record(record)
-    result = DrawResult(record=dict(record), tasks=tasks_frame(record), frame=b"")
+    result = DrawResult(record=dict(record))
     files = output_files(result)
     assert files["public/record.json"] == record_bytes(public)
     return {k: v for k, v in files.items() if not k.endswith(".xlsx")} | {
@@ -161,7 +161,7 @@ def export(ledger: str | Path, out_root: str | Path, quarter: str | None = None)
         if quarter is not None and e.quarter != quarter:
             continue
         rec = e.record
-        result = DrawResult(record=rec, tasks=tasks_frame(rec), frame=b"")
+        result = DrawResult(record=rec)
         for rel, data in output_files(result).items():
             p = folder / rel
             p.parent.mkdir(parents=True, exist_ok=True)

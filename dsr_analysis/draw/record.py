@@ -11,7 +11,6 @@ import json
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,7 @@ RECORD_FORMATS = ("dsr-draw-record/1", "dsr-draw-record/2", RECORD_FORMAT)
 PUBLIC_TASK_KEYS = frozenset({
     "task_id", "quarter", "unit", "level", "uscc", "stratum", "category", "subset",
     "credit_class", "kind", "ticket", "inclusion_probability", "draw_mode", "origin",
-    "merged_with", "designation", "item_id", "item_ticket", "items", "method",
+    "merged_with", "designation", "item_id", "items", "method",
     "method_detail", "method_reason", "joint_type", "partner_department"})
 #: Input tables of the internal part (the inspector and expert registers).
 INTERNAL_INPUTS = ("inspectors", "experts")
@@ -195,7 +194,6 @@ def object_ticket(seed: str, unit: str, stratum: str, uscc: str) -> int:
 
 # The draw
 # --------------------------------------------------------------------------------------
-@dataclass(frozen=True)
 class DrawResult:
     """A drawn quarter.
 
@@ -204,19 +202,38 @@ class DrawResult:
     record : dict
         The draw record (everything a replay needs; see :func:`record_bytes`).
     tasks : pandas.DataFrame
-        The task list, columns :data:`TASK_COLUMNS`.
+        The task list, columns :data:`TASK_COLUMNS` (a view of the record, built from it
+        on first use unless given).
     frame : bytes
         The canonical enterprise frame the record's ``frame_sha256`` is computed from.
     """
 
-    record: dict
-    tasks: pd.DataFrame
-    frame: bytes
+    __slots__ = ("record", "frame", "_tasks")
+
+    def __init__(self, record: dict, tasks: pd.DataFrame | None = None, frame: bytes = b""):
+        self.record = record
+        self.frame = frame
+        self._tasks = tasks
+
+    @property
+    def tasks(self) -> pd.DataFrame:
+        if self._tasks is None:
+            self._tasks = tasks_frame(self.record)
+        return self._tasks
 
 
 def record_bytes(record: Mapping[str, Any]) -> bytes:
-    """Canonical JSON of a record: sorted keys, 1-space indent, UTF-8, final newline."""
+    """Canonical JSON of a record: sorted keys, UTF-8, a final newline; for format 3 (and its
+    internal part) compact (separators ``,`` and ``:``, no white space), for earlier formats
+    and commitments with a 1-space indent."""
+    if str(record.get("format", "")).startswith(RECORD_FORMAT):
+        return (json.dumps(record, ensure_ascii=False, sort_keys=True,
+                           separators=(",", ":")) + "\n").encode()
     return (json.dumps(record, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode()
+
+
+#: The ``format`` of the internal part of a format-3 record.
+INTERNAL_FORMAT = RECORD_FORMAT + "/internal"
 
 
 def record_sha256(record: Mapping[str, Any]) -> str:
@@ -237,8 +254,8 @@ def split_record(record: Mapping[str, Any]) -> tuple[dict, dict]:
     JSON). :func:`merge_record` puts them back together."""
     rec = json.loads(json.dumps(record))
     inputs = rec["inputs"]
-    internal: dict[str, Any] = {name: inputs.pop(name) for name in INTERNAL_INPUTS
-                                if name in inputs}
+    internal: dict[str, Any] = {"format": INTERNAL_FORMAT}
+    internal.update({name: inputs.pop(name) for name in INTERNAL_INPUTS if name in inputs})
     hist = inputs.get("history", {}).get("tasks", [])
     internal["history_inspectors"] = [h[4] for h in hist]
     for h in hist:
@@ -270,6 +287,9 @@ def merge_record(public: Mapping[str, Any], internal: Mapping[str, Any]) -> dict
     for h, ids in zip(rec["inputs"].get("history", {}).get("tasks", []),
                       inner["history_inspectors"], strict=True):
         h[4] = ids
+    if inner.get("format") != INTERNAL_FORMAT:
+        raise ValueError(f"the internal part has format {inner.get('format')!r}, not "
+                         f"{INTERNAL_FORMAT}")
     for t, extra in zip(rec["tasks"], inner["tasks"], strict=True):
         t.update({k: v for k, v in extra.items() if k != "task_id"})
     return rec

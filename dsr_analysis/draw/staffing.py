@@ -133,6 +133,7 @@ def staff_tasks(
     registers: Registers,
     objects: Mapping[str, Mapping[str, Any]],
     history: Sequence[Any],
+    tables: Mapping[str, Mapping] | None = None,
 ) -> list[dict]:
     """Give every task its items, method, joint type, team and expert.
 
@@ -145,18 +146,25 @@ def staff_tasks(
     objects : mapping uscc -> {name, unit, industry, offsite_capable}
     history : sequence of HistoryTask
         Earlier tasks (recusal, caps).
+    tables : mapping, optional
+        :func:`register_tables` of ``registers``, when the caller has them already.
 
     Returns
     -------
     list of dict
         The record form of the tasks.
     """
-    inspectors = inspector_table(registers.inspectors)
-    items = item_table(registers.items)
-    experts = expert_table(registers.experts)
+    tables = tables if tables is not None else register_tables(registers)
+    inspectors, items, experts = tables["inspectors"], tables["items"], tables["experts"]
     return staff(tasks, seed=seed, params=_params(policy), unit_levels={
         u.id: u.level for u in policy.units}, inspectors=inspectors, items=items,
         experts=experts, objects=objects, history=[h.as_list() for h in history])
+
+
+def register_tables(registers: Registers) -> dict[str, dict]:
+    """The record's plain tables of the inspector, item and expert registers."""
+    return {"inspectors": inspector_table(registers.inspectors),
+            "items": item_table(registers.items), "experts": expert_table(registers.experts)}
 
 
 def inspector_table(frame: pd.DataFrame) -> dict:
