@@ -12,9 +12,11 @@ overrides: dict = {}  # changes to the policy's numbers: ratios, credit_weights,
 {simulation}
 budget: dict = {"days_per_inspector_per_quarter": 8.0, "onsite_inspector_days": 2.0, "offsite_inspector_days": 0.5, "inspector_scale": 1.0, "enforce": True}  # inspector capacity and cost of a check (inspector-days)
 deterrence: dict = {"gain_median": 0.43, "gain_sigma": 1.2, "gain_by_credit_class": {"A": 0.5, "B": 1.0, "C": 2.0, "D": 4.0}, "gain_noise": 0.5, "sanction": 10.0, "compliant_share": 0.5, "detection_onsite": 0.7, "detection_offsite": 0.3, "downgrade_steps": 1, "recovery_years": 1, "remove_from_positive_list": True}  # behaviour (10,000 yuan per quarter)
+_names = set(dir())  # the names before papermill's injected values (checked below)
 '''
 
 SETUP = '''
+_given = set(dir())  # the parameters cell's names and papermill's injected ones
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -22,7 +24,10 @@ import matplotlib.pyplot as plt
 from dsr_analysis import plotting
 from dsr_analysis.simulation import scenarios
 from dsr_analysis.categories import CATEGORY_ZH
+from dsr_analysis.notebook_params import check_parameters
 from dsr_analysis.paths import PROJECT_ROOT
+
+check_parameters(_given, _names, __annotations__, "notebooks/{notebook}.ipynb")
 
 scenario = scenarios.scenario_from_mapping(
     dict(id=id, name=name, description=description, policy=policy, register=register,

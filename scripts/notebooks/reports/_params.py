@@ -11,15 +11,20 @@ ledger: str = ""  # draw ledger (SQLite); empty: the demo draws, made in memory
 results: str = ""  # results register (CSV/XLSX); required with a ledger
 deliveries: str = ""  # report deliveries CSV (unit, quarter, report, date_delivered)
 output_dir: str = ""  # directory for the XLSX tables; empty: write none
+_names = set(dir())  # the names before papermill's injected values (checked below)
 '''
 
 
 SETUP = '''
+_given = set(dir())  # the parameters cell's names and papermill's injected ones
 import pandas as pd
 from IPython.display import Markdown, display
 
 from dsr_analysis import reports
+from dsr_analysis.notebook_params import check_parameters
 from dsr_analysis.render import write_table_xlsx
+
+check_parameters(_given, _names, __annotations__, "{notebook}")
 
 pd.set_option("display.max_columns", 60)
 pd.set_option("display.width", 200)
@@ -27,3 +32,8 @@ inputs = reports.load_report_inputs(quarter, policy, registers, ledger, results,
 pol, q = inputs.policy, inputs.quarter
 unit_name = pol.unit_names[unit]
 '''
+
+
+def setup(notebook: str) -> str:
+    """The set-up cell of report ``notebook`` (named in the parameter check's message)."""
+    return SETUP.replace("{notebook}", f"notebooks/reports/{notebook}.ipynb")
