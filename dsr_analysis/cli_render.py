@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .draw.ledger import load_draw_tasks
+from .errors import DsrError
 from .paths import DEFAULT_POLICY, OUTPUTS_DIR
 from .periods import quarters_of
 from .policy import Policy
 from .registers import Registers
 from .render import render
+from .results import load_results
 from .workflows import demo_results
 
 
@@ -18,7 +21,29 @@ def _print_summary(summary) -> None:
           f"worker(s) in {summary.seconds:.1f} s; index {summary.index}")
 
 
+def check_inputs(args: argparse.Namespace) -> None:
+    """Every input of a render checked before the first notebook starts: demo data only on
+    the embedded sample; a ledger that exists and reads, with its results register, which
+    must validate (:class:`RegisterError`: exit 1, every problem listed, nothing written)."""
+    if args.registers and not args.ledger:
+        raise DsrError(
+            f"--registers {args.registers} without --ledger: the reports would show the demo "
+            "draw and invented results on your register. Give the ledger of your draws "
+            "(--ledger) and your results register (--results); demo data renders on the "
+            "embedded sample only")
+    if (args.results or args.deliveries) and not args.ledger:
+        raise DsrError("--results/--deliveries need the ledger of the draws they belong to "
+                       "(--ledger)")
+    if args.ledger:
+        if not args.results:
+            raise DsrError(f"--ledger {args.ledger} needs the results register of its draws "
+                           "(--results): results are never invented for a real draw")
+        tasks = load_draw_tasks(args.ledger)  # LedgerError: missing or not a ledger
+        load_results(args.results, tasks)
+
+
 def cmd_render(args: argparse.Namespace) -> int:
+    check_inputs(args)
     params = {}
     for name in ("registers", "ledger", "results", "deliveries"):
         value = getattr(args, name)

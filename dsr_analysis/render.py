@@ -155,7 +155,9 @@ def declared_parameters(notebook: str | Path) -> dict[str, dict[str, Any]]:
             raise ParameterError(f"{notebook}: parameters cell line '{line}' cannot be parsed "
                                  "by papermill (write 'name: type = value  # meaning' without "
                                  "'=' in the comment)")
-    return dict(params)
+    # Names starting with '_' are the notebook's own book-keeping (``_names``: the names
+    # before papermill's injected values, for the notebook's parameter check).
+    return {k: v for k, v in params.items() if not k.startswith("_")}
 
 
 def validate_parameters(report: str, parameters: Mapping[str, Any],

@@ -172,6 +172,11 @@ def load_report_inputs(
         if results or deliveries:
             raise ParameterError("results/deliveries files need the ledger of the draw they "
                                  "belong to: pass ledger=PATH as well")
+        if registers:
+            raise ParameterError(f"registers={registers} without a ledger: the report would show "
+                                 "the demo draw and invented results on that register; pass "
+                                 "ledger=PATH and results=PATH (demo data renders on the "
+                                 "embedded sample only)")
         tasks = demo_tasks(pol, reg, q)
         res = sample_results(tasks, cal, policy=pol)
         dlv = sample_deliveries(pol, pol.year, cal)

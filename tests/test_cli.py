@@ -10,6 +10,8 @@ import sys
 import pandas as pd
 from conftest import read_raw, write_raw
 
+from dsr_analysis.cli import main
+
 
 def dsr(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "dsr_analysis.cli", *args],
@@ -70,3 +72,41 @@ def test_policy_error_names_file_and_key(tmp_path):
     res = dsr("quotas", "--quarter", "2023Q1", "--policy", str(bad))
     assert res.returncode == 2
     assert f"error: {bad}: missing key 'name'" in res.stderr
+
+
+# ------------------------------------------------------------------ render: inputs checked first
+def test_render_refuses_demo_data_on_a_user_register(tmp_path, sample_dir, capsys):
+    out = tmp_path / "out"
+    assert main(["render", "--quarter", "2023Q1", "--registers", str(sample_dir),
+                 "--outputs", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "without --ledger" in err and "invented results" in err
+    assert not out.exists()
+
+
+def test_render_with_a_bad_results_register_exits_1_before_any_notebook(tmp_path, sample_dir,
+                                                                        capsys):
+    import pandas as pd
+
+    from dsr_analysis.policy import load_policy
+    from dsr_analysis.workflows import demo_results
+
+    led, out = tmp_path / "ledger.sqlite", tmp_path / "out"
+    base = ["--registers", str(sample_dir), "--quarter", "2023Q1", "--units", "anxin",
+            "--ledger", str(led), "--outputs", str(tmp_path / "draws")]
+    assert main(["commit", *base, "--seed-source", "s"]) == 0
+    assert main(["draw", *base, "--seed-material", "m"]) == 0
+    demo = demo_results(load_policy(), led, tmp_path / "res")
+    frame = pd.read_csv(demo.results_path, dtype=str, keep_default_na=False)
+    frame.loc[3, "outcome"] = "maybe"
+    bad = tmp_path / "results.csv"
+    frame.to_csv(bad, index=False)
+    capsys.readouterr()
+    assert main(["render", "--quarter", "2023Q1", "--registers", str(sample_dir), "--ledger",
+                 str(led), "--results", str(bad), "--outputs", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "results.csv:5" in err and "outcome" in err and "maybe" in err
+    assert "nothing was written" in err and not out.exists()
+    assert main(["render", "--quarter", "2023Q1", "--ledger", str(led), "--outputs",
+                 str(out)]) == 2
+    assert "needs the results register" in capsys.readouterr().err

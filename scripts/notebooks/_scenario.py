@@ -16,7 +16,6 @@ _names = set(dir())  # the names before papermill's injected values (checked bel
 '''
 
 SETUP = '''
-_given = set(dir())  # the parameters cell's names and papermill's injected ones
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -24,10 +23,7 @@ import matplotlib.pyplot as plt
 from dsr_analysis import plotting
 from dsr_analysis.simulation import scenarios
 from dsr_analysis.categories import CATEGORY_ZH
-from dsr_analysis.notebook_params import check_parameters
 from dsr_analysis.paths import PROJECT_ROOT
-
-check_parameters(_given, _names, __annotations__, "notebooks/{notebook}.ipynb")
 
 scenario = scenarios.scenario_from_mapping(
     dict(id=id, name=name, description=description, policy=policy, register=register,
@@ -54,3 +50,11 @@ def params(simulation: str) -> str:
 def setup(notebook: str) -> str:
     """The set-up cell of ``notebook`` (its name in messages and in the output folder)."""
     return SETUP.replace("{notebook}", notebook)
+
+
+def check(notebook: str) -> str:
+    """The cell after the parameters (and papermill's injected values): refuses a parameter
+    the notebook does not declare."""
+    return (
+        "import dsr_analysis.notebook_params as _np\n\n"
+        f'_np.check_parameters(set(dir()), _names, __annotations__, "notebooks/{notebook}.ipynb")\n')

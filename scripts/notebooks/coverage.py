@@ -2,7 +2,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _scenario import params, setup  # noqa: E402
+from _scenario import check, params, setup  # noqa: E402
 
 CELLS = [
 ("markdown", """
@@ -22,6 +22,7 @@ The defaults are the baseline scenario at a small size (seconds). The parameters
 `dsr_analysis.simulation.scenarios.scenario_from_mapping` before anything runs.
 """),
 ("parameters", params('simulation: dict = {"replicates": 40, "years": 1, "seed": 2023, "chunk_size": 50}  # CI-sized; the scenario files hold production sizes')),
+("code", check("coverage")),
 ("code", setup("coverage")),
 ("markdown", """
 ## 季度抽查数量（第一季度） — Quarterly quotas

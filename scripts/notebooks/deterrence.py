@@ -2,7 +2,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _scenario import params, setup  # noqa: E402
+from _scenario import check, params, setup  # noqa: E402
 
 CELLS = [
 ("markdown", """
@@ -20,6 +20,7 @@ Production run: `papermill notebooks/deterrence.ipynb out.ipynb -f parameters/sc
 (the parameters are the keys of a scenario file; checked by `dsr_analysis.simulation.scenarios`).
 """),
 ("parameters", params('simulation: dict = {"replicates": 30, "years": 2, "seed": 2023, "chunk_size": 50}  # CI-sized; the scenario files hold production sizes')),
+("code", check("deterrence")),
 ("code", setup("deterrence")),
 ("markdown", """
 ## 解析估计 — Closed-form quick estimate (one quarter)

@@ -16,15 +16,11 @@ _names = set(dir())  # the names before papermill's injected values (checked bel
 
 
 SETUP = '''
-_given = set(dir())  # the parameters cell's names and papermill's injected ones
 import pandas as pd
 from IPython.display import Markdown, display
 
 from dsr_analysis import reports
-from dsr_analysis.notebook_params import check_parameters
 from dsr_analysis.render import write_table_xlsx
-
-check_parameters(_given, _names, __annotations__, "{notebook}")
 
 pd.set_option("display.max_columns", 60)
 pd.set_option("display.width", 200)
@@ -35,5 +31,13 @@ unit_name = pol.unit_names[unit]
 
 
 def setup(notebook: str) -> str:
-    """The set-up cell of report ``notebook`` (named in the parameter check's message)."""
-    return SETUP.replace("{notebook}", f"notebooks/reports/{notebook}.ipynb")
+    """The set-up cell of report ``notebook`` (the same for every report)."""
+    return SETUP
+
+
+def check(notebook: str) -> str:
+    """The cell after the parameters (and papermill's injected values): refuses a parameter
+    the notebook does not declare."""
+    return (
+        "import dsr_analysis.notebook_params as _np\n\n"
+        f'_np.check_parameters(set(dir()), _names, __annotations__, "notebooks/reports/{notebook}.ipynb")\n')

@@ -2,7 +2,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _params import params, setup  # noqa: E402
+from _params import check, params, setup  # noqa: E402
 
 CELLS = [
 ("markdown", """
@@ -11,6 +11,7 @@ CELLS = [
 依据实施方案：年度抽查计划向社会公开；调整后的年度抽查计划及时重新公开（R8）。
 """),
 ("parameters", params("xiongxian")),
+("code", check("annual_plan")),
 ("code", setup("annual_plan") + """
 display(Markdown(f"## {unit_name} {pol.year}年度抽查计划\\n\\n{pol.name}"))
 """),

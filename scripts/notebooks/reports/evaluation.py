@@ -2,7 +2,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _params import params, setup  # noqa: E402
+from _params import check, params, setup  # noqa: E402
 
 CELLS = [
 ("markdown", """
@@ -11,6 +11,7 @@ CELLS = [
 依据实施方案：新区生态环境局定期对三县随机抽查任务完成情况和工作质量进行评估通报（R10）。各项指标的目标值取自实施方案，分值取自考核评分规则（`evaluation` 政策配置）：达标得满分，未达标按完成比例得分。
 """),
 ("parameters", params("xiongan")),
+("code", check("evaluation")),
 ("code", setup("evaluation") + """
 as_of = reports.evaluation_as_of(inputs)
 ev = reports.evaluate(inputs, as_of=as_of)

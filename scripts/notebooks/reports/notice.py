@@ -2,7 +2,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _params import params, setup  # noqa: E402
+from _params import check, params, setup  # noqa: E402
 
 CELLS = [
 ("markdown", """
@@ -11,6 +11,7 @@ CELLS = [
 依据实施方案：每月公开抽查结果；检查情况和查处结果涉及保密、国家安全、公共安全的，依法不予公开（R8）。每项结果应在检查后规定的工作日内公开。
 """),
 ("parameters", params("xiongxian")),
+("code", check("notice")),
 ("code", setup("notice") + """
 notices = [reports.results_notice(inputs, unit, q.year, m) for m in q.months]
 display(Markdown(f"## {unit_name} {q.label_zh}抽查结果公示（按月）\\n\\n数据来源：{inputs.source}。"))

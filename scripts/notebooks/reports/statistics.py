@@ -2,7 +2,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _params import params, setup  # noqa: E402
+from _params import check, params, setup  # noqa: E402
 
 CELLS = [
 ("markdown", """
@@ -12,6 +12,7 @@ CELLS = [
 新区本级的统计表汇总新区本级和三县；各县的统计表为本县数据。检查对象为本单位抽取范围内的对象（新区本级为全新区）。
 """),
 ("parameters", params("xiongxian")),
+("code", check("statistics")),
 ("code", setup("statistics") + """
 from dsr_analysis.workcalendar import statistics_due
 

@@ -2,7 +2,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _params import params, setup  # noqa: E402
+from _params import check, params, setup  # noqa: E402
 
 CELLS = [
 ("markdown", """
@@ -11,6 +11,7 @@ CELLS = [
 依据实施方案：每季度结束前3个工作日内报送本季度“双随机、一公开”监管工作总结，包括典型案例以及相关佐证材料（R9）。
 """),
 ("parameters", params("xiongxian")),
+("code", check("summary")),
 ("code", setup("summary") + """
 from dsr_analysis.workcalendar import summary_window
 
