@@ -226,9 +226,9 @@ def task_flags(tasks: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     third = parts[2].astype(object)
     old_format = third.notna()
     out["credit_used"] = np.where(old_format, third.fillna("all") != "all",
-                                  [k in weighted for k in keys])
+                                  np.array([k in weighted for k in keys], dtype=bool))
     full = _full_coverage_strata(policy)
-    out["random_draw"] = [k not in full for k in keys]
+    out["random_draw"] = np.array([k not in full for k in keys], dtype=bool)  # bool if empty
     return out
 
 

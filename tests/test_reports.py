@@ -270,3 +270,12 @@ def test_annual_quotas_sum_the_quarters(inputs):
     q1 = quarterly_quotas(inputs.classified, inputs.policy, "2023Q1", inputs.registers.inspectors,
                           units=["rongcheng"])
     assert plan["第一季度"].sum() == q1["quota"].sum()
+
+
+def test_a_unit_without_tasks_gives_a_row_of_zeros(inputs):
+    """A unit that drew nothing in the quarter (e.g. its draw is still to come) renders."""
+    empty = inputs.tasks.iloc[0:0]
+    row = reports.statistics_row(inputs.classified, inputs.registers.inspectors, empty,
+                                 inputs.results, inputs.policy)
+    assert row["tasks_drawn"] == row["checks_total"] == row["checks_credit"] == 0
+    assert row["objects_total"] == len(inputs.classified) > 0
