@@ -199,6 +199,8 @@ def test_the_announcement_prints_the_commitment_and_the_head(drawn, tmp_path):
     assert "双色球第2023010期开奖号码" in page and "抽取公告" in page
     assert "共 3 条" in page and c.entry_hash in page
     assert "R4" not in page and ".sqlite" not in page and ".yaml" not in page
+    assert "第二季度" in page and "重点监管对象" in page and "一般监管对象（正面清单）" in page
+    assert "key/all" not in page and "positive_list" not in page
 
 
 # ------------------------------------------------------------------ public and internal

@@ -27,9 +27,11 @@ from typing import Any
 
 import pandas as pd
 
+from ..categories import CATEGORY_ZH
 from ..errors import DsrError
 from ..periods import Quarter
 from ..policy import Policy
+from ..quotas import SUBSET_ZH
 from .ledger import COMMITMENT, Entry, head_of
 
 COMMITMENT_FORMAT = "dsr-commitment/1"
@@ -205,7 +207,7 @@ def announcement_html(commitment: Mapping[str, Any], entry: Entry, all_entries: 
     inp = commitment["inputs"]
     units = "、".join(unit_names.get(u, u) for u in commitment["units"])
     rows = "".join(
-        f"<tr><td>{e(unit_names.get(r['unit'], r['unit']))}</td><td>{e(r['stratum'])}</td>"
+        f"<tr><td>{e(unit_names.get(r['unit'], r['unit']))}</td><td>{e(_stratum_zh(r['stratum']))}</td>"
         f"<td class='n'>{r['population']}</td><td class='n'>{r['quota']}</td>"
         + "".join(f"<td class='n'>{r['probability'][c]:.1%}</td>" for c in "ABCD")
         + "</tr>" for r in commitment["quotas"])
@@ -215,7 +217,7 @@ def announcement_html(commitment: Mapping[str, Any], entry: Entry, all_entries: 
     redo = (f"<p>本次为重新抽取，原因：{e(commitment['reason'])}。</p>"
             if commitment.get("reason") else "")
     return f"""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>{e(authority)}{q.year}年第{q.q}季度“双随机”抽取公告</title>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>{e(authority)}{q.year}年第{"一二三四"[q.q - 1]}季度“双随机”抽取公告</title>
 <style>
 body {{ font-family: "FangSong", "STFangsong", "Noto Serif CJK SC", serif; max-width: 46em;
        margin: 2em auto; line-height: 1.8; font-size: 16pt; }}
@@ -226,7 +228,7 @@ td.n {{ text-align: right; }}
 .hash {{ font-family: "Noto Sans Mono CJK SC", monospace; font-size: 10pt; word-break: break-all; }}
 .sign {{ text-align: right; margin-top: 2em; }}
 </style></head><body>
-<h1>{e(authority)}{q.year}年第{q.q}季度“双随机”抽取公告</h1>
+<h1>{e(authority)}{q.year}年第{"一二三四"[q.q - 1]}季度“双随机”抽取公告</h1>
 <p>根据年度“双随机、一公开”监管工作实施方案，本季度将对{e(units)}的检查对象进行随机抽取。
 在随机数产生之前，现将本次抽取所依据的输入和随机数来源公告如下，任何人可据此核验抽取结果。</p>
 {redo}
@@ -244,6 +246,13 @@ td.n {{ text-align: right; }}
 <p class="sign">{e(authority)}<br>{_date_zh(entry.created_at)}</p>
 </body></html>
 """
+
+
+def _stratum_zh(stratum: str) -> str:
+    """``key/all`` -> 重点监管对象; ``general/positive_list`` -> 一般监管对象（正面清单）."""
+    category, _, subset = str(stratum).partition("/")
+    name = CATEGORY_ZH.get(category, category)
+    return name if subset in ("", "all") else f"{name}（{SUBSET_ZH.get(subset, subset)}）"
 
 
 def _date_zh(iso: str) -> str:
