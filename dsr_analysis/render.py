@@ -478,6 +478,10 @@ def write_table_xlsx(path: str | Path, title: str, table: pd.DataFrame,
         width = max(len(v) for v in values)
         ws.column_dimensions[get_column_letter(j)].width = min(max(6, width * 1.6 + 2), 40)
     ws.freeze_panes = ws.cell(first_data, 1)
+    for row in ws.iter_rows():
+        for c in row:
+            if c.data_type == "f":  # text such as '=1+1' or '@SUM(1)': a value, never a formula
+                c.data_type = "s"
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)

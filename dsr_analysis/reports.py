@@ -166,7 +166,7 @@ def load_report_inputs(
         res = res[res["task_id"].isin(tasks["task_id"])].reset_index(drop=True)
         dlv = (load_deliveries(deliveries, pol.unit_names) if deliveries
                else pd.DataFrame(columns=["unit", "quarter", "report", "date_delivered"]))
-        source = f"抽查台账 {Path(ledger).name}，抽查结果 {Path(results).name}"
+        source = "抽取记录账本中的有效抽取记录和抽查结果登记表"  # no file names (public text)
         head, redraws = ledger_head(ledger), ledger_redraws(ledger, q)
     else:
         if results or deliveries:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import nbformat
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
@@ -20,6 +21,7 @@ from dsr_analysis.render import (
     render,
     run_job,
     validate_parameters,
+    write_table_xlsx,
 )
 
 
@@ -127,3 +129,27 @@ def test_parallel_workers_start_their_own_kernels(tmp_path):
                                                              "xiongxian"]
     for done in summary.rendered:
         assert done.html.exists()
+
+
+def test_xlsx_cells_that_look_like_formulas_stay_text(tmp_path):
+    """Names such as '=1+1', '+cmd', '-2+3' or '@SUM(1)' are written as text, never as a
+    live formula: in the official tables and in the task list."""
+    import zipfile
+
+    from dsr_analysis.draw.record import write_task_xlsx
+
+    hostile = ["=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(1)", "普通企业"]
+    frame = pd.DataFrame({"检查对象": hostile, "数量": [1, 2, 3, 4, 5]})
+    path = write_table_xlsx(tmp_path / "t.xlsx", "=标题", frame, index=False,
+                            subtitle="@单位", note="=备注")
+    write_task_xlsx(frame, tmp_path / "tasks.xlsx")
+    for p in (path, tmp_path / "tasks.xlsx"):
+        ws = load_workbook(p).active
+        cells = [c for row in ws.iter_rows() for c in row if c.value is not None]
+        assert not [c.coordinate for c in cells if c.data_type == "f"], p
+        texts = {c.value for c in cells}
+        assert set(hostile) <= texts, p
+        # the raw XML holds no <f> element at all
+        with zipfile.ZipFile(p) as z:
+            sheet = z.read("xl/worksheets/sheet1.xml").decode()
+        assert "<f>" not in sheet and "<f " not in sheet
