@@ -478,6 +478,14 @@ def write_table_xlsx(path: str | Path, title: str, table: pd.DataFrame,
         width = max(len(v) for v in values)
         ws.column_dimensions[get_column_letter(j)].width = min(max(6, width * 1.6 + 2), 40)
     ws.freeze_panes = ws.cell(first_data, 1)
+    # Printable: A4 landscape, one page wide, the title and header rows on every page.
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"1:{first_data - 1}"
+    ws.print_options.horizontalCentered = True
     for row in ws.iter_rows():
         for c in row:
             if c.data_type == "f":  # text such as '=1+1' or '@SUM(1)': a value, never a formula

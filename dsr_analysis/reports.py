@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,7 +109,8 @@ class ReportInputs:
         """One line per re-draw (of ``unit``) with its reason (Chinese)."""
         r = self.redraws if unit is None else self.redraws[self.redraws["unit"] == unit]
         return [f"{Quarter.parse(x.quarter).label_zh}{self.policy.unit_names.get(x.unit, x.unit)}"
-                f"重新抽取（抽取记录第 {x.seq} 条，取代第 {x.redraw_of} 条），原因：{x.reason}"
+                f"重新抽取（抽取记录第 {x.seq} 条，取代第 {x.redraw_of} 条），原因："
+                f"{html.escape(str(x.reason))}"  # typed by a person; shown as Markdown/HTML
                 for x in r.itertuples(index=False)]
 
 

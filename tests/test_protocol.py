@@ -367,3 +367,20 @@ def test_reports_list_the_redraws_with_their_reasons(drawn, tmp_path, sample_dir
     assert r.to_dict("records") == [{"quarter": "2023Q1", "unit": "anxin", "seq": 6,
                                      "redraw_of": 2, "reason": "名录库登记错误，重新抽取"}]
     assert head(drawn).startswith("6:")
+
+
+def test_a_redraw_reason_reaches_the_reports_escaped(drawn, tmp_path, sample_dir):
+    import dataclasses
+
+    from dsr_analysis import reports
+    from dsr_analysis.periods import Quarter
+
+    assert commit(tmp_path, sample_dir, "2023Q2", "--reason", "x") == 0
+    assert draw(tmp_path, sample_dir, "2023Q2", "again", "--reason",
+                "<img src=x onerror=alert(1)>登记错误") == 0
+    inputs = dataclasses.replace(reports.load_report_inputs("2023Q2"),
+                                 redraws=reports.ledger_redraws(drawn, Quarter.parse("2023Q2")))
+    lines = inputs.redraw_lines("anxin")
+    assert len(lines) == 1 and "<img" not in lines[0]
+    assert "&lt;img src=x onerror=alert(1)&gt;登记错误" in lines[0]
+    assert "重新抽取（抽取记录第 6 条，取代第 4 条）" in lines[0]

@@ -153,3 +153,15 @@ def test_xlsx_cells_that_look_like_formulas_stay_text(tmp_path):
         with zipfile.ZipFile(p) as z:
             sheet = z.read("xl/worksheets/sheet1.xml").decode()
         assert "<f>" not in sheet and "<f " not in sheet
+
+
+def test_official_tables_print_on_a4_landscape_one_page_wide(tmp_path):
+    from openpyxl import load_workbook
+
+    frame = pd.DataFrame({"单位": ["雄县"] * 80, "数量": range(80)})
+    ws = load_workbook(write_table_xlsx(tmp_path / "t.xlsx", "标题", frame, index=False,
+                                        subtitle="填报单位")).active
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+    assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.print_title_rows == "$1:$3"  # title, subtitle, header on every page
