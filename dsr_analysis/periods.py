@@ -70,3 +70,9 @@ class Quarter:
 def quarters_of(year: int) -> list[Quarter]:
     """The four quarters of a year."""
     return [Quarter(year, q) for q in range(1, 5)]
+
+
+def date_zh(d, year: bool = True) -> str:
+    """A date as official Chinese text, without zero padding: ``2023年4月6日`` (``4月6日``
+    with ``year=False``)."""
+    return (f"{d.year}年" if year else "") + f"{d.month}月{d.day}日"

@@ -41,7 +41,7 @@ from .sample import DEMO_SEED_MATERIAL
 from .plotting import use_cjk_font
 from .categories import CATEGORY_ZH, classify
 from .errors import ParameterError
-from .periods import Quarter, quarters_of
+from .periods import Quarter, date_zh, quarters_of
 from .policy import CREDIT_CLASSES, Policy, load_policy
 from .quotas import METHOD_ZH, SUBSET_ZH, drawing_population, quarterly_quotas
 from .registers import Registers, load_registers
@@ -719,8 +719,9 @@ def reporting_calendar(policy: Policy, calendar: WorkCalendar | None = None) -> 
     rows = []
     for q in quarters_of(policy.year):
         opens, due = summary_window(q, policy, cal)
-        rows.append({"季度": q.label_zh, "工作总结报送期": f"{opens:%m月%d日}—{due:%m月%d日}",
-                     "统计表报送截止": f"{statistics_due(q, policy, cal):%Y年%m月%d日}"})
+        window = f"{date_zh(opens, year=False)}—{date_zh(due, year=False)}"
+        rows.append({"季度": q.label_zh, "工作总结报送期": window,
+                     "统计表报送截止": date_zh(statistics_due(q, policy, cal))})
     return pd.DataFrame(rows)
 
 

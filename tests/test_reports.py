@@ -279,3 +279,15 @@ def test_a_unit_without_tasks_gives_a_row_of_zeros(inputs):
                                  inputs.results, inputs.policy)
     assert row["tasks_drawn"] == row["checks_total"] == row["checks_credit"] == 0
     assert row["objects_total"] == len(inputs.classified) > 0
+
+
+def test_dates_are_written_without_zero_padding(inputs):
+    from dsr_analysis.periods import date_zh
+    import datetime as dt
+
+    assert date_zh(dt.date(2023, 4, 6)) == "2023年4月6日"
+    assert date_zh(dt.date(2023, 10, 9), year=False) == "10月9日"
+    cal = reports.reporting_calendar(inputs.policy, inputs.calendar)
+    text = " ".join(cal.astype(str).to_numpy().ravel())
+    assert "2023年10月9日" in text  # 2023Q3's statistics due date (R9)
+    assert "月0" not in text and "年0" not in text

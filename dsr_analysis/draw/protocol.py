@@ -29,7 +29,7 @@ import pandas as pd
 
 from ..categories import CATEGORY_ZH
 from ..errors import DsrError
-from ..periods import Quarter
+from ..periods import Quarter, date_zh
 from ..policy import Policy
 from ..quotas import SUBSET_ZH
 from .ledger import COMMITMENT, Entry, head_of
@@ -256,5 +256,4 @@ def _stratum_zh(stratum: str) -> str:
 
 
 def _date_zh(iso: str) -> str:
-    d = pd.Timestamp(iso)
-    return f"{d.year}年{d.month}月{d.day}日"
+    return date_zh(pd.Timestamp(iso))

@@ -16,7 +16,7 @@ CELLS = [
 as_of = reports.evaluation_as_of(inputs)
 ev = reports.evaluate(inputs, as_of=as_of)
 ranks = reports.ranking(ev)
-display(Markdown(f"## {q.label_zh}考核评估通报（{unit_name}）\\n\\n评估截至{as_of:%Y年%m月%d日}"
+display(Markdown(f"## {q.label_zh}考核评估通报（{unit_name}）\\n\\n评估截至{reports.date_zh(as_of)}"
                  f"（季度结束后{pol.evaluation.as_of_working_days_after_quarter_end}个工作日）。"
                  f"数据来源：{inputs.source}。"))
 """),
@@ -42,6 +42,6 @@ display(reports.evaluation_zh(ev))
 if output_dir:
     write_table_xlsx(f"{output_dir}/evaluation-{unit}.xlsx", f"{q.label_zh}“双随机、一公开”监管工作考核评估表",
                      reports.evaluation_zh(ev), index=False,
-                     subtitle=f"评估单位：{unit_name}生态环境局    评估截至：{as_of:%Y年%m月%d日}")
+                     subtitle=f"评估单位：{unit_name}生态环境局    评估截至：{reports.date_zh(as_of)}")
 """),
 ]

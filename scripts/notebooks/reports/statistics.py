@@ -19,7 +19,7 @@ from dsr_analysis.workcalendar import statistics_due
 units = [u.id for u in pol.units] if pol.unit(unit).level == "area" else [unit]
 table = reports.statistics_table(inputs, units, total=len(units) > 1)
 due = statistics_due(q, pol, inputs.calendar)
-display(Markdown(f"## {unit_name} {q.label_zh}统计表\\n\\n报送时限：{due:%Y年%m月%d日}（季度结束后"
+display(Markdown(f"## {unit_name} {q.label_zh}统计表\\n\\n报送时限：{reports.date_zh(due)}（季度结束后"
                  f"{pol.reporting.statistics_working_days_after_quarter_end}个工作日内）。"
                  f"数据来源：{inputs.source}。"))
 """),
@@ -43,7 +43,7 @@ if output_dir:
     write_table_xlsx(f"{output_dir}/statistics-{unit}.xlsx",
                      f"{unit_name}{q.label_zh}“双随机、一公开”监管工作统计表",
                      reports.statistics_table_zh(table),
-                     subtitle=f"填报单位：{unit_name}生态环境局    统计期间：{q.start:%Y年%m月%d日}至{q.end:%Y年%m月%d日}",
+                     subtitle=f"填报单位：{unit_name}生态环境局    统计期间：{reports.date_zh(q.start)}至{reports.date_zh(q.end)}",
                      note="注：运用信用风险分类的占比按随机抽查计算，正面清单非现场全覆盖检查不计入；依法不予公开的结果只计数。")
 """),
 ]

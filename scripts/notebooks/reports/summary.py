@@ -17,9 +17,9 @@ from dsr_analysis.workcalendar import summary_window
 
 opens, due = summary_window(q, pol, inputs.calendar)
 progress = reports.summary_progress(inputs, unit, as_of=due)
-display(Markdown(f"## {unit_name} {q.label_zh}工作总结\\n\\n报送期：{opens:%Y年%m月%d日}至{due:%Y年%m月%d日}"
+display(Markdown(f"## {unit_name} {q.label_zh}工作总结\\n\\n报送期：{reports.date_zh(opens)}至{reports.date_zh(due)}"
                  f"（季度结束前{pol.reporting.summary_working_days_before_quarter_end}个工作日内），"
-                 f"进度统计截至{due:%Y年%m月%d日}。数据来源：{inputs.source}。"))
+                 f"进度统计截至{reports.date_zh(due)}。数据来源：{inputs.source}。"))
 """),
 ("markdown", """
 ### 一、抽查任务完成情况
@@ -64,6 +64,6 @@ display(Markdown("\\n".join(f"{i}. {line}。" for i, line in enumerate(redraws, 
 if output_dir:
     write_table_xlsx(f"{output_dir}/summary-{unit}.xlsx", f"{unit_name}{q.label_zh}抽查任务完成情况",
                      reports.summary_progress_zh(progress), index=False,
-                     subtitle=f"填报单位：{unit_name}生态环境局    截至：{due:%Y年%m月%d日}")
+                     subtitle=f"填报单位：{unit_name}生态环境局    截至：{reports.date_zh(due)}")
 """),
 ]
