@@ -147,13 +147,7 @@ def draw_quarter(
     frame_sha = hashlib.sha256(frame).hexdigest()
     seed = derive_seed(seed_material, frame_sha, policy.sha256, q.label)
 
-    population = apply_target(classify(registers.enterprises, policy), target)
-    if target and not len(population):
-        raise DsrError(f"targeted draw: no object matches {_target_text(target)}; nothing "
-                       "was written")
-    quotas = quarterly_quotas(population, policy, q, registers.inspectors, units=order)
-    if target:
-        quotas = quotas[quotas["method"] != "offsite_full"]
+    population, quotas = drawing_quotas(policy, registers, q, order, target)
     hist = history_tasks(history, q, policy.staffing.recusal_quarters)
     context = DrawContext(
         policy=policy, quarter=q, seed=seed, origin=origin,
@@ -262,13 +256,7 @@ def commit_quarter(policy: Policy, registers: Registers, quarter: str, seed_sour
     check_request(policy, q, "-", campaign)
     key = draw_key(target, campaign)
     order = drawing_order(policy, units)
-    population = apply_target(classify(registers.enterprises, policy), target)
-    if target and not len(population):
-        raise DsrError(f"targeted draw: no object matches {_target_text(target)}; nothing "
-                       "was written")
-    quotas = quarterly_quotas(population, policy, q, registers.inspectors, units=order)
-    if target:
-        quotas = quotas[quotas["method"] != "offsite_full"]
+    _population, quotas = drawing_quotas(policy, registers, q, order, target)
     frame_sha = hashlib.sha256(canonical_frame_bytes(registers.enterprises)).hexdigest()
     files = {name: {"sha256": file_sha256(p)} for name, p in sorted(registers.sources.items())}
     with exclusive(ledger):
@@ -291,6 +279,20 @@ def commit_quarter(policy: Policy, registers: Registers, quarter: str, seed_sour
         tmp.write_text(page, encoding="utf-8")
         os.replace(tmp, path)
     return record, entry, path
+
+
+def drawing_quotas(policy: Policy, registers: Registers, q: Quarter, order: list[str],
+                   target: Mapping | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The drawing population (classified; a targeted draw's matching objects - none is an
+    error naming the filter) and its quota table (targeted draws skip ``offsite_full``)."""
+    population = apply_target(classify(registers.enterprises, policy), target)
+    if target and not len(population):
+        raise DsrError(f"targeted draw: no object matches {_target_text(target)}; nothing "
+                       "was written")
+    quotas = quarterly_quotas(population, policy, q, registers.inspectors, units=order)
+    if target:
+        quotas = quotas[quotas["method"] != "offsite_full"]
+    return population, quotas
 
 
 def _target_text(target: Mapping) -> str:
