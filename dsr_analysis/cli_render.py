@@ -8,12 +8,27 @@ from pathlib import Path
 from .draw.ledger import load_draw_tasks
 from .errors import DsrError
 from .paths import DEFAULT_POLICY, OUTPUTS_DIR
-from .periods import quarters_of
-from .policy import Policy
+from .periods import month_quarter, quarters_of
+from .policy import Policy, load_policy
 from .registers import Registers
 from .render import render
 from .results import load_results
 from .workflows import demo_results
+
+
+def notice_quarter(month: str, policy: Policy) -> str:
+    """The policy quarter a monthly notice is rendered under: the month's own quarter in the
+    policy year, the year's last quarter for a month after it."""
+    q = month_quarter(month)
+    if q.year < policy.year:
+        raise DsrError(f"--month {month} precedes the policy year {policy.year}")
+    return min(q, quarters_of(policy.year)[-1]).label
+
+
+def months_after_year(results, year: int) -> list[str]:
+    """Months after ``year`` in which results of its checks were published (YYYY-MM)."""
+    dates = [d for d in results["date_published"] if d is not None and d == d and d.year > year]
+    return sorted({f"{d.year}-{d.month:02d}" for d in dates})
 
 
 def _print_summary(summary) -> None:
@@ -54,15 +69,26 @@ def cmd_render(args: argparse.Namespace) -> int:
     policy = args.policy
     if Path(policy).exists():
         policy = str(Path(policy).resolve())
-    summary = render(args.quarter, units, reports, Path(args.outputs), params, policy,
-                     workers=args.workers)
+    quarter = args.quarter
+    if args.month:
+        quarter = notice_quarter(args.month, load_policy(policy))
+    elif not quarter:
+        raise DsrError("give --quarter (e.g. 2023Q1) or --month (e.g. 2024-01)")
+    summary = render(quarter, units, reports, Path(args.outputs), params, policy,
+                     workers=args.workers, month=args.month or "", progress=True,
+                     as_of=args.as_of or "")
     _print_summary(summary)
     return 0
 
 
 def register(sub) -> None:
     p = sub.add_parser("render", help="render the official reports (papermill): HTML, XLSX, index")
-    p.add_argument("--quarter", required=True, help="quarter, e.g. 2023Q1")
+    p.add_argument("--quarter", default=None, help="quarter, e.g. 2023Q1")
+    p.add_argument("--month", default=None,
+                   help="the results notice of one month, e.g. 2024-01 (may follow the policy "
+                        "year: December's checks published in January); instead of --quarter")
+    p.add_argument("--as-of", default=None,
+                   help="数据截止日期 of the statistics table, YYYY-MM-DD (default: its deadline)")
     p.add_argument("--unit", default="all", help="unit id(s), comma-separated, or all (default)")
     p.add_argument("--report", default="all",
                    help="statistics, summary, evaluation, notice, annual_plan (comma-separated) "
@@ -99,7 +125,12 @@ def demo_step(args: argparse.Namespace, policy: Policy, registers: Registers,
         params["registers"] = str(Path(args.registers).resolve())
     policy_arg = policy.path or "xiongan-2023"
     for q in quarters_of(policy.year):
-        summary = render(q.label, "all", "all", out_dir, params, policy_arg)
+        summary = render(q.label, "all", "all", out_dir, params, policy_arg, progress=True)
+        _print_summary(summary)
+    # Results of the year's checks published after it (December's checks in January).
+    for month in months_after_year(results, policy.year):
+        summary = render(quarters_of(policy.year)[-1].label, "all", "notice", out_dir, params,
+                         policy_arg, month=month, progress=True)
         _print_summary(summary)
     first, last = quarters_of(policy.year)[0], quarters_of(policy.year)[-1]
     print(f"[render] open {out_dir}/{first.label}/index.html … {out_dir}/{last.label}/index.html")

@@ -76,3 +76,20 @@ def date_zh(d, year: bool = True) -> str:
     """A date as official Chinese text, without zero padding: ``2023年4月6日`` (``4月6日``
     with ``year=False``)."""
     return (f"{d.year}年" if year else "") + f"{d.month}月{d.day}日"
+
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def parse_month(month: str) -> tuple[int, int]:
+    """``YYYY-MM`` as (year, month); :class:`QuarterError` for anything else."""
+    m = _MONTH.match(str(month))
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise QuarterError(f"month '{month}' is not a month: write YYYY-MM, e.g. 2024-01")
+    return int(m.group(1)), int(m.group(2))
+
+
+def month_quarter(month: str) -> Quarter:
+    """The quarter a month ``YYYY-MM`` lies in."""
+    year, mon = parse_month(month)
+    return Quarter(year, (mon - 1) // 3 + 1)

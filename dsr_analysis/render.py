@@ -1,4 +1,4 @@
-"""Render the official reports in batch (R8-R10): papermill per report x unit, HTML, XLSX, index.
+"""Render the official reports in batch: papermill per report x unit; HTML, DOCX, PDF, XLSX; index.
 
 ``render(quarter, units, reports)``:
 
@@ -8,12 +8,19 @@
    (:func:`papermill.inspect_notebook`) **before anything runs**: an unknown name or a value
    of the wrong type is a :class:`~dsr_analysis.errors.ParameterError` (papermill itself only
    warns);
-3. executes the notebooks in parallel across the machine's cores
-   (:class:`concurrent.futures.ProcessPoolExecutor`), each into ``{out}/{quarter}/``;
-4. exports each executed notebook to HTML without code cells (nbconvert ``HTMLExporter`` with
-   ``exclude_input``); the notebooks themselves write their XLSX tables
-   (:func:`write_table_xlsx`, the layout of an official table) when given ``output_dir``;
-5. writes ``{out}/{quarter}/index.html`` linking every report.
+3. reads and validates the registers, the ledger and the results **once**
+   (:func:`dsr_analysis.reports.prepare_report_inputs`) into ``{out}/{quarter}/.prepared/``,
+   before any notebook starts; every notebook loads that file instead of reading again;
+4. executes the notebooks in parallel across the machine's cores
+   (:class:`concurrent.futures.ProcessPoolExecutor`), each into ``{out}/{quarter}/``, with a
+   progress bar over the jobs;
+5. exports each executed notebook to HTML without code cells and without the cells tagged
+   ``internal`` (the reviewers' checks); the notebooks write their documents themselves
+   (:func:`dsr_analysis.documents.write_forms`: DOCX and PDF, or XLSX and PDF);
+6. writes ``{out}/{quarter}/index.html`` linking every report in every form.
+
+``render(..., month="2024-01")`` renders the results notice of one month, which may follow the
+policy year (December's checks published in January), into the month's quarter directory.
 
 A failing notebook raises :class:`RenderError` naming the report, the unit, the quarter and
 the cell (execution count and first line), and keeps the partial notebook for inspection.
@@ -21,6 +28,7 @@ the cell (execution count and first line), and keeps the partial notebook for in
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import os
 import re
@@ -36,7 +44,7 @@ import pandas as pd
 
 from .errors import DsrError, ParameterError
 from .paths import OUTPUTS_DIR, PROJECT_ROOT
-from .periods import Quarter
+from .periods import Quarter, month_quarter
 from .policy import load_policy
 
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks" / "reports"
@@ -62,6 +70,7 @@ class ReportSpec:
     title_zh: str
     levels: tuple[str, ...]
     rule: str
+    forms: tuple[str, ...] = ("docx", "pdf")
 
     @property
     def notebook(self) -> Path:
@@ -69,10 +78,10 @@ class ReportSpec:
 
 
 REPORTS: dict[str, ReportSpec] = {
-    "statistics": ReportSpec("statistics", "季度统计表", ("area", "county"), "R9"),
+    "statistics": ReportSpec("statistics", "季度统计表", ("area", "county"), "R9", ("xlsx", "pdf")),
     "summary": ReportSpec("summary", "季度工作总结", ("area", "county"), "R9"),
     "evaluation": ReportSpec("evaluation", "考核评估通报", ("area",), "R10"),
-    "notice": ReportSpec("notice", "抽查结果公示", ("area", "county"), "R8"),
+    "notice": ReportSpec("notice", "抽查结果公示", ("area", "county"), "R8", ("xlsx", "pdf")),
     "annual_plan": ReportSpec("annual_plan", "年度抽查计划", ("area", "county"), "R8"),
 }
 
@@ -112,7 +121,7 @@ class Rendered:
     job: RenderJob
     notebook: Path
     html: Path
-    xlsx: tuple[Path, ...]
+    files: tuple[Path, ...]
     seconds: float
 
 
@@ -191,11 +200,14 @@ def validate_parameters(report: str, parameters: Mapping[str, Any],
 # --------------------------------------------------------------------------------------
 def plan_jobs(quarter: str, units: str | Sequence[str] = "all", reports: str | Sequence[str] = "all",
               out_root: str | Path = OUTPUTS_DIR, parameters: Mapping[str, Any] | None = None,
-              policy: str = "xiongan-2023") -> list[RenderJob]:
+              policy: str = "xiongan-2023", month: str = "", as_of: str = ""
+              ) -> list[RenderJob]:
     """Jobs for ``reports`` x ``units`` of ``quarter``, each with validated parameters.
 
     ``parameters`` are passed to every notebook (e.g. ``ledger``, ``results``); ``quarter``,
-    ``unit``, ``policy`` and ``output_dir`` are set per job.
+    ``unit``, ``policy`` and ``output_dir`` are set per job. With ``month`` (``YYYY-MM``) the
+    only report is the notice of that month, written to the month's quarter directory.
+    ``as_of`` (``YYYY-MM-DD``) is the statistics table's 数据截止日期 (default: its deadline).
     """
 
     q = Quarter.parse(quarter)
@@ -212,6 +224,14 @@ def plan_jobs(quarter: str, units: str | Sequence[str] = "all", reports: str | S
         if r not in REPORTS:
             raise ParameterError(f"unknown report '{r}' (valid: all, {', '.join(REPORTS)})")
     out_dir = Path(out_root) / q.label
+    extra: dict[str, Any] = {}
+    if month:
+        if chosen_reports != ["notice"] and reports != "all":
+            raise ParameterError(f"--month {month} renders the monthly results notice only "
+                                 f"(not {', '.join(r for r in chosen_reports if r != 'notice')})")
+        chosen_reports = ["notice"]
+        out_dir = Path(out_root) / month_quarter(month).label
+        extra = {"month": month}
     level = {u.id: u.level for u in pol.units}
     jobs = []
     for report in chosen_reports:
@@ -221,7 +241,9 @@ def plan_jobs(quarter: str, units: str | Sequence[str] = "all", reports: str | S
             if level[unit] not in spec.levels:
                 continue
             params = {**dict(parameters or {}), "quarter": q.label, "unit": unit,
-                      "policy": policy, "output_dir": str(out_dir)}
+                      "policy": policy, "output_dir": str(out_dir), **extra}
+            if as_of and report == "statistics":
+                params["as_of"] = as_of
             validate_parameters(report, params, declared)
             jobs.append(RenderJob(report, unit, q.label, params, out_dir))
     if not jobs:
@@ -247,19 +269,49 @@ def _failed_cell(nb_path: Path) -> str:
     return "unknown cell"
 
 
+#: Print rules for an exported report: within A4, wide tables shrink instead of being cut.
+PRINT_CSS = """
+<style>
+@page { size: A4; margin: 15mm 12mm; }
+@media print {
+  body { margin: 0; }
+  .jp-Cell, .jp-OutputArea, .jp-RenderedHTMLCommon { max-width: 100% !important; }
+  table { width: 100% !important; table-layout: fixed; font-size: 8pt; page-break-inside: auto; }
+  tr { page-break-inside: avoid; }
+  thead { display: table-header-group; }
+  td, th { word-break: keep-all; overflow-wrap: anywhere; padding: 1px 2px !important; }
+  img { max-width: 100% !important; }
+}
+</style>
+"""
+
+
 def export_html(nb_path: Path, html_path: Path, title: str) -> Path:
-    """HTML of an executed notebook without code cells or prompts."""
+    """HTML of an executed notebook without code cells, prompts or the cells tagged
+    ``internal``; printable within A4."""
     import nbformat
     from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
     nb = nbformat.read(str(nb_path), as_version=4)
     nb.metadata["title"] = title
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
+    remove = TagRemovePreprocessor(remove_cell_tags={"internal"}, enabled=True)
+    exporter.register_preprocessor(remove, enabled=True)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     body = re.sub(r"<html[^>]*>", '<html lang="zh-CN">', body, count=1)
-    html_path.write_text(body, encoding="utf-8")
+    body = body.replace("</head>", PRINT_CSS + "</head>", 1)
+    tmp = html_path.with_name(f".{html_path.name}.tmp")
+    tmp.write_text(body, encoding="utf-8")
+    os.replace(tmp, html_path)
     return html_path
+
+
+def _forms(out_dir: Path, stem: str) -> set[Path]:
+    """The documents a report wrote: ``stem.{docx,pdf,xlsx}`` and ``stem-YYYY-MM.*``."""
+    pattern = re.compile(re.escape(stem) + r"(-\d{4}-\d{2})?\.(docx|pdf|xlsx)$")
+    return {p for p in out_dir.glob(f"{stem}*") if pattern.fullmatch(p.name)}
 
 
 def run_job(job: RenderJob) -> Rendered:
@@ -271,8 +323,9 @@ def run_job(job: RenderJob) -> Rendered:
 
     spec = REPORTS[job.report]
     job.out_dir.mkdir(parents=True, exist_ok=True)
-    nb_out = job.out_dir / f"{job.stem}.ipynb"
-    before = set(job.out_dir.glob(f"{job.stem}*.xlsx"))
+    month = job.parameters.get("month", "")
+    stem = f"{job.stem}-{month}" if month else job.stem
+    nb_out = job.out_dir / f"{stem}.ipynb"
     start = time.perf_counter()
     try:
         # Kernels talk over IPC sockets in a directory of their own, not over TCP: parallel
@@ -295,43 +348,88 @@ def run_job(job: RenderJob) -> Rendered:
         raise RenderError(f"report '{job.report}', unit '{job.unit}', {job.quarter}: "
                           f"{type(exc).__name__}: {exc}") from None
     unit_name = load_policy(job.parameters.get("policy", "xiongan-2023")).unit_names[job.unit]
-    html_path = export_html(nb_out, job.out_dir / f"{job.stem}.html",
-                            f"{unit_name} {job.quarter} {spec.title_zh}")
-    xlsx = tuple(sorted(set(job.out_dir.glob(f"{job.stem}*.xlsx")) | before))
-    return Rendered(job, nb_out, html_path, xlsx, time.perf_counter() - start)
+    period = f"{int(month[:4])}年{int(month[5:])}月" if month else Quarter.parse(job.quarter).label_zh
+    html_path = export_html(nb_out, job.out_dir / f"{stem}.html",
+                            f"{unit_name}{period}{spec.title_zh}")
+    files = tuple(sorted(_forms(job.out_dir, stem if month else job.stem)))
+    return Rendered(job, nb_out, html_path, files, time.perf_counter() - start)
+
+
+def prepared_path(out_dir: Path, parameters: Mapping[str, Any]) -> Path:
+    """Where a render keeps the inputs it read and validated once (by their arguments)."""
+    import hashlib
+
+    key = "\x1f".join(f"{k}={parameters.get(k, '')}" for k in sorted(parameters))
+    return out_dir / ".prepared" / f"inputs-{hashlib.sha256(key.encode()).hexdigest()[:16]}.pkl"
+
+
+def prepare(jobs: Sequence[RenderJob]) -> None:
+    """Read and validate the inputs of the jobs once (every job of a render shares them) and
+    pass the prepared file to each job: registers, ledger, results and deliveries are checked
+    before any notebook starts (a bad input raises here: nothing rendered)."""
+    from .reports import prepare_report_inputs
+
+    p = jobs[0].parameters
+    args = {k: p.get(k, "") for k in ("quarter", "policy", "registers", "ledger", "results",
+                                      "deliveries", "month")}
+    path = prepared_path(jobs[0].out_dir, args)
+    prepare_report_inputs(path, **args)
+    for job in jobs:
+        job.parameters["prepared"] = str(path)
 
 
 def render(quarter: str, units: str | Sequence[str] = "all", reports: str | Sequence[str] = "all",
            out_root: str | Path = OUTPUTS_DIR, parameters: Mapping[str, Any] | None = None,
-           policy: str = "xiongan-2023", workers: int | None = None) -> RenderSummary:
-    """Render reports x units of a quarter in parallel and write the index page.
+           policy: str = "xiongan-2023", workers: int | None = None, month: str = "",
+           progress: bool = False, as_of: str = "") -> RenderSummary:
+    """Render reports x units of a quarter (or the notices of ``month``) in parallel and write
+    the index page.
 
-    Every job's parameters are validated before the first notebook runs. Jobs that fail are
-    collected; after the batch a :class:`RenderError` lists every failure (the reports that
-    succeeded stay rendered and the index links them).
+    Every job's parameters are validated, and the inputs read and validated once, before the
+    first notebook runs. Jobs that fail are collected; after the batch a :class:`RenderError`
+    lists every failure (the reports that succeeded stay rendered and the index links them).
+    ``progress`` shows a progress bar over the jobs (on standard error).
     """
-    jobs = plan_jobs(quarter, units, reports, out_root, parameters, policy)
+    from concurrent.futures import as_completed
+
+    from tqdm import tqdm
+
+    if as_of:
+        try:
+            dt.date.fromisoformat(as_of)
+        except ValueError:
+            raise ParameterError(f"--as-of {as_of} is not a date: write YYYY-MM-DD") from None
+    jobs = plan_jobs(quarter, units, reports, out_root, parameters, policy, month, as_of)
+    prepare(jobs)
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     start = time.perf_counter()
     rendered: list[Rendered] = []
     failures: list[str] = []
+    bar = tqdm(total=len(jobs), desc=f"{month or jobs[0].quarter} 报告", unit="份",
+               disable=not progress, leave=False)
     if workers == 1:
         for job in jobs:
             try:
                 rendered.append(run_job(job))
             except RenderError as exc:
                 failures.append(str(exc))
+            bar.update()
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(run_job, job) for job in jobs]
-            for fut in futures:
+            futures = {pool.submit(run_job, job): i for i, job in enumerate(jobs)}
+            done: dict[int, Rendered] = {}
+            for fut in as_completed(futures):
                 try:
-                    rendered.append(fut.result())
+                    done[futures[fut]] = fut.result()
                 except RenderError as exc:
                     failures.append(str(exc))
-    out_dir = Path(out_root) / jobs[0].quarter
-    index = write_index(out_dir, jobs[0].quarter, rendered, policy, failures)
-    summary = RenderSummary(jobs[0].quarter, tuple(rendered), index,
+                bar.update()
+            rendered = [done[i] for i in sorted(done)]
+    bar.close()
+    out_dir = jobs[0].out_dir
+    label = out_dir.name
+    index = write_index(out_dir, label, rendered, policy, failures)
+    summary = RenderSummary(label, tuple(rendered), index,
                             time.perf_counter() - start, workers, tuple(failures))
     if failures:
         raise RenderError(f"{len(failures)} of {len(jobs)} report(s) failed:\n" +
@@ -342,33 +440,44 @@ def render(quarter: str, units: str | Sequence[str] = "all", reports: str | Sequ
 # --------------------------------------------------------------------------------------
 # Index page
 # --------------------------------------------------------------------------------------
+_FORM_ZH = {"html": "网页", "docx": "Word", "pdf": "PDF", "xlsx": "表格"}
+
+
 def write_index(out_dir: Path, quarter: str, rendered: Sequence[Rendered],
                 policy: str = "xiongan-2023", failures: Sequence[str] = ()) -> Path:
-    """``index.html``: one row per report, one column per unit, links to HTML and XLSX.
-    Reports already in the directory from earlier runs of the same quarter are kept."""
+    """``index.html``: one row per report, one column per unit, links to every form (web
+    page, Word, PDF, XLSX; a notice per month). Reports already in the directory from earlier
+    runs of the same quarter are kept."""
 
     pol = load_policy(policy)
     q = Quarter.parse(quarter)
     out_dir.mkdir(parents=True, exist_ok=True)
-    present = {p.stem for p in out_dir.glob("*.html") if p.name != "index.html"}
-    present |= {r.job.stem for r in rendered}
     head = "".join(f"<th>{html.escape(u.name)}</th>" for u in pol.units)
     rows = []
     for name, spec in REPORTS.items():
         cells = []
         for u in pol.units:
             stem = f"{name}-{u.id}"
-            if stem not in present:
+            groups: dict[str, list[Path]] = {}
+            pattern = re.compile(re.escape(stem) + r"(-(\d{4})-(\d{2}))?\.(html|docx|pdf|xlsx)$")
+            for f in sorted(out_dir.glob(f"{stem}*")):
+                m = pattern.fullmatch(f.name)
+                if m:
+                    month = f"{int(m.group(2))}年{int(m.group(3))}月" if m.group(1) else ""
+                    groups.setdefault(month, []).append(f)
+            if not groups:
                 cells.append("<td class='na'>—</td>")
                 continue
-            links = [f"<a href='{stem}.html'>查看</a>"]
-            for x in sorted(out_dir.glob(f"{stem}*.xlsx")):
-                month = x.stem[len(stem) + 1:]
-                label = f"{int(month[5:])}月表格" if month else "表格（XLSX）"
-                links.append(f"<a href='{x.name}'>{label}</a>")
-            cells.append(f"<td>{' · '.join(links)}</td>")
-        rows.append(f"<tr><th scope='row'>{html.escape(spec.title_zh)}"
-                    f"<span class='rule'>{spec.rule}</span></th>{''.join(cells)}</tr>")
+            lines = []
+            for month, files in groups.items():
+                order = {"html": 0, "docx": 1, "xlsx": 2, "pdf": 3}
+                files = sorted(files, key=lambda f: order[f.suffix[1:]])
+                links = " · ".join(f"<a href='{html.escape(f.name)}'>{_FORM_ZH[f.suffix[1:]]}</a>"
+                                   for f in files)
+                lines.append(f"<div>{html.escape(month)} {links}</div>" if month
+                             else f"<div>{links}</div>")
+            cells.append(f"<td>{''.join(lines)}</td>")
+        rows.append(f"<tr><th scope='row'>{html.escape(spec.title_zh)}</th>{''.join(cells)}</tr>")
     failed = ""
     if failures:
         items = "".join(f"<li>{html.escape(f)}</li>" for f in failures)
@@ -378,13 +487,12 @@ def write_index(out_dir: Path, quarter: str, rendered: Sequence[Rendered],
 <title>{html.escape(q.label_zh)}“双随机、一公开”监管报告</title>
 <style>
 body {{ font-family: "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei",
-       sans-serif; margin: 2em auto; max-width: 60em; color: #222; }}
+       sans-serif; margin: 2em auto; max-width: 64em; color: #222; }}
 table {{ border-collapse: collapse; width: 100%; }}
-th, td {{ border: 1px solid #999; padding: .5em .8em; text-align: center; }}
-thead th {{ background: #eef2f7; }}
-th[scope=row] {{ text-align: left; }}
-.rule {{ color: #888; font-size: .8em; margin-left: .6em; }}
-.na {{ color: #bbb; }}
+th, td {{ border: 1px solid #999; padding: .5em .8em; text-align: left; vertical-align: top; }}
+thead th {{ background: #eef2f7; text-align: center; }}
+td div + div {{ margin-top: .3em; }}
+.na {{ color: #bbb; text-align: center; }}
 .fail {{ color: #b00; }}
 </style></head><body>
 <h1>{html.escape(pol.name)}</h1>
@@ -393,7 +501,7 @@ th[scope=row] {{ text-align: left; }}
 {''.join(rows)}
 </tbody></table>
 {failed}
-<p>考核评估通报由新区本级对三县作出，仅列于新区本级。各报告由 <code>dsr render --quarter {q.label}</code> 生成。</p>
+<p>考核评估通报由新区生态环境局对三县作出，仅列于新区本级。网页供浏览；报送和公开使用Word、PDF和表格文件。</p>
 </body></html>
 """
     path = out_dir / "index.html"

@@ -41,7 +41,7 @@ from .sample import DEMO_SEED_MATERIAL
 from .plotting import use_cjk_font
 from .categories import CATEGORY_ZH, classify
 from .errors import ParameterError
-from .periods import Quarter, date_zh, quarters_of
+from .periods import Quarter, date_zh, month_quarter, quarters_of
 from .policy import CREDIT_CLASSES, Policy, load_policy
 from .quotas import METHOD_ZH, SUBSET_ZH, drawing_population, quarterly_quotas
 from .registers import Registers, load_registers
@@ -82,6 +82,8 @@ class ReportInputs:
     redraws : DataFrame
         Re-draws of the year up to ``quarter``: quarter, unit, ledger entry, the entry it
         superseded and the reason.
+    key : str
+        The arguments the inputs were loaded from (checks a prepared inputs file).
     """
 
     policy: Policy
@@ -96,6 +98,12 @@ class ReportInputs:
     ledger_head: str = ""
     redraws: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=["quarter", "unit", "seq", "redraw_of", "reason"]))
+    key: str = ""
+
+    @property
+    def demo(self) -> bool:
+        """True when the tasks and results are demonstration data (no ledger)."""
+        return not self.ledger_head
 
     def ledger_line(self) -> str:
         """The ledger head as public documents print it (Chinese)."""
@@ -139,19 +147,38 @@ def load_report_inputs(
     results: str = "",
     deliveries: str = "",
     holidays_dir: str = "",
+    month: str = "",
+    prepared: str = "",
 ) -> ReportInputs:
     """Gather a report's inputs.
 
     With ``ledger`` empty, the tasks are the demo draws of the year up to ``quarter`` made in
     memory, and the results and deliveries are the synthetic sample generated from them
-    (:func:`dsr_analysis.results.sample_results`) - what a fresh clone can render. With a
-    ledger, a results file is required (real results are never invented for a real draw);
-    without a deliveries file no summary or statistics table counts as delivered.
+    (:func:`dsr_analysis.results.sample_results`) - what a fresh clone can render, on the
+    embedded sample only. With a ledger, a results file is required (real results are never
+    invented for a real draw); without a deliveries file no summary or statistics table
+    counts as delivered.
+
+    ``month`` (``YYYY-MM``, for the monthly notice) may lie after the policy year: results
+    of the year's checks published in January of the next year belong to that January's
+    notice. The tasks are then every task in the ledger drawn up to the month's quarter.
+
+    ``prepared`` is a file written by :func:`prepare_report_inputs` (``dsr render`` reads and
+    validates the inputs once and every notebook loads them from it): it is used only if it
+    was made from exactly these arguments, else :class:`ParameterError`.
     """
+    key = _inputs_key(quarter, policy, registers, ledger, results, deliveries, holidays_dir, month)
+    if prepared:
+        return _load_prepared(prepared, key)
     q = Quarter.parse(quarter)
     pol = policy if isinstance(policy, Policy) else load_policy(policy)
+    through = q
+    if month:  # the notice of a month: the year's tasks up to it, whatever ``quarter`` says
+        through = _month_quarter(month, pol)
+        q = min(through, quarters_of(pol.year)[-1])
     if q.year != pol.year:
-        raise ParameterError(f"quarter {q.label} is outside the policy year {pol.year} ({pol.path})")
+        raise ParameterError(f"quarter {q.label} is outside the policy year {pol.year}: give a "
+                             f"quarter of {pol.year} (a notice of a later month: month=YYYY-MM)")
     reg = load_registers(registers or None, units=pol.unit_names)
     cal = WorkCalendar(holidays_dir or None)
     if ledger:
@@ -162,9 +189,12 @@ def load_report_inputs(
                                  "pass results=PATH")
         all_tasks = load_draw_tasks(ledger)
         res = load_results(results, all_tasks)  # validated against every drawn task
-        tasks = all_tasks[all_tasks["quarter"].map(
-            lambda x: Quarter.parse(x).year == q.year and Quarter.parse(x) <= q)
-        ].reset_index(drop=True)
+        if month:
+            keep = all_tasks["quarter"].map(lambda x: Quarter.parse(x) <= through)
+        else:
+            keep = all_tasks["quarter"].map(
+                lambda x: Quarter.parse(x).year == q.year and Quarter.parse(x) <= q)
+        tasks = all_tasks[keep].reset_index(drop=True)
         res = res[res["task_id"].isin(tasks["task_id"])].reset_index(drop=True)
         dlv = (load_deliveries(deliveries, pol.unit_names) if deliveries
                else pd.DataFrame(columns=["unit", "quarter", "report", "date_delivered"]))
@@ -182,11 +212,61 @@ def load_report_inputs(
         tasks = demo_tasks(pol, reg, q)
         res = sample_results(tasks, cal, policy=pol)
         dlv = sample_deliveries(pol, pol.year, cal)
-        source = "演示数据：样本名录库上的演示抽取（种子材料 demo-季度）及合成的抽查结果"
+        source = "演示数据：样本名录库上的演示抽取及合成的抽查结果"
         head, redraws = "", None
     out = ReportInputs(pol, reg, classify(reg.enterprises, pol), tasks, res, dlv, q, cal, source,
-                       head)
+                       head, key=key)
     return out if redraws is None else dataclasses.replace(out, redraws=redraws)
+
+
+def _month_quarter(month: str, policy: Policy) -> Quarter:
+    """The quarter of ``month`` (``YYYY-MM``), which must not precede the policy year."""
+    q = month_quarter(month)
+    if q.year < policy.year:
+        raise ParameterError(f"month {month} precedes the policy year {policy.year}")
+    return q
+
+
+def _inputs_key(*args: object) -> str:
+    """What a prepared inputs file was made from (policy given by path or name)."""
+    parts = [a.path if isinstance(a, Policy) else str(a) for a in args]
+    return "\x1f".join(str(p) for p in parts)
+
+
+def prepare_report_inputs(path: str | Path, quarter: str, policy: str = "xiongan-2023",
+                          registers: str = "", ledger: str = "", results: str = "",
+                          deliveries: str = "", holidays_dir: str = "", month: str = ""
+                          ) -> ReportInputs:
+    """Read and validate a render's inputs once and save them for its notebooks (a pickle
+    written to a temporary name and renamed; only ``dsr render`` writes it, into the output
+    directory, and a notebook uses it only if its own arguments match)."""
+    import os
+    import pickle
+
+    inputs = load_report_inputs(quarter, policy, registers, ledger, results, deliveries,
+                                holidays_dir, month)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        pickle.dump(inputs, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+    return inputs
+
+
+def _load_prepared(path: str, key: str) -> ReportInputs:
+    import pickle
+
+    try:
+        with open(path, "rb") as fh:
+            inputs = pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError) as exc:
+        raise ParameterError(f"prepared inputs '{path}' cannot be read: {exc}") from None
+    if not isinstance(inputs, ReportInputs) or inputs.key != key:
+        raise ParameterError(f"prepared inputs '{path}' were made for other arguments than this "
+                             "notebook's (quarter, policy, registers, ledger, results, "
+                             "deliveries, month): leave 'prepared' empty to read them here")
+    return inputs
 
 
 def ledger_redraws(ledger: str | Path, up_to: Quarter) -> pd.DataFrame:
@@ -271,18 +351,39 @@ STATISTICS_LAYOUT: list[tuple[str, list[tuple[str, str]]]] = [
 STATISTICS_COLUMNS = [c for _, cols in STATISTICS_LAYOUT for c, _ in cols]
 
 
+def known_by(results: pd.DataFrame, as_of: dt.date | None) -> pd.DataFrame:
+    """The results known by ``as_of`` (数据截止日期): checks made by then, with a publication
+    date only if the result was published by then; None: every result as recorded."""
+    if as_of is None:
+        return results
+    out = results[[d is not None and not pd.isna(d) and d <= as_of
+                   for d in results["date_checked"]]].copy()
+    out["date_published"] = [d if d is not None and not pd.isna(d) and d <= as_of else None
+                             for d in out["date_published"]]
+    out["date_follow_up_closed"] = [
+        d if d is not None and not pd.isna(d) and d <= as_of else None
+        for d in out["date_follow_up_closed"]]
+    return out
+
+
 def statistics_row(classified_unit: pd.DataFrame, inspectors_unit: pd.DataFrame,
-                   tasks_q: pd.DataFrame, results: pd.DataFrame, policy: Policy) -> dict:
+                   tasks_q: pd.DataFrame, results: pd.DataFrame, policy: Policy,
+                   as_of: dt.date | None = None) -> dict:
     """Figures of one unit's statistics table from its objects, inspectors, the quarter's
-    tasks and the results register."""
-    ch = checks(tasks_q, results, policy)
+    tasks and the results register, counting only what was known by ``as_of`` (checks made,
+    results published by then; None: everything recorded).
+
+    The positive-list column counts what the plan means: general objects on the positive list
+    (an enterprise on the list that is a special or key object is drawn as such)."""
+    ch = checks(tasks_q, known_by(results, as_of), policy)
     rnd = ch[ch["random_draw"]]
     row = {
         "objects_total": len(classified_unit),
         "objects_special": int((classified_unit["category"] == "special").sum()),
         "objects_key": int((classified_unit["category"] == "key").sum()),
         "objects_general": int((classified_unit["category"] == "general").sum()),
-        "objects_positive_list": int(classified_unit["positive_list"].sum()),
+        "objects_positive_list": int((classified_unit["positive_list"].astype(bool)
+                                      & (classified_unit["category"] == "general")).sum()),
         "inspectors": int((inspectors_unit["active"] & inspectors_unit["certified"]).sum()),
         "tasks_drawn": len(tasks_q),
         "tasks_unchecked": len(tasks_q) - len(ch),
@@ -312,8 +413,13 @@ def statistics_row(classified_unit: pd.DataFrame, inspectors_unit: pd.DataFrame,
 TOTAL_LABEL = "合计"
 
 
+def statistics_as_of(inputs: ReportInputs) -> dt.date:
+    """The statistics table's default cut-off: its own deadline (R9)."""
+    return statistics_due(inputs.quarter, inputs.policy, inputs.calendar)
+
+
 def statistics_table(inputs: ReportInputs, units: Sequence[str] | None = None,
-                     total: bool = False) -> pd.DataFrame:
+                     total: bool = False, as_of: dt.date | None = None) -> pd.DataFrame:
     """The quarter's statistics table: one row per unit (index = Chinese unit name), columns
     :data:`STATISTICS_COLUMNS`. A unit's objects are those it draws from (the new-area level:
     every object of the new area); its inspectors are its own.
@@ -321,7 +427,10 @@ def statistics_table(inputs: ReportInputs, units: Sequence[str] | None = None,
     With ``total``, a last row :data:`TOTAL_LABEL` computed over all the listed units at once:
     objects counted once each (the union of the units' populations, so the new area's objects
     are not counted again for its counties), inspectors and checks summed, shares recomputed
-    from the pooled checks (not averaged)."""
+    from the pooled checks (not averaged).
+
+    ``as_of`` is the 数据截止日期: only checks made and results published by then count
+    (None: everything recorded; the notebooks pass :func:`statistics_as_of` by default)."""
     pol = inputs.policy
     units = list(units) if units is not None else [u.id for u in pol.units]
     q = inputs.quarter.label
@@ -330,23 +439,22 @@ def statistics_table(inputs: ReportInputs, units: Sequence[str] | None = None,
         pop = _unit_population(inputs, unit)
         insp = inputs.registers.inspectors[inputs.registers.inspectors["unit"] == unit]
         tq = inputs.tasks[(inputs.tasks["unit"] == unit) & (inputs.tasks["quarter"] == q)]
-        rows[pol.unit_names[unit]] = statistics_row(pop, insp, tq, inputs.results, pol)
+        rows[pol.unit_names[unit]] = statistics_row(pop, insp, tq, inputs.results, pol, as_of)
     if total:
         pops = pd.concat([_unit_population(inputs, unit) for unit in units])
         pops = pops.drop_duplicates(subset="uscc")
         insp = inputs.registers.inspectors[inputs.registers.inspectors["unit"].isin(units)]
         tq = inputs.tasks[inputs.tasks["unit"].isin(units) & (inputs.tasks["quarter"] == q)]
-        rows[TOTAL_LABEL] = statistics_row(pops, insp, tq, inputs.results, pol)
+        rows[TOTAL_LABEL] = statistics_row(pops, insp, tq, inputs.results, pol, as_of)
     table = pd.DataFrame.from_dict(rows, orient="index", columns=STATISTICS_COLUMNS)
     table.index.name = "单位"
     return table
 
 
 def statistics_table_zh(table: pd.DataFrame) -> pd.DataFrame:
-    """The statistics table with the official two-row Chinese header (group, item); shares as
-    percentages."""
-    out = table.copy().astype(object)
-    out["credit_share"] = [f"{v:.1%}" if pd.notna(v) else "—" for v in table["credit_share"]]
+    """The statistics table with the official two-row Chinese header (group, item); the
+    share stays a number in [0, 1] (NaN without random draws), formatted by the writers."""
+    out = table.copy()
     out.columns = pd.MultiIndex.from_tuples(
         [(g, label) for g, cols in STATISTICS_LAYOUT for _, label in cols])
     return out
@@ -469,10 +577,10 @@ def indicator_quotas(progress: pd.DataFrame, rule: str = "R4") -> Indicator:
     relevant = progress[progress["quota"] > 0]
     met = int(relevant["met"].sum())
     value = met / len(relevant) if len(relevant) else 1.0
-    missed = "、".join(f"{CATEGORY_ZH[c]}({SUBSET_ZH[s]}) {d}/{k}" for c, s, d, k in zip(
+    missed = "、".join(f"{CATEGORY_ZH[c]}（{SUBSET_ZH[s]}）完成{d}次、最低{k}次" for c, s, d, k in zip(
         relevant["category"], relevant["subset"], relevant["done"], relevant["quota"], strict=True)
         if d < k)
-    detail = f"{met}/{len(relevant)} 项达标" + (f"；未达标：{missed}" if missed else "")
+    detail = f"{len(relevant)}项中{met}项达标" + (f"；未达标：{missed}" if missed else "")
     return _ind("quotas_met", value, 1.0, detail, rule)
 
 
@@ -489,13 +597,13 @@ def indicator_internal_joint(checks_ytd: pd.DataFrame, policy: Policy) -> Indica
     joint = internal_joint_count(checks_ytd)
     value = joint / n if n else 0.0
     return _ind("internal_joint_share", value, policy.joint.internal_min_share,
-                f"内部联合 {joint} / 抽查 {n}", policy.joint.rule)
+                f"内部联合抽查{joint}次，抽查{n}次", policy.joint.rule)
 
 
 def indicator_inter_departmental(checks_q: pd.DataFrame, policy: Policy) -> Indicator:
     count = int((checks_q["joint_type"] == "inter_departmental").sum())
     return _ind("inter_departmental", count, policy.joint.inter_departmental_per_quarter,
-                f"部门联合抽查 {count} 次", policy.joint.rule)
+                f"部门联合抽查{count}次", policy.joint.rule)
 
 
 def indicator_credit(checks_q: pd.DataFrame, policy: Policy) -> Indicator:
@@ -503,7 +611,7 @@ def indicator_credit(checks_q: pd.DataFrame, policy: Policy) -> Indicator:
     used = int(rnd["credit_used"].sum())
     value = used / len(rnd) if len(rnd) else 1.0
     return _ind("credit_share", value, policy.credit_risk.min_share,
-                f"运用信用风险分类 {used} / 随机抽查 {len(rnd)}", policy.credit_risk.rule)
+                f"运用信用风险分类{used}次，随机抽查{len(rnd)}次", policy.credit_risk.rule)
 
 
 def indicator_results_on_time(checks_q: pd.DataFrame, policy: Policy, as_of: dt.date,
@@ -523,7 +631,7 @@ def indicator_results_on_time(checks_q: pd.DataFrame, policy: Policy, as_of: dt.
         on_time += published <= due
     value = on_time / counted if counted else 1.0
     return _ind("results_on_time", value, target,
-                f"按时公开 {on_time} / 应公开 {counted}（检查后"
+                f"按时公开{on_time}条，应公开{counted}条（检查后"
                 f"{policy.reporting.results_within_working_days}个工作日内）", policy.reporting.rule)
 
 
@@ -542,7 +650,8 @@ def indicator_reports_on_time(deliveries_unit_q: pd.DataFrame, quarter: Quarter,
         day = min(rows["date_delivered"])
         ok = day <= due[report]
         on_time += ok
-        notes.append(f"{label} {day:%m-%d}（时限 {due[report]:%m-%d}）{'按时' if ok else '逾期'}")
+        notes.append(f"{label}{date_zh(day, year=False)}报送（时限{date_zh(due[report], year=False)}），"
+                     f"{'按时' if ok else '逾期'}")
     return _ind("reports_on_time", on_time / 2, 1.0, "；".join(notes), policy.reporting.rule)
 
 
@@ -552,7 +661,7 @@ def indicator_follow_up(checks_q: pd.DataFrame, policy: Policy, as_of: dt.date) 
     closed = sum(1 for d in need["date_follow_up_closed"]
                  if d is not None and not pd.isna(d) and d <= as_of)
     value = closed / len(need) if len(need) else 1.0
-    return _ind("follow_up_closed", value, target, f"已办结 {closed} / 需处置 {len(need)}", "R7")
+    return _ind("follow_up_closed", value, target, f"已办结{closed}件，需处置{len(need)}件", "R7")
 
 
 def evaluation_as_of(inputs: ReportInputs) -> dt.date:
@@ -574,7 +683,7 @@ def evaluate(inputs: ReportInputs, units: Sequence[str] | None = None,
                              "indicators); add one to render the evaluation")
     as_of = as_of or evaluation_as_of(inputs)
     units = list(units) if units is not None else [u.id for u in pol.units if u.level == "county"]
-    res = inputs.results[[d <= as_of for d in inputs.results["date_checked"]]]
+    res = known_by(inputs.results, as_of)
     rows = []
     for unit in units:
         tu = inputs.tasks[inputs.tasks["unit"] == unit]

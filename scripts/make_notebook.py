@@ -1,6 +1,8 @@
 """Write a notebook from a list of cells (markdown / code / parameters) — used to keep the
 committed notebooks' sources in reviewable form. Usage: python scripts/make_notebook.py SPEC.py OUT.ipynb
-where SPEC.py defines CELLS = [("markdown"|"code"|"parameters", source), ...]."""
+where SPEC.py defines CELLS = [("markdown"|"code"|"parameters"|"internal"|"internal-markdown",
+source), ...]. "internal" cells are tagged ``internal``: reviewers' checks that nbval compares
+but the HTML of a report leaves out (the reader sees the document only)."""
 
 from __future__ import annotations
 
@@ -16,12 +18,15 @@ def build(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
     nb.metadata["language_info"] = {"name": "python"}
     for kind, source in cells:
         source = source.strip("\n")
-        if kind == "markdown":
-            nb.cells.append(nbformat.v4.new_markdown_cell(source))
+        if kind in ("markdown", "internal-markdown"):
+            cell = nbformat.v4.new_markdown_cell(source)
+            if kind == "internal-markdown":
+                cell.metadata["tags"] = ["internal"]
+            nb.cells.append(cell)
         else:
             cell = nbformat.v4.new_code_cell(source)
-            if kind == "parameters":
-                cell.metadata["tags"] = ["parameters"]
+            if kind in ("parameters", "internal"):
+                cell.metadata["tags"] = [kind]
             nb.cells.append(cell)
     return nb
 

@@ -24,8 +24,11 @@ def _cells(nb) -> list[tuple[str, str]]:
     out = []
     for c in nb.cells:
         kind = c.cell_type
-        if kind == "code" and "parameters" in c.metadata.get("tags", []):
+        tags = c.metadata.get("tags", [])
+        if kind == "code" and "parameters" in tags:
             kind = "parameters"
+        elif "internal" in tags:
+            kind = "internal" if kind == "code" else "internal-markdown"
         out.append((kind, c.source.strip("\n")))
     return out
 

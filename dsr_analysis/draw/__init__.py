@@ -70,7 +70,7 @@ from .record import (DRAW_MODE_ZH, FRAME_COLUMNS, JOINT_ZH, LEVEL_ZH, METHOD_ZH,
                      write_outputs)
 from .ledger import Entry, append, entries, exclusive, head_of, history_before, put_blob
 from .outputs import finish, output_dir, recover, stage
-from .protocol import (ProtocolError, announcement_html, build_commitment,
+from .protocol import (ProtocolError, announcement_document, announcement_html, build_commitment,
                        canonical_seed_material, check_commitment, commitment_ref)
 from .staffing import register_tables, staff_tasks
 
@@ -278,6 +278,11 @@ def commit_quarter(policy: Policy, registers: Registers, quarter: str, seed_sour
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(page, encoding="utf-8")
         os.replace(tmp, path)
+        from ..documents import write_forms  # python-docx and WeasyPrint: heavy
+
+        write_forms(announcement_document(record, entry, [*all_entries, entry],
+                                          policy.unit_names, _authority(policy)),
+                    path.with_suffix(""))
     return record, entry, path
 
 

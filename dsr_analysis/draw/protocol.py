@@ -248,6 +248,49 @@ td.n {{ text-align: right; }}
 """
 
 
+def announcement_document(commitment: Mapping[str, Any], entry: Entry,
+                          all_entries: Sequence[Entry], unit_names: Mapping[str, str],
+                          authority: str):
+    """The same announcement as an official document (DOCX and PDF in the national layout;
+    public: no object, no inspector)."""
+    from ..documents.model import Heading, OfficialDocument, Paragraph, Table
+
+    q = Quarter.parse(commitment["quarter"])
+    src = commitment["seed_source"]
+    inp = commitment["inputs"]
+    units = "、".join(unit_names.get(u, u) for u in commitment["units"])
+    form = "按公开数字的规范形式（RFC 3797）" if src["form"] == "numbers" else "按公布的原文"
+    n, h = head_of(list(all_entries)).split(":")
+    frame = pd.DataFrame({
+        "抽查单位": [unit_names.get(r["unit"], r["unit"]) for r in commitment["quotas"]],
+        "抽取层": [_stratum_zh(r["stratum"]) for r in commitment["quotas"]],
+        "对象数": [int(r["population"]) for r in commitment["quotas"]],
+        "抽取数": [int(r["quota"]) for r in commitment["quotas"]],
+        **{f"{c}类入样概率": [float(r["probability"][c]) for r in commitment["quotas"]]
+           for c in "ABCD"}})
+    blocks = [Paragraph(f"根据年度“双随机、一公开”监管工作实施方案，本季度将对{units}的检查对象进行"
+                        "随机抽取。在随机数产生之前，现将本次抽取所依据的输入和随机数来源公告如下，"
+                        "任何人可据此核验抽取结果。")]
+    if commitment.get("reason"):
+        blocks.append(Paragraph(f"本次为重新抽取，原因：{commitment['reason']}。"))
+    blocks += [
+        Heading("一、随机数来源", 1),
+        Paragraph(f"{src['description']}。抽取时{form}录入，随机种子由该数值与下列输入摘要共同确定，"
+                  "任何一方均无法预先选择。"),
+        Heading("二、输入摘要（SHA-256）", 1),
+        Paragraph(f"检查对象名录库：{inp['frame_sha256']}", indent=False),
+        Paragraph(f"抽查方案（政策参数）：{inp['policy_sha256']}", indent=False),
+        Paragraph(f"此前有效抽取记录：{inp['history_sha256']}", indent=False),
+        Heading("三、各抽取层的抽取数量和入样概率", 1),
+        Table(frame, percent=tuple(f"{c}类入样概率" for c in "ABCD")),
+        Heading("四、抽取记录账本", 1),
+        Paragraph(f"本公告登记为第{entry.seq}条，登记后账本共{n}条，最新一条哈希值为{h}。"),
+    ]
+    return OfficialDocument(
+        title=f"{authority}{q.label_zh}“双随机”抽取公告", issuer=authority,
+        date=pd.Timestamp(entry.created_at).date(), blocks=tuple(blocks), public=True)
+
+
 def _stratum_zh(stratum: str) -> str:
     """``key/all`` -> 重点监管对象; ``general/positive_list`` -> 一般监管对象（正面清单）."""
     category, _, subset = str(stratum).partition("/")

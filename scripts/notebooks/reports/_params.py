@@ -1,7 +1,8 @@
 """Parameters cell shared by the report notebooks (each spec embeds it with its default unit)."""
 
 
-def params(unit: str = "xiongxian") -> str:
+def params(unit: str = "xiongxian", extra: str = "") -> str:
+    """The parameters cell; ``extra`` adds lines of the report's own parameters."""
     return f'''
 quarter: str = "2023Q1"  # quarter reported, e.g. 2023Q1
 unit: str = "{unit}"  # reporting unit: xiongan, xiongxian, rongcheng or anxin
@@ -10,8 +11,9 @@ registers: str = ""  # register directory; empty: the embedded synthetic sample
 ledger: str = ""  # draw ledger (SQLite); empty: the demo draws, made in memory
 results: str = ""  # results register (CSV/XLSX); required with a ledger
 deliveries: str = ""  # report deliveries CSV (unit, quarter, report, date_delivered)
-output_dir: str = ""  # directory for the XLSX tables; empty: write none
-_names = set(dir())  # the names before papermill's injected values (checked below)
+output_dir: str = ""  # directory for the documents (DOCX, PDF, XLSX); empty: write none
+prepared: str = ""  # inputs read and validated once by dsr render; empty: read them here
+{extra}_names = set(dir())  # the names before papermill's injected values (checked below)
 '''
 
 
@@ -19,20 +21,22 @@ SETUP = '''
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dsr_analysis import reports
-from dsr_analysis.render import write_table_xlsx
+from dsr_analysis import official, reports
+from dsr_analysis.documents import write_forms
 
 pd.set_option("display.max_columns", 60)
 pd.set_option("display.width", 200)
-inputs = reports.load_report_inputs(quarter, policy, registers, ledger, results, deliveries)
+inputs = reports.load_report_inputs(quarter, policy, registers, ledger, results, deliveries,
+                                    prepared=prepared{month})
 pol, q = inputs.policy, inputs.quarter
 unit_name = pol.unit_names[unit]
 '''
 
 
 def setup(notebook: str) -> str:
-    """The set-up cell of report ``notebook`` (the same for every report)."""
-    return SETUP
+    """The set-up cell of report ``notebook`` (the same for every report; the notice also
+    passes its month)."""
+    return SETUP.replace("{month}", ", month=month" if notebook == "notice" else "")
 
 
 def check(notebook: str) -> str:

@@ -1,0 +1,171 @@
+"""The content of an official document, independent of its form (DOCX, PDF, HTML, XLSX).
+
+A report builds one :class:`OfficialDocument` (a 工作总结, 通报, 计划 or 公告 in the national
+layout for official documents, GB/T 9704-2012) or one :class:`TableDocument` (an official
+table: 统计表, 公示表); the writers in this package turn the same object into every form, so
+the Word file, the PDF and the page a browser shows always say the same thing.
+
+Text is plain text (never Markdown or HTML): every writer escapes it for its own form.
+Numbers in tables stay numbers; the writers format them (``percent`` columns as 12.3 %).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A heading of the body text. ``level`` 1: "一、…" (黑体), 2: "（一）…" (楷体),
+    3: "1. …" (仿宋, bold). The text carries its own number ("一、抽查任务完成情况")."""
+
+    text: str
+    level: int = 1
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """A paragraph of body text, first line indented by two characters unless ``indent`` is
+    False (e.g. a list line already numbered)."""
+
+    text: str
+    indent: bool = True
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table in a document.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        Columns are text labels, or a two-level MultiIndex (group, item) for a grouped header;
+        the index is ignored (a 序号 column, when wanted, is a column of the frame). Cells
+        hold numbers as numbers, text as text; NaN/None is shown as "—".
+    title : str
+        The table's caption (表题), above it; empty for none.
+    percent : tuple of str
+        Columns (last level label) holding shares in [0, 1], shown as percentages with
+        ``percent_decimals`` decimals.
+    note : str
+        A note below the table (注：…); empty for none.
+    right : tuple of str
+        Text columns (last level label) to right-align like numbers (e.g. values already
+        formatted as "12.5%" in a column that mixes shares and counts).
+    """
+
+    frame: pd.DataFrame
+    title: str = ""
+    percent: tuple[str, ...] = ()
+    percent_decimals: int = 1
+    note: str = ""
+    right: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A chart as PNG bytes, with its caption below."""
+
+    png: bytes = field(repr=False)
+    caption: str = ""
+
+
+Block = Heading | Paragraph | Table | Figure
+
+
+@dataclass(frozen=True, repr=False)
+class OfficialDocument:
+    """A document in the GB/T 9704 layout.
+
+    Attributes
+    ----------
+    title : str
+        The document's title (标题), e.g. "雄县生态环境局2023年第一季度“双随机、一公开”监管工作总结".
+    issuer : str
+        The issuing authority's name (发文机关署名), e.g. "雄县生态环境局"; it also heads the
+        版头 when ``number`` is given.
+    date : date
+        The date of the document (成文日期), written in Chinese without zero padding.
+    blocks : tuple of Block
+        The body (正文) in order.
+    recipient : str
+        The main recipient (主送机关), e.g. "雄安新区生态环境局"; empty for a public document.
+    number : str
+        The document number (发文字号), e.g. "雄环〔2023〕12号"; empty for none (then no 版头).
+    demo : bool
+        True when built from demonstration data: every page says 演示数据.
+    as_of : date or None
+        The cut-off of the figures (数据截止日期), stated in the document when given.
+    appendix : tuple of Block
+        Material for reviewers only (e.g. the clauses each figure rests on), after the body
+        under the heading 附：…; never part of the body.
+    public : bool
+        True for a document a citizen may read (a notice, the annual plan, an announcement).
+    """
+
+    title: str
+    issuer: str
+    date: dt.date
+    blocks: tuple[Block, ...]
+    recipient: str = ""
+    number: str = ""
+    demo: bool = False
+    as_of: dt.date | None = None
+    appendix: tuple[Block, ...] = ()
+    public: bool = False
+
+    def __repr__(self) -> str:  # short: the text form notebooks keep beside the HTML
+        return f"OfficialDocument({self.title!r}, {self.issuer!r}, {self.date}, {len(self.blocks)} blocks)"
+
+
+@dataclass(frozen=True, repr=False)
+class TableDocument:
+    """An official table (统计表, 公示表): title, the filing lines, the table, notes and the
+    signature lines, printed on A4 landscape, one page wide.
+
+    Attributes
+    ----------
+    title : str
+        The table's title.
+    table : Table
+        The table itself (its own ``title`` is ignored; ``note`` is printed below it).
+    unit : str
+        The filing unit's name (填报单位 / 公示单位), e.g. "雄县生态环境局".
+    unit_label : str
+        The label of ``unit``: "填报单位" (default) or "公示单位", "制定单位"…
+    date : date
+        The filing date (填报日期 / 公示日期).
+    date_label : str
+        The label of ``date``.
+    as_of : date or None
+        数据截止日期: the figures count only what was known by this date.
+    period : str
+        The period covered, e.g. "2023年1月1日至2023年3月31日"; empty for none.
+    signatures : tuple of str
+        Signature lines below the table, e.g. ("填报人", "审核人"); each printed with a blank
+        line to sign on. Empty for a public notice.
+    demo : bool
+        True when built from demonstration data: every page says 演示数据.
+    public : bool
+        True for a table a citizen may read.
+    """
+
+    title: str
+    table: Table
+    unit: str
+    date: dt.date
+    unit_label: str = "填报单位"
+    date_label: str = "填报日期"
+    as_of: dt.date | None = None
+    period: str = ""
+    signatures: tuple[str, ...] = ("填报人", "审核人")
+    demo: bool = False
+    public: bool = False
+    notes: tuple[str, ...] = field(default=())
+
+    def __repr__(self) -> str:
+        return (f"TableDocument({self.title!r}, {self.unit!r}, {self.date}, "
+                f"{len(self.table.frame)} rows)")

@@ -1,0 +1,325 @@
+"""The official documents of the reports, built from the figures of :mod:`dsr_analysis.reports`.
+
+Each function returns one :class:`~dsr_analysis.documents.OfficialDocument` (the quarterly
+summary 工作总结, the evaluation notice 考核评估通报, the annual plan 年度抽查计划) or
+:class:`~dsr_analysis.documents.TableDocument` (the statistics table 统计表, a monthly results
+notice 抽查结果公示); :func:`dsr_analysis.documents.write_forms` writes it as DOCX/PDF or
+XLSX/PDF and the notebooks display the same object as HTML.
+
+Official text only: Chinese, dates without zero padding, no rule ids, file names or code in
+the body (the clauses each figure rests on go to the appendix, for reviewers); a sentence
+whose count is 0 is left out. The issuing bodies are the units' official names from the
+policy (:func:`authority`). Documents built from demonstration data say so on every page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+import numpy as np
+import pandas as pd
+
+from . import reports
+from .categories import CATEGORY_ZH
+from .documents.model import Figure, Heading, OfficialDocument, Paragraph, Table, TableDocument
+from .periods import date_zh, quarters_of
+from .policy import Policy
+from .quotas import METHOD_ZH, SUBSET_ZH
+from .workcalendar import statistics_due, summary_window
+
+#: A rule id written in parentheses after a sentence, e.g. "（R4）" or "（R1、R3、R5）".
+_RULE_REF = re.compile(r"（R\d+(?:[、，,]\s*R\d+)*）")
+
+
+def authority(policy: Policy, unit: str) -> str:
+    """The official name of a unit's bureau (the policy's ``authority``; otherwise the
+    unit's name followed by 生态环境局)."""
+    u = policy.unit(unit)
+    return getattr(u, "authority", "") or f"{u.name}生态环境局"
+
+
+def official_text(text: str) -> str:
+    """``text`` without rule ids in parentheses (they belong in the appendix)."""
+    return _RULE_REF.sub("", text)
+
+
+def figure_png(fig, dpi: int = 150) -> bytes:
+    """A matplotlib figure as PNG bytes."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    return buf.getvalue()
+
+
+#: The clauses of the 2023 plan each part of the reports rests on (the reviewers' appendix).
+CLAUSES = {
+    "registers": "二、重点工作任务（一）持续完善“两库”信息",
+    "credit": "二、重点工作任务（三）差别化分级分类监管",
+    "quotas": "二、重点工作任务（四）分类确定抽查频次",
+    "joint": "二、重点工作任务（五）加强联合监管",
+    "mode": "二、重点工作任务（六）优选监管方式",
+    "follow_up": "二、重点工作任务（七）规范工作程序",
+    "public": "二、重点工作任务（八）强化信息公开",
+    "evaluation": "三、保障措施（三）坚持跟踪问效，强化责任落实",
+    "reporting": "工作信息报送机制（每月公开抽查结果，季度工作总结和统计表报送新区）",
+}
+
+
+def _upper(policy: Policy) -> str:
+    """The bureau of the area level (the counties report to it)."""
+    area = [u for u in policy.units if u.level == "area"]
+    return authority(policy, area[0].id) if area else ""
+
+
+def _clauses(pairs: list[tuple[str, str]]) -> tuple:
+    """The reviewers' appendix: which clause of the plan each part rests on."""
+    frame = pd.DataFrame(pairs, columns=["内容", "实施方案条款"])
+    return (Heading("附：各项内容依据的实施方案条款", 1), Table(frame))
+
+
+# --------------------------------------------------------------------------------------
+# Statistics table (统计表)
+# --------------------------------------------------------------------------------------
+def statistics_document(inputs: reports.ReportInputs, unit: str,
+                        as_of: dt.date | None = None) -> TableDocument:
+    """The quarterly statistics table of ``unit`` (the new-area level: every unit and the
+    total), counting what was known by ``as_of`` (default: the table's own deadline)."""
+    pol, q = inputs.policy, inputs.quarter
+    due = statistics_due(q, pol, inputs.calendar)
+    as_of = as_of or due
+    units = [u.id for u in pol.units] if pol.unit(unit).level == "area" else [unit]
+    table = reports.statistics_table(inputs, units, total=len(units) > 1, as_of=as_of)
+    frame = reports.statistics_table_zh(table).reset_index()
+    frame.columns = pd.MultiIndex.from_tuples(
+        [("单位", "单位")] + [tuple(c) for c in frame.columns[1:]])
+    notes = ["注：1. 完成抽查指截至数据截止日期已录入检查结果的抽查任务；已公开指截至该日已公开的结果。",
+             "2. 运用信用风险分类的占比按随机抽查计算，正面清单企业的非现场全覆盖检查不属于随机抽查，"
+             "不计入分子和分母。",
+             "3. 其中正面清单指列入正面清单的一般监管对象；依法不予公开的结果只计数、不公示。"]
+    if as_of > due:
+        notes.append(f"4. 本表数据截止日期晚于报送时限（{date_zh(due)}），为报送后的更新统计。")
+    return TableDocument(
+        title=f"{pol.unit_names[unit]}{q.label_zh}“双随机、一公开”监管工作统计表",
+        table=Table(frame, percent=("占比",)),
+        unit=authority(pol, unit), date=min(as_of, due) if as_of <= due else as_of,
+        as_of=as_of, period=f"{date_zh(q.start)}至{date_zh(q.end)}",
+        notes=tuple(notes), demo=inputs.demo)
+
+
+# --------------------------------------------------------------------------------------
+# Monthly results notice (抽查结果公示)
+# --------------------------------------------------------------------------------------
+def month_end(year: int, month: int) -> dt.date:
+    nxt = dt.date(year + month // 12, month % 12 + 1, 1)
+    return nxt - dt.timedelta(days=1)
+
+
+def notice_document(inputs: reports.ReportInputs, unit: str, year: int, month: int
+                    ) -> TableDocument:
+    """The results notice of ``year-month`` (public): every result published in the month,
+    never a confidential one; the withheld count only when there is one."""
+    pol = inputs.policy
+    notice = reports.results_notice(inputs, unit, year, month)
+    notes = []
+    if notice.withheld:
+        notes.append(f"本月另有{notice.withheld}条检查结果涉及国家秘密、国家安全或公共安全，"
+                     "依法不予公开。")
+    if notice.table.empty:
+        notes.append("本月无新公开的抽查结果。")
+    notes += [official_text(line) + "。" for line in _plain_redraws(inputs, unit)]
+    notes.append(inputs.ledger_line())
+    return TableDocument(
+        title=f"{pol.unit_names[unit]}{year}年{month}月“双随机、一公开”抽查结果公示",
+        table=Table(notice.table), unit=authority(pol, unit), unit_label="公示单位",
+        date=month_end(year, month), date_label="公示日期", as_of=month_end(year, month),
+        period=f"{year}年{month}月公开的抽查结果", signatures=(), notes=tuple(notes),
+        demo=inputs.demo, public=True)
+
+
+def _plain_redraws(inputs: reports.ReportInputs, unit: str) -> list[str]:
+    """Re-draw lines as plain text (the documents escape for themselves)."""
+    import html
+
+    return [html.unescape(line) for line in inputs.redraw_lines(unit)]
+
+
+# --------------------------------------------------------------------------------------
+# Quarterly summary (工作总结)
+# --------------------------------------------------------------------------------------
+def _progress_table(progress: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "类别": progress["category"].map(CATEGORY_ZH), "范围": progress["subset"].map(SUBSET_ZH),
+        "方式": progress["method"].map(METHOD_ZH), "对象数": progress["population"],
+        "季度最低抽查数": progress["quota"], "已抽取": progress["drawn"],
+        "已完成": progress["done"], "完成率": progress["progress"].astype(float),
+        "是否达标": np.where(progress["met"], "达标", "未达标"),
+    })
+
+
+def summary_document(inputs: reports.ReportInputs, unit: str) -> OfficialDocument:
+    """The quarterly summary of ``unit``, as of the last day it is due."""
+    pol, q = inputs.policy, inputs.quarter
+    opens, due = summary_window(q, pol, inputs.calendar)
+    progress = reports.summary_progress(inputs, unit, as_of=due)
+    name = pol.unit_names[unit]
+    met, total = int(progress["met"].sum()), len(progress)
+    body: list = [Heading("一、抽查任务完成情况", 1)]
+    missed = progress[~progress["met"]]
+    text = (f"本季度共有{total}项季度最低抽查要求，最低抽查{int(progress['quota'].sum())}次；"
+            f"已抽取{int(progress['drawn'].sum())}次，截至{date_zh(due)}已完成"
+            f"{int(progress['done'].sum())}次，{met}项要求已达到。")
+    if len(missed):
+        text += "未达到的是：" + "；".join(
+            f"{CATEGORY_ZH[r.category]}（{SUBSET_ZH[r.subset]}）已完成{r.done}次，最低{r.quota}次"
+            for r in missed.itertuples()) + "。"
+    body += [Paragraph(text),
+             Table(_progress_table(progress), title="表1 各类监管对象抽查完成情况",
+                   percent=("完成率",), percent_decimals=0),
+             Figure(figure_png(reports.progress_figure(progress, name)),
+                    "图1 各类监管对象抽查进度")]
+    ev = reports.evaluate(inputs, [unit], as_of=due)
+    body.append(Heading("二、联合抽查与信用风险分类结合情况", 1))
+    body += [Paragraph(_indicator_sentence(r)) for r in ev[ev["indicator"].isin(
+        ["internal_joint_share", "inter_departmental", "credit_share"])].itertuples()]
+    body.append(Heading("三、典型案例", 1))
+    cases = reports.typical_cases(inputs, unit, n=3)
+    if cases.empty:
+        body.append(Paragraph("本季度未发现可公开的典型违法案例。"))
+    for i, c in enumerate(cases.itertuples(), start=1):
+        body.append(Heading(f"（{'一二三四五六七八九'[i - 1]}）{c.检查对象}", 2))
+        body.append(Paragraph(f"{date_zh(c.检查日期)}对该单位开展“{c.抽查事项}”抽查，发现{c.问题}，"
+                              f"已{c.处置}。" if c.问题 else
+                              f"{date_zh(c.检查日期)}对该单位开展“{c.抽查事项}”抽查，发现违法行为，"
+                              f"已{c.处置}。"))
+    redraws = _plain_redraws(inputs, unit)
+    if redraws:
+        body.append(Heading("四、重新抽取情况", 1))
+        body += [Paragraph(official_text(line) + "。") for line in redraws]
+    appendix = _clauses([("各类监管对象最低抽查比例", CLAUSES["quotas"]),
+                         ("联合抽查", CLAUSES["joint"]), ("信用风险分类结合", CLAUSES["credit"]),
+                         ("典型案例与工作总结报送", CLAUSES["reporting"])])
+    return OfficialDocument(
+        title=f"{authority(pol, unit)}{q.label_zh}“双随机、一公开”监管工作总结",
+        issuer=authority(pol, unit), date=due, blocks=tuple(body),
+        recipient="" if pol.unit(unit).level == "area" else _upper(pol),
+        demo=inputs.demo, as_of=due, appendix=appendix)
+
+
+def _fmt_value(indicator: str, v: float) -> str:
+    return f"{v:.0f}次" if indicator == "inter_departmental" else f"{v:.1%}"
+
+
+def _indicator_sentence(r) -> str:
+    verdict = "达到" if r.met else "未达到"
+    return (f"{r.indicator_zh}{_fmt_value(r.indicator, r.value)}（{official_text(r.detail)}），"
+            f"目标不低于{_fmt_value(r.indicator, r.target)}，{verdict}目标。")
+
+
+# --------------------------------------------------------------------------------------
+# Evaluation notice (考核评估通报)
+# --------------------------------------------------------------------------------------
+def evaluation_document(inputs: reports.ReportInputs, unit: str) -> OfficialDocument:
+    """The new-area level's evaluation of the counties for the quarter."""
+    pol, q = inputs.policy, inputs.quarter
+    as_of = reports.evaluation_as_of(inputs)
+    ev = reports.evaluate(inputs, as_of=as_of)
+    ranks = reports.ranking(ev)
+    counties = [u.id for u in pol.units if u.level == "county"]
+    intro = (f"按照实施方案要求，{authority(pol, unit)}对各县{q.label_zh}“双随机、一公开”随机抽查"
+             f"任务完成情况和工作质量进行了评估，数据截至{date_zh(as_of)}。现将评估情况通报如下。")
+    body: list = [Paragraph(intro), Heading("一、得分与排名", 1)]
+    body.append(Paragraph("；".join(
+        f"第{r.rank}名{r.unit_name}，得{r.score:.2f}分（{r.met}项指标达标，共{r.indicators}项）"
+        for r in ranks.itertuples()) + "。"))
+    frame = pd.DataFrame({"排名": ranks["rank"], "单位": ranks["unit_name"],
+                          "得分": ranks["score"].astype(float), "达标指标数": ranks["met"],
+                          "指标数": ranks["indicators"]})
+    body += [Table(frame, title="表1 各县得分与排名"),
+             Figure(figure_png(reports.score_figure(ev, ranks)), "图1 各县考核得分及排名"),
+             Heading("二、各项指标完成情况", 1)]
+    detail = pd.DataFrame({
+        "单位": ev["unit_name"], "考核指标": ev["indicator_zh"],
+        "完成值": [_fmt_value(i, v) for i, v in zip(ev["indicator"], ev["value"], strict=True)],
+        "目标值": [_fmt_value(i, v) for i, v in zip(ev["indicator"], ev["target"], strict=True)],
+        "是否达标": np.where(ev["met"], "达标", "未达标"),
+        "分值": ev["weight"].astype(float), "得分": ev["score"].astype(float),
+        "说明": [official_text(d) for d in ev["detail"]],
+    })
+    body.append(Table(detail, title="表2 各项指标完成情况", right=("完成值", "目标值")))
+    missed = ev[~ev["met"]]
+    body.append(Heading("三、存在的问题和工作要求", 1))
+    if missed.empty:
+        body.append(Paragraph("各县各项指标均已达标。"))
+    for c in counties:
+        m = missed[missed["unit"] == c]
+        if len(m):
+            body.append(Paragraph(f"{pol.unit_names[c]}：" + "；".join(
+                f"{r.indicator_zh}{_fmt_value(r.indicator, r.value)}，目标不低于"
+                f"{_fmt_value(r.indicator, r.target)}" for r in m.itertuples()) + "。"))
+    if len(missed):
+        body.append(Paragraph("请未达标的县生态环境局分析原因，采取措施，在下一季度内整改到位。"))
+    weights = pd.DataFrame({"考核指标": list(reports.INDICATOR_ZH.values()),
+                            "分值": [float(pol.evaluation.weights.get(k, 0.0))
+                                     for k in reports.INDICATOR_ZH]})
+    appendix = (Heading("附：评分规则", 1),
+                Paragraph("各项指标达到目标值得满分，未达到的按完成比例得分；目标值取自实施方案。"),
+                Table(weights, title="各项指标分值"),
+                *_clauses([("抽查比例", CLAUSES["quotas"]), ("联合抽查", CLAUSES["joint"]),
+                           ("信用风险分类结合", CLAUSES["credit"]),
+                           ("结果公开", CLAUSES["public"]), ("报送", CLAUSES["reporting"]),
+                           ("后续处置", CLAUSES["follow_up"]),
+                           ("考核评估", CLAUSES["evaluation"])]))
+    return OfficialDocument(
+        title=f"{authority(pol, unit)}关于{q.label_zh}“双随机、一公开”监管工作考核评估情况的通报",
+        issuer=authority(pol, unit), date=as_of, blocks=tuple(body),
+        recipient="、".join(authority(pol, c) for c in counties),
+        demo=inputs.demo, as_of=as_of, appendix=appendix)
+
+
+# --------------------------------------------------------------------------------------
+# Annual plan (年度抽查计划, public)
+# --------------------------------------------------------------------------------------
+def annual_plan_table(inputs: reports.ReportInputs, unit: str) -> pd.DataFrame:
+    """The year's minimum checks per category and quarter, shares as numbers."""
+    plan = reports.annual_quotas(inputs, unit).copy()
+    for col in plan.columns:
+        if col == "最低比例" or col.endswith("预期抽查比例"):
+            plan[col] = [float(v.rstrip("%")) / 100 if v != "—" else np.nan for v in plan[col]]
+    return plan
+
+
+def annual_plan_document(inputs: reports.ReportInputs, unit: str,
+                         issued: dt.date | None = None) -> OfficialDocument:
+    """The unit's annual plan (public: no result, no inspector team), dated ``issued``
+    (default: the first day of the policy year)."""
+    pol = inputs.policy
+    plan = annual_plan_table(inputs, unit)
+    first = quarters_of(pol.year)[0]
+    body: list = [Paragraph(f"根据《{pol.name}》，制定本年度“双随机、一公开”抽查计划，"
+                            "向社会公开。计划调整的，及时重新公开。"),
+                  Heading("一、抽查对象和最低抽查数量", 1),
+                  Paragraph(f"本年度最低抽查{int(plan['全年合计'].sum())}次，各季度各类监管对象的最低"
+                            "抽查数量见表1。正面清单企业采用非现场方式每季度全覆盖检查，其余对象按季度"
+                            "随机抽取。"),
+                  Table(plan, title="表1 各季度最低抽查数量",
+                        percent=tuple(c for c in plan.columns
+                                      if c == "最低比例" or c.endswith("预期抽查比例")))]
+    body.append(Heading("二、抽取方法与复核方法", 1))
+    body += [Paragraph(f"{i}. {official_text(p)}", indent=True)
+             for i, p in enumerate(reports.draw_method(pol), start=1)]
+    body.append(Heading("三、报送与公开时间", 1))
+    body.append(Table(reports.reporting_calendar(pol, inputs.calendar), title="表2 报送时间"))
+    body.append(Paragraph(f"抽查结果在检查后{pol.reporting.results_within_working_days}个工作日内"
+                          "向社会公开；涉及国家秘密、国家安全或公共安全的依法不予公开。"))
+    body.append(Paragraph(inputs.ledger_line()))
+    issued = issued or first.start
+    appendix = _clauses([("检查对象和执法人员名录库", CLAUSES["registers"]),
+                         ("抽查对象分类和信用风险分类结合", CLAUSES["credit"]),
+                         ("最低抽查比例", CLAUSES["quotas"]), ("联合抽查", CLAUSES["joint"]),
+                         ("抽取方式", CLAUSES["mode"]), ("公开", CLAUSES["public"]),
+                         ("报送时间", CLAUSES["reporting"])])
+    return OfficialDocument(
+        title=f"{authority(pol, unit)}{pol.year}年度“双随机、一公开”抽查计划",
+        issuer=authority(pol, unit), date=issued, blocks=tuple(body), demo=inputs.demo,
+        appendix=appendix, public=True)
