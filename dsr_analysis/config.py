@@ -1,49 +1,223 @@
 """One strict loader: YAML text -> frozen dataclasses (policy, scenarios, planner settings).
 
-:func:`read_yaml` parses YAML safely and refuses duplicate keys (the last would silently
-win); :func:`build` maps the result onto a dataclass, rejecting unknown or missing keys,
-wrong types, NaN and out-of-range numbers with a message that names the file and the key.
+:func:`read_yaml` parses YAML safely and refuses what a settings file never needs: duplicate
+keys (the last would silently win), nesting deeper than :data:`MAX_DEPTH` levels and more
+than :data:`MAX_NODES` nodes once aliases are expanded (an "alias bomb" of a few kilobytes
+would otherwise expand to billions of values). Both bounds are enforced while the document
+is composed, before anything is expanded. :func:`build` maps the result onto a dataclass,
+rejecting unknown or missing keys, wrong types, NaN, infinities and out-of-range numbers.
+Every message is one line that names the file and the key path (``quotas.rules[2].ratio``)
+and shows at most :data:`MAX_SHOWN` characters of an offending value.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
+import reprlib
 import types
 import typing
 from typing import Any, Literal
 
 import yaml
+from yaml.events import AliasEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import DsrError, PolicyError
 
+#: Deepest nesting of lists and mappings a settings file may use (levels).
+MAX_DEPTH = 50
+#: Most nodes (scalars, lists, mappings) a settings file may hold, aliases expanded.
+MAX_NODES = 100_000
+#: Most characters of a value (or key) shown in a message; longer ones end in "…".
+MAX_SHOWN = 80
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a mapping with the same key twice."""
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxdict, _REPR.maxlist, _REPR.maxtuple, _REPR.maxset = 3, 8, 8, 8, 8
+_REPR.maxstring = _REPR.maxlong = _REPR.maxother = 4 * MAX_SHOWN  # then clipped
 
 
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False):
-    seen = set()
+def clip(text: str, limit: int = MAX_SHOWN) -> str:
+    """``text`` cut to ``limit`` characters, the last one "…" when something was cut."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def show(value: Any) -> str:
+    """repr of ``value`` for a message, at most :data:`MAX_SHOWN` characters (never expands
+    a large structure in full)."""
+    try:
+        text = _REPR.repr(value)
+    except ValueError:  # an int beyond Python's digit limit for str()
+        text = f"<{type(value).__name__}>"
+    return clip(text)
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """A document refused by :class:`_StrictLoader` (too deep, too many nodes, a duplicate key,
+    a value that cannot be built)."""
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that bounds nesting and alias expansion while composing, remembers the key
+    path of every node for messages, and refuses a mapping with the same key twice."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._path: list[str | int | None] = []  # key path of the node being composed
+        self._paths: dict[int, str] = {}  # id(node) -> key path (first occurrence)
+        self._sizes: dict[int, int] = {}  # id(node) -> node count with aliases expanded
+        self._nodes = 0  # nodes so far, aliases expanded
+
+    def path(self, node: Node | None = None) -> str:
+        """Key path of ``node`` (default: of the node being composed), e.g. ``rules[2].ratio``."""
+        if node is not None:
+            return self._paths.get(id(node), "")
+        text = ""
+        for part in self._path:
+            if isinstance(part, int):
+                text += f"[{part}]"
+            elif part is not None:
+                text += f".{part}" if text else part
+        return text
+
+    # Scanner: a flow collection ``[[[[…`` is refused before the scanner's look-ahead for
+    # simple keys (quadratic in the depth) runs away.
+    def fetch_flow_collection_start(self, TokenClass: type) -> None:  # noqa: N803 - PyYAML's name
+        if self.flow_level >= MAX_DEPTH:
+            raise _Refused(None, None, f"nesting deeper than {MAX_DEPTH} levels",
+                           self.get_mark())
+        super().fetch_flow_collection_start(TokenClass)
+
+    # Composer: depth, node count (aliases expanded) and key paths.
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        if parent is None:
+            part: str | int | None = None
+        elif isinstance(index, int):
+            part = index
+        elif isinstance(index, ScalarNode):
+            part = clip(index.value)
+        else:  # composing a mapping's key (index None), or a key that is not a scalar
+            part = None if index is None else "?"
+        self._path.append(part)
+        try:
+            return self._compose_counted(parent, index)
+        except yaml.YAMLError as exc:
+            if not hasattr(exc, "key_path"):
+                exc.key_path = self.path()
+            raise
+        finally:
+            self._path.pop()
+
+    def _compose_counted(self, parent: Node | None, index: Any) -> Node:
+        event = self.peek_event()
+        if len(self._path) > MAX_DEPTH:
+            raise _Refused(None, None, f"nesting deeper than {MAX_DEPTH} levels",
+                           event.start_mark)
+        if isinstance(event, AliasEvent):
+            node = super().compose_node(parent, index)
+            size = self._sizes.get(id(node))
+            if size is None:
+                raise _Refused(None, None, f"alias *{clip(str(event.anchor))} refers to the "
+                               "node that contains it (a recursive structure)",
+                               event.start_mark)
+            self._count(size, event)
+            return node
+        self._count(1, event)
+        node = super().compose_node(parent, index)
+        if isinstance(node, SequenceNode):
+            size = 1 + sum(self._sizes[id(v)] for v in node.value)
+        elif isinstance(node, MappingNode):
+            size = 1 + sum(self._sizes[id(k)] + self._sizes[id(v)] for k, v in node.value)
+        else:
+            size = 1
+        self._sizes[id(node)] = size
+        self._paths.setdefault(id(node), self.path())
+        return node
+
+    def _count(self, size: int, event: Any) -> None:
+        self._nodes += size
+        if self._nodes > MAX_NODES:
+            alias = " (YAML aliases expanded)" if isinstance(event, AliasEvent) else ""
+            raise _Refused(None, None, f"more than {MAX_NODES} nodes{alias}; a settings "
+                           "file needs far fewer", event.start_mark)
+
+    # Constructor: a value that cannot be built (a date 2023-02-30, an integer of 5000
+    # digits) is an error naming the node, not a traceback.
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except yaml.YAMLError as exc:
+            if not hasattr(exc, "key_path"):
+                exc.key_path = self.path(node)
+            raise
+        except (ValueError, TypeError, OverflowError) as exc:
+            what = show(node.value) if isinstance(node, ScalarNode) else node.tag
+            refused = _Refused(None, None, f"cannot read {what} ({clip(str(exc))})",
+                               node.start_mark)
+            refused.key_path = self.path(node)
+            raise refused from exc
+
+
+def _construct_mapping(loader: _StrictLoader, node: MappingNode, deep: bool = False) -> dict:
+    seen: dict[Any, Node] = {}
     for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":  # ``<<: *defaults``; keys given may override
+            continue
         key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark)
-        seen.add(key)
+        try:
+            first = seen.get(key)
+        except TypeError:  # a list or mapping used as a key
+            raise _Refused(None, None, "a key must be text or a number",
+                           key_node.start_mark) from None
+        if first is not None:
+            where = loader.path(node)
+            full = f"{where}.{clip(str(key))}" if where else clip(str(key))
+            exc = _Refused(None, None, f"duplicate key {show(key)} (first at line "
+                           f"{first.start_mark.line + 1}); the last would silently win",
+                           key_node.start_mark)
+            exc.key_path = full
+            raise exc
+        seen[key] = key_node
     return loader.construct_mapping(node, deep=deep)
 
 
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-                                 _construct_mapping)
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _yaml_message(exc: yaml.YAMLError, file: str) -> str:
+    """One line for a YAML error: file, key path, line and column, what is wrong."""
+    path = getattr(exc, "key_path", "")
+    where = f"key '{clip(path)}': " if path else ""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        if isinstance(exc, _Refused):  # its values are clipped already
+            return f"{file}: {where}{at}{exc.problem}"
+        what = "; ".join(clip(t, 2 * MAX_SHOWN) for t in (exc.problem, exc.context) if t)
+        return f"{file}: {where}{at}not valid YAML: {what}"
+    if isinstance(exc, yaml.reader.ReaderError):
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        return (f"{file}: not valid YAML: character {exc.position + 1} (#x{char:04x}): "
+                f"{clip(str(exc.reason))}")
+    return f"{file}: not valid YAML: {clip(' '.join(str(exc).split()))}"  # pragma: no cover
 
 
 def read_yaml(text: str | bytes, file: str, error: type[DsrError] = PolicyError) -> Any:
-    """Parse YAML (UTF-8) strictly; ``error`` names the file and the problem."""
-    try:
-        if isinstance(text, bytes):
+    """Parse YAML (UTF-8) strictly (see the module docstring); ``error`` names the file,
+    the key and the problem in one line."""
+    if isinstance(text, bytes):
+        try:
             text = text.decode("utf-8")
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise error(f"{file}: not valid YAML: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise error(f"{file}: not valid UTF-8 (byte {exc.start + 1})") from None
+    try:
+        loader = _StrictLoader(text)  # the reader checks the characters here
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        raise error(_yaml_message(exc, file)) from exc
 
 
 def build(cls: type, data: Any, file: str, where: str = "", error: type[DsrError] = PolicyError) -> Any:
@@ -51,12 +225,14 @@ def build(cls: type, data: Any, file: str, where: str = "", error: type[DsrError
     key, a wrong type or an out-of-range number raises ``error`` naming ``file`` and the key
     path (``quotas.rules[2].ratio``)."""
     if not isinstance(data, dict):
-        raise error(f"{file}: {where or 'top level'}: expected a mapping, got {data!r}")
+        place = f"key '{where}'" if where else "top level"
+        raise error(f"{file}: {place}: expected a mapping, got {show(data)}")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
-    unknown = sorted(set(data) - set(fields))
+    unknown = sorted((k for k in data if k not in fields), key=str)
     if unknown:
-        key = f"{where}.{unknown[0]}" if where else unknown[0]
+        name = clip(str(unknown[0]))
+        key = f"{where}.{name}" if where else name
         raise error(f"{file}: unknown key '{key}' (allowed: {', '.join(fields)})")
     kwargs = {}
     for name, f in fields.items():
@@ -67,6 +243,20 @@ def build(cls: type, data: Any, file: str, where: str = "", error: type[DsrError
             raise error(f"{file}: missing key '{key}'")
         kwargs[name] = convert(hints[name], data[name], file, key, f.metadata.get("range"), error)
     return cls(**kwargs)
+
+
+def check_number(value: Any, file: str, key: str, error: type[DsrError] = PolicyError,
+                 whole: bool = False) -> None:
+    """Refuse anything but a finite number (a bool, text, NaN, an infinity; with ``whole``
+    a fraction) for ``key``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise error(f"{file}: key '{key}': expected a number, got {show(value)}")
+    if isinstance(value, float) and math.isnan(value):
+        raise error(f"{file}: key '{key}': {value!r} is not a number")
+    if isinstance(value, float) and math.isinf(value):
+        raise error(f"{file}: key '{key}': {value!r} is not a finite number")
+    if whole and isinstance(value, float) and not value.is_integer():
+        raise error(f"{file}: key '{key}': expected a whole number, got {show(value)}")
 
 
 def convert(tp: Any, value: Any, file: str, key: str, rng: tuple | None,
@@ -84,38 +274,34 @@ def convert(tp: Any, value: Any, file: str, key: str, rng: tuple | None,
     if dataclasses.is_dataclass(tp):
         return build(tp, value, file, key, error)
     if origin is Literal:
-        if value not in args:
+        if isinstance(value, bool) or value not in args:  # True == 1 must not pass for 1
             raise error(
-                f"{file}: key '{key}': {value!r} is not one of {', '.join(map(str, args))}")
+                f"{file}: key '{key}': {show(value)} is not one of {', '.join(map(str, args))}")
         return value
     if origin is tuple:
         if not isinstance(value, list):
-            raise error(f"{file}: key '{key}': expected a list, got {value!r}")
+            raise error(f"{file}: key '{key}': expected a list, got {show(value)}")
         return tuple(convert(args[0], v, file, f"{key}[{i}]", rng, error) for i, v in enumerate(value))
     if origin is dict:
         if not isinstance(value, dict):
-            raise error(f"{file}: key '{key}': expected a mapping, got {value!r}")
-        return {str(k): convert(args[1], v, file, f"{key}.{k}", rng, error) for k, v in value.items()}
+            raise error(f"{file}: key '{key}': expected a mapping, got {show(value)}")
+        return {str(k): convert(args[1], v, file, f"{key}.{clip(str(k))}", rng, error)
+                for k, v in value.items()}
     if tp is bool:
         if not isinstance(value, bool):
-            raise error(f"{file}: key '{key}': expected true or false, got {value!r}")
+            raise error(f"{file}: key '{key}': expected true or false, got {show(value)}")
         return value
     if tp in (int, float):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise error(f"{file}: key '{key}': expected a number, got {value!r}")
-        if tp is int and not float(value).is_integer():
-            raise error(f"{file}: key '{key}': expected a whole number, got {value!r}")
+        check_number(value, file, key, error, whole=tp is int)
         lo, hi = rng or (None, None)
-        if value != value:  # NaN passes every comparison
-            raise error(f"{file}: key '{key}': {value!r} is not a number")
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise error(
-                f"{file}: key '{key}': {value!r} is out of range [{lo}, {hi}]")
-        return tp(value)
+            raise error(f"{file}: key '{key}': {show(value)} is out of range [{lo}, {hi}]")
+        try:
+            return tp(value)
+        except OverflowError:  # an int too large for a float
+            raise error(f"{file}: key '{key}': {show(value)} is too large") from None
     if tp is str:
         if not isinstance(value, (str, int)) or isinstance(value, bool):
-            raise error(f"{file}: key '{key}': expected text, got {value!r}")
+            raise error(f"{file}: key '{key}': expected text, got {show(value)}")
         return str(value)
     raise TypeError(f"unsupported policy type {tp}")  # pragma: no cover
-
-

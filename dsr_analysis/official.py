@@ -34,10 +34,8 @@ _RULE_REF = re.compile(r"（R\d+(?:[、，,]\s*R\d+)*）")
 
 
 def authority(policy: Policy, unit: str) -> str:
-    """The official name of a unit's bureau (the policy's ``authority``; otherwise the
-    unit's name followed by 生态环境局)."""
-    u = policy.unit(unit)
-    return getattr(u, "authority", "") or f"{u.name}生态环境局"
+    """The official name of a unit's bureau (:meth:`Policy.authority`)."""
+    return policy.authority(unit)
 
 
 def official_text(text: str) -> str:

@@ -1,11 +1,16 @@
 """Policy as data (R2-R6, R9): load a jurisdiction's rules from YAML into frozen dataclasses.
 
-The loader is strict: an unknown key, a missing key, a value of the wrong type or out of
-range raises :class:`~dsr_analysis.errors.PolicyError` naming the file and the key path
-(``quotas.rules[2].ratio``). Code never hard-codes a number a regulation sets.
+The loader is strict (:mod:`dsr_analysis.config`): an unknown, missing or duplicate key, a
+value of the wrong type, NaN, an infinity or a number out of range, a condition whose
+comparison or operand does not fit its register column, no unit, no quota rule, or credit
+weights that are all 0 raise :class:`~dsr_analysis.errors.PolicyError` naming the file and
+the key path (``quotas.rules[2].ratio``), one line per problem. Code never hard-codes a
+number a regulation sets.
 """
 
 from __future__ import annotations
+
+import re
 
 import dataclasses
 import hashlib
@@ -13,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .config import build, read_yaml
+from .config import build, check_number, clip, read_yaml, show
 from .errors import PolicyError
 from .paths import DEFAULT_POLICY, POLICIES_DIR
-from .schema import FRAME_COLUMNS
+from .schema import ENUMS, FRAME_COLUMNS, SCHEMAS
 
 Level = Literal["area", "county"]
 Category = Literal["special", "key", "general"]
@@ -37,6 +42,8 @@ class Unit:
     draws_from: Literal["all", "own"] = _f(
         "all = draws from every object in the jurisdiction; own = only its own objects")
     rule: str = _f("rule id")
+    authority: str = _f("the bureau's official name as official documents give it "
+                        "(河北雄安新区管理委员会生态环境局, 雄县生态环境局…); empty: derived", default="")
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,8 @@ class Condition:
     op: Literal["is_true", "is_false", "in", "ge", "le", "eq"] = _f("comparison")
     rule: str = _f("rule id")
     label: str = _f("Chinese description of the condition")
-    value: Any = _f("operand (list for 'in', number for ge/le)", default=None)
+    value: Any = _f("operand: none for is_true/is_false, a number for ge/le, a value of the "
+                    "column's type for eq, a non-empty list of them for in", default=None)
 
 
 @dataclass(frozen=True)
@@ -214,60 +222,162 @@ class Policy:
                 return u
         raise PolicyError(f"{self.path}: unknown unit '{unit_id}'")
 
+    def authority(self, unit_id: str | None = None) -> str:
+        """The official name of a unit's bureau (default: the area level's, which runs the
+        draw): the unit's ``authority``; else, for the area level, the plan's title up to
+        生态环境局; else the unit's name followed by 生态环境局."""
+        if unit_id is None:
+            area = [u for u in self.units if u.level == "area"] or list(self.units)
+            unit_id = area[0].id
+        u = self.unit(unit_id)
+        if u.authority:
+            return u.authority
+        if u.level == "area":
+            m = re.match(r"^(.*?生态环境局)", self.name or "")
+            if m:
+                return m.group(1)
+        return f"{u.name}生态环境局"
+
+
+#: Comparisons a condition may make, per kind of enterprise register column
+#: (:data:`~dsr_analysis.schema.SCHEMAS`): ``is_true``/``is_false`` on true/false columns,
+#: ``ge``/``le`` on number columns, ``eq``/``in`` on every column.
+CONDITION_OPS: dict[str, tuple[str, ...]] = {
+    "bool": ("is_true", "is_false", "eq", "in"),
+    "int": ("ge", "le", "eq", "in"),
+    "text": ("eq", "in"),
+}
+
+
+def _column_kind(column: str) -> tuple[str, str, tuple[str, ...] | None]:
+    """(kind for :data:`CONDITION_OPS`, description, allowed values or None) of a column."""
+    kind = SCHEMAS["enterprises"][column][0]
+    if kind == "bool":
+        return "bool", "true/false", None
+    if kind == "int":
+        return "int", "whole number", None
+    if kind.startswith("enum:"):
+        return "text", "text", tuple(ENUMS[kind.removeprefix("enum:")])
+    return "text", "text", None
+
+
+def _condition_value_problem(kind: str, allowed: tuple[str, ...] | None, op: str, value: Any,
+                             where: str, column: str, file: str) -> str | None:
+    """What is wrong with one operand ``value`` of ``op`` on ``column`` (None if nothing)."""
+    if kind == "bool" and not isinstance(value, bool):
+        return (f"{file}: key '{where}': '{op}' on column '{column}' (true/false) needs true "
+                f"or false, got {show(value)}")
+    if kind == "int":
+        whole = op in ("eq", "in")  # a count equals whole numbers only
+        try:
+            check_number(value, file, where, whole=whole)
+        except PolicyError:
+            need = "a whole number" if whole else "a finite number"
+            return (f"{file}: key '{where}': '{op}' on column '{column}' (whole number) needs "
+                    f"{need}, got {show(value)}")
+    if kind == "text":
+        if not isinstance(value, str):
+            return (f"{file}: key '{where}': '{op}' on column '{column}' (text) needs text, "
+                    f"got {show(value)}")
+        if allowed is not None and value not in allowed:
+            return (f"{file}: key '{where}': {show(value)} is not a value of column "
+                    f"'{column}' (allowed: {', '.join(allowed)})")
+    return None
+
+
+def _condition_problems(cond: Condition, key: str, file: str, unit_ids: tuple[str, ...]) -> list[str]:
+    """Problems of one category condition: its column, comparison and operand must fit the
+    enterprise register (``is_true`` on a text column would designate nobody, silently)."""
+    if cond.field not in FRAME_COLUMNS:
+        return [f"{file}: key '{key}.field': unknown enterprise column {show(cond.field)} "
+                f"(allowed: {', '.join(FRAME_COLUMNS)})"]
+    kind, description, allowed = _column_kind(cond.field)
+    if SCHEMAS["enterprises"][cond.field][0] == "unit":
+        allowed = unit_ids
+    if cond.op not in CONDITION_OPS[kind]:
+        return [f"{file}: key '{key}.op': '{cond.op}' does not apply to column '{cond.field}' "
+                f"({description}); use one of {', '.join(CONDITION_OPS[kind])}"]
+    if cond.op in ("is_true", "is_false"):
+        if cond.value is not None:
+            return [f"{file}: key '{key}.value': '{cond.op}' takes no value, got {show(cond.value)}"]
+        return []
+    if cond.value is None:
+        return [f"{file}: key '{key}.value': '{cond.op}' needs a value"]
+    if cond.op == "in":
+        if not isinstance(cond.value, tuple) or not cond.value:
+            return [f"{file}: key '{key}.value': 'in' needs a non-empty list, got "
+                    f"{show(cond.value)}"]
+        values = [(f"{key}.value[{i}]", v) for i, v in enumerate(cond.value)]
+    else:
+        values = [(f"{key}.value", cond.value)]
+    problems = [_condition_value_problem(kind, allowed, cond.op, v, where, cond.field, file)
+                for where, v in values]
+    return [p for p in problems if p is not None]
+
 
 def _check(policy: Policy, file: str) -> None:
-    """Cross-field checks the types cannot express."""
+    """Cross-field checks the types cannot express; raises one PolicyError listing every
+    problem found, one line each."""
+    problems: list[str] = []
     ids = [u.id for u in policy.units]
-    if len(set(ids)) != len(ids):
-        raise PolicyError(f"{file}: key 'units': duplicate unit id")
+    if not ids:
+        problems.append(f"{file}: key 'units': at least one drawing unit is needed")
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        problems.append(f"{file}: key 'units': duplicate unit id {show(twice[0])}")
     if sorted(policy.categories.precedence) != sorted(CATEGORIES):
-        raise PolicyError(
+        problems.append(
             f"{file}: key 'categories.precedence': must list special, key and general once each")
     if policy.evaluation is not None:
         allowed = ("quotas_met", "internal_joint_share", "inter_departmental", "credit_share",
                    "results_on_time", "reports_on_time", "follow_up_closed")
         unknown = sorted(set(policy.evaluation.weights) - set(allowed))
         if unknown:
-            raise PolicyError(f"{file}: key 'evaluation.weights.{unknown[0]}': unknown indicator "
-                              f"(allowed: {', '.join(allowed)})")
+            problems.append(f"{file}: key 'evaluation.weights.{clip(unknown[0])}': unknown "
+                            f"indicator (allowed: {', '.join(allowed)})")
+        if not any(w > 0 for w in policy.evaluation.weights.values()):
+            problems.append(f"{file}: key 'evaluation.weights': every weight is 0 (no "
+                            f"indicator would count; give at least one a weight above 0)")
     for name in ("weights", "ratios"):
         values = getattr(policy.credit_risk, name)
         if values is None:
             continue
         if set(values) != set(CREDIT_CLASSES):
-            raise PolicyError(f"{file}: key 'credit_risk.{name}': must give a value for each "
-                              f"of A, B, C, D")
+            problems.append(f"{file}: key 'credit_risk.{name}': must give a value for each "
+                            f"of A, B, C, D")
+            continue
+        if not any(values[c] > 0 for c in CREDIT_CLASSES):
+            problems.append(f"{file}: key 'credit_risk.{name}': every class is 0 (nothing "
+                            f"could ever be drawn)")
+            continue
         for c in CREDIT_CLASSES:
             if not values[c] > 0:  # also rejects NaN
-                raise PolicyError(
-                    f"{file}: key 'credit_risk.{name}.{c}': {values[c]!r} must be above 0 "
+                problems.append(
+                    f"{file}: key 'credit_risk.{name}.{c}': {show(values[c])} must be above 0 "
                     f"(a class with no weight could never be drawn)")
     drawing_all = [u.id for u in policy.units if u.draws_from == "all"]
     if len(drawing_all) > 1:
-        raise PolicyError(f"{file}: key 'units': at most one unit may draw from all objects "
-                          f"(draws_from: all): {', '.join(drawing_all)}")
-    columns = FRAME_COLUMNS
+        problems.append(f"{file}: key 'units': at most one unit may draw from all objects "
+                        f"(draws_from: all): {clip(', '.join(drawing_all))}")
     for i, cond in enumerate(policy.categories.conditions):
-        key = f"categories.conditions[{i}]"
-        if cond.field not in columns:
-            raise PolicyError(
-                f"{file}: key '{key}.field': unknown enterprise column '{cond.field}'")
-        if cond.op in ("in",) and not isinstance(cond.value, tuple):
-            raise PolicyError(f"{file}: key '{key}.value': 'in' needs a list")
-        if cond.op in ("ge", "le", "eq") and cond.value is None:
-            raise PolicyError(f"{file}: key '{key}.value': '{cond.op}' needs a value")
+        problems += _condition_problems(cond, f"categories.conditions[{i}]", file, tuple(ids))
+    if not policy.quotas.rules:
+        problems.append(f"{file}: key 'quotas.rules': at least one quota rule is needed "
+                        f"(without one nothing is ever drawn)")
     seen = set()
     for i, r in enumerate(policy.quotas.rules):
         key = f"quotas.rules[{i}]"
         if r.basis == "share" and r.ratio > 1:
-            raise PolicyError(f"{file}: key '{key}.ratio': a share must be within [0, 1]")
+            problems.append(f"{file}: key '{key}.ratio': a share must be within [0, 1]")
         sig = (r.level, r.category, r.subset)
         overlapping = {(r.level, r.category, "all")} if r.subset != "all" else {
             (r.level, r.category, s) for s in ("positive_list", "not_positive_list")}
         if sig in seen or overlapping & seen:
-            raise PolicyError(f"{file}: key '{key}': overlaps another rule for "
-                              f"{r.level}/{r.category}/{r.subset}")
+            problems.append(f"{file}: key '{key}': overlaps another rule for "
+                            f"{r.level}/{r.category}/{r.subset}")
         seen.add(sig)
+    if problems:
+        raise PolicyError("\n".join(problems))
 
 
 def load_policy(path: str | Path | None = None) -> Policy:

@@ -36,7 +36,9 @@ def test_statistics_equal_direct_counts(inputs, unit):
     assert row["objects_total"] == len(ent)
     for cat in ("special", "key", "general"):
         assert row[f"objects_{cat}"] == (ent["category"] == cat).sum()
-    assert row["objects_positive_list"] == ent["positive_list"].sum()
+    # the plan's positive-list column: general objects on the list (not special/key ones)
+    assert row["objects_positive_list"] == (ent["positive_list"]
+                                            & (ent["category"] == "general")).sum()
     insp = reg.inspectors
     assert row["inspectors"] == ((insp["unit"] == unit) & insp["active"] & insp["certified"]).sum()
 
@@ -91,6 +93,8 @@ def test_statistics_table_has_official_two_row_header(inputs):
     assert zh.columns.nlevels == 2
     assert ("检查对象（户）", "合计") in zh.columns
     assert list(zh.index) == ["新区本级", "雄县", "容城县", "安新县"]
+    share = zh[("信用风险分类结合", "占比")]
+    assert share.dtype.kind == "f" and share.between(0, 1).all()  # a number, formatted later
 
 
 # --------------------------------------------------------------------------------------
@@ -141,7 +145,7 @@ def test_quotas_indicator():
     assert border.met and border.value == 1.0          # exactly the quota; empty stratum ignored
     missed = reports.indicator_quotas(progress([("key", "all", 4, 3, False), ("special", "all", 2, 2, True)]))
     assert not missed.met and missed.value == 0.5 and missed.attainment == 0.5
-    assert "重点监管对象(全部) 3/4" in missed.detail
+    assert "重点监管对象（全部）完成3次、最低4次" in missed.detail
 
 
 def joint_checks(types):
@@ -192,7 +196,7 @@ def test_results_on_time_indicator(policy):
     # Unpublished: counted as missed once due, not before; confidential results not counted.
     pending = reports.indicator_results_on_time(
         result_rows([(checked, None, False), (checked, None, True)]), policy, D(2023, 10, 20), cal)
-    assert pending.met and pending.detail.startswith("按时公开 0 / 应公开 0")
+    assert pending.met and pending.detail.startswith("按时公开0条，应公开0条")
     overdue = reports.indicator_results_on_time(
         result_rows([(checked, None, False)]), policy, as_of, cal)
     assert not overdue.met and overdue.value == 0.0
@@ -208,7 +212,7 @@ def test_reports_on_time_indicator(policy):
     border = reports.indicator_reports_on_time(dlv(D(2023, 9, 28), D(2023, 10, 9)), q, policy, cal)
     assert border.met and border.value == 1.0
     late = reports.indicator_reports_on_time(dlv(D(2023, 9, 28), D(2023, 10, 10)), q, policy, cal)
-    assert not late.met and late.value == 0.5 and "统计表 10-10（时限 10-09）逾期" in late.detail
+    assert not late.met and late.value == 0.5 and "统计表10月10日报送（时限10月9日），逾期" in late.detail
     missing = reports.indicator_reports_on_time(dlv(None, D(2023, 10, 7)), q, policy, cal)
     assert not missing.met and missing.value == 0.5 and "工作总结未报送" in missing.detail
 

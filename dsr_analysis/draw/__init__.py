@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -240,9 +239,8 @@ def policy_params(policy: Policy) -> dict:
 
 
 def _authority(policy: Policy) -> str:
-    """The issuing authority: the plan's title up to its year (…生态环境局)."""
-    m = re.match(r"^(.*?)(19|20)\d\d年", policy.name or "")
-    return m.group(1) if m and m.group(1) else "生态环境局"
+    """The issuing authority of an announcement: the area level's bureau."""
+    return policy.authority()
 
 
 def commit_quarter(policy: Policy, registers: Registers, quarter: str, seed_source: str,

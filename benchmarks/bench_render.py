@@ -1,0 +1,104 @@
+"""Benchmark: a quarter's reports against the floor, papermill running trivial notebooks.
+
+    .venv/bin/python benchmarks/bench_render.py [--quarter 2023Q1] [--workers N] [--repeat 2]
+
+Prints, in the same run and on the same workers:
+
+* the floor: papermill executing as many *trivial* notebooks (a parameters cell and one line)
+  as the quarter has report jobs, on the same process pool with the same kernel set-up as
+  ``dsr render`` (kernel start-up and papermill's own work: what no report can avoid);
+* ``dsr render`` of the quarter on the embedded sample (every report x unit: the inputs read
+  and validated once, each notebook's figures, its documents (DOCX and PDF, or XLSX and PDF)
+  and its HTML), and how long the one reading and validation of the inputs took;
+* the ratio render / floor (target: within 2x).
+
+Best of ``--repeat`` runs each, interleaved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import nbformat  # noqa: E402
+
+from dsr_analysis import render as render_mod  # noqa: E402
+
+
+def trivial_notebook(path: Path) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    params = nbformat.v4.new_code_cell('quarter: str = "2023Q1"\nunit: str = "xiongxian"')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell("x = 1")]
+    nbformat.write(nb, path)
+    return path
+
+
+def run_trivial(args: tuple[str, str, dict]) -> float:
+    """One trivial notebook through papermill, kernels over IPC as in ``run_job``."""
+    import papermill
+    from traitlets.config import Config
+
+    src, out, params = args
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="dsr-kernel-") as ipc_dir:
+        config = Config({"KernelManager": {"transport": "ipc",
+                                           "ip": os.path.join(ipc_dir, "kernel")}})
+        papermill.execute_notebook(src, out, parameters=params, kernel_name="python3",
+                                   progress_bar=False, config=config)
+    return time.perf_counter() - start
+
+
+def floor(n_jobs: int, workers: int, tmp: Path) -> float:
+    src = trivial_notebook(tmp / "trivial.ipynb")
+    args = [(str(src), str(tmp / f"out-{i}.ipynb"), {"quarter": "2023Q1", "unit": f"u{i}"})
+            for i in range(n_jobs)]
+    start = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(run_trivial, args))
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quarter", default="2023Q1")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--repeat", type=int, default=2)
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="dsr-bench-render-") as tmp_s:
+        tmp = Path(tmp_s)
+        jobs = render_mod.plan_jobs(args.quarter, out_root=tmp / "plan")
+        n = len(jobs)
+        workers = max(1, min(args.workers, n))
+        print(f"{args.quarter}: {n} report jobs on {workers} worker(s); best of {args.repeat}")
+        floors, renders, prepares = [], [], []
+        for r in range(args.repeat):
+            floors.append(floor(n, workers, tmp))
+            out = tmp / f"render-{r}"
+            start = time.perf_counter()
+            render_mod.prepare(render_mod.plan_jobs(args.quarter, out_root=out))
+            prepares.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            render_mod.render(args.quarter, out_root=out, workers=workers)
+            renders.append(time.perf_counter() - start)
+            print(f"  run {r + 1}: floor {floors[-1]:6.1f} s   render {renders[-1]:6.1f} s   "
+                  f"(inputs read and validated once: {prepares[-1]:.1f} s)")
+        f, rd = min(floors), min(renders)
+        print(f"floor (papermill, {n} trivial notebooks): {f:6.1f} s")
+        print(f"dsr render of {args.quarter}:               {rd:6.1f} s")
+        print(f"ratio render / floor: {rd / f:.2f}x (target: within 2x)")
+
+
+if __name__ == "__main__":
+    main()
