@@ -30,8 +30,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
+
+from .config import read_yaml
 from .errors import CalendarError
 from .paths import PARAMETERS_DIR
 from .periods import Quarter
@@ -89,9 +90,10 @@ def load_holiday_file(path: str | Path) -> HolidaySchedule:
     path = Path(path)
     file = str(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise CalendarError(f"{file}: cannot read holiday schedule: {exc}") from exc
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CalendarError(f"{file}: cannot read holiday schedule: {exc.strerror}") from None
+    data = read_yaml(raw, file, CalendarError)  # strict: duplicate keys, bounded nesting
     if not isinstance(data, dict):
         raise CalendarError(f"{file}: expected a mapping with keys {', '.join(sorted(_YAML_KEYS))}")
     unknown = sorted(set(data) - _YAML_KEYS)

@@ -24,11 +24,10 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from scipy import optimize
 
 from ..categories import classify
-from ..config import build
+from ..config import build, read_yaml
 from .deterrence import (
     DeterrenceParams,
     DeterrenceResult,
@@ -133,11 +132,10 @@ def load_scenario(path: str | Path) -> Scenario:
     if not path.exists() and not path.suffix and (SCENARIOS_DIR / f"{path}.yaml").exists():
         path = SCENARIOS_DIR / f"{path}.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
     except OSError as exc:
-        raise ParameterError(f"{path}: cannot read scenario file ({exc.strerror})") from exc
-    except yaml.YAMLError as exc:
-        raise ParameterError(f"{path}: not valid YAML: {exc}") from exc
+        raise ParameterError(f"{path}: cannot read scenario file ({exc.strerror})") from None
+    data = read_yaml(raw, str(path), ParameterError)  # strict: duplicate keys, bounded nesting
     if not isinstance(data, dict):
         raise ParameterError(f"{path}: top level: expected a mapping")
     return scenario_from_mapping(data, str(path))
