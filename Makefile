@@ -15,15 +15,20 @@ $(STAMP): pyproject.toml scripts/install_kernel.py
 	$(BIN)/python scripts/install_kernel.py
 	touch $(STAMP)
 
-# Debian packages the browser tests and screenshots need: Chromium and a CJK font for it.
+# Debian packages the browser tests, screenshots and PDF documents need: Chromium, the Noto
+# CJK fonts, the pango libraries WeasyPrint lays PDFs out with, and poppler-utils (pdffonts,
+# pdftotext, pdftoppm, pdfinfo) that the tests check the PDFs with.
 # Installed only when missing; needs root (as on the project's machines and CI).
 sysdeps:
-	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -q "Noto Sans CJK"; then \
-		echo "installing chromium and fonts-noto-cjk (Debian)"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -q "Noto Sans CJK" \
+		|| ! fc-list 2>/dev/null | grep -q "Noto Serif CJK" || ! command -v pdftoppm >/dev/null 2>&1 \
+		|| ! /sbin/ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0"; then \
+		echo "installing chromium, fonts-noto-cjk, poppler-utils and pango (Debian)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+			fonts-noto-cjk poppler-utils libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; \
 	fi
 
-demo: venv
+demo: venv sysdeps
 	$(BIN)/dsr demo
 
 test: venv sysdeps

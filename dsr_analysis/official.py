@@ -91,14 +91,14 @@ def statistics_document(inputs: reports.ReportInputs, unit: str,
     frame = reports.statistics_table_zh(table).reset_index()
     frame.columns = pd.MultiIndex.from_tuples(
         [("单位", "单位")] + [tuple(c) for c in frame.columns[1:]])
-    notes = ["注：1. 完成抽查指截至数据截止日期已录入检查结果的抽查任务；已公开指截至该日已公开的结果。",
-             "2. 运用信用风险分类的占比按随机抽查计算，正面清单企业的非现场全覆盖检查不属于随机抽查，"
+    notes = ["完成抽查指截至数据截止日期已录入检查结果的抽查任务；已公开指截至该日已公开的结果。",
+             "运用信用风险分类的占比按随机抽查计算，正面清单企业的非现场全覆盖检查不属于随机抽查，"
              "不计入分子和分母。",
-             "3. 其中正面清单指列入正面清单的一般监管对象；依法不予公开的结果只计数、不公示。"]
+             "其中正面清单指列入正面清单的一般监管对象；依法不予公开的结果只计数、不公示。"]
     if as_of > due:
-        notes.append(f"4. 本表数据截止日期晚于报送时限（{date_zh(due)}），为报送后的更新统计。")
+        notes.append(f"本表数据截止日期晚于报送时限（{date_zh(due)}），为报送后的更新统计。")
     return TableDocument(
-        title=f"{pol.unit_names[unit]}{q.label_zh}“双随机、一公开”监管工作统计表",
+        title=f"{q.label_zh}“双随机、一公开”监管工作统计表",
         table=Table(frame, percent=("占比",)),
         unit=authority(pol, unit), date=min(as_of, due) if as_of <= due else as_of,
         as_of=as_of, period=f"{date_zh(q.start)}至{date_zh(q.end)}",

@@ -12,6 +12,7 @@ Numbers in tables stay numbers; the writers format them (``percent`` columns as 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -75,6 +76,21 @@ class Figure:
 
 Block = Heading | Paragraph | Table | Figure
 
+# The function that shows a document as HTML in a notebook (``_repr_html_``). The writers
+# depend on this model, never the reverse, so :mod:`.web` hands its ``to_html`` over when it
+# is imported, which importing this package always does (``documents/__init__.py``).
+_html_writers: list[Callable[[object], str]] = []
+
+
+def set_html_writer(writer: Callable[[object], str]) -> None:
+    """Make ``writer`` (:func:`~dsr_analysis.documents.web.to_html`) the HTML of documents
+    in a notebook."""
+    _html_writers[:] = [writer]
+
+
+def _html(doc: object) -> str | None:
+    return _html_writers[0](doc) if _html_writers else None
+
 
 @dataclass(frozen=True, repr=False)
 class OfficialDocument:
@@ -117,6 +133,9 @@ class OfficialDocument:
     appendix: tuple[Block, ...] = ()
     public: bool = False
 
+    def _repr_html_(self) -> str | None:
+        return _html(self)
+
     def __repr__(self) -> str:  # short: the text form notebooks keep beside the HTML
         return f"OfficialDocument({self.title!r}, {self.issuer!r}, {self.date}, {len(self.blocks)} blocks)"
 
@@ -151,6 +170,8 @@ class TableDocument:
         True when built from demonstration data: every page says 演示数据.
     public : bool
         True for a table a citizen may read.
+    notes : tuple of str
+        Notes below the table, after the table's own ``note`` (numbered when more than one).
     """
 
     title: str
@@ -165,6 +186,9 @@ class TableDocument:
     demo: bool = False
     public: bool = False
     notes: tuple[str, ...] = field(default=())
+
+    def _repr_html_(self) -> str | None:
+        return _html(self)
 
     def __repr__(self) -> str:
         return (f"TableDocument({self.title!r}, {self.unit!r}, {self.date}, "

@@ -1,0 +1,45 @@
+"""Official documents in every form from one content model.
+
+Build an :class:`OfficialDocument` (a 工作总结, 通报, 计划 or 公告 in the GB/T 9704-2012 layout)
+or a :class:`TableDocument` (an official table), then write it:
+
+- :func:`write_docx`: the Word file of an official document;
+- :func:`write_pdf`: the PDF of either (WeasyPrint, Noto CJK fonts embedded);
+- :func:`write_xlsx`: the workbook of an official table;
+- :func:`to_html`: an HTML fragment for a browser or a notebook (also ``_repr_html_``);
+- :func:`write_forms`: the files a report hands out (DOCX + PDF, or XLSX + PDF).
+
+Every file is written to a temporary name beside its target and moved into place, so a
+reader never finds a half-written file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .layout import DocumentError
+from .model import Block, Figure, Heading, OfficialDocument, Paragraph, Table, TableDocument
+from .pdf import write_pdf
+from .web import to_html
+from .word import write_docx
+from .xlsx import write_xlsx
+
+__all__ = [
+    "Block", "DocumentError", "Figure", "Heading", "OfficialDocument", "Paragraph", "Table",
+    "TableDocument", "to_html", "write_docx", "write_forms", "write_pdf", "write_xlsx",
+]
+
+
+def write_forms(doc: OfficialDocument | TableDocument, stem: str | Path) -> tuple[Path, ...]:
+    """Write the forms a reader is given: ``stem.docx`` and ``stem.pdf`` for an official
+    document, ``stem.xlsx`` and ``stem.pdf`` for an official table. Each file is replaced
+    atomically. Returns the paths written."""
+    base = Path(stem)  # the suffixes are appended: "summary-xiong.2023Q1" keeps its dot
+    if isinstance(doc, OfficialDocument):
+        first = write_docx(doc, base.parent / f"{base.name}.docx")
+    elif isinstance(doc, TableDocument):
+        first = write_xlsx(doc, base.parent / f"{base.name}.xlsx")
+    else:
+        raise DocumentError(f"cannot write {type(doc).__name__} (valid: OfficialDocument, "
+                            "TableDocument)")
+    return first, write_pdf(doc, base.parent / f"{base.name}.pdf")

@@ -1,0 +1,96 @@
+"""A document as PDF: the HTML of :mod:`~dsr_analysis.documents.web` with the rules of the
+printed page (CSS paged media), laid out by WeasyPrint.
+
+An :class:`~dsr_analysis.documents.model.OfficialDocument` is printed like its Word file
+(A4, the GB/T 9704 版心, 3号 body, page numbers "— N —" at the outside corner); an
+:class:`~dsr_analysis.documents.model.TableDocument` on A4 landscape, one page wide, the
+header rows repeated on every page, numbered "第 N 页 共 M 页". Only Noto CJK fonts are used
+(Debian's fonts-noto-cjk), for Chinese, Latin letters, digits and dashes alike, and
+WeasyPrint embeds the subsets it uses.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from . import layout
+from .model import OfficialDocument, TableDocument
+from .web import Fonts, official_html, stylesheet, table_document_html
+
+_SERIF = f'"{layout.PDF_SERIF}"'
+_SANS = f'"{layout.PDF_SANS}"'
+
+#: Fonts of the PDF: Noto Serif CJK SC for 仿宋, 宋体, 楷体 and 小标宋 (in bold), Noto Sans
+#: CJK SC for 黑体; no other font, so that nothing falls back to a font without the glyph.
+PDF_FONTS = Fonts(fangsong=_SERIF, kaiti=_SERIF, heiti=_SANS, xiaobiaosong=_SERIF,
+                  songti=_SERIF, title_weight="bold")
+
+
+def _demo_box(demo: bool) -> str:
+    if not demo:
+        return ""
+    return (f'@top-center {{ content: "{layout.DEMO_MARK}"; font-family: {_SANS}; '
+            f"font-size: 12pt; color: #{layout.RED}; letter-spacing: .3em; "
+            "vertical-align: bottom; padding-bottom: 6mm; }")
+
+
+def _official_css(doc: OfficialDocument) -> str:
+    number = (f'content: "{layout.DASH} " counter(page) " {layout.DASH}"; '
+              f"font-family: {_SERIF}; font-size: {layout.PAGE_NUMBER_SIZE_PT:g}pt; "
+              f"vertical-align: top; padding-top: {layout.PAGE_NUMBER_GAP_MM:g}mm; "
+              # a wider space than Noto's quarter em beside the dashes (and one that text
+              # extraction sees as a space)
+              "word-spacing: .25em;")
+    masthead_top = layout.mm(layout.masthead_space_pt(doc.issuer))
+    return f"""
+@page {{
+  size: A4;
+  margin: {layout.MARGIN_TOP_MM:g}mm {layout.MARGIN_RIGHT_MM:g}mm
+          {layout.MARGIN_BOTTOM_MM:g}mm {layout.MARGIN_LEFT_MM:g}mm;
+  {_demo_box(doc.demo)}
+}}
+@page :right {{ @bottom-right {{ {number} text-align: right; padding-right: 1em; }} }}
+@page :left {{ @bottom-left {{ {number} text-align: left; padding-left: 1em; }} }}
+.dsr-demo-mark {{ display: none; }}
+.dsr-masthead {{ padding-top: {masthead_top:.1f}mm; }}
+"""
+
+
+def _table_css(doc: TableDocument) -> str:
+    return f"""
+@page {{
+  size: A4 landscape;
+  margin: {layout.TABLE_PAGE_MARGIN_MM:g}mm;
+  {_demo_box(doc.demo).replace("padding-bottom: 6mm", "padding-bottom: 3mm")}
+  @bottom-center {{ content: "第 " counter(page) " 页 共 " counter(pages) " 页";
+    font-family: {_SERIF}; font-size: 9pt; vertical-align: top; padding-top: 4mm;
+    word-spacing: .25em; }}
+}}
+.dsr-demo-mark {{ display: none; }}
+"""
+
+
+def pdf_html(doc: OfficialDocument | TableDocument) -> str:
+    """The whole HTML page WeasyPrint lays out for ``doc``."""
+    if isinstance(doc, TableDocument):
+        content, page, author = table_document_html(doc), _table_css(doc), doc.unit
+    elif isinstance(doc, OfficialDocument):
+        content, page, author = official_html(doc), _official_css(doc), doc.issuer
+    else:
+        raise layout.DocumentError(f"cannot print {type(doc).__name__} (valid: "
+                                   "OfficialDocument, TableDocument)")
+    return (f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
+            f"<title>{html.escape(doc.title)}</title>"
+            f'<meta name="author" content="{html.escape(author)}">'
+            f"<style>{stylesheet(PDF_FONTS)}{page}</style></head>"
+            f"<body>{content}</body></html>")
+
+
+def write_pdf(doc: OfficialDocument | TableDocument, path: str | Path) -> Path:
+    """Write ``doc`` as PDF at ``path`` (replaced atomically) and return the path."""
+    import weasyprint
+
+    page = pdf_html(doc)
+    return layout.write_atomically(
+        path, lambda tmp: weasyprint.HTML(string=page).write_pdf(str(tmp)))

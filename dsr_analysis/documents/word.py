@@ -1,0 +1,423 @@
+"""An :class:`~dsr_analysis.documents.model.OfficialDocument` as a Word file (DOCX) in the
+national layout for official documents, GB/T 9704-2012.
+
+The page is A4 with the 版心 of 156 x 225 mm (top 37, bottom 35, left 28, right 26 mm);
+the body is 3号 仿宋 on a fixed pitch of 22 lines a page; the title 2号 小标宋; headings
+黑体, 楷体 and bold 仿宋 by level; the 版头 (issuer in red, document number, red rule) when
+the document has a number; the signature without a seal (7.3.5.2); page numbers "— 1 —" in
+4号 宋体, odd pages right and even pages left, one character from the edge of the 版心.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+from docx import Document
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt, RGBColor
+from docx.text.paragraph import Paragraph as DocxParagraph
+
+from ..periods import date_zh
+from . import layout
+from .model import Block, Figure, Heading, OfficialDocument, Paragraph, Table
+
+_ALIGN = {"left": WD_ALIGN_PARAGRAPH.LEFT, "right": WD_ALIGN_PARAGRAPH.RIGHT,
+          "center": WD_ALIGN_PARAGRAPH.CENTER, "justify": WD_ALIGN_PARAGRAPH.JUSTIFY}
+_HEADING_ROLE = {1: ("heiti", False), 2: ("kaiti", False), 3: ("fangsong", True)}
+_BLACK = RGBColor(0, 0, 0)
+_RED = RGBColor.from_string(layout.RED)
+
+
+# --------------------------------------------------------------------------------------
+# Fonts and paragraphs
+# --------------------------------------------------------------------------------------
+def _set_fonts(rpr, east_asia: str, latin: str) -> None:
+    """Explicit fonts on a run or style property element (no theme fonts)."""
+    rfonts = rpr.find(qn("w:rFonts"))
+    if rfonts is None:
+        rfonts = OxmlElement("w:rFonts")
+        rpr.insert(0, rfonts)
+    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        rfonts.attrib.pop(qn(attr), None)
+    for attr in ("w:ascii", "w:hAnsi", "w:cs"):
+        rfonts.set(qn(attr), latin)
+    rfonts.set(qn("w:eastAsia"), east_asia)
+    # Quotation marks and dashes are "ambiguous": set them in the Chinese font.
+    rfonts.set(qn("w:hint"), "eastAsia")
+
+
+def _run(p: DocxParagraph, text: str, role: str = "fangsong", size: float = layout.BODY_SIZE_PT,
+         bold: bool = False, color: RGBColor | None = None, latin: str | None = None):
+    run = p.add_run(text)
+    font = run.font
+    font.size = Pt(size)
+    font.bold = bold
+    font.italic = False
+    font.color.rgb = color or _BLACK
+    _set_fonts(run._r.get_or_add_rPr(), layout.WORD_FONTS[role], latin or layout.WORD_LATIN_FONT)
+    return run
+
+
+def _format(p: DocxParagraph, align: str = "justify", indent_em: float = 0.0,
+            line_pt: float | None = layout.LINE_PITCH_PT, size: float = layout.BODY_SIZE_PT,
+            keep_with_next: bool = False, right_em: float = 0.0, left_em: float = 0.0,
+            before_pt: float = 0.0, after_pt: float = 0.0) -> DocxParagraph:
+    fmt = p.paragraph_format
+    fmt.alignment = _ALIGN[align]
+    fmt.first_line_indent = Pt(indent_em * size) if indent_em else Pt(0)
+    fmt.left_indent = Pt(left_em * size)
+    fmt.right_indent = Pt(right_em * size)
+    fmt.space_before = Pt(before_pt)
+    fmt.space_after = Pt(after_pt)
+    if line_pt is None:
+        fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
+    else:
+        fmt.line_spacing = Pt(line_pt)
+        fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    fmt.keep_with_next = keep_with_next
+    return p
+
+
+def _para(container, text: str = "", role: str = "fangsong", size: float = layout.BODY_SIZE_PT,
+          bold: bool = False, color: RGBColor | None = None, style: str | None = None,
+          **fmt) -> DocxParagraph:
+    p = container.add_paragraph(style=style)
+    _format(p, size=size, **fmt)
+    if text:
+        _run(p, text, role, size, bold, color)
+    return p
+
+
+def _blank(container) -> DocxParagraph:
+    return _para(container, "", align="left")
+
+
+def _field(p: DocxParagraph, instr: str, shown: str, **run) -> None:
+    """A Word field (``PAGE``) with ``shown`` as its text until Word updates it."""
+    def char(kind: str) -> None:
+        r = _run(p, "", **run)
+        el = OxmlElement("w:fldChar")
+        el.set(qn("w:fldCharType"), kind)
+        r._r.append(el)
+
+    char("begin")
+    r = _run(p, "", **run)
+    el = OxmlElement("w:instrText")
+    el.set(qn("xml:space"), "preserve")
+    el.text = f" {instr} "
+    r._r.append(el)
+    char("separate")
+    _run(p, shown, **run)
+    char("end")
+
+
+def _border(p: DocxParagraph, color: str, size_eighths: int, space_pt: int) -> None:
+    """A rule under the paragraph (the red rule of the 版头)."""
+    ppr = p._p.get_or_add_pPr()
+    bdr = OxmlElement("w:pBdr")
+    bottom = OxmlElement("w:bottom")
+    bottom.set(qn("w:val"), "single")
+    bottom.set(qn("w:sz"), str(size_eighths))
+    bottom.set(qn("w:space"), str(space_pt))
+    bottom.set(qn("w:color"), color)
+    bdr.append(bottom)
+    # pBdr comes before spacing, ind and jc in the schema's order of pPr's children.
+    anchor = next((c for c in ppr if c.tag in {qn("w:shd"), qn("w:tabs"), qn("w:spacing"),
+                                                qn("w:ind"), qn("w:jc")}), None)
+    if anchor is None:
+        ppr.append(bdr)
+    else:
+        anchor.addprevious(bdr)
+
+
+# --------------------------------------------------------------------------------------
+# Styles, page and footers
+# --------------------------------------------------------------------------------------
+def _styles(document) -> None:
+    normal = document.styles["Normal"]
+    normal.font.size = Pt(layout.BODY_SIZE_PT)
+    normal.font.name = layout.WORD_LATIN_FONT
+    rpr = normal.element.get_or_add_rPr()
+    _set_fonts(rpr, layout.WORD_FONTS["fangsong"], layout.WORD_LATIN_FONT)
+    lang = OxmlElement("w:lang")
+    lang.set(qn("w:val"), "en-US")
+    lang.set(qn("w:eastAsia"), "zh-CN")
+    rpr.append(lang)
+    fmt = normal.paragraph_format
+    fmt.line_spacing = Pt(layout.LINE_PITCH_PT)
+    fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    fmt.space_before = Pt(0)
+    fmt.space_after = Pt(0)
+    for level, (role, bold) in _HEADING_ROLE.items():
+        style = document.styles[f"Heading {level}"]
+        style.font.size = Pt(layout.BODY_SIZE_PT)
+        style.font.bold = bold
+        style.font.italic = False
+        style.font.color.rgb = _BLACK
+        _set_fonts(style.element.get_or_add_rPr(), layout.WORD_FONTS[role], layout.WORD_LATIN_FONT)
+        sfmt = style.paragraph_format
+        sfmt.space_before = Pt(0)
+        sfmt.space_after = Pt(0)
+        sfmt.line_spacing = Pt(layout.LINE_PITCH_PT)
+        sfmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        sfmt.first_line_indent = Pt(2 * layout.BODY_SIZE_PT)
+
+
+def _page(document) -> None:
+    section = document.sections[0]
+    section.page_width = Mm(layout.PAGE_WIDTH_MM)
+    section.page_height = Mm(layout.PAGE_HEIGHT_MM)
+    section.top_margin = Mm(layout.MARGIN_TOP_MM)
+    section.bottom_margin = Mm(layout.MARGIN_BOTTOM_MM)
+    section.left_margin = Mm(layout.MARGIN_LEFT_MM)
+    section.right_margin = Mm(layout.MARGIN_RIGHT_MM)
+    section.gutter = Mm(0)
+    # The page number's line sits 7 mm under the 版心.
+    number_line_pt = layout.PAGE_NUMBER_SIZE_PT * 1.15
+    section.footer_distance = Mm(layout.MARGIN_BOTTOM_MM - layout.PAGE_NUMBER_GAP_MM) - Pt(number_line_pt)
+    section.header_distance = Mm(20)
+
+
+def _footers(document, demo: bool) -> None:
+    """Page numbers "— N —" in 4号 宋体, odd pages right and even pages left, one character
+    from the edge of the 版心; 演示数据 in the header of every page for demonstration data."""
+    document.settings.odd_and_even_pages_header_footer = True
+    section = document.sections[0]
+    size = layout.PAGE_NUMBER_SIZE_PT
+    run = dict(role="songti", size=size, latin=layout.WORD_FONTS["songti"])
+    for footer, align in ((section.footer, "right"), (section.even_page_footer, "left")):
+        footer.is_linked_to_previous = False
+        p = footer.paragraphs[0]
+        _format(p, align=align, line_pt=size * 1.15, size=size,
+                right_em=1.0 if align == "right" else 0.0,
+                left_em=1.0 if align == "left" else 0.0)
+        _run(p, layout.DASH + " ", **run)
+        _field(p, "PAGE", "1", **run)
+        _run(p, " " + layout.DASH, **run)
+    for header in (section.header, section.even_page_header):
+        header.is_linked_to_previous = False
+        p = header.paragraphs[0]
+        _format(p, align="center", line_pt=None, size=12)
+        if demo:
+            _run(p, layout.DEMO_MARK, role="heiti", size=12, color=_RED)
+
+
+# --------------------------------------------------------------------------------------
+# Blocks
+# --------------------------------------------------------------------------------------
+def _heading(document, block: Heading) -> None:
+    if block.level not in _HEADING_ROLE:
+        raise layout.DocumentError(f"heading '{block.text}': level {block.level} (valid: 1, 2, 3)")
+    role, bold = _HEADING_ROLE[block.level]
+    _para(document, block.text, role=role, bold=bold, style=f"Heading {block.level}",
+          align="justify", indent_em=2, keep_with_next=True)
+
+
+def _set_cell_width(cell, width_mm: float) -> None:
+    cell.width = Mm(width_mm)
+
+
+def _table_props(table, widths_mm: list[float]) -> None:
+    tbl_pr = table._tbl.tblPr
+    width = OxmlElement("w:tblW")
+    width.set(qn("w:w"), str(int(Mm(sum(widths_mm)).twips)))
+    width.set(qn("w:type"), "dxa")
+    old = tbl_pr.find(qn("w:tblW"))
+    if old is not None:
+        tbl_pr.remove(old)
+    tbl_pr.append(width)
+    if tbl_pr.find(qn("w:tblLayout")) is None:
+        lay = OxmlElement("w:tblLayout")
+        lay.set(qn("w:type"), "fixed")
+        tbl_pr.append(lay)
+    mar = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:w"), "57")  # 1 mm
+        el.set(qn("w:type"), "dxa")
+        mar.append(el)
+    tbl_pr.append(mar)
+    # Keep the schema order of tblPr's children: tblStyle, ..., tblW, jc, ..., tblLayout,
+    # tblCellMar, tblLook.
+    order = ["tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize",
+             "tblStyleColBandSize", "tblW", "jc", "tblCellSpacing", "tblInd", "tblBorders",
+             "shd", "tblLayout", "tblCellMar", "tblLook"]
+    rank = {qn(f"w:{n}"): i for i, n in enumerate(order)}
+    children = sorted(tbl_pr, key=lambda c: rank.get(c.tag, len(order)))
+    for c in children:
+        tbl_pr.remove(c)
+        tbl_pr.append(c)
+
+
+def _row_flags(row, header: bool) -> None:
+    tr_pr = row._tr.get_or_add_trPr()
+    split = OxmlElement("w:cantSplit")
+    tr_pr.append(split)
+    if header:
+        el = OxmlElement("w:tblHeader")  # repeated at the top of every page
+        tr_pr.append(el)
+
+
+def _cell_text(cell, text: str, align: str, size: float, bold: bool = False) -> None:
+    p = cell.paragraphs[0]
+    _format(p, align=align, line_pt=round(size * 1.3, 1), size=size)
+    _run(p, text, "fangsong", size, bold)
+    cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+
+
+def _table(document, block: Table) -> None:
+    columns = layout.columns_of(block)
+    rows = layout.rows_of(block)
+    widths_em = layout.natural_widths(columns, rows)
+    size = layout.table_font_size(widths_em, layout.TEXT_WIDTH_MM, layout.TABLE_MAX_SIZE_PT)
+    widths_mm = [s * layout.TEXT_WIDTH_MM for s in layout.width_shares(widths_em)]
+    if block.title:
+        _para(document, block.title, role="heiti", size=layout.CAPTION_SIZE_PT, align="center",
+              line_pt=layout.CAPTION_SIZE_PT * 1.6, keep_with_next=True, after_pt=3)
+    grid = layout.header_grid(columns)
+    table = document.add_table(rows=len(grid) + len(rows), cols=len(columns))
+    table.style = document.styles["Table Grid"]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    for j, w in enumerate(widths_mm):
+        table.columns[j].width = Mm(w)
+    for i, row in enumerate(table.rows):
+        _row_flags(row, header=i < len(grid))
+        for j, cell in enumerate(row.cells):
+            _set_cell_width(cell, widths_mm[j])
+    for line in grid:
+        for h in line:
+            cell = table.cell(h.row, h.col)
+            if h.rowspan > 1 or h.colspan > 1:
+                cell = cell.merge(table.cell(h.row + h.rowspan - 1, h.col + h.colspan - 1))
+            _cell_text(cell, h.text, "center", size, bold=True)
+    for i, values in enumerate(rows, start=len(grid)):
+        cells = table.rows[i].cells
+        for j, (col, value) in enumerate(zip(columns, values, strict=True)):
+            _cell_text(cells[j], col.text(value), col.align(value), size)
+    _table_props(table, widths_mm)
+    note_size = min(size, 12.0)
+    for line in layout.note_lines([block.note]):
+        more = not line.startswith(layout.NOTE_PREFIX)  # aligned under the first note
+        _para(document, line, size=note_size, align="justify", line_pt=note_size * 1.5,
+              before_pt=0 if more else 2, left_em=2 if more else 0)
+    _para(document, "", size=8, align="left", line_pt=8)
+
+
+def _figure(document, block: Figure) -> None:
+    width = layout.figure_width_mm(block.png)
+    p = _para(document, "", align="center", line_pt=None, keep_with_next=bool(block.caption),
+              before_pt=4)
+    p.add_run().add_picture(io.BytesIO(block.png), width=Mm(width))
+    if block.caption:
+        _para(document, block.caption, role="heiti", size=layout.CAPTION_SIZE_PT, align="center",
+              line_pt=layout.CAPTION_SIZE_PT * 1.6, after_pt=4)
+
+
+def _blocks(document, blocks: tuple[Block, ...]) -> None:
+    for block in blocks:
+        if isinstance(block, Heading):
+            _heading(document, block)
+        elif isinstance(block, Paragraph):
+            _para(document, block.text, indent_em=2 if block.indent else 0)
+        elif isinstance(block, Table):
+            _table(document, block)
+        elif isinstance(block, Figure):
+            _figure(document, block)
+        else:
+            raise layout.DocumentError(f"unknown block {type(block).__name__} (valid: Heading, "
+                                  "Paragraph, Table, Figure)")
+
+
+# --------------------------------------------------------------------------------------
+# The document
+# --------------------------------------------------------------------------------------
+def _masthead(document, doc: OfficialDocument) -> None:
+    """版头: the issuer's name in red 小标宋 centred, 35 mm under the top of the 版心;
+    the document number two lines below; the red rule 4 mm under the number."""
+    size = layout.masthead_size_pt(doc.issuer)
+    _para(document, doc.issuer, role="xiaobiaosong", size=size, color=_RED, align="center",
+          line_pt=size * layout.MASTHEAD_LINE, before_pt=layout.masthead_space_pt(doc.issuer))
+    _blank(document)
+    _blank(document)
+    number = _para(document, doc.number, align="center")
+    _border(number, layout.RED, 12, round(layout.RULE_GAP_MM / layout.MM_PER_PT))
+    _blank(document)
+    _blank(document)
+
+
+def _signature(document, doc: OfficialDocument) -> None:
+    date_text = date_zh(doc.date)
+    issuer_right, date_right = layout.signature_indents(doc.issuer, date_text)
+    _blank(document)
+    _para(document, doc.issuer, align="right", right_em=issuer_right, keep_with_next=True)
+    _para(document, date_text, align="right", right_em=date_right)
+
+
+def _appendix(document, doc: OfficialDocument) -> None:
+    if not doc.appendix:
+        return
+    blocks = doc.appendix
+    title = layout.APPENDIX_DEFAULT
+    if isinstance(blocks[0], Heading):
+        title, blocks = blocks[0].text, blocks[1:]
+    p = _para(document, "", align="left")
+    p.add_run().add_break(WD_BREAK.PAGE)
+    _para(document, f"附：{title}", role="heiti", align="left", keep_with_next=True)
+    _blank(document)
+    _blocks(document, blocks)
+
+
+def _properties(document, doc: OfficialDocument) -> None:
+    props = document.core_properties
+    props.title = doc.title
+    props.author = doc.issuer
+    props.last_modified_by = doc.issuer
+    props.subject = ""
+    props.comments = ""
+    props.keywords = ""
+    props.category = ""
+    props.language = "zh-CN"
+    props.revision = 1
+    stamp = dt.datetime.combine(doc.date, dt.time())
+    props.created = stamp
+    props.modified = stamp
+
+
+def build_docx(doc: OfficialDocument):
+    """The python-docx ``Document`` of ``doc`` (not saved)."""
+    document = Document()
+    _styles(document)
+    _page(document)
+    _footers(document, doc.demo)
+    body = document.paragraphs[0]._p if document.paragraphs else None
+    if body is not None:  # the template's empty first paragraph
+        body.getparent().remove(body)
+    if doc.number:
+        _masthead(document, doc)
+    _para(document, doc.title, role="xiaobiaosong", size=layout.TITLE_SIZE_PT, align="center",
+          line_pt=layout.LINE_PITCH_PT * 1.2)
+    if doc.as_of is not None:
+        _para(document, f"（{layout.AS_OF_LABEL}：{date_zh(doc.as_of)}）", role="kaiti",
+              align="center")
+    _blank(document)
+    if doc.recipient:
+        _para(document, doc.recipient.rstrip("：:") + "：", align="left")
+    if doc.demo:
+        _para(document, layout.DEMO_LINE, bold=True, indent_em=2)
+    _blocks(document, doc.blocks)
+    _signature(document, doc)
+    _appendix(document, doc)
+    _properties(document, doc)
+    return document
+
+
+def write_docx(doc: OfficialDocument, path: str | Path) -> Path:
+    """Write ``doc`` as a Word file at ``path`` (replaced atomically) and return the path."""
+    document = build_docx(doc)
+    return layout.write_atomically(path, lambda tmp: document.save(str(tmp)))

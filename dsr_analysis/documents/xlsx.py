@@ -1,0 +1,183 @@
+"""An official table (:class:`~dsr_analysis.documents.model.TableDocument`) as an XLSX
+workbook, in the layout of its PDF: the title in a merged first row, the filing line, one or
+two header rows (a grouped header as merged cells), the table with thin borders, the notes
+and the signature line below; printed on A4 landscape, one page wide, the title and header
+rows on every page, numbered "第 N 页 共 M 页".
+
+Numbers stay numbers (percent columns as shares with a "0.0%" number format), a missing
+value is "—", and no cell is ever a live formula: a text such as "=1+1" or "@SUM(1)" is
+stored as text (and marked so that editing it does not turn it into a formula).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from . import layout
+from .model import TableDocument
+
+FONT = "宋体"
+TITLE_SIZE = 16
+BODY_SIZE = 10
+SMALL_SIZE = 9
+#: Characters a cell may start with that a spreadsheet reads as the start of a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: Excel's column width unit is about one Latin character of the default font; a CJK
+#: character of 宋体 10 pt takes about two.
+WIDTH_PER_EM = 2.0
+MAX_WIDTH = 40.0
+MIN_WIDTH = 5.0
+
+
+def _segments(ncol: int, parts: int) -> list[tuple[int, int]]:
+    """``parts`` runs of columns (1-based, inclusive) splitting ``ncol`` columns evenly."""
+    parts = max(1, min(parts, ncol))
+    bounds = [round(i * ncol / parts) for i in range(parts + 1)]
+    return [(bounds[i] + 1, bounds[i + 1]) for i in range(parts)]
+
+
+def build_workbook(doc: TableDocument):
+    """The openpyxl ``Workbook`` of ``doc`` (not saved)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, Side
+    from openpyxl.utils import get_column_letter
+
+    columns = layout.columns_of(doc.table)
+    rows = layout.rows_of(doc.table)
+    grid = layout.header_grid(columns)
+    ncol = max(1, len(columns))
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "表"
+    thin = Side(style="thin", color="000000")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+
+    def merged(row: int, first: int, last: int, value: str, size: int = BODY_SIZE,
+               bold: bool = False, align: str = "left", wrap: bool = False):
+        if last > first:
+            ws.merge_cells(start_row=row, start_column=first, end_row=row, end_column=last)
+        cell = ws.cell(row, first, value)
+        cell.font = Font(name=FONT, size=size, bold=bold)
+        cell.alignment = Alignment(horizontal=align, vertical="center", wrap_text=wrap)
+        return cell
+
+    def line(row: int, items: list[str]) -> None:
+        """Items spread over the row: the first left, the last right, others centred."""
+        if len(items) > ncol:
+            merged(row, 1, ncol, "    ".join(items))
+            return
+        for k, ((first, last), text) in enumerate(zip(_segments(ncol, len(items)), items,
+                                                      strict=True)):
+            align = "left" if k == 0 else "right" if k == len(items) - 1 else "center"
+            merged(row, first, last, text, align=align)
+
+    # Title and filing line
+    title = doc.title + (f"（{layout.DEMO_MARK}）" if doc.demo else "")
+    merged(1, 1, ncol, title, size=TITLE_SIZE, bold=True, align="center")
+    ws.row_dimensions[1].height = 32
+    line(2, layout.filing_items(doc))
+    ws.row_dimensions[2].height = 20
+
+    # Header
+    top = 3
+    for r in range(len(grid)):
+        for j in range(ncol):
+            cell = ws.cell(top + r, j + 1)
+            cell.border = border
+    for cells in grid:
+        for h in cells:
+            r, c = top + h.row, h.col + 1
+            if h.rowspan > 1 or h.colspan > 1:
+                ws.merge_cells(start_row=r, start_column=c, end_row=r + h.rowspan - 1,
+                               end_column=c + h.colspan - 1)
+            cell = ws.cell(r, c, h.text)
+            cell.font = Font(name=FONT, size=BODY_SIZE, bold=True)
+            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+    # Body
+    first_data = top + len(grid)
+    for i, values in enumerate(rows, start=first_data):
+        for j, (col, value) in enumerate(zip(columns, values, strict=True), start=1):
+            if layout.is_missing(value):
+                shown: object = layout.DASH
+            elif layout.is_number(value):
+                shown = value
+            else:
+                shown = col.text(value)
+            cell = ws.cell(i, j, shown)
+            if layout.is_number(shown):
+                cell.number_format = col.number_format
+            cell.font = Font(name=FONT, size=BODY_SIZE)
+            cell.alignment = Alignment(horizontal=col.align(value), vertical="center",
+                                       wrap_text=not col.numeric)
+            cell.border = border
+    row = first_data + len(rows)
+
+    # Notes, then the signature line after a blank row
+    for note in layout.table_document_notes(doc):
+        more = not note.startswith(layout.NOTE_PREFIX)
+        cell = merged(row, 1, ncol, note, size=SMALL_SIZE, wrap=True)
+        if more:
+            cell.alignment = Alignment(horizontal="left", vertical="top", wrap_text=True,
+                                       indent=2)
+        ws.row_dimensions[row].height = 14 * (1 + len(note) // 100)
+        row += 1
+    row += 1
+    line(row, layout.signature_items(doc))  # the blank to sign on is in the text
+    ws.row_dimensions[row].height = 24
+
+    # Column widths from the content: CJK characters count double.
+    widths_em = layout.natural_widths(columns, rows)
+    for j, w in enumerate(widths_em, start=1):
+        width = min(MAX_WIDTH, max(MIN_WIDTH, (w - layout.CELL_PADDING_EM) * WIDTH_PER_EM + 2))
+        ws.column_dimensions[get_column_letter(j)].width = width
+    for r, cells in enumerate(grid):
+        lines = 1
+        for h in cells:
+            span = sum(ws.column_dimensions[get_column_letter(h.col + 1 + k)].width
+                       for k in range(h.colspan))
+            need = layout.em_width(h.text) * WIDTH_PER_EM
+            lines = max(lines, math.ceil(need / max(span - 1, 1)))
+        ws.row_dimensions[top + r].height = 14 * lines + 4
+
+    # Printing: A4 landscape, one page wide, title and header rows on every page.
+    ws.freeze_panes = ws.cell(first_data, 1)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"1:{first_data - 1}"
+    ws.print_options.horizontalCentered = True
+    margin = layout.TABLE_PAGE_MARGIN_MM / 25.4
+    ws.page_margins.left = ws.page_margins.right = margin
+    ws.page_margins.top = ws.page_margins.bottom = margin + 0.1
+    ws.page_margins.header = ws.page_margins.footer = 0.25
+    ws.oddFooter.center.text = "第 &P 页 共 &N 页"
+    ws.oddFooter.center.size = SMALL_SIZE
+    if doc.demo:
+        ws.oddHeader.center.text = layout.DEMO_MARK
+        ws.oddHeader.center.size = 12
+        ws.oddHeader.center.color = layout.RED
+
+    # Never a live formula.
+    for cells in ws.iter_rows():
+        for cell in cells:
+            if cell.data_type == "f":
+                cell.data_type = "s"
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+                cell.quotePrefix = True
+
+    props = wb.properties
+    props.title = doc.title
+    props.creator = doc.unit
+    props.lastModifiedBy = doc.unit
+    props.language = "zh-CN"
+    return wb
+
+
+def write_xlsx(doc: TableDocument, path: str | Path) -> Path:
+    """Write ``doc`` as XLSX at ``path`` (replaced atomically) and return the path."""
+    wb = build_workbook(doc)
+    return layout.write_atomically(path, lambda tmp: wb.save(str(tmp)))
