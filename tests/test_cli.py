@@ -110,3 +110,28 @@ def test_render_with_a_bad_results_register_exits_1_before_any_notebook(tmp_path
     assert main(["render", "--quarter", "2023Q1", "--ledger", str(led), "--outputs",
                  str(out)]) == 2
     assert "needs the results register" in capsys.readouterr().err
+
+
+def test_render_the_january_notice_of_the_year_before(tmp_path, capsys):
+    """December's checks published in January 2024 reach January's notice (a real run)."""
+    from openpyxl import load_workbook
+
+    from dsr_analysis import official, reports
+
+    out = tmp_path / "out"
+    assert main(["render", "--month", "2024-01", "--report", "notice", "--unit", "xiongxian",
+                 "--outputs", str(out)]) == 0
+    folder = out / "2024Q1"
+    names = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+    assert names == ["index.html", "notice-xiongxian-2024-01.html",
+                     "notice-xiongxian-2024-01.ipynb", "notice-xiongxian-2024-01.pdf",
+                     "notice-xiongxian-2024-01.xlsx"]
+    expected = official.notice_document(reports.load_report_inputs("2023Q4", month="2024-01"),
+                                        "xiongxian", 2024, 1).table.frame
+    ws = load_workbook(folder / "notice-xiongxian-2024-01.xlsx").active
+    ids = {c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)
+           and c.value.startswith("2023Q4-xiongxian-")}
+    assert ids == set(expected["任务编号"]) and len(ids) > 0
+    html = (folder / "notice-xiongxian-2024-01.html").read_text(encoding="utf-8")
+    assert "雄县2024年1月“双随机、一公开”抽查结果公示" in html and "演示数据" in html
+    assert "2024年1月" in (folder / "index.html").read_text(encoding="utf-8")

@@ -1,5 +1,6 @@
 """Batch rendering: parameter validation before anything runs, a real papermill run of one
-report to HTML (no code) and an official-layout XLSX, the index page, failures named."""
+report to HTML (no code), an official-layout XLSX and its PDF, the index page, failures
+named."""
 
 from __future__ import annotations
 
@@ -26,10 +27,12 @@ from dsr_analysis.render import (
 
 
 def test_every_report_declares_the_same_typed_parameters():
+    common = ["quarter", "unit", "policy", "registers", "ledger", "results", "deliveries",
+              "output_dir", "prepared"]
+    own = {"statistics": ["as_of"], "notice": ["month"]}
     for spec in REPORTS.values():
         declared = declared_parameters(spec.notebook)
-        assert list(declared) == ["quarter", "unit", "policy", "registers", "ledger", "results",
-                                  "deliveries", "output_dir"], spec.name
+        assert list(declared) == common + own.get(spec.name, []), spec.name
         assert {d["inferred_type_name"] for d in declared.values()} == {"str"}
 
 
@@ -76,37 +79,45 @@ def test_evaluation_only_for_the_area_level(tmp_path):
     assert jobs[0].parameters["output_dir"] == str(tmp_path / "2023Q2")
 
 
-def test_render_one_report_html_xlsx_index(tmp_path):
+def test_render_one_report_html_xlsx_pdf_index(tmp_path):
     summary = render("2023Q1", ["rongcheng"], ["statistics"], tmp_path, workers=1)
     out = tmp_path / "2023Q1"
     (done,) = summary.rendered
     html = done.html.read_text(encoding="utf-8")
-    assert "容城县 2023年第一季度统计表" in html
+    assert "2023年第一季度“双随机、一公开”监管工作统计表" in html
+    assert "容城县生态环境局" in html                    # the filing unit's official name
     assert "load_report_inputs" not in html and "import pandas" not in html   # no code cells
-    assert 'lang="zh-CN"' in html
+    assert "完成抽查合计" not in html                   # the reviewers' check cell is left out
+    assert 'lang="zh-CN"' in html and "@page" in html   # prints within A4
     assert "<img" in html                     # the figure
-    # The executed notebook keeps its outputs; the numbers equal the package's figures.
-    expected = reports.statistics_table(reports.load_report_inputs("2023Q1"), ["rongcheng"]).iloc[0]
+    # The executed notebook keeps its outputs; the numbers equal the package's figures as of
+    # the table's deadline (its 数据截止日期).
+    inputs = reports.load_report_inputs("2023Q1")
+    expected = reports.statistics_table(inputs, ["rongcheng"],
+                                        as_of=reports.statistics_as_of(inputs)).iloc[0]
     nb = json.loads(done.notebook.read_text(encoding="utf-8"))
     printed = "".join("".join(o.get("text", "")) for c in nb["cells"] if c["cell_type"] == "code"
                       for o in c.get("outputs", []) if o.get("output_type") == "stream")
-    assert f"容城县: 完成抽查 {int(expected['checks_total'])} 次" in printed
-    # XLSX in the layout of an official table.
-    (xlsx,) = done.xlsx
-    ws = load_workbook(xlsx).active
-    assert ws.cell(1, 1).value == "容城县2023年第一季度“双随机、一公开”监管工作统计表"
-    merged = {str(r) for r in ws.merged_cells.ranges}
-    last_col = ws.max_column
-    assert any(r.startswith("A1:") for r in merged)              # title merged across
-    assert ws.cell(3, 2).value == "检查对象（户）" and ws.cell(4, 2).value == "合计"
-    assert "A3:A4" in merged                                       # 单位 spans both header rows
-    assert ws.cell(5, 1).value == "容城县"
-    assert ws.cell(5, 2).value == int(expected["objects_total"])
-    assert ws.cell(5, 2).border.left.style == "thin"
-    assert last_col == 1 + len(reports.STATISTICS_COLUMNS)
+    assert f"完成抽查合计 [{int(expected['checks_total'])}]" in printed
+    # XLSX in the layout of an official table, and its PDF.
+    assert sorted(f.name for f in done.files) == ["statistics-rongcheng.pdf",
+                                                  "statistics-rongcheng.xlsx"]
+    ws = load_workbook(out / "statistics-rongcheng.xlsx").active
+    cells = {c.value: c for row in ws.iter_rows() for c in row if c.value is not None}
+    assert any(str(v).startswith("2023年第一季度“双随机、一公开”监管工作统计表") for v in cells)
+    assert "检查对象（户）" in cells and "容城县" in cells
+    row = cells["容城县"].row
+    values = [ws.cell(row, j).value for j in range(1, ws.max_column + 1)]
+    assert values[1] == int(expected["objects_total"])
+    share = next(ws.cell(row, j) for j in range(1, ws.max_column + 1)
+                 if ws.cell(row, j).number_format.endswith("%"))
+    assert isinstance(share.value, float)                       # a number with a % format
+    assert ws.max_column == 1 + len(reports.STATISTICS_COLUMNS)
     index = (out / "index.html").read_text(encoding="utf-8")
-    assert "href='statistics-rongcheng.html'" in index
-    assert "href='statistics-rongcheng.xlsx'" in index
+    for name in ("statistics-rongcheng.html", "statistics-rongcheng.xlsx",
+                 "statistics-rongcheng.pdf"):
+        assert f"href='{name}'" in index
+    assert "R9" not in index and "dsr render" not in index
     assert summary.index == out / "index.html"
 
 
