@@ -73,7 +73,7 @@ def _upper(policy: Policy) -> str:
 def _clauses(pairs: list[tuple[str, str]]) -> tuple:
     """The reviewers' appendix: which clause of the plan each part rests on."""
     frame = pd.DataFrame(pairs, columns=["内容", "实施方案条款"])
-    return (Heading("附：各项内容依据的实施方案条款", 1), Table(frame))
+    return (Heading("各项内容依据的实施方案条款", 1), Table(frame))
 
 
 # --------------------------------------------------------------------------------------
@@ -260,7 +260,7 @@ def evaluation_document(inputs: reports.ReportInputs, unit: str) -> OfficialDocu
     weights = pd.DataFrame({"考核指标": list(reports.INDICATOR_ZH.values()),
                             "分值": [float(pol.evaluation.weights.get(k, 0.0))
                                      for k in reports.INDICATOR_ZH]})
-    appendix = (Heading("附：评分规则", 1),
+    appendix = (Heading("评分规则", 1),
                 Paragraph("各项指标达到目标值得满分，未达到的按完成比例得分；目标值取自实施方案。"),
                 Table(weights, title="各项指标分值"),
                 *_clauses([("抽查比例", CLAUSES["quotas"]), ("联合抽查", CLAUSES["joint"]),

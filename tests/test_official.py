@@ -166,3 +166,40 @@ def test_prepared_inputs_round_trip_and_refuse_other_arguments(tmp_path):
         reports.load_report_inputs("2023Q3", prepared=str(path))
     with pytest.raises(ParameterError, match="cannot be read"):
         reports.load_report_inputs("2023Q2", prepared=str(tmp_path / "missing.pkl"))
+
+
+def test_no_developer_artefacts_in_the_written_files(q1, tmp_path):
+    """The DOCX, PDF and XLSX files themselves (what a bureau sends) carry no rule id, file
+    name, code or pandas artefact, and no zero-padded date."""
+    import subprocess
+
+    from docx import Document
+    from openpyxl import load_workbook
+
+    from dsr_analysis.documents import write_forms
+
+    docs = {"summary": official.summary_document(q1, "xiongxian"),
+            "evaluation": official.evaluation_document(q1, "xiongan"),
+            "annual_plan": official.annual_plan_document(q1, "anxin"),
+            "statistics": official.statistics_document(q1, "xiongan"),
+            "notice": official.notice_document(q1, "rongcheng", 2023, 3)}
+    for name, doc in docs.items():
+        for path in write_forms(doc, tmp_path / name):
+            if path.suffix == ".docx":
+                d = Document(path)
+                text = "\n".join([p.text for p in d.paragraphs]
+                                 + [c.text for t in d.tables for r in t.rows for c in r.cells])
+                body = text.split("各项内容依据的实施方案条款")[0]  # the appendix may cite clauses
+            elif path.suffix == ".pdf":
+                text = subprocess.run(["pdftotext", "-layout", str(path), "-"],
+                                      capture_output=True, text=True, check=True).stdout
+                body = text
+            else:
+                ws = load_workbook(path).active
+                text = "\n".join(str(c.value) for row in ws.iter_rows() for c in row
+                                 if c.value is not None)
+                body = text
+            assert "演示数据" in text, path.name
+            bad = ARTEFACTS.findall(body)
+            assert not bad, (path.name, bad[:5])
+            assert not re.search(r"\d{4}年0\d月|月0\d日", text), path.name
