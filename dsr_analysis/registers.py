@@ -1,36 +1,43 @@
 """Registers (R1, "两库一单" + experts): read, validate and hold them.
 
 A register directory holds ``enterprises``, ``inspectors``, ``experts`` and ``items``
-(later also ``results``), each as ``.csv`` (UTF-8, UTF-8 with BOM or GBK) or ``.xlsx``.
-Columns may carry the English names below or the Chinese headers a provincial platform
-exports; :data:`COLUMN_ALIASES` is the one place that maps them.
+(later also ``results``), each as ``.csv`` (UTF-8, UTF-8 with BOM or GB18030/GBK) or
+``.xlsx``. Columns may carry the English names below or the Chinese headers a provincial
+platform exports; :data:`COLUMN_ALIASES` is the one place that maps them.
 
-Validation collects **every** problem as ``file:row:column: message`` (row numbers as a
-spreadsheet shows them, header = row 1) and raises :class:`~dsr_analysis.errors.RegisterError`
-with all of them. Nothing is dropped or coerced silently: surrounding white space is trimmed,
-documented spellings of booleans and enumerations (``是``/``否``, ``重点管理``…) are mapped to
-their canonical values, and anything else is an error.
+A file is read exactly or refused (:mod:`dsr_analysis.tabular`: strict encodings, every CSV
+line checked for its quotes and its number of fields, merged XLSX cells refused). Validation
+is column-wise and collects **every** problem as ``file:row:column: message`` (row numbers
+as a spreadsheet shows them, header = row 1) and raises
+:class:`~dsr_analysis.errors.RegisterError` with all of them. Nothing is dropped or coerced
+silently: surrounding white space is trimmed, documented spellings of booleans and
+enumerations (``是``/``否``, ``重点管理``…) are mapped to their canonical values, and anything
+else is an error - so is a control, bidirectional or zero-width character anywhere, in an id,
+a code or a name alike.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from stdnum.cn import uscc as stdnum_uscc
+from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
 
 from .errors import Problem, RegisterError
 from .paths import SAMPLE_REGISTERS
 from .policy import load_policy
-
-from .schema import (COLUMN_ALIASES, ENUMS, KEY_COLUMNS, OPTIONAL_COLUMNS,
+from .schema import (COLUMN_ALIASES, ENUMS, KEY_COLUMNS, MUST_HAVE_ROWS, OPTIONAL_COLUMNS,
                      REGISTER_NAMES, SCHEMAS)
+from .tabular import (FORBIDDEN_PATTERN, character_problem, character_problems, read_cells,
+                      shown, strip_cells, to_numpy)
 
 _SCHEMAS = SCHEMAS
 
@@ -75,56 +82,12 @@ class Registers:
 # --------------------------------------------------------------------------------------
 # Reading
 # --------------------------------------------------------------------------------------
-def _decode_csv_bytes(data: bytes) -> str | None:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return None
-
-
-def _cell_to_text(value: object) -> str:
-    """Text of a spreadsheet cell without changing its meaning (3.0 -> '3', True -> 'true')."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if pd.isna(value):
-            return ""
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat() if value == value.normalize() else value.isoformat()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
-
-
-def _split_header(raw: pd.DataFrame, header_idx: int) -> tuple[pd.DataFrame, int]:
-    header = [str(h) for h in raw.iloc[header_idx].tolist()]
-    body = raw.iloc[header_idx + 1 :].copy()
-    body.columns = header
-    # Rows that are entirely blank (trailing lines of an export) are not data.
-    body = body[~(body == "").all(axis=1)]
-    body.index = body.index + 1  # 0-based raw index -> 1-based spreadsheet row number
-    return body, header_idx + 1
-
-
-def _detect_header(raw: pd.DataFrame, register: str) -> int:
-    """Index of the header row: the first of the first 10 rows naming >= 2 known columns.
-
-    Provincial exports often put a title line above the header.
-    """
+def _known_headers(register: str) -> set[str]:
     known = set()
     for canonical, aliases in COLUMN_ALIASES[register].items():
         known.add(canonical.lower())
         known.update(a.lower() for a in aliases)
-    for idx in range(min(10, len(raw))):
-        cells = {str(c).strip().lower() for c in raw.iloc[idx].tolist()}
-        if len(cells & known) >= 2:
-            return idx
-    return 0
+    return known
 
 
 def read_register(
@@ -135,9 +98,10 @@ def read_register(
     Parameters
     ----------
     path : Path
-        CSV or XLSX file.
+        CSV or XLSX file (read by :func:`dsr_analysis.tabular.read_cells`: exactly, or
+        refused).
     register : str
-        One of :data:`REGISTER_NAMES`.
+        One of :data:`REGISTER_NAMES` or ``results``.
     units : mapping, optional
         Unit id -> Chinese name of the units the policy knows; both spellings are accepted.
         Without it any non-blank unit is accepted.
@@ -150,70 +114,73 @@ def read_register(
     """
     path = Path(path)
     fname = str(path)
-    raw, problems = read_cells(path)
-    if problems:
+    cells, problems = read_cells(path, _known_headers(register))
+    if cells is None:
         return pd.DataFrame(), problems
-    body, header_row = _split_header(raw, _detect_header(raw, register))
-    body, problems = _headed_columns(body, fname, header_row)
+    header, header_row, rows = cells.header, cells.header_row, cells.rows
+    columns = [strip_cells(c) for c in cells.columns]
+    del cells
+    columns, rows = _drop_blank_rows(columns, rows)
+    names = [h if h else f"column {i + 1}" for i, h in enumerate(header)]
+    for i, h in enumerate(header):
+        if FORBIDDEN_PATTERN.search(h):
+            problems.append(Problem(fname, header_row, f"column {i + 1}",
+                                    f"header {character_problem(h)}"))
+    char_problems, masks = character_problems(fname, rows, columns, names)
+    keep, found = _headed_columns(header, columns, rows, fname, header_row)
+    problems.extend(found)
     if problems:
-        return pd.DataFrame(), problems
-    rename, problems = canonical_headers(body.columns, register, fname, header_row)
+        return pd.DataFrame(), problems + char_problems
+    header = [header[i] for i in keep]
+    rename, problems = canonical_headers(header, register, fname, header_row)
+    if not problems and not len(rows) and register in MUST_HAVE_ROWS:
+        problems.append(Problem(fname, 0, "-", f"no {register}: the file has a header "
+                                               f"(row {header_row}) but no data rows"))
     if problems:
-        return pd.DataFrame(), problems
-    out, problems = typed_frame(body.rename(columns=rename), register, units, fname,
-                                {v: k for k, v in rename.items()})
+        return pd.DataFrame(), problems + char_problems
+    frame = {rename.get(h, h): columns[i] for h, i in zip(header, keep, strict=True)}
+    skip = {rename.get(h, h): masks[i] for h, i in zip(header, keep, strict=True)}
+    out, problems = typed_frame(frame, rows, register, units, fname,
+                                {rename[h]: h for h in header if h in rename}, skip)
     out.index.name = "row"
-    return out, problems
+    return out, char_problems + problems
 
 
-def read_cells(path: Path) -> tuple[pd.DataFrame, list[Problem]]:
-    """Every cell of a CSV or XLSX file as stripped text (no header interpretation)."""
-    fname = str(path)
-    if path.suffix.lower() == ".xlsx":
-        try:
-            raw = pd.read_excel(path, header=None, dtype=object, engine="openpyxl")
-        except Exception as exc:
-            return pd.DataFrame(), [Problem(fname, 0, "-", f"cannot read XLSX: {exc}")]
-        raw = raw.map(_cell_to_text)
-    else:
-        text = _decode_csv_bytes(path.read_bytes())
-        if text is None:
-            return pd.DataFrame(), [Problem(fname, 0, "-", "cannot decode the file as UTF-8 or GBK")]
-        if not text.strip():
-            return pd.DataFrame(), [Problem(fname, 0, "-", "the file is empty")]
-        try:
-            rows = list(csv.reader(io.StringIO(text, newline="")))
-        except csv.Error as exc:
-            return pd.DataFrame(), [Problem(fname, 0, "-", f"cannot parse CSV: {exc}")]
-        width = max(len(r) for r in rows)
-        raw = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
-    raw = raw.fillna("").astype(str)
-    raw = raw.apply(lambda col: col.str.strip().str.strip("\u3000"))
-    if raw.empty:
-        return pd.DataFrame(), [Problem(fname, 0, "-", "the file is empty")]
-    return raw, []
+def _drop_blank_rows(columns: list[pa.ChunkedArray], rows: np.ndarray
+                     ) -> tuple[list[pa.ChunkedArray], np.ndarray]:
+    """Rows entirely blank (trailing lines of an export) are not data."""
+    if not columns or not len(rows):
+        return columns, rows
+    blank = np.ones(len(rows), dtype=bool)
+    for column in columns:
+        blank &= to_numpy(pc.equal(column, ""))
+    if not blank.any():
+        return columns, rows
+    keep = pa.array(~blank)
+    return [c.filter(keep) for c in columns], rows[~blank]
 
 
-def _headed_columns(body: pd.DataFrame, fname: str, header_row: int
-                    ) -> tuple[pd.DataFrame, list[Problem]]:
-    """Drop empty columns without a header (trailing separators of an export); report a
-    column without a header that holds values, and a header given twice."""
+def _headed_columns(header: Sequence[str], columns: Sequence[pa.ChunkedArray],
+                    rows: np.ndarray, fname: str, header_row: int
+                    ) -> tuple[list[int], list[Problem]]:
+    """Positions of the columns with a header (empty columns without one are trailing
+    separators of an export); problems for a column without a header that holds values,
+    and for a header given twice."""
     problems: list[Problem] = []
     keep = []
-    for pos, header in enumerate(body.columns):
-        column = body.iloc[:, pos]
-        if header == "":
-            filled = column[column != ""]
+    for pos, name in enumerate(header):
+        if name == "":
+            filled = np.flatnonzero(to_numpy(pc.not_equal(columns[pos], "")))
             if len(filled):
-                problems.append(Problem(fname, int(filled.index[0]), f"column {pos + 1}",
-                                        f"value '{filled.iloc[0]}' in a column without a header"))
+                value = columns[pos][int(filled[0])].as_py()
+                problems.append(Problem(fname, int(rows[filled[0]]), f"column {pos + 1}",
+                                        f"value {shown(value)} in a column without a header"))
             continue
         keep.append(pos)
-    body = body.iloc[:, keep]
-    counts = pd.Series(body.columns).value_counts()
-    for header in counts[counts > 1].index:
-        problems.append(Problem(fname, header_row, header, f"column '{header}' appears twice"))
-    return body, problems
+    counts = pd.Series([header[i] for i in keep], dtype=object).value_counts()
+    for name in counts[counts > 1].index:
+        problems.append(Problem(fname, header_row, name, f"column '{name}' appears twice"))
+    return keep, problems
 
 
 def canonical_headers(headers: Sequence[str], register: str, fname: str, header_row: int
@@ -250,126 +217,226 @@ def canonical_headers(headers: Sequence[str], register: str, fname: str, header_
     return rename, problems
 
 
-def typed_frame(frame: pd.DataFrame, register: str, units: Mapping[str, str] | None,
-                fname: str, original_header: Mapping[str, str]
+#: Value of a blank cell, and of every cell of an optional column the file does not have.
+_BLANK = {"list": (), "int": 0, "date": None, "bool": False}
+
+
+def _blank_column(kind: str, n: int) -> object:
+    if kind in ("list", "date"):
+        values = np.empty(n, dtype=object)
+        values[:] = [_BLANK[kind]] * n
+        return values
+    if kind == "int":
+        return np.zeros(n, dtype=np.int64)
+    if kind == "bool":
+        return np.zeros(n, dtype=bool)
+    return pd.Series([""] * n, dtype="str").array
+
+
+def typed_frame(columns: Mapping[str, pa.ChunkedArray], rows: np.ndarray, register: str,
+                units: Mapping[str, str] | None, fname: str,
+                original_header: Mapping[str, str],
+                skip: Mapping[str, np.ndarray] | None = None,
                 ) -> tuple[pd.DataFrame, list[Problem]]:
-    """Convert every schema column to its type (blank optional columns filled), keep the
-    extra columns, and check the key column is unique."""
+    """Convert every schema column to its type, column-wise (blank optional columns filled),
+    keep the extra columns, and check the key column is unique.
+
+    Parameters
+    ----------
+    columns : mapping
+        Canonical column name (or the file's header of an extra column) -> stripped text.
+    rows : ndarray
+        Spreadsheet row number of every value.
+    skip : mapping, optional
+        Column -> mask of values already reported (forbidden characters): not converted
+        again, so one cell gives one problem.
+    """
     schema = _SCHEMAS[register]
+    skip = skip or {}
     problems: list[Problem] = []
-    out = pd.DataFrame(index=frame.index)
+    n = len(rows)
+    data: dict[str, object] = {}
     for column, (kind, required) in schema.items():
-        if column not in frame.columns:
-            out[column] = [() if kind == "list" else "" for _ in range(len(frame))]
+        if column not in columns:
+            data[column] = _blank_column(kind, n)
             continue
-        header = original_header[column]
-        values, col_problems = _convert_column(frame[column], kind, required, units, fname, header)
+        values, col_problems = _convert_column(
+            columns[column], rows, kind, required, units, fname, original_header[column],
+            skip.get(column, np.zeros(n, dtype=bool)))
         problems.extend(col_problems)
-        out[column] = values
-    for extra in frame.columns:
+        data[column] = values
+    for extra, values in columns.items():
         if extra not in schema:
-            out[extra] = frame[extra]
+            data[extra] = _text(values)
+    out = pd.DataFrame(data, index=pd.Index(rows.astype(np.int64)))
     key = KEY_COLUMNS[register]
-    keys = out[key]
-    dup = keys[(keys != "") & keys.duplicated(keep=False)]
-    for value, rows in dup.groupby(dup).groups.items():
-        rows = sorted(int(r) for r in rows)
-        for r in rows[1:]:
-            problems.append(
-                Problem(fname, r, original_header[key],
-                        f"duplicate {key} '{value}' (first seen in row {rows[0]})")
-            )
+    problems.extend(_duplicate_keys(columns.get(key), rows, key, fname,
+                                    original_header.get(key, key)))
     return out, problems
 
 
+def _text(column: pa.ChunkedArray) -> pd.api.extensions.ExtensionArray:
+    """An arrow text column as the frame's ``str`` column (no copy)."""
+    return column.to_pandas().array
+
+
+def _duplicate_keys(column: pa.ChunkedArray | None, rows: np.ndarray, key: str, fname: str,
+                    header: str) -> list[Problem]:
+    if column is None or not len(rows):
+        return []
+    dictionary, codes = _factorize(column)
+    counts = np.bincount(codes, minlength=len(dictionary))
+    blank = [i for i, v in enumerate(dictionary.to_pylist()) if v == ""]
+    counts[blank] = 0
+    dup = np.flatnonzero(counts[codes] > 1)
+    if not len(dup):
+        return []
+    problems = []
+    first: dict[int, int] = {}
+    for i in dup.tolist():
+        code = int(codes[i])
+        if code not in first:
+            first[code] = int(rows[i])
+            continue
+        problems.append(Problem(fname, int(rows[i]), header,
+                                f"duplicate {key} '{dictionary[code].as_py()}' "
+                                f"(first seen in row {first[code]})"))
+    return sorted(problems, key=lambda p: (p.row))
+
+
+def _factorize(column: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
+    """Distinct values and the index of every value among them."""
+    encoded = column.dictionary_encode()
+    if encoded.num_chunks == 0:
+        return pa.array([], pa.large_string()), np.zeros(0, dtype=np.int64)
+    dictionary = encoded.chunk(0).dictionary
+    codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False)
+                            for c in encoded.chunks]).astype(np.int64)
+    return dictionary, codes
+
+
 def _convert_column(
-    series: pd.Series,
+    column: pa.ChunkedArray,
+    rows: np.ndarray,
     kind: str,
     required: bool,
     units: Mapping[str, str] | None,
     fname: str,
     header: str,
-) -> tuple[list[object], list[Problem]]:
+    skip: np.ndarray,
+) -> tuple[object, list[Problem]]:
+    """One column to its kind, column-wise: the distinct values are converted once each."""
     problems: list[Problem] = []
-    values: list[object] = []
-    unit_lookup: dict[str, str] = {}
-    if units:
-        for uid, zh in units.items():
-            unit_lookup[uid.lower()] = uid
-            unit_lookup[zh] = uid
-    enum_lookup: dict[str, str] = {}
-    if kind.startswith("enum:"):
-        for canonical, spellings in ENUMS[kind[5:]].items():
-            enum_lookup[canonical.lower()] = canonical
-            for s in spellings:
-                enum_lookup[s.lower()] = canonical
-    for row, text in series.items():
-        row = int(row)
 
-        def bad(msg: str, _row: int = row) -> None:
-            problems.append(Problem(fname, _row, header, msg))
+    def report(mask: np.ndarray, message: str) -> None:
+        for i in np.flatnonzero(mask & ~skip).tolist():
+            problems.append(Problem(fname, int(rows[i]), header, message))
 
+    if kind in ("str", "uscc"):
+        if required:
+            report(to_numpy(pc.equal(column, "")), "blank required value")
+        if kind == "uscc":
+            status = uscc_status(column)
+            for i in np.flatnonzero((status != 0) & ~skip).tolist():
+                text = column[i].as_py()
+                if text:
+                    problems.append(Problem(fname, int(rows[i]), header,
+                                            _uscc_message(text, int(status[i]))))
+            problems.sort(key=lambda p: p.row)
+        return _text(column), problems
+    convert = _value_converter(kind, units)
+    dictionary, codes = _factorize(column)
+    converted = []
+    for u, text in enumerate(dictionary.to_pylist()):
         if text == "":
-            if required:
-                bad("blank required value")
-            values.append(() if kind == "list" else
-                          0 if kind == "int" else None if kind == "date" else "")
-            continue
-        if kind == "str":
-            values.append(text)
-        elif kind == "bool":
+            value, message = _BLANK.get(kind, ""), "blank required value" if required else None
+        else:
+            value, message = convert(text)
+        converted.append(value)
+        if message is not None:
+            report(codes == u, message)
+    problems.sort(key=lambda p: p.row)
+    if kind == "bool":
+        values: object = np.array(converted, dtype=bool)[codes]
+    elif kind == "int":
+        values = np.array(converted, dtype=np.int64)[codes]
+    elif kind in ("date", "list"):
+        table = np.empty(len(converted), dtype=object)
+        table[:] = converted
+        values = table[codes]
+    else:  # unit, enum: canonical spellings
+        if converted == dictionary.to_pylist():
+            values = _text(column)
+        else:
+            taken = pa.array(converted, pa.large_string()).take(pa.array(codes))
+            values = _text(pa.chunked_array([taken]))
+    return values, problems
+
+
+def _value_converter(kind: str, units: Mapping[str, str] | None
+                     ) -> Callable[[str], tuple[object, str | None]]:
+    """Function: non-blank text -> (value, problem message or None)."""
+    if kind == "bool":
+        def convert(text: str) -> tuple[object, str | None]:
             low = text.lower()
             if low in BOOL_TRUE:
-                values.append(True)
-            elif low in BOOL_FALSE:
-                values.append(False)
-            else:
-                bad(f"'{text}' is not a boolean (use true/false, 1/0, yes/no or 是/否)")
-                values.append(False)
-        elif kind == "int":
-            if re.fullmatch(r"\d+", text):
-                values.append(int(text))
-            else:
-                bad(f"'{text}' is not a non-negative whole number")
-                values.append(0)
-        elif kind == "date":
+                return True, None
+            if low in BOOL_FALSE:
+                return False, None
+            return False, f"'{text}' is not a boolean (use true/false, 1/0, yes/no or 是/否)"
+    elif kind == "int":
+        def convert(text: str) -> tuple[object, str | None]:
+            if not re.fullmatch(r"\d+", text):
+                return 0, f"'{text}' is not a non-negative whole number"
+            value = int(text)
+            if value >= 2**63:
+                return 0, f"'{text}' is too large a number"
+            return value, None
+    elif kind == "date":
+        today = datetime.date.today()
+
+        def convert(text: str) -> tuple[object, str | None]:
             parsed = parse_date(text)
             if parsed is None:
-                bad(f"'{text}' is not a date (use YYYY-MM-DD, YYYY/M/D or YYYY年M月D日)")
-            values.append(parsed)
-        elif kind == "list":
-            parts = tuple(p.strip() for p in LIST_SPLIT.split(text) if p.strip())
-            values.append(parts)
-        elif kind == "uscc":
-            if not stdnum_uscc.is_valid(text):
-                reason = _uscc_reason(text)
-                bad(f"invalid unified social credit code '{text}': {reason}")
-            elif stdnum_uscc.compact(text) != text:
-                bad(f"unified social credit code '{text}' is not in canonical form "
-                    f"(expected '{stdnum_uscc.compact(text)}')")
-            values.append(text)
-        elif kind == "unit":
+                return None, f"'{text}' is not a date (use YYYY-MM-DD, YYYY/M/D or YYYY年M月D日)"
+            if parsed > today:
+                return None, (f"'{text}' is after today ({today.isoformat()}): a register "
+                              "records what has happened")
+            return parsed, None
+    elif kind == "list":
+        def convert(text: str) -> tuple[object, str | None]:
+            return tuple(p.strip() for p in LIST_SPLIT.split(text) if p.strip()), None
+    elif kind == "unit":
+        unit_lookup: dict[str, str] = {}
+        for uid, zh in (units or {}).items():
+            unit_lookup[uid.lower()] = uid
+            unit_lookup[zh] = uid
+
+        def convert(text: str) -> tuple[object, str | None]:
             if units is None:
-                values.append(text)
-            elif text.lower() in unit_lookup or text in unit_lookup:
-                values.append(unit_lookup.get(text.lower(), unit_lookup.get(text)))
-            else:
-                valid = ", ".join(f"{k} ({v})" for k, v in units.items())
-                bad(f"unknown unit '{text}' (valid: {valid})")
-                values.append(text)
-        elif kind.startswith("enum:"):
+                return text, None
+            found = unit_lookup.get(text.lower(), unit_lookup.get(text))
+            if found is not None:
+                return found, None
+            valid = ", ".join(f"{k} ({v})" for k, v in units.items())
+            return text, f"unknown unit '{text}' (valid: {valid})"
+    elif kind.startswith("enum:"):
+        enum = kind[5:]
+        enum_lookup: dict[str, str] = {}
+        for canonical, spellings in ENUMS[enum].items():
+            enum_lookup[canonical.lower()] = canonical
+            for spelling in spellings:
+                enum_lookup[spelling.lower()] = canonical
+
+        def convert(text: str) -> tuple[object, str | None]:
             canonical = enum_lookup.get(text.lower())
-            if canonical is None:
-                valid = ", ".join(
-                    f"{c} ({'/'.join(s)})" for c, s in ENUMS[kind[5:]].items()
-                )
-                bad(f"unknown {kind[5:].replace('_', ' ')} '{text}' (valid: {valid})")
-                values.append(text)
-            else:
-                values.append(canonical)
-        else:  # pragma: no cover - schema error
-            raise ValueError(kind)
-    return values, problems
+            if canonical is not None:
+                return canonical, None
+            valid = ", ".join(f"{c} ({'/'.join(s)})" for c, s in ENUMS[enum].items())
+            return text, f"unknown {enum.replace('_', ' ')} '{text}' (valid: {valid})"
+    else:  # pragma: no cover - schema error
+        raise ValueError(kind)
+    return convert
 
 
 _DATE_PATTERNS = (
@@ -395,12 +462,93 @@ def parse_date(text: str) -> datetime.date | None:
     return None
 
 
-def _uscc_reason(text: str) -> str:
+# --------------------------------------------------------------------------------------
+# Unified social credit code (GB 32100-2015), column-wise
+# --------------------------------------------------------------------------------------
+#: The 31 characters of a USCC (no I, O, S, V, Z); a character's value is its position.
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+#: Weight of each of the first 17 characters: 3**i mod 31.
+USCC_WEIGHTS = np.array([pow(3, i, 31) for i in range(17)], dtype=np.int64)
+_USCC_VALUE = np.full(256, -1, dtype=np.int64)
+for _i, _c in enumerate(USCC_ALPHABET):
+    _USCC_VALUE[ord(_c)] = _i
+
+#: :func:`uscc_status` codes.
+USCC_OK, USCC_LENGTH, USCC_FORMAT, USCC_CHECKSUM, USCC_NOT_CANONICAL = range(5)
+_USCC_REASON = {
+    USCC_LENGTH: str(InvalidLength()).rstrip(".").lower(),
+    USCC_FORMAT: str(InvalidFormat()).rstrip(".").lower(),
+    USCC_CHECKSUM: str(InvalidChecksum()).rstrip(".").lower(),
+}
+
+
+def uscc_status(codes: pa.ChunkedArray | pa.Array | Sequence[str]) -> np.ndarray:
+    """Check every code of a column at once, as ``stdnum.cn.uscc`` checks one.
+
+    ``stdnum.cn.uscc.validate`` removes spaces and hyphens, upper-cases, then checks the
+    length (18), that the first 8 characters are digits, that the other 10 are in
+    :data:`USCC_ALPHABET`, and the check character: ``ALPHABET[(31 - sum(value_i *
+    3**i mod 31, i < 17) % 31) % 31]``. It does not check the organisation code in
+    characters 9-17, and neither does this. Codes of printable ASCII (every real one) are
+    checked with numpy; any other (full-width letters...) by ``stdnum`` itself.
+
+    Returns
+    -------
+    ndarray of int8
+        Per code: ``USCC_OK`` (0), ``USCC_LENGTH``, ``USCC_FORMAT``, ``USCC_CHECKSUM`` (the
+        reason ``stdnum`` gives), or ``USCC_NOT_CANONICAL`` (valid for ``stdnum`` but written
+        with spaces, hyphens or lower case). ``stdnum.cn.uscc.is_valid`` is true exactly for
+        0 and 4.
+    """
+    if not isinstance(codes, pa.ChunkedArray | pa.Array):
+        codes = pa.array(list(codes), pa.large_string())
+    n = len(codes)
+    status = np.zeros(n, dtype=np.int8)
+    if not n:
+        return status
+    printable = to_numpy(pc.match_substring_regex(codes, r"^[\x20-\x7e]*$"))
+    compact = pc.ascii_upper(pc.replace_substring(pc.replace_substring(codes, " ", ""),
+                                                  "-", ""))
+    length = to_numpy(pc.binary_length(compact))
+    canonical = to_numpy(pc.equal(compact, codes))
+    status[printable & (length != 18)] = USCC_LENGTH
+    chosen = np.flatnonzero(printable & (length == 18))
+    if len(chosen):
+        subset = pc.take(compact, pa.array(chosen))
+        if isinstance(subset, pa.ChunkedArray):
+            subset = subset.combine_chunks()
+        offsets = np.frombuffer(subset.buffers()[1], dtype=np.int64,
+                                count=len(subset) + 1, offset=subset.offset * 8)
+        raw = np.frombuffer(subset.buffers()[2], dtype=np.uint8)[offsets[0]: offsets[-1]]
+        values = _USCC_VALUE[raw.reshape(-1, 18)]
+        well_formed = ((values[:, :8] >= 0) & (values[:, :8] < 10)).all(axis=1) \
+            & (values[:, 8:] >= 0).all(axis=1)
+        check = (31 - (values[:, :17] @ USCC_WEIGHTS) % 31) % 31
+        status[chosen] = np.where(~well_formed, USCC_FORMAT,
+                                  np.where(values[:, 17] == check, USCC_OK, USCC_CHECKSUM))
+    status[printable & (status == USCC_OK) & ~canonical] = USCC_NOT_CANONICAL
+    for i in np.flatnonzero(~printable).tolist():
+        status[i] = _uscc_status_one(codes[i].as_py())
+    return status
+
+
+def _uscc_status_one(text: str) -> int:
     try:
         stdnum_uscc.validate(text)
-    except Exception as exc:  # stdnum's ValidationError subclasses
-        return str(exc).rstrip(".").lower()
-    return "not valid"  # pragma: no cover
+    except InvalidLength:
+        return USCC_LENGTH
+    except InvalidChecksum:
+        return USCC_CHECKSUM
+    except Exception:  # InvalidFormat, or characters stdnum does not expect
+        return USCC_FORMAT
+    return USCC_OK if stdnum_uscc.compact(text) == text else USCC_NOT_CANONICAL
+
+
+def _uscc_message(text: str, status: int) -> str:
+    if status == USCC_NOT_CANONICAL:
+        return (f"unified social credit code '{text}' is not in canonical form "
+                f"(expected '{stdnum_uscc.compact(text)}')")
+    return f"invalid unified social credit code {shown(text)}: {_USCC_REASON[status]}"
 
 
 def cross_check(
@@ -420,7 +568,8 @@ def cross_check(
             )
     insp = frames.get("inspectors")
     if insp is not None and not insp.empty and ent is not None and not ent.empty:
-        known = set(ent["uscc"])
+        named = {code for conflicts in insp["conflicts"] for code in conflicts}
+        known = set(ent["uscc"][ent["uscc"].isin(named)])
         for row, conflicts in insp["conflicts"].items():
             for code in conflicts:
                 if code not in known:

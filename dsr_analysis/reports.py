@@ -38,7 +38,6 @@ import pandas as pd
 from .draw import canonical_frame_bytes, draw_quarter
 from .draw.ledger import entries, head as ledger_head, load_draw_tasks
 from .sample import DEMO_SEED_MATERIAL
-from .plotting import use_cjk_font
 from .categories import CATEGORY_ZH, classify
 from .errors import ParameterError
 from .periods import Quarter, date_zh, month_quarter, quarters_of
@@ -872,6 +871,8 @@ def checks_figure(table: pd.DataFrame):
     import matplotlib.pyplot as plt
 
 
+    from .plotting import use_cjk_font  # matplotlib: heavy, only for a figure
+
     use_cjk_font()
     fig, ax = plt.subplots(figsize=(7, 3.6), dpi=110)
     parts = table.drop(index=TOTAL_LABEL, errors="ignore")[
@@ -891,6 +892,8 @@ def progress_figure(progress: pd.DataFrame, unit_name: str):
     """Horizontal bars: checks done against each quarterly minimum (summary)."""
     import matplotlib.pyplot as plt
 
+
+    from .plotting import use_cjk_font  # matplotlib: heavy, only for a figure
 
     use_cjk_font()
     labels = [f"{CATEGORY_ZH[c]}（{SUBSET_ZH[s]}）" for c, s in
@@ -914,6 +917,8 @@ def score_figure(evaluation: pd.DataFrame, ranks: pd.DataFrame):
     """Stacked bars of each county's score by indicator, ranked (evaluation)."""
     import matplotlib.pyplot as plt
 
+
+    from .plotting import use_cjk_font  # matplotlib: heavy, only for a figure
 
     use_cjk_font()
     wide = evaluation.pivot_table(index="unit_name", columns="indicator_zh", values="score",

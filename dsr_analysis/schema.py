@@ -133,6 +133,10 @@ OPTIONAL_COLUMNS = {
     "results": {"date_follow_up_closed", "date_published", "remark"},
 }
 
+#: Registers that must hold at least one row: a header alone is an error ("no enterprises").
+#: An expert register or a results register may be empty (no experts yet, nothing checked yet).
+MUST_HAVE_ROWS = frozenset({"enterprises", "inspectors", "items"})
+
 #: Key column of each register (must be unique).
 KEY_COLUMNS = {
     "enterprises": "uscc",
