@@ -201,6 +201,39 @@ def test_the_announcement_prints_the_commitment_and_the_head(drawn, tmp_path):
     assert "R4" not in page and ".sqlite" not in page and ".yaml" not in page
     assert "第二季度" in page and "重点监管对象" in page and "一般监管对象（正面清单）" in page
     assert "key/all" not in page and "positive_list" not in page
+    # the same announcement as an official document: DOCX and PDF
+    from docx import Document
+
+    folder = tmp_path / "out" / "draws" / "2023Q2" / "public"
+    word = "\n".join(p.text for p in Document(folder / "announcement-3.docx").paragraphs)
+    pdf = _public_text(folder / "announcement-3.pdf")
+    for text in (word, pdf):
+        assert "抽取公告" in text and "双色球第2023010期开奖号码" in text
+        assert c.record["inputs"]["frame_sha256"] in text.replace("\n", "")
+        assert "R4" not in text and ".sqlite" not in text
+    assert "河北雄安新区管理委员会生态环境局" in word
+
+
+def _public_text(path):
+    """The text a reader sees in a public file (PDF through pdftotext, DOCX through
+    python-docx, anything else as UTF-8)."""
+    import subprocess
+
+    if path.suffix == ".pdf":
+        return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                              check=True).stdout
+    if path.suffix in (".docx", ".xlsx"):
+        if path.suffix == ".docx":
+            from docx import Document
+
+            d = Document(path)
+            return "\n".join([p.text for p in d.paragraphs]
+                             + [c.text for t in d.tables for r in t.rows for c in r.cells])
+        from openpyxl import load_workbook
+
+        return "\n".join(str(c.value) for row in load_workbook(path).active.iter_rows()
+                         for c in row if c.value is not None)
+    return path.read_text(encoding="utf-8")
 
 
 # ------------------------------------------------------------------ public and internal
@@ -208,9 +241,9 @@ def test_no_inspector_name_or_team_in_any_public_file(drawn, tmp_path, registers
     inspectors = registers.inspectors
     secrets = set(inspectors["name"]) | set(inspectors["inspector_id"])
     public = [p for p in (tmp_path / "out").rglob("*") if p.is_file() and "public" in p.parts]
-    assert len(public) >= 4  # two records, two announcements
+    assert len(public) >= 8  # two records, two announcements (HTML, DOCX, PDF)
     for p in public:
-        text = p.read_text(encoding="utf-8")
+        text = _public_text(p)
         leaked = sorted(s for s in secrets if s in text)
         assert not leaked, (p, leaked[:5])
         if p.suffix == ".json":

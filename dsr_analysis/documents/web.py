@@ -199,7 +199,7 @@ def stylesheet(fonts: Fonts) -> str:
 .dsr-demo-mark {{ font-family: {fonts.heiti}; color: #{layout.RED}; text-align: center;
   font-size: 12pt; letter-spacing: .3em; }}
 .dsr-official {{ font-size: {layout.BODY_SIZE_PT:g}pt; line-height: {pitch}pt;
-  text-align: justify; }}
+  text-align: justify; overflow-wrap: anywhere; }}
 .dsr-official .dsr-body {{ text-indent: 2em; }}
 .dsr-official .dsr-flush {{ text-indent: 0; }}
 .dsr-official .dsr-demo-line {{ font-weight: bold; }}
