@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import sys
 from collections.abc import Sequence
@@ -12,6 +13,7 @@ import pandas as pd
 
 from . import __version__
 from .categories import classify
+from .export import csv_text, write_csv
 from .errors import DsrError, RegisterError
 from .paths import DEFAULT_POLICY, OUTPUTS_DIR
 from .periods import quarters_of
@@ -45,7 +47,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def _emit(frame: pd.DataFrame, fmt: str, out: Path | None) -> None:
     if fmt == "csv":
-        text = frame.to_csv(index=False)
+        text = csv_text(frame)  # text that a spreadsheet would run as a formula is neutralised
     elif fmt == "json":
         text = json.dumps(json.loads(frame.to_json(orient="records", force_ascii=False)),
                           ensure_ascii=False, indent=1) + "\n"
@@ -53,7 +55,9 @@ def _emit(frame: pd.DataFrame, fmt: str, out: Path | None) -> None:
         text = frame.to_string(index=False) + "\n"
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
+        tmp = out.with_name(f".{out.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, out)
         print(f"wrote {out}", file=sys.stderr)
     else:
         sys.stdout.write(text)
@@ -88,7 +92,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
           f"{len(registers.inspectors)} inspectors, {len(registers.experts)} experts, "
           f"{len(registers.items)} items ({registers.sources['enterprises']})")
     classified = classify(registers.enterprises, policy)
-    classified.to_csv(out_dir / "classification.csv", index=False)
+    write_csv(classified, out_dir / "classification.csv")
     counts = classified.groupby(["unit", "category"]).size().unstack(fill_value=0)
     print("[2] categories (R2):")
     print(counts.to_string())
@@ -96,9 +100,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for q in quarters_of(policy.year):
         table = quarterly_quotas(classified, policy, q, registers.inspectors)
         tables.append(table)
-        table.to_csv(out_dir / f"quotas-{q.label}.csv", index=False)
+        write_csv(table, out_dir / f"quotas-{q.label}.csv")
     year_table = pd.concat(tables, ignore_index=True)
-    year_table.to_csv(out_dir / f"quotas-{policy.year}.csv", index=False)
+    write_csv(year_table, out_dir / f"quotas-{policy.year}.csv")
     print(f"[3] quarterly quotas {policy.year} (R3, R4), {quarters_of(policy.year)[0].label}:")
     print(quota_summary_zh(tables[0]).to_string(index=False))
     for check in quota_checks(tables[0], policy, registers.inspectors):

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..categories import CATEGORY_ZH
+from ..export import csv_text
 from ..paths import PROJECT_ROOT
 from ..schema import ENUMS, FRAME_COLUMNS as REGISTER_FRAME_COLUMNS
 
@@ -371,7 +372,7 @@ def output_files(result: DrawResult) -> dict[str, bytes]:
     Records of earlier formats keep one folder: ``record.json``, ``tasks.csv``,
     ``tasks.xlsx``."""
     zh = tasks_zh(result.tasks)
-    csv_bytes = zh.to_csv(index=False).encode("utf-8-sig")
+    csv_bytes = csv_text(zh).encode("utf-8-sig")  # names that look like formulas neutralised
     buf = io.BytesIO()
     write_task_xlsx(zh, buf)
     if result.record.get("format") != RECORD_FORMAT:

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import PolicyError
+from ..export import write_csv
 from ..overlap import LEVEL_CODE, LEVELS, OverlapRules, ranking_keys
 from ..policy import CATEGORIES, CREDIT_CLASSES, Policy
 from . import kernels
@@ -494,6 +495,6 @@ def save_tables(result, names, directory, prefix: str) -> list:
     paths = []
     for name in names:
         path = directory / f"{prefix}-{name}.csv"
-        getattr(result, name).to_csv(path, index=False)
+        write_csv(getattr(result, name), path)
         paths.append(path)
     return paths

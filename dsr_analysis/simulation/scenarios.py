@@ -28,6 +28,7 @@ from scipy import optimize
 
 from ..categories import classify
 from ..config import build, read_yaml
+from ..export import write_csv
 from .deterrence import (
     DeterrenceParams,
     DeterrenceResult,
@@ -248,7 +249,7 @@ class ScenarioRun:
         if self.deterrence is not None:
             paths += self.deterrence.save(directory, f"{self.scenario.id}-deterrence")
         path = directory / f"{self.scenario.id}-headline.csv"
-        pd.DataFrame([self.headline]).to_csv(path, index=False)
+        write_csv(pd.DataFrame([self.headline]), path)
         return paths + [path]
 
 
