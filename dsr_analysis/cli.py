@@ -14,6 +14,7 @@ import pandas as pd
 from . import __version__
 from .categories import classify
 from .export import csv_text, write_csv
+from .errors import FileSystemError, os_message
 from .errors import DsrError, RegisterError
 from .paths import DEFAULT_POLICY, OUTPUTS_DIR
 from .periods import quarters_of
@@ -56,8 +57,11 @@ def _emit(frame: pd.DataFrame, fmt: str, out: Path | None) -> None:
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, out)
+        try:
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, out)
+        finally:
+            tmp.unlink(missing_ok=True)
         print(f"wrote {out}", file=sys.stderr)
     else:
         sys.stdout.write(text)
@@ -170,9 +174,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(problem, file=sys.stderr)
         print(f"{len(exc.problems)} problem(s) found; nothing was written.", file=sys.stderr)
         return 1
+    except FileSystemError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     except DsrError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # permissions, a full disk, a directory where a file belongs …
+        print(f"error: {os_message(exc)} (operating system)", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":  # pragma: no cover

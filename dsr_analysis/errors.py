@@ -65,3 +65,15 @@ class LedgerError(DsrError):
 
 class ParameterError(DsrError):
     """A notebook or report parameter that is unknown or of the wrong type."""
+
+
+class FileSystemError(DsrError):
+    """The operating system refused a file operation (permissions, a full disk, a path that is
+    a directory or not a regular file); the message names the path and the reason. Exit 3."""
+
+
+def os_message(exc: OSError) -> str:
+    """An :class:`OSError` as one line: the path(s) and the operating system's reason."""
+    paths = " -> ".join(str(p) for p in (exc.filename, exc.filename2) if p is not None)
+    reason = exc.strerror or str(exc)
+    return f"{paths}: {reason}" if paths else reason

@@ -50,7 +50,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import LedgerError
+from ..errors import FileSystemError, LedgerError
 from ..paths import OUTPUTS_DIR
 from .record import TASK_COLUMNS, record_bytes, record_sha256, tasks_frame
 
@@ -120,7 +120,8 @@ def _connect(path: str | Path, create: bool) -> sqlite3.Connection:
         raise LedgerError(f"{path}: ledger not found (run `make demo` or `dsr draw` first)")
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists() and not path.is_file():
-        raise LedgerError(f"{path}: the ledger path is not a file")
+        kind = "a directory" if path.is_dir() else "not a regular file"
+        raise FileSystemError(f"{path}: the ledger path is {kind}")
     try:
         if create:
             con = sqlite3.connect(path, isolation_level=None, timeout=LOCK_TIMEOUT)
@@ -129,6 +130,11 @@ def _connect(path: str | Path, create: bool) -> sqlite3.Connection:
             con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
                                   isolation_level=None, timeout=LOCK_TIMEOUT)
             con.execute("SELECT seq FROM entries LIMIT 1")
+    except sqlite3.OperationalError as exc:
+        text = str(exc)
+        if any(w in text for w in ("readonly", "unable to open", "disk", "locking protocol")):
+            raise FileSystemError(f"{path}: {text}") from None
+        raise LedgerError(f"{path}: not a ledger ({exc})") from exc
     except sqlite3.DatabaseError as exc:
         raise LedgerError(f"{path}: not a ledger ({exc})") from exc
     return con

@@ -1,0 +1,50 @@
+"""Exit codes as documented, never a traceback: operating-system problems are exit 3 with the
+path and the reason in one line, and leave nothing behind (real subprocesses)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def dsr(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dsr_analysis.cli", *args],
+                          capture_output=True, text=True, encoding="utf-8", cwd=cwd)
+
+
+def _one_line_error(run: subprocess.CompletedProcess, code: int, *needles: str) -> None:
+    assert run.returncode == code, (run.returncode, run.stderr)
+    assert "Traceback" not in run.stderr
+    lines = [ln for ln in run.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), run.stderr
+    for n in needles:
+        assert n in lines[0], run.stderr
+
+
+def test_a_ledger_path_that_is_a_directory(tmp_path):
+    folder = tmp_path / "ledger.sqlite"
+    folder.mkdir()
+    _one_line_error(dsr("verify", "--ledger", str(folder)), 3, str(folder), "is a directory")
+
+
+def test_outputs_that_are_a_file(tmp_path):
+    target = tmp_path / "outputs"
+    target.write_text("not a directory")
+    run = dsr("demo", "--outputs", str(target))
+    _one_line_error(run, 3, str(target), "(operating system)")
+    assert target.read_text() == "not a directory"
+
+
+def test_an_output_file_that_is_a_directory_leaves_nothing(tmp_path):
+    target = tmp_path / "classes.csv"
+    target.mkdir()
+    run = dsr("classify", "--output", str(target))
+    _one_line_error(run, 3, str(target), "(operating system)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["classes.csv"]  # no temporary file
+    assert not any(target.iterdir())
+
+
+def test_a_ledger_that_is_not_sqlite_is_bad_input_not_a_crash(tmp_path):
+    bogus = tmp_path / "ledger.sqlite"
+    bogus.write_bytes(b"this is not a database" * 100)
+    _one_line_error(dsr("verify", "--ledger", str(bogus)), 2, str(bogus), "not a ledger")
