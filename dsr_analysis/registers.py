@@ -37,7 +37,7 @@ from .policy import load_policy
 from .schema import (COLUMN_ALIASES, ENUMS, KEY_COLUMNS, MUST_HAVE_ROWS, OPTIONAL_COLUMNS,
                      REGISTER_NAMES, SCHEMAS)
 from .tabular import (FORBIDDEN_PATTERN, character_problem, character_problems, read_cells,
-                      shown, strip_cells, to_numpy)
+                      shown, string_bytes, strip_cells, to_numpy)
 
 _SCHEMAS = SCHEMAS
 
@@ -82,7 +82,7 @@ class Registers:
 # --------------------------------------------------------------------------------------
 # Reading
 # --------------------------------------------------------------------------------------
-def _known_headers(register: str) -> set[str]:
+def known_headers(register: str) -> set[str]:
     known = set()
     for canonical, aliases in COLUMN_ALIASES[register].items():
         known.add(canonical.lower())
@@ -114,12 +114,15 @@ def read_register(
     """
     path = Path(path)
     fname = str(path)
-    cells, problems = read_cells(path, _known_headers(register))
+    cells, problems = read_cells(path, known_headers(register))
     if cells is None:
         return pd.DataFrame(), problems
     header, header_row, rows = cells.header, cells.header_row, cells.rows
-    columns = [strip_cells(c) for c in cells.columns]
+    columns = list(cells.columns)
     del cells
+    for i, column in enumerate(columns):
+        columns[i] = strip_cells(column)   # the raw column goes as soon as it is replaced
+    del column
     columns, rows = _drop_blank_rows(columns, rows)
     names = [h if h else f"column {i + 1}" for i, h in enumerate(header)]
     for i, h in enumerate(header):
@@ -140,6 +143,7 @@ def read_register(
         return pd.DataFrame(), problems + char_problems
     frame = {rename.get(h, h): columns[i] for h, i in zip(header, keep, strict=True)}
     skip = {rename.get(h, h): masks[i] for h, i in zip(header, keep, strict=True)}
+    del columns  # typed_frame lets go of each text column once it is converted
     out, problems = typed_frame(frame, rows, register, units, fname,
                                 {rename[h]: h for h in header if h in rename}, skip)
     out.index.name = "row"
@@ -233,7 +237,7 @@ def _blank_column(kind: str, n: int) -> object:
     return pd.Series([""] * n, dtype="str").array
 
 
-def typed_frame(columns: Mapping[str, pa.ChunkedArray], rows: np.ndarray, register: str,
+def typed_frame(columns: dict[str, pa.ChunkedArray], rows: np.ndarray, register: str,
                 units: Mapping[str, str] | None, fname: str,
                 original_header: Mapping[str, str],
                 skip: Mapping[str, np.ndarray] | None = None,
@@ -243,8 +247,9 @@ def typed_frame(columns: Mapping[str, pa.ChunkedArray], rows: np.ndarray, regist
 
     Parameters
     ----------
-    columns : mapping
+    columns : dict
         Canonical column name (or the file's header of an extra column) -> stripped text.
+        Emptied as the columns are converted (so that text and values are not both held).
     rows : ndarray
         Spreadsheet row number of every value.
     skip : mapping, optional
@@ -253,26 +258,24 @@ def typed_frame(columns: Mapping[str, pa.ChunkedArray], rows: np.ndarray, regist
     """
     schema = _SCHEMAS[register]
     skip = skip or {}
-    problems: list[Problem] = []
     n = len(rows)
+    key = KEY_COLUMNS[register]
+    problems = _duplicate_keys(columns.get(key), rows, key, fname, original_header.get(key, key))
     data: dict[str, object] = {}
+    converted: list[Problem] = []
     for column, (kind, required) in schema.items():
         if column not in columns:
             data[column] = _blank_column(kind, n)
             continue
         values, col_problems = _convert_column(
-            columns[column], rows, kind, required, units, fname, original_header[column],
+            columns.pop(column), rows, kind, required, units, fname, original_header[column],
             skip.get(column, np.zeros(n, dtype=bool)))
-        problems.extend(col_problems)
+        converted.extend(col_problems)
         data[column] = values
-    for extra, values in columns.items():
-        if extra not in schema:
-            data[extra] = _text(values)
+    for extra in list(columns):
+        data[extra] = _text(columns.pop(extra))
     out = pd.DataFrame(data, index=pd.Index(rows.astype(np.int64)))
-    key = KEY_COLUMNS[register]
-    problems.extend(_duplicate_keys(columns.get(key), rows, key, fname,
-                                    original_header.get(key, key)))
-    return out, problems
+    return out, converted + problems
 
 
 def _text(column: pa.ChunkedArray) -> pd.api.extensions.ExtensionArray:
@@ -282,33 +285,64 @@ def _text(column: pa.ChunkedArray) -> pd.api.extensions.ExtensionArray:
 
 def _duplicate_keys(column: pa.ChunkedArray | None, rows: np.ndarray, key: str, fname: str,
                     header: str) -> list[Problem]:
+    """A problem for every repetition of a non-blank key (naming the row it repeats)."""
     if column is None or not len(rows):
         return []
+    problems = []
+    for group in _duplicate_groups(column):
+        value = column[int(group[0])].as_py()
+        for i in group[1:].tolist():
+            problems.append(Problem(fname, int(rows[i]), header,
+                                    f"duplicate {key} '{value}' (first seen in row "
+                                    f"{int(rows[group[0]])})"))
+    return sorted(problems, key=lambda p: p.row)
+
+
+def _duplicate_groups(column: pa.ChunkedArray) -> list[np.ndarray]:
+    """Positions of the values that occur more than once, one sorted array per value
+    (blank values excluded).
+
+    Keys of one byte length (every USCC is 18 characters) are hashed with numpy and only
+    equal hashes compared byte by byte; other keys go through arrow's dictionary encoding.
+    """
+    chunks = [string_bytes(c) for c in column.chunks]
+    lengths = np.concatenate([np.diff(o) for o, _ in chunks]) if chunks else np.zeros(0)
+    width = int(lengths[0]) if len(lengths) else 0
+    if len(lengths) and 0 < width <= 64 and (lengths == width).all():
+        matrix = np.concatenate([d.reshape(-1, width) for _, d in chunks])
+        words = np.zeros((len(matrix), -(-width // 8) * 8), dtype=np.uint8)
+        words[:, :width] = matrix
+        words = words.view(np.uint64)
+        hashed = np.zeros(len(matrix), dtype=np.uint64)
+        for j in range(words.shape[1]):
+            hashed ^= words[:, j] * np.uint64(0x9E3779B97F4A7C15 - 2 * j)
+            hashed = (hashed << np.uint64(23)) | (hashed >> np.uint64(41))
+        order = np.argsort(hashed)
+        same = np.flatnonzero(hashed[order][1:] == hashed[order][:-1])
+        if not len(same):
+            return []
+        groups: dict[bytes, list[int]] = {}
+        for i in np.unique(np.concatenate((order[same], order[same + 1]))).tolist():
+            groups.setdefault(matrix[i].tobytes(), []).append(i)
+        return [np.array(g) for g in groups.values() if len(g) > 1]
     dictionary, codes = _factorize(column)
     counts = np.bincount(codes, minlength=len(dictionary))
-    blank = [i for i, v in enumerate(dictionary.to_pylist()) if v == ""]
-    counts[blank] = 0
-    dup = np.flatnonzero(counts[codes] > 1)
-    if not len(dup):
+    blank = pc.index(dictionary, "").as_py()
+    if blank >= 0:
+        counts[blank] = 0
+    repeated = np.flatnonzero(counts[codes] > 1)
+    if not len(repeated):
         return []
-    problems = []
-    first: dict[int, int] = {}
-    for i in dup.tolist():
-        code = int(codes[i])
-        if code not in first:
-            first[code] = int(rows[i])
-            continue
-        problems.append(Problem(fname, int(rows[i]), header,
-                                f"duplicate {key} '{dictionary[code].as_py()}' "
-                                f"(first seen in row {first[code]})"))
-    return sorted(problems, key=lambda p: (p.row))
+    order = repeated[np.argsort(codes[repeated], kind="stable")]
+    split = np.flatnonzero(np.diff(codes[order])) + 1
+    return [np.sort(g) for g in np.split(order, split)]
 
 
 def _factorize(column: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
     """Distinct values and the index of every value among them."""
     encoded = column.dictionary_encode()
     if encoded.num_chunks == 0:
-        return pa.array([], pa.large_string()), np.zeros(0, dtype=np.int64)
+        return pa.array([], column.type), np.zeros(0, dtype=np.int64)
     dictionary = encoded.chunk(0).dictionary
     codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False)
                             for c in encoded.chunks]).astype(np.int64)
@@ -368,7 +402,7 @@ def _convert_column(
         if converted == dictionary.to_pylist():
             values = _text(column)
         else:
-            taken = pa.array(converted, pa.large_string()).take(pa.array(codes))
+            taken = pa.array(converted, pa.string()).take(pa.array(codes))
             values = _text(pa.chunked_array([taken]))
     return values, problems
 
@@ -469,9 +503,13 @@ def parse_date(text: str) -> datetime.date | None:
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 #: Weight of each of the first 17 characters: 3**i mod 31.
 USCC_WEIGHTS = np.array([pow(3, i, 31) for i in range(17)], dtype=np.int64)
-_USCC_VALUE = np.full(256, -1, dtype=np.int64)
+_USCC_VALUE = np.full(256, -1, dtype=np.int8)
 for _i, _c in enumerate(USCC_ALPHABET):
     _USCC_VALUE[ord(_c)] = _i
+#: Bytes a code in canonical form may hold (anything else: ``stdnum`` decides, code by code).
+_USCC_PLAIN = np.zeros(256, dtype=bool)
+_USCC_PLAIN[0x21:0x7F] = True
+_USCC_PLAIN[[ord("-")] + list(range(ord("a"), ord("z") + 1))] = False
 
 #: :func:`uscc_status` codes.
 USCC_OK, USCC_LENGTH, USCC_FORMAT, USCC_CHECKSUM, USCC_NOT_CANONICAL = range(5)
@@ -488,9 +526,11 @@ def uscc_status(codes: pa.ChunkedArray | pa.Array | Sequence[str]) -> np.ndarray
     ``stdnum.cn.uscc.validate`` removes spaces and hyphens, upper-cases, then checks the
     length (18), that the first 8 characters are digits, that the other 10 are in
     :data:`USCC_ALPHABET`, and the check character: ``ALPHABET[(31 - sum(value_i *
-    3**i mod 31, i < 17) % 31) % 31]``. It does not check the organisation code in
-    characters 9-17, and neither does this. Codes of printable ASCII (every real one) are
-    checked with numpy; any other (full-width letters...) by ``stdnum`` itself.
+    3**i mod 31, i < 17) % 31) % 31]`` (GB 32100-2015). It does not check the organisation
+    code in characters 9-17 (GB 11714), and neither does this. Codes made only of printable
+    ASCII other than space, hyphen and lower case - every code in canonical form - are
+    checked with numpy over the whole column; any other (rare: they are errors or not in
+    canonical form) by ``stdnum`` itself.
 
     Returns
     -------
@@ -500,39 +540,45 @@ def uscc_status(codes: pa.ChunkedArray | pa.Array | Sequence[str]) -> np.ndarray
         with spaces, hyphens or lower case). ``stdnum.cn.uscc.is_valid`` is true exactly for
         0 and 4.
     """
-    if not isinstance(codes, pa.ChunkedArray | pa.Array):
-        codes = pa.array(list(codes), pa.large_string())
-    n = len(codes)
-    status = np.zeros(n, dtype=np.int8)
-    if not n:
-        return status
-    printable = to_numpy(pc.match_substring_regex(codes, r"^[\x20-\x7e]*$"))
-    compact = pc.ascii_upper(pc.replace_substring(pc.replace_substring(codes, " ", ""),
-                                                  "-", ""))
-    length = to_numpy(pc.binary_length(compact))
-    canonical = to_numpy(pc.equal(compact, codes))
-    status[printable & (length != 18)] = USCC_LENGTH
-    chosen = np.flatnonzero(printable & (length == 18))
-    if len(chosen):
-        subset = pc.take(compact, pa.array(chosen))
-        if isinstance(subset, pa.ChunkedArray):
-            subset = subset.combine_chunks()
-        offsets = np.frombuffer(subset.buffers()[1], dtype=np.int64,
-                                count=len(subset) + 1, offset=subset.offset * 8)
-        raw = np.frombuffer(subset.buffers()[2], dtype=np.uint8)[offsets[0]: offsets[-1]]
-        values = _USCC_VALUE[raw.reshape(-1, 18)]
-        well_formed = ((values[:, :8] >= 0) & (values[:, :8] < 10)).all(axis=1) \
-            & (values[:, 8:] >= 0).all(axis=1)
-        check = (31 - (values[:, :17] @ USCC_WEIGHTS) % 31) % 31
-        status[chosen] = np.where(~well_formed, USCC_FORMAT,
-                                  np.where(values[:, 17] == check, USCC_OK, USCC_CHECKSUM))
-    status[printable & (status == USCC_OK) & ~canonical] = USCC_NOT_CANONICAL
-    for i in np.flatnonzero(~printable).tolist():
-        status[i] = _uscc_status_one(codes[i].as_py())
-    return status
+    if isinstance(codes, pa.Array):
+        codes = pa.chunked_array([codes])
+    elif not isinstance(codes, pa.ChunkedArray):
+        codes = pa.chunked_array([pa.array(list(codes), pa.large_string())], pa.large_string())
+    if not (pa.types.is_string(codes.type) or pa.types.is_large_string(codes.type)):
+        codes = codes.cast(pa.large_string())
+    parts = []
+    for chunk in codes.chunks:
+        offsets, data = string_bytes(chunk)
+        n = len(chunk)
+        status = np.zeros(n, dtype=np.int8)
+        odd = np.zeros(n, dtype=bool)          # for stdnum: not plain
+        not_plain = np.flatnonzero(~_USCC_PLAIN[data])
+        if len(not_plain):
+            odd[np.searchsorted(offsets, not_plain, "right") - 1] = True
+        length = np.diff(offsets)
+        status[~odd & (length != 18)] = USCC_LENGTH
+        chosen = np.flatnonzero(~odd & (length == 18))
+        if len(chosen):
+            if len(chosen) == n and offsets[-1] == 18 * n:
+                raw = data.reshape(n, 18)
+            else:
+                raw = data[offsets[chosen][:, None] + np.arange(18)]
+            values = _USCC_VALUE[raw]
+            well_formed = ((values[:, :8] >= 0) & (values[:, :8] < 10)).all(axis=1) \
+                & (values[:, 8:] >= 0).all(axis=1)
+            total = np.zeros(len(chosen), dtype=np.int32)
+            for i in range(17):
+                total += values[:, i].astype(np.int32) * int(USCC_WEIGHTS[i])
+            check = (31 - total % 31) % 31
+            status[chosen] = np.where(~well_formed, USCC_FORMAT,
+                                      np.where(values[:, 17] == check, USCC_OK, USCC_CHECKSUM))
+        for i in np.flatnonzero(odd).tolist():
+            status[i] = uscc_status_one(chunk[i].as_py())
+        parts.append(status)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int8)
 
 
-def _uscc_status_one(text: str) -> int:
+def uscc_status_one(text: str) -> int:
     try:
         stdnum_uscc.validate(text)
     except InvalidLength:

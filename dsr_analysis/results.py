@@ -32,6 +32,7 @@ from .periods import Quarter
 from .policy import Policy
 from .registers import parse_date, read_register
 from .schema import SCHEMAS
+from .tabular import read_cells, strip_cells
 from .workcalendar import statistics_due, summary_window
 from .workcalendar import WorkCalendar
 
@@ -249,16 +250,21 @@ def load_deliveries(path: str | Path, units: Mapping[str, str]) -> pd.DataFrame:
     raise :class:`RegisterError` naming every bad cell."""
     path = Path(path)
     file = str(path)
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    problems: list[Problem] = []
-    missing = [c for c in DELIVERY_COLUMNS if c not in raw.columns]
+    cells, problems = read_cells(path, DELIVERY_COLUMNS)  # read exactly, or refused
+    if cells is None:
+        raise RegisterError(problems)
+    header = list(cells.header)
+    missing = [c for c in DELIVERY_COLUMNS if c not in header]
     for column in missing:
-        problems.append(Problem(file, 1, column, f"missing required column '{column}'"))
+        problems.append(Problem(file, cells.header_row, column,
+                                f"missing required column '{column}'"))
     if problems:
         raise RegisterError(problems)
+    raw = pd.DataFrame({c: strip_cells(cells.columns[header.index(c)]).to_pylist()
+                        for c in DELIVERY_COLUMNS}, index=cells.rows, dtype=object)
     out = []
     for i, rec in raw.iterrows():
-        row = int(i) + 2
+        row = int(i)
         if rec["unit"] not in units:
             problems.append(Problem(file, row, "unit", f"unknown unit '{rec['unit']}' "
                                     f"(valid: {', '.join(units)})"))
