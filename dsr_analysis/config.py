@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import stat
 import reprlib
 import types
 import typing
@@ -23,7 +25,7 @@ import yaml
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .errors import DsrError, PolicyError
+from .errors import DsrError, FileSystemError, PolicyError
 
 #: Deepest nesting of lists and mappings a settings file may use (levels).
 MAX_DEPTH = 50
@@ -200,6 +202,28 @@ def _yaml_message(exc: yaml.YAMLError, file: str) -> str:
         return (f"{file}: not valid YAML: character {exc.position + 1} (#x{char:04x}): "
                 f"{clip(str(exc.reason))}")
     return f"{file}: not valid YAML: {clip(' '.join(str(exc).split()))}"  # pragma: no cover
+
+
+def read_regular(path: str | os.PathLike, what: str, error: type[DsrError] = PolicyError) -> bytes:
+    """The bytes of a settings file, refused without reading it when it is not a regular file
+    (a FIFO would block, a device never ends): :class:`FileSystemError` (exit 3) for that, a
+    directory or an unreadable file; ``error`` when it does not exist."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise error(f"{path}: cannot read {what} (No such file or directory)") from None
+    except OSError as exc:
+        raise FileSystemError(f"{path}: cannot read {what} ({exc.strerror})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise FileSystemError(f"{path}: is a directory, not a {what}")
+    if not stat.S_ISREG(st.st_mode):
+        raise FileSystemError(f"{path}: not a regular file (a FIFO, socket or device): "
+                              f"refused without reading it")
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise FileSystemError(f"{path}: cannot read {what} ({exc.strerror})") from None
 
 
 def read_yaml(text: str | bytes, file: str, error: type[DsrError] = PolicyError) -> Any:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .config import build, check_number, clip, read_yaml, show
+from .config import build, check_number, clip, read_regular, read_yaml, show
 from .errors import PolicyError
 from .paths import DEFAULT_POLICY, POLICIES_DIR
 from .schema import ENUMS, FRAME_COLUMNS, SCHEMAS
@@ -391,10 +391,7 @@ def load_policy(path: str | Path | None = None) -> Policy:
     if not path.exists() and not path.suffix and (POLICIES_DIR / f"{path}.yaml").exists():
         path = POLICIES_DIR / f"{path}.yaml"
     file = str(path)
-    try:
-        raw_bytes = path.read_bytes()
-    except OSError as exc:
-        raise PolicyError(f"{file}: cannot read policy file ({exc.strerror})") from exc
+    raw_bytes = read_regular(path, "policy file", PolicyError)
     data = read_yaml(raw_bytes, file, PolicyError)
     policy = build(Policy, data, file, "")
     _check(policy, file)

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 
-from .config import read_yaml
+from .config import read_regular, read_yaml
 from .errors import CalendarError
 from .paths import PARAMETERS_DIR
 from .periods import Quarter
@@ -89,10 +89,7 @@ def load_holiday_file(path: str | Path) -> HolidaySchedule:
     """
     path = Path(path)
     file = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise CalendarError(f"{file}: cannot read holiday schedule: {exc.strerror}") from None
+    raw = read_regular(path, "holiday schedule", CalendarError)
     data = read_yaml(raw, file, CalendarError)  # strict: duplicate keys, bounded nesting
     if not isinstance(data, dict):
         raise CalendarError(f"{file}: expected a mapping with keys {', '.join(sorted(_YAML_KEYS))}")

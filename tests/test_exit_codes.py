@@ -48,3 +48,19 @@ def test_a_ledger_that_is_not_sqlite_is_bad_input_not_a_crash(tmp_path):
     bogus = tmp_path / "ledger.sqlite"
     bogus.write_bytes(b"this is not a database" * 100)
     _one_line_error(dsr("verify", "--ledger", str(bogus)), 2, str(bogus), "not a ledger")
+
+
+def test_a_fifo_as_policy_is_refused_without_reading_it(tmp_path):
+    import os
+
+    fifo = tmp_path / "policy.yaml"
+    os.mkfifo(fifo)  # reading it would block for ever
+    run = subprocess.run([sys.executable, "-m", "dsr_analysis.cli", "quotas", "--quarter",
+                          "2023Q1", "--policy", str(fifo)], capture_output=True, text=True,
+                         encoding="utf-8", timeout=120)
+    _one_line_error(run, 3, str(fifo), "not a regular file")
+
+
+def test_a_policy_that_is_a_directory(tmp_path):
+    _one_line_error(dsr("quotas", "--quarter", "2023Q1", "--policy", str(tmp_path)), 3,
+                    str(tmp_path), "is a directory")

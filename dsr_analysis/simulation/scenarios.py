@@ -27,7 +27,7 @@ import pandas as pd
 from scipy import optimize
 
 from ..categories import classify
-from ..config import build, read_yaml
+from ..config import build, read_regular, read_yaml
 from ..export import write_csv
 from .deterrence import (
     DeterrenceParams,
@@ -132,10 +132,7 @@ def load_scenario(path: str | Path) -> Scenario:
     path = Path(path)
     if not path.exists() and not path.suffix and (SCENARIOS_DIR / f"{path}.yaml").exists():
         path = SCENARIOS_DIR / f"{path}.yaml"
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ParameterError(f"{path}: cannot read scenario file ({exc.strerror})") from None
+    raw = read_regular(path, "scenario file", ParameterError)
     data = read_yaml(raw, str(path), ParameterError)  # strict: duplicate keys, bounded nesting
     if not isinstance(data, dict):
         raise ParameterError(f"{path}: top level: expected a mapping")
