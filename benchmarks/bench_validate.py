@@ -20,6 +20,15 @@ call; target: <= 500 bytes per enterprise for the validation).
 
 ``--dir`` keeps the generated directory there (and reuses it when it already holds a
 register of the same size).
+
+Measured on the project's 2-core machine, 1,000,000 enterprises (163 MB):
+
+* before (csv module into a list of rows, one Python call per cell, stdnum per code):
+  reading 12.0 s, validation 75.1 s (6.3x), peak 2,038 bytes per enterprise (pyarrow
+  installed; without it 18.3 s and 68.6 s);
+* after (line scan with numpy, pyarrow parse, column-wise checks): reading 0.7-1.0 s,
+  validation 1.6-2.3 s (2.1-2.4x), peak 350-360 bytes per enterprise reading and
+  410-430 validating.
 """
 
 from __future__ import annotations

@@ -83,6 +83,8 @@ class Registers:
 # Reading
 # --------------------------------------------------------------------------------------
 def known_headers(register: str) -> set[str]:
+    """Every header that names a column of ``register`` (canonical names and Chinese
+    aliases, lower case): what finds the header row below a title."""
     known = set()
     for canonical, aliases in COLUMN_ALIASES[register].items():
         known.add(canonical.lower())
@@ -120,9 +122,8 @@ def read_register(
     header, header_row, rows = cells.header, cells.header_row, cells.rows
     columns = list(cells.columns)
     del cells
-    for i, column in enumerate(columns):
-        columns[i] = strip_cells(column)   # the raw column goes as soon as it is replaced
-    del column
+    for i in range(len(columns)):
+        columns[i] = strip_cells(columns[i])   # the raw column goes as soon as it is replaced
     columns, rows = _drop_blank_rows(columns, rows)
     names = [h if h else f"column {i + 1}" for i, h in enumerate(header)]
     for i, h in enumerate(header):
@@ -302,28 +303,25 @@ def _duplicate_groups(column: pa.ChunkedArray) -> list[np.ndarray]:
     """Positions of the values that occur more than once, one sorted array per value
     (blank values excluded).
 
-    Keys of one byte length (every USCC is 18 characters) are hashed with numpy and only
-    equal hashes compared byte by byte; other keys go through arrow's dictionary encoding.
+    Keys of one byte length (every USCC is 18 characters) are hashed with numpy, chunk by
+    chunk, and only values of equal hash are compared, byte by byte; other keys go through
+    arrow's dictionary encoding.
     """
     chunks = [string_bytes(c) for c in column.chunks]
-    lengths = np.concatenate([np.diff(o) for o, _ in chunks]) if chunks else np.zeros(0)
-    width = int(lengths[0]) if len(lengths) else 0
-    if len(lengths) and 0 < width <= 64 and (lengths == width).all():
-        matrix = np.concatenate([d.reshape(-1, width) for _, d in chunks])
-        words = np.zeros((len(matrix), -(-width // 8) * 8), dtype=np.uint8)
-        words[:, :width] = matrix
-        words = words.view(np.uint64)
-        hashed = np.zeros(len(matrix), dtype=np.uint64)
-        for j in range(words.shape[1]):
-            hashed ^= words[:, j] * np.uint64(0x9E3779B97F4A7C15 - 2 * j)
-            hashed = (hashed << np.uint64(23)) | (hashed >> np.uint64(41))
-        order = np.argsort(hashed)
-        same = np.flatnonzero(hashed[order][1:] == hashed[order][:-1])
-        if not len(same):
+    width = int(chunks[0][0][1]) if chunks and len(chunks[0][0]) > 1 else 0
+    if 0 < width <= 64 and all(len(d) == width * (len(o) - 1) for o, d in chunks):
+        hashed = np.concatenate([_row_hash(d.reshape(-1, width)) for _, d in chunks])
+        ordered = np.sort(hashed)
+        repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+        if not len(repeated):
             return []
         groups: dict[bytes, list[int]] = {}
-        for i in np.unique(np.concatenate((order[same], order[same + 1]))).tolist():
-            groups.setdefault(matrix[i].tobytes(), []).append(i)
+        starts = np.cumsum([0] + [len(o) - 1 for o, _ in chunks])
+        for i in np.flatnonzero(np.isin(hashed, repeated)).tolist():   # the bytes decide
+            k = int(np.searchsorted(starts, i, "right")) - 1
+            offsets, data = chunks[k]
+            j = i - int(starts[k])
+            groups.setdefault(data[offsets[j]: offsets[j + 1]].tobytes(), []).append(i)
         return [np.array(g) for g in groups.values() if len(g) > 1]
     dictionary, codes = _factorize(column)
     counts = np.bincount(codes, minlength=len(dictionary))
@@ -338,6 +336,15 @@ def _duplicate_groups(column: pa.ChunkedArray) -> list[np.ndarray]:
     return [np.sort(g) for g in np.split(order, split)]
 
 
+def _row_hash(matrix: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of every row of a uint8 matrix (equal rows, equal hashes)."""
+    hashed = np.full(len(matrix), 0xCBF29CE484222325, dtype=np.uint64)
+    for j in range(matrix.shape[1]):
+        hashed ^= matrix[:, j]
+        hashed *= np.uint64(0x100000001B3)      # FNV-1a, one byte at a time
+    return hashed
+
+
 def _factorize(column: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
     """Distinct values and the index of every value among them."""
     encoded = column.dictionary_encode()
@@ -345,7 +352,7 @@ def _factorize(column: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
         return pa.array([], column.type), np.zeros(0, dtype=np.int64)
     dictionary = encoded.chunk(0).dictionary
     codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False)
-                            for c in encoded.chunks]).astype(np.int64)
+                            for c in encoded.chunks])
     return dictionary, codes
 
 
@@ -605,17 +612,19 @@ def cross_check(
     problems: list[Problem] = []
     ent = frames.get("enterprises")
     if ent is not None and not ent.empty:
-        contradiction = ent[ent["positive_list"] & ent["penalised_last_year"]]
-        for row, rec in contradiction.iterrows():
+        # positions, not boolean indexing: a frame of arrow text columns would be copied
+        contradiction = (ent["positive_list"] & ent["penalised_last_year"]).to_numpy()
+        for i in np.flatnonzero(contradiction).tolist():
             problems.append(
-                Problem(sources["enterprises"], int(row), "positive_list",
-                        f"enterprise {rec['uscc']} is on the positive list but was penalised "
-                        "last year (a penalty removes a firm from the positive list)")
+                Problem(sources["enterprises"], int(ent.index[i]), "positive_list",
+                        f"enterprise {ent['uscc'].iloc[i]} is on the positive list but was "
+                        "penalised last year (a penalty removes a firm from the positive list)")
             )
     insp = frames.get("inspectors")
     if insp is not None and not insp.empty and ent is not None and not ent.empty:
         named = {code for conflicts in insp["conflicts"] for code in conflicts}
-        known = set(ent["uscc"][ent["uscc"].isin(named)])
+        present = np.flatnonzero(ent["uscc"].isin(named).to_numpy())
+        known = {ent["uscc"].iloc[i] for i in present.tolist()}
         for row, conflicts in insp["conflicts"].items():
             for code in conflicts:
                 if code not in known:

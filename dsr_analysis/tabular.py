@@ -457,6 +457,7 @@ def _read_csv(path: Path, known: Collection[str]) -> tuple[Cells | None, list[Pr
                                              f"{len(layout.rows)} lines scanned")]
     columns = tuple(table.column(i) for i in range(table.num_columns))
     del table
+    pa.default_memory_pool().release_unused()   # the parser's buffers, back to the system
     return Cells(fname, layout.header, layout.header_index + 1, columns, layout.rows,
                  encoding), []
 
@@ -598,22 +599,28 @@ def forbidden_mask(column: pa.ChunkedArray) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
 
 
+#: Lead bytes of the UTF-8 encoding of U+0020, U+00A0 (C2 A0), U+1680 (E1 ..), U+2000-205F
+#: (E2 ..) and U+3000 (E3 ..): the first bytes of every character of :data:`TRIMMED`.
+_SPACE_LEAD = np.zeros(256, dtype=bool)
+_SPACE_LEAD[[0x20, 0xC2, 0xE1, 0xE2, 0xE3]] = True
+
+
 def _edge_space(offsets: np.ndarray, data: np.ndarray) -> bool:
     """Whether a value may begin or end with a character of :data:`TRIMMED` (a look at the
     first and the last three bytes of every value; utf8_trim then decides)."""
     n = len(data)
     if not n:
         return False
-    # lead bytes of U+0020, U+00A0 (C2 A0), U+1680 (E1 ..), U+2000-205F (E2 ..), U+3000 (E3 ..)
-    b = data[np.minimum(offsets[:-1], n - 1)]
-    if np.any((b == 0x20) | (b == 0xC2) | ((b >= 0xE1) & (b <= 0xE3))):
-        return True
-    end = offsets[1:]
-    if np.any(data[np.maximum(end - 1, 0)] == 0x20) or np.any(data[np.maximum(end - 2, 0)]
-                                                              == 0xC2):
-        return True
-    b = data[np.maximum(end - 3, 0)]
-    return bool(np.any((b >= 0xE1) & (b <= 0xE3)))
+    at = np.empty((4, len(offsets) - 1), dtype=np.int64)
+    at[0] = offsets[:-1]                 # first byte
+    at[1] = offsets[1:]
+    at[1] -= 1                           # last byte: a space
+    np.subtract(at[1], 1, out=at[2])     # second last: C2 of U+00A0
+    np.subtract(at[1], 2, out=at[3])     # third last: the lead of a three-byte space
+    np.clip(at, 0, n - 1, out=at)
+    b = data[at]
+    return bool(_SPACE_LEAD[b[0]].any() or (b[1] == 0x20).any() or (b[2] == 0xC2).any()
+                or ((b[3] >= 0xE1) & (b[3] <= 0xE3)).any())
 
 
 def strip_cells(column: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -460,3 +460,26 @@ def test_uscc_column_check_equals_stdnum_on_the_sample_and_100000_random_codes(r
     assert status.tolist() == [uscc_status_one(c) for c in codes]   # same reasons as stdnum
     assert (status[: len(sample) + len(valid)] == USCC_OK).all()
     assert 20_000 < int((~is_valid).sum()) < 50_000                 # the mutations bite
+
+
+def test_duplicate_keys_of_one_width_and_of_many(sample_dir, policy):
+    """Inspector ids all have 10 characters (hashed column-wise); item ids are made to vary
+    (arrow's dictionary encoding): repeats are found either way, first row named."""
+    insp = read_raw(sample_dir, "inspectors")
+    insp.loc[7, "inspector_id"] = insp.loc[1, "inspector_id"]
+    insp.loc[40, "inspector_id"] = insp.loc[1, "inspector_id"]
+    insp.loc[41, "inspector_id"] = insp.loc[30, "inspector_id"]
+    assert insp["inspector_id"].str.len().nunique() == 1
+    insp_path = write_raw(sample_dir, "inspectors", insp)
+    items = read_raw(sample_dir, "items")
+    items.loc[0, "item_id"] = "X1"
+    items.loc[5, "item_id"] = "X1"
+    items_path = write_raw(sample_dir, "items", items)
+    problems = _problems(sample_dir, policy)
+    first, second = insp.loc[1, "inspector_id"], insp.loc[30, "inspector_id"]
+    assert problems == [
+        f"{insp_path}:9:inspector_id: duplicate inspector_id '{first}' (first seen in row 3)",
+        f"{insp_path}:42:inspector_id: duplicate inspector_id '{first}' (first seen in row 3)",
+        f"{insp_path}:43:inspector_id: duplicate inspector_id '{second}' (first seen in row 32)",
+        f"{items_path}:7:item_id: duplicate item_id 'X1' (first seen in row 2)",
+    ]
