@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from .errors import Problem
+from .errors import FileSystemError, Problem
 
 #: White space trimmed around every value: the space separators (Unicode category Zs:
 #: space, no-break space, the ideographic space U+3000...). Anything else invisible is an error
@@ -119,9 +119,28 @@ def read_cells(path: str | Path, known_headers: Collection[str] = ()
         when none does.
     """
     path = Path(path)
+    _check_regular(path)
     if path.suffix.lower() == ".xlsx":
         return _read_xlsx(path, known_headers)
     return _read_csv(path, known_headers)
+
+
+def _check_regular(path: Path) -> None:
+    """A register that is a directory, a FIFO or a device is refused without being read (a
+    FIFO would block for ever): :class:`FileSystemError`, exit 3."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return  # the caller reports a missing register as bad input
+    except OSError as exc:
+        raise FileSystemError(f"{path}: cannot read the register ({exc.strerror})") from None
+    if stat.S_ISDIR(mode):
+        raise FileSystemError(f"{path}: is a directory, not a register file")
+    if not stat.S_ISREG(mode):
+        raise FileSystemError(f"{path}: not a regular file (a FIFO, socket or device): "
+                              "refused without reading it")
 
 
 # --------------------------------------------------------------------------------------

@@ -64,3 +64,18 @@ def test_a_fifo_as_policy_is_refused_without_reading_it(tmp_path):
 def test_a_policy_that_is_a_directory(tmp_path):
     _one_line_error(dsr("quotas", "--quarter", "2023Q1", "--policy", str(tmp_path)), 3,
                     str(tmp_path), "is a directory")
+
+
+def test_a_fifo_or_a_directory_as_register_is_refused_without_reading_it(tmp_path, sample_dir):
+    import os
+
+    (sample_dir / "experts.csv").unlink()
+    os.mkfifo(sample_dir / "experts.csv")
+    run = subprocess.run([sys.executable, "-m", "dsr_analysis.cli", "validate", "--registers",
+                          str(sample_dir)], capture_output=True, text=True, encoding="utf-8",
+                         timeout=120)
+    _one_line_error(run, 3, "experts.csv", "not a regular file")
+    (sample_dir / "experts.csv").unlink()
+    (sample_dir / "experts.csv").mkdir()
+    _one_line_error(dsr("validate", "--registers", str(sample_dir)), 3, "experts.csv",
+                    "is a directory")
