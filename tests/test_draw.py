@@ -302,7 +302,7 @@ def test_infeasible_staffing_names_task_constraint_and_numbers(policy, tmp_path,
     frame.to_csv(path, index=False)
     regs = load_registers(sample_dir, units=policy.unit_names)
     with pytest.raises(InfeasibleError, match=r"task 2023Q1-anxin-\d{4} .*constraint "
-                                              r"'.*': .*eligible"):
+                                              r"'.*'( \(R\d+\))?: .*eligible"):
         draw_quarter(policy, regs, "2023Q1", "x", units=["anxin"])
 
 

@@ -137,7 +137,9 @@ def test_infeasible_draw_writes_nothing(tmp_path, sample_dir, capsys):
     assert [e.is_commitment for e in entries(tmp_path / "ledger.sqlite")] == [True]
     files = sorted(p.relative_to(tmp_path / "out").as_posix()
                    for p in (tmp_path / "out").rglob("*") if p.is_file())
-    assert files == ["draws/2023Q1/public/announcement-1.html"]
+    assert files == ["draws/2023Q1/public/announcement-1.docx",
+                     "draws/2023Q1/public/announcement-1.html",
+                     "draws/2023Q1/public/announcement-1.pdf"]
 
 
 def test_missing_ledger_is_an_error(tmp_path):

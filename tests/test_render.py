@@ -111,7 +111,7 @@ def test_render_one_report_html_xlsx_pdf_index(tmp_path):
     assert values[1] == int(expected["objects_total"])
     share = next(ws.cell(row, j) for j in range(1, ws.max_column + 1)
                  if ws.cell(row, j).number_format.endswith("%"))
-    assert isinstance(share.value, float)                       # a number with a % format
+    assert isinstance(share.value, (int, float)) and 0 <= share.value <= 1  # a number, % format
     assert ws.max_column == 1 + len(reports.STATISTICS_COLUMNS)
     index = (out / "index.html").read_text(encoding="utf-8")
     for name in ("statistics-rongcheng.html", "statistics-rongcheng.xlsx",

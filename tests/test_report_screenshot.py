@@ -54,9 +54,10 @@ def test_evaluation_report_renders_chinese_in_chromium(tmp_path):
             cdp.send("DOM.enable")
             cdp.send("CSS.enable")
             root = cdp.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
-            heading = page.locator("h2", has_text="考核评估通报").first
+            heading = page.locator("h1.dsr-title", has_text="考核评估情况的通报").first
             assert heading.count() == 1
-            node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": "h2"})["nodeId"]
+            node = cdp.send("DOM.querySelector", {"nodeId": root,
+                                                  "selector": "h1.dsr-title"})["nodeId"]
             fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
             cjk = [f for f in fonts if "CJK" in f["familyName"] or "Han" in f["familyName"]]
             assert cjk, f"no CJK font drew the heading: {fonts}"

@@ -196,54 +196,54 @@ def stylesheet(fonts: Fonts) -> str:
     return f"""
 .dsr-doc {{ color: #000; background: #fff; font-family: {fonts.fangsong}; }}
 .dsr-doc p, .dsr-doc h1, .dsr-doc h2, .dsr-doc h3, .dsr-doc h4, .dsr-doc figure {{ margin: 0; }}
-.dsr-demo-mark {{ font-family: {fonts.heiti}; color: #{layout.RED}; text-align: center;
+.dsr-demo-mark {{ font-family: {fonts.heiti}; color: #{layout.RED}; text-align: center !important;
   font-size: 12pt; letter-spacing: .3em; }}
 .dsr-official {{ font-size: {layout.BODY_SIZE_PT:g}pt; line-height: {pitch}pt;
-  text-align: justify; overflow-wrap: anywhere; }}
-.dsr-official .dsr-body {{ text-indent: 2em; }}
-.dsr-official .dsr-flush {{ text-indent: 0; }}
+  text-align: justify !important; overflow-wrap: anywhere; }}
+.dsr-official .dsr-body {{ text-indent: 2em !important; }}
+.dsr-official .dsr-flush {{ text-indent: 0 !important; }}
 .dsr-official .dsr-demo-line {{ font-weight: bold; }}
-.dsr-masthead {{ text-align: center; border-bottom: 1.5pt solid #{layout.RED};
+.dsr-masthead {{ text-align: center !important; border-bottom: 1.5pt solid #{layout.RED};
   padding-bottom: {layout.RULE_GAP_MM:g}mm; margin-bottom: {2 * pitch:.2f}pt; }}
 .dsr-issuer-mark {{ font-family: {fonts.xiaobiaosong}; font-weight: {fonts.title_weight};
   color: #{layout.RED}; line-height: {layout.MASTHEAD_LINE:g}; }}
 .dsr-number {{ margin-top: {2 * pitch:.2f}pt !important; }}
 .dsr-title {{ font-family: {fonts.xiaobiaosong}; font-weight: {fonts.title_weight};
-  font-size: {layout.TITLE_SIZE_PT:g}pt; line-height: {1.2 * pitch:.2f}pt; text-align: center; }}
-.dsr-as-of {{ font-family: {fonts.kaiti}; text-align: center; }}
+  font-size: {layout.TITLE_SIZE_PT:g}pt; line-height: {1.2 * pitch:.2f}pt; text-align: center !important; }}
+.dsr-as-of {{ font-family: {fonts.kaiti}; text-align: center !important; }}
 .dsr-official h2, .dsr-official h3, .dsr-official h4 {{ font-size: {layout.BODY_SIZE_PT:g}pt;
-  line-height: {pitch}pt; text-indent: 2em; break-after: avoid; page-break-after: avoid; }}
+  line-height: {pitch}pt; text-indent: 2em !important; break-after: avoid; page-break-after: avoid; }}
 .dsr-official .dsr-h1 {{ font-family: {fonts.heiti}; font-weight: normal; }}
 .dsr-official .dsr-h2 {{ font-family: {fonts.kaiti}; font-weight: normal; }}
 .dsr-official .dsr-h3 {{ font-family: {fonts.fangsong}; font-weight: bold; }}
 .dsr-official .dsr-appendix-title {{ font-family: {fonts.heiti}; font-weight: normal;
-  text-indent: 0; }}
-.dsr-signature {{ text-align: right; break-inside: avoid; page-break-inside: avoid; }}
+  text-indent: 0 !important; }}
+.dsr-signature, .dsr-signature p {{ text-align: right !important; break-inside: avoid; page-break-inside: avoid; }}
 .dsr-appendix {{ break-before: page; page-break-before: always; }}
 .dsr-caption {{ font-family: {fonts.heiti}; font-size: {layout.CAPTION_SIZE_PT:g}pt;
-  line-height: 1.6; text-align: center; text-indent: 0; break-after: avoid;
+  line-height: 1.6; text-align: center !important; text-indent: 0 !important; break-after: avoid;
   page-break-after: avoid; margin-bottom: 3pt !important; }}
-.dsr-figure {{ text-align: center; margin: 4pt 0 !important; break-inside: avoid;
+.dsr-figure {{ text-align: center !important; margin: 4pt 0 !important; break-inside: avoid;
   page-break-inside: avoid; }}
 .dsr-figure img {{ display: block; margin: 0 auto 2pt; max-width: 100%; height: auto; }}
 .dsr-figure .dsr-caption {{ margin: 0 !important; }}
 .dsr-official .dsr-table-block {{ margin-bottom: {pitch / 2:.2f}pt; }}
 .dsr-table-wrap {{ overflow-x: auto; }}
 .dsr-table {{ border-collapse: collapse; width: 100%; table-layout: fixed; line-height: 1.3;
-  text-indent: 0; text-align: left; margin: 0 auto; font-family: {fonts.fangsong}; }}
+  text-indent: 0 !important; text-align: left !important; margin: 0 auto; font-family: {fonts.fangsong}; }}
 .dsr-table th, .dsr-table td {{ border: .5pt solid #000; padding: .12em .3em;
   vertical-align: middle; overflow-wrap: anywhere; }}
-.dsr-table th {{ text-align: center; font-weight: bold; }}
-.dsr-table td.dsr-l {{ text-align: left; }}
-.dsr-table td.dsr-r {{ text-align: right; white-space: nowrap; }}
+.dsr-table th {{ text-align: center !important; font-weight: bold; }}
+.dsr-table td.dsr-l {{ text-align: left !important; }}
+.dsr-table td.dsr-r {{ text-align: right !important; white-space: nowrap; }}
 .dsr-table tr {{ break-inside: avoid; page-break-inside: avoid; }}
 .dsr-table thead {{ display: table-header-group; }}
-.dsr-note {{ line-height: 1.5; text-indent: 0; margin: 2pt 0 0 !important; }}
+.dsr-note {{ line-height: 1.5; text-indent: 0 !important; margin: 2pt 0 0 !important; }}
 .dsr-note-more {{ padding-left: 2em; margin-top: 0 !important; }}
 .dsr-notes .dsr-note {{ margin: 0 !important; line-height: 1.5; }}
 .dsr-table-doc {{ font-size: 10.5pt; line-height: 1.5; }}
 .dsr-table-title {{ font-family: {fonts.xiaobiaosong}; font-weight: {fonts.title_weight};
-  font-size: 18pt; line-height: 1.4; text-align: center; margin-bottom: 3mm !important; }}
+  font-size: 18pt; line-height: 1.4; text-align: center !important; margin-bottom: 3mm !important; }}
 .dsr-filing, .dsr-sign {{ display: flex; justify-content: space-between; flex-wrap: wrap;
   column-gap: 4em; }}
 .dsr-filing {{ margin-bottom: 2mm; }}
