@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import stat
 import reprlib
 import types
@@ -39,8 +40,17 @@ _REPR.maxlevel, _REPR.maxdict, _REPR.maxlist, _REPR.maxtuple, _REPR.maxset = 3, 
 _REPR.maxstring = _REPR.maxlong = _REPR.maxother = 4 * MAX_SHOWN  # then clipped
 
 
+#: Characters a message never shows raw, escaped as ``\\u202E``: the invisible characters
+#: registers refuse (:data:`dsr_analysis.tabular.FORBIDDEN_CHARACTERS`, the same set; a test
+#: checks it). Raw, a bidirectional control would reorder the message as it is displayed.
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+                        "\u200b-\u200d\u2060\ufeff\u2028\u2029\ufffd]")
+
+
 def clip(text: str, limit: int = MAX_SHOWN) -> str:
-    """``text`` cut to ``limit`` characters, the last one "…" when something was cut."""
+    """``text`` with invisible characters escaped (``\\u200B``), cut to ``limit``
+    characters, the last one "…" when something was cut."""
+    text = _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04X}", text)
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
@@ -184,6 +194,23 @@ def _construct_mapping(loader: _StrictLoader, node: MappingNode, deep: bool = Fa
 
 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+_DECIMAL = re.compile(r"0|-?[1-9][0-9]*")
+
+
+def _construct_int(loader: _StrictLoader, node: ScalarNode) -> int:
+    """An integer written in decimal digits. YAML 1.1's other spellings of integers are
+    refused: 017 is 15, 0x1F 31, 1_000 1000 and 1:30 90, so that ``rule: 010`` would give
+    the text '8' and ``yearly_cap: 010`` the number 8."""
+    if not _DECIMAL.fullmatch(node.value):
+        raise _Refused(None, None, f"the number {show(node.value)} is not written in decimal "
+                       "digits (YAML reads 017 as 15, 0x1F as 31, 1_000 as 1000, 1:30 as 90): "
+                       "write the number in digits, or in quotes if it is text",
+                       node.start_mark)
+    return loader.construct_yaml_int(node)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 def _yaml_message(exc: yaml.YAMLError, file: str) -> str:

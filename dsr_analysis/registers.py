@@ -125,13 +125,16 @@ def read_register(
     for i in range(len(columns)):
         columns[i] = strip_cells(columns[i])   # the raw column goes as soon as it is replaced
     columns, rows = _drop_blank_rows(columns, rows)
-    names = [h if h else f"column {i + 1}" for i, h in enumerate(header)]
+    # a header with an invisible character is named by its position in every message
+    labels = [f"column {i + 1}" if FORBIDDEN_PATTERN.search(h) else h
+              for i, h in enumerate(header)]
+    names = [h if h else f"column {i + 1}" for i, h in enumerate(labels)]
     for i, h in enumerate(header):
         if FORBIDDEN_PATTERN.search(h):
             problems.append(Problem(fname, header_row, f"column {i + 1}",
                                     f"header {character_problem(h)}"))
     char_problems, masks = character_problems(fname, rows, columns, names)
-    keep, found = _headed_columns(header, columns, rows, fname, header_row)
+    keep, found = _headed_columns(labels, columns, rows, fname, header_row)
     problems.extend(found)
     if problems:
         return pd.DataFrame(), problems + char_problems
@@ -393,6 +396,8 @@ def _convert_column(
             value, message = _BLANK.get(kind, ""), "blank required value" if required else None
         else:
             value, message = convert(text)
+            if message is None and required and value == ():
+                message = f"blank required value ('{text}' holds only separators)"
         converted.append(value)
         if message is not None:
             report(codes == u, message)
@@ -427,7 +432,7 @@ def _value_converter(kind: str, units: Mapping[str, str] | None
             return False, f"'{text}' is not a boolean (use true/false, 1/0, yes/no or 是/否)"
     elif kind == "int":
         def convert(text: str) -> tuple[object, str | None]:
-            if not re.fullmatch(r"\d+", text):
+            if not re.fullmatch(r"[0-9]+", text):  # not \d: no full-width or Arabic digits
                 return 0, f"'{text}' is not a non-negative whole number"
             value = int(text)
             if value >= 2**63:
@@ -480,18 +485,19 @@ def _value_converter(kind: str, units: Mapping[str, str] | None
     return convert
 
 
+# ASCII digits only ([0-9], not \d, which takes full-width and Arabic-Indic digits too)
 _DATE_PATTERNS = (
-    re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"),
-    re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})"),
-    re.compile(r"(\d{4})\.(\d{1,2})\.(\d{1,2})"),
-    re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日"),
+    re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"),
+    re.compile(r"([0-9]{4})/([0-9]{1,2})/([0-9]{1,2})"),
+    re.compile(r"([0-9]{4})\.([0-9]{1,2})\.([0-9]{1,2})"),
+    re.compile(r"([0-9]{4})年([0-9]{1,2})月([0-9]{1,2})日"),
 )
 
 
 def parse_date(text: str) -> datetime.date | None:
     """A calendar date in one of the spellings registers use; None if it is not one."""
     text = text.strip()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]00:00:00", text):  # spreadsheet date cells
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]00:00:00", text):  # spreadsheet date cells
         text = text[:10]
     for pattern in _DATE_PATTERNS:
         m = pattern.fullmatch(text)

@@ -296,7 +296,32 @@ def _decode_problem(data: bytes, lines: _Lines, fname: str) -> tuple[str, list[P
     verdict = _unusual_gb18030(data)
     if verdict:
         return "", [Problem(fname, 0, "-", verdict)]
+    row = _utf8_row(data, lines)
+    if row:
+        return "", [Problem(fname, row, "-",
+                            f"row {row} is UTF-8 but the file is not (it decodes as GB18030, "
+                            "the row into other characters): the file mixes two encodings; "
+                            "save it again in one, as UTF-8")]
     return "gb18030", []
+
+
+def _utf8_row(data: bytes, lines: _Lines) -> int:
+    """Row of the first line of a GB18030 file that is valid UTF-8 holding at least two
+    characters of three or more UTF-8 bytes (Chinese), 0 if none: a row pasted from a UTF-8
+    file, which GB18030 would read as other characters. GB18030 text is almost never valid
+    UTF-8 (its trail bytes stand where UTF-8 wants a lead byte). Chunk by chunk of lines, so
+    memory stays small."""
+    n = len(lines.starts)
+    k = 0
+    while k < n:
+        j = max(k + 1, int(np.searchsorted(lines.starts, lines.starts[k] + _CHUNK, "right")))
+        text = data[int(lines.starts[k]): int(lines.ends[j - 1])].decode("utf-8", "replace")
+        parts = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        for i in [i for i, line in enumerate(parts) if "\ufffd" not in line]:
+            if not parts[i].isascii() and sum(ord(c) >= 0x800 for c in parts[i]) >= 2:
+                return k + i + 1
+        k = j
+    return 0
 
 
 def _strict_decode(data: bytes, encoding: str) -> None:
@@ -398,7 +423,9 @@ def _layout(data: bytes, lines: _Lines, encoding: str, known: Collection[str], f
     problems = []
 
     def column(i: int, k: int) -> str:
-        if k > h and i < len(header) and header[i]:
+        # a header with an invisible character is named by its position (shown raw, it
+        # would hide or reorder the text of the message)
+        if k > h and i < len(header) and header[i] and not FORBIDDEN_PATTERN.search(header[i]):
             return header[i]
         return f"column {i + 1}"
 
@@ -491,9 +518,19 @@ def _parse_body(path: Path, layout: _Layout, encoding: str) -> pa.Table:
     convert = pa_csv.ConvertOptions(column_types={n: pa.string() for n in names},
                                     strings_can_be_null=False, quoted_strings_can_be_null=False,
                                     null_values=[], check_utf8=True)
+    bom = "\ufeff".encode("utf-8" if encoding.startswith("utf-8") else encoding)
     with pa.OSFile(str(path)) as source:
         source.seek(layout.start)
-        return pa_csv.read_csv(source, read_options=read, parse_options=parse,
+        stream = source
+        if source.read(len(bom)) == bom:
+            # pyarrow drops a byte-order mark that begins its input: a U+FEFF that begins
+            # the first row's first value must reach the character check (an empty line
+            # before it is not a row)
+            source.seek(layout.start)
+            stream = pa.BufferReader(b"\n" + source.read())
+        else:
+            source.seek(layout.start)
+        return pa_csv.read_csv(stream, read_options=read, parse_options=parse,
                                convert_options=convert)
 
 
