@@ -44,7 +44,8 @@ test-slow: venv
 # open http://localhost:$(PLANNER_PORT)/ ; Ctrl-C stops it.
 PLANNER_PORT ?= 8866
 planner: venv
-	$(BIN)/voila notebooks/planner.ipynb --port=$(PLANNER_PORT) --no-browser --Voila.ip=127.0.0.1
+	$(BIN)/voila notebooks/planner.ipynb --port=$(PLANNER_PORT) --no-browser --Voila.ip=127.0.0.1 \
+		--preheat_kernel=True --pool_size=1
 
 # Rebuild every committed notebook from its spec in scripts/notebooks/ and run its small
 # default with papermill (the outputs nbval then checks in `make test`).

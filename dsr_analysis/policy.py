@@ -190,6 +190,51 @@ class Evaluation:
 
 
 @dataclass(frozen=True)
+class PlannerInputs:
+    """What a draft saved by the planner assumed beyond its rules (optional section
+    ``planner``): the inspectors it planned with and the cost of a check. Read by the
+    planner only; draws and reports ignore it."""
+
+    based_on: str = _f("id of the plan the draft started from")
+    inspectors: dict[str, int] = _f(
+        "inspectors available for double-random checks, per unit id", 0, 100000)
+    days_per_inspector_per_quarter: float = _f(
+        "inspector-days each available inspector gives to random checks per quarter", 0.0, 92.0)
+    onsite_inspector_days: float = _f("inspector-days per on-site check", 0.0, 100.0)
+    offsite_inspector_days: float = _f("inspector-days per off-site check", 0.0, 100.0)
+    joint_extra_inspector_days: float = _f(
+        "inspector-days an internal joint check adds (a second business line)", 0.0, 100.0)
+
+
+#: Seed of the synthetic national unit table (:func:`dsr_analysis.sample.national_units`).
+NATIONAL_UNITS_SEED = 20220101
+
+
+@dataclass(frozen=True)
+class HierarchyLevel:
+    level: str = _f("name of the level as the unit table writes it (province, city, county…)")
+    draws_from: Literal["all", "own", "none"] = _f(
+        "all = a unit of this level draws from every object under it (the upper drawing "
+        "level: quota rules of level area); own = only the objects registered to the unit "
+        "itself (quota rules of level county); none = the level plans and compares, it "
+        "does not draw")
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    rule: str = _f("rule id")
+    source: str = _f(
+        "the unit table: 'synthetic' (the synthetic national units of "
+        "dsr_analysis.sample.national_units) or a CSV file, relative to the policy file, with "
+        "columns id, name, level, parent (blank for the top level) and optional authority")
+    levels: tuple[HierarchyLevel, ...] = _f("the levels, top level first")
+    within: str = _f("only the units under this unit id (one province, one city); empty: "
+                     "every unit of the table (optional)", default="")
+    seed: int = _f("seed of the synthetic unit table (optional)", 0, 2**63 - 1,
+                   default=NATIONAL_UNITS_SEED)
+
+
+@dataclass(frozen=True)
 class Policy:
     """A jurisdiction's double-random rules for one year, loaded from YAML."""
 
@@ -208,6 +253,12 @@ class Policy:
     workload: Workload | None = _f("inspector workload rule (optional)", default=None)
     evaluation: Evaluation | None = _f(
         "evaluation of the counties (R10): indicator weights and targets (optional)", default=None)
+    hierarchy: Hierarchy | None = _f(
+        "units named by a hierarchy (province → city → county) instead of listed under "
+        "units; dsr_analysis.hierarchy expands it into jurisdictions (optional)", default=None)
+    planner: PlannerInputs | None = _f(
+        "the planner's inputs saved with a draft: inspectors and the cost of a check "
+        "(optional)", default=None)
     path: str = field(default="", metadata={"doc": "file it was loaded from", "internal": True})
     sha256: str = field(default="", metadata={"doc": "SHA-256 of the file's bytes", "internal": True})
 
@@ -315,13 +366,45 @@ def _condition_problems(cond: Condition, key: str, file: str, unit_ids: tuple[st
     return [p for p in problems if p is not None]
 
 
+def _hierarchy_problems(policy: Policy, file: str) -> list[str]:
+    """Problems of the optional ``hierarchy`` section (the unit table itself is checked
+    when :mod:`dsr_analysis.hierarchy` reads it)."""
+    h = policy.hierarchy
+    if h is None:
+        return []
+    problems = []
+    if policy.units:
+        problems.append(f"{file}: key 'units': give the units either as a list or by a "
+                        "hierarchy, not both (leave units: [] with a hierarchy)")
+    names = [lv.level for lv in h.levels]
+    if not names:
+        problems.append(f"{file}: key 'hierarchy.levels': at least one level is needed")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        problems.append(f"{file}: key 'hierarchy.levels': level {show(twice[0])} is listed "
+                        "twice")
+    drawing_all = [lv.level for lv in h.levels if lv.draws_from == "all"]
+    if len(drawing_all) > 1:
+        problems.append(f"{file}: key 'hierarchy.levels': at most one level may draw from "
+                        f"all objects under its units (draws_from: all): "
+                        f"{clip(', '.join(drawing_all))}")
+    if names and not any(lv.draws_from == "own" for lv in h.levels):
+        problems.append(f"{file}: key 'hierarchy.levels': no level draws from its own objects "
+                        "(draws_from: own): nobody would draw the counties' objects")
+    if not h.source.strip():
+        problems.append(f"{file}: key 'hierarchy.source': empty (use 'synthetic' or a CSV "
+                        "file of units)")
+    return problems
+
+
 def _check(policy: Policy, file: str) -> None:
     """Cross-field checks the types cannot express; raises one PolicyError listing every
     problem found, one line each."""
     problems: list[str] = []
     ids = [u.id for u in policy.units]
-    if not ids:
+    if not ids and policy.hierarchy is None:
         problems.append(f"{file}: key 'units': at least one drawing unit is needed")
+    problems += _hierarchy_problems(policy, file)
     twice = sorted({i for i in ids if ids.count(i) > 1})
     if twice:
         problems.append(f"{file}: key 'units': duplicate unit id {show(twice[0])}")
@@ -378,6 +461,12 @@ def _check(policy: Policy, file: str) -> None:
         seen.add(sig)
     if problems:
         raise PolicyError("\n".join(problems))
+
+
+def check_policy(policy: Policy, file: str) -> None:
+    """The loader's cross-field checks of a policy built in code (e.g. a jurisdiction of a
+    hierarchy, :mod:`dsr_analysis.hierarchy`); :class:`PolicyError` listing every problem."""
+    _check(policy, file)
 
 
 def load_policy(path: str | Path | None = None) -> Policy:

@@ -203,7 +203,7 @@ def test_infeasible_plan_warns_with_unit_and_shortfall(base, tiny):
 
 def test_one_inspector_cannot_staff_a_two_person_check(base, tiny):
     out = planner.plan_outcome(**_tiny_controls(base, tiny, {"xiongan": 4, "xiongxian": 1}),
-                               settings=_settings(100.0))
+                               settings=_settings(90.0))
     assert not out.feasible
     assert "雄县: 执法人员 1 人, 每项现场任务至少 2 人" in out.warning
 
@@ -296,7 +296,8 @@ def test_closed_forms_of_yearly_coverage():
 
 @pytest.mark.parametrize("overlap", ["independent", "rotation", "yearly_cap"])
 def test_planner_totals_agree_with_its_quick_simulation(controls, overlap):
-    out = planner.plan_outcome(**_with(controls, overlap=overlap, yearly_cap=2))
+    out = planner.plan_outcome(**_with(controls, overlap=overlap, yearly_cap=2), simulate=True)
+    assert out.simulated and "模拟" in out.headline()
     # 20 replicates of 3,000 objects: standard error of the total about 0.2 points.
     assert out.coverage_total == pytest.approx(out.simulated_coverage_total, abs=0.01)
 
@@ -410,10 +411,15 @@ def test_area_special_stratum_that_runs_out_after_avoid_fails_r4(base):
     row = out.minimums[(out.minimums["unit"] == "新区本级")
                        & (out.minimums["check"] == CATEGORY_ZH["special"])].iloc[0]
     assert not row["met"] and not out.all_minimums_met
-    assert row["need"] == need and row["quota"] == area["quota"]
+    assert row["need"] == need and row["quota"] == area["quota"] and row["shortfall"]
     assert row["expected"] == pytest.approx(min(area["quota"], eligible))
     assert f"预计抽中 {min(area['quota'], eligible):.1f} 家, 不足 {need} 家" in row["plan"]
     assert ("R4", "新区本级", CATEGORY_ZH["special"]) in _failed(out)
+    # ... and it is listed among the coverage gaps as a minimum the draw would miss.
+    short = out.gaps[out.gaps["kind"] == "draw_shortfall"]
+    assert list(short["unit"]) == ["xiongan"]
+    assert "新区本级抽查特殊监管对象: 2023年方案要求每季度至少 1 家" in short.iloc[0]["message"]
+    assert "1 项最低要求因可抽对象不足而达不到" in out.headline()
     # The area level's key minimum is met: 6 key objects, the county draws 2, 4 are left.
     assert ("R4", "新区本级", CATEGORY_ZH["key"]) not in _failed(out)
     # Merging the two visits instead excludes nobody: the minimum is met.
@@ -496,12 +502,14 @@ def test_saved_plan_loads_and_batch_commands_use_it(base, controls, tmp_path: Pa
 
 
 def test_save_never_overwrites_silently(base, tmp_path: Path):
-    first = planner.save_policy(base, "plan", tmp_path)
+    inspectors = {u.id: 10 for u in base.units}
+    draft = planner.build_policy(base, {}, base.credit_risk.weights, "independent", 2, 0.3,
+                                 inspectors_available=inspectors)
+    first = planner.save_policy(draft, "plan", tmp_path)
     before = first.read_bytes()
     changed = planner.build_policy(base, {"county-key": 0.5}, base.credit_risk.weights,
-                                   "independent", 2, 0.3)
-    with pytest.raises(planner.PlanExistsError, match=r"plan\.yaml: a policy file of this name "
-                                                      "exists; choose another name or confirm"):
+                                   "independent", 2, 0.3, inspectors_available=inspectors)
+    with pytest.raises(planner.PlanExistsError, match="方案“plan”已存在，未保存；请另取名称，或确认覆盖"):
         planner.save_policy(changed, "plan", tmp_path)
     assert first.read_bytes() == before
     planner.save_policy(changed, "plan", tmp_path, overwrite=True)
@@ -531,7 +539,7 @@ def test_a_policy_drawn_under_is_never_overwritten(base, tmp_path: Path, sample_
 
 @pytest.mark.parametrize("name", ["", "../evil", "a b", "计划", "-x"])
 def test_save_rejects_unsafe_names(base, tmp_path: Path, name):
-    with pytest.raises(ParameterError, match="use letters, digits"):
+    with pytest.raises(ParameterError, match="只能用英文字母、数字"):
         planner.save_policy(base, name, tmp_path)
     assert list(tmp_path.iterdir()) == []
 
@@ -564,7 +572,8 @@ def test_widgets_map_one_to_one_onto_plan_outcome(tmp_path: Path):
     app = build_planner(seed=7, save_dir=str(tmp_path))
     args = app.arguments()
     assert set(args) == {"base_policy", "ratios", "credit_weights", "overlap", "yearly_cap",
-                         "internal_joint_share", "inspectors_available", "seed", "registers"}
+                         "internal_joint_share", "inspectors_available", "seed", "registers",
+                         "assumptions"}
     assert app.outcome.headline() == planner.plan_outcome(**args).headline()
     table_before = app.quota_table.value
     app.ratios["county-general-other"].value = 0.3
@@ -592,18 +601,27 @@ def test_save_button_refuses_then_overwrites_when_ticked(tmp_path: Path):
     assert app.overwrite.value is False          # the next save must be confirmed again
 
 
-def test_base_policy_whose_units_the_register_lacks_shows_an_error(tmp_path: Path):
+@pytest.mark.parametrize("name", ["chizhou-2019", "guangzhou"])
+def test_another_jurisdictions_plan_runs_on_the_registers_units(tmp_path: Path, name):
+    """Chizhou's and Guangzhou's rules on the Xiong'an register: each rule level maps onto the
+    register's units (the area level's rules to 新区本级, the county rules to each county)."""
     app = build_planner(save_dir=str(tmp_path))
-    app.base.value = "guangzhou"
-    assert "登记册与方案不符" in app.verdict.value and app.outcome is None
+    app.base.value = name
+    assert app.outcome is not None, app.verdict.value
+    assert [u.id for u in app.outcome.policy.units] == ["xiongan", "xiongxian", "rongcheng",
+                                                         "anxin"]
+    source = load_policy(name)
+    assert {r.id: r.ratio for r in app.outcome.policy.quotas.rules} == {
+        r.id: r.ratio for r in source.quotas.rules}
+    assert "参照" in app.outcome.policy.name and app.name.value == f"xiongan-{name.split('-')[0]}-2024"
     app.base.value = "xiongan-2023"
     assert app.outcome is not None and app.outcome.feasible
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(policy="xiongan-2099"), "no file 'xiongan-2099.yaml'"),
+    (dict(policy="xiongan-2099"), "没有方案文件 xiongan-2099.yaml"),
     (dict(seed=-1), "seed"),
-    (dict(registers="/nonexistent/registers"), "is not a directory"),
+    (dict(registers="/nonexistent/registers"), "不是目录"),
 ])
 def test_notebook_parameters_are_validated(kwargs, match):
     with pytest.raises(ParameterError, match=match):

@@ -1,17 +1,6 @@
 CELLS = [
-("markdown", """
-# 年度抽查计划编制器 — Annual-plan planner
-
-Start from a plan in `parameters/policies/` (default: the Xiong'an 2023 plan), move the ratios,
-credit-class weights, overlap control, internal-joint share and available inspectors, and see at
-once the quarterly quota table of every unit, inspector-days needed against available (with a
-warning when the plan is infeasible), every minimum of the 2023 plan met or not, and a quick
-coverage and deterrence estimate. "保存方案" writes the tuned plan as a new policy file that
-`dsr quotas --policy NAME` uses. Serve it as a page with `make planner` (Voilà), or open it in
-JupyterLab. All logic is in `dsr_analysis.planner`; the widgets are in `dsr_analysis.planner_ui`.
-"""),
 ("parameters", """
-policy: str = "xiongan-2023"  # plan to start from (a file in parameters/policies/)
+policy: str = "xiongan-2023"  # plan to start from (a file in parameters/policies/); its units are the register's
 registers: str = ""  # register directory (empty: the embedded synthetic sample)
 seed: int = 20240101  # seed of the quick simulated coverage check
 save_dir: str = ""  # where "保存方案" writes plans (empty: parameters/policies/)
@@ -20,10 +9,18 @@ save_dir: str = ""  # where "保存方案" writes plans (empty: parameters/polic
 from dsr_analysis.planner_ui import build_planner
 
 app = build_planner(policy=policy, registers=registers, seed=seed, save_dir=save_dir)
-print("起始方案要点 (默认控件值):")
-print(app.outcome.headline())
+app
+"""),
+("markdown", """
+**起始方案要点**（默认数值，供核对）：
 """),
 ("code", """
-app
+print(app.outcome.headline())
+"""),
+("markdown", """
+本页是年度抽查计划编制器：选起始方案，调整比例、信用权重、重叠控制、联合抽查和可用执法人员，即时看到可行性、
+2023年方案各项最低要求、执法力量、年度覆盖率与威慑；可与已保存的方案对比并导出 Excel，保存的方案可直接用于批处理抽取。
+用 `make planner` 以网页形式打开（Voilà），或在 JupyterLab 中运行。计算在 `dsr_analysis.planner`，控件在
+`dsr_analysis.planner_ui`。
 """),
 ]
