@@ -6,9 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from .distributed import describe, executor, resolve_scheduler
 from .paths import OUTPUTS_DIR
 from .simulation.scenarios import load_scenario, optimise_ratios, run_scenario, with_simulation
 from .simulation.coverage import coverage_summary, workload_summary
+from .simulation.national import top_summary
 
 #: Size of the demo run (seconds on two cores).
 DEMO_REPLICATES = 20
@@ -18,7 +20,8 @@ DEMO_YEARS = 2
 def _print_headline(headline: dict, out=None) -> None:
     out = out or sys.stdout
     h = headline
-    print(f"    scenario {h['scenario']} ({h['name']}), {h['objects']} objects", file=out)
+    where = f" in {h['jurisdictions']} jurisdictions" if "jurisdictions" in h else ""
+    print(f"    scenario {h['scenario']} ({h['name']}), {h['objects']} objects{where}", file=out)
     if "coverage_all" in h:
         print(f"    yearly coverage: all {h['coverage_all']:.1%}, special "
               f"{h.get('coverage_special', float('nan')):.1%}, key "
@@ -41,16 +44,23 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                if getattr(args, k) is not None}
     if changes:
         scenario = with_simulation(scenario, **changes)
-    run = run_scenario(scenario, coverage=not args.no_coverage,
-                       deterrence=not args.no_deterrence, progress=not args.no_progress)
+    resolve_scheduler(args.scheduler)  # a bad address is refused before anything runs
+    with executor(args.scheduler, args.workers) as ex:
+        print(f"[sim] tasks run {describe(ex)}", file=sys.stderr)
+        run = run_scenario(scenario, coverage=not args.no_coverage,
+                           deterrence=not args.no_deterrence, progress=not args.no_progress,
+                           scheduler=ex)
+        opt = optimise_ratios(scenario, scheduler=ex) if args.optimise else None
     out_dir = Path(args.outputs) / "simulation"
     paths = run.save(out_dir)
     _print_headline(run.headline)
     if run.coverage is not None:
         print(coverage_summary(run.coverage, by=["category", "credit_class"])
               .to_string(index=False))
-    if args.optimise:
-        opt = optimise_ratios(scenario)
+    if run.national is not None:
+        print(top_summary(run.national).rename(columns={"top": "province"})
+              .round(4).to_string(index=False))
+    if opt is not None:
         print(f"    optimum within {opt.budget_days:.0f} inspector-days per quarter "
               f"({opt.message}); every 2023 minimum met: {opt.minimums_met}")
         print(f"    ratios {opt.ratios}; credit weights {opt.weights}")
@@ -72,6 +82,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-deterrence", action="store_true", help="skip the deterrence simulation")
     p.add_argument("--optimise", action="store_true",
                    help="also search the ratios minimising expected violations (scipy SLSQP)")
+    p.add_argument("--scheduler", nargs="?", const="local", default=None, metavar="ADDRESS",
+                   help="run the tasks on Dask: a scheduler address (tcp://host:8786), "
+                        "'local' (a LocalCluster on this machine; the default of a bare "
+                        "--scheduler) or 'none' (in this process); without the option: "
+                        "$DASK_SCHEDULER_ADDRESS if set, else in this process")
+    p.add_argument("--workers", type=int, default=None,
+                   help="threads in this process, or worker processes of a local cluster "
+                        "(default: one per CPU)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--outputs", default=str(OUTPUTS_DIR), help="output directory")
     p.set_defaults(func=cmd_simulate)

@@ -212,3 +212,69 @@ def test_both_engines_fill_the_same_quotas(policy, classified):
     visits = cov.workload.groupby(["replicate", "quarter"])[["onsite", "offsite"]].sum().sum(axis=1)
     q1 = det.timeline[det.timeline["quarter"] == 1]["inspections"].to_numpy()
     np.testing.assert_array_equal(q1, visits.xs(1, level="quarter").to_numpy())
+
+
+# ------------------------------------------------------------------ memory and chunks
+def test_category_table_classifies_distinct_combinations_only(policy, classified, monkeypatch):
+    """The table of categories per (credit, positive list, penalised) state: classify runs
+    on 16 x the distinct combinations of the other deciding columns (not 16 copies of the
+    register) and gives what 16 copies would."""
+    from dsr_analysis.categories import classify
+    from dsr_analysis.policy import CATEGORIES, CREDIT_CLASSES
+    from dsr_analysis.simulation import deterrence
+
+    sizes = []
+
+    def counting(frame, pol):
+        sizes.append(len(frame))
+        return classify(frame, pol)
+
+    monkeypatch.setattr(deterrence, "classify", counting)
+    table = deterrence._category_table(classified, policy)
+    fields = sorted({c.field for c in policy.categories.conditions}
+                    - set(deterrence.STATE_COLUMNS))
+    assert sizes == [16 * len(classified[fields].drop_duplicates())]
+    assert sizes[0] < len(classified)
+    parts = []
+    for credit in CREDIT_CLASSES:
+        for pos in (False, True):
+            for pen in (False, True):
+                parts.append(classified.assign(credit_class=credit, positive_list=pos,
+                                               penalised_last_year=pen))
+    brute = classify(pd.concat(parts, ignore_index=True), policy)["category"].map(
+        {c: i for i, c in enumerate(CATEGORIES)}).to_numpy(np.int8).reshape(16, -1).T
+    assert table.dtype == np.int8 and (table == brute).all()
+
+
+def test_memory_is_set_by_the_chunk_size(policy):
+    """Peak memory (tracemalloc) of a run: a few bytes per object, plus about 120 bytes per
+    object and replicate of the chunk - on main the category table alone took 16 copies
+    of the register (about 15,000 bytes per object)."""
+    import tracemalloc
+
+    from dsr_analysis.categories import classify
+    from dsr_analysis.sample import synthetic_enterprises
+
+    n = 20_000
+    frame = classify(synthetic_enterprises(n, 1), policy)
+    simulate_deterrence(frame, policy, replicates=1, years=1, seed=1, workers=1)  # warm-up
+    peaks = {}
+    for chunk in (1, 8):
+        tracemalloc.start()
+        simulate_deterrence(frame, policy, replicates=8, years=1, seed=1, chunk_size=chunk,
+                            workers=1)
+        peaks[chunk] = tracemalloc.get_traced_memory()[1] / n
+        tracemalloc.stop()
+    assert peaks[1] < 400
+    per_replicate = (peaks[8] - peaks[1]) / 7
+    assert 40 < per_replicate < 250
+
+
+def test_chunks_threads_and_default_chunk_change_nothing(policy, classified):
+    kw = dict(replicates=6, years=1, seed=17)
+    a = simulate_deterrence(classified, policy, chunk_size=1, workers=1, **kw)
+    b = simulate_deterrence(classified, policy, chunk_size=4, workers=2, **kw)
+    c = simulate_deterrence(classified, policy, **kw)  # default chunk and threads
+    for other in (b, c):
+        pd.testing.assert_frame_equal(a.timeline, other.timeline, check_exact=True)
+        pd.testing.assert_frame_equal(a.by_category, other.by_category, check_exact=True)

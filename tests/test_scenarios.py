@@ -148,6 +148,31 @@ def test_dsr_simulate_writes_tables(tmp_path, capsys):
             "rotation-headline.csv"} <= files
 
 
+def test_dsr_simulate_on_a_local_cluster_prints_what_it_prints_in_process(tmp_path, capsys,
+                                                                          monkeypatch):
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    args = ["simulate", "--scenario", "baseline-2023", "--replicates", "3", "--years", "1",
+            "--no-progress"]
+    assert main([*args, "--outputs", str(tmp_path / "a")]) == 0
+    here = capsys.readouterr()
+    assert main([*args, "--outputs", str(tmp_path / "b"), "--scheduler", "--workers",
+                 "2"]) == 0
+    there = capsys.readouterr()
+    assert "tasks run in this process" in here.err and "tasks run on Dask scheduler" in there.err
+    assert here.out == there.out
+    for name in ("baseline-2023-coverage-coverage.csv", "baseline-2023-deterrence-timeline.csv"):
+        assert (tmp_path / "a" / "simulation" / name).read_bytes() == (
+            tmp_path / "b" / "simulation" / name).read_bytes()
+
+
+def test_dsr_simulate_refuses_a_bad_scheduler(tmp_path, capsys):
+    rc = main(["simulate", "--scenario", "baseline-2023", "--scheduler", "nowhere",
+               "--no-progress", "--outputs", str(tmp_path)])
+    assert rc == 2
+    assert "scheduler: 'nowhere' is not a scheduler address" in capsys.readouterr().err
+    assert not (tmp_path / "simulation").exists()
+
+
 def test_dsr_simulate_names_a_bad_scenario(tmp_path, capsys):
     rc = main(["simulate", "--scenario", str(tmp_path / "none.yaml"), "--no-progress"])
     assert rc == 2
@@ -183,6 +208,7 @@ def test_notebook_parameters_are_the_baseline_scenario(notebook):
     values: dict = {}
     exec("".join(cell["source"]), {}, values)
     values = {k: v for k, v in values.items() if not k.startswith("_")}  # the check's names
+    assert values.pop("scheduler") is None  # where the chunks run: not a scenario key
     baseline = load_scenario("baseline-2023")
     assert set(values) == set(Scenario.__dataclass_fields__) - {"path"}
     small = scenario_from_mapping(values, notebook)

@@ -51,6 +51,7 @@ from typing import Any
 import pandas as pd
 
 from ..categories import classify
+from ..distributed import executor as make_executor
 from ..errors import DsrError, InfeasibleError
 from ..overlap import OverlapRules, drawing_order
 from ..periods import Quarter
@@ -90,6 +91,7 @@ def draw_quarter(
     staff: bool = True,
     commitment: Mapping[str, Any] | None = None,
     reason: str | None = None,
+    executor: Any = None,
 ) -> DrawResult:
     """Draw one quarter: objects, items, methods, joint designations and teams.
 
@@ -126,6 +128,9 @@ def draw_quarter(
         ``{seq, entry_hash}`` of the commitment the draw was made under (recorded).
     reason : str, optional
         Why a unit x quarter is drawn again (recorded; listed in the notices).
+    executor : optional
+        Where each unit's object draw runs (:mod:`dsr_analysis.distributed`; default: here,
+        unit after unit): one task per unit (:func:`draw_objects`); the record is the same.
     staff : bool
         ``False`` stops after the object draw (benchmarks, simulation checks): ``record`` then
         holds ``inputs`` without the register tables, ``strata``, and as ``tasks`` the
@@ -155,17 +160,8 @@ def draw_quarter(
         rules=OverlapRules.from_policy(policy), level_of={u.id: u.level for u in policy.units},
         history=hist)
     frame_cols = population_columns(population)
-    strata_records: list[dict] = []
-    tasks: list[dict] = []
-    drawn_this_quarter = quarter_draws(context)
-    for unit_id in order:
-        unit_strata, unit_tasks = draw_unit(context, unit_id, quotas[quotas["unit"] == unit_id],
-                                            frame_cols, drawn_this_quarter)
-        strata_records.extend(unit_strata)
-        tasks.extend(unit_tasks)
-        level = context.level_of[unit_id]
-        for t in unit_tasks:
-            drawn_this_quarter[level].setdefault(t["uscc"], t["task_id"])
+    strata_records, tasks = draw_objects(context, order, quotas, frame_cols,
+                                         quarter_draws(context), executor)
     if context.rules.between == "merge":
         merge_between_levels(tasks, context)
     if not staff:
@@ -189,6 +185,74 @@ def draw_quarter(
     if reason:
         record["inputs"]["reason"] = str(reason)
     return DrawResult(record=record, frame=frame)  # the task list: built when first used
+
+
+def draw_objects(context: DrawContext, order: Sequence[str], quotas: pd.DataFrame,
+                 cols: Mapping[str, Any], drawn_this_quarter: dict[str, dict[str, str]],
+                 executor: Any = None) -> tuple[list[dict], list[dict]]:
+    """The object draw of every unit in drawing order: stratum records and task skeletons.
+
+    A unit's draw reads what the other level drew this quarter (``avoid``); the counties
+    come first, so a county never sees another unit of this draw, and the area level sees
+    every county's. Without an ``executor`` the units are drawn one after the other. With
+    one (:mod:`dsr_analysis.distributed`), every county is one task (given only its own
+    objects when it draws from its own), then every area-level unit one task with all the
+    counties' draws; the results are put together in drawing order - the same records and
+    tasks, byte for byte, as drawing them one after the other.
+    """
+    strata_records: list[dict] = []
+    tasks: list[dict] = []
+
+    def add(unit_id: str, unit_strata: list[dict], unit_tasks: list[dict]) -> None:
+        strata_records.extend(unit_strata)
+        tasks.extend(unit_tasks)
+        level = context.level_of[unit_id]
+        for t in unit_tasks:
+            drawn_this_quarter[level].setdefault(t["uscc"], t["task_id"])
+
+    if executor is None:
+        for unit_id in order:
+            add(unit_id, *draw_unit(context, unit_id, quotas[quotas["unit"] == unit_id], cols,
+                                    drawn_this_quarter))
+        return strata_records, tasks
+    shared_context = executor.scatter(context)
+    shared_cols = None
+    for level in ("county", "area"):
+        units = [u for u in order if context.level_of[u] == level]
+        if not units:
+            continue
+        drawn = executor.scatter({lv: dict(d) for lv, d in drawn_this_quarter.items()})
+        futures = []
+        for unit_id in units:
+            unit = context.policy.unit(unit_id)
+            if unit.draws_from == "all":
+                if shared_cols is None:
+                    shared_cols = executor.scatter(dict(cols))
+                unit_cols = shared_cols
+            else:  # only its own objects: the same candidates, in the same order
+                own = cols["unit"] == unit_id
+                unit_cols = {k: v[own] for k, v in cols.items()}
+            futures.append(executor.submit(draw_unit, shared_context, unit_id,
+                                           quotas[quotas["unit"] == unit_id], unit_cols, drawn))
+        for unit_id, result in zip(units, executor.gather(futures), strict=True):
+            add(unit_id, *result)
+    return strata_records, tasks
+
+
+def draw_province(policy: Policy, registers: Registers, quarter: str, seed_material: str,
+                  ledger: Path, out_root: Path, *, scheduler: Any = None,
+                  workers: int | None = None, registers_dir=None, reason: str | None = None):
+    """The official draw of a whole province (every unit of ``policy``) with each unit's
+    object draw as one task (:func:`draw_objects`) on ``scheduler``
+    (:func:`dsr_analysis.distributed.resolve_scheduler`: ``"local"``, an address, a Client;
+    default in this process), then merged, staffed, recorded and appended to the ledger in
+    the canonical unit order by :func:`draw_and_record` - under the quarter's one
+    commitment for all the units. The record, the ledger entry's record and every file are
+    byte for byte those of the sequential draw (tested). Returns (result, entry, paths)."""
+    with make_executor(scheduler, workers) as ex:
+        return draw_and_record(policy, registers, quarter, seed_material, ledger, out_root,
+                               registers_dir=registers_dir, reason=reason,
+                               executor=ex if ex.distributed else None)
 
 
 def build_record(context: DrawContext, order: list[str], seed_material: str, frame_sha: str,
@@ -304,7 +368,8 @@ def _target_text(target: Mapping) -> str:
 
 def draw_and_record(policy: Policy, registers: Registers, quarter: str, seed_material: str,
                     ledger: Path, out_root: Path, units=None, target=None, campaign=None,
-                    origin: str = "routine", registers_dir=None, reason: str | None = None):
+                    origin: str = "routine", registers_dir=None, reason: str | None = None,
+                    executor: Any = None):
     """Step 2 of the protocol: draw under the quarter's commitment, append to the ledger,
     then move the files into place.
 
@@ -331,7 +396,8 @@ def draw_and_record(policy: Policy, registers: Registers, quarter: str, seed_mat
         result = draw_quarter(policy, registers, q.label, material, history, units=units,
                               target=target, campaign=campaign, origin=origin,
                               registers_dir=registers_dir, frame=frame,
-                              commitment=commitment_ref(commitment), reason=reason)
+                              commitment=commitment_ref(commitment), reason=reason,
+                              executor=executor)
         data = record_bytes(result.record)
         staging = stage(result, out_root, record_sha256(result.record))
         try:
@@ -357,7 +423,7 @@ __all__ = [
     "RECORD_FORMATS", "TARGET_COLUMNS", "TASK_COLUMNS", "TASK_COLUMNS_ZH", "DrawResult",
     "HistoryTask", "InfeasibleError", "ProtocolError", "commit_quarter", "merge_record",
     "split_record", "apply_target", "canonical_frame_bytes", "derive_seed",
-    "draw_and_record", "draw_key", "draw_quarter", "draw_stratum", "draw_unit", "history_tasks",
+    "draw_and_record", "draw_key", "draw_objects", "draw_province", "draw_quarter", "draw_stratum", "draw_unit", "history_tasks",
     "merge_between_levels", "object_digests", "object_ticket", "parse_target", "record_bytes",
     "record_sha256", "tasks_frame", "tasks_zh", "write_outputs",
 ]

@@ -55,9 +55,7 @@ the results are bit-identical to the numpy formulation; the uniforms, ``log`` an
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,9 +66,11 @@ from ..overlap import LEVELS, OverlapRules, counted_checks, eligible_mask
 from ..policy import CATEGORIES, CREDIT_CLASSES, Policy
 from ..quotas import inclusion_probabilities, pareto_keys
 from . import kernels
+from ..distributed import as_executor, default_workers
 from .sampling import (
     N_CLASSES,
     Budget,
+    NoBar,
     RegisterArrays,
     Strata,
     budget_quotas,
@@ -91,9 +91,10 @@ from .sampling import (
 )
 
 __all__ = [
-    "GROUP_COLUMNS", "Budget", "CoverageResult", "CoverageLayout", "PassLayout",
+    "GROUP_COLUMNS", "Budget", "CoverageJob", "CoverageResult", "CoverageLayout", "PassLayout",
     "RegisterArrays", "Strata", "build_layout", "build_strata", "closed_form_check",
-    "closed_form_coverage", "coverage_summary", "inspectors_by_unit", "sample_pass",
+    "closed_form_coverage", "coverage_chunk", "coverage_result", "coverage_summary",
+    "default_workers", "merge_tallies", "submit_coverage", "inspectors_by_unit", "sample_pass",
     "screen_thresholds", "simulate_coverage", "key_threshold", "sparse_select", "dense_select", "static_quotas", "stratum_ids",
     "workload_summary",
 ]
@@ -372,12 +373,14 @@ def _pass_layout(strata: Strata, arrays: RegisterArrays, sid: np.ndarray, p: int
 
 def build_layout(classified: pd.DataFrame, policy: Policy,
                  inspectors: pd.DataFrame | None = None, budget: Budget | None = None,
-                 sparse_max_share: float | None = None) -> CoverageLayout:
+                 sparse_max_share: float | None = None,
+                 quotas: pd.DataFrame | None = None) -> CoverageLayout:
     """Step 1 of :func:`simulate_coverage`: strata, quotas (budget cut applied), the object
     order and the blocks of every pass. ``sparse_max_share`` (default
     :data:`SPARSE_MAX_SHARE`; 0 forces every stratum onto the dense path, 1 every stratum
     it can onto the sparse path) chooses the sampling path of each random stratum; it
-    changes how the stream is used, never the sampling distribution."""
+    changes how the stream is used, never the sampling distribution. ``quotas``: the first
+    quarter's :func:`dsr_analysis.quotas.quarterly_quotas` table if already made."""
     share = SPARSE_MAX_SHARE if sparse_max_share is None else float(sparse_max_share)
     rotation = policy.draw.overlap == "rotation"
     budget = budget or Budget()
@@ -387,7 +390,7 @@ def build_layout(classified: pd.DataFrame, policy: Policy,
     gid0, groups = _group_index(arrays0)
     order = object_order(strata, arrays0, sid0, gid0)
     arrays, sid, gid = arrays0.take(order), sid0[:, order], gid0[order]
-    table = quota_table(classified, policy, strata, inspectors)
+    table = quota_table(classified, policy, strata, inspectors, quotas)
     quota = table["quota"].fillna(0).to_numpy(np.int64)
     counts = class_counts(sid.reshape(-1, arrays.n), np.tile(arrays.credit, (strata.n_passes, 1)),
                           strata.n).sum(axis=0)
@@ -980,12 +983,84 @@ def simulate_chunk(layout: CoverageLayout, rules: OverlapRules, tallies: Tallies
     return hist
 
 
-def default_workers() -> int:
-    """The CPUs this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+def coverage_chunk(layout: CoverageLayout, rules: OverlapRules,
+                   seeds: Sequence[np.random.SeedSequence], years: int, bar=None) -> Tallies:
+    """One chunk of replicates as a pure task: the :class:`Tallies` of ``len(seeds)``
+    replicates (their visit histogram in ``visit_hist``). What a Dask worker runs."""
+    tallies = allocate_tallies(layout, len(seeds), years)
+    hist = simulate_chunk(layout, rules, tallies, seeds, slice(0, len(seeds)), years,
+                          bar or NoBar())
+    np.add(tallies.visit_hist, hist, out=tallies.visit_hist)
+    return tallies
+
+
+def merge_tallies(layout: CoverageLayout, parts: Sequence[Tallies], replicates: int,
+                  years: int) -> Tallies:
+    """The run's tallies from its chunks' (in replicate order)."""
+    out = allocate_tallies(layout, replicates, years)
+    start = 0
+    for part in parts:
+        n = part.covered.shape[0]
+        sl = slice(start, start + n)
+        for name in ("covered", "inspections", "gap_mean", "gap_4", "drawn", "work"):
+            getattr(out, name)[sl] = getattr(part, name)
+        np.add(out.visit_hist, part.visit_hist, out=out.visit_hist)
+        start += n
+    return out
+
+
+@dataclass
+class CoverageJob:
+    """A coverage simulation handed to an executor (:mod:`dsr_analysis.distributed`): its chunks run
+    as tasks; :meth:`result` waits for them and builds the tables."""
+
+    executor: object
+    layout: CoverageLayout
+    rules: OverlapRules
+    futures: list
+    replicates: int
+    years: int
+    seed: object
+    budget: Budget
+    bar: object
+
+    def result(self) -> CoverageResult:
+        parts = self.executor.gather(self.futures)
+        self.bar.close()
+        tallies = merge_tallies(self.layout, parts, self.replicates, self.years)
+        return coverage_result(self.layout, self.rules, tallies, self.replicates, self.years,
+                               self.seed, self.budget)
+
+
+def coverage_result(layout: CoverageLayout, rules: OverlapRules, tallies: Tallies,
+                    replicates: int, years: int, seed, budget: Budget) -> CoverageResult:
+    """Step 5: the tidy tables of a run."""
+    tables = coverage_tables(layout, tallies, replicates, years, budget)
+    settings = dict(replicates=replicates, years=years, seed=seed, overlap=rules.mode,
+                    overlap_scope=rules.scope, between_levels=rules.between,
+                    objects=layout.arrays.n)
+    return CoverageResult(settings=settings, **tables)
+
+
+def submit_coverage(ex, layout: CoverageLayout, rules: OverlapRules, *, replicates: int,
+                    years: int, seed, chunk_size: int | None = None, budget: Budget,
+                    progress: bool = False) -> CoverageJob:
+    """Hand a run's chunks to the executor ``ex`` (:func:`dsr_analysis.distributed.executor`): one task
+    per chunk of ``chunk_size`` replicates, each with its replicates' own streams."""
+    seeds = replicate_seeds(seed, replicates)
+    chunk_size = chunk_size or default_chunk_size(layout.arrays.n)
+    bar = progress_bar(replicates * 4 * years, progress, "simulate coverage")
+    shared = ex.scatter(layout)
+    futures = []
+    for sl in chunks(replicates, chunk_size):
+        if ex.distributed:
+            f = ex.submit(coverage_chunk, shared, rules, seeds[sl], years)
+            ex.on_done(f, functools.partial(bar.update, (sl.stop - sl.start) * 4 * years))
+        else:  # threads of this process share the bar
+            f = ex.submit(coverage_chunk, shared, rules, seeds[sl], years, bar)
+        futures.append(f)
+    return CoverageJob(executor=ex, layout=layout, rules=rules, futures=futures,
+                       replicates=replicates, years=years, seed=seed, budget=budget, bar=bar)
 
 
 # --------------------------------------------------------------------------------------
@@ -1003,6 +1078,7 @@ def simulate_coverage(
     budget: Budget | None = None,
     progress: bool = False,
     workers: int | None = None,
+    scheduler=None,
 ) -> CoverageResult:
     """Simulate ``years`` of quarterly draws under ``policy`` on a fixed register.
 
@@ -1017,8 +1093,9 @@ def simulate_coverage(
     seed : int
         Seed of the ``SeedSequence`` spawning one stream per replicate.
     chunk_size : int, optional
-        Replicates processed together (memory ~ 30 bytes x chunk x objects; default
-        :func:`dsr_analysis.simulation.sampling.default_chunk_size`); does not change the results.
+        Replicates processed together (memory ~ 30 bytes x chunk x objects per worker;
+        default :func:`dsr_analysis.simulation.sampling.default_chunk_size`); does not
+        change the results.
     inspectors : DataFrame, optional
         Inspector register (capacity; staff-ratio quota rules).
     budget : Budget, optional
@@ -1028,38 +1105,25 @@ def simulate_coverage(
     workers : int, optional
         Chunks simulated at the same time, each in its own thread (the compiled kernels and
         numpy's generators release the GIL); default: the CPUs this process may use. Memory
-        grows with ``workers x chunk_size``; the results never depend on it.
+        grows with ``workers x chunk_size``; the results never depend on it. With a
+        ``scheduler`` of ``"local"``: the LocalCluster's worker processes.
+    scheduler : str or distributed.Client, optional
+        Where the chunks run (:func:`dsr_analysis.distributed.resolve_scheduler`):
+        ``None`` in this process (or the cluster of ``DASK_SCHEDULER_ADDRESS`` if set),
+        ``"local"`` a Dask LocalCluster on this machine, an address any Dask cluster. The
+        results are the same wherever they run.
     """
     budget = budget or Budget()
     if not 1 <= years <= 60:
         raise ParameterError(f"years: {years} is out of range [1, 60]")
-    workers = default_workers() if workers is None else workers
-    if workers < 1:
+    if workers is not None and workers < 1:
         raise ParameterError(f"workers: {workers} must be at least 1")
     layout = build_layout(classified, policy, inspectors, budget)
     rules = OverlapRules.from_policy(policy)
-    tallies = allocate_tallies(layout, replicates, years)
-    seeds = replicate_seeds(seed, replicates)
-    chunk_size = chunk_size or default_chunk_size(layout.arrays.n)
-    bar = progress_bar(replicates * 4 * years, progress, "simulate coverage")
-
-    def run(sl: slice) -> np.ndarray:
-        return simulate_chunk(layout, rules, tallies, seeds[sl], sl, years, bar)
-
-    parts = chunks(replicates, chunk_size)
-    if workers == 1:
-        hists = [run(sl) for sl in parts]
-    else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            hists = list(pool.map(run, parts))
-    for h in hists:
-        np.add(tallies.visit_hist, h, out=tallies.visit_hist)
-    bar.close()
-    tables = coverage_tables(layout, tallies, replicates, years, budget)
-    settings = dict(replicates=replicates, years=years, seed=seed, overlap=rules.mode,
-                    overlap_scope=rules.scope, between_levels=rules.between,
-                    objects=layout.arrays.n)
-    return CoverageResult(settings=settings, **tables)
+    with as_executor(scheduler, workers) as ex:
+        job = submit_coverage(ex, layout, rules, replicates=replicates, years=years, seed=seed,
+                              chunk_size=chunk_size, budget=budget, progress=progress)
+        return job.result()
 
 
 # --------------------------------------------------------------------------------------

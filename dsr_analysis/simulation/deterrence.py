@@ -23,6 +23,7 @@ draw engine of :mod:`dsr_analysis.simulation`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -31,17 +32,22 @@ import pandas as pd
 from scipy import optimize, stats
 
 from ..categories import classify
+from ..errors import ParameterError
 from ..overlap import LEVELS, OverlapRules, counted_checks, eligible_mask
 from ..policy import CATEGORIES, CREDIT_CLASSES, Policy
 from ..quotas import inclusion_probabilities
+from . import kernels
+from ..distributed import as_executor
 from .sampling import (
     Budget,
+    NoBar,
     RegisterArrays,
     Strata,
     budget_quotas,
     build_strata,
     chunks,
     class_counts,
+    default_chunk_size,
     draw_keys,
     dynamic_quotas,
     fill_rows,
@@ -58,7 +64,8 @@ from .sampling import (
 )
 
 __all__ = [
-    "GROUP_KEYS", "NATIONAL_HIT_RATE_2019", "DeterrenceParams", "DeterrenceResult",
+    "GROUP_KEYS", "NATIONAL_HIT_RATE_2019", "DeterrenceJob", "DeterrenceParams",
+    "DeterrenceResult", "build_model", "deterrence_chunk", "submit_deterrence",
     "calibrate_gain_median", "combined_probability", "detection_of", "deterrence_summary",
     "estimate_from_probabilities", "expected_hit_rate", "expected_violation_rate",
     "group_strata", "offsite_counts", "optional_factories", "params_from_mapping",
@@ -372,21 +379,42 @@ class DeterrenceResult:
         return save_tables(self, ("timeline", "by_category"), directory, prefix)
 
 
+#: Register columns the deterrence model changes per replicate; the category table gives the
+#: category for each of their 16 combinations (credit class x positive list x penalised).
+STATE_COLUMNS = ("credit_class", "positive_list", "penalised_last_year")
+
+
 def _category_table(classified: pd.DataFrame, policy: Policy) -> np.ndarray:
     """Category code of every object for each (credit, positive list, penalised last year)
-    combination, shape (objects, 16), index ``credit*4 + positive*2 + penalised``, decided
-    by :func:`dsr_analysis.categories.classify` itself."""
+    combination, shape (objects, 16) int8, index ``credit*4 + positive*2 + penalised``,
+    decided by :func:`dsr_analysis.categories.classify` itself.
+
+    A category depends only on the columns the policy's conditions test, so ``classify``
+    runs on the distinct combinations of those columns other than :data:`STATE_COLUMNS`
+    (a few hundred rows for any register size) x the 16 states, and every object takes the
+    row of its combination: memory is 16 bytes per object, not 16 copies of the register.
+    """
     n = len(classified)
-    parts = []
-    for credit in CREDIT_CLASSES:
-        for pos in (False, True):
-            for pen in (False, True):
-                f = classified.drop(columns=["category", "category_reason"], errors="ignore")
-                f = f.assign(credit_class=credit, positive_list=pos, penalised_last_year=pen)
-                parts.append(f)
-    both = classify(pd.concat(parts, ignore_index=True), policy)
+    fields = sorted({c.field for c in policy.categories.conditions} - set(STATE_COLUMNS))
+    if fields:
+        key = classified[fields]
+        combo = key.groupby(fields, sort=False, dropna=False, observed=True).ngroup().to_numpy(
+            np.int64)
+        first = np.unique(combo, return_index=True)[1]  # first row of each combination
+        distinct = key.iloc[first].reset_index(drop=True)
+    else:
+        combo = np.zeros(n, dtype=np.int64)
+        distinct = pd.DataFrame(index=range(1 if n else 0))
+    k = len(distinct)
+    state = np.arange(16)  # credit*4 + positive*2 + penalised, as the table's columns
+    frame = distinct.iloc[np.tile(np.arange(k), 16)].reset_index(drop=True)
+    frame["credit_class"] = np.repeat(np.array(CREDIT_CLASSES, dtype=object)[state // 4], k)
+    frame["positive_list"] = np.repeat((state // 2) % 2 == 1, k)
+    frame["penalised_last_year"] = np.repeat(state % 2 == 1, k)
+    both = classify(frame, policy)
     codes = both["category"].map({c: i for i, c in enumerate(CATEGORIES)}).to_numpy(np.int8)
-    return codes.reshape(16, n).T.copy()
+    table = codes.reshape(16, k).T  # (combinations, 16)
+    return np.ascontiguousarray(table[combo])
 
 
 @dataclass(frozen=True)
@@ -495,10 +523,12 @@ def _eligible(model: DeterrenceModel, firms: FirmState, sid_p: np.ndarray, level
 
 
 def _lambda_of(lam: np.ndarray, sid_p: np.ndarray, credit: np.ndarray) -> np.ndarray:
-    """Per firm, the lambda (R, S, 4) of its stratum and class (0 outside every stratum)."""
-    R = lam.shape[0]
-    rows = np.broadcast_to(np.arange(R)[:, None], sid_p.shape)
-    return np.where(sid_p >= 0, lam[rows, np.maximum(sid_p, 0), credit], 0.0)
+    """Per firm, the lambda (R, S, 4) of its stratum and class (0 outside every stratum);
+    compiled (:func:`dsr_analysis.simulation.kernels.class_lambda`)."""
+    out = np.empty(sid_p.shape)
+    kernels.class_lambda(np.ascontiguousarray(lam, dtype=float), sid_p,
+                         np.broadcast_to(credit, sid_p.shape), out)
+    return out
 
 
 def perceived_probability(model: DeterrenceModel, firms: FirmState, sid: np.ndarray,
@@ -626,6 +656,77 @@ def simulate_quarter(model: DeterrenceModel, firms: FirmState, draw_g: list, beh
     enforce(model, firms, detected)
 
 
+def deterrence_chunk(model: DeterrenceModel, seeds: list, years: int, bar=None
+                     ) -> tuple[dict, dict]:
+    """One chunk of replicates as a pure task: the timeline and by-category tallies of
+    ``len(seeds)`` replicates (shapes (R, T) and (R, T, 3)). What a Dask worker runs."""
+    bar = bar or NoBar()
+    R, T = len(seeds), 4 * years
+    tl = {k: np.zeros((R, T)) for k in TIMELINE_KEYS}
+    bc = {k: np.zeros((R, T, len(CATEGORIES))) for k in CATEGORY_KEYS}
+    pairs = [s.spawn(2) for s in seeds]
+    draw_g = [np.random.Generator(np.random.PCG64(a)) for a, _ in pairs]
+    beh_g = [np.random.Generator(np.random.PCG64(b)) for _, b in pairs]
+    firms = init_firms(model, beh_g)
+    sl = slice(0, R)
+    for year in range(years):
+        for qi in range(4):
+            simulate_quarter(model, firms, draw_g, beh_g, tl, bc, sl, 4 * year + qi)
+            bar.update(R)
+        year_end(model, firms)
+    return tl, bc
+
+
+@dataclass
+class DeterrenceJob:
+    """A deterrence simulation handed to an executor (:mod:`dsr_analysis.distributed`); :meth:`result`
+    waits for its chunks and builds the tables."""
+
+    executor: object
+    model: DeterrenceModel
+    futures: list
+    replicates: int
+    years: int
+    seed: object
+    bar: object
+
+    def result(self) -> DeterrenceResult:
+        parts = self.executor.gather(self.futures)
+        self.bar.close()
+        T = 4 * self.years
+        tl = {k: np.zeros((self.replicates, T)) for k in TIMELINE_KEYS}
+        bc = {k: np.zeros((self.replicates, T, len(CATEGORIES))) for k in CATEGORY_KEYS}
+        start = 0
+        for ptl, pbc in parts:
+            n = next(iter(ptl.values())).shape[0]
+            for k in TIMELINE_KEYS:
+                tl[k][start:start + n] = ptl[k]
+            for k in CATEGORY_KEYS:
+                bc[k][start:start + n] = pbc[k]
+            start += n
+        return deterrence_tables(self.model, tl, bc, self.replicates, self.years, self.seed)
+
+
+def submit_deterrence(ex, model: DeterrenceModel, *, replicates: int, years: int, seed,
+                      chunk_size: int | None = None, progress: bool = False) -> DeterrenceJob:
+    """Hand a run's chunks to the executor ``ex`` (:func:`dsr_analysis.distributed.executor`): one task
+    per chunk of ``chunk_size`` replicates (default :func:`default_chunk_size`)."""
+    seeds = replicate_seeds(seed, replicates)
+    chunk_size = chunk_size or default_chunk_size(model.arrays.n)
+    bar = progress_bar(replicates * 4 * years, progress, "simulate deterrence")
+    shared = ex.scatter(model)
+    futures = []
+    for sl in chunks(replicates, chunk_size):
+        if ex.distributed:
+            f = ex.submit(deterrence_chunk, shared, seeds[sl], years)
+            ex.on_done(f, functools.partial(bar.update, (sl.stop - sl.start) * 4 * years))
+        else:
+            f = ex.submit(deterrence_chunk, shared, seeds[sl], years, bar)
+        futures.append(f)
+    return DeterrenceJob(executor=ex, model=model, futures=futures, replicates=replicates,
+                         years=years, seed=seed, bar=bar)
+
+
 def simulate_deterrence(
     classified: pd.DataFrame,
     policy: Policy,
@@ -634,10 +735,12 @@ def simulate_deterrence(
     replicates: int = 50,
     years: int = 2,
     seed: int | None = 0,
-    chunk_size: int = 50,
+    chunk_size: int | None = None,
     inspectors: pd.DataFrame | None = None,
     budget: Budget | None = None,
     progress: bool = False,
+    workers: int | None = None,
+    scheduler=None,
 ) -> DeterrenceResult:
     """Simulate firms' violations, the quarterly draws and state-dependent enforcement.
 
@@ -653,27 +756,23 @@ def simulate_deterrence(
     positive list.
 
     Each replicate has one ``SeedSequence`` child, split into a draw stream and a behaviour
-    stream; results do not depend on ``chunk_size``.
+    stream; results do not depend on ``chunk_size``, ``workers`` or ``scheduler``.
+
+    Memory: the register's arrays (about 30 bytes per object, the category table included)
+    plus about 120 bytes x ``chunk_size`` x objects per worker; ``chunk_size`` defaults to
+    :func:`dsr_analysis.simulation.sampling.default_chunk_size` (8 replicates at 100,000
+    objects, 1 from 800,000). ``workers``: chunks at the same time, in threads (default:
+    the CPUs this process may use). ``scheduler``: where the chunks run, as for
+    :func:`dsr_analysis.simulation.coverage.simulate_coverage`.
     """
+    if workers is not None and workers < 1:
+        raise ParameterError(f"workers: {workers} must be at least 1")
     model = build_model(classified, policy, params or DeterrenceParams(), inspectors,
                         budget or Budget())
-    T = 4 * years
-    seeds = replicate_seeds(seed, replicates)
-    tl = {k: np.zeros((replicates, T)) for k in TIMELINE_KEYS}
-    bc = {k: np.zeros((replicates, T, len(CATEGORIES))) for k in CATEGORY_KEYS}
-    bar = progress_bar(replicates * T, progress, "simulate deterrence")
-    for sl in chunks(replicates, chunk_size):
-        pairs = [s.spawn(2) for s in seeds[sl]]
-        draw_g = [np.random.Generator(np.random.PCG64(a)) for a, _ in pairs]
-        beh_g = [np.random.Generator(np.random.PCG64(b)) for _, b in pairs]
-        firms = init_firms(model, beh_g)
-        for year in range(years):
-            for qi in range(4):
-                simulate_quarter(model, firms, draw_g, beh_g, tl, bc, sl, 4 * year + qi)
-                bar.update(len(draw_g))
-            year_end(model, firms)
-    bar.close()
-    return deterrence_tables(model, tl, bc, replicates, years, seed)
+    with as_executor(scheduler, workers) as ex:
+        job = submit_deterrence(ex, model, replicates=replicates, years=years, seed=seed,
+                                chunk_size=chunk_size, progress=progress)
+        return job.result()
 
 
 def deterrence_tables(model: DeterrenceModel, tl: dict, bc: dict, replicates: int, years: int,

@@ -734,3 +734,89 @@ def screen_plan(c4, lam, kd, sd, extra, steps):
                 o = np.inf if la >= 1.0 else la / (1.0 - la)
                 odds[r, s, c] = _max0(o, 1e-300)
     return tau, odds
+
+
+# --------------------------------------------------------------------------------------
+# The deterrence engine's per-replicate kernels (general strata, state dependent)
+# --------------------------------------------------------------------------------------
+@_jit
+def stratum_select(keys, stratum, quota, out):
+    """Per row and stratum, set ``out`` for the ``quota`` eligible objects with the smallest
+    keys, ties by position - exactly the stable ``np.lexsort((keys, stratum))`` selection of
+    :func:`dsr_analysis.simulation.sampling.select_by_stratum` (eligible: ``stratum >= 0``
+    and a finite key). Per row a counting sort by stratum (positions stay in order), then
+    per stratum the ``quota``-th smallest key (:func:`kth_smallest`), every key below it
+    and, of the keys equal to it, the first ones by position. Work space: two arrays of the
+    row's length, reused across rows."""
+    R, N = keys.shape
+    S = quota.shape[1]
+    vals = np.empty(N)
+    idx = np.empty(N, dtype=np.int64)
+    scratch = np.empty(N)
+    hist = np.empty(4096, dtype=np.int64)
+    cnt = np.zeros(S + 1, dtype=np.int64)
+    ptr = np.zeros(S + 1, dtype=np.int64)
+    for r in range(R):
+        cnt[:] = 0
+        for i in range(N):
+            s = stratum[r, i]
+            if s >= 0 and np.isfinite(keys[r, i]):
+                cnt[s] += 1
+        ptr[0] = 0
+        for s in range(S):
+            ptr[s + 1] = ptr[s] + cnt[s]
+        cnt[:S] = ptr[:S]  # next free slot per stratum
+        for i in range(N):
+            s = stratum[r, i]
+            x = keys[r, i]
+            if s >= 0 and np.isfinite(x):
+                j = cnt[s]
+                vals[j] = x
+                idx[j] = i
+                cnt[s] = j + 1
+        for s in range(S):
+            a, b = ptr[s], ptr[s + 1]
+            n = b - a
+            take = min(quota[r, s], n)
+            if take <= 0:
+                continue
+            if take == n:
+                for j in range(a, b):
+                    out[r, idx[j]] = True
+                continue
+            t = kth_smallest(vals[a:b], take - 1, hist, scratch)
+            below = 0
+            for j in range(a, b):
+                if vals[j] < t:
+                    out[r, idx[j]] = True
+                    below += 1
+            need = take - below
+            for j in range(a, b):
+                if need <= 0:
+                    break
+                if vals[j] == t:
+                    out[r, idx[j]] = True
+                    need -= 1
+
+
+@_jit
+def stratum_class_counts(sid, credit, mask, has_mask, n_strata, n_classes, out):
+    """``out[r, s, c]`` += objects of row ``r`` in stratum ``s`` (``sid >= 0``) and credit
+    class ``c`` (where ``mask``, if ``has_mask``) - the count of
+    :func:`dsr_analysis.simulation.sampling.class_counts`."""
+    R, N = sid.shape
+    for r in range(R):
+        for i in range(N):
+            s = sid[r, i]
+            if s >= 0 and (not has_mask or mask[r, i]):
+                out[r, s, credit[r, i]] += 1
+
+
+@_jit
+def class_lambda(lam, sid, credit, out):
+    """``out[r, i]`` = ``lam[r, sid[r, i], credit[r, i]]`` (0 where ``sid < 0``)."""
+    R, N = sid.shape
+    for r in range(R):
+        for i in range(N):
+            s = sid[r, i]
+            out[r, i] = lam[r, s, credit[r, i]] if s >= 0 else 0.0

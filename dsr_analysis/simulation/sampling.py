@@ -18,6 +18,7 @@ and the replicate streams.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -171,7 +172,7 @@ class Strata:
     def n(self) -> int:
         return len(self.table)
 
-    @property
+    @functools.cached_property
     def random(self) -> np.ndarray:
         """Bool per stratum: drawn at random (not full off-site coverage)."""
         return (self.table["method"] == "random").to_numpy()
@@ -230,10 +231,12 @@ def stratum_ids(strata: Strata, arrays: RegisterArrays, code: np.ndarray | None 
 
 
 def quota_table(classified: pd.DataFrame, policy: Policy, strata: Strata,
-                inspectors: pd.DataFrame | None = None) -> pd.DataFrame:
+                inspectors: pd.DataFrame | None = None, table: pd.DataFrame | None = None
+                ) -> pd.DataFrame:
     """:func:`dsr_analysis.quotas.quarterly_quotas` (first quarter) in the order of
-    ``strata.table`` (one row per stratum)."""
-    table = quarterly_quotas(classified, policy, f"{policy.year}Q1", inspectors)
+    ``strata.table`` (one row per stratum); ``table``: that quota table if already made."""
+    if table is None:
+        table = quarterly_quotas(classified, policy, f"{policy.year}Q1", inspectors)
     merged = strata.table[["unit", "quota_rule"]].merge(
         table, on=["unit", "quota_rule"], how="left", validate="one_to_one")
     return merged
@@ -255,12 +258,22 @@ def class_counts(sid: np.ndarray, credit: np.ndarray, n_strata: int,
     only some objects (e.g. the eligible ones), ``weights`` counts a value per object.
     """
     R = sid.shape[0]
+    if weights is None:  # compiled count (the same integers as the bincount below)
+        counts = np.zeros((R, n_strata, N_CLASSES), dtype=np.int64)
+        kernels.stratum_class_counts(
+            sid, np.broadcast_to(credit, sid.shape),
+            _NO_MASK if mask is None else np.broadcast_to(mask, sid.shape), mask is not None,
+            n_strata, N_CLASSES, counts)
+        return counts
     keep = sid >= 0 if mask is None else (sid >= 0) & mask
     rows = np.broadcast_to(np.arange(R)[:, None], sid.shape)
     code = (rows * n_strata + sid) * N_CLASSES + np.broadcast_to(credit, sid.shape)
-    w = None if weights is None else np.broadcast_to(weights, sid.shape)[keep]
+    w = np.broadcast_to(weights, sid.shape)[keep]
     counts = np.bincount(code[keep], weights=w, minlength=R * n_strata * N_CLASSES)
     return counts.reshape(R, n_strata, N_CLASSES)
+
+
+_NO_MASK = np.zeros((1, 1), dtype=bool)
 
 
 def dynamic_quotas(strata: Strata, counts: np.ndarray, policy: Policy,
@@ -285,9 +298,11 @@ def dynamic_quotas(strata: Strata, counts: np.ndarray, policy: Policy,
 
 def inspectors_by_unit(inspectors: pd.DataFrame | None, policy: Policy,
                        scale: float = 1.0) -> dict[str, int]:
-    """Active, certified inspectors per unit (x ``scale``, rounded)."""
-    return {u.id: int(round(len(active_inspectors(inspectors, u.id)) * scale))
-            for u in policy.units}
+    """Active, certified inspectors per unit (x ``scale``, rounded): the counts of
+    :func:`dsr_analysis.quotas.active_inspectors`, in one pass over the register."""
+    ok = active_inspectors(inspectors)
+    counts = ok["unit"].value_counts() if len(ok) else pd.Series(dtype=np.int64)
+    return {u.id: int(round(int(counts.get(u.id, 0)) * scale)) for u in policy.units}
 
 
 # --------------------------------------------------------------------------------------
@@ -375,7 +390,22 @@ def select_by_stratum(keys: np.ndarray, stratum: np.ndarray, quota: np.ndarray) 
     Returns
     -------
     ndarray of bool, shape (R, N)
+
+    Compiled (:func:`dsr_analysis.simulation.kernels.stratum_select`): a counting sort by
+    stratum and a k-th smallest per stratum instead of a sort of every key - the same
+    selection as :func:`select_by_stratum_lexsort`, in O(N) time and O(N) work space per
+    row.
     """
+    out = np.zeros(keys.shape, dtype=bool)
+    kernels.stratum_select(np.asarray(keys, dtype=float), stratum,
+                           np.asarray(quota, dtype=np.int64), out)
+    return out
+
+
+def select_by_stratum_lexsort(keys: np.ndarray, stratum: np.ndarray, quota: np.ndarray
+                              ) -> np.ndarray:
+    """:func:`select_by_stratum` as a stable ``np.lexsort`` of all keys (the reference the
+    compiled selection is tested against; memory: several (R, N) int64 arrays)."""
     R, N = keys.shape
     S = quota.shape[1]
     eligible = (stratum >= 0) & np.isfinite(keys)

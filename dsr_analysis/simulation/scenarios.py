@@ -29,9 +29,12 @@ from scipy import optimize
 from ..categories import classify
 from ..config import build, read_regular, read_yaml
 from ..export import write_csv
+from ..overlap import OverlapRules
 from .deterrence import (
+    DeterrenceJob,
     DeterrenceParams,
     DeterrenceResult,
+    build_model,
     estimate_from_probabilities,
     group_strata,
     offsite_counts,
@@ -39,14 +42,16 @@ from .deterrence import (
     pooled_hit_rate,
     quick_estimate,
     quick_totals,
-    simulate_deterrence,
+    submit_deterrence,
 )
+from ..distributed import as_executor
+from .national import NationalJob, NationalResult, national_headline, submit_national
 from ..errors import InfeasibleError, ParameterError
-from ..paths import PARAMETERS_DIR
+from ..paths import PARAMETERS_DIR, PROJECT_ROOT
 from ..policy import CREDIT_CLASSES, Policy, load_policy
 from ..quotas import inclusion_probabilities, quarterly_quotas, quota_checks
 from ..registers import load_registers
-from ..sample import synthetic_enterprises
+from ..sample import national_registers, synthetic_enterprises
 from .sampling import (
     Budget,
     Strata,
@@ -54,17 +59,20 @@ from .sampling import (
     inspectors_by_unit,
     stratum_costs,
 )
-from .coverage import CoverageResult, coverage_summary, simulate_coverage
+from .coverage import (CoverageJob, CoverageResult, build_layout, coverage_summary,
+                       submit_coverage)
 
 SCENARIOS_DIR = PARAMETERS_DIR / "scenarios"
 
 
 @dataclass(frozen=True)
 class RegisterSpec:
-    source: Literal["sample", "synthetic"] = field(metadata={
-        "doc": "sample = the embedded sample register; synthetic = synthetic_enterprises(size)"})
+    source: Literal["sample", "synthetic", "national"] = field(metadata={
+        "doc": "sample = the embedded sample register; synthetic = synthetic_enterprises(size); "
+               "national = the synthetic national register national_registers(size, seed) "
+               "(for a policy whose units are named by a hierarchy)"})
     size: int = field(default=3000, metadata={
-        "doc": "objects of a synthetic register", "range": (1, 50_000_000)})
+        "doc": "objects of a synthetic or national register", "range": (1, 50_000_000)})
     seed: int = field(default=20230101, metadata={
         "doc": "seed of a synthetic register", "range": (0, 2**63 - 1)})
 
@@ -91,8 +99,9 @@ class SimulationSpec:
     years: int = field(default=2, metadata={"doc": "simulated years", "range": (1, 100)})
     seed: int = field(default=2023, metadata={"doc": "seed of the SeedSequence",
                                               "range": (0, 2**63 - 1)})
-    chunk_size: int = field(default=50, metadata={"doc": "replicates per chunk (memory)",
-                                                  "range": (1, 10**6)})
+    chunk_size: int | None = field(default=None, metadata={
+        "doc": "replicates per chunk (memory only, the results do not change; default: about "
+               "800,000 replicate-objects per chunk)", "range": (1, 10**6)})
 
 
 @dataclass(frozen=True)
@@ -166,8 +175,10 @@ def with_simulation(scenario: Scenario, **changes: Any) -> Scenario:
 
 
 def scenario_policy(scenario: Scenario, base: Policy | None = None) -> Policy:
-    """The scenario's policy: the base policy with the overrides applied."""
-    policy = base or load_policy(scenario.policy)
+    """The scenario's policy: the base policy with the overrides applied. A relative
+    policy path that does not exist from the working directory is taken from the project
+    root (so a notebook running in ``notebooks/`` finds ``parameters/…``)."""
+    policy = base or load_policy(_policy_path(scenario.policy))
     o = scenario.overrides
     where = scenario.path or "<parameters>"
     rules = list(policy.quotas.rules)
@@ -201,6 +212,14 @@ def scenario_policy(scenario: Scenario, base: Policy | None = None) -> Policy:
                                credit_risk=credit, draw=draw)
 
 
+def _policy_path(name: str) -> str:
+    path = Path(name)
+    if path.suffix and not path.is_absolute() and not path.exists() \
+            and (PROJECT_ROOT / path).exists():
+        return str(PROJECT_ROOT / path)
+    return name
+
+
 def _sample_inspector_counts() -> dict[str, int]:
     inspectors = load_registers(None).inspectors
     ok = inspectors[inspectors["active"] & inspectors["certified"]]
@@ -210,9 +229,21 @@ def _sample_inspector_counts() -> dict[str, int]:
 def scenario_register(scenario: Scenario, policy: Policy) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Classified register and inspector register of the scenario.
 
-    A synthetic register gets the sample's active, certified inspectors per unit scaled by
+    A national register (a policy with a hierarchy) is returned unclassified: its
+    jurisdictions classify their own parts (:mod:`.national`). A synthetic register gets the sample's active, certified inspectors per unit scaled by
     ``size / 3000`` (one row per inspector; only ``unit``, ``active``, ``certified``).
     """
+    hierarchical = policy.hierarchy is not None
+    if hierarchical != (scenario.register.source == "national"):
+        where = scenario.path or "<parameters>"
+        raise ParameterError(
+            f"{where}: key 'register.source': {scenario.register.source!r} with policy "
+            f"{policy.id}: a policy whose units are named by a hierarchy takes the national "
+            "register (source: national), and only such a policy does")
+    if hierarchical:
+        regs = national_registers(scenario.register.size, seed=scenario.register.seed,
+                                  within=policy.hierarchy.within or None)
+        return regs["enterprises"], regs["inspectors"]
     if scenario.register.source == "sample":
         registers = load_registers(None, units=policy.unit_names)
         return classify(registers.enterprises, policy), registers.inspectors
@@ -236,11 +267,15 @@ class ScenarioRun:
     coverage: CoverageResult | None
     deterrence: DeterrenceResult | None
     headline: dict[str, Any]
+    national: NationalResult | None = None
 
     def save(self, directory) -> list:
-        """CSV files ``<id>-coverage-*.csv``, ``<id>-deterrence-*.csv``, ``<id>-headline.csv``."""
+        """CSV files ``<id>-coverage-*.csv``, ``<id>-deterrence-*.csv``, ``<id>-headline.csv``
+        (a national run: ``<id>-national-*.csv``)."""
         directory = Path(directory)
         paths = []
+        if self.national is not None:
+            paths += self.national.save(directory, f"{self.scenario.id}-national")
         if self.coverage is not None:
             paths += self.coverage.save(directory, f"{self.scenario.id}-coverage")
         if self.deterrence is not None:
@@ -250,22 +285,82 @@ class ScenarioRun:
         return paths + [path]
 
 
-def run_scenario(scenario: Scenario, *, coverage: bool = True, deterrence: bool = True,
-                 progress: bool = False) -> ScenarioRun:
-    """Simulate a scenario: coverage (fixed register) and deterrence (firms respond)."""
+@dataclass
+class ScenarioJob:
+    """A scenario handed to an executor (:mod:`dsr_analysis.distributed`): its coverage and deterrence
+    chunks run as tasks; :meth:`result` waits for them and adds the headline numbers."""
+
+    scenario: Scenario
+    policy: Policy
+    classified: pd.DataFrame
+    inspectors: pd.DataFrame
+    coverage: CoverageJob | None
+    deterrence: DeterrenceJob | None
+    national: NationalJob | None = None
+
+    def result(self) -> ScenarioRun:
+        if self.national is not None:
+            nat = self.national.result()
+            headline = {"scenario": self.scenario.id, "name": self.scenario.name,
+                        **national_headline(nat, self.policy)}
+            return ScenarioRun(scenario=self.scenario, policy=self.policy, coverage=None,
+                               deterrence=None, headline=headline, national=nat)
+        cov = self.coverage.result() if self.coverage is not None else None
+        det = self.deterrence.result() if self.deterrence is not None else None
+        return ScenarioRun(scenario=self.scenario, policy=self.policy, coverage=cov,
+                           deterrence=det,
+                           headline=headline_numbers(self.scenario, self.policy,
+                                                     self.classified, self.inspectors, cov,
+                                                     det))
+
+
+def submit_scenario(ex, scenario: Scenario, *, coverage: bool = True, deterrence: bool = True,
+                    progress: bool = False, registers: tuple | None = None) -> ScenarioJob:
+    """Build a scenario's policy, register, layout and model here and hand its chunks to the
+    executor ``ex`` (a national scenario: its jurisdictions' tasks, :mod:`.national`).
+    ``registers``: the scenario's (register, inspectors) if already made."""
     policy = scenario_policy(scenario)
-    classified, inspectors = scenario_register(scenario, policy)
+    classified, inspectors = registers or scenario_register(scenario, policy)
     sim = scenario.simulation
+    if policy.hierarchy is not None:
+        nat = submit_national(ex, policy, classified, inspectors, scenario.deterrence,
+                              replicates=sim.replicates, years=sim.years, seed=sim.seed,
+                              chunk_size=sim.chunk_size, budget=scenario.budget,
+                              coverage=coverage, deterrence=deterrence, progress=progress)
+        return ScenarioJob(scenario=scenario, policy=policy, classified=classified,
+                           inspectors=inspectors, coverage=None, deterrence=None,
+                           national=nat)
     cov = det = None
     if coverage:
-        cov = simulate_coverage(classified, policy, replicates=sim.replicates, years=sim.years,
-                                seed=sim.seed, chunk_size=sim.chunk_size, inspectors=inspectors,
-                                budget=scenario.budget, progress=progress)
+        layout = build_layout(classified, policy, inspectors, scenario.budget)
+        cov = submit_coverage(ex, layout, OverlapRules.from_policy(policy),
+                              replicates=sim.replicates, years=sim.years, seed=sim.seed,
+                              chunk_size=sim.chunk_size, budget=scenario.budget,
+                              progress=progress)
     if deterrence:
-        det = simulate_deterrence(classified, policy, scenario.deterrence,
-                                  replicates=sim.replicates, years=sim.years, seed=sim.seed,
-                                  chunk_size=sim.chunk_size, inspectors=inspectors,
-                                  budget=scenario.budget, progress=progress)
+        model = build_model(classified, policy, scenario.deterrence, inspectors,
+                            scenario.budget)
+        det = submit_deterrence(ex, model, replicates=sim.replicates, years=sim.years,
+                                seed=sim.seed, chunk_size=sim.chunk_size, progress=progress)
+    return ScenarioJob(scenario=scenario, policy=policy, classified=classified,
+                       inspectors=inspectors, coverage=cov, deterrence=det)
+
+
+def run_scenario(scenario: Scenario, *, coverage: bool = True, deterrence: bool = True,
+                 progress: bool = False, scheduler=None) -> ScenarioRun:
+    """Simulate a scenario: coverage (fixed register) and deterrence (firms respond).
+
+    ``scheduler``: where the chunks run (:func:`dsr_analysis.distributed.resolve_scheduler`; default in
+    this process); the results are the same wherever they run."""
+    with as_executor(scheduler) as ex:
+        return submit_scenario(ex, scenario, coverage=coverage, deterrence=deterrence,
+                               progress=progress).result()
+
+
+def headline_numbers(scenario: Scenario, policy: Policy, classified: pd.DataFrame,
+                     inspectors: pd.DataFrame, cov: CoverageResult | None,
+                     det: DeterrenceResult | None) -> dict[str, Any]:
+    """The headline numbers of a scenario run (one row of :func:`compare`)."""
     table = quarterly_quotas(classified, policy, f"{policy.year}Q1", inspectors)
     credit_share = next(c for c in quota_checks(table, policy) if c.rule == policy.credit_risk.rule)
     headline: dict[str, Any] = {"scenario": scenario.id, "name": scenario.name,
@@ -290,22 +385,29 @@ def run_scenario(scenario: Scenario, *, coverage: bool = True, deterrence: bool 
         headline["detected_per_quarter"] = float(det.timeline["detected"].mean())
         headline["undetected_per_quarter"] = float(det.timeline["undetected"].mean())
         headline["hit_rate"] = pooled_hit_rate(det)
-    return ScenarioRun(scenario=scenario, policy=policy, coverage=cov, deterrence=det,
-                       headline=headline)
+    return headline
 
 
 def compare(scenarios: Sequence[Scenario | str | Path], *, replicates: int | None = None,
-            years: int | None = None, progress: bool = False) -> tuple[pd.DataFrame, list]:
+            years: int | None = None, progress: bool = False, scheduler=None
+            ) -> tuple[pd.DataFrame, list]:
     """Run several scenarios (optionally at another size) and return their headline
-    numbers side by side (one row per scenario) and the runs."""
-    runs = []
+    numbers side by side (one row per scenario) and the runs.
+
+    ``scheduler``: where the chunks run (:func:`dsr_analysis.distributed.resolve_scheduler`); on a Dask
+    cluster every scenario's chunks are submitted before any result is awaited, so the
+    cluster works on all of them at once. The results are the same wherever they run."""
+    chosen = []
     for s in scenarios:
         sc = s if isinstance(s, Scenario) else load_scenario(s)
         changes = {k: v for k, v in (("replicates", replicates), ("years", years))
                    if v is not None}
         if changes:
             sc = with_simulation(sc, **changes)
-        runs.append(run_scenario(sc, progress=progress))
+        chosen.append(sc)
+    with as_executor(scheduler) as ex:
+        jobs = [submit_scenario(ex, sc, progress=progress) for sc in chosen]
+        runs = [job.result() for job in jobs]
     return pd.DataFrame([r.headline for r in runs]), runs
 
 
@@ -336,7 +438,8 @@ def steep_weights(steepness: float) -> dict[str, float]:
 
 
 def sweep_credit_weights(scenario: Scenario, steepness: Sequence[float], *,
-                         simulate: bool = True, progress: bool = False) -> pd.DataFrame:
+                         simulate: bool = True, progress: bool = False,
+                         scheduler=None) -> pd.DataFrame:
     """Run ``scenario`` with credit weights :func:`steep_weights` for each steepness.
 
     Returns one row per steepness x credit class: the weights, the quarterly draw ratio of
@@ -344,19 +447,47 @@ def sweep_credit_weights(scenario: Scenario, steepness: Sequence[float], *,
     table's inclusion probabilities), the yearly coverage of the class
     (simulated), and the scenario's expected violation rate (closed form, per quarter) and
     simulated violation rate, hit rate and inspector-days.
+
+    ``scheduler``: where the simulations' chunks run (every steepness submitted at once on
+    a Dask cluster); the results are the same wherever they run.
     """
+    points = []
+    base_policy = scenario_policy(scenario)
+    national = base_policy.hierarchy is not None
+    registers = scenario_register(scenario, base_policy)  # the weights change no object
+    if national and not simulate:
+        raise ParameterError("sweep_credit_weights: a national scenario is swept by "
+                             "simulation only (simulate=True)")
+    with as_executor(scheduler) as ex:
+        for s in steepness:
+            sc = dataclasses.replace(scenario, overrides=dataclasses.replace(
+                scenario.overrides, credit_weights=steep_weights(s), credit_weighted=True))
+            policy = scenario_policy(sc)
+            if national:
+                est, rnd = None, None
+            else:
+                classified, inspectors = registers
+                est = _estimate(classified, policy, sc, inspectors)
+                table = quarterly_quotas(classified, policy, f"{policy.year}Q1", inspectors)
+                rnd = table[table["method"] == "random"]
+            job = submit_scenario(ex, sc, progress=progress, registers=registers) \
+                if simulate else None
+            points.append((s, est, rnd, job))
+        runs = [job.result() if job is not None else None for *_, job in points]
     rows = []
-    for s in steepness:
-        sc = dataclasses.replace(scenario, overrides=dataclasses.replace(
-            scenario.overrides, credit_weights=steep_weights(s), credit_weighted=True))
-        policy = scenario_policy(sc)
-        classified, inspectors = scenario_register(sc, policy)
-        est = _estimate(classified, policy, sc, inspectors)
-        table = quarterly_quotas(classified, policy, f"{policy.year}Q1", inspectors)
-        rnd = table[table["method"] == "random"]
-        run = run_scenario(sc, progress=progress) if simulate else None
-        cov = coverage_summary(run.coverage, by=["credit_class"]).set_index("credit_class") \
-            if run else None
+    for (s, est, rnd, _job), run in zip(points, runs, strict=True):
+        if run is not None and run.national is not None:
+            nat = run.national
+            rnd = nat.quotas[nat.quotas["method"] == "random"]
+            cov = nat.coverage.groupby(["credit_class", "replicate", "year"])[
+                ["objects", "covered"]].sum()
+            cov = (cov["covered"] / cov["objects"]).groupby("credit_class").mean().rename(
+                "coverage").to_frame()
+            est = {"violation_rate": np.nan, "inspector_days": np.nan}
+        elif run is not None:
+            cov = coverage_summary(run.coverage, by=["credit_class"]).set_index("credit_class")
+        else:
+            cov = None
         for c in CREDIT_CLASSES:
             pop_c = rnd[f"population_{c}"].sum()
             row = {"steepness": float(s), "credit_class": c, "weight": steep_weights(s)[c],
@@ -448,7 +579,7 @@ def continuous_probabilities(strata: Strata, counts: np.ndarray, policy: Policy,
 
 
 def optimise_ratios(scenario: Scenario, *, budget_days: float | None = None,
-                    optimise_weights: bool = True) -> Optimum:
+                    optimise_weights: bool = True, scheduler=None) -> Optimum:
     """Ratios (and credit weights) minimising expected violations within a budget.
 
     Decision variables: the ratio of every random, share-based quota rule (bounded below by
@@ -461,8 +592,30 @@ def optimise_ratios(scenario: Scenario, *, budget_days: float | None = None,
     is given, the total within ``budget_days``. Solved with
     ``scipy.optimize.minimize(method="SLSQP")``; the answer is rounded and checked with the
     real integer quotas of :func:`dsr_analysis.quotas.quarterly_quotas`.
+
+    ``scheduler``: where the objective's finite-difference evaluations run (SLSQP's
+    ``workers``: each gradient's evaluations as one batch of Dask tasks); the same points
+    are evaluated wherever they run, so the optimum is the same.
     """
+    with as_executor(scheduler) as ex:
+        return _optimise(scenario, budget_days, optimise_weights,
+                         dask_map(ex) if ex.distributed else None)
+
+
+def dask_map(ex):
+    """A map-like callable ``workers(fun, iterable)`` (scipy's ``workers``) running each
+    call as a task of the executor ``ex``, results in order."""
+    def workers(fun, iterable):
+        return ex.gather([ex.submit(fun, x) for x in iterable])
+    return workers
+
+
+def _optimise(scenario: Scenario, budget_days: float | None, optimise_weights: bool,
+              workers) -> Optimum:
     base_policy = scenario_policy(scenario)
+    if base_policy.hierarchy is not None:
+        raise ParameterError(f"optimise_ratios: scenario {scenario.id} is national; the "
+                             "optimiser takes a policy that lists its units")
     classified, inspectors = scenario_register(scenario, base_policy)
     strata = build_strata(base_policy)
     groups, sids = group_strata(classified, base_policy, strata)
@@ -516,7 +669,7 @@ def optimise_ratios(scenario: Scenario, *, budget_days: float | None = None,
         lambda x: evaluate(x)[0] / max(v0, 1e-9), x0, method="SLSQP", bounds=bounds,
         constraints=[{"type": "ineq", "fun": lambda x: (capacity - evaluate(x)[1])
                       / max(budget_days, 1e-9)}],
-        options={"maxiter": 200, "ftol": 1e-9})
+        options={"maxiter": 200, "ftol": 1e-9, **({"workers": workers} if workers else {})})
     slack = capacity - evaluate(res.x)[1]
     if (slack < -1e-6 * max(budget_days, 1.0)).any():
         need = evaluate(x0)[1]

@@ -12,6 +12,7 @@ overrides: dict = {}  # changes to the policy's numbers: ratios, credit_weights,
 {simulation}
 budget: dict = {"days_per_inspector_per_quarter": 8.0, "onsite_inspector_days": 2.0, "offsite_inspector_days": 0.5, "inspector_scale": 1.0, "enforce": True}  # inspector capacity and cost of a check (inspector-days)
 deterrence: dict = {"gain_median": 0.43, "gain_sigma": 1.2, "gain_by_credit_class": {"A": 0.5, "B": 1.0, "C": 2.0, "D": 4.0}, "gain_noise": 0.5, "sanction": 10.0, "compliant_share": 0.5, "detection_onsite": 0.7, "detection_offsite": 0.3, "downgrade_steps": 1, "recovery_years": 1, "remove_from_positive_list": True}  # behaviour (10,000 yuan per quarter)
+scheduler: str = None  # where the simulation's chunks run: None = in this process; "local" = a Dask LocalCluster here; "tcp://host:8786" = a Dask cluster (same results)
 _names = set(dir())  # the names before papermill's injected values (checked below)
 '''
 
@@ -21,6 +22,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from dsr_analysis import plotting
+from dsr_analysis.distributed import open_executor
 from dsr_analysis.simulation import scenarios
 from dsr_analysis.categories import CATEGORY_ZH
 from dsr_analysis.paths import PROJECT_ROOT
@@ -29,6 +31,7 @@ scenario = scenarios.scenario_from_mapping(
     dict(id=id, name=name, description=description, policy=policy, register=register,
          overrides=overrides, simulation=simulation, budget=budget, deterrence=deterrence),
     source="{notebook}.ipynb parameters")
+runner = open_executor(scheduler)  # this process, or a Dask cluster (checked here)
 pol = scenarios.scenario_policy(scenario)
 classified, inspectors = scenarios.scenario_register(scenario, pol)
 sim = scenario.simulation
@@ -38,7 +41,8 @@ plotting.use_cjk_font()
 print(f"方案：{scenario.id}（{scenario.name}）")
 print(f"政策：{pol.id}；检查对象 {len(classified)} 个；跨季度抽取：{pol.draw.overlap}；"
       f"两级同季重叠：{pol.draw.between_levels}")
-print(f"模拟：{sim.replicates} 次重复 × {sim.years} 年，随机种子 {sim.seed}")
+print(f"模拟：{sim.replicates} 次重复 × {sim.years} 年，随机种子 {sim.seed}；"
+      f"{'Dask 集群' if runner.distributed else '本进程内'}运行")
 '''
 
 

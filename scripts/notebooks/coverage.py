@@ -44,7 +44,8 @@ from dsr_analysis.simulation.coverage import coverage_summary, simulate_coverage
 
 result = simulate_coverage(classified, pol, replicates=sim.replicates, years=sim.years,
                            seed=sim.seed, chunk_size=sim.chunk_size, inspectors=inspectors,
-                           budget=scenario.budget, progress=False)
+                           budget=scenario.budget, progress=False,
+                           scheduler=runner)
 for row in coverage_summary(result, by=["category"]).itertuples():
     print(f"{CATEGORY_ZH[row.category]}：年度覆盖率 {row.coverage:.1%}"
           f"（5%–95%：{row.coverage_p05:.1%}–{row.coverage_p95:.1%}），"
@@ -108,5 +109,6 @@ print(f"抽查层×季度共 {len(result.quotas)} 个，其中 {len(short)} 个�
 ("code", """
 paths = result.save(out_dir)
 print(f"已保存 {len(paths)} 个表格：{out_dir.relative_to(PROJECT_ROOT)}/")
+runner.close()  # a LocalCluster started for this notebook is shut down
 """),
 ]

@@ -62,7 +62,7 @@ from dsr_analysis.simulation.deterrence import deterrence_summary, pooled_hit_ra
 
 result = simulate_deterrence(classified, pol, params, replicates=sim.replicates, years=sim.years,
                              seed=sim.seed, chunk_size=sim.chunk_size, inspectors=inspectors,
-                             budget=scenario.budget, progress=False)
+                             budget=scenario.budget, progress=False, scheduler=runner)
 summary = deterrence_summary(result)
 for row in summary.itertuples():
     print(f"第{row.year}年：违法率 {row.violation_rate:.1%}；每季度检查 {row.inspections:.0f} 次，"
@@ -91,7 +91,8 @@ import dataclasses
 rotation = dataclasses.replace(pol, draw=dataclasses.replace(pol.draw, overlap="rotation"))
 rot = simulate_deterrence(classified, rotation, params, replicates=sim.replicates,
                           years=sim.years, seed=sim.seed, chunk_size=sim.chunk_size,
-                          inspectors=inspectors, budget=scenario.budget, progress=False)
+                          inspectors=inspectors, budget=scenario.budget, progress=False,
+                          scheduler=runner)
 cmp = (result.timeline.groupby("quarter")["violation_rate"].mean().to_frame(pol.draw.overlap)
        .join(rot.timeline.groupby("quarter")["violation_rate"].mean().rename("rotation")))
 cmp["difference"] = cmp["rotation"] - cmp[pol.draw.overlap]
@@ -113,5 +114,6 @@ print(cat[["violation_rate", "hit_rate"]].rename(index=CATEGORY_ZH, columns={
     "violation_rate": "违法率", "hit_rate": "检查发现率"}).round(4).to_string())
 paths = result.save(out_dir)
 print(f"已保存 {len(paths)} 个表格：{out_dir.relative_to(PROJECT_ROOT)}/")
+runner.close()  # a LocalCluster started for this notebook is shut down
 """),
 ]
