@@ -33,11 +33,28 @@ def _cells(nb) -> list[tuple[str, str]]:
     return out
 
 
+def _run_spec(spec: Path) -> dict:
+    """Run a spec, leaving ``sys.path`` and ``sys.modules`` as they were: a spec puts its own
+    folder first on the path (to import ``_params``), where ``coverage.py`` would shadow the
+    coverage package for every later import - and for the worker processes a later test
+    starts, which inherit the path."""
+    import sys
+
+    path, modules = list(sys.path), set(sys.modules)
+    try:
+        return runpy.run_path(str(spec))
+    finally:
+        sys.path[:] = path
+        for name in set(sys.modules) - modules:
+            if name.startswith("_params") or name in ("_scenario",):
+                del sys.modules[name]
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_equals_its_spec(notebook):
     spec = _spec(notebook)
     assert spec.exists(), f"{notebook.name} has no spec {spec.relative_to(ROOT)}"
-    cells = [(k, s.strip("\n")) for k, s in runpy.run_path(str(spec))["CELLS"]]
+    cells = [(k, s.strip("\n")) for k, s in _run_spec(spec)["CELLS"]]
     assert _cells(nbformat.read(notebook, as_version=4)) == cells
 
 
