@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from . import layout
+import dsr_analysis.documents.layout as layout  # the module itself, not the package
 from .model import OfficialDocument, TableDocument
 from .web import Fonts, official_html, stylesheet, table_document_html
 

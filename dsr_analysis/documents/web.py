@@ -13,7 +13,7 @@ import html
 from dataclasses import dataclass
 
 from ..periods import date_zh
-from . import layout
+import dsr_analysis.documents.layout as layout  # the module itself, not the package
 from .model import (Block, Figure, Heading, OfficialDocument, Paragraph, Table, TableDocument,
                     set_html_writer)
 

@@ -23,7 +23,7 @@ from docx.shared import Mm, Pt, RGBColor
 from docx.text.paragraph import Paragraph as DocxParagraph
 
 from ..periods import date_zh
-from . import layout
+import dsr_analysis.documents.layout as layout  # the module itself, not the package
 from .model import Block, Figure, Heading, OfficialDocument, Paragraph, Table
 
 _ALIGN = {"left": WD_ALIGN_PARAGRAPH.LEFT, "right": WD_ALIGN_PARAGRAPH.RIGHT,

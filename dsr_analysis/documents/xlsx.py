@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from . import layout
+import dsr_analysis.documents.layout as layout  # the module itself, not the package
 from .model import TableDocument
 
 FONT = "宋体"
