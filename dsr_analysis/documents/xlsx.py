@@ -15,6 +15,7 @@ import math
 from pathlib import Path
 
 import dsr_analysis.documents.layout as layout  # the module itself, not the package
+from ..export import FORMULA_START
 from .model import TableDocument
 
 FONT = "宋体"
@@ -22,7 +23,7 @@ TITLE_SIZE = 16
 BODY_SIZE = 10
 SMALL_SIZE = 9
 #: Characters a cell may start with that a spreadsheet reads as the start of a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = FORMULA_START
 #: Excel's column width unit is about one Latin character of the default font; a CJK
 #: character of 宋体 10 pt takes about two.
 WIDTH_PER_EM = 2.0
@@ -41,7 +42,6 @@ def build_workbook(doc: TableDocument):
     """The openpyxl ``Workbook`` of ``doc`` (not saved)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
-    from openpyxl.utils import get_column_letter
 
     columns = layout.columns_of(doc.table)
     rows = layout.rows_of(doc.table)
@@ -127,7 +127,23 @@ def build_workbook(doc: TableDocument):
     line(row, layout.signature_items(doc))  # the blank to sign on is in the text
     ws.row_dimensions[row].height = 24
 
-    # Column widths from the content: CJK characters count double.
+    _column_widths(ws, grid, columns, rows, top)
+    _print_setup(ws, doc, first_data)
+    _no_formulas(ws)
+
+    props = wb.properties
+    props.title = doc.title
+    props.creator = doc.unit
+    props.lastModifiedBy = doc.unit
+    props.language = "zh-CN"
+    return wb
+
+
+def _column_widths(ws, grid, columns, rows, top: int) -> None:
+    """Column widths from the content (CJK characters count double); header rows tall
+    enough for their wrapped labels."""
+    from openpyxl.utils import get_column_letter
+
     widths_em = layout.natural_widths(columns, rows)
     for j, w in enumerate(widths_em, start=1):
         width = min(MAX_WIDTH, max(MIN_WIDTH, (w - layout.CELL_PADDING_EM) * WIDTH_PER_EM + 2))
@@ -141,7 +157,9 @@ def build_workbook(doc: TableDocument):
             lines = max(lines, math.ceil(need / max(span - 1, 1)))
         ws.row_dimensions[top + r].height = 14 * lines + 4
 
-    # Printing: A4 landscape, one page wide, title and header rows on every page.
+
+def _print_setup(ws, doc: TableDocument, first_data: int) -> None:
+    """A4 landscape, one page wide, title and header rows on every page, page x of y."""
     ws.freeze_panes = ws.cell(first_data, 1)
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -161,20 +179,16 @@ def build_workbook(doc: TableDocument):
         ws.oddHeader.center.size = 12
         ws.oddHeader.center.color = layout.RED
 
-    # Never a live formula.
+
+def _no_formulas(ws) -> None:
+    """Never a live formula: every cell a value; text that looks like one keeps a quote
+    prefix, so editing it in a spreadsheet does not make it one."""
     for cells in ws.iter_rows():
         for cell in cells:
             if cell.data_type == "f":
                 cell.data_type = "s"
             if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
                 cell.quotePrefix = True
-
-    props = wb.properties
-    props.title = doc.title
-    props.creator = doc.unit
-    props.lastModifiedBy = doc.unit
-    props.language = "zh-CN"
-    return wb
 
 
 def write_xlsx(doc: TableDocument, path: str | Path) -> Path:
