@@ -371,6 +371,15 @@ class PlannerApp:
         self._other_cache: dict[tuple, planner.PlanOutcome] = {}
         self._quiet = False
 
+        self._make_widgets(policy, seed)
+        self._make_save_form()
+        self._load_base(policy)
+        self._wire()
+        self._arrange()
+        self.refresh()
+
+    def _make_widgets(self, policy: str, seed: int) -> None:
+        """The controls and outputs of the page (the save form apart)."""
         options = self._plan_options()
         self.base = w.Dropdown(options=options, value=policy, description="起始方案",
                                style={"description_width": "60px"},
@@ -474,6 +483,8 @@ class PlannerApp:
             tooltip="在登记册上按抽取规则模拟全年抽取，与解析估算的年度覆盖率对照")
         self.simulate.add_class("dsr-simulate")
 
+    def _make_save_form(self) -> None:
+        """Year, name, overwrite, save and its message."""
         self.year = w.BoundedIntText(min=2000, max=2100, description="计划年度",
                                      style={"description_width": "70px"},
                                      layout=w.Layout(width="205px"))
@@ -491,7 +502,8 @@ class PlannerApp:
         self.save_message = w.HTML()
         self.save_message.add_class("dsr-save-message")
 
-        self._load_base(policy)
+    def _wire(self) -> None:
+        """What each control does when it changes or is clicked."""
         for widget in [*self.weights.values(), self.overlap, self.yearly_cap, self.joint,
                        *self.assumptions.values()]:
             widget.observe(self._on_change, names="value")
@@ -504,6 +516,8 @@ class PlannerApp:
         self.export_pdf.on_click(self._on_export_pdf)
         self.simulate.on_click(self._on_simulate)
 
+    def _arrange(self) -> None:
+        """The page: header, controls on the left, the verdict and tables on the right, details below."""
         def sec(text: str, tip: str = "") -> w.HTML:
             inner = f'<span title="{_e(tip)}">{_e(text)} ⓘ</span>' if tip else _e(text)
             return w.HTML(f'<div class="dsr-sec">{inner}</div>')
@@ -550,7 +564,6 @@ class PlannerApp:
         header.add_class("dsr-header")
         self.widget = w.VBox([header, w.HBox([controls, results]), details])
         self.widget.add_class("dsr-planner")
-        self.refresh()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
         """Display as the widget tree; the text form is stable (no model ids, no timings)."""
