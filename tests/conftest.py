@@ -48,3 +48,22 @@ def write_raw(directory: Path, name: str, frame: pd.DataFrame, **kw) -> Path:
     path = directory / f"{name}.csv"
     frame.to_csv(path, index=False, **kw)
     return path
+
+
+@pytest.fixture(scope="session")
+def bureau_quarter(tmp_path_factory):
+    """A county bureau's own registers (雄县: XLSX with a title row, GB18030 CSV, 111 firms,
+    18 inspectors, 14 items; ``tests/bureau.py``) committed and drawn for 2023Q1 into a
+    fresh ledger. Shared and read-only: a test that changes files copies them first
+    (:func:`copy_bureau_quarter`)."""
+    from bureau import draw_bureau_quarter
+
+    return draw_bureau_quarter(tmp_path_factory.mktemp("bureau"))
+
+
+@pytest.fixture
+def bureau_copy(bureau_quarter, tmp_path):
+    """A writable copy of :func:`bureau_quarter` (registers, ledger and outputs)."""
+    from bureau import copy_bureau_quarter
+
+    return copy_bureau_quarter(bureau_quarter, tmp_path)
