@@ -27,6 +27,7 @@ from .documents.model import Figure, Heading, OfficialDocument, Paragraph, Table
 from .periods import date_zh, quarters_of
 from .policy import Policy
 from .quotas import METHOD_ZH, SUBSET_ZH
+from .results import amount_zh, result_figures
 from .workcalendar import statistics_due, summary_window
 
 #: A rule id written in parentheses after a sentence, e.g. "（R4）" or "（R1、R3、R5）".
@@ -94,7 +95,12 @@ def statistics_document(inputs: reports.ReportInputs, unit: str,
     notes = ["完成抽查指截至数据截止日期已录入检查结果的抽查任务；已公开指截至该日已公开的结果。",
              "运用信用风险分类的占比按随机抽查计算，正面清单企业的非现场全覆盖检查不属于随机抽查，"
              "不计入分子和分母。",
-             "其中正面清单指列入正面清单的一般监管对象；依法不予公开的结果只计数、不公示。"]
+             "其中正面清单指列入正面清单的一般监管对象；依法不予公开的结果只计数、不公示。",
+             "其中停业停产或无法联系指检查时未发现开展本次抽查涉及的经营活动、已关闭停业或正在组织"
+             "清算、通过登记的住所（经营场所）无法联系或已迁移、注销，计入完成抽查。",
+             "发现问题含已责令改正（含当场整改）和待后续处理的问题；责令整改含立案处罚中同时责令"
+             "限期改正的；整改完成指截至数据截止日期经复查已整改到位、后续处置已办结的；"
+             "罚没款金额为截至该日已办结的处罚案件的金额。"]
     if as_of > due:
         notes.append(f"本表数据截止日期晚于报送时限（{date_zh(due)}），为报送后的更新统计。")
     return TableDocument(
@@ -180,8 +186,10 @@ def summary_document(inputs: reports.ReportInputs, unit: str) -> OfficialDocumen
     body.append(Heading("二、联合抽查与信用风险分类结合情况", 1))
     body += [Paragraph(_indicator_sentence(r)) for r in ev[ev["indicator"].isin(
         ["internal_joint_share", "inter_departmental", "credit_share"])].itertuples()]
-    body.append(Heading("三、典型案例", 1))
-    cases = reports.typical_cases(inputs, unit, n=3)
+    body.append(Heading("三、问题处置情况", 1))
+    body.append(Paragraph(_follow_up_sentence(inputs, unit, due)))
+    body.append(Heading("四、典型案例", 1))
+    cases = reports.typical_cases(inputs, unit, n=3, as_of=due)
     if cases.empty:
         body.append(Paragraph("本季度未发现可公开的典型违法案例。"))
     for i, c in enumerate(cases.itertuples(), start=1):
@@ -192,7 +200,7 @@ def summary_document(inputs: reports.ReportInputs, unit: str) -> OfficialDocumen
                               f"已{c.处置}。"))
     redraws = _plain_redraws(inputs, unit)
     if redraws:
-        body.append(Heading("四、重新抽取情况", 1))
+        body.append(Heading("五、重新抽取情况", 1))
         body += [Paragraph(official_text(line) + "。") for line in redraws]
     appendix = _clauses([("各类监管对象最低抽查比例", CLAUSES["quotas"]),
                          ("联合抽查", CLAUSES["joint"]), ("信用风险分类结合", CLAUSES["credit"]),
@@ -202,6 +210,31 @@ def summary_document(inputs: reports.ReportInputs, unit: str) -> OfficialDocumen
         issuer=authority(pol, unit), date=due, blocks=tuple(body),
         recipient="" if pol.unit(unit).level == "area" else _upper(pol),
         demo=inputs.demo, as_of=due, appendix=appendix)
+
+
+def _follow_up_sentence(inputs: reports.ReportInputs, unit: str, as_of: dt.date) -> str:
+    """What the quarter's checks found and how it was followed up, as of ``as_of`` (a count
+    of 0 is left out)."""
+    q = inputs.quarter.label
+    tq = inputs.tasks[(inputs.tasks["unit"] == unit) & (inputs.tasks["quarter"] == q)]
+    ch = reports.checks(tq, reports.known_by(inputs.results, as_of), inputs.policy)
+    f = result_figures(ch)
+    found = [(f["problems_found"], "发现问题{}个"), (f["problems_corrected"], "其中已责令改正（含当场整改）{}个"),
+             (f["violations"], "发现违法行为{}起"), (f["obstructed"], "不配合检查情节严重{}起"),
+             (f["checks_not_operating"], "检查对象停业停产或无法联系{}户")]
+    orders = f"责令整改{f['rectification_orders']}件" + (
+        f"（已整改完成{f['rectified']}件）" if f["rectified"] else "")
+    penalties = f"立案处罚{f['penalties']}件" + (
+        f"（已办结案件罚没款{amount_zh(f['penalty_amount'])}）" if f["penalty_amount"] else "")
+    done = [(f["rectification_orders"], orders), (f["handed_over"], f"转办移交{f['handed_over']}件"),
+            (f["judicial_referrals"], f"移送司法机关{f['judicial_referrals']}件"),
+            (f["penalties"], penalties)]
+    first = "，".join(t.format(n) for n, t in found if n)
+    second = "，".join(t for n, t in done if n)
+    text = f"截至{date_zh(as_of)}，本季度完成抽查{len(ch)}次"
+    if not first:
+        return text + "，未发现问题。"
+    return f"{text}，{first}。" + (f"后续处置：{second}。" if second else "")
 
 
 def _fmt_value(indicator: str, v: float) -> str:

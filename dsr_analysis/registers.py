@@ -151,6 +151,7 @@ def read_register(
     out, problems = typed_frame(frame, rows, register, units, fname,
                                 {rename[h]: h for h in header if h in rename}, skip)
     out.index.name = "row"
+    out.attrs["headers"] = {rename[h]: h for h in header if h in rename}  # for later messages
     return out, char_problems + problems
 
 
@@ -226,11 +227,11 @@ def canonical_headers(headers: Sequence[str], register: str, fname: str, header_
 
 
 #: Value of a blank cell, and of every cell of an optional column the file does not have.
-_BLANK = {"list": (), "int": 0, "date": None, "bool": False}
+_BLANK = {"list": (), "int": 0, "date": None, "bool": False, "deadline": None, "amount": None}
 
 
 def _blank_column(kind: str, n: int) -> object:
-    if kind in ("list", "date"):
+    if kind in ("list", "date", "deadline", "amount"):
         values = np.empty(n, dtype=object)
         values[:] = [_BLANK[kind]] * n
         return values
@@ -406,7 +407,7 @@ def _convert_column(
         values: object = np.array(converted, dtype=bool)[codes]
     elif kind == "int":
         values = np.array(converted, dtype=np.int64)[codes]
-    elif kind in ("date", "list"):
+    elif kind in ("date", "list", "deadline", "amount"):
         table = np.empty(len(converted), dtype=object)
         table[:] = converted
         values = table[codes]
@@ -449,6 +450,15 @@ def _value_converter(kind: str, units: Mapping[str, str] | None
                 return None, (f"'{text}' is after today ({today.isoformat()}): a register "
                               "records what has happened")
             return parsed, None
+    elif kind == "deadline":  # a date set for the future (整改期限): may lie after today
+        def convert(text: str) -> tuple[object, str | None]:
+            parsed = parse_date(text)
+            if parsed is None:
+                return None, f"'{text}' is not a date (use YYYY-MM-DD, YYYY/M/D or YYYY年M月D日)"
+            return parsed, None
+    elif kind == "amount":
+        def convert(text: str) -> tuple[object, str | None]:
+            return parse_amount(text)
     elif kind == "list":
         def convert(text: str) -> tuple[object, str | None]:
             return tuple(p.strip() for p in LIST_SPLIT.split(text) if p.strip()), None
@@ -492,6 +502,25 @@ _DATE_PATTERNS = (
     re.compile(r"([0-9]{4})\.([0-9]{1,2})\.([0-9]{1,2})"),
     re.compile(r"([0-9]{4})年([0-9]{1,2})月([0-9]{1,2})日"),
 )
+
+
+#: An amount of money [yuan]: ASCII digits, optional thousands commas, at most 2 decimals,
+#: an optional trailing 元.
+_AMOUNT = re.compile(r"([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(\.[0-9]{1,2})?(?:元)?")
+
+
+def parse_amount(text: str) -> tuple[float | None, str | None]:
+    """(amount in yuan, None) or (None, message) for a cell of an amount column."""
+    m = _AMOUNT.fullmatch(text.strip())
+    if m is None and _AMOUNT.fullmatch(text.strip().removeprefix("-")):
+        return None, f"'{text}' is negative: an amount of money is 0 or more (yuan)"
+    if m is None:
+        return None, (f"'{text}' is not an amount of money (a non-negative number of yuan, "
+                      "at most 2 decimals, e.g. 50000 or 12500.50)")
+    value = float(m.group(1).replace(",", "") + (m.group(2) or ""))
+    if value >= 1e13:
+        return None, f"'{text}' is too large an amount"
+    return value, None
 
 
 def parse_date(text: str) -> datetime.date | None:

@@ -47,8 +47,10 @@ from .registers import Registers, load_registers
 from .results import (
     FOLLOW_UP_ZH,
     OUTCOME_ZH,
+    follow_up_text,
     load_deliveries,
     load_results,
+    result_figures,
     sample_deliveries,
     sample_results,
 )
@@ -337,22 +339,29 @@ STATISTICS_LAYOUT: list[tuple[str, list[tuple[str, str]]]] = [
     ("抽查任务（次）", [("tasks_drawn", "抽取"), ("tasks_unchecked", "未完成")]),
     ("完成抽查（次）", [("checks_total", "合计"), ("checks_special", "特殊监管"),
                     ("checks_key", "重点监管"), ("checks_general", "一般监管"),
-                    ("checks_onsite", "现场检查"), ("checks_offsite", "非现场检查")]),
+                    ("checks_onsite", "现场检查"), ("checks_offsite", "非现场检查"),
+                    ("checks_not_operating", "其中停业停产或无法联系")]),
     ("联合抽查（次）", [("checks_internal_joint", "内部联合"),
                     ("checks_inter_departmental", "部门联合")]),
     ("信用风险分类结合", [("checks_credit", "运用次数"), ("checks_random", "随机抽查次数"),
                   ("credit_share", "占比")]),
     ("结果公开", [("results_published", "已公开"), ("results_withheld", "依法不予公开")]),
-    ("问题处置（件）", [("problems_found", "发现问题"), ("violations", "发现违法"),
+    ("问题处置（件）", [("problems_found", "发现问题"), ("problems_corrected", "其中已责令改正"),
+                    ("violations", "发现违法"), ("obstructed", "不配合检查"),
+                    ("rectification_orders", "责令整改"), ("rectified", "整改完成"),
                     ("handed_over", "转办移交"), ("judicial_referrals", "移送司法机关"),
                     ("penalties", "立案处罚")]),
+    ("行政处罚", [("penalty_amount", "罚没款金额（元）")]),
 ]
 STATISTICS_COLUMNS = [c for _, cols in STATISTICS_LAYOUT for c, _ in cols]
 
 
 def known_by(results: pd.DataFrame, as_of: dt.date | None) -> pd.DataFrame:
     """The results known by ``as_of`` (数据截止日期): checks made by then, with a publication
-    date only if the result was published by then; None: every result as recorded."""
+    date only if the result was published by then, a closing date only if the follow-up was
+    closed by then, and a fine only if its penalty case was closed by then (a case still open
+    has no decided amount); None: every result as recorded. A 整改期限 and a case number are
+    set at the check and known from it."""
     if as_of is None:
         return results
     out = results[[d is not None and not pd.isna(d) and d <= as_of
@@ -362,6 +371,10 @@ def known_by(results: pd.DataFrame, as_of: dt.date | None) -> pd.DataFrame:
     out["date_follow_up_closed"] = [
         d if d is not None and not pd.isna(d) and d <= as_of else None
         for d in out["date_follow_up_closed"]]
+    if "penalty_amount" in out.columns:
+        out["penalty_amount"] = [a if c is not None else None for a, c in
+                                 zip(out["penalty_amount"], out["date_follow_up_closed"],
+                                     strict=True)]
     return out
 
 
@@ -399,12 +412,8 @@ def statistics_row(classified_unit: pd.DataFrame, inspectors_unit: pd.DataFrame,
         "credit_share": float(rnd["credit_used"].mean()) if len(rnd) else float("nan"),
         "results_published": int(ch["date_published"].notna().sum()),
         "results_withheld": int(ch["confidential"].sum()),
-        "problems_found": int((ch["outcome"] == "problem_found").sum()),
-        "violations": int((ch["outcome"] == "violation").sum()),
-        "handed_over": int(ch["follow_up"].isin(["hand_over", "transfer"]).sum()),
-        "judicial_referrals": int((ch["follow_up"] == "judicial_referral").sum()),
-        "penalties": int((ch["follow_up"] == "penalty").sum()),
     }
+    row.update(result_figures(ch))  # outcomes and follow-ups (R7), as of the cut-off
     return row
 
 
@@ -503,14 +512,17 @@ def summary_progress_zh(progress: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def typical_cases(inputs: ReportInputs, unit: str, n: int = 3) -> pd.DataFrame:
-    """Up to ``n`` typical cases of the quarter (violations with a description, confidential
-    results never included), the most serious follow-up first, then by date."""
+def typical_cases(inputs: ReportInputs, unit: str, n: int = 3,
+                  as_of: dt.date | None = None) -> pd.DataFrame:
+    """Up to ``n`` typical cases of the quarter known by ``as_of`` (violations and refused
+    checks with a description, confidential results never included), the most serious
+    follow-up first, then by date."""
     q = inputs.quarter.label
     ch = checks(inputs.tasks[(inputs.tasks["unit"] == unit) & (inputs.tasks["quarter"] == q)],
-                inputs.results, inputs.policy)
-    cases = ch[(ch["outcome"] == "violation") & ~ch["confidential"]].copy()
-    severity = {"judicial_referral": 0, "penalty": 1, "transfer": 2, "hand_over": 3, "none": 4}
+                known_by(inputs.results, as_of), inputs.policy)
+    cases = ch[ch["outcome"].isin(["violation", "obstructed"]) & ~ch["confidential"]].copy()
+    severity = {"judicial_referral": 0, "penalty": 1, "transfer": 2, "hand_over": 3,
+                "rectification_order": 4, "none": 5}
     cases["_s"] = cases["follow_up"].map(severity)
     cases = cases.sort_values(["_s", "date_checked", "task_id"]).head(n)
     return pd.DataFrame({
@@ -660,7 +672,12 @@ def indicator_follow_up(checks_q: pd.DataFrame, policy: Policy, as_of: dt.date) 
     closed = sum(1 for d in need["date_follow_up_closed"]
                  if d is not None and not pd.isna(d) and d <= as_of)
     value = closed / len(need) if len(need) else 1.0
-    return _ind("follow_up_closed", value, target, f"已办结{closed}件，需处置{len(need)}件", "R7")
+    ordered = need[need["follow_up"] == "rectification_order"]
+    rectified = sum(1 for d in ordered["date_follow_up_closed"]
+                    if d is not None and not pd.isna(d) and d <= as_of)
+    orders = f"（其中责令整改{len(ordered)}件，已整改{rectified}件）" if len(ordered) else ""
+    return _ind("follow_up_closed", value, target,
+                f"已办结{closed}件，需处置{len(need)}件{orders}", "R7")
 
 
 def evaluation_as_of(inputs: ReportInputs) -> dt.date:
@@ -759,9 +776,12 @@ class Notice:
 
 def results_notice(inputs: ReportInputs, unit: str, year: int, month: int) -> Notice:
     """Results published in ``year-month`` for the unit's tasks, with item, object, date,
-    result and follow-up; confidential results are withheld and only counted (by the month
-    they were checked in)."""
-    ch = checks(inputs.tasks[inputs.tasks["unit"] == unit], inputs.results, inputs.policy)
+    result and follow-up as of the month's last day (a follow-up closed later is 办理中 here,
+    a fine decided later is not shown); confidential results are withheld and only counted
+    (by the month they were checked in)."""
+    as_of = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+    ch = checks(inputs.tasks[inputs.tasks["unit"] == unit], known_by(inputs.results, as_of),
+                inputs.policy)
 
     def in_month(d: object) -> bool:
         return d is not None and not pd.isna(d) and d.year == year and d.month == month
@@ -769,9 +789,10 @@ def results_notice(inputs: ReportInputs, unit: str, year: int, month: int) -> No
     published = ch[ch["date_published"].map(in_month) & ~ch["confidential"]]
     published = published.sort_values(["date_published", "date_checked", "task_id"])
     withheld = int((ch["confidential"] & ch["date_checked"].map(in_month)).sum())
-    follow = [FOLLOW_UP_ZH[f] + ("（已办结）" if c is not None and not pd.isna(c) else
-                                 ("" if f == "none" else "（办理中）"))
-              for f, c in zip(published["follow_up"], published["date_follow_up_closed"], strict=True)]
+    follow = [follow_up_text(r.follow_up, r.date_follow_up_closed, as_of,
+                             getattr(r, "rectification_deadline", None),
+                             getattr(r, "case_number", ""), getattr(r, "penalty_amount", None))
+              for r in published.itertuples(index=False)]
     table = pd.DataFrame({
         "序号": range(1, len(published) + 1),
         "任务编号": published["task_id"].to_numpy(),

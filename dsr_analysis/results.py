@@ -1,18 +1,34 @@
 """Inspection results (R7, R8): the fifth register, its validation, and the synthetic sample.
 
-One row per drawn task that was checked: ``task_id``, ``uscc``, ``date_checked``, ``outcome``
-(``no_problem`` 未发现问题 / ``problem_found`` 发现问题 / ``violation`` 违法), ``follow_up``
-(``none`` 无 / ``hand_over`` 转办 / ``transfer`` 移交 / ``judicial_referral`` 移送司法机关 /
-``penalty`` 立案处罚), ``date_follow_up_closed``, ``date_published``, ``confidential`` (results
-touching state secrets, national or public security: withheld from every notice, R8) and an
-optional ``remark``. Headers and values may be the Chinese ones (the alias tables live in
-:mod:`dsr_analysis.registers`).
+One row per drawn task that was checked: ``task_id``, ``uscc``, ``date_checked``, ``outcome``,
+``follow_up``, ``date_follow_up_closed``, ``date_published``, ``confidential`` (results
+touching state secrets, national or public security: withheld from every notice, R8) and the
+optional ``remark``, ``rectification_deadline`` (整改期限), ``case_number`` (案件编号) and
+``penalty_amount`` (罚没款金额, yuan). Headers and values may be the Chinese ones; the
+vocabulary is data in :mod:`dsr_analysis.schema` (``ENUMS``, ``FOLLOW_UPS_ALLOWED``) and the
+labels are in :mod:`dsr_analysis.labels`:
 
-Validation reports every problem as ``file:row:column: message``, like the other registers,
-and adds the checks against the draw: a result for a task that was never drawn, a USCC that
-is not the task's object, a check before the task's quarter began, dates out of order, a
-follow-up that does not fit the outcome (R7: every problem found is followed up; nothing
-to follow up when nothing was found), a confidential result with a publication date.
+- outcomes, as the national enterprise credit publicity system records them: ``no_problem``
+  未发现问题, ``corrected`` 发现问题已责令改正（含当场整改）, ``pending_follow_up``
+  发现问题待后续处理 (the older ``problem_found`` / 发现问题 read as this), ``violation`` 违法,
+  ``no_activity`` 未发现开展本次抽查涉及的经营活动 (企业已停产 reads as this: the firm exists,
+  the activity checked was not going on), ``closed`` 已关闭停业或正在组织清算, ``unreachable``
+  通过登记的住所（经营场所）无法联系, ``obstructed`` 不配合检查情节严重, ``moved_or_deregistered``
+  迁移、注销等其他情况;
+- follow-ups: ``none`` 无, ``rectification_order`` 责令整改, ``hand_over`` 转办, ``transfer`` 移交,
+  ``judicial_referral`` 移送司法机关, ``penalty`` 立案处罚.
+
+Validation reports every problem as ``file:row:column: message``, the column named by the
+file's own header, like the other registers, and adds the checks of a result on its own
+(:func:`validate_rows`: dates out of order, a 整改期限 before the check, a follow-up that does
+not fit the outcome, a deadline, case number or amount without the follow-up it belongs to,
+a confidential result with a publication date) and against the draw
+(:func:`validate_against_tasks`: a task never drawn, a USCC that is not the task's object, a
+check before the task's quarter began).
+
+A row that holds nothing but a task's pre-filled cells (task id, USCC, the template's
+descriptive columns, confidential blank or 否) is a task not yet checked, not a result: it is
+skipped (:func:`read_results`), so a results template can be handed back half filled.
 
 Report deliveries (when each county delivered its quarterly summary and statistics table,
 for the evaluation, R10) are a small table of their own: :func:`load_deliveries`.
@@ -22,39 +38,109 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .errors import Problem, RegisterError
-from .periods import Quarter
+from .labels import FOLLOW_UP_STATE_ZH, FOLLOW_UP_ZH, OUTCOME_ZH
+from .periods import Quarter, date_zh
 from .policy import Policy
 from .registers import parse_date, read_register
-from .schema import SCHEMAS
+from .schema import (DEADLINE_FOLLOW_UPS, FOLLOW_UPS_ALLOWED, NOT_OPERATING_OUTCOMES,
+                     PROBLEM_OUTCOMES, SCHEMAS)
 from .tabular import read_cells, strip_cells
 from .workcalendar import statistics_due, summary_window
 from .workcalendar import WorkCalendar
 
-RESULT_COLUMNS = list(SCHEMAS["results"])
+__all__ = [
+    "FOLLOW_UP_ZH", "OUTCOME_ZH", "RESULT_COLUMNS", "ResultsCheck", "amount_zh",
+    "check_results", "follow_up_text", "load_results", "read_results", "result_figures",
+    "sample_results", "validate_against_tasks", "validate_rows", "write_results",
+]
 
-OUTCOME_ZH = {"no_problem": "未发现问题", "problem_found": "发现问题", "violation": "发现违法行为"}
-FOLLOW_UP_ZH = {"none": "无", "hand_over": "转办", "transfer": "移交",
-                "judicial_referral": "移送司法机关", "penalty": "立案处罚"}
+RESULT_COLUMNS = list(SCHEMAS["results"])
+#: Columns a person fills in for a result (everything but the task's id and object).
+ENTRY_COLUMNS = [c for c in RESULT_COLUMNS if c not in ("task_id", "uscc")]
+DATE_COLUMNS = ("date_checked", "date_follow_up_closed", "date_published",
+                "rectification_deadline")
 
 #: Seed of the synthetic sample results (documented so the sample can be regenerated).
 SAMPLE_RESULTS_SEED = 20230105
 
 
-def validate_against_tasks(results: pd.DataFrame, tasks: pd.DataFrame, file: str) -> list[Problem]:
-    """Checks of a typed results frame (index = spreadsheet row) against the drawn tasks."""
+def _named(values: tuple[str, ...], labels: Mapping[str, str]) -> str:
+    return ", ".join(f"{v} {labels[v]}" for v in values)
+
+
+def validate_rows(results: pd.DataFrame, file: str,
+                  headers: Mapping[str, str] | None = None) -> list[Problem]:
+    """Checks of each result on its own (typed frame, index = spreadsheet row): dates in
+    order, the follow-up fits the outcome (:data:`~dsr_analysis.schema.FOLLOW_UPS_ALLOWED`),
+    a deadline, case number or amount only with the follow-up it belongs to, nothing
+    published of a confidential result. ``headers`` maps a canonical column to the file's
+    header (messages name the file's header)."""
+    headers = headers or {}
+    problems: list[Problem] = []
+    for row, rec in results.iterrows():
+        row = int(row)
+
+        def bad(column: str, msg: str, _row: int = row) -> None:
+            problems.append(Problem(file, _row, headers.get(column, column), msg))
+
+        checked = rec["date_checked"]
+        for column, label in (("date_follow_up_closed", "follow-up closed"),
+                              ("date_published", "published"),
+                              ("rectification_deadline", "rectification deadline (整改期限)")):
+            value = rec.get(column)
+            if value is not None and checked is not None and value < checked:
+                bad(column, f"{label} on {value}, before the check on {checked}")
+        outcome, follow = rec["outcome"], rec["follow_up"]
+        allowed = FOLLOW_UPS_ALLOWED.get(outcome)
+        if allowed is not None and follow in FOLLOW_UP_ZH and follow not in allowed:
+            if allowed == ("none",):
+                bad("follow_up", f"follow-up '{follow}' but the outcome is {outcome} "
+                                 f"({OUTCOME_ZH[outcome]}): nothing to follow up; use none (无)")
+            elif follow == "none":
+                bad("follow_up", f"outcome {outcome} needs a follow-up (R7: "
+                                 f"{_named(allowed, FOLLOW_UP_ZH)}), not none "
+                                 f"({OUTCOME_ZH[outcome]})")
+            else:
+                bad("follow_up", f"follow-up '{follow}' ({FOLLOW_UP_ZH[follow]}) does not fit the "
+                                 f"outcome {outcome} ({OUTCOME_ZH[outcome]}); valid: "
+                                 f"{_named(allowed, FOLLOW_UP_ZH)}")
+        if follow == "none" and rec["date_follow_up_closed"] is not None:
+            bad("date_follow_up_closed", "a closing date but no follow-up (follow_up is none)")
+        if rec.get("rectification_deadline") is not None and follow not in DEADLINE_FOLLOW_UPS:
+            bad("rectification_deadline",
+                f"a rectification deadline (整改期限) belongs to an order to correct "
+                f"({_named(DEADLINE_FOLLOW_UPS, FOLLOW_UP_ZH)}), not to follow-up '{follow}'")
+        for column, what in (("case_number", "a case number (案件编号)"),
+                             ("penalty_amount", "a penalty amount (罚没款金额)")):
+            value = rec.get(column)
+            if value is not None and value == value and value != "" and follow != "penalty":
+                bad(column, f"{what} belongs to a penalty case (penalty 立案处罚), not to "
+                            f"follow-up '{follow}'")
+        if rec["confidential"] and rec["date_published"] is not None:
+            bad("date_published", "a confidential result is withheld (R8) and cannot have a "
+                                  "publication date")
+    return problems
+
+
+def validate_against_tasks(results: pd.DataFrame, tasks: pd.DataFrame, file: str,
+                           headers: Mapping[str, str] | None = None) -> list[Problem]:
+    """Checks of a typed results frame (index = spreadsheet row) against the drawn tasks,
+    and of each result on its own (:func:`validate_rows`)."""
+    headers = headers or {}
     problems: list[Problem] = []
     by_task = tasks.drop_duplicates("task_id").set_index("task_id")
     for row, rec in results.iterrows():
         row = int(row)
 
         def bad(column: str, msg: str, _row: int = row) -> None:
-            problems.append(Problem(file, _row, column, msg))
+            problems.append(Problem(file, _row, headers.get(column, column), msg))
 
         tid = rec["task_id"]
         checked = rec["date_checked"]
@@ -70,38 +156,53 @@ def validate_against_tasks(results: pd.DataFrame, tasks: pd.DataFrame, file: str
             if checked is not None and checked < start:
                 bad("date_checked", f"{checked} is before the task's quarter {task['quarter']} "
                                     f"began ({start})")
-        for column, label in (("date_follow_up_closed", "follow-up closed"),
-                              ("date_published", "published")):
-            value = rec[column]
-            if value is not None and checked is not None and value < checked:
-                bad(column, f"{label} on {value}, before the check on {checked}")
-        outcome, follow = rec["outcome"], rec["follow_up"]
-        if outcome == "no_problem" and follow not in ("none", ""):
-            bad("follow_up", f"follow-up '{follow}' but the outcome is no_problem (未发现问题); "
-                             "use none (无)")
-        if outcome in ("problem_found", "violation") and follow == "none":
-            bad("follow_up", f"outcome {outcome} needs a follow-up (R7: hand_over, transfer, "
-                             "judicial_referral or penalty), not none")
-        if follow == "none" and rec["date_follow_up_closed"] is not None:
-            bad("date_follow_up_closed", "a closing date but no follow-up (follow_up is none)")
-        if rec["confidential"] and rec["date_published"] is not None:
-            bad("date_published", "a confidential result is withheld (R8) and cannot have a "
-                                  "publication date")
-    return problems
+    return problems + validate_rows(results, file, headers)
 
 
-def read_results(path: str | Path, tasks: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
-    """Read a results file (CSV/XLSX) and validate it, also against ``tasks``.
+def _awaiting_rows(frame: pd.DataFrame, problems: list[Problem],
+                   headers: Mapping[str, str]) -> set[int]:
+    """Rows holding only a task's pre-filled cells (nothing recorded yet): every entry
+    column blank (confidential blank or false), and no problem but a blank required entry."""
+    if frame.empty:
+        return set()
+    entry = [c for c in ENTRY_COLUMNS if c != "confidential"]
+    blank = np.ones(len(frame), dtype=bool)
+    for column in entry:
+        blank &= np.array([v is None or v == "" or v != v for v in frame[column]], dtype=bool)
+    blank &= ~frame["confidential"].to_numpy(dtype=bool)
+    rows = {int(r) for r in frame.index[blank]}
+    entry_headers = {headers.get(c, c) for c in ENTRY_COLUMNS}
+    for p in problems:
+        if p.row in rows and not (p.column in entry_headers
+                                  and p.message == "blank required value"):
+            rows.discard(p.row)
+    return rows
 
-    Returns the typed frame (index = spreadsheet row) and every problem found.
+
+def read_results(path: str | Path, tasks: pd.DataFrame | None = None
+                 ) -> tuple[pd.DataFrame, list[Problem]]:
+    """Read a results file (CSV/XLSX) and validate it, also against ``tasks`` when given.
+
+    Rows of tasks not yet checked (only the pre-filled cells) are left out. Returns the
+    typed frame (index = spreadsheet row) and every problem found.
     """
     frame, problems = read_register(Path(path), "results")
     if frame.empty and problems:
         return frame, problems
+    headers = frame.attrs.get("headers", {})
+    awaiting = _awaiting_rows(frame, problems, headers)
+    if awaiting:
+        problems = [p for p in problems if p.row not in awaiting]
+        frame = frame[~frame.index.isin(awaiting)]
     bad_rows = {p.row for p in problems}
     clean = frame[~frame.index.isin(bad_rows)]
-    problems.extend(validate_against_tasks(clean, tasks, str(path)))
+    if tasks is not None:
+        problems.extend(validate_against_tasks(clean, tasks, str(path), headers))
+    else:
+        problems.extend(validate_rows(clean, str(path), headers))
     problems.sort(key=lambda p: (p.row, p.column))
+    frame.attrs["headers"] = headers
+    frame.attrs["awaiting"] = len(awaiting)
     return frame, problems
 
 
@@ -111,15 +212,15 @@ def load_results(path: str | Path, tasks: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     path : path
-        ``results.csv`` or ``results.xlsx``.
+        ``results.csv`` or ``results.xlsx`` (e.g. a filled results template).
     tasks : DataFrame
         The drawn tasks (``task_id``, ``quarter``, ``uscc`` at least), e.g. from the ledger.
 
     Returns
     -------
     DataFrame
-        Columns :data:`RESULT_COLUMNS` (dates as ``datetime.date`` or None), plus any extra
-        columns of the file.
+        Columns :data:`RESULT_COLUMNS` (dates as ``datetime.date`` or None, the amount as a
+        float or None), plus any extra columns of the file; tasks not yet checked left out.
     """
     frame, problems = read_results(path, tasks)
     if problems:
@@ -127,16 +228,142 @@ def load_results(path: str | Path, tasks: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+@dataclass(frozen=True)
+class ResultsCheck:
+    """What :func:`check_results` found in a valid results register.
+
+    Attributes
+    ----------
+    path : str
+    results : int
+        Results recorded (checked tasks).
+    awaiting : int
+        Rows of tasks not yet checked (only their pre-filled cells).
+    outcomes : dict
+        Outcome id -> number of results, in the vocabulary's order (zeros left out).
+    against_ledger : bool
+        True when the results were also checked against the ledger's drawn tasks.
+    """
+
+    path: str
+    results: int
+    awaiting: int
+    outcomes: dict[str, int]
+    against_ledger: bool
+
+    def summary(self) -> str:
+        """One line: the counts per outcome (Chinese labels)."""
+        counts = "，".join(f"{OUTCOME_ZH[o]} {n}" for o, n in self.outcomes.items()) or "无"
+        scope = "，已与抽取记录账本核对" if self.against_ledger else "（未与抽取记录账本核对）"
+        waiting = f"，{self.awaiting} 项任务尚未录入结果" if self.awaiting else ""
+        return (f"{self.path}: OK，{self.results} 条检查结果（{counts}）{waiting}{scope}")
+
+
+def check_results(path: str | Path, tasks: pd.DataFrame | None = None) -> ResultsCheck:
+    """Validate a results register alone (and against ``tasks`` when given); raise
+    :class:`RegisterError` with every problem at once, else return the counts."""
+    frame, problems = read_results(path, tasks)
+    if problems:
+        raise RegisterError(problems)
+    counts = frame["outcome"].value_counts()
+    outcomes = {o: int(counts[o]) for o in OUTCOME_ZH if counts.get(o, 0)}
+    return ResultsCheck(str(path), len(frame), int(frame.attrs.get("awaiting", 0)), outcomes,
+                        tasks is not None)
+
+
 def write_results(results: pd.DataFrame, path: str | Path) -> Path:
-    """Write results as UTF-8 CSV with the canonical headers (dates ISO, booleans true/false)."""
-    out = results[RESULT_COLUMNS].copy()
-    for column in ("date_checked", "date_follow_up_closed", "date_published"):
-        out[column] = [d.isoformat() if d is not None else "" for d in out[column]]
+    """Write results as UTF-8 CSV with the canonical headers (dates ISO, booleans true/false,
+    amounts in yuan with up to 2 decimals)."""
+    out = results.reindex(columns=RESULT_COLUMNS).copy()
+    for column in DATE_COLUMNS:
+        out[column] = [d.isoformat() if d is not None and d == d else "" for d in out[column]]
+    out["penalty_amount"] = [_amount_text(a) for a in out["penalty_amount"]]
+    for column in ("remark", "case_number"):
+        out[column] = out[column].fillna("")
     out["confidential"] = out["confidential"].map({True: "true", False: "false"})
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(path, index=False, encoding="utf-8")
+    out.to_csv(path, index=False, encoding="utf-8-sig")  # BOM: Excel reads it as UTF-8
     return path
+
+
+def _amount_text(amount: object) -> str:
+    if amount is None or amount != amount:
+        return ""
+    return f"{amount:.2f}".rstrip("0").rstrip(".")
+
+
+# --------------------------------------------------------------------------------------
+# What the reports count and print of results (as of a cut-off: see reports.known_by)
+# --------------------------------------------------------------------------------------
+def _known(value: object) -> bool:
+    return value is not None and value == value and value != ""
+
+
+def result_figures(results: pd.DataFrame) -> dict[str, float]:
+    """Counts of the statistics table's problem and follow-up columns over ``results``
+    (already cut to what was known by the table's cut-off, as ``reports.known_by`` does).
+
+    - ``checks_not_operating``: closed, no activity, unreachable, moved (completed checks);
+    - ``problems_found`` (corrected or left for later) and ``problems_corrected``;
+    - ``violations``, ``obstructed``;
+    - ``rectification_orders``: follow-up 责令整改, or a penalty carrying a 整改期限 (a decision
+      that also orders correction); ``rectified``: those closed by the cut-off (a 复查 found
+      the problem corrected);
+    - ``handed_over`` (转办 and 移交), ``judicial_referrals``, ``penalties``;
+    - ``penalty_amount``: fines of the penalty cases closed by the cut-off [yuan].
+    """
+    outcome, follow = results["outcome"], results["follow_up"]
+    deadline = results["rectification_deadline"] if "rectification_deadline" in results \
+        else pd.Series([None] * len(results), index=results.index, dtype=object)
+    closed = results["date_follow_up_closed"].map(_known)
+    orders = (follow == "rectification_order") | ((follow == "penalty") & deadline.map(_known))
+    amount = results["penalty_amount"] if "penalty_amount" in results else pd.Series(dtype=object)
+    return {
+        "checks_not_operating": int(outcome.isin(NOT_OPERATING_OUTCOMES).sum()),
+        "problems_found": int(outcome.isin(PROBLEM_OUTCOMES).sum()),
+        "problems_corrected": int((outcome == "corrected").sum()),
+        "violations": int((outcome == "violation").sum()),
+        "obstructed": int((outcome == "obstructed").sum()),
+        "rectification_orders": int(orders.sum()),
+        "rectified": int((orders & closed).sum()),
+        "handed_over": int(follow.isin(["hand_over", "transfer"]).sum()),
+        "judicial_referrals": int((follow == "judicial_referral").sum()),
+        "penalties": int((follow == "penalty").sum()),
+        "penalty_amount": float(sum(a for a, f in zip(amount, follow, strict=True)
+                                    if f == "penalty" and _known(a))) if len(amount) else 0.0,
+    }
+
+
+def amount_zh(amount: float) -> str:
+    """An amount of money as official text reads it: 50000元, 12500.5元."""
+    return f"{_amount_text(amount)}元"
+
+
+def follow_up_text(follow_up: str, closed: object, as_of: dt.date, deadline: object = None,
+                   case_number: object = "", amount: object = None) -> str:
+    """A result's follow-up as a notice prints it, as of ``as_of``: the measure and its state
+    then (办理中 / 已办结; an order to correct: 整改中 / 已整改 / 逾期未整改, with its 整改期限),
+    a penalty's case number and, once the case is closed, its fine. ``closed`` after ``as_of``
+    counts as not closed."""
+    label = FOLLOW_UP_ZH[follow_up]
+    if follow_up == "none":
+        return label
+    done = _known(closed) and closed <= as_of
+    parts = []
+    if follow_up == "rectification_order":
+        if _known(deadline):
+            parts.append(f"整改期限{date_zh(deadline)}")
+        state = ("rectified" if done else
+                 "overdue" if _known(deadline) and deadline < as_of else "rectifying")
+        parts.append(FOLLOW_UP_STATE_ZH[state])
+        return f"{label}（{'，'.join(parts)}）"
+    if follow_up == "penalty" and _known(case_number):
+        parts.append(f"案件编号{case_number}")
+    parts.append(FOLLOW_UP_STATE_ZH["closed" if done else "open"])
+    if follow_up == "penalty" and done and _known(amount):
+        parts.append(f"罚没款{amount_zh(float(amount))}")
+    return f"{label}（{'，'.join(parts)}）"
 
 
 # --------------------------------------------------------------------------------------
@@ -144,6 +371,11 @@ def write_results(results: pd.DataFrame, path: str | Path) -> Path:
 # --------------------------------------------------------------------------------------
 _VIOLATION_RATE = {"A": 0.02, "B": 0.045, "C": 0.10, "D": 0.18}
 _PROBLEM_RATE = 0.07
+#: Checks that find nothing to inspect (share of checks): closed, no activity, unreachable.
+_NOT_OPERATING = (("closed", 0.012), ("no_activity", 0.012), ("unreachable", 0.006))
+_OBSTRUCTED_RATE = 0.003
+#: Fines of the sample [yuan] (environmental fines are mostly 10,000-500,000).
+_FINES = (20000, 30000, 50000, 80000, 100000, 150000, 200000, 500000)
 _TYPICAL = {
     "air": "废气治理设施未正常运行，颗粒物无组织排放",
     "water": "废水总排口在线监测数据异常，超标排放",
@@ -156,6 +388,36 @@ _TYPICAL = {
 }
 
 
+def _sample_outcomes(credit: pd.Series, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Outcome and follow-up of every task from two uniform columns (see sample_results)."""
+    n = len(credit)
+    v_rate = credit.map(_VIOLATION_RATE).fillna(0.045).to_numpy()
+    outcome = np.full(n, "no_problem", dtype=object)
+    x = u[:, 0]
+    bound = np.zeros(n)
+    for name, share in _NOT_OPERATING + (("obstructed", _OBSTRUCTED_RATE),):
+        hit = (x >= bound) & (x < bound + share)
+        outcome[hit] = name
+        bound = bound + share
+    viol = (x >= bound) & (x < bound + v_rate)
+    outcome[viol] = "violation"
+    problem = (x >= bound + v_rate) & (x < bound + v_rate + _PROBLEM_RATE)
+    f = u[:, 1]
+    outcome[problem] = np.where(f[problem] < 0.55, "corrected", "pending_follow_up")
+    follow = np.full(n, "none", dtype=object)
+    follow[viol] = np.where(f[viol] < 0.04, "judicial_referral",
+                            np.where(f[viol] < 0.14, "transfer",
+                                     np.where(f[viol] < 0.24, "rectification_order", "penalty")))
+    corrected = outcome == "corrected"
+    g = np.where(f < 0.55, f / 0.55, (f - 0.55) / 0.45)  # uniform again within each part
+    follow[corrected] = np.where(g[corrected] < 0.33, "rectification_order", "none")
+    pending = outcome == "pending_follow_up"
+    follow[pending] = np.where(g[pending] < 0.6, "hand_over",
+                               np.where(g[pending] < 0.8, "transfer", "rectification_order"))
+    follow[outcome == "obstructed"] = "penalty"
+    return outcome, follow
+
+
 def sample_results(
     tasks: pd.DataFrame,
     calendar: WorkCalendar | None = None,
@@ -165,16 +427,23 @@ def sample_results(
 ) -> pd.DataFrame:
     """Realistic synthetic results for drawn tasks (deterministic for a seed).
 
-    About 99 % of tasks are checked, on a working day of their quarter; violations are found
+    About 99 % of tasks are checked, on a working day of their quarter. Violations are found
     more often in riskier credit classes (A 2 %, B 4.5 %, C 10 %, D 18 %; national 2019: 4.8 %
-    of checks) and problems in 7 %; most results are published within the policy's working-day
-    limit, a few late; about 1 % are confidential; follow-ups close 1-12 weeks after the check
-    unless that is after ``as_of`` (default: 31 January after the tasks' last year).
+    of checks) and mostly penalised (a case number and a fine; some with a 整改期限), some
+    transferred, handed to the judicial authorities or only ordered to correct; problems in
+    7 %, about half corrected on the spot (a third of them with an order to correct by a
+    deadline), the others handed over, transferred or ordered to correct; 3 % of the firms
+    are closed, not operating or not reachable, 0.3 % obstruct the check (penalised). Most
+    results are published within the policy's working-day limit, a few late; about 1 % are
+    confidential. Follow-ups close 1-12 weeks after the check (an order to correct: mostly by
+    its deadline, 15, 30 or 60 days after the check), unless that is after ``as_of`` (default:
+    31 January after the tasks' last year); a fine is recorded once its case is closed.
 
     Parameters
     ----------
     tasks : DataFrame
-        Drawn tasks: ``task_id``, ``quarter``, ``uscc``, ``credit_class``, ``business_line``.
+        Drawn tasks: ``task_id``, ``quarter``, ``uscc``, ``credit_class``, ``business_line``
+        (``unit_name`` or ``unit`` for the case numbers).
     calendar : WorkCalendar, optional
     seed : int
         Seed of the one random generator.
@@ -190,27 +459,22 @@ def sample_results(
     if as_of is None:
         last_year = max((Quarter.parse(q).year for q in tasks["quarter"]), default=2023)
         as_of = dt.date(last_year + 1, 1, 31)
-    u = rng.random((n, 6))
+    u = rng.random((n, 8))
     checked_mask = u[:, 0] < 0.99
     # Checking day: a working day of the task's quarter (later draws in the quarter later).
     days_of = {q: cal.working_days_in(Quarter.parse(q).start, Quarter.parse(q).end)
                for q in tasks["quarter"].unique()}
     date_checked = [days_of[q][int(x * len(days_of[q]))] for q, x in zip(tasks["quarter"], u[:, 1], strict=True)]
-    v_rate = tasks["credit_class"].map(_VIOLATION_RATE).fillna(0.045).to_numpy()
-    outcome = np.where(u[:, 2] < v_rate, "violation",
-                       np.where(u[:, 2] < v_rate + _PROBLEM_RATE, "problem_found", "no_problem"))
-    follow = np.full(n, "none", dtype=object)
-    f = u[:, 3]
-    viol = outcome == "violation"
-    follow[viol] = np.where(f[viol] < 0.04, "judicial_referral",
-                            np.where(f[viol] < 0.16, "transfer", "penalty"))
-    prob = outcome == "problem_found"
-    follow[prob] = np.where(f[prob] < 0.7, "hand_over", "transfer")
+    outcome, follow = _sample_outcomes(tasks["credit_class"], u[:, [2, 3]])
     confidential = u[:, 4] < 0.01
     lag_pub = rng.integers(1, limit + 1, n)
     late = u[:, 5] < 0.03
     lag_pub[late] = limit + rng.integers(1, 11, int(late.sum()))
     close_days = rng.integers(7, 85, n)
+    deadline_days = rng.choice([15, 30, 60], n)
+    fines = rng.choice(_FINES, n)
+    units = tasks["unit_name"] if "unit_name" in tasks.columns else tasks["unit"]
+    cases: dict[tuple[str, int], int] = {}
     rows = []
     for i in range(n):
         if not checked_mask[i]:
@@ -219,21 +483,36 @@ def sample_results(
         published = None if confidential[i] else cal.add_working_days(checked, int(lag_pub[i]))
         if published is not None and published > as_of:
             published = None
-        closed = None
-        if follow[i] != "none":
+        deadline = closed = case = amount = None
+        if follow[i] == "rectification_order" or (follow[i] == "penalty" and u[i, 6] < 0.4):
+            deadline = checked + dt.timedelta(days=int(deadline_days[i]))
+        if follow[i] == "rectification_order":
+            # the 复查 that finds it corrected: by the deadline, one in six a little late
+            late_by = int(close_days[i] % 20) + 1 if u[i, 7] < 1 / 6 else 0
+            closed = deadline - dt.timedelta(days=int(close_days[i] % 10)) \
+                + dt.timedelta(days=late_by)
+        elif follow[i] != "none":
             closed = checked + dt.timedelta(days=int(close_days[i]))
-            if closed > as_of:
-                closed = None
+        if closed is not None and closed > as_of:
+            closed = None
+        if follow[i] == "penalty":
+            key = (str(units[i]), checked.year)
+            cases[key] = cases.get(key, 0) + 1
+            case = f"{key[0]}环罚〔{key[1]}〕{cases[key]}号"
+            amount = float(fines[i]) if closed is not None else None  # decided when closed
         remark = ""
-        if outcome[i] == "violation":
+        if outcome[i] in ("violation", "obstructed"):
             # a joint task lists several lines ("air;water"): the primary item's line
             line = str(tasks.at[i, "business_line"]).split(";")[0]
-            remark = _TYPICAL.get(line, "存在环境违法行为")
+            remark = ("拒绝、阻挠执法人员进入现场检查" if outcome[i] == "obstructed"
+                      else _TYPICAL.get(line, "存在环境违法行为"))
         rows.append({
             "task_id": tasks.at[i, "task_id"], "uscc": tasks.at[i, "uscc"],
             "date_checked": checked, "outcome": str(outcome[i]), "follow_up": str(follow[i]),
             "date_follow_up_closed": closed, "date_published": published,
             "confidential": bool(confidential[i]), "remark": remark,
+            "rectification_deadline": deadline, "case_number": case or "",
+            "penalty_amount": amount,
         })
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
@@ -317,5 +596,5 @@ def write_deliveries(deliveries: pd.DataFrame, path: str | Path) -> Path:
     out["date_delivered"] = [d.isoformat() for d in out["date_delivered"]]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(path, index=False, encoding="utf-8")
+    out.to_csv(path, index=False, encoding="utf-8-sig")  # BOM: Excel reads it as UTF-8
     return path

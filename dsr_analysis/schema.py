@@ -4,6 +4,8 @@ registers, policy and the draw read them from here."""
 
 from __future__ import annotations
 
+from .labels import FOLLOW_UP_ZH, OUTCOME_ZH
+
 REGISTER_NAMES = ("enterprises", "inspectors", "experts", "items")
 
 # --------------------------------------------------------------------------------------
@@ -63,10 +65,14 @@ COLUMN_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "date_published": ("公示日期", "公开日期"),
         "confidential": ("涉密不予公开", "不予公开", "是否涉密"),
         "remark": ("备注", "典型案例说明"),
+        "rectification_deadline": ("整改期限", "整改时限", "限期整改日期"),
+        "case_number": ("案件编号", "立案编号", "处罚决定书文号"),
+        "penalty_amount": ("罚没款金额（元）", "罚没款金额", "罚款金额", "罚没金额"),
     },
 }
 
-# Column kinds: str, bool, int (>= 0), date, enum:<name>, list, uscc, unit
+# Column kinds: str, bool, int (>= 0), date (not after today), deadline (a date that may lie
+# ahead), amount (>= 0, yuan, at most 2 decimals), enum:<name>, list, uscc, unit
 SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
     # column: (kind, required-and-non-blank)
     "enterprises": {
@@ -121,6 +127,9 @@ SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
         "date_published": ("date", False),
         "confidential": ("bool", True),
         "remark": ("str", False),
+        "rectification_deadline": ("deadline", False),
+        "case_number": ("str", False),
+        "penalty_amount": ("amount", False),
     },
 }
 
@@ -130,7 +139,8 @@ OPTIONAL_COLUMNS = {
     "inspectors": {"expertise", "conflicts"},
     "experts": set(),
     "items": {"department"},
-    "results": {"date_follow_up_closed", "date_published", "remark"},
+    "results": {"date_follow_up_closed", "date_published", "remark", "rectification_deadline",
+                "case_number", "penalty_amount"},
 }
 
 #: Registers that must hold at least one row: a header alone is an error ("no enterprises").
@@ -175,19 +185,69 @@ ENUMS: dict[str, dict[str, tuple[str, ...]]] = {
         "ecology": ("生态", "自然生态"),
         "general_enforcement": ("综合执法", "综合"),
     },
+    # Outcomes (R7): the national enterprise credit publicity system's wording, its short
+    # forms, and the values of the first results registers (problem_found / 发现问题 now read
+    # as pending_follow_up). 企业已停产 / 停产: the firm exists but the activity the check is
+    # about was not going on -> no_activity; 停业 / 关闭 / 清算: closed.
     "outcome": {
-        "no_problem": ("未发现问题", "无问题", "no problem"),
-        "problem_found": ("发现问题", "problem found"),
-        "violation": ("违法", "发现违法行为", "存在违法行为"),
+        "no_problem": (OUTCOME_ZH["no_problem"], "无问题", "no problem"),
+        "corrected": (OUTCOME_ZH["corrected"], "发现问题已责令改正", "已责令改正", "当场整改",
+                      "已当场整改", "发现问题已当场整改", "发现问题已整改"),
+        "pending_follow_up": (OUTCOME_ZH["pending_follow_up"], "待后续处理", "发现问题",
+                              "problem_found", "problem found"),
+        "violation": (OUTCOME_ZH["violation"], "发现违法行为", "存在违法行为"),
+        "no_activity": (OUTCOME_ZH["no_activity"], "未发现开展经营活动", "未发现经营活动",
+                        "企业已停产", "已停产", "停产"),
+        "closed": (OUTCOME_ZH["closed"], "已关闭停业", "已关闭", "已停业", "停业", "关闭停业",
+                   "企业已关闭", "正在组织清算"),
+        "unreachable": (OUTCOME_ZH["unreachable"], "通过登记的住所(经营场所)无法联系",
+                        "通过登记的住所无法联系", "住所无法联系", "无法联系"),
+        "obstructed": (OUTCOME_ZH["obstructed"], "不配合检查", "拒绝检查"),
+        "moved_or_deregistered": (OUTCOME_ZH["moved_or_deregistered"], "已迁移", "已注销",
+                                  "迁移", "注销"),
     },
     "follow_up": {
-        "none": ("无", "无需处置"),
-        "hand_over": ("转办", "hand-over"),
-        "transfer": ("移交", "移交有关部门"),
-        "judicial_referral": ("移送司法机关", "移送公安机关", "judicial referral"),
-        "penalty": ("立案处罚", "行政处罚", "处罚"),
+        "none": (FOLLOW_UP_ZH["none"], "无需处置", "当场整改"),
+        "rectification_order": (FOLLOW_UP_ZH["rectification_order"], "责令改正", "责令限期整改",
+                                "限期整改", "下达整改通知书"),
+        "hand_over": (FOLLOW_UP_ZH["hand_over"], "hand-over"),
+        "transfer": (FOLLOW_UP_ZH["transfer"], "移交有关部门"),
+        "judicial_referral": (FOLLOW_UP_ZH["judicial_referral"], "移送公安机关",
+                              "judicial referral"),
+        "penalty": (FOLLOW_UP_ZH["penalty"], "行政处罚", "处罚"),
     },
 }
+
+# --------------------------------------------------------------------------------------
+# What each outcome means for the follow-up (R7), and how the reports group outcomes.
+# --------------------------------------------------------------------------------------
+#: Follow-ups an outcome admits. Nothing to follow up when nothing was found or nothing could
+#: be checked; a problem corrected on the spot needs none (or an order to correct by a
+#: deadline); a problem left for later and an offence need one (R7: every problem found is
+#: followed up); refusing a check is itself an offence: penalised or handed on, not merely
+#: ordered to correct.
+FOLLOW_UPS_ALLOWED: dict[str, tuple[str, ...]] = {
+    "no_problem": ("none",),
+    "corrected": ("none", "rectification_order"),
+    "pending_follow_up": ("rectification_order", "hand_over", "transfer", "judicial_referral",
+                          "penalty"),
+    "violation": ("rectification_order", "hand_over", "transfer", "judicial_referral",
+                  "penalty"),
+    "obstructed": ("hand_over", "transfer", "judicial_referral", "penalty"),
+    "no_activity": ("none",),
+    "closed": ("none",),
+    "unreachable": ("none",),
+    "moved_or_deregistered": ("none",),
+}
+#: Problems found (the statistics table's 发现问题): corrected on the spot or left for later.
+PROBLEM_OUTCOMES = ("corrected", "pending_follow_up")
+#: Checks that found nothing to inspect (closed, no activity, not reachable, moved): completed
+#: checks, counted in their own column.
+NOT_OPERATING_OUTCOMES = ("no_activity", "closed", "unreachable", "moved_or_deregistered")
+#: Follow-ups that may carry a rectification deadline (整改期限): an order to correct, and a
+#: penalty decision that also orders correction.
+DEADLINE_FOLLOW_UPS = ("rectification_order", "penalty")
+
 
 
 #: Columns of the canonical enterprise frame, in order (the enterprise register's columns).

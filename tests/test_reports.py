@@ -64,10 +64,20 @@ def test_statistics_equal_direct_counts(inputs, unit):
     assert row["results_published"] == r["date_published"].notna().sum()
     assert row["results_withheld"] == r["confidential"].sum()
     assert row["violations"] == (r["outcome"] == "violation").sum()
-    assert row["problems_found"] == (r["outcome"] == "problem_found").sum()
+    assert row["problems_found"] == r["outcome"].isin(["corrected", "pending_follow_up"]).sum()
+    assert row["problems_corrected"] == (r["outcome"] == "corrected").sum()
+    assert row["obstructed"] == (r["outcome"] == "obstructed").sum()
+    assert row["checks_not_operating"] == r["outcome"].isin(
+        ["no_activity", "closed", "unreachable", "moved_or_deregistered"]).sum()
     assert row["handed_over"] == r["follow_up"].isin(["hand_over", "transfer"]).sum()
     assert row["judicial_referrals"] == (r["follow_up"] == "judicial_referral").sum()
     assert row["penalties"] == (r["follow_up"] == "penalty").sum()
+    orders = (r["follow_up"] == "rectification_order") | (
+        (r["follow_up"] == "penalty") & r["rectification_deadline"].notna())
+    assert row["rectification_orders"] == orders.sum()
+    assert row["rectified"] == (orders & r["date_follow_up_closed"].notna()).sum()
+    fined = r[(r["follow_up"] == "penalty") & r["date_follow_up_closed"].notna()]
+    assert row["penalty_amount"] == pytest.approx(fined["penalty_amount"].fillna(0).sum())
     assert row["checks_total"] > 0
 
 
