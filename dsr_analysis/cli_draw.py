@@ -6,7 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from .draw import DRAW_MODE_ZH, RECORD_FORMAT, commit_quarter, draw_and_record, parse_target
+from .draw import (DRAW_MODE_ZH, RECORD_FORMAT, commit_quarter, draw_and_record,
+                   export_announcements, parse_target)
+from .draw.protocol import COMMITMENT_FORMATS
 from .draw.ledger import DEFAULT_LEDGER, entries, exclusive, head
 from .draw.outputs import STAGING, check_outputs, export, recover
 from .draw.verify import policy_file_changes, record_formats, verify_ledger
@@ -28,7 +30,7 @@ def cmd_commit(args: argparse.Namespace) -> int:
     record, entry, page = commit_quarter(
         policy, registers, args.quarter, args.seed_source, Path(args.ledger),
         Path(args.outputs), units=units, target=target, campaign=args.campaign,
-        origin=args.origin, seed_form=args.seed_form, reason=args.reason)
+        origin=args.origin, seed_form=args.seed_form, reason=args.reason, date=args.date)
     print(f"commitment {record['quarter']} (units {', '.join(record['units'])}): ledger entry "
           f"#{entry.seq}, hash {entry.entry_hash}")
     print(f"  frame {record['inputs']['frame_sha256']}")
@@ -36,7 +38,8 @@ def cmd_commit(args: argparse.Namespace) -> int:
     print(f"  history {record['inputs']['history_sha256']}")
     print(f"  seed source: {record['seed_source']['description']} ({record['seed_source']['form']})")
     print(f"ledger head {head(args.ledger)}")
-    print(f"wrote the announcement {page}")
+    print(f"wrote the announcement {page} (and .docx, .pdf), issued by {record['issuer']}, "
+          f"dated {record['date']}")
     return 0
 
 
@@ -100,7 +103,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print("no published head given (--head N:HASH): only the ledger's internal consistency "
               "was checked - a ledger truncated or rebuilt as a whole cannot be told apart; "
               f"its head is {head(args.ledger)}")
-    if any(k not in (RECORD_FORMAT, "dsr-commitment/1") for k in record_formats(args.ledger)):
+    if any(k not in (RECORD_FORMAT, *COMMITMENT_FORMATS) for k in record_formats(args.ledger)):
         print("records of an earlier format were replayed with the algorithm they were drawn "
               "with (scripts/replay_draw_v1.py, scripts/replay_draw_v2.py)")
     return 0
@@ -112,6 +115,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         for line in recover(args.outputs, args.ledger):
             print(line)
         written = export(args.ledger, args.outputs, quarter=args.quarter)
+        written += export_announcements(args.ledger, args.outputs, load_policy(args.policy),
+                                        quarter=args.quarter)
     for p in written:
         print(f"wrote {p}")
     print(f"{len(written)} files rebuilt from the ledger {args.ledger} (head {head(args.ledger)})")
@@ -142,6 +147,9 @@ def register(sub) -> None:
     p.add_argument("--seed-source", required=True,
                    help="where the seed material will come from: a named future public event "
                         "(e.g. 福彩双色球第2023010期开奖号码) or a witnessed dice roll")
+    p.add_argument("--date", default=None,
+                   help="the day the announcement is published, YYYY-MM-DD (default: today; "
+                        "recorded in the commitment and printed on the announcement)")
     p.add_argument("--seed-form", choices=("text", "numbers"), default="text",
                    help="canonical form of the seed material: text, or numbers in RFC 3797 "
                         "form (default %(default)s)")
@@ -168,6 +176,9 @@ def register(sub) -> None:
     p.add_argument("--ledger", default=str(DEFAULT_LEDGER), help="ledger (default %(default)s)")
     p.add_argument("--outputs", help="output directory (default: the ledger's folder)")
     p.add_argument("--quarter", help="only this quarter (default: every quarter)")
+    p.add_argument("--policy", default=str(DEFAULT_POLICY),
+                   help="policy naming the units and the issuer of announcements of commitments "
+                        "made before they were recorded (default: %(default)s)")
     p.set_defaults(func=cmd_export)
 
 

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .draw import canonical_frame_bytes, draw_quarter
+from .draw.binding import check_sources, committed_registers
 from .draw.ledger import entries, head as ledger_head, load_draw_tasks
 from .sample import DEMO_SEED_MATERIAL
 from .categories import CATEGORY_ZH, classify
@@ -160,6 +161,12 @@ def load_report_inputs(
     invented for a real draw); without a deliveries file no summary or statistics table
     counts as delivered.
 
+    With a ledger the registers are the ones the quarter's draws were made on
+    (:func:`dsr_analysis.draw.binding.committed_registers`): ``registers`` given, its files
+    must have the committed SHA-256; empty, the committed directory is read if its files
+    still do. Else :class:`~dsr_analysis.errors.RegisterError` names the file, both digests
+    and the ledger entry. The embedded sample is read only without a ledger.
+
     ``month`` (``YYYY-MM``, for the monthly notice) may lie after the policy year: results
     of the year's checks published in January of the next year belong to that January's
     notice. The tasks are then every task in the ledger drawn up to the month's quarter.
@@ -180,7 +187,6 @@ def load_report_inputs(
     if q.year != pol.year:
         raise ParameterError(f"quarter {q.label} is outside the policy year {pol.year}: give a "
                              f"quarter of {pol.year} (a notice of a later month: month=YYYY-MM)")
-    reg = load_registers(registers or None, units=pol.unit_names)
     cal = WorkCalendar(holidays_dir or None)
     if ledger:
         if not Path(ledger).exists():
@@ -188,6 +194,10 @@ def load_report_inputs(
         if not results:
             raise ParameterError(f"with a ledger ({ledger}) the results register is required: "
                                  "pass results=PATH")
+        # the register files the quarter's draws were made on, checked by their digests
+        bound = committed_registers(ledger, q, registers or None)
+        reg = load_registers(bound.directory, units=pol.unit_names)
+        check_sources(bound, reg.sources)
         all_tasks = load_draw_tasks(ledger)
         res = load_results(results, all_tasks)  # validated against every drawn task
         if month:
@@ -210,6 +220,7 @@ def load_report_inputs(
                                  "the demo draw and invented results on that register; pass "
                                  "ledger=PATH and results=PATH (demo data renders on the "
                                  "embedded sample only)")
+        reg = load_registers(None, units=pol.unit_names)
         tasks = demo_tasks(pol, reg, q)
         res = sample_results(tasks, cal, policy=pol)
         dlv = sample_deliveries(pol, pol.year, cal)

@@ -41,8 +41,8 @@ checked by ``dsr verify`` with the replay of that format (``scripts/replay_draw_
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-import os
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -68,10 +68,12 @@ from .record import (DRAW_MODE_ZH, FRAME_COLUMNS, JOINT_ZH, LEVEL_ZH, METHOD_ZH,
                      merge_record, split_record,
                      object_ticket, record_bytes, record_sha256, tasks_frame, tasks_zh,
                      write_outputs)
-from .ledger import Entry, append, entries, exclusive, head_of, history_before, put_blob
-from .outputs import finish, output_dir, recover, stage
-from .protocol import (ProtocolError, announcement_document, announcement_html, build_commitment,
-                       canonical_seed_material, check_commitment, commitment_ref)
+from .ledger import (Entry, append, entries, exclusive, head_of, history_before, next_entry,
+                     now_utc, put_blob)
+from .outputs import finish, output_dir, recover, stage, stage_files
+from .protocol import (ProtocolError, announcement_names, build_commitment,
+                       canonical_seed_material, check_commitment, commitment_date,
+                       commitment_ref, write_announcement)
 from .staffing import register_tables, staff_tasks
 
 
@@ -302,17 +304,21 @@ def policy_params(policy: Policy) -> dict:
     return {key: d[key] for key in ("draw", "staffing", "joint", "methods")}
 
 
-def _authority(policy: Policy) -> str:
-    """The issuing authority of an announcement: the area level's bureau."""
-    return policy.authority()
-
-
 def commit_quarter(policy: Policy, registers: Registers, quarter: str, seed_source: str,
                    ledger: Path, out_root: Path, units=None, target=None, campaign=None,
-                   origin: str = "routine", seed_form: str = "text", reason: str | None = None
-                   ) -> tuple[dict, Entry, Path]:
+                   origin: str = "routine", seed_form: str = "text", reason: str | None = None,
+                   date: dt.date | str | None = None) -> tuple[dict, Entry, Path]:
     """Step 1 of the protocol: fix the inputs and the seed source before the randomness
-    exists; append the commitment and write the announcement (抽取公告).
+    exists; write the announcement (抽取公告) and append the commitment.
+
+    ``date`` (default today; not after today, not before the ledger's latest commitment) is
+    recorded and dates the announcement; the announcement is issued by the bureau of the
+    units (:func:`~dsr_analysis.draw.protocol.issuer`). A commitment stands only with its
+    announcement: every form (HTML, DOCX, PDF) is written into the staging folder first
+    (:func:`~dsr_analysis.draw.outputs.stage_files`, for the entry computed before it is
+    appended), then the entry is appended, then the files are moved into place - a failure
+    before the append leaves no commitment, a kill after it leaves the files staged for the
+    next command to move (:func:`~dsr_analysis.draw.outputs.recover`).
     Returns (commitment record, entry, announcement path)."""
     q = Quarter.parse(quarter)
     check_request(policy, q, "-", campaign)
@@ -321,31 +327,83 @@ def commit_quarter(policy: Policy, registers: Registers, quarter: str, seed_sour
     _population, quotas = drawing_quotas(policy, registers, q, order, target)
     frame_sha = hashlib.sha256(canonical_frame_bytes(registers.enterprises)).hexdigest()
     files = {name: {"sha256": file_sha256(p)} for name, p in sorted(registers.sources.items())}
+    policy_bytes = Path(policy.path).read_bytes()
     with exclusive(ledger):
+        recover(out_root, ledger)
         all_entries = entries(ledger) if Path(ledger).exists() else []
+        day = commitment_date(date, all_entries)
         history = history_before(all_entries, None, q.label, key, order)
         record = build_commitment(
             policy, q, order, key, frame_sha, files, [r["sha256"] for r in history],
             quotas, seed_source, seed_form, head_of(all_entries), target, campaign, origin,
-            reason)
-        entry = append(ledger, record)
-        put_blob(ledger, Path(policy.path).read_bytes())
-        page = announcement_html(record, entry, [*all_entries, entry], policy.unit_names,
-                                 _authority(policy))
-        out = output_dir(out_root, {"quarter": q.label, "units": order,
-                                    "inputs": {"target": target, "campaign": campaign,
-                                               "unit_levels": {u.id: 1 for u in policy.units}}})
-        path = out / "public" / f"announcement-{entry.seq}.html"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(page, encoding="utf-8")
-        os.replace(tmp, path)
-        from ..documents import write_forms  # python-docx and WeasyPrint: heavy
+            reason, date=day)
+        entry = next_entry(all_entries, record, now_utc())
+        folder = announcement_dir(out_root, record)
+        staging = stage_files(
+            out_root, entry.record_sha256, folder,
+            lambda where: write_announcement(record, entry, [*all_entries, entry], where),
+            what="the announcement")
+        try:
+            put_blob(ledger, policy_bytes)
+            appended = append(ledger, record, created_at=entry.created_at)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        if appended.entry_hash != entry.entry_hash:  # only if the ledger was written unlocked
+            shutil.rmtree(staging, ignore_errors=True)
+            raise ProtocolError(
+                f"{ledger}: entry #{appended.seq} was appended while the announcement was "
+                "written (another program wrote the ledger without its lock); the commitment "
+                "has no announcement and no draw can use it - commit again")
+        paths = finish(staging, out_root)
+    return record, appended, paths[announcement_names(appended.seq)[0]]
 
-        write_forms(announcement_document(record, entry, [*all_entries, entry],
-                                          policy.unit_names, _authority(policy)),
-                    path.with_suffix(""))
-    return record, entry, path
+
+def announcement_dir(out_root: str | Path, commitment: Mapping[str, Any],
+                     unit_names: Mapping[str, str] | None = None) -> Path:
+    """The draw folder a commitment's announcement is written into (the folder of the draw
+    it fixes: :func:`~dsr_analysis.draw.outputs.output_dir`); ``unit_names``: the policy's
+    units, for a format-1 commitment (which does not record them)."""
+    names = commitment.get("unit_names") or unit_names or {u: u for u in commitment["units"]}
+    inputs = commitment.get("inputs", {})
+    return output_dir(out_root, {"quarter": commitment["quarter"], "units": commitment["units"],
+                                 "inputs": {"target": inputs.get("target"),
+                                            "campaign": inputs.get("campaign"),
+                                            "unit_levels": dict.fromkeys(names, 1)}})
+
+
+def check_announcement(out_root: str | Path, commitment: Entry,
+                       unit_names: Mapping[str, str] | None = None) -> None:
+    """:class:`ProtocolError` naming the first missing form of a commitment's announcement:
+    a draw may use a commitment only once its announcement was written in every form."""
+    folder = announcement_dir(out_root, commitment.record, unit_names)
+    for rel in announcement_names(commitment.seq):
+        if not (folder / rel).is_file():
+            raise ProtocolError(
+                f"commitment #{commitment.seq} ({commitment.quarter}, units "
+                f"{', '.join(commitment.units)}) has no announcement {folder / rel}: a draw may "
+                "use a commitment only once its announcement is published. If it was published "
+                "and the file was lost since, `dsr export` writes it again from the ledger; "
+                "otherwise publish a new commitment (dsr commit) before the seed material exists")
+
+
+def export_announcements(ledger: str | Path, out_root: str | Path, policy: Policy,
+                         quarter: str | None = None) -> list[Path]:
+    """Write again every commitment's announcement (every form) from the ledger; ``policy``
+    names the units and the issuer of format-1 commitments, which do not record them."""
+    all_entries = entries(ledger)
+    written = []
+    for i, e in enumerate(all_entries):
+        if not e.is_commitment or (quarter is not None and e.quarter != quarter):
+            continue
+        record = e.record
+        if not record.get("unit_names"):
+            record = {**record, "unit_names": policy.unit_names}
+        folder = announcement_dir(out_root, record)
+        names = write_announcement(record, e, all_entries[:i + 1], folder,
+                                   policy.unit_names, policy.authority())
+        written += [folder / n for n in names]
+    return written
 
 
 def drawing_quotas(policy: Policy, registers: Registers, q: Quarter, order: list[str],
@@ -391,6 +449,7 @@ def draw_and_record(policy: Policy, registers: Registers, quarter: str, seed_mat
         files = {name: file_sha256(p) for name, p in sorted(registers.sources.items())}
         commitment = check_commitment(all_entries, q.label, key, order, frame_sha, policy,
                                       [r["sha256"] for r in history], redraw, reason, files)
+        check_announcement(out_root, commitment, policy.unit_names)
         form = commitment.record["seed_source"]["form"]
         material = canonical_seed_material(seed_material, form)
         result = draw_quarter(policy, registers, q.label, material, history, units=units,
@@ -421,7 +480,8 @@ def _latest_keys(all_entries: list[Entry]):
 __all__ = [
     "DRAW_MODE_ZH", "FRAME_COLUMNS", "JOINT_ZH", "LEVEL_ZH", "METHOD_ZH", "RECORD_FORMAT",
     "RECORD_FORMATS", "TARGET_COLUMNS", "TASK_COLUMNS", "TASK_COLUMNS_ZH", "DrawResult",
-    "HistoryTask", "InfeasibleError", "ProtocolError", "commit_quarter", "merge_record",
+    "HistoryTask", "InfeasibleError", "ProtocolError", "check_announcement", "commit_quarter",
+    "export_announcements", "merge_record",
     "split_record", "apply_target", "canonical_frame_bytes", "derive_seed",
     "draw_and_record", "draw_key", "draw_objects", "draw_province", "draw_quarter", "draw_stratum", "draw_unit", "history_tasks",
     "merge_between_levels", "object_digests", "object_ticket", "parse_target", "record_bytes",

@@ -332,6 +332,33 @@ def load_draw_tasks(ledger_path: str | Path = DEFAULT_LEDGER, quarter: str | Non
 
 # --------------------------------------------------------------------------------------
 # Verification
+def now_utc() -> str:
+    """The time an entry is appended: UTC, ISO 8601, whole seconds."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def next_entry(all_entries: list[Entry], record: Mapping[str, Any], created_at: str) -> Entry:
+    """The entry :func:`append` will make of ``record`` after ``all_entries`` at
+    ``created_at`` (the same seq, redraw_of, previous hash and entry hash), so that files
+    naming the entry (a commitment's announcement) can be written before it is appended,
+    with the ledger's lock held. The caller checks the appended entry's hash against it."""
+    last = all_entries[-1] if all_entries else None
+    seq = last.seq + 1 if last else 1
+    prev = last.entry_hash if last else GENESIS
+    redraw = None
+    for e in reversed(all_entries):
+        if e.quarter == record["quarter"] and e.draw_key == record["draw_key"] \
+                and set(e.units) & set(record["units"]):
+            redraw = e.seq
+            break
+    units = ",".join(record["units"])
+    sha = record_sha256(record)
+    h = entry_hash(seq, created_at, record["quarter"], record["draw_key"], units, redraw, sha,
+                   prev)
+    return Entry(seq, created_at, record["quarter"], record["draw_key"], tuple(record["units"]),
+                 redraw, sha, record_bytes(record).decode("utf-8"), prev, h)
+
+
 # --------------------------------------------------------------------------------------
 def iter_records(path: str | Path) -> Iterator[tuple[Entry, dict]]:
     for e in entries(path):

@@ -15,10 +15,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from ..errors import DsrError
+from ..errors import FileSystemError
 from .ledger import Entry, entries
 from .record import DrawResult, output_files, record_bytes, split_record
 
@@ -37,25 +37,40 @@ def output_dir(out_root: str | Path, record: Mapping) -> Path:
     return out
 
 
-def _fs_error(exc: OSError, path: Path) -> DsrError:
-    return DsrError(f"{path}: cannot write the draw's files ({exc.strerror or exc}); "
-                    "nothing was committed")
+def _fs_error(exc: OSError, path: Path, what: str = "the draw's files") -> FileSystemError:
+    return FileSystemError(f"{path}: cannot write {what} ({exc.strerror or exc}); "
+                           "nothing was committed")
 
 
 def stage(result: DrawResult, out_root: str | Path, record_sha: str) -> Path:
     """Write the draw's files into a staging folder; returns it."""
-    target = output_dir(out_root, result.record)
-    staging = Path(out_root) / "draws" / STAGING / record_sha
-    try:
-        if Path(out_root).exists() and not Path(out_root).is_dir():
-            raise DsrError(f"{out_root}: the outputs path is not a folder")
-        if staging.exists():
-            shutil.rmtree(staging)
+    def write(staging: Path) -> list[str]:
         files = output_files(result)
         for rel, data in files.items():
             p = staging / rel
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_bytes(data)
+        return sorted(files)
+
+    return stage_files(out_root, record_sha, output_dir(out_root, result.record), write)
+
+
+def stage_files(out_root: str | Path, record_sha: str, target: Path,
+                write: Callable[[Path], Sequence[str]], what: str = "the draw's files") -> Path:
+    """Stage the files of the ledger entry whose record has SHA-256 ``record_sha``, bound for
+    ``target``: ``write(staging)`` writes them under the staging folder and returns their
+    names relative to it; the manifest is written last. A failure removes the staging folder
+    (an OS error becomes :class:`FileSystemError` naming ``what``). Used by the draw and by
+    the commitment's announcement (:func:`dsr_analysis.draw.commit_quarter`)."""
+    staging = Path(out_root) / "draws" / STAGING / record_sha
+    try:
+        if Path(out_root).exists() and not Path(out_root).is_dir():
+            raise FileSystemError(f"{out_root}: the outputs path is not a folder; nothing was "
+                                  "committed")
+        if staging.exists():
+            shutil.rmtree(staging)
+        staging.mkdir(parents=True)
+        files = write(staging)
         manifest = {"record_sha256": record_sha, "files": sorted(files),
                     "target": os.path.relpath(target, Path(out_root))}
         tmp = staging / "manifest.json.tmp"
@@ -63,7 +78,10 @@ def stage(result: DrawResult, out_root: str | Path, record_sha: str) -> Path:
         os.replace(tmp, staging / "manifest.json")
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        raise _fs_error(exc, staging) from exc
+        raise _fs_error(exc, staging, what) from exc
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     return staging
 
 
@@ -164,9 +182,14 @@ def export(ledger: str | Path, out_root: str | Path, quarter: str | None = None)
         result = DrawResult(record=rec)
         for rel, data in output_files(result).items():
             p = folder / rel
-            p.parent.mkdir(parents=True, exist_ok=True)
             tmp = p.with_name(p.name + ".tmp")
-            tmp.write_bytes(data)
-            os.replace(tmp, p)
+            try:
+                p.parent.mkdir(parents=True, exist_ok=True)
+                tmp.write_bytes(data)
+                os.replace(tmp, p)
+            except OSError as exc:
+                tmp.unlink(missing_ok=True)
+                raise FileSystemError(f"{p}: {exc.strerror or exc} (operating system): cannot "
+                                      "rebuild the file; the earlier one is unchanged") from None
             written.append(p)
     return written

@@ -18,11 +18,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import html
+import os
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -34,7 +37,12 @@ from ..policy import Policy
 from ..quotas import SUBSET_ZH
 from .ledger import COMMITMENT, Entry, head_of
 
-COMMITMENT_FORMAT = "dsr-commitment/1"
+#: Format 2 adds the commitment's ``date`` (the announcement's date), its ``issuer`` (the
+#: bureau of the units it covers), the policy's ``unit_names`` and, per quota row, the
+#: objects per credit class (``population_by_class``: an empty class shows "—"). Format 1
+#: commitments still verify; their announcement is dated by the entry's ``created_at``.
+COMMITMENT_FORMAT = "dsr-commitment/2"
+COMMITMENT_FORMATS = ("dsr-commitment/1", COMMITMENT_FORMAT)
 #: Forms of seed material: free text (a beacon value, a lottery result as printed) or
 #: numbers (RFC 3797: groups of numbers, e.g. lottery balls or dice).
 SEED_FORMS = ("text", "numbers")
@@ -98,7 +106,9 @@ def quota_rows(quotas: pd.DataFrame) -> list[dict]:
     for r in quotas.itertuples(index=False):
         rows.append({"unit": r.unit, "stratum": r.stratum, "method": r.method,
                      "population": int(r.population), "quota": int(r.quota),
-                     "probability": {c: float(getattr(r, f"probability_{c}")) for c in "ABCD"}})
+                     "probability": {c: float(getattr(r, f"probability_{c}")) for c in "ABCD"},
+                     "population_by_class": {c: int(getattr(r, f"population_{c}"))
+                                             for c in "ABCD"}})
     return rows
 
 
@@ -107,8 +117,10 @@ def build_commitment(policy: Policy, quarter: Quarter, order: list[str], draw_ke
                      history_records: Sequence[str], quotas: pd.DataFrame,
                      seed_source: str, seed_form: str, ledger_head: str,
                      target: Mapping | None = None, campaign: str | None = None,
-                     origin: str = "routine", reason: str | None = None) -> dict:
-    """The commitment record (see the module docstring)."""
+                     origin: str = "routine", reason: str | None = None,
+                     date: dt.date | None = None) -> dict:
+    """The commitment record (see the module docstring): ``date`` is the day it is published
+    (default today; its announcement bears it), the issuer is :func:`issuer` of its units."""
     if not str(seed_source).strip():
         raise ProtocolError("--seed-source is empty: name the future public event the seed "
                             "material will come from (e.g. 中国福利彩票双色球第2023010期开奖号码，"
@@ -118,6 +130,8 @@ def build_commitment(policy: Policy, quarter: Quarter, order: list[str], draw_ke
     return {
         "format": COMMITMENT_FORMAT, "quarter": quarter.label,
         "draw_key": COMMITMENT + draw_key, "units": list(order),
+        "date": (date or dt.date.today()).isoformat(),
+        "issuer": issuer(policy, order), "unit_names": dict(policy.unit_names),
         "seed_source": {"description": " ".join(str(seed_source).split()),
                         "form": seed_form},
         "inputs": {"frame_sha256": frame_sha, "policy_id": policy.id,
@@ -131,6 +145,52 @@ def build_commitment(policy: Policy, quarter: Quarter, order: list[str], draw_ke
         "ledger_head": ledger_head,
         "reason": reason or None,
     }
+
+
+def issuer(policy: Policy, units: Sequence[str]) -> str:
+    """The bureau that issues a commitment's announcement: the authority of its units when
+    they share one (a county's draw: that county's bureau); otherwise - the area level with
+    counties, or several counties in one draw - the new-area level's bureau, which organises
+    a draw across bureaus."""
+    names = {policy.authority(u) for u in units}
+    return names.pop() if len(names) == 1 else policy.authority()
+
+
+def commitment_date(value: dt.date | str | None, all_entries: Sequence[Entry],
+                    today: dt.date | None = None) -> dt.date:
+    """The date of a new commitment (``--date``; default today), checked: a date
+    (``YYYY-MM-DD``), not after today (an announcement is dated when it is published, never
+    in advance), and not before the date of the ledger's latest commitment (commitments are
+    appended, and published, in ledger order)."""
+    today = today or dt.date.today()
+    if value is None or value == "":
+        day = today
+    elif isinstance(value, dt.date):
+        day = value
+    else:
+        try:
+            day = dt.date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ProtocolError(f"--date {value}: not a date; write YYYY-MM-DD (the day the "
+                                "announcement is published)") from None
+    if day > today:
+        raise ProtocolError(f"--date {day.isoformat()} is after today ({today.isoformat()}): "
+                            "a commitment is dated the day its announcement is published")
+    for e in reversed(all_entries):
+        if e.is_commitment:
+            before = commitment_day(e)
+            if day < before:
+                raise ProtocolError(
+                    f"--date {day.isoformat()} precedes the date of commitment #{e.seq} "
+                    f"({before.isoformat()}): commitments are published in ledger order; "
+                    f"date this one {before.isoformat()} or later")
+            break
+    return day
+
+
+def commitment_day(entry: Entry) -> dt.date:
+    """A commitment's date (format 1, which has none: the day its entry was appended, UTC)."""
+    return announcement_date(entry.record, entry)
 
 
 def latest_commitment(all_entries: Sequence[Entry], quarter: str, draw_key: str,
@@ -198,18 +258,23 @@ def commitment_ref(entry: Entry) -> dict:
 
 
 def announcement_html(commitment: Mapping[str, Any], entry: Entry, all_entries: Sequence[Entry],
-                      unit_names: Mapping[str, str], authority: str) -> str:
+                      unit_names: Mapping[str, str] | None = None,
+                      authority: str | None = None) -> str:
     """The public announcement (抽取公告) of a commitment, as an HTML page (every value
-    escaped): what will be drawn, from which inputs, and where the seed will come from."""
+    escaped): what will be drawn, from which inputs, and where the seed will come from.
+    Issued by the commitment's ``issuer`` and dated by its ``date`` (a format-1 commitment:
+    ``authority`` and the entry's day); ``unit_names`` only for a format-1 commitment."""
     e = html.escape
     q = Quarter.parse(commitment["quarter"])
     src = commitment["seed_source"]
     inp = commitment["inputs"]
-    units = "、".join(unit_names.get(u, u) for u in commitment["units"])
+    names = _unit_names(commitment, unit_names)
+    authority = _issuer(commitment, authority)
+    units = "、".join(names.get(u, u) for u in commitment["units"])
     rows = "".join(
-        f"<tr><td>{e(unit_names.get(r['unit'], r['unit']))}</td><td>{e(_stratum_zh(r['stratum']))}</td>"
+        f"<tr><td>{e(names.get(r['unit'], r['unit']))}</td><td>{e(_stratum_zh(r['stratum']))}</td>"
         f"<td class='n'>{r['population']}</td><td class='n'>{r['quota']}</td>"
-        + "".join(f"<td class='n'>{r['probability'][c]:.1%}</td>" for c in "ABCD")
+        + "".join(f"<td class='n'>{_percent_text(_class_probability(r, c))}</td>" for c in "ABCD")
         + "</tr>" for r in commitment["quotas"])
     form = "按公开数字的规范形式（RFC 3797）" if src["form"] == "numbers" else "按公布的原文"
     head = head_of(list(all_entries))
@@ -238,36 +303,39 @@ td.n {{ text-align: right; }}
 <p>检查对象名录库：<span class="hash">{e(inp['frame_sha256'])}</span><br>
 抽查方案（政策参数）：<span class="hash">{e(inp['policy_sha256'])}</span><br>
 此前有效抽取记录：<span class="hash">{e(inp['history_sha256'])}</span></p>
-<p>三、各抽取层的抽取数量和各信用风险类别的入样概率：</p>
+<p>三、各抽取层的抽取数量和各信用风险类别的入样概率（“—”表示该层没有该类别的检查对象）：</p>
 <table><tr><th>抽查单位</th><th>抽取层</th><th>对象数</th><th>抽取数</th>
 <th>A类</th><th>B类</th><th>C类</th><th>D类</th></tr>{rows}</table>
 <p>四、抽取记录账本：本公告登记为第 {entry.seq} 条，登记后账本共 {e(n)} 条，
 最新一条哈希值为 <span class="hash">{e(h)}</span>。</p>
-<p class="sign">{e(authority)}<br>{_date_zh(entry.created_at)}</p>
+<p class="sign">{e(authority)}<br>{date_zh(announcement_date(commitment, entry))}</p>
 </body></html>
 """
 
 
 def announcement_document(commitment: Mapping[str, Any], entry: Entry,
-                          all_entries: Sequence[Entry], unit_names: Mapping[str, str],
-                          authority: str):
+                          all_entries: Sequence[Entry],
+                          unit_names: Mapping[str, str] | None = None,
+                          authority: str | None = None):
     """The same announcement as an official document (DOCX and PDF in the national layout;
-    public: no object, no inspector)."""
+    public: no object, no inspector); issuer and date as :func:`announcement_html`."""
     from ..documents.model import Heading, OfficialDocument, Paragraph, Table
 
     q = Quarter.parse(commitment["quarter"])
     src = commitment["seed_source"]
     inp = commitment["inputs"]
-    units = "、".join(unit_names.get(u, u) for u in commitment["units"])
+    names = _unit_names(commitment, unit_names)
+    authority = _issuer(commitment, authority)
+    units = "、".join(names.get(u, u) for u in commitment["units"])
     form = "按公开数字的规范形式（RFC 3797）" if src["form"] == "numbers" else "按公布的原文"
     n, h = head_of(list(all_entries)).split(":")
     frame = pd.DataFrame({
-        "抽查单位": [unit_names.get(r["unit"], r["unit"]) for r in commitment["quotas"]],
+        "抽查单位": [names.get(r["unit"], r["unit"]) for r in commitment["quotas"]],
         "抽取层": [_stratum_zh(r["stratum"]) for r in commitment["quotas"]],
         "对象数": [int(r["population"]) for r in commitment["quotas"]],
         "抽取数": [int(r["quota"]) for r in commitment["quotas"]],
-        **{f"{c}类入样概率": [float(r["probability"][c]) for r in commitment["quotas"]]
-           for c in "ABCD"}})
+        **{f"{c}类入样概率": [_class_probability(r, c) for r in commitment["quotas"]]
+           for c in "ABCD"}})  # NaN (an empty class) is shown as "—"
     blocks = [Paragraph(f"根据年度“双随机、一公开”监管工作实施方案，本季度将对{units}的检查对象进行"
                         "随机抽取。在随机数产生之前，现将本次抽取所依据的输入和随机数来源公告如下，"
                         "任何人可据此核验抽取结果。")]
@@ -282,13 +350,76 @@ def announcement_document(commitment: Mapping[str, Any], entry: Entry,
         Paragraph(f"抽查方案（政策参数）：{inp['policy_sha256']}", indent=False),
         Paragraph(f"此前有效抽取记录：{inp['history_sha256']}", indent=False),
         Heading("三、各抽取层的抽取数量和入样概率", 1),
+        Paragraph("“—”表示该抽取层没有该信用风险类别的检查对象。"),
         Table(frame, percent=tuple(f"{c}类入样概率" for c in "ABCD")),
         Heading("四、抽取记录账本", 1),
         Paragraph(f"本公告登记为第{entry.seq}条，登记后账本共{n}条，最新一条哈希值为{h}。"),
     ]
     return OfficialDocument(
         title=f"{authority}{q.label_zh}“双随机”抽取公告", issuer=authority,
-        date=pd.Timestamp(entry.created_at).date(), blocks=tuple(blocks), public=True)
+        date=announcement_date(commitment, entry), blocks=tuple(blocks), public=True)
+
+
+def announcement_names(seq: int) -> tuple[str, ...]:
+    """The announcement's files in a draw folder, relative to it (HTML, DOCX, PDF)."""
+    return tuple(f"public/announcement-{seq}.{ext}" for ext in ("html", "docx", "pdf"))
+
+
+def write_announcement(commitment: Mapping[str, Any], entry: Entry,
+                       all_entries: Sequence[Entry], folder: str | Path,
+                       unit_names: Mapping[str, str] | None = None,
+                       authority: str | None = None) -> list[str]:
+    """Write the announcement in every form (:func:`announcement_names`) under ``folder``,
+    each file under a temporary name then renamed; returns the names written. ``all_entries``
+    end with ``entry`` (the head the announcement prints)."""
+    from ..documents import write_forms  # python-docx and WeasyPrint: heavy
+
+    folder = Path(folder)
+    html_name, _docx, _pdf = announcement_names(entry.seq)
+    page = folder / html_name
+    page.parent.mkdir(parents=True, exist_ok=True)
+    tmp = page.with_name(f".{page.name}.tmp")
+    try:
+        tmp.write_text(announcement_html(commitment, entry, all_entries, unit_names, authority),
+                       encoding="utf-8")
+        os.replace(tmp, page)
+    finally:
+        tmp.unlink(missing_ok=True)
+    write_forms(announcement_document(commitment, entry, all_entries, unit_names, authority),
+                page.with_suffix(""))
+    return list(announcement_names(entry.seq))
+
+
+def announcement_date(commitment: Mapping[str, Any], entry: Entry) -> dt.date:
+    """The announcement's date: the commitment's ``date`` (format 1: its entry's day)."""
+    text = commitment.get("date")
+    return dt.date.fromisoformat(text) if text else pd.Timestamp(entry.created_at).date()
+
+
+def _issuer(commitment: Mapping[str, Any], authority: str | None) -> str:
+    name = commitment.get("issuer") or authority
+    if not name:
+        raise ProtocolError(f"commitment for {commitment.get('quarter')} names no issuer: give "
+                            "the issuing authority")
+    return str(name)
+
+
+def _unit_names(commitment: Mapping[str, Any], unit_names: Mapping[str, str] | None
+                ) -> dict[str, str]:
+    return {**(unit_names or {}), **(commitment.get("unit_names") or {})}
+
+
+def _class_probability(row: Mapping[str, Any], c: str) -> float:
+    """A class's inclusion probability in a stratum; NaN when the stratum has no object of
+    the class (shown "—": 0 % would read as "cannot be drawn")."""
+    counts = row.get("population_by_class")
+    if counts is not None and int(counts.get(c, 0)) == 0:
+        return float("nan")
+    return float(row["probability"][c])
+
+
+def _percent_text(value: float) -> str:
+    return "—" if value != value else f"{value:.1%}"
 
 
 def _stratum_zh(stratum: str) -> str:
@@ -296,7 +427,3 @@ def _stratum_zh(stratum: str) -> str:
     category, _, subset = str(stratum).partition("/")
     name = CATEGORY_ZH.get(category, category)
     return name if subset in ("", "all") else f"{name}（{SUBSET_ZH.get(subset, subset)}）"
-
-
-def _date_zh(iso: str) -> str:
-    return date_zh(pd.Timestamp(iso))

@@ -3,6 +3,7 @@ record from its inputs (records of format 1 with the algorithm they were drawn w
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -17,7 +18,7 @@ from ..registers import load_registers
 from . import draw_quarter
 from .ledger import (DEFAULT_LEDGER, GENESIS, Entry, entries, entry_hash, get_blob, head_of,
                      history_before, parse_head)
-from .protocol import COMMITMENT_FORMAT, history_sha256
+from .protocol import COMMITMENT_FORMATS, history_sha256
 from .record import (RECORD_FORMAT, RECORD_FORMATS, canonical_frame_bytes, record_bytes,
                      record_sha256)
 
@@ -216,8 +217,15 @@ def _policy(path: Path, blob: bytes | None):
 def verify_commitment(entry: Entry, all_entries: list[Entry], bad) -> list[Finding]:
     """A commitment names the ledger head before it and has the fields a draw checks."""
     rec = entry.record
-    if rec.get("format") != COMMITMENT_FORMAT:
+    if rec.get("format") not in COMMITMENT_FORMATS:
         return bad("format", f"a commitment entry holds format {rec.get('format')!r}")
+    if rec["format"] != COMMITMENT_FORMATS[0]:  # format 2: dated, with its issuer
+        try:
+            dt.date.fromisoformat(str(rec.get("date")))
+        except ValueError:
+            return bad("date", f"{rec.get('date')!r} is not a date (YYYY-MM-DD)")
+        if not str(rec.get("issuer") or "").strip():
+            return bad("issuer", "missing")
     before = [e for e in all_entries if e.seq < entry.seq]
     if rec.get("ledger_head") != head_of(before):
         return bad("ledger_head", f"the commitment names the head {rec.get('ledger_head')}, "
