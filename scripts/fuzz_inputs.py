@@ -243,6 +243,21 @@ def convert_value(kind: str, text: str, units: dict[str, str]) -> tuple[bool, An
                     return False, None
                 return day <= dt.date.today(), day
         return False, None
+    if kind == "deadline":  # a date that may lie ahead (整改期限)
+        for pattern in DATE_SPELLINGS:
+            m = pattern.fullmatch(text)
+            if m:
+                try:
+                    return True, dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+                except ValueError:
+                    return False, None
+        return False, None
+    if kind == "amount":  # yuan: ASCII digits, thousands commas, <= 2 decimals, optional 元
+        m = re.fullmatch(r"([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(\.[0-9]{1,2})?元?", text)
+        if m is None:
+            return False, None
+        value = float(m.group(1).replace(",", "") + (m.group(2) or ""))
+        return value < 1e13, value
     if kind == "list":
         return True, tuple(p.strip(SPACES) for p in LIST_SEPARATORS.split(text)
                            if p.strip(SPACES))
@@ -259,7 +274,8 @@ def convert_value(kind: str, text: str, units: dict[str, str]) -> tuple[bool, An
     raise ValueError(kind)
 
 
-BLANK = {"list": (), "int": 0, "date": None, "bool": False}
+BLANK = {"list": (), "int": 0, "date": None, "bool": False, "deadline": None,
+         "amount": None}
 
 
 def expect_register(kind: str, intended: str, data: bytes, units: dict[str, str]) -> Expected:
@@ -318,6 +334,14 @@ def expect_register(kind: str, intended: str, data: bytes, units: dict[str, str]
     missing = [c for c in schema if c not in canonical.values() and c not in OPTIONAL_COLUMNS[kind]]
     if missing:
         return _refuse(f"missing column {missing[0]}")
+    if kind == "results":  # a row of a task not yet checked (only its keys) is no result
+        entry = [p for p, c in canonical.items() if c not in ("task_id", "uscc")]
+        waiting = [k for k, r in enumerate(body)
+                   if all(r[p] == "" or (canonical[p] == "confidential"
+                                         and r[p].lower() in BOOL_FALSE) for p in entry)
+                   and not any(INVISIBLE.search(c) for c in r)]
+        rows = [x for k, x in enumerate(rows) if k not in waiting]
+        body = [x for k, x in enumerate(body) if k not in waiting]
     if kind in MUST_HAVE_ROWS and not rows:
         return _refuse("no data rows")
     if any(INVISIBLE.search(c) for r in body for c in r):
@@ -633,6 +657,9 @@ NEAR_MISSES = {
              "未评级", "较大", "AIR", "大气", "水环境", "固废", "no problem", "违法",
              "立案处罚", "移送公安机关", "hand-over", "HAND_OVER", "problem_found"],
     "unit": ["XIONGAN", "Xiongxian", "雄县", "容城县", "安新", "新区本级", "xiong an"],
+    "deadline": ["2099-12-31", "2023-02-30", "2023年3月1日", "２０２３-０３-０１", "2023-03-01 08:00"],
+    "amount": ["-1", "0", "1,000", "1,00", "12.345", "12.5元", "１２", "1e3", "5000.", ".5",
+               "99999999999999", "NaN", "inf", "٣"],
     "uscc": [],
     "str": ["王 平", "王,平", 'a"b', "=cmd", "-", "—", "0", "全部"],
 }
