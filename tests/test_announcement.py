@@ -197,6 +197,7 @@ def test_a_draw_refuses_a_commitment_whose_announcement_is_missing(tmp_path, bur
     folder = outputs / "draws" / "2023Q1" / "xiongxian" / "public"
     pdf = folder / "announcement-1.pdf"
     original = pdf.read_bytes()
+    docx = (folder / "announcement-1.docx").read_bytes()
     pdf.unlink()
     capsys.readouterr()
     assert draw(regs, ledger, outputs, "--units", "xiongxian") == 2
@@ -207,6 +208,8 @@ def test_a_draw_refuses_a_commitment_whose_announcement_is_missing(tmp_path, bur
     assert main(["export", "--ledger", str(ledger), "--outputs", str(outputs)]) == 0
     assert pdf.is_file() and "2023年1月13日" in pdf_text(pdf) and len(pdf.read_bytes()) > 0
     assert pdf_text(pdf) == pdf_text_of(original, tmp_path)
+    assert (folder / "announcement-1.docx").read_bytes() == docx  # the published one stays
+    assert not [p for p in folder.iterdir() if p.name.startswith(".")]
     assert draw(regs, ledger, outputs, "--units", "xiongxian") == 0
     assert main(["verify", "--ledger", str(ledger), "--outputs", str(outputs)]) == 0
 
@@ -248,3 +251,30 @@ def test_a_format_1_commitment_still_verifies_and_is_dated_by_its_entry(tmp_path
     assert draw(regs, ledger, outputs, "--units", "xiongxian") == 0
     assert main(["verify", "--ledger", str(ledger), "--outputs", str(outputs)]) == 0
     assert json.loads(entries(ledger)[1].record_json)["inputs"]["commitment"]["seq"] == 1
+
+
+def test_an_announcement_that_cannot_be_moved_after_the_append_is_recovered(tmp_path,
+                                                                           bureau_quarter,
+                                                                           capsys):
+    """The entry is appended, then its staged announcement cannot be moved into place (a
+    file stands where its folder belongs): exit 3, the files stay staged, no draw runs until
+    the next command has moved them - then the draw runs under the commitment."""
+    ledger, outputs = tmp_path / "ledger.sqlite", tmp_path / "out"
+    regs = bureau_quarter.registers
+    blocker = outputs / "draws" / "2023Q1" / "xiongxian" / "public"
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("in the way\n", encoding="utf-8")
+    assert commit(regs, ledger, outputs, "--units", "xiongxian", "--date", "2023-01-13") == 3
+    err = error_lines(capsys.readouterr().err)
+    assert len(err) == 1 and err[0].startswith("error: ") and "staged" in err[0], err
+    assert [e.is_commitment for e in entries(ledger)] == [True]
+    staged = sorted(p.name for p in (outputs / "draws" / ".staging").rglob("announcement-1.*"))
+    assert staged == ["announcement-1.docx", "announcement-1.html", "announcement-1.pdf"]
+    assert draw(regs, ledger, outputs, "--units", "xiongxian") == 3  # still in the way
+    assert len(error_lines(capsys.readouterr().err)) == 1
+    assert len(entries(ledger)) == 1
+    blocker.unlink()
+    assert draw(regs, ledger, outputs, "--units", "xiongxian") == 0
+    assert "2023年1月13日" in pdf_text(blocker / "announcement-1.pdf")
+    assert not (outputs / "draws" / ".staging").exists()
+    assert main(["verify", "--ledger", str(ledger), "--outputs", str(outputs)]) == 0

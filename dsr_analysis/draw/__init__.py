@@ -43,7 +43,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -389,8 +391,10 @@ def check_announcement(out_root: str | Path, commitment: Entry,
 
 def export_announcements(ledger: str | Path, out_root: str | Path, policy: Policy,
                          quarter: str | None = None) -> list[Path]:
-    """Write again every commitment's announcement (every form) from the ledger; ``policy``
-    names the units and the issuer of format-1 commitments, which do not record them."""
+    """Write again, from the ledger, the announcement of every commitment that lacks one of
+    its forms (a published announcement is never replaced: its DOCX and PDF would not be the
+    same bytes); ``policy`` names the units and the issuer of format-1 commitments, which do
+    not record them. Returns the files written."""
     all_entries = entries(ledger)
     written = []
     for i, e in enumerate(all_entries):
@@ -400,9 +404,16 @@ def export_announcements(ledger: str | Path, out_root: str | Path, policy: Polic
         if not record.get("unit_names"):
             record = {**record, "unit_names": policy.unit_names}
         folder = announcement_dir(out_root, record)
-        names = write_announcement(record, e, all_entries[:i + 1], folder,
-                                   policy.unit_names, policy.authority())
-        written += [folder / n for n in names]
+        missing = [n for n in announcement_names(e.seq) if not (folder / n).is_file()]
+        if not missing:
+            continue
+        (folder / "public").mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=folder / "public", prefix=".export-") as tmp:
+            write_announcement(record, e, all_entries[:i + 1], tmp, policy.unit_names,
+                               policy.authority())
+            for name in missing:  # only the missing forms: the others stay as published
+                os.replace(Path(tmp) / name, folder / name)
+                written.append(folder / name)
     return written
 
 
