@@ -9,9 +9,11 @@ from .results_entry import check_results_file, write_results_template
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    written = write_results_template(args.quarter, args.unit, args.ledger, args.outputs)
+    written = write_results_template(args.quarter, args.unit, args.ledger, args.outputs,
+                                     args.previous)
+    carried = f", {written.carried} result(s) carried in" if args.previous else ""
     print(f"results template of {args.quarter} ({', '.join(written.units)}): {written.tasks} "
-          f"task(s) pre-filled; {written.path}")
+          f"task(s) pre-filled{carried}; {written.path}")
     print(f"fill it in, then: dsr results check {written.path} --ledger {args.ledger}")
     return 0
 
@@ -34,6 +36,10 @@ def register(sub) -> None:
     t.add_argument("--outputs", default=None,
                    help="output root; the template goes to OUTPUTS/QUARTER/"
                         "results-template-UNIT.xlsx (default: the ledger's folder)")
+    t.add_argument("--from", dest="previous", default=None,
+                   help="an earlier results register (e.g. last quarter's filled template): "
+                        "the template then holds every task of the year up to --quarter with "
+                        "the recorded results carried in (one workbook for the year)")
     t.set_defaults(func=cmd_template)
     c = rsub.add_parser("check", help="validate a results register alone and list every "
                                       "problem at once (exit 0 / 1)")

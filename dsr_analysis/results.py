@@ -514,7 +514,11 @@ def sample_results(
             "rectification_deadline": deadline, "case_number": case or "",
             "penalty_amount": amount,
         })
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    frame = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    amounts = np.empty(len(frame), dtype=object)   # None where no fine, as the reader has it
+    amounts[:] = [r["penalty_amount"] for r in rows]
+    frame["penalty_amount"] = amounts
+    return frame
 
 
 # --------------------------------------------------------------------------------------

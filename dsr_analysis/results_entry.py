@@ -8,9 +8,14 @@ filled one (R7).
   outcome needs which follow-up (:data:`dsr_analysis.schema.FOLLOW_UPS_ALLOWED`);
 - :func:`write_results_template` - that form as XLSX (``dsr results template``), by default
   at ``OUTPUTS/QUARTER/results-template-UNIT.xlsx`` (``all`` when several units' tasks are
-  in one workbook);
+  in one workbook); with an earlier results register (``--from``, e.g. last quarter's filled
+  template) it holds every task of the year up to the quarter and carries the recorded
+  results in, so that one workbook stays the year's results register (``dsr render`` reads
+  one results file);
 - :func:`check_results_file` - a results register validated alone, or also against the
-  ledger (``dsr results check``): every problem at once, else the counts per outcome.
+  ledger (``dsr results check``): every problem at once, else the counts per outcome;
+- :func:`fill_results_template` - results entered into a template as staff would (the demo's
+  synthetic results reach the reports this way, not by a side channel).
 
 Filled in and saved, the template *is* the results register: its headers are the Chinese
 headers :func:`dsr_analysis.results.load_results` reads (the title row above them is
@@ -19,18 +24,20 @@ skipped), its dates are date cells, and rows of tasks not checked yet are left o
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from .documents.entry import EntryColumn, EntryForm, write_entry_workbook
+from .documents.entry import (EntryColumn, EntryForm, fill_entry_workbook,
+                               write_entry_workbook)
 from .draw import JOINT_ZH, METHOD_ZH
 from .draw.ledger import DEFAULT_LEDGER, load_draw_tasks
 from .errors import ParameterError, Problem, RegisterError
 from .labels import FOLLOW_UP_ZH, OUTCOME_ZH, YES_NO_ZH
 from .periods import Quarter
-from .results import ResultsCheck, check_results
+from .results import ResultsCheck, check_results, load_results
 from .schema import COLUMN_ALIASES, DEADLINE_FOLLOW_UPS, FOLLOW_UPS_ALLOWED
 
 #: The header of each results column in the template: its first Chinese alias (read back).
@@ -129,14 +136,27 @@ def _method(detail: object, joint: object) -> str:
     return f"{text}（{partner}）" if partner else text
 
 
-def quarter_tasks(ledger: str | Path, quarter: str, unit: str | None = None) -> pd.DataFrame:
-    """The valid drawn tasks of ``quarter`` (of ``unit``) in the ledger; ParameterError when
-    there are none (naming the units that have tasks)."""
+#: The entry columns of the template, in order (after the pre-filled ones).
+ENTRY_ORDER = ("date_checked", "outcome", "follow_up", "rectification_deadline", "case_number",
+               "penalty_amount", "date_follow_up_closed", "date_published", "confidential",
+               "remark")
+
+
+def template_tasks(ledger: str | Path, quarter: str, unit: str | None = None,
+                   year_to_date: bool = False) -> pd.DataFrame:
+    """The valid drawn tasks of ``quarter`` (with ``year_to_date``: of every quarter of its
+    year up to it) of ``unit`` in the ledger; ParameterError when there are none (naming the
+    units that have tasks)."""
     q = Quarter.parse(quarter)
     if not Path(ledger).exists():
         raise ParameterError(f"ledger '{ledger}' does not exist (run `dsr commit` and "
                              "`dsr draw` first, or pass --ledger)")
-    tasks = load_draw_tasks(ledger, q.label)
+    if year_to_date:
+        tasks = load_draw_tasks(ledger)
+        keep = [Quarter.parse(x).year == q.year and Quarter.parse(x) <= q for x in tasks["quarter"]]
+        tasks = tasks[keep]
+    else:
+        tasks = load_draw_tasks(ledger, q.label)
     if unit:
         units = sorted(set(tasks["unit"]))
         tasks = tasks[tasks["unit"] == unit]
@@ -146,33 +166,70 @@ def quarter_tasks(ledger: str | Path, quarter: str, unit: str | None = None) -> 
     if tasks.empty:
         raise ParameterError(f"no drawn task of {q.label} in {ledger} (draw the quarter first: "
                              "dsr draw)")
-    return tasks.sort_values(["unit", "task_id"], kind="stable").reset_index(drop=True)
+    return tasks.sort_values(["quarter", "unit", "task_id"], kind="stable").reset_index(drop=True)
 
 
-def results_template(tasks: pd.DataFrame, quarter: str) -> EntryForm:
-    """The results-entry form of ``tasks`` (drawn tasks of one quarter, as
-    :func:`quarter_tasks` returns them): one pre-filled row per task."""
+def entry_values(rec: dict) -> tuple[object, ...]:
+    """A result (canonical columns and values) as staff enter it in the template, in
+    :data:`ENTRY_ORDER`: the Chinese values of the drop-down lists, dates as date cells
+    (``datetime``), amounts as numbers, blanks as None."""
+    out = []
+    for column in ENTRY_ORDER:
+        value = rec.get(column)
+        if column == "outcome":
+            value = OUTCOME_ZH[value]
+        elif column == "follow_up":
+            value = FOLLOW_UP_ZH[value]
+        elif column == "confidential":
+            value = YES_NO_ZH[bool(value)]
+        elif value is not None and value == value and hasattr(value, "isoformat"):
+            value = dt.datetime(value.year, value.month, value.day)  # an Excel date cell
+        elif value == "" or (value is not None and value != value):
+            value = None
+        out.append(value)
+    return tuple(out)
+
+
+_BLANK_ENTRY = (None,) * (len(ENTRY_ORDER) - 2) + (YES_NO_ZH[False], None)
+
+
+def _period_zh(tasks: pd.DataFrame, q: Quarter) -> str:
+    first = min(Quarter.parse(x) for x in tasks["quarter"])
+    return q.label_zh if first == q else f"{first.label_zh}至{q.label_zh[len(str(q.year)) + 1:]}"
+
+
+def results_template(tasks: pd.DataFrame, quarter: str,
+                     recorded: pd.DataFrame | None = None) -> EntryForm:
+    """The results-entry form of ``tasks`` (drawn tasks, as :func:`template_tasks` returns
+    them): one pre-filled row per task; the entry cells of a task with a result in
+    ``recorded`` (a results frame, e.g. last quarter's filled template) hold that result,
+    to be completed (closing and publication dates come later)."""
     q = Quarter.parse(quarter)
     names = list(dict.fromkeys(tasks["unit_name"]))
     who = names[0] if len(names) == 1 else "、".join(names)
+    done = ({r["task_id"]: entry_values(r) for r in recorded.to_dict("records")}
+            if recorded is not None else {})
     rows = tuple(
         (t.task_id, t.unit_name, t.uscc, t.enterprise_name, str(t.item_name),
          _team(t.inspector_names, t.expert_name), _method(t.method_detail, t.joint_type),
-         None, None, None, None, None, None, None, None, YES_NO_ZH[False], None)
+         *done.get(t.task_id, _BLANK_ENTRY))
         for t in tasks.itertuples(index=False))
+    period = _period_zh(tasks, q)
     instructions = (
-        f"本表为{who}{q.label_zh}“双随机、一公开”抽查结果登记表，已按抽取记录账本中的有效抽取记录预填"
-        f"全部{len(tasks)}项抽查任务（灰色列，已锁定，请勿修改）。",
+        f"本表为{who}{period}“双随机、一公开”抽查结果登记表，已按抽取记录账本中的有效抽取记录预填"
+        f"全部{len(tasks)}项抽查任务（灰色列，已锁定，请勿修改）"
+        + (f"，并带入已登记的{len(done)}条检查结果。" if done else "。"),
         "每完成一项检查，在该任务所在行填写检查日期、检查结果和后续处置（列名为红色的为必填项）；"
         "检查结果、后续处置和涉密不予公开从下拉列表中选择，日期填在日期格式的单元格中（如2023-02-03）。",
         "后续处置办结、结果公示后，补填处置办结日期和公示日期；立案处罚的，补填案件编号和罚没款金额。",
         "填好后保存为本文件（不要改动表头和标题行），可先用 dsr results check 检查，"
         "系统一次列出全部问题（文件:行:列名: 问题）；检查通过后即为抽查结果登记表，用于生成统计表、"
-        "工作总结、考核通报和结果公示。",
+        "工作总结、考核通报和结果公示。下一季度生成登记表时用 --from 带入本表，全年结果在一张表中。",
     )
+    first = min(Quarter.parse(x) for x in tasks["quarter"])
     return EntryForm(
-        title=f"{who}{q.label_zh}“双随机、一公开”抽查结果登记表",
-        sheet="抽查结果登记", columns=_columns(q), rows=rows, instructions=instructions,
+        title=f"{who}{period}“双随机、一公开”抽查结果登记表",
+        sheet="抽查结果登记", columns=_columns(first), rows=rows, instructions=instructions,
         rules=_rules(), creator=who)
 
 
@@ -183,24 +240,51 @@ def template_path(outputs: str | Path, quarter: str, unit: str) -> Path:
 
 @dataclass(frozen=True)
 class TemplateWritten:
-    """A written results template: its path and the tasks it holds."""
+    """A written results template: its path, the tasks it holds, the results carried in."""
 
     path: Path
     tasks: int
     units: tuple[str, ...]
+    carried: int = 0
 
 
 def write_results_template(quarter: str, unit: str | None = None,
                            ledger: str | Path = DEFAULT_LEDGER,
-                           outputs: str | Path | None = None) -> TemplateWritten:
+                           outputs: str | Path | None = None,
+                           previous: str | Path | None = None) -> TemplateWritten:
     """Write the results template of ``quarter`` (of ``unit``; default every unit drawn)
-    from the ledger's valid draws (``outputs`` default: the ledger's folder)."""
-    tasks = quarter_tasks(ledger, quarter, unit)
+    from the ledger's valid draws (``outputs`` default: the ledger's folder).
+
+    With ``previous`` (an earlier results register, e.g. last quarter's filled template,
+    validated against the ledger first), the template holds every task of the year up to
+    ``quarter`` and carries the recorded results in, so that one workbook is the year's
+    results register."""
+    tasks = template_tasks(ledger, quarter, unit, year_to_date=previous is not None)
+    recorded = None
+    if previous is not None:
+        recorded = load_results(previous, load_draw_tasks(ledger))
+        outside = sorted(set(recorded["task_id"]) - set(tasks["task_id"]))
+        if outside:
+            raise ParameterError(
+                f"{previous}: {len(outside)} result(s) of tasks outside this template "
+                f"({quarter}{', unit ' + unit if unit else ''}, the year up to it), e.g. "
+                f"{outside[0]}: give --unit or --quarter matching the earlier register")
     units = tuple(dict.fromkeys(tasks["unit"]))
     name = unit or (units[0] if len(units) == 1 else "all")
     path = template_path(outputs if outputs is not None else Path(ledger).parent, quarter, name)
-    write_entry_workbook(results_template(tasks, quarter), path)
-    return TemplateWritten(path, len(tasks), units)
+    write_entry_workbook(results_template(tasks, quarter, recorded), path)
+    return TemplateWritten(path, len(tasks), units, 0 if recorded is None else len(recorded))
+
+
+def fill_results_template(template: str | Path, results: pd.DataFrame,
+                          target: str | Path) -> Path:
+    """Enter ``results`` (a results frame: canonical columns and values) into a results
+    template as staff would (:func:`entry_values`) and save it at ``target``; the demo's
+    results register is made this way. Every result's task must be a row of the template."""
+    headers = [HEADER[c] for c in ENTRY_ORDER]
+    values = {rec["task_id"]: dict(zip(headers, entry_values(rec), strict=True))
+              for rec in results.to_dict("records")}
+    return fill_entry_workbook(template, HEADER["task_id"], values, target)
 
 
 def check_results_file(path: str | Path, ledger: str | Path | None = None) -> ResultsCheck:

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from dsr_analysis import official, reports
@@ -361,3 +362,38 @@ def test_a_results_csv_with_english_headers_names_them(tmp_path):
     assert [str(p) for p in problems] == [
         f"{path}:2:penalty_amount: a penalty amount (罚没款金额) belongs to a penalty case "
         "(penalty 立案处罚), not to follow-up 'none'"]
+
+
+def test_synthetic_results_entered_into_the_template_read_back_exactly(template, bureau_quarter,
+                                                                       tmp_path):
+    """What the demo does: the sample results entered into the template as staff would (the
+    Chinese drop-down values, date cells, numbers) are read back exactly."""
+    from dsr_analysis.results import RESULT_COLUMNS, sample_results
+    from dsr_analysis.results_entry import fill_results_template
+
+    tasks = load_draw_tasks(bureau_quarter.ledger)
+    results = sample_results(tasks, seed=7)
+    path = fill_results_template(template, results, tmp_path / "results.xlsx")
+    cells = openpyxl.load_workbook(path).worksheets[0]
+    col = _columns(cells)
+    assert isinstance(cells.cell(3, col["检查日期"]).value, dt.datetime)
+    assert cells.cell(3, col["检查结果"]).value in OUTCOME_ZH.values()
+    back = load_results(path, tasks)
+    pd.testing.assert_frame_equal(back[RESULT_COLUMNS],
+                                  results[RESULT_COLUMNS].reset_index(drop=True),
+                                  check_dtype=False)
+
+
+def test_a_template_from_an_earlier_register_carries_the_results_in(filled, bureau_quarter,
+                                                                   tmp_path, capsys):
+    """``--from``: the recorded results stand in the new template (to be completed) and it
+    reads back as the same register; a register of other tasks is refused."""
+    assert main(["results", "template", "--quarter", "2023Q1", "--ledger", str(bureau_quarter.ledger),
+                 "--outputs", str(tmp_path), "--from", str(filled)]) == 0
+    assert f"{len(FILLED)} result(s) carried in" in capsys.readouterr().out
+    path = tmp_path / "2023Q1" / "results-template-xiongxian.xlsx"
+    tasks = load_draw_tasks(bureau_quarter.ledger)
+    pd.testing.assert_frame_equal(load_results(path, tasks), load_results(filled, tasks))
+    code = main(["results", "template", "--quarter", "2022Q4", "--ledger",
+                 str(bureau_quarter.ledger), "--outputs", str(tmp_path), "--from", str(filled)])
+    assert code == 2 and "no drawn task of 2022Q4" in capsys.readouterr().err

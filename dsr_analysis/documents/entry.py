@@ -19,7 +19,7 @@ No cell holds a live formula; text that looks like one is stored as text.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -303,6 +303,35 @@ def write_entry_workbook(form: EntryForm, path: str | Path) -> Path:
     """Write ``form`` as XLSX at ``path`` (replaced atomically) and return the path."""
     wb = build_entry_workbook(form)
     return layout.write_atomically(path, lambda tmp: wb.save(str(tmp)))
+
+
+def fill_entry_workbook(path: str | Path, key: str, records: Mapping[str, Mapping[str, object]],
+                        target: str | Path) -> Path:
+    """Fill the entry sheet of the workbook at ``path`` as a person would and save it at
+    ``target`` (replaced atomically): for every row whose ``key`` column holds a key of
+    ``records``, write each ``{header: value}`` of that record (a date as a date cell, a
+    number as a number). Raises :class:`DocumentError` for a header or a key the sheet does
+    not have. Returns ``target``."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    ws = wb.worksheets[0]
+    top = 2
+    columns = {ws.cell(top, j).value: j for j in range(1, ws.max_column + 1)}
+    if key not in columns:
+        raise layout.DocumentError(f"{path}: no column '{key}' in row {top} of sheet '{ws.title}'")
+    rows = {ws.cell(r, columns[key]).value: r for r in range(top + 1, ws.max_row + 1)}
+    for k, values in records.items():
+        if k not in rows:
+            raise layout.DocumentError(f"{path}: no row with {key} '{k}'")
+        for header, value in values.items():
+            if header not in columns:
+                raise layout.DocumentError(f"{path}: no column '{header}'")
+            cell = ws.cell(rows[k], columns[header])
+            cell.value = None if layout.is_missing(value) else value
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+                cell.quotePrefix = True
+    return layout.write_atomically(target, lambda tmp: wb.save(str(tmp)))
 
 
 def entry_headers(form: EntryForm) -> Sequence[str]:
