@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import json
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,9 +33,26 @@ def _add_common(p: argparse.ArgumentParser, quarter: bool = False) -> None:
         p.add_argument("--quarter", required=True, help="quarter, e.g. 2023Q1")
 
 
+def register_dir(value: str | None) -> str | None:
+    """``--registers`` checked as a path before anything is read: a path that does not exist
+    is bad usage (:class:`DsrError`, exit 2, as a missing policy or ledger), a file where the
+    register directory belongs is an operating-system problem (:class:`FileSystemError`,
+    exit 3)."""
+    if value is None:
+        return None
+    path = Path(value)
+    if not path.exists():
+        raise DsrError(f"{path}: no such register directory (--registers: the folder holding "
+                       "enterprises, inspectors, experts and items)")
+    if not path.is_dir():
+        raise FileSystemError(f"{path}: a file where the register directory belongs (give the "
+                              "folder holding enterprises, inspectors, experts and items)")
+    return value
+
+
 def _load(args: argparse.Namespace):
     policy = load_policy(args.policy)
-    registers = load_registers(args.registers, units=policy.unit_names)
+    registers = load_registers(register_dir(args.registers), units=policy.unit_names)
     return policy, registers
 
 
@@ -90,8 +108,8 @@ def cmd_quotas(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """The main job on the embedded sample: validate, classify, quotas of the year."""
     out_dir = Path(args.outputs)
+    policy, registers = _load(args)  # bad registers: exit 1 before anything is written
     out_dir.mkdir(parents=True, exist_ok=True)
-    policy, registers = _load(args)
     print(f"[1] registers valid: {len(registers.enterprises)} enterprises, "
           f"{len(registers.inspectors)} inspectors, {len(registers.experts)} experts, "
           f"{len(registers.items)} items ({registers.sources['enterprises']})")
@@ -182,6 +200,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except OSError as exc:  # permissions, a full disk, a directory where a file belongs …
         print(f"error: {os_message(exc)} (operating system)", file=sys.stderr)
+        return 3
+    except sqlite3.OperationalError as exc:  # a ledger on a full or read-only disk
+        print(f"error: {getattr(args, 'ledger', None) or 'ledger'}: {exc} (operating system)",
+              file=sys.stderr)
         return 3
 
 

@@ -19,8 +19,10 @@ from .policy import Policy, load_policy
 from .registers import Registers, load_registers
 
 def _request(args: argparse.Namespace):
+    from .cli import register_dir
+
     policy = load_policy(args.policy)
-    registers = load_registers(args.registers, units=policy.unit_names)
+    registers = load_registers(register_dir(args.registers), units=policy.unit_names)
     units = [u.strip() for u in args.units.split(",")] if args.units else None
     return policy, registers, units, parse_target(args.target)
 
@@ -111,6 +113,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     args.outputs = _outputs(args)
+    entries(args.ledger)  # a missing ledger is refused before its lock file is made
     with exclusive(args.ledger):
         for line in recover(args.outputs, args.ledger):
             print(line)

@@ -58,6 +58,9 @@ def check_inputs(args: argparse.Namespace) -> None:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    from .cli import register_dir
+
+    register_dir(args.registers)  # missing: exit 2; a file: exit 3
     check_inputs(args)
     params = {}
     for name in ("registers", "ledger", "results", "deliveries"):

@@ -12,42 +12,72 @@
    (:func:`dsr_analysis.reports.prepare_report_inputs`) into ``{out}/{quarter}/.prepared/``,
    before any notebook starts; every notebook loads that file instead of reading again;
 4. executes the notebooks in parallel across the machine's cores
-   (:class:`concurrent.futures.ProcessPoolExecutor`), each into ``{out}/{quarter}/``, with a
-   progress bar over the jobs;
+   (:class:`concurrent.futures.ProcessPoolExecutor`), with a progress bar over the jobs, each
+   into its own staging folder ``{out}/{quarter}/.staging/{run}/{report}-{unit}/`` (the
+   notebook's ``output_dir`` parameter points there);
 5. exports each executed notebook to HTML without code cells and without the cells tagged
    ``internal`` (the reviewers' checks); the notebooks write their documents themselves
    (:func:`dsr_analysis.documents.write_forms`: DOCX and PDF, or XLSX and PDF);
-6. writes ``{out}/{quarter}/index.html`` linking every report in every form.
+6. moves each report's files (notebook, HTML, DOCX/XLSX, PDF) into ``{out}/{quarter}/`` as a
+   set (:func:`publish`: a manifest written last, then ``os.replace`` per file);
+7. writes ``{out}/{quarter}/index.html`` (atomically) once its reports are in place.
+
+**Faults.** A render holds the folder's lock (``{out}/{quarter}/.render.lock``, ``flock``,
+released by the system when the process dies) from the first write to the index: two renders
+of one quarter serialise. Every temporary file is in ``.staging/``; a render killed at any
+moment leaves every earlier document as it was, and the next render of the quarter moves a
+report staged completely (its manifest written) into place and deletes everything else
+staged (:func:`recover_staging`). Worker processes die with the render (``PR_SET_PDEATHSIG``)
+and their kernels within a second. An operating-system error (a full disk) stops the batch
+with :class:`~dsr_analysis.errors.FileSystemError` naming the path (exit 3); the reports
+already moved into place stay, the others keep their earlier documents.
 
 ``render(..., month="2024-01")`` renders the results notice of one month, which may follow the
 policy year (December's checks published in January), into the month's quarter directory.
 
 A failing notebook raises :class:`RenderError` naming the report, the unit, the quarter and
-the cell (execution count and first line), and keeps the partial notebook for inspection.
+the cell (execution count and first line); its partial notebook is kept for inspection in
+``{out}/{quarter}/failed/`` (never beside the documents), and its earlier documents stay.
 """
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import html
+import json
 import os
 import re
+import secrets
+import shutil
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import CancelledError, ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from .errors import DsrError, ParameterError
+from .errors import DsrError, FileSystemError, ParameterError, os_message
 from .paths import OUTPUTS_DIR, PROJECT_ROOT
 from .periods import Quarter, month_quarter
+from .draw.ledger import exclusive
 from .policy import load_policy
 
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks" / "reports"
+#: Folder of a quarter's outputs where a render stages its files (every temporary file is here).
+STAGING = ".staging"
+#: Folder of a quarter's outputs keeping the partial notebooks of failed reports.
+FAILED = "failed"
+#: Written last into a report's staging folder: the report is complete and may be moved.
+MANIFEST = "manifest.json"
+#: Seconds a render waits for another render of the same quarter's folder.
+LOCK_TIMEOUT = 3600.0
+#: Exceptions of a notebook that are the operating system's (a full disk), not the report's.
+OS_ERRORS = frozenset({name for name, c in vars(builtins).items()
+                       if isinstance(c, type) and issubclass(c, OSError)} | {"FileSystemError"})
 
 
 @dataclass(frozen=True)
@@ -101,6 +131,8 @@ class RenderJob:
         Parameters injected by papermill (validated).
     out_dir : Path
         Directory of the quarter's outputs.
+    run : str
+        The batch's staging folder under ``out_dir/.staging/`` (default: one per process).
     """
 
     report: str
@@ -108,10 +140,22 @@ class RenderJob:
     quarter: str
     parameters: dict[str, Any]
     out_dir: Path
+    run: str = ""
 
     @property
     def stem(self) -> str:
         return f"{self.report}-{self.unit}"
+
+    @property
+    def file_stem(self) -> str:
+        """Stem of the notebook and HTML files (a month's notice: ``notice-UNIT-YYYY-MM``)."""
+        month = self.parameters.get("month", "")
+        return f"{self.stem}-{month}" if month else self.stem
+
+    @property
+    def staging(self) -> Path:
+        """The job's staging folder: everything it writes goes here first."""
+        return self.out_dir / STAGING / (self.run or f"run-{os.getpid()}") / self.file_stem
 
 
 @dataclass(frozen=True)
@@ -135,6 +179,7 @@ class RenderSummary:
     seconds: float
     workers: int
     failures: tuple[str, ...] = field(default=())
+    recovered: tuple[str, ...] = field(default=())  # what an interrupted render left, done
 
 
 # --------------------------------------------------------------------------------------
@@ -302,30 +347,54 @@ def export_html(nb_path: Path, html_path: Path, title: str) -> Path:
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     body = re.sub(r"<html[^>]*>", '<html lang="zh-CN">', body, count=1)
     body = body.replace("</head>", PRINT_CSS + "</head>", 1)
-    tmp = html_path.with_name(f".{html_path.name}.tmp")
-    tmp.write_text(body, encoding="utf-8")
-    os.replace(tmp, html_path)
-    return html_path
+    from .documents.layout import write_atomically
+
+    return write_atomically(html_path, lambda tmp: tmp.write_text(body, encoding="utf-8"))
 
 
-def _forms(out_dir: Path, stem: str) -> set[Path]:
-    """The documents a report wrote: ``stem.{docx,pdf,xlsx}`` and ``stem-YYYY-MM.*``."""
-    pattern = re.compile(re.escape(stem) + r"(-\d{4}-\d{2})?\.(docx|pdf|xlsx)$")
-    return {p for p in out_dir.glob(f"{stem}*") if pattern.fullmatch(p.name)}
+def _os_failure(job: RenderJob, exc: OSError | str) -> FileSystemError:
+    reason = os_message(exc) if isinstance(exc, OSError) else exc
+    return FileSystemError(f"{reason} (operating system): report '{job.report}', unit "
+                           f"'{job.unit}', {job.quarter} not rendered; its earlier documents "
+                           "are unchanged")
+
+
+def _keep_failed(nb_out: Path, out_dir: Path) -> Path | None:
+    """Move a failed job's partial notebook to ``out_dir/failed/`` (None if there is none or
+    it cannot be kept)."""
+    if not nb_out.is_file():
+        return None
+    kept = out_dir / FAILED / nb_out.name
+    try:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(nb_out, kept)
+    except OSError:
+        return None
+    return kept
 
 
 def run_job(job: RenderJob) -> Rendered:
-    """Execute one report notebook with papermill and export it to HTML."""
+    """Execute one report notebook with papermill into its staging folder, export it to HTML,
+    then move its files into place as a set (:func:`publish`). A failure leaves the earlier
+    documents of the report as they were and nothing staged."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
     from traitlets.config import Config
 
-
     spec = REPORTS[job.report]
-    job.out_dir.mkdir(parents=True, exist_ok=True)
     month = job.parameters.get("month", "")
-    stem = f"{job.stem}-{month}" if month else job.stem
-    nb_out = job.out_dir / f"{stem}.ipynb"
+    stem = job.file_stem
+    staging = job.staging
+    try:
+        if staging.exists():
+            shutil.rmtree(staging)
+        staging.mkdir(parents=True)
+    except OSError as exc:
+        raise _os_failure(job, exc) from None
+    nb_out = staging / f"{stem}.ipynb"
+    parameters = dict(job.parameters)
+    if parameters.get("output_dir"):
+        parameters["output_dir"] = str(staging)  # the notebook writes its documents here
     start = time.perf_counter()
     try:
         # Kernels talk over IPC sockets in a directory of their own, not over TCP: parallel
@@ -336,23 +405,132 @@ def run_job(job: RenderJob) -> Rendered:
             config = Config({"KernelManager": {"transport": "ipc",
                                                "ip": os.path.join(ipc_dir, "kernel")}})
             papermill.execute_notebook(str(spec.notebook), str(nb_out),
-                                       parameters=job.parameters, kernel_name="python3",
+                                       parameters=parameters, kernel_name="python3",
                                        progress_bar=False, cwd=str(NOTEBOOKS_DIR),
                                        config=config)
     except PapermillExecutionError as exc:
+        if exc.ename in OS_ERRORS:
+            _discard(staging)
+            raise _os_failure(job, str(exc.evalue)) from None
+        cell = _failed_cell(nb_out)
+        kept = _keep_failed(nb_out, job.out_dir)
+        _discard(staging)
+        where = (f"partial notebook kept for inspection: {kept}" if kept
+                 else "no partial notebook")
         raise RenderError(
             f"report '{job.report}', unit '{job.unit}', {job.quarter}: failed in "
-            f"{_failed_cell(nb_out)}: {exc.ename}: {exc.evalue} (partial notebook: {nb_out})"
+            f"{cell}: {exc.ename}: {exc.evalue} ({where}; earlier documents unchanged)"
         ) from None
+    except OSError as exc:
+        _discard(staging)
+        raise _os_failure(job, exc) from None
     except Exception as exc:
+        _discard(staging)
         raise RenderError(f"report '{job.report}', unit '{job.unit}', {job.quarter}: "
                           f"{type(exc).__name__}: {exc}") from None
-    unit_name = load_policy(job.parameters.get("policy", "xiongan-2023")).unit_names[job.unit]
-    period = f"{int(month[:4])}年{int(month[5:])}月" if month else Quarter.parse(job.quarter).label_zh
-    html_path = export_html(nb_out, job.out_dir / f"{stem}.html",
-                            f"{unit_name}{period}{spec.title_zh}")
-    files = tuple(sorted(_forms(job.out_dir, stem if month else job.stem)))
-    return Rendered(job, nb_out, html_path, files, time.perf_counter() - start)
+    try:
+        unit_name = load_policy(job.parameters.get("policy", "xiongan-2023")).unit_names[job.unit]
+        period = (f"{int(month[:4])}年{int(month[5:])}月" if month
+                  else Quarter.parse(job.quarter).label_zh)
+        export_html(nb_out, staging / f"{stem}.html", f"{unit_name}{period}{spec.title_zh}")
+    except OSError as exc:
+        _discard(staging)
+        raise _os_failure(job, exc) from None
+    except BaseException:
+        _discard(staging)
+        raise
+    try:
+        placed = publish(staging, job.out_dir)
+    except OSError as exc:
+        raise FileSystemError(
+            f"{os_message(exc)} (operating system): the files of report '{job.report}', unit "
+            f"'{job.unit}', {job.quarter} are complete in {staging}; the next render of "
+            f"{job.out_dir.name} moves them into place") from None
+    files = tuple(p for p in placed if p.suffix in (".docx", ".pdf", ".xlsx"))
+    return Rendered(job, job.out_dir / nb_out.name, job.out_dir / f"{stem}.html", files,
+                    time.perf_counter() - start)
+
+
+# --------------------------------------------------------------------------------------
+# Staging: a report's files appear together or not at all
+# --------------------------------------------------------------------------------------
+def _discard(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def publish(staging: Path, out_dir: Path) -> list[Path]:
+    """Move a job's complete staging folder into ``out_dir``: the manifest (the files' names)
+    is written last into the staging folder, then every file is renamed into place; returns
+    the placed paths. A run killed while moving leaves the manifest, and the next render
+    finishes the move (:func:`recover_staging`)."""
+    names = sorted(p.name for p in staging.iterdir()
+                   if p.is_file() and p.name != MANIFEST and not p.name.startswith("."))
+    tmp = staging / f".{MANIFEST}.tmp"
+    tmp.write_text(json.dumps({"files": names}, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, staging / MANIFEST)
+    return _move_staged(staging, out_dir)
+
+
+def _move_staged(staging: Path, out_dir: Path) -> list[Path]:
+    names = json.loads((staging / MANIFEST).read_text(encoding="utf-8"))["files"]
+    placed = []
+    for name in names:
+        src, dst = staging / name, out_dir / name
+        if src.exists():
+            os.replace(src, dst)
+        placed.append(dst)
+        if name.endswith(".ipynb"):  # rendered now: an earlier failure's notebook goes
+            (out_dir / FAILED / name).unlink(missing_ok=True)
+    try:
+        (out_dir / FAILED).rmdir()
+    except OSError:
+        pass  # absent, or other failures kept
+    _discard(staging)
+    return placed
+
+
+def recover_staging(out_dir: Path) -> list[str]:
+    """What an interrupted render left in ``out_dir/.staging/``: a report staged completely
+    (manifest written) is moved into place, everything else is deleted; returns what was
+    done. Call with the folder's lock held."""
+    base = Path(out_dir) / STAGING
+    if not base.is_dir():
+        return []
+    done = []
+    for run in sorted(base.iterdir()):
+        for job_dir in sorted(run.iterdir()) if run.is_dir() else []:
+            try:
+                complete = json.loads((job_dir / MANIFEST).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                complete = None
+            if complete is not None:
+                _move_staged(job_dir, Path(out_dir))
+                done.append(f"{job_dir.name}: moved into {out_dir} (complete, left staged by an "
+                            "interrupted render)")
+            else:
+                done.append(f"{job_dir.name}: incomplete files of an interrupted render "
+                            "removed")
+        if run.is_dir():
+            _discard(run)
+        else:
+            run.unlink(missing_ok=True)
+    try:
+        base.rmdir()
+    except OSError:
+        pass
+    return done
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the worker processes
+    """A worker process dies with the render that started it (Linux ``PR_SET_PDEATHSIG``):
+    a killed render leaves no worker writing on."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def prepared_path(out_dir: Path, parameters: Mapping[str, Any]) -> Path:
@@ -363,17 +541,27 @@ def prepared_path(out_dir: Path, parameters: Mapping[str, Any]) -> Path:
     return out_dir / ".prepared" / f"inputs-{hashlib.sha256(key.encode()).hexdigest()[:16]}.pkl"
 
 
-def prepare(jobs: Sequence[RenderJob]) -> None:
+def prepare(jobs: Sequence[RenderJob], staging: Path | None = None) -> None:
     """Read and validate the inputs of the jobs once (every job of a render shares them) and
     pass the prepared file to each job: registers, ledger, results and deliveries are checked
-    before any notebook starts (a bad input raises here: nothing rendered)."""
+    before any notebook starts (a bad input raises here: nothing rendered). The file is
+    written in ``staging`` (default: the jobs' staging area) and renamed into ``.prepared/``."""
     from .reports import prepare_report_inputs
 
     p = jobs[0].parameters
     args = {k: p.get(k, "") for k in ("quarter", "policy", "registers", "ledger", "results",
                                       "deliveries", "month")}
     path = prepared_path(jobs[0].out_dir, args)
-    prepare_report_inputs(path, **args)
+    staging = staging if staging is not None else jobs[0].staging.parent
+    try:
+        staging.mkdir(parents=True, exist_ok=True)
+        staged = staging / path.name
+        prepare_report_inputs(staged, **args)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staged, path)
+    except OSError as exc:
+        raise FileSystemError(f"{os_message(exc)} (operating system): cannot write the "
+                              f"render's prepared inputs {path}; nothing rendered") from None
     for job in jobs:
         job.parameters["prepared"] = str(path)
 
@@ -389,52 +577,102 @@ def render(quarter: str, units: str | Sequence[str] = "all", reports: str | Sequ
     first notebook runs. Jobs that fail are collected; after the batch a :class:`RenderError`
     lists every failure (the reports that succeeded stay rendered and the index links them).
     ``progress`` shows a progress bar over the jobs (on standard error).
+
+    Each report's files appear together or not at all, the index only once they are in place;
+    an operating-system error (a full disk) stops the batch with
+    :class:`~dsr_analysis.errors.FileSystemError` naming the path (see the module's "Faults").
     """
-    from concurrent.futures import as_completed
-
-    from tqdm import tqdm
-
     if as_of:
         try:
             dt.date.fromisoformat(as_of)
         except ValueError:
             raise ParameterError(f"--as-of {as_of} is not a date: write YYYY-MM-DD") from None
     jobs = plan_jobs(quarter, units, reports, out_root, parameters, policy, month, as_of)
-    prepare(jobs)
+    out_dir = jobs[0].out_dir
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FileSystemError(f"{os_message(exc)} (operating system): cannot make the "
+                              "reports' folder; nothing rendered") from None
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     start = time.perf_counter()
-    rendered: list[Rendered] = []
-    failures: list[str] = []
-    bar = tqdm(total=len(jobs), desc=f"{month or jobs[0].quarter} 报告", unit="份",
-               disable=not progress, leave=False)
-    if workers == 1:
-        for job in jobs:
+    with exclusive(out_dir / ".render", LOCK_TIMEOUT,
+                   holder=f"another render into {out_dir} has held the folder"):
+        recovered = recover_staging(out_dir)
+        run = f"run-{os.getpid()}-{secrets.token_hex(4)}"
+        jobs = [replace(job, run=run) for job in jobs]
+        staging = out_dir / STAGING / run
+        try:
+            prepare(jobs, staging)
+            rendered, failures, os_failure = _run_jobs(jobs, workers, progress)
+            index = out_dir / "index.html"
             try:
-                rendered.append(run_job(job))
+                if os_failure is None or rendered:
+                    write_index(out_dir, out_dir.name, rendered, policy, failures,
+                                tmp_dir=staging)
+            except OSError as exc:
+                if os_failure is None:
+                    raise FileSystemError(f"{os_message(exc)} (operating system): the "
+                                          "reports are in place, the index is the earlier "
+                                          "one") from None
+            if os_failure is not None:
+                raise os_failure  # the first, in one line; the batch stopped there
+        finally:
+            _discard(staging)
+            try:
+                (out_dir / STAGING).rmdir()
+            except OSError:
+                pass
+    summary = RenderSummary(out_dir.name, tuple(rendered), index,
+                            time.perf_counter() - start, workers, tuple(failures),
+                            tuple(recovered))
+    if failures:
+        raise RenderError(f"{len(failures)} of {len(jobs)} report(s) failed:\n" +
+                          "\n".join(failures))
+    return summary
+
+
+def _run_jobs(jobs: Sequence[RenderJob], workers: int, progress: bool
+              ) -> tuple[list[Rendered], list[str], FileSystemError | None]:
+    """Run the jobs (in parallel with ``workers`` > 1): the rendered ones in job order, the
+    failures' messages, and the first operating-system error (after which no further job
+    starts)."""
+    from concurrent.futures import as_completed
+
+    from tqdm import tqdm
+
+    done: dict[int, Rendered] = {}
+    failures: list[str] = []
+    os_failure: FileSystemError | None = None
+    bar = tqdm(total=len(jobs), desc=f"{jobs[0].parameters.get('month') or jobs[0].quarter} 报告",
+               unit="份", disable=None if progress else True, leave=False)  # None: a terminal only
+    if workers == 1:
+        for i, job in enumerate(jobs):
+            try:
+                done[i] = run_job(job)
             except RenderError as exc:
                 failures.append(str(exc))
+            except FileSystemError as exc:
+                os_failure = exc
+                break
             bar.update()
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent) as pool:
             futures = {pool.submit(run_job, job): i for i, job in enumerate(jobs)}
-            done: dict[int, Rendered] = {}
             for fut in as_completed(futures):
                 try:
                     done[futures[fut]] = fut.result()
                 except RenderError as exc:
                     failures.append(str(exc))
+                except FileSystemError as exc:
+                    if os_failure is None:
+                        os_failure = exc
+                        pool.shutdown(wait=False, cancel_futures=True)
+                except CancelledError:
+                    pass
                 bar.update()
-            rendered = [done[i] for i in sorted(done)]
     bar.close()
-    out_dir = jobs[0].out_dir
-    label = out_dir.name
-    index = write_index(out_dir, label, rendered, policy, failures)
-    summary = RenderSummary(label, tuple(rendered), index,
-                            time.perf_counter() - start, workers, tuple(failures))
-    if failures:
-        raise RenderError(f"{len(failures)} of {len(jobs)} report(s) failed:\n" +
-                          "\n".join(failures))
-    return summary
+    return [done[i] for i in sorted(done)], failures, os_failure
 
 
 # --------------------------------------------------------------------------------------
@@ -444,10 +682,13 @@ _FORM_ZH = {"html": "网页", "docx": "Word", "pdf": "PDF", "xlsx": "表格"}
 
 
 def write_index(out_dir: Path, quarter: str, rendered: Sequence[Rendered],
-                policy: str = "xiongan-2023", failures: Sequence[str] = ()) -> Path:
+                policy: str = "xiongan-2023", failures: Sequence[str] = (),
+                tmp_dir: Path | None = None) -> Path:
     """``index.html``: one row per report, one column per unit, links to every form (web
     page, Word, PDF, XLSX; a notice per month). Reports already in the directory from earlier
-    runs of the same quarter are kept."""
+    runs of the same quarter are kept. Written atomically (its temporary file in
+    ``tmp_dir``, by default beside it)."""
+    from .documents.layout import write_atomically
 
     pol = load_policy(policy)
     q = Quarter.parse(quarter)
@@ -504,9 +745,8 @@ td div + div {{ margin-top: .3em; }}
 <p>考核评估通报由新区生态环境局对三县作出，仅列于新区本级。网页供浏览；报送和公开使用Word、PDF和表格文件。</p>
 </body></html>
 """
-    path = out_dir / "index.html"
-    path.write_text(page, encoding="utf-8")
-    return path
+    return write_atomically(out_dir / "index.html",
+                            lambda tmp: tmp.write_text(page, encoding="utf-8"), tmp_dir)
 
 
 # --------------------------------------------------------------------------------------

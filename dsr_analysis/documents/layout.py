@@ -422,20 +422,35 @@ def figure_width_mm(png: bytes, available_mm: float = TEXT_WIDTH_MM) -> float:
 # --------------------------------------------------------------------------------------
 # Files
 # --------------------------------------------------------------------------------------
-def write_atomically(path: str | Path, write: Callable[[Path], object]) -> Path:
-    """Call ``write`` on a temporary file beside ``path``, then move it into place: a
-    reader never sees a half-written file, and a failure leaves the old file as it was."""
+def write_atomically(path: str | Path, write: Callable[[Path], object],
+                     tmp_dir: str | Path | None = None) -> Path:
+    """Call ``write`` on a temporary file beside ``path`` (or in ``tmp_dir``, a folder on the
+    same file system: a render keeps every temporary file in its staging folder), then move
+    it into place: a reader never sees a half-written file, and a failure leaves the old file
+    as it was and no temporary file. An operating-system error (a full disk) is re-raised
+    naming ``path``, not the temporary file."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(fd)
+    folder = Path(tmp_dir) if tmp_dir is not None else path.parent
+    tmp = None
     try:
-        write(Path(tmp))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=folder, prefix=f".{path.stem}.", suffix=path.suffix)
+        os.close(fd)
+        tmp = Path(name)
+        write(tmp)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # as an ordinary new file, not mkstemp's 0600
         os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        if exc.errno is None or exc.filename not in (None, str(tmp)):
+            raise
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
         raise
     return path

@@ -90,12 +90,18 @@ def finish(staging: Path, out_root: str | Path) -> dict[str, Path]:
     manifest = json.loads((staging / "manifest.json").read_text(encoding="utf-8"))
     target = Path(out_root) / manifest["target"]
     out = {}
-    for rel in manifest["files"]:
-        src, dst = staging / rel, target / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if src.exists():
-            os.replace(src, dst)
-        out[rel] = dst
+    try:
+        for rel in manifest["files"]:
+            src, dst = staging / rel, target / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            if src.exists():
+                os.replace(src, dst)
+            out[rel] = dst
+    except OSError as exc:  # committed: the files stay staged for the next command
+        raise FileSystemError(
+            f"{exc.filename or target}: {exc.strerror or exc} (operating system): the ledger "
+            f"entry is committed and its files are staged in {staging}; the next dsr draw, "
+            "dsr export or dsr verify moves them into place") from None
     shutil.rmtree(staging, ignore_errors=True)
     try:
         staging.parent.rmdir()  # the staging area, when nothing else is staged
@@ -124,6 +130,10 @@ def recover(out_root: str | Path, ledger: str | Path) -> list[str]:
         else:
             shutil.rmtree(staging, ignore_errors=True)
             done.append(f"staged files of an uncommitted draw removed ({staging.name[:16]}…)")
+    try:
+        base.rmdir()  # the staging area, once empty
+    except OSError:
+        pass
     return done
 
 
