@@ -228,7 +228,7 @@ def _validations(ws, choices, form: EntryForm) -> None:
             dv = DataValidation(type="date", operator="greaterThanOrEqual",
                                 formula1=str(earliest), allow_blank=True,
                                 errorTitle="日期有误",
-                                error=f"请填写日期（如2023-02-03）"
+                                error="请填写日期（如2023-02-03）"
                                       + (f"，不早于{col.earliest.isoformat()}"
                                          if col.earliest else ""))
         elif col.kind == "amount":
