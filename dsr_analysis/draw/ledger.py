@@ -140,10 +140,27 @@ def _connect(path: str | Path, create: bool) -> sqlite3.Connection:
     return con
 
 
+#: Words of SQLite's messages for a problem of the file system, not of the ledger's content.
+_STORAGE_WORDS = ("disk", "full", "readonly", "read-only", "unable to open", "locking protocol",
+                  "I/O error")
+
+
+def storage_error(path: str | Path, exc: sqlite3.OperationalError) -> Exception:
+    """SQLite's error as the package's: :class:`FileSystemError` (exit 3) for a full disk, a
+    read-only file or an I/O error, naming the ledger; :class:`LedgerError` otherwise."""
+    text = str(exc)
+    if any(w.lower() in text.lower() for w in _STORAGE_WORDS):
+        return FileSystemError(f"{path}: {text} (the ledger is unchanged)")
+    return LedgerError(f"{path}: {text}")
+
+
 @contextmanager
-def exclusive(path: str | Path, timeout: float = LOCK_TIMEOUT):
+def exclusive(path: str | Path, timeout: float = LOCK_TIMEOUT,
+              holder: str = "another draw has held the ledger"):
     """Hold the ledger's exclusive lock (``{ledger}.lock``, ``flock``); waits up to
-    ``timeout`` seconds for another draw, then raises :class:`LedgerError`."""
+    ``timeout`` seconds for another draw, then raises :class:`LedgerError`. Other files that
+    one process at a time may change use it too (a render's output folder: ``holder`` says
+    who holds it in the message)."""
     lock = Path(f"{path}.lock")
     lock.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
@@ -158,7 +175,7 @@ def exclusive(path: str | Path, timeout: float = LOCK_TIMEOUT):
                     raise
                 if time.monotonic() > deadline:
                     raise LedgerError(
-                        f"{path}: another draw has held the ledger for more than "
+                        f"{path}: {holder} for more than "
                         f"{timeout:.0f} s; try again when it has finished") from None
                 time.sleep(0.05)
         yield
@@ -170,7 +187,11 @@ def put_blob(path: str | Path, data: bytes) -> str:
     """Store ``data`` under its SHA-256 (idempotent); returns the hash."""
     sha = hashlib.sha256(data).hexdigest()
     with closing(_connect(path, create=True)) as con:
-        con.execute("INSERT OR IGNORE INTO blobs (sha256, bytes) VALUES (?, ?)", (sha, data))
+        try:
+            con.execute("INSERT OR IGNORE INTO blobs (sha256, bytes) VALUES (?, ?)",
+                        (sha, data))
+        except sqlite3.OperationalError as exc:
+            raise storage_error(path, exc) from None
     return sha
 
 
@@ -272,7 +293,10 @@ def append(path: str | Path, record: Mapping[str, Any], record_json: bytes | Non
     units = ",".join(record["units"])
     created = created_at or dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     with closing(_connect(path, create=True)) as con:
-        con.execute("BEGIN IMMEDIATE")
+        try:
+            con.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise storage_error(path, exc) from None
         try:
             last = con.execute("SELECT seq, entry_hash FROM entries ORDER BY seq DESC LIMIT 1"
                                ).fetchone()
@@ -293,11 +317,46 @@ def append(path: str | Path, record: Mapping[str, Any], record_json: bytes | Non
                 (seq, created, record["quarter"], record["draw_key"], units, redraw, sha, text,
                  prev, h))
             con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
+        except BaseException as exc:
+            # A COMMIT that fails (a full disk) has already ended the transaction: a ROLLBACK
+            # then raises "cannot rollback - no transaction is active" over the real error.
+            if con.in_transaction:
+                try:
+                    con.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # the original error says what went wrong
+            if isinstance(exc, sqlite3.OperationalError):
+                raise storage_error(path, exc) from None
             raise
     return Entry(seq, created, record["quarter"], record["draw_key"], tuple(record["units"]),
                  redraw, sha, text, prev, h)
+
+
+def now_utc() -> str:
+    """The time an entry is appended: UTC, ISO 8601, whole seconds."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def next_entry(all_entries: list[Entry], record: Mapping[str, Any], created_at: str) -> Entry:
+    """The entry :func:`append` will make of ``record`` after ``all_entries`` at
+    ``created_at`` (the same seq, redraw_of, previous hash and entry hash), so that files
+    naming the entry (a commitment's announcement) can be written before it is appended,
+    with the ledger's lock held. The caller checks the appended entry's hash against it."""
+    last = all_entries[-1] if all_entries else None
+    seq = last.seq + 1 if last else 1
+    prev = last.entry_hash if last else GENESIS
+    redraw = None
+    for e in reversed(all_entries):
+        if e.quarter == record["quarter"] and e.draw_key == record["draw_key"] \
+                and set(e.units) & set(record["units"]):
+            redraw = e.seq
+            break
+    units = ",".join(record["units"])
+    sha = record_sha256(record)
+    h = entry_hash(seq, created_at, record["quarter"], record["draw_key"], units, redraw, sha,
+                   prev)
+    return Entry(seq, created_at, record["quarter"], record["draw_key"], tuple(record["units"]),
+                 redraw, sha, record_bytes(record).decode("utf-8"), prev, h)
 
 
 def load_draw_tasks(ledger_path: str | Path = DEFAULT_LEDGER, quarter: str | None = None
@@ -332,33 +391,6 @@ def load_draw_tasks(ledger_path: str | Path = DEFAULT_LEDGER, quarter: str | Non
 
 # --------------------------------------------------------------------------------------
 # Verification
-def now_utc() -> str:
-    """The time an entry is appended: UTC, ISO 8601, whole seconds."""
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-
-
-def next_entry(all_entries: list[Entry], record: Mapping[str, Any], created_at: str) -> Entry:
-    """The entry :func:`append` will make of ``record`` after ``all_entries`` at
-    ``created_at`` (the same seq, redraw_of, previous hash and entry hash), so that files
-    naming the entry (a commitment's announcement) can be written before it is appended,
-    with the ledger's lock held. The caller checks the appended entry's hash against it."""
-    last = all_entries[-1] if all_entries else None
-    seq = last.seq + 1 if last else 1
-    prev = last.entry_hash if last else GENESIS
-    redraw = None
-    for e in reversed(all_entries):
-        if e.quarter == record["quarter"] and e.draw_key == record["draw_key"] \
-                and set(e.units) & set(record["units"]):
-            redraw = e.seq
-            break
-    units = ",".join(record["units"])
-    sha = record_sha256(record)
-    h = entry_hash(seq, created_at, record["quarter"], record["draw_key"], units, redraw, sha,
-                   prev)
-    return Entry(seq, created_at, record["quarter"], record["draw_key"], tuple(record["units"]),
-                 redraw, sha, record_bytes(record).decode("utf-8"), prev, h)
-
-
 # --------------------------------------------------------------------------------------
 def iter_records(path: str | Path) -> Iterator[tuple[Entry, dict]]:
     for e in entries(path):
