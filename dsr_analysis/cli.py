@@ -14,9 +14,10 @@ import pandas as pd
 
 from . import __version__
 from .categories import classify
-from .export import csv_text, write_csv
+from .export import BOM, csv_text, write_csv
 from .errors import FileSystemError, os_message
 from .errors import DsrError, RegisterError
+from .items import item_warnings
 from .paths import DEFAULT_POLICY, OUTPUTS_DIR
 from .periods import quarters_of
 from .policy import load_policy
@@ -61,12 +62,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
     counts = ", ".join(f"{len(getattr(registers, n))} {n}" for n in
                        ("enterprises", "inspectors", "experts", "items"))
     print(f"registers OK ({counts}) against policy {policy.id}")
+    for warning in item_warnings(registers, policy):  # valid registers: exit 0 all the same
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 
 def _emit(frame: pd.DataFrame, fmt: str, out: Path | None) -> None:
     if fmt == "csv":
-        text = csv_text(frame)  # text that a spreadsheet would run as a formula is neutralised
+        # text that a spreadsheet would run as a formula is neutralised; the BOM tells a
+        # Chinese Excel the file is UTF-8 (without it, it shows mojibake)
+        text = BOM + csv_text(frame)
     elif fmt == "json":
         text = json.dumps(json.loads(frame.to_json(orient="records", force_ascii=False)),
                           ensure_ascii=False, indent=1) + "\n"

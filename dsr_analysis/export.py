@@ -5,7 +5,8 @@ formula by Excel, LibreOffice and WPS ("CSV injection"): a register may hold a n
 ``=HYPERLINK(...)`` or ``@SUM(1)``. Following the OWASP rule, every such text cell is written
 with a leading apostrophe (``'=1+1``), which spreadsheets show as the text itself; numbers are
 written as numbers (a negative number is not text). Files are written to a temporary name
-and renamed, so nobody finds half a file.
+and renamed, so nobody finds half a file, and begin with a UTF-8 byte-order mark (:data:`BOM`):
+without it a Chinese Excel reads UTF-8 as GBK and shows mojibake.
 
 Data files that the workbench itself reads back or hashes (the canonical enterprise frame of a
 draw, the results register) are written exactly, not through this module.
@@ -17,6 +18,9 @@ import os
 from pathlib import Path
 
 import pandas as pd
+
+#: The UTF-8 byte-order mark that begins every CSV written for people (Excel then reads UTF-8).
+BOM = "\ufeff"
 
 #: First characters a spreadsheet treats as the start of a formula (OWASP).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -48,8 +52,10 @@ def csv_text(frame: pd.DataFrame, **kwargs) -> str:
     return safe_frame(frame).to_csv(**kwargs)
 
 
-def write_csv(frame: pd.DataFrame, path: str | Path, encoding: str = "utf-8", **kwargs) -> Path:
-    """Write ``frame`` as CSV with its cells neutralised, atomically."""
+def write_csv(frame: pd.DataFrame, path: str | Path, encoding: str = "utf-8-sig",
+              **kwargs) -> Path:
+    """Write ``frame`` as CSV with its cells neutralised, atomically, in UTF-8 with a BOM
+    (``utf-8-sig``) unless another ``encoding`` is asked for."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -36,16 +36,19 @@ from .paths import SAMPLE_REGISTERS
 from .policy import load_policy
 from .schema import (COLUMN_ALIASES, ENUMS, KEY_COLUMNS, MUST_HAVE_ROWS, OPTIONAL_COLUMNS,
                      REGISTER_NAMES, SCHEMAS)
-from .tabular import (FORBIDDEN_PATTERN, character_problem, character_problems, read_cells,
-                      shown, string_bytes, strip_cells, to_numpy)
+from .schema import ALL_INDUSTRIES, ALL_INDUSTRIES_SPELLINGS, INDUSTRY_LIST_COLUMNS, LIST_SEPARATORS
+from .tabular import (FORBIDDEN_PATTERN, FORMATS, character_problem, character_problems,
+                      read_cells, shown, string_bytes, strip_cells, to_numpy)
 
 _SCHEMAS = SCHEMAS
 
 BOOL_TRUE = {"true", "1", "yes", "y", "t", "是", "有", "√"}
 BOOL_FALSE = {"false", "0", "no", "n", "f", "否", "无", "×"}
 
-#: Separators accepted in list cells ("a;b", "a；b", "a、b", "a|b").
-LIST_SPLIT = re.compile(r"[;；、|]")
+#: Separators of list cells ("a;b", "a；b", "a|b", a line break in a workbook cell); never
+#: 、, which GB/T 4754 industry names contain ("电线、电缆制造").
+LIST_SPLIT = re.compile("[" + re.escape(LIST_SEPARATORS) + "]")
+_LINE_BREAK = r"\r\n|\r|\n"
 
 #: Chinese labels of the canonical columns (for tables written for Chinese readers).
 COLUMN_LABELS_ZH = {
@@ -67,9 +70,13 @@ class Registers:
     experts : pandas.DataFrame
         Expert register (专家库); ``industries`` is a tuple.
     items : pandas.DataFrame
-        Inspection items (随机抽查事项清单); ``applies_to`` is a tuple.
+        Inspection items (随机抽查事项清单); ``applies_to`` is a tuple (``全部``,
+        :data:`~dsr_analysis.schema.ALL_INDUSTRIES`, for every industry).
     sources : dict
-        Register name -> path of the file it was read from.
+        Register name -> path of the file it was read from (an absent expert register,
+        which is an empty one, has none).
+    rows : dict
+        Register name -> spreadsheet row number of every row of its frame (for messages).
     """
 
     enterprises: pd.DataFrame
@@ -77,6 +84,7 @@ class Registers:
     experts: pd.DataFrame
     items: pd.DataFrame
     sources: dict[str, str] = field(default_factory=dict)
+    rows: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------
@@ -90,6 +98,29 @@ def known_headers(register: str) -> set[str]:
         known.add(canonical.lower())
         known.update(a.lower() for a in aliases)
     return known
+
+
+def required_headers(register: str) -> dict[str, tuple[str, ...]]:
+    """Required column -> its accepted headers (canonical name first): what a workbook's
+    register sheet must hold."""
+    return {c: (c,) + COLUMN_ALIASES[register][c] for c in _SCHEMAS[register]
+            if c not in OPTIONAL_COLUMNS[register]}
+
+
+def canonical_column(header: str, register: str) -> str:
+    """The canonical column a file's header names (the header itself if none)."""
+    low = header.lower()
+    for canonical, aliases in COLUMN_ALIASES[register].items():
+        if low == canonical.lower() or low in (a.lower() for a in aliases):
+            return canonical
+    return header
+
+
+def _list_positions(header: Sequence[str], register: str) -> set[int]:
+    """Positions of the header's columns of kind ``list``."""
+    schema = _SCHEMAS[register]
+    return {i for i, h in enumerate(header)
+            if schema.get(canonical_column(h, register), ("",))[0] == "list"}
 
 
 def read_register(
@@ -116,14 +147,17 @@ def read_register(
     """
     path = Path(path)
     fname = str(path)
-    cells, problems = read_cells(path, known_headers(register))
+    cells, problems = read_cells(path, known_headers(register), required_headers(register))
     if cells is None:
         return pd.DataFrame(), problems
     header, header_row, rows = cells.header, cells.header_row, cells.rows
     columns = list(cells.columns)
     del cells
+    lists = _list_positions(header, register)
     for i in range(len(columns)):
         columns[i] = strip_cells(columns[i])   # the raw column goes as soon as it is replaced
+        if i in lists:   # a line break in a workbook's list cell separates its values
+            columns[i] = pc.replace_substring_regex(columns[i], _LINE_BREAK, ";")
     columns, rows = _drop_blank_rows(columns, rows)
     # a header with an invisible character is named by its position in every message
     labels = [f"column {i + 1}" if FORBIDDEN_PATTERN.search(h) else h
@@ -275,12 +309,24 @@ def typed_frame(columns: dict[str, pa.ChunkedArray], rows: np.ndarray, register:
         values, col_problems = _convert_column(
             columns.pop(column), rows, kind, required, units, fname, original_header[column],
             skip.get(column, np.zeros(n, dtype=bool)))
+        if column in INDUSTRY_LIST_COLUMNS.get(register, ()):
+            values = _all_industries(values)
         converted.extend(col_problems)
         data[column] = values
     for extra in list(columns):
         data[extra] = _text(columns.pop(extra))
     out = pd.DataFrame(data, index=pd.Index(rows.astype(np.int64)))
     return out, converted + problems
+
+
+def _all_industries(values: np.ndarray) -> np.ndarray:
+    """Industry lists with every spelling of "all industries" (全部行业, 所有行业) as
+    :data:`~dsr_analysis.schema.ALL_INDUSTRIES` (全部), the value the draw matches."""
+    spellings = set(ALL_INDUSTRIES_SPELLINGS)
+    for i, names in enumerate(values):
+        if not spellings.isdisjoint(names):
+            values[i] = tuple(ALL_INDUSTRIES if name in spellings else name for name in names)
+    return values
 
 
 def _text(column: pa.ChunkedArray) -> pd.api.extensions.ExtensionArray:
@@ -639,19 +685,35 @@ def _uscc_message(text: str, status: int) -> str:
     return f"invalid unified social credit code {shown(text)}: {_USCC_REASON[status]}"
 
 
+def bad_cells(problems: Sequence[Problem], register: str) -> set[tuple[int, str]]:
+    """(spreadsheet row, canonical column) of every cell a problem names: cross checks
+    leave them out, so a bad value gives one message, not a second misleading one."""
+    return {(p.row, canonical_column(p.column, register)) for p in problems}
+
+
 def cross_check(
-    frames: Mapping[str, pd.DataFrame], sources: Mapping[str, str]
+    frames: Mapping[str, pd.DataFrame], sources: Mapping[str, str],
+    bad: Mapping[str, set[tuple[int, str]]] | None = None,
 ) -> list[Problem]:
     """Checks that span registers or rows (R1, R2): conflicts naming unknown objects,
-    positive-list firms penalised last year."""
+    positive-list firms penalised last year.
+
+    ``bad`` (register -> cells from :func:`bad_cells`) names cells already reported: a row
+    is not checked on them. A register whose file was refused as a whole has an empty frame
+    and is not checked."""
+    bad = bad or {}
     problems: list[Problem] = []
     ent = frames.get("enterprises")
     if ent is not None and not ent.empty:
         # positions, not boolean indexing: a frame of arrow text columns would be copied
         contradiction = (ent["positive_list"] & ent["penalised_last_year"]).to_numpy()
+        spoilt = bad.get("enterprises", set())
         for i in np.flatnonzero(contradiction).tolist():
+            row = int(ent.index[i])
+            if (row, "positive_list") in spoilt or (row, "penalised_last_year") in spoilt:
+                continue
             problems.append(
-                Problem(sources["enterprises"], int(ent.index[i]), "positive_list",
+                Problem(sources["enterprises"], row, "positive_list",
                         f"enterprise {ent['uscc'].iloc[i]} is on the positive list but was "
                         "penalised last year (a penalty removes a firm from the positive list)")
             )
@@ -660,7 +722,10 @@ def cross_check(
         named = {code for conflicts in insp["conflicts"] for code in conflicts}
         present = np.flatnonzero(ent["uscc"].isin(named).to_numpy())
         known = {ent["uscc"].iloc[i] for i in present.tolist()}
+        spoilt = bad.get("inspectors", set())
         for row, conflicts in insp["conflicts"].items():
+            if (int(row), "conflicts") in spoilt:
+                continue
             for code in conflicts:
                 if code not in known:
                     problems.append(
@@ -682,9 +747,13 @@ def load_registers(
     ----------
     directory : path, optional
         Directory holding ``enterprises``, ``inspectors``, ``experts`` and ``items`` as
-        ``.csv`` or ``.xlsx``. Default: the embedded synthetic sample.
+        ``.csv``, ``.xlsx`` or ``.xls`` (an absent ``experts`` is an empty expert register).
+        Default: the embedded synthetic sample.
     units : mapping, optional
         Unit id -> Chinese name (from the policy); default: the units of the default policy.
+
+    Every check runs in one round: the files' own problems and the cross-register ones
+    (:func:`cross_check`, on the rows and cells that read cleanly) are raised together.
     """
     if units is None:
         units = load_policy().unit_names
@@ -694,33 +763,48 @@ def load_registers(
     sources: dict[str, str] = {}
     if not directory.is_dir():
         raise RegisterError([Problem(str(directory), 0, "-", "register directory not found")])
+    bad: dict[str, set[tuple[int, str]]] = {}
     for name in names:
-        candidates = [p for p in (directory / f"{name}.csv", directory / f"{name}.xlsx") if p.exists()]
+        candidates = [directory / f"{name}{suffix}" for suffix in FORMATS
+                      if (directory / f"{name}{suffix}").exists()]
         if not candidates:
-            problems.append(Problem(str(directory / name), 0, "-",
-                                    f"register '{name}' not found (expected {name}.csv or {name}.xlsx)"))
+            others = sorted(p.name for p in directory.glob(f"{name}.*") if p.is_file())
+            if name == "experts" and not others:
+                # no expert register at all (no file of its name): no experts yet
+                frames[name], _ = typed_frame({}, np.zeros(0, dtype=np.int64), name, units,
+                                              str(directory / name), {})
+                continue
+            problems.append(_missing_register(directory, name, others))
             continue
         if len(candidates) > 1:
+            files = [p.name for p in candidates]
+            listed = " and ".join(files) if len(files) == 2 else \
+                ", ".join(files[:-1]) + " and " + files[-1]
             problems.append(Problem(str(directory / name), 0, "-",
-                                    f"both {name}.csv and {name}.xlsx exist; keep one"))
+                                    f"{'both ' if len(files) == 2 else ''}{listed} exist; "
+                                    "keep one"))
             continue
         frame, found = read_register(candidates[0], name, units)
         problems.extend(found)
+        bad[name] = bad_cells(found, name)
         frames[name] = frame
         sources[name] = str(candidates[0])
-    if not problems:
-        problems.extend(cross_check(frames, sources))
-    else:
-        # Cross checks still run on registers that read cleanly, so every problem shows at once.
-        clean = {n: f for n, f in frames.items()
-                 if not any(p.file == sources.get(n) for p in problems)}
-        problems.extend(cross_check(clean, sources))
+    problems.extend(cross_check(frames, sources, bad))
     if problems:
         raise RegisterError(problems)
-    return Registers(
-        enterprises=frames["enterprises"].reset_index(drop=True) if "enterprises" in frames else pd.DataFrame(),
-        inspectors=frames["inspectors"].reset_index(drop=True) if "inspectors" in frames else pd.DataFrame(),
-        experts=frames["experts"].reset_index(drop=True) if "experts" in frames else pd.DataFrame(),
-        items=frames["items"].reset_index(drop=True) if "items" in frames else pd.DataFrame(),
-        sources=sources,
-    )
+    parts = {name: frames.get(name, pd.DataFrame()) for name in REGISTER_NAMES}
+    return Registers(**{name: f.reset_index(drop=True) for name, f in parts.items()},
+                     sources=sources,
+                     rows={name: f.index.to_numpy(dtype=np.int64) for name, f in parts.items()})
+
+
+def _missing_register(directory: Path, name: str, others: Sequence[str]) -> Problem:
+    """A register without a file in a format read; ``others``: files of its name in
+    another format."""
+    expected = ", ".join(f"{name}{s}" for s in FORMATS[:-1]) + f" or {name}{FORMATS[-1]}"
+    if others:
+        return Problem(str(directory / others[0]), 0, "-",
+                       f"register '{name}': {', '.join(others)} is not in a format read "
+                       f"({', '.join(FORMATS)}); save it as {expected}")
+    return Problem(str(directory / name), 0, "-",
+                   f"register '{name}' not found (expected {expected})")

@@ -147,6 +147,22 @@ OPTIONAL_COLUMNS = {
 #: An expert register or a results register may be empty (no experts yet, nothing checked yet).
 MUST_HAVE_ROWS = frozenset({"enterprises", "inspectors", "items"})
 
+#: List columns that hold industry names (GB/T 4754 names may contain 、, so lists are
+#: split only on :data:`LIST_SEPARATORS`).
+INDUSTRY_LIST_COLUMNS = {
+    "inspectors": frozenset({"expertise"}),
+    "experts": frozenset({"industries"}),
+    "items": frozenset({"applies_to"}),
+}
+
+#: Separators of the values of a ``list`` column: ; ； | and a line break (an XLSX cell;
+#: a CSV value never holds one). Not 、: industry names such as 电线、电缆制造 contain it.
+LIST_SEPARATORS = ";；|\r\n"
+
+#: The value of an industry list meaning every industry, and the spellings read as it.
+ALL_INDUSTRIES = "全部"
+ALL_INDUSTRIES_SPELLINGS = ("全部", "全部行业", "所有行业")
+
 #: Key column of each register (must be unique).
 KEY_COLUMNS = {
     "enterprises": "uscc",
@@ -169,11 +185,13 @@ ENUMS: dict[str, dict[str, tuple[str, ...]]] = {
         "C": ("C类", "较高风险"),
         "D": ("D类", "高风险"),
     },
+    # HJ 941-2018 (企业突发环境事件风险分级方法) names the levels 一般/较大/重大环境风险;
+    # platforms export them with or without 等级.
     "emergency_risk": {
         "none": ("无", "未评级"),
-        "general": ("一般",),
-        "larger": ("较大",),
-        "major": ("重大",),
+        "general": ("一般", "一般环境风险", "一般环境风险等级"),
+        "larger": ("较大", "较大环境风险", "较大环境风险等级"),
+        "major": ("重大", "重大环境风险", "重大环境风险等级"),
     },
     "business_line": {
         "air": ("大气",),

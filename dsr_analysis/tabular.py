@@ -13,8 +13,15 @@ guessed:
   a value), a quote inside an unquoted field, text after a closing quote, and, from the
   header on, a row with more or fewer fields than the header. Empty lines are not rows.
   Lines above the header (a title, an export date) may have any number of fields.
-* **XLSX.** The first sheet; merged cells touching the header or the data rows are refused
-  (their value would stand in one cell only).
+* **XLSX and XLS** (Excel 97-2003, read by ``xlrd``). The register's sheet is the first
+  whose header row (below a title, if any) holds every required column; a workbook where no
+  sheet does is refused naming each sheet and what it lacks (a single-sheet workbook is read
+  as it is, and the missing columns are reported one by one). Cells are read as the text a
+  person sees: a whole number stored as 12.0 is ``12``, a date cell at midnight is
+  ``2023-05-04``; a number of more than 15 digits (a code typed as a number: a spreadsheet
+  keeps 15, so digits were lost) is an error. Merged cells touching the header or the data
+  rows are refused (their value would stand in one cell only).
+* **Other suffixes** are refused, naming the formats read (``.csv``, ``.xlsx``, ``.xls``).
 
 The data themselves are parsed column-wise by pyarrow. :func:`strip_cells` and
 :func:`character_problems` are the text checks every register column goes through: white
@@ -31,7 +38,7 @@ import datetime
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,7 +95,9 @@ class Cells:
     rows : numpy.ndarray
         Spreadsheet row number of every body row (empty lines are not rows).
     encoding : str
-        ``utf-8``, ``utf-8-sig``, ``gb18030`` or ``xlsx``.
+        ``utf-8``, ``utf-8-sig``, ``gb18030``, ``xlsx`` or ``xls``.
+    sheet : str
+        Name of the sheet read (workbooks), "" for a CSV file.
     """
 
     file: str
@@ -97,6 +106,15 @@ class Cells:
     columns: tuple[pa.ChunkedArray, ...]
     rows: np.ndarray
     encoding: str
+    sheet: str = ""
+
+
+#: File suffixes read as registers, and the reader of each.
+FORMATS = (".csv", ".xlsx", ".xls")
+
+#: Largest magnitude of a number cell read as it is: a spreadsheet keeps 15 significant
+#: digits, so a larger whole number (a code typed as a number) has lost digits.
+EXACT_DIGITS = 15
 
 
 def shown(text: str, limit: int = SHOWN) -> str:
@@ -105,24 +123,36 @@ def shown(text: str, limit: int = SHOWN) -> str:
     return f"'{text}'" if len(text) <= limit else f"'{text[:limit]}…'"
 
 
-def read_cells(path: str | Path, known_headers: Collection[str] = ()
+def read_cells(path: str | Path, known_headers: Collection[str] = (),
+               required: Mapping[str, Sequence[str]] | None = None,
                ) -> tuple[Cells | None, list[Problem]]:
-    """Read a CSV or XLSX register exactly; ``(None, problems)`` when it cannot be.
+    """Read a CSV, XLSX or XLS register exactly; ``(None, problems)`` when it cannot be.
 
     Parameters
     ----------
     path : path
-        ``.csv`` or ``.xlsx`` file.
+        ``.csv``, ``.xlsx`` or ``.xls`` file (:data:`FORMATS`); any other suffix is refused.
     known_headers : collection of str
         Header names of the register (lower case): the header row is the first of the first
         ten rows naming at least two of them (exports often put a title above it); row 1
         when none does.
+    required : mapping, optional
+        Required column -> its accepted headers (first: the name shown in messages). A
+        workbook's register sheet is the first whose header row holds one accepted header of
+        every required column; without it, the first sheet.
     """
     path = Path(path)
     _check_regular(path)
-    if path.suffix.lower() == ".xlsx":
-        return _read_xlsx(path, known_headers)
-    return _read_csv(path, known_headers)
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        return _read_xlsx(path, known_headers, required)
+    if suffix == ".xls":
+        return _read_xls(path, known_headers, required)
+    if suffix == ".csv":
+        return _read_csv(path, known_headers)
+    return None, [Problem(str(path), 0, "-",
+                          f"{'a file without a suffix' if not suffix else repr(suffix)} is not a "
+                          f"register format read ({', '.join(FORMATS)}): save it as one of them")]
 
 
 def _check_regular(path: Path) -> None:
@@ -557,41 +587,181 @@ def cell_text(value: object) -> str:
     return str(value)
 
 
-def _read_xlsx(path: Path, known: Collection[str]) -> tuple[Cells | None, list[Problem]]:
+@dataclass
+class _Sheet:
+    """One worksheet as text: its cells row by row (as :func:`cell_text` shows them), its
+    merged ranges ``(min_row, min_col, max_row, max_col)`` and the number cells that lost
+    digits ``(row, col, value)`` (1-based)."""
+
+    name: str
+    grid: list[list[str]]
+    merged: list[tuple[int, int, int, int]]
+    long_numbers: list[tuple[int, int, object]]
+
+    def empty(self) -> bool:
+        return not any(c.strip(TRIMMED) for row in self.grid for c in row)
+
+
+def _lost_digits(value: object) -> bool:
+    """A number cell too long to be exact (:data:`EXACT_DIGITS`)."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and value == value and abs(value) >= 10 ** EXACT_DIGITS)
+
+
+def _sheet(name: str, rows: Sequence[Sequence[object]],
+           merged: list[tuple[int, int, int, int]]) -> _Sheet:
+    grid, long_numbers = [], []
+    for r, row in enumerate(rows, start=1):
+        grid.append([cell_text(v) for v in row])
+        long_numbers.extend((r, c, v) for c, v in enumerate(row, start=1) if _lost_digits(v))
+    return _Sheet(name, grid, merged, long_numbers)
+
+
+def _xlsx_sheets(path: Path) -> list[_Sheet]:
     import openpyxl
+
+    book = openpyxl.load_workbook(path, data_only=True)
+    return [_sheet(ws.title, list(ws.iter_rows(min_row=1, min_col=1, values_only=True)),
+                   [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges])
+            for ws in book.worksheets]
+
+
+def _xls_value(cell: object, datemode: int) -> object:
+    """A cell of ``xlrd`` as the value openpyxl gives for the same cell of an XLSX file
+    (numbers as floats, dates as datetimes, a time of day as a time, errors as their text)."""
+    import xlrd
+
+    kind, value = cell.ctype, cell.value
+    if kind in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+        return None
+    if kind == xlrd.XL_CELL_BOOLEAN:
+        return bool(value)
+    if kind == xlrd.XL_CELL_ERROR:
+        return xlrd.error_text_from_code.get(value, "#ERROR")
+    if kind == xlrd.XL_CELL_DATE:
+        try:
+            if 0 <= value < 1:
+                return datetime.time(*xlrd.xldate_as_tuple(value, datemode)[3:])
+            return xlrd.xldate_as_datetime(value, datemode)
+        except (xlrd.xldate.XLDateError, ValueError):
+            return value   # not a date Excel can show: the number
+    return value
+
+
+def _xls_sheets(path: Path) -> list[_Sheet]:
+    import xlrd
+
+    book = xlrd.open_workbook(str(path), formatting_info=True)
+    sheets = []
+    for ws in book.sheets():
+        rows = [[_xls_value(c, book.datemode) for c in ws.row(r)] for r in range(ws.nrows)]
+        merged = [(rlo + 1, clo + 1, rhi, chi) for rlo, rhi, clo, chi in ws.merged_cells]
+        sheets.append(_sheet(ws.name, rows, merged))
+    return sheets
+
+
+def _read_xlsx(path: Path, known: Collection[str],
+               required: Mapping[str, Sequence[str]] | None = None
+               ) -> tuple[Cells | None, list[Problem]]:
+    try:
+        sheets = _xlsx_sheets(path)
+    except Exception as exc:
+        return None, [Problem(str(path), 0, "-", f"cannot read XLSX: {exc}")]
+    return _read_book(str(path), sheets, known, required, "xlsx")
+
+
+def _read_xls(path: Path, known: Collection[str],
+              required: Mapping[str, Sequence[str]] | None = None
+              ) -> tuple[Cells | None, list[Problem]]:
+    try:
+        sheets = _xls_sheets(path)
+    except Exception as exc:
+        reason = " ".join(str(exc).split())[:SHOWN]
+        return None, [Problem(str(path), 0, "-",
+                              f"cannot read XLS: not an Excel 97-2003 workbook ({reason}); open "
+                              "it in Excel or WPS and save it as .xlsx")]
+    return _read_book(str(path), sheets, known, required, "xls")
+
+
+def _missing_columns(header: Sequence[str], required: Mapping[str, Sequence[str]]
+                     ) -> list[str]:
+    """Required columns (as ``name (first alias)``) that ``header`` does not name."""
+    present = {c.strip(TRIMMED).lower() for c in header}
+    return [f"{names[0]} ({names[1]})" if len(names) > 1 else names[0]
+            for names in required.values() if not present & {n.lower() for n in names}]
+
+
+def _register_sheet(fname: str, sheets: Sequence[_Sheet], known: Collection[str],
+                    required: Mapping[str, Sequence[str]] | None
+                    ) -> tuple[_Sheet | None, list[Problem]]:
+    """The register's sheet: the first whose header row holds every required column (the
+    first sheet without ``required``; the only sheet with values when there is one)."""
+    filled = [s for s in sheets if not s.empty()]
+    if not filled:
+        return None, [Problem(fname, 0, "-", "the file is empty")]
+    if required is None:
+        return (sheets[0], []) if not sheets[0].empty() else \
+            (None, [Problem(fname, 0, "-", f"the first sheet '{sheets[0].name}' is empty")])
+    verdicts = []
+    for sheet in sheets:
+        if sheet.empty():
+            verdicts.append(f"sheet '{sheet.name}': empty")
+            continue
+        h = _header_index(sheet.grid, known)
+        missing = _missing_columns(sheet.grid[h], required)
+        if not missing:
+            return sheet, []
+        verdicts.append(f"sheet '{sheet.name}' (header row {h + 1}): missing {len(missing)} of "
+                        f"{len(required)} required columns: {', '.join(missing)}")
+    if len(filled) == 1:
+        return filled[0], []   # its missing columns are reported one by one
+    names = ", ".join(f"'{s.name}'" for s in sheets)
+    return None, [Problem(fname, 0, "-", "no sheet of the workbook holds the register (a header "
+                                         "row, below a title if any, naming every required "
+                                         f"column); sheets read: {names}")] + \
+        [Problem(fname, 0, "-", v) for v in verdicts]
+
+
+def _read_book(fname: str, sheets: Sequence[_Sheet], known: Collection[str],
+               required: Mapping[str, Sequence[str]] | None, encoding: str
+               ) -> tuple[Cells | None, list[Problem]]:
+    """The cells of a workbook's register sheet, or the problems that refuse it."""
     from openpyxl.utils import get_column_letter
 
-    fname = str(path)
-    try:
-        book = openpyxl.load_workbook(path, data_only=True)
-    except Exception as exc:
-        return None, [Problem(fname, 0, "-", f"cannot read XLSX: {exc}")]
-    sheet = book.worksheets[0]
-    grid = [[cell_text(v) for v in row]
-            for row in sheet.iter_rows(min_row=1, min_col=1, values_only=True)]
-    if not any(c.strip(TRIMMED) for row in grid for c in row):
-        return None, [Problem(fname, 0, "-", "the file is empty")]
+    sheet, problems = _register_sheet(fname, sheets, known, required)
+    if sheet is None:
+        return None, problems
+    grid = sheet.grid
     h = _header_index(grid, known)
     header = tuple(c.strip(TRIMMED) for c in grid[h])
-    problems = []
-    for merged in sorted(sheet.merged_cells.ranges, key=lambda r: (r.min_row, r.min_col)):
-        if merged.max_row < h + 1:
+
+    def name(col: int) -> str:   # 1-based column
+        return header[col - 1] if col - 1 < len(header) and header[col - 1] \
+            else f"column {get_column_letter(col)}"
+
+    for r1, c1, r2, c2 in sorted(sheet.merged):
+        if r2 < h + 1:
             continue  # a title above the header
-        col = merged.min_col - 1
-        name = header[col] if col < len(header) and header[col] else \
-            f"column {get_column_letter(merged.min_col)}"
-        problems.append(Problem(fname, max(merged.min_row, h + 1), name,
-                                f"merged cells {merged.coord}: the value stands in one cell "
+        coord = f"{get_column_letter(c1)}{r1}:{get_column_letter(c2)}{r2}"
+        problems.append(Problem(fname, max(r1, h + 1), name(c1),
+                                f"merged cells {coord}: the value stands in one cell "
                                 "only; unmerge them and fill every cell"))
+    for r, c, value in sheet.long_numbers:
+        if r > h:
+            problems.append(Problem(
+                fname, r, name(c),
+                f"the number {value!r} has more than {EXACT_DIGITS} digits: a spreadsheet "
+                f"keeps {EXACT_DIGITS}, so digits were lost (a code typed as a number?); "
+                "format the column as text and type the value again"))
     if problems:
-        return None, problems
+        return None, sorted(problems, key=lambda p: p.row)
     width = len(header)
-    body = grid[h + 1:]
+    body = [row + [""] * (width - len(row)) for row in grid[h + 1:]]
     rows = np.arange(h + 2, h + 2 + len(body))
     keep = [i for i, r in enumerate(body) if any(r)]
     columns = tuple(pa.chunked_array([pa.array([body[i][c] for i in keep], pa.string())])
                     for c in range(width))
-    return Cells(fname, header, h + 1, columns, rows[keep], "xlsx"), []
+    return Cells(fname, header, h + 1, columns, rows[keep], encoding, sheet.name), []
 
 
 # --------------------------------------------------------------------------------------

@@ -36,7 +36,8 @@ header is the first of the first ten lines naming two known headers; every row h
 the header's number of fields; cells are trimmed of the Unicode space separators (Zs) only;
 the characters the README lists are errors; values are converted with the documented
 spellings (``COLUMN_ALIASES``, ``ENUMS``, the boolean spellings, ASCII digits, the date
-spellings, ``;；、|`` lists, ``stdnum`` for the USCC). A policy's reference is PyYAML's safe
+spellings, ``;；|`` lists - never split at 、 - with 全部行业/所有行业 read as 全部 in the
+industry lists, ``stdnum`` for the USCC). A policy's reference is PyYAML's safe
 reading with duplicate keys and the node / depth bounds refused, compared field by field
 with the loaded :class:`~dsr_analysis.policy.Policy` (types, ranges, defaults; a text value
 must be the text as written: ``rule: 010`` read as ``'8'`` would be coerced).
@@ -79,6 +80,8 @@ from dsr_analysis.schema import (COLUMN_ALIASES, ENUMS, KEY_COLUMNS, MUST_HAVE_R
                                  OPTIONAL_COLUMNS, SCHEMAS)
 
 REGISTER_KINDS = ("enterprises", "inspectors", "experts", "items", "results")
+#: The list columns of industry names (README, Registers).
+INDUSTRY_LISTS = {"inspectors": ("expertise",), "experts": ("industries",), "items": ("applies_to",)}
 KINDS = REGISTER_KINDS + ("policy",)
 
 #: Outcome categories, in the order of the table.
@@ -122,7 +125,7 @@ SPACES = "".join(chr(c) for c in range(0x110000) if unicodedata.category(chr(c))
 INVISIBLE = re.compile("[\x00-\x1f\x7f\x80-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c"
                        "\u200b-\u200d\u2060\ufeff\u2028\u2029\ufffd]")
 LINE_END = re.compile(r"\r\n|\r|\n")
-LIST_SEPARATORS = re.compile(r"[;；、|]")
+LIST_SEPARATORS = re.compile(r"[;；|\r\n]")  # never 、 (GB/T 4754 names hold it)
 DATE_SPELLINGS = (
     re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"),
     re.compile(r"([0-9]{4})/([0-9]{1,2})/([0-9]{1,2})"),
@@ -364,6 +367,8 @@ def expect_register(kind: str, intended: str, data: bytes, units: dict[str, str]
             ok, value = convert_value(ckind, cell, units)
             if not ok:
                 return _refuse(f"invalid {name} {cell!r}", "silently_coerced")
+            if name in INDUSTRY_LISTS.get(kind, ()):   # README: 全部行业, 所有行业 mean 全部
+                value = tuple("全部" if v in ("全部", "全部行业", "所有行业") else v for v in value)
             values.append(value)
         columns[name] = values
     for name, (ckind, _required) in schema.items():
@@ -1367,7 +1372,7 @@ def make_bench(workdir: Path, rows: int | None = None) -> Bench:
     results = write_results(sample_results(tasks, policy=policy), workdir / "base-results.csv")
     texts = {kind: (SAMPLE_REGISTERS / f"{kind}.csv").read_text(encoding="utf-8")
              for kind in REGISTER_KINDS[:4]}
-    texts["results"] = results.read_text(encoding="utf-8")
+    texts["results"] = results.read_text(encoding="utf-8-sig")
     if rows is not None:
         for kind in REGISTER_KINDS:
             lines = texts[kind].split("\n")

@@ -7,7 +7,7 @@ import io
 
 import pandas as pd
 
-from dsr_analysis.export import csv_text, neutralise, write_csv
+from dsr_analysis.export import BOM, csv_text, neutralise, write_csv
 
 HOSTILE = ["=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(1)", "\t=1", "\r=1", "普通企业", "a=b"]
 
@@ -23,6 +23,8 @@ def test_csv_outputs_hold_no_live_formula(tmp_path):
     path = write_csv(frame, tmp_path / "out.csv")
     with open(path, encoding="utf-8", newline="") as fh:
         text = fh.read()
+    assert text.startswith(BOM)  # a Chinese Excel reads it as UTF-8
+    text = text[len(BOM):]
     rows = list(csv.reader(io.StringIO(text, newline="")))
     assert len(rows) == 1 + len(HOSTILE)  # a CR inside a name never splits a row
     cells = [c for row in rows[1:] for c in row[:1]]

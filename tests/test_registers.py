@@ -212,7 +212,7 @@ def test_both_csv_and_xlsx_is_an_error(sample_dir, policy):
 def test_missing_register_file(sample_dir, policy):
     (sample_dir / "items.csv").unlink()
     problems = _problems(sample_dir, policy)
-    assert any("register 'items' not found (expected items.csv or items.xlsx)" in p
+    assert any("register 'items' not found (expected items.csv, items.xlsx or items.xls)" in p
                for p in problems)
 
 

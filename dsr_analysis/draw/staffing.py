@@ -97,11 +97,12 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InfeasibleError
+from ..items import item_applies
 from ..periods import Quarter
 from ..policy import Policy
 from ..registers import Registers
+from ..schema import ALL_INDUSTRIES  # noqa: F401 - 全部 (the register reads 全部行业, 所有行业 as it)
 
-ALL_INDUSTRIES = "全部"
 #: Most attempts of one pick before the accepted candidates are listed (step 4).
 MAX_PICK_ATTEMPTS = 16
 #: Exclusion reasons of step 3, in the order they are tested.
@@ -120,7 +121,7 @@ def applicable_items(items: Mapping[str, Mapping], industry: str, departmental: 
         it = items[item_id]
         if bool(it["department"]) != departmental:
             continue
-        if ALL_INDUSTRIES in it["applies_to"] or industry in it["applies_to"]:
+        if item_applies(it["applies_to"], industry):
             out.append(item_id)
     return out
 
