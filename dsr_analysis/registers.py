@@ -1,15 +1,18 @@
 """Registers (R1, "两库一单" + experts): read, validate and hold them.
 
 A register directory holds ``enterprises``, ``inspectors``, ``experts`` and ``items``
-(later also ``results``), each as ``.csv`` (UTF-8, UTF-8 with BOM or GB18030/GBK) or
-``.xlsx``. Columns may carry the English names below or the Chinese headers a provincial
-platform exports; :data:`COLUMN_ALIASES` is the one place that maps them.
+(later also ``results``), each as ``.csv`` (UTF-8, UTF-8 with BOM or GB18030/GBK),
+``.xlsx`` or ``.xls``; an absent ``experts`` is an empty expert register. Columns may carry
+the English names below or the Chinese headers a provincial platform exports;
+:data:`COLUMN_ALIASES` is the one place that maps them.
 
 A file is read exactly or refused (:mod:`dsr_analysis.tabular`: strict encodings, every CSV
-line checked for its quotes and its number of fields, merged XLSX cells refused). Validation
-is column-wise and collects **every** problem as ``file:row:column: message`` (row numbers
-as a spreadsheet shows them, header = row 1) and raises
-:class:`~dsr_analysis.errors.RegisterError` with all of them. Nothing is dropped or coerced
+line checked for its quotes and its number of fields, a workbook's register sheet found by
+its headers, merged cells refused). Validation is column-wise and collects **every**
+problem, the cross-register ones included (:func:`cross_check`, in the same round), as
+``file:row:column: message`` (row numbers as a spreadsheet shows them, header = row 1) and
+raises :class:`~dsr_analysis.errors.RegisterError` with all of them. Lists are split at
+``;``, ``；``, ``|`` and a line break, never at 、 (GB/T 4754 industry names hold it). Nothing is dropped or coerced
 silently: surrounding white space is trimmed, documented spellings of booleans and
 enumerations (``是``/``否``, ``重点管理``…) are mapped to their canonical values, and anything
 else is an error - so is a control, bidirectional or zero-width character anywhere, in an id,
