@@ -61,8 +61,9 @@ def cmd_draw(args: argparse.Namespace) -> int:
     print(f"ledger {args.ledger}: entry #{entry.seq}{redraw}, hash {entry.entry_hash}")
     print(f"ledger head {head(args.ledger)}")
     print(f"public: {paths['record']}")
-    print(f"internal (confidential until the visits): {paths['internal']}, {paths['csv']}, "
-          f"{paths['xlsx']}")
+    print(f"internal (confidential until the visits): {paths['internal']}, {paths['csv']}")
+    print(f"task sheets and the printable task list: dsr tasks --quarter {rec['quarter']} "
+          f"--ledger {args.ledger} --outputs {args.outputs}")
     return 0
 
 

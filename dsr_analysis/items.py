@@ -75,8 +75,12 @@ def item_warnings(registers: Registers, policy: Policy,
     source = registers.sources.get("items", "items")
     rows = registers.rows.get("items", np.zeros(len(items), dtype=np.int64))
     classified = classify(registers.enterprises, policy)
-    reachable = pd.concat([drawing_population(classified, policy, u.id) for u in policy.units])
-    industries = set(reachable["industry"])
+    if any(u.draws_from == "all" for u in policy.units):
+        reachable = classified["industry"]
+    else:
+        reachable = classified.loc[classified["unit"].isin([u.id for u in policy.units]),
+                                   "industry"]
+    industries = set(reachable.unique().tolist())
     warnings = []
     for i, item in enumerate(items.itertuples(index=False)):
         scope = set(item.applies_to)

@@ -37,8 +37,8 @@ from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
 from .errors import Problem, RegisterError
 from .paths import SAMPLE_REGISTERS
 from .policy import load_policy
-from .schema import (COLUMN_ALIASES, ENUMS, KEY_COLUMNS, MUST_HAVE_ROWS, OPTIONAL_COLUMNS,
-                     REGISTER_NAMES, SCHEMAS)
+from .schema import (COLUMN_ALIASES, CONTACT_COLUMNS, ENUMS, KEY_COLUMNS, MUST_HAVE_ROWS,
+                     OPTIONAL_COLUMNS, REGISTER_NAMES, SCHEMAS)
 from .schema import ALL_INDUSTRIES, ALL_INDUSTRIES_SPELLINGS, INDUSTRY_LIST_COLUMNS, LIST_SEPARATORS
 from .tabular import (FORBIDDEN_PATTERN, FORMATS, character_problem, character_problems,
                       read_cells, shown, string_bytes, strip_cells, to_numpy)
@@ -241,10 +241,12 @@ def canonical_headers(headers: Sequence[str], register: str, fname: str, header_
             lookup[alias.lower()] = canonical
     rename: dict[str, str] = {}
     seen: dict[str, str] = {}
-    for header in headers:
+    for header in _contact_headers_first(headers, register, lookup):
         canonical = lookup.get(header.lower())
         if canonical is None:
             continue
+        if canonical in seen and canonical in CONTACT_COLUMNS:
+            continue  # e.g. 详细地址 beside 注册地址: the first alias is read, the other kept
         if canonical in seen:
             problems.append(
                 Problem(fname, header_row, header,
@@ -261,6 +263,20 @@ def canonical_headers(headers: Sequence[str], register: str, fname: str, header_
                         f"missing required column '{canonical}' (accepted headers: {accepted})")
             )
     return rename, problems
+
+
+def _contact_headers_first(headers: Sequence[str], register: str,
+                           lookup: Mapping[str, str]) -> list[str]:
+    """``headers`` with the headers of a contact column (:data:`CONTACT_COLUMNS`) in the
+    order of their aliases, so that the preferred one is read when an export has several
+    (法定代表人 and 负责人); the others stay as extra columns."""
+    if register != "enterprises":
+        return list(headers)
+    rank = {a.lower(): i for c in CONTACT_COLUMNS
+            for i, a in enumerate((c,) + COLUMN_ALIASES[register][c])}
+    contact = sorted((h for h in headers if lookup.get(h.lower()) in CONTACT_COLUMNS),
+                     key=lambda h: rank[h.lower()])
+    return contact + [h for h in headers if lookup.get(h.lower()) not in CONTACT_COLUMNS]
 
 
 #: Value of a blank cell, and of every cell of an optional column the file does not have.

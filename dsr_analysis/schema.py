@@ -27,6 +27,10 @@ COLUMN_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "supervision_order_last_year": ("上年度挂牌督办", "挂牌督办"),
         "complaints_last_year": ("上年度有效投诉举报次数", "上年度投诉举报次数", "投诉举报次数"),
         "emergency_risk": ("突发环境事件风险等级", "环境风险等级"),
+        # Optional contact columns (printed on the task sheets, never drawn on):
+        "address": ("详细地址", "地址", "住所", "经营场所", "生产经营场所地址", "注册地址"),
+        "contact": ("联系电话", "联系方式", "电话", "联系人电话"),
+        "legal_representative": ("法定代表人", "法人代表", "负责人", "法定代表人（负责人）"),
     },
     "inspectors": {
         "inspector_id": ("执法人员编号", "人员编号", "编号"),
@@ -90,6 +94,9 @@ SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
         "supervision_order_last_year": ("bool", True),
         "complaints_last_year": ("int", True),
         "emergency_risk": ("enum:emergency_risk", True),
+        "address": ("str", False),
+        "contact": ("str", False),
+        "legal_representative": ("str", False),
     },
     "inspectors": {
         "inspector_id": ("str", True),
@@ -133,9 +140,13 @@ SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
     },
 }
 
+#: Optional enterprise columns a field team needs (详细地址, 联系电话, 法定代表人): read,
+#: checked as text and printed on the task sheets (``dsr tasks``), never part of the draw.
+CONTACT_COLUMNS: tuple[str, ...] = ("address", "contact", "legal_representative")
+
 #: Columns that are optional as a whole (may be absent from the file).
 OPTIONAL_COLUMNS = {
-    "enterprises": {"town"},
+    "enterprises": {"town", *CONTACT_COLUMNS},
     "inspectors": {"expertise", "conflicts"},
     "experts": set(),
     "items": {"department"},
@@ -267,6 +278,11 @@ NOT_OPERATING_OUTCOMES = ("no_activity", "closed", "unreachable", "moved_or_dere
 DEADLINE_FOLLOW_UPS = ("rectification_order", "penalty")
 
 
-
-#: Columns of the canonical enterprise frame, in order (the enterprise register's columns).
-FRAME_COLUMNS: tuple[str, ...] = tuple(SCHEMAS["enterprises"])
+#: Columns of the canonical enterprise frame, in order: the enterprise register's columns a
+#: draw depends on. Fixed: the frame is hashed into every draw's seed and commitment, so a
+#: column added to the register (such as :data:`CONTACT_COLUMNS`) must never enter it, or
+#: every earlier draw would stop replaying.
+FRAME_COLUMNS: tuple[str, ...] = (
+    "uscc", "name", "unit", "industry", "town", "permit_class", "key_polluter",
+    "positive_list", "offsite_capable", "credit_class", "penalised_last_year",
+    "supervision_order_last_year", "complaints_last_year", "emergency_risk")

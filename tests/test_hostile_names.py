@@ -36,9 +36,14 @@ def test_hostile_names_never_become_live_content(tmp_path, sample_dir):
         cells = [c for row in csv.reader(fh) for c in row]
     assert {"'" + h for h in HOSTILE[:4]} <= set(cells)        # neutralised, still readable
     assert not [c for c in cells if c[:1] in ("=", "+", "@")]
+    assert main(["tasks", "--quarter", "2023Q1", "--unit", "xiongxian", "--ledger", str(led),
+                 "--outputs", str(draws)]) == 0  # the printable task list and task sheets
+    assert list(draws.rglob("task-list.xlsx"))
     for xlsx in draws.rglob("*.xlsx"):
         with zipfile.ZipFile(xlsx) as z:
             assert b"<f>" not in z.read("xl/worksheets/sheet1.xml"), xlsx
+        texts = {c.value for row in load_workbook(xlsx).active.iter_rows() for c in row}
+        assert set(HOSTILE) & texts, xlsx  # the names themselves, as text
     demo = demo_results(load_policy(), led, tmp_path / "res")
     # the hostile firms' results published in March (the sample may publish one in April)
     res = pd.read_csv(demo.results_path, dtype=str, keep_default_na=False)

@@ -22,7 +22,6 @@ from dsr_analysis.render import (
     render,
     run_job,
     validate_parameters,
-    write_table_xlsx,
 )
 
 
@@ -142,37 +141,40 @@ def test_parallel_workers_start_their_own_kernels(tmp_path):
         assert done.html.exists()
 
 
+def _table_xlsx(path, title, frame, unit="雄县生态环境局", note=""):
+    import datetime as dt
+
+    from dsr_analysis.documents import Table, TableDocument, write_xlsx
+
+    return write_xlsx(TableDocument(title, Table(frame, note=note), unit, dt.date(2023, 4, 3)),
+                      path)
+
+
 def test_xlsx_cells_that_look_like_formulas_stay_text(tmp_path):
     """Names such as '=1+1', '+cmd', '-2+3' or '@SUM(1)' are written as text, never as a
-    live formula: in the official tables and in the task list."""
+    live formula (every XLSX is written by dsr_analysis.documents)."""
     import zipfile
-
-    from dsr_analysis.draw.record import write_task_xlsx
 
     hostile = ["=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(1)", "普通企业"]
     frame = pd.DataFrame({"检查对象": hostile, "数量": [1, 2, 3, 4, 5]})
-    path = write_table_xlsx(tmp_path / "t.xlsx", "=标题", frame, index=False,
-                            subtitle="@单位", note="=备注")
-    write_task_xlsx(frame, tmp_path / "tasks.xlsx")
-    for p in (path, tmp_path / "tasks.xlsx"):
-        ws = load_workbook(p).active
-        cells = [c for row in ws.iter_rows() for c in row if c.value is not None]
-        assert not [c.coordinate for c in cells if c.data_type == "f"], p
-        texts = {c.value for c in cells}
-        assert set(hostile) <= texts, p
-        # the raw XML holds no <f> element at all
-        with zipfile.ZipFile(p) as z:
-            sheet = z.read("xl/worksheets/sheet1.xml").decode()
-        assert "<f>" not in sheet and "<f " not in sheet
+    path = _table_xlsx(tmp_path / "t.xlsx", "=标题", frame, unit="@单位", note="=备注")
+    ws = load_workbook(path).active
+    cells = [c for row in ws.iter_rows() for c in row if c.value is not None]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    texts = {c.value for c in cells}
+    assert set(hostile) <= texts
+    # the raw XML holds no <f> element at all
+    with zipfile.ZipFile(path) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet and "<f " not in sheet
 
 
 def test_official_tables_print_on_a4_landscape_one_page_wide(tmp_path):
     from openpyxl import load_workbook
 
     frame = pd.DataFrame({"单位": ["雄县"] * 80, "数量": range(80)})
-    ws = load_workbook(write_table_xlsx(tmp_path / "t.xlsx", "标题", frame, index=False,
-                                        subtitle="填报单位")).active
+    ws = load_workbook(_table_xlsx(tmp_path / "t.xlsx", "标题", frame)).active
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
     assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
     assert ws.sheet_properties.pageSetUpPr.fitToPage
-    assert ws.print_title_rows == "$1:$3"  # title, subtitle, header on every page
+    assert ws.print_title_rows == "$1:$3"  # title, filing line, header on every page

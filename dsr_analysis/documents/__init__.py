@@ -18,14 +18,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from .layout import DocumentError
-from .model import Block, Figure, Heading, OfficialDocument, Paragraph, Table, TableDocument
+from .model import (Block, Figure, Heading, OfficialDocument, PageBreak, Paragraph, Table,
+                    TableDocument)
 from .pdf import write_pdf
 from .web import to_html
 from .word import write_docx
 from .xlsx import write_xlsx
 
 __all__ = [
-    "Block", "DocumentError", "Figure", "Heading", "OfficialDocument", "Paragraph", "Table",
+    "Block", "DocumentError", "Figure", "Heading", "OfficialDocument", "PageBreak",
+    "Paragraph", "Table",
     "TableDocument", "to_html", "write_docx", "write_forms", "write_pdf", "write_xlsx",
 ]
 

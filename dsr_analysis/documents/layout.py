@@ -79,6 +79,7 @@ AS_OF_LABEL = "数据截止日期"
 PERIOD_LABEL = "期间"
 APPENDIX_DEFAULT = "说明材料"
 DEMO_MARK = "演示数据"
+CLASSIFICATION_SIZE_PT = 12.0  # the confidentiality mark at the top left of every page
 DEMO_LINE = "本文件由演示数据生成，不作为正式文件。"
 NOTE_PREFIX = "注："
 DASH = "—"
@@ -86,12 +87,13 @@ SIGN_BLANK = "________"
 
 
 def em_width(text: str) -> float:
-    """Width of ``text`` [em]: a CJK or full-width character is 1, a Latin letter or digit
-    about 0.55 (as in Times New Roman and Noto CJK)."""
+    """Width of ``text`` [em]: a CJK or full-width character is 1, a capital Latin letter
+    about 0.85 (M, H and W are the widest), another Latin letter or digit about 0.55 (as in
+    Times New Roman and Noto CJK): a code such as a USCC ending in a capital fits its cell."""
     width = 0.0
     for ch in str(text):
         eaw = unicodedata.east_asian_width(ch)
-        width += 1.0 if eaw in ("W", "F", "A") else 0.55
+        width += 1.0 if eaw in ("W", "F", "A") else 0.85 if "A" <= ch <= "Z" else 0.55
     return width
 
 
@@ -170,10 +172,11 @@ class Column:
         return str(value)
 
     def align(self, value: object) -> str:
-        """``right`` for a number (and "—" in a numeric column), ``left`` for text."""
+        """``right`` for a number (and "—" in a numeric column), ``left`` for text (and "—"
+        in a text column, NaN included)."""
+        if is_missing(value):
+            return "right" if self.numeric else "left"
         if is_number(value):
-            return "right"
-        if is_missing(value) and self.numeric:
             return "right"
         return "left"
 

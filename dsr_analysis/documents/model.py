@@ -74,7 +74,13 @@ class Figure:
     caption: str = ""
 
 
-Block = Heading | Paragraph | Table | Figure
+@dataclass(frozen=True)
+class PageBreak:
+    """The next block starts a new page (e.g. every task of a task sheet, signed on its own
+    page)."""
+
+
+Block = Heading | Paragraph | Table | Figure | PageBreak
 
 # The function that shows a document as HTML in a notebook (``_repr_html_``). The writers
 # depend on this model, never the reverse, so :mod:`.web` hands its ``to_html`` over when it
@@ -120,6 +126,12 @@ class OfficialDocument:
         under the heading 附：…; never part of the body.
     public : bool
         True for a document a citizen may read (a notice, the annual plan, an announcement).
+    classification : str
+        The confidentiality mark printed at the top left of every page (e.g. "内部资料 注意保密"
+        for a drawn task list, confidential until the visit); empty for none.
+    signed : bool
+        False for a form whose parts are signed each on its own (a task sheet): no issuer
+        and date are printed at the end.
     """
 
     title: str
@@ -132,6 +144,8 @@ class OfficialDocument:
     as_of: dt.date | None = None
     appendix: tuple[Block, ...] = ()
     public: bool = False
+    classification: str = ""
+    signed: bool = True
 
     def _repr_html_(self) -> str | None:
         return _html(self)
@@ -172,6 +186,9 @@ class TableDocument:
         True for a table a citizen may read.
     notes : tuple of str
         Notes below the table, after the table's own ``note`` (numbered when more than one).
+    classification : str
+        The confidentiality mark at the top left of every page (e.g. "内部资料 注意保密");
+        empty for none.
     """
 
     title: str
@@ -186,6 +203,7 @@ class TableDocument:
     demo: bool = False
     public: bool = False
     notes: tuple[str, ...] = field(default=())
+    classification: str = ""
 
     def _repr_html_(self) -> str | None:
         return _html(self)

@@ -35,6 +35,17 @@ def _demo_box(demo: bool) -> str:
             "vertical-align: bottom; padding-bottom: 6mm; }")
 
 
+def _classification_box(text: str) -> str:
+    """The confidentiality mark at the top left of every page (the same text as in the
+    document's HTML, where the print hides it)."""
+    if not text:
+        return ""
+    content = text.replace("\\", "\\\\").replace('"', '\\"')
+    return (f'@page {{ @top-left {{ content: "{content}"; font-family: {_SANS}; '
+            f"font-size: {layout.CLASSIFICATION_SIZE_PT:g}pt; vertical-align: bottom; "
+            "padding-bottom: 6mm; } }")
+
+
 def _official_css(doc: OfficialDocument) -> str:
     number = (f'content: "{layout.DASH} " counter(page) " {layout.DASH}"; '
               f"font-family: {_SERIF}; font-size: {layout.PAGE_NUMBER_SIZE_PT:g}pt; "
@@ -52,7 +63,9 @@ def _official_css(doc: OfficialDocument) -> str:
 }}
 @page :right {{ @bottom-right {{ {number} text-align: right; padding-right: 1em; }} }}
 @page :left {{ @bottom-left {{ {number} text-align: left; padding-left: 1em; }} }}
+{_classification_box(doc.classification)}
 .dsr-demo-mark {{ display: none; }}
+.dsr-classification {{ display: none; }}
 .dsr-masthead {{ padding-top: {masthead_top:.1f}mm; }}
 """
 
@@ -67,7 +80,9 @@ def _table_css(doc: TableDocument) -> str:
     font-family: {_SERIF}; font-size: 9pt; vertical-align: top; padding-top: 4mm;
     word-spacing: .25em; }}
 }}
+{_classification_box(doc.classification).replace("padding-bottom: 6mm", "padding-bottom: 3mm")}
 .dsr-demo-mark {{ display: none; }}
+.dsr-classification {{ display: none; }}
 """
 
 

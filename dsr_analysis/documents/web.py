@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from ..periods import date_zh
 import dsr_analysis.documents.layout as layout  # the module itself, not the package
-from .model import (Block, Figure, Heading, OfficialDocument, Paragraph, Table, TableDocument,
-                    set_html_writer)
+from .model import (Block, Figure, Heading, OfficialDocument, PageBreak, Paragraph, Table,
+                    TableDocument, set_html_writer)
 
 
 @dataclass(frozen=True)
@@ -123,9 +123,11 @@ def blocks_html(blocks: tuple[Block, ...]) -> str:
             out.append(table_html(block, layout.TEXT_WIDTH_MM, layout.TABLE_MAX_SIZE_PT))
         elif isinstance(block, Figure):
             out.append(_figure_html(block))
+        elif isinstance(block, PageBreak):
+            out.append('<div class="dsr-page-break"></div>')
         else:
             raise layout.DocumentError(f"unknown block {type(block).__name__} (valid: "
-                                       "Heading, Paragraph, Table, Figure)")
+                                       "Heading, Paragraph, Table, Figure, PageBreak)")
     return "".join(out)
 
 
@@ -137,6 +139,8 @@ def official_html(doc: OfficialDocument) -> str:
     out = ['<div class="dsr-doc dsr-official" lang="zh-CN">']
     if doc.demo:
         out.append(f'<p class="dsr-demo-mark">{layout.DEMO_MARK}</p>')
+    if doc.classification:
+        out.append(f'<p class="dsr-classification">{_e(doc.classification)}</p>')
     if doc.number:
         size = layout.masthead_size_pt(doc.issuer)
         out.append(f'<div class="dsr-masthead"><p class="dsr-issuer-mark" '
@@ -153,9 +157,10 @@ def official_html(doc: OfficialDocument) -> str:
     out.append(blocks_html(doc.blocks))
     date_text = date_zh(doc.date)
     issuer_right, date_right = layout.signature_indents(doc.issuer, date_text)
-    out.append(f'{_gap()}<div class="dsr-signature">'
-               f'<p style="padding-right:{issuer_right:g}em">{_e(doc.issuer)}</p>'
-               f'<p style="padding-right:{date_right:g}em">{date_text}</p></div>')
+    if doc.signed:
+        out.append(f'{_gap()}<div class="dsr-signature">'
+                   f'<p style="padding-right:{issuer_right:g}em">{_e(doc.issuer)}</p>'
+                   f'<p style="padding-right:{date_right:g}em">{date_text}</p></div>')
     if doc.appendix:
         blocks = doc.appendix
         title = layout.APPENDIX_DEFAULT
@@ -172,6 +177,8 @@ def table_document_html(doc: TableDocument) -> str:
     out = ['<div class="dsr-doc dsr-table-doc" lang="zh-CN">']
     if doc.demo:
         out.append(f'<p class="dsr-demo-mark">{layout.DEMO_MARK}</p>')
+    if doc.classification:
+        out.append(f'<p class="dsr-classification">{_e(doc.classification)}</p>')
     out.append(f'<h1 class="dsr-table-title">{_e(doc.title)}</h1>')
     out.append('<div class="dsr-filing">' + "".join(
         f"<span>{_e(x)}</span>" for x in layout.filing_items(doc)) + "</div>")
@@ -220,6 +227,9 @@ def stylesheet(fonts: Fonts) -> str:
   text-indent: 0 !important; }}
 .dsr-signature, .dsr-signature p {{ text-align: right !important; break-inside: avoid; page-break-inside: avoid; }}
 .dsr-appendix {{ break-before: page; page-break-before: always; }}
+.dsr-page-break {{ break-before: page; page-break-before: always; }}
+.dsr-classification {{ font-family: {fonts.heiti}; font-size: {layout.CLASSIFICATION_SIZE_PT:g}pt;
+  text-align: left !important; text-indent: 0 !important; }}
 .dsr-caption {{ font-family: {fonts.heiti}; font-size: {layout.CAPTION_SIZE_PT:g}pt;
   line-height: 1.6; text-align: center !important; text-indent: 0 !important; break-after: avoid;
   page-break-after: avoid; margin-bottom: 3pt !important; }}

@@ -24,7 +24,7 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 
 from ..periods import date_zh
 import dsr_analysis.documents.layout as layout  # the module itself, not the package
-from .model import Block, Figure, Heading, OfficialDocument, Paragraph, Table
+from .model import Block, Figure, Heading, OfficialDocument, PageBreak, Paragraph, Table
 
 _ALIGN = {"left": WD_ALIGN_PARAGRAPH.LEFT, "right": WD_ALIGN_PARAGRAPH.RIGHT,
           "center": WD_ALIGN_PARAGRAPH.CENTER, "justify": WD_ALIGN_PARAGRAPH.JUSTIFY}
@@ -183,9 +183,10 @@ def _page(document) -> None:
     section.header_distance = Mm(20)
 
 
-def _footers(document, demo: bool) -> None:
+def _footers(document, demo: bool, classification: str = "") -> None:
     """Page numbers "— N —" in 4号 宋体, odd pages right and even pages left, one character
-    from the edge of the 版心; 演示数据 in the header of every page for demonstration data."""
+    from the edge of the 版心; 演示数据 in the header of every page for demonstration data,
+    the confidentiality mark at the top left of every page."""
     document.settings.odd_and_even_pages_header_footer = True
     section = document.sections[0]
     size = layout.PAGE_NUMBER_SIZE_PT
@@ -205,6 +206,10 @@ def _footers(document, demo: bool) -> None:
         _format(p, align="center", line_pt=None, size=12)
         if demo:
             _run(p, layout.DEMO_MARK, role="heiti", size=12, color=_RED)
+        if classification:
+            mark = p.insert_paragraph_before() if demo else p
+            _format(mark, align="left", line_pt=None, size=layout.CLASSIFICATION_SIZE_PT)
+            _run(mark, classification, role="heiti", size=layout.CLASSIFICATION_SIZE_PT)
 
 
 # --------------------------------------------------------------------------------------
@@ -329,9 +334,11 @@ def _blocks(document, blocks: tuple[Block, ...]) -> None:
             _table(document, block)
         elif isinstance(block, Figure):
             _figure(document, block)
+        elif isinstance(block, PageBreak):
+            _para(document, "", align="left", line_pt=None).add_run().add_break(WD_BREAK.PAGE)
         else:
             raise layout.DocumentError(f"unknown block {type(block).__name__} (valid: Heading, "
-                                  "Paragraph, Table, Figure)")
+                                  "Paragraph, Table, Figure, PageBreak)")
 
 
 # --------------------------------------------------------------------------------------
@@ -394,7 +401,7 @@ def build_docx(doc: OfficialDocument):
     document = Document()
     _styles(document)
     _page(document)
-    _footers(document, doc.demo)
+    _footers(document, doc.demo, doc.classification)
     body = document.paragraphs[0]._p if document.paragraphs else None
     if body is not None:  # the template's empty first paragraph
         body.getparent().remove(body)
@@ -411,7 +418,8 @@ def build_docx(doc: OfficialDocument):
     if doc.demo:
         _para(document, layout.DEMO_LINE, bold=True, indent_em=2)
     _blocks(document, doc.blocks)
-    _signature(document, doc)
+    if doc.signed:
+        _signature(document, doc)
     _appendix(document, doc)
     _properties(document, doc)
     return document

@@ -29,6 +29,11 @@ FORMULA_STARTS = FORMULA_START
 WIDTH_PER_EM = 2.0
 MAX_WIDTH = 40.0
 MIN_WIDTH = 5.0
+#: Pixels of one unit of column width (the maximum digit width of the workbook's default
+#: font, Calibri 11, at 96 dpi), as Excel converts widths for printing.
+PIXELS_PER_WIDTH = 7.0
+#: Print scales Excel accepts [%].
+SCALE_RANGE = (10, 100)
 
 
 def _segments(ncol: int, parts: int) -> list[tuple[int, int]]:
@@ -158,8 +163,24 @@ def _column_widths(ws, grid, columns, rows, top: int) -> None:
         ws.row_dimensions[top + r].height = 14 * lines + 4
 
 
+def fit_to_width_scale(ws) -> int:
+    """The print scale [%] at which the sheet's columns fill the width of A4 landscape
+    within its margins - what Excel computes for "fit to one page wide" from the column
+    widths (never above 100 %)."""
+    from openpyxl.utils import get_column_letter
+
+    widths = [ws.column_dimensions[get_column_letter(j)].width or 8.43
+              for j in range(1, ws.max_column + 1)]
+    natural_px = sum(round(w * PIXELS_PER_WIDTH) for w in widths)
+    margins_in = (ws.page_margins.left or 0) + (ws.page_margins.right or 0)
+    printable_px = (layout.PAGE_HEIGHT_MM / 25.4 - margins_in) * 96
+    scale = math.floor(100 * printable_px / max(natural_px, 1))
+    return max(SCALE_RANGE[0], min(SCALE_RANGE[1], scale))
+
+
 def _print_setup(ws, doc: TableDocument, first_data: int) -> None:
-    """A4 landscape, one page wide, title and header rows on every page, page x of y."""
+    """A4 landscape, one page wide (the scale that fits is also written, for a reader that
+    does not compute it), title and header rows on every page, page x of y."""
     ws.freeze_panes = ws.cell(first_data, 1)
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -172,8 +193,12 @@ def _print_setup(ws, doc: TableDocument, first_data: int) -> None:
     ws.page_margins.left = ws.page_margins.right = margin
     ws.page_margins.top = ws.page_margins.bottom = margin + 0.1
     ws.page_margins.header = ws.page_margins.footer = 0.25
+    ws.page_setup.scale = fit_to_width_scale(ws)
     ws.oddFooter.center.text = "第 &P 页 共 &N 页"
     ws.oddFooter.center.size = SMALL_SIZE
+    if doc.classification:
+        ws.oddHeader.left.text = doc.classification
+        ws.oddHeader.left.size = SMALL_SIZE
     if doc.demo:
         ws.oddHeader.center.text = layout.DEMO_MARK
         ws.oddHeader.center.size = 12

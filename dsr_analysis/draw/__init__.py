@@ -477,7 +477,7 @@ def draw_and_record(policy: Policy, registers: Registers, quarter: str, seed_mat
             raise
         paths = finish(staging, out_root)
     named = {"record": "public/record.json", "internal": "internal/internal.json",
-             "csv": "internal/tasks.csv", "xlsx": "internal/tasks.xlsx"}
+             "csv": "internal/tasks.csv"}
     return result, entry, {k: paths[v] for k, v in named.items() if v in paths}
 
 

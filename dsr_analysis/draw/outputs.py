@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..errors import FileSystemError
 from .ledger import Entry, entries
-from .record import DrawResult, output_files, record_bytes, split_record
+from .record import SUPERSEDED_FILES, DrawResult, output_files, record_bytes, split_record
 
 STAGING = ".staging"
 
@@ -102,12 +102,21 @@ def finish(staging: Path, out_root: str | Path) -> dict[str, Path]:
             f"{exc.filename or target}: {exc.strerror or exc} (operating system): the ledger "
             f"entry is committed and its files are staged in {staging}; the next dsr draw, "
             "dsr export or dsr verify moves them into place") from None
+    remove_superseded(target)
     shutil.rmtree(staging, ignore_errors=True)
     try:
         staging.parent.rmdir()  # the staging area, when nothing else is staged
     except OSError:
         pass
     return out
+
+
+def remove_superseded(folder: Path) -> None:
+    """Remove the files an earlier version wrote beside a draw's files and no draw writes
+    now (:data:`~dsr_analysis.draw.record.SUPERSEDED_FILES`): after a re-draw they would
+    show the superseded draw's teams."""
+    for rel in SUPERSEDED_FILES:
+        (folder / rel).unlink(missing_ok=True)
 
 
 def recover(out_root: str | Path, ledger: str | Path) -> list[str]:
@@ -177,8 +186,7 @@ def expected_files(record: Mapping) -> dict[str, bytes]:
     result = DrawResult(record=dict(record))
     files = output_files(result)
     assert files["public/record.json"] == record_bytes(public)
-    return {k: v for k, v in files.items() if not k.endswith(".xlsx")} | {
-        "internal/tasks.xlsx": b""}
+    return files
 
 
 def export(ledger: str | Path, out_root: str | Path, quarter: str | None = None) -> list[Path]:
@@ -202,4 +210,5 @@ def export(ledger: str | Path, out_root: str | Path, quarter: str | None = None)
                 raise FileSystemError(f"{p}: {exc.strerror or exc} (operating system): cannot "
                                       "rebuild the file; the earlier one is unchanged") from None
             written.append(p)
+        remove_superseded(folder)
     return written

@@ -367,59 +367,28 @@ def output_files(result: DrawResult) -> dict[str, bytes]:
     """The files of a draw, by relative path: ``public/record.json`` (the public part of the
     record: enough to replay the object draw, no inspector or team), ``internal/
     internal.json`` (the internal part: registers of inspectors and experts, teams,
-    recusals, experts) and ``internal/tasks.csv`` (UTF-8 with BOM, Chinese headers) and
-    ``internal/tasks.xlsx`` - the task list with teams, confidential until the visits.
-    Records of earlier formats keep one folder: ``record.json``, ``tasks.csv``,
-    ``tasks.xlsx``."""
+    recusals, experts) and ``internal/tasks.csv`` (UTF-8 with BOM, Chinese headers) - the
+    task list with teams, confidential until the visits. The printable task list and the
+    teams' task sheets are written by ``dsr tasks`` (:mod:`dsr_analysis.fieldwork`).
+    Records of earlier formats keep one folder: ``record.json``, ``tasks.csv``."""
     zh = tasks_zh(result.tasks)
     csv_bytes = csv_text(zh).encode("utf-8-sig")  # names that look like formulas neutralised
-    buf = io.BytesIO()
-    write_task_xlsx(zh, buf)
     if result.record.get("format") != RECORD_FORMAT:
-        return {"record.json": record_bytes(result.record), "tasks.csv": csv_bytes,
-                "tasks.xlsx": buf.getvalue()}
+        return {"record.json": record_bytes(result.record), "tasks.csv": csv_bytes}
     public, internal = split_record(result.record)
     return {"public/record.json": record_bytes(public),
             "internal/internal.json": record_bytes(internal),
-            "internal/tasks.csv": csv_bytes, "internal/tasks.xlsx": buf.getvalue()}
+            "internal/tasks.csv": csv_bytes}
 
 
-def write_task_xlsx(zh: pd.DataFrame, target) -> None:
-    """The task list as a printable XLSX (A4 landscape, fit to width, header repeated);
-    every cell a value, never a formula."""
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "抽查任务"
-    ws.append(list(zh.columns))
-    for row in zh.itertuples(index=False):
-        cells = []
-        for v in row:
-            if v is None or (isinstance(v, float) and math.isnan(v)):
-                cells.append(None)
-            elif isinstance(v, str):
-                cells.append(v)
-            else:
-                cells.append(v.item() if hasattr(v, "item") else v)
-        ws.append(cells)
-    for row in ws.iter_rows(min_row=2):
-        for c in row:
-            if isinstance(c.value, str):
-                c.data_type = "s"  # text, even when it starts with '=', '+', '-' or '@'
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "1:1"
-    ws.freeze_panes = "A2"
-    wb.save(target)
+#: Files earlier versions wrote beside a draw's files and that a draw now removes when it
+#: places its own (the task list in XLSX: now ``dsr tasks``).
+SUPERSEDED_FILES = ("internal/tasks.xlsx", "tasks.xlsx")
 
 
 def write_outputs(result: DrawResult, out_dir: str | Path) -> dict[str, Path]:
     """Write :func:`output_files` into ``out_dir`` (created). Returns the paths by name
-    (``record``: the public record; ``internal``, ``csv``, ``xlsx``)."""
+    (``record``: the public record; ``internal``, ``csv``)."""
     out = Path(out_dir)
     paths = {}
     for rel, data in output_files(result).items():
@@ -428,6 +397,5 @@ def write_outputs(result: DrawResult, out_dir: str | Path) -> dict[str, Path]:
         p.write_bytes(data)
         paths[{"public/record.json": "record", "record.json": "record",
                "internal/internal.json": "internal", "internal/tasks.csv": "csv",
-               "tasks.csv": "csv", "internal/tasks.xlsx": "xlsx",
-               "tasks.xlsx": "xlsx"}[rel]] = p
+               "tasks.csv": "csv"}[rel]] = p
     return paths
