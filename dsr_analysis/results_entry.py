@@ -48,15 +48,15 @@ UNIT_HEADER, OBJECT_HEADER, ITEMS_HEADER, TEAM_HEADER, METHOD_HEADER = (
 
 #: What each outcome admits, said for staff (the instruction sheet).
 _OUTCOME_NOTES = {
-    "no_problem": "后续处置填“无”。",
-    "corrected": "当场整改到位的，后续处置填“无”；责令限期整改的，填“责令整改”并填写整改期限。",
+    "no_problem": "",
+    "corrected": "当场整改到位的填“无”；责令限期整改的填“责令整改”并填写整改期限。",
     "pending_follow_up": "必须有后续处置（不能填“无”），办结后填写处置办结日期。",
     "violation": "必须有后续处置（不能填“无”）；立案处罚的填写案件编号，结案后填写罚没款金额和处置办结日期。",
-    "obstructed": "拒绝、阻挠检查本身须依法处理：立案处罚、转办、移交或移送司法机关，不能只责令整改。",
-    "no_activity": "计为已完成的抽查；后续处置填“无”。企业停产、未开展抽查涉及的生产经营活动的选此项。",
-    "closed": "计为已完成的抽查；后续处置填“无”。企业关闭、停业、正在清算的选此项。",
-    "unreachable": "计为已完成的抽查；后续处置填“无”。",
-    "moved_or_deregistered": "计为已完成的抽查；后续处置填“无”。",
+    "obstructed": "拒绝、阻挠检查本身须依法处理（立案处罚、转办、移交或移送司法机关），不能只责令整改。",
+    "no_activity": "计为已完成的抽查。企业停产、未开展抽查涉及的生产经营活动的选此项。",
+    "closed": "计为已完成的抽查。企业关闭、停业、正在清算的选此项。",
+    "unreachable": "计为已完成的抽查。",
+    "moved_or_deregistered": "计为已完成的抽查。",
 }
 
 
