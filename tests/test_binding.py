@@ -197,3 +197,20 @@ def test_a_ledger_with_only_a_commitment_needs_the_registers_named(tmp_path, bur
         committed_registers(ledger, "2023Q1", SAMPLE_REGISTERS)
     with pytest.raises(RegisterError, match="no draw or commitment of 2023Q2"):
         committed_registers(ledger, "2023Q2")
+
+
+def test_the_planning_and_simulation_notebooks_say_which_register_they_run_on(tmp_path):
+    import json
+
+    from dsr_analysis.draw.binding import register_line
+    from dsr_analysis.simulation import scenarios
+
+    assert register_line("") == "名录库：样本数据（演示）"
+    assert register_line(tmp_path) == f"名录库：{tmp_path.resolve()}"
+    assert scenarios.register_label(scenarios.load_scenario("baseline-2023")) == \
+        "名录库：样本数据（演示）"
+    for name in ("quotas", "coverage", "deterrence"):  # their committed default runs
+        nb = json.loads((PROJECT_ROOT / "notebooks" / f"{name}.ipynb").read_text("utf-8"))
+        printed = "".join("".join(o.get("text", "")) for c in nb["cells"]
+                          for o in c.get("outputs", []))
+        assert "名录库：样本数据（演示）" in printed, name

@@ -221,3 +221,11 @@ def check_sources(bound: CommittedRegisters, sources: Mapping[str, str]) -> None
                                     f"{info['sha256']}"))
     if problems:
         raise RegisterError(problems)
+
+
+def register_line(directory: str | Path | None) -> str:
+    """Which register a notebook runs on (Chinese, printed): the embedded sample (a
+    demonstration) or the directory given."""
+    if not directory:
+        return "名录库：样本数据（演示）"
+    return f"名录库：{Path(directory).resolve()}"

@@ -226,6 +226,16 @@ def _sample_inspector_counts() -> dict[str, int]:
     return ok.groupby("unit").size().to_dict()
 
 
+def register_label(scenario: Scenario) -> str:
+    """Which register a scenario runs on, as its notebook prints it (Chinese): a simulation
+    never runs on a bureau's own register, and says so."""
+    spec = scenario.register
+    if spec.source == "sample":
+        return "名录库：样本数据（演示）"
+    kind = "全国合成数据" if spec.source == "national" else "合成数据"
+    return f"名录库：{kind}（{spec.size} 个检查对象，随机种子 {spec.seed}，演示）"
+
+
 def scenario_register(scenario: Scenario, policy: Policy) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Classified register and inspector register of the scenario.
 

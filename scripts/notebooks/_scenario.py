@@ -39,6 +39,7 @@ out_dir = PROJECT_ROOT / "outputs" / "notebooks" / "{notebook}" / scenario.id
 out_dir.mkdir(parents=True, exist_ok=True)
 plotting.use_cjk_font()
 print(f"方案：{scenario.id}（{scenario.name}）")
+print(scenarios.register_label(scenario))
 print(f"政策：{pol.id}；检查对象 {len(classified)} 个；跨季度抽取：{pol.draw.overlap}；"
       f"两级同季重叠：{pol.draw.between_levels}")
 print(f"模拟：{sim.replicates} 次重复 × {sim.years} 年，随机种子 {sim.seed}；"

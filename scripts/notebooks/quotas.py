@@ -15,6 +15,7 @@ registers: str = ""  # register directory; empty: the embedded synthetic sample
 import pandas as pd
 
 from dsr_analysis.categories import CATEGORY_ZH, classify
+from dsr_analysis.draw.binding import register_line
 from dsr_analysis.periods import Quarter
 from dsr_analysis.policy import load_policy
 from dsr_analysis.quotas import class_table, quarterly_quotas, quota_checks, quota_summary_zh
@@ -26,6 +27,7 @@ pol = load_policy(policy)
 reg = load_registers(registers or None, units=pol.unit_names)
 classified = classify(reg.enterprises, pol)
 print(f"{pol.name}")
+print(register_line(registers))
 print(f"{q.label_zh}: {len(reg.enterprises)} 个检查对象, {len(reg.inspectors)} 名执法人员")
 """),
 ("code", """
