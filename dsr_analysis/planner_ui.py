@@ -35,6 +35,7 @@ import pandas as pd
 
 from . import planner
 from .categories import CATEGORY_ZH
+from .draw.binding import register_line
 from .errors import DsrError, ParameterError, PolicyError, RegisterError
 from .paths import OUTPUTS_DIR, POLICIES_DIR
 
@@ -45,6 +46,7 @@ _CSS = """
 .dsr-planner .dsr-header .widget-html-content {line-height: 32px;}
 .dsr-planner .widget-label, .dsr-planner .widget-readout {font-size: 13px;}
 .dsr-planner h3 {margin: 0 12px 0 0; font-size: 17px; line-height: 32px; white-space: nowrap;}
+.dsr-planner h3 .dsr-register {font-size: 12px; font-weight: normal; color: #555;}
 .dsr-planner .dsr-sec {font-weight: bold; margin: 6px 0 0 0; border-bottom: 1px solid #ddd;}
 .dsr-planner .dsr-sec span[title], .dsr-planner th[title], .dsr-planner td[title] {cursor: help;}
 .dsr-planner table.dsr-table {border-collapse: collapse; font-size: 12.5px; margin: 2px 0 8px 0;}
@@ -559,7 +561,12 @@ class PlannerApp:
                                 below=self.settings.coverage_warning_below)),
         ])
         details.add_class("dsr-details")
-        header = w.HBox([w.HTML(_CSS + "<h3>年度“双随机”抽查计划编制器</h3>"), self.base,
+        # which register the plans count on (the folder's name; the full path as a tooltip)
+        full = register_line(self.registers)
+        shown = f"名录库：{Path(self.registers).name}" if self.registers else full
+        header = w.HBox([w.HTML(_CSS + "<h3>年度“双随机”抽查计划编制器 <small class="
+                                f'"dsr-register" title="{_e(full)}">{_e(shown)}</small></h3>'),
+                         self.base,
                          self.compare, self.reset], layout=w.Layout(align_items="center"))
         header.add_class("dsr-header")
         self.widget = w.VBox([header, w.HBox([controls, results]), details])

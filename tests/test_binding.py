@@ -214,3 +214,15 @@ def test_the_planning_and_simulation_notebooks_say_which_register_they_run_on(tm
         printed = "".join("".join(o.get("text", "")) for c in nb["cells"]
                           for o in c.get("outputs", []))
         assert "名录库：样本数据（演示）" in printed, name
+
+
+def test_the_planner_says_which_register_its_plans_count_on(bureau_quarter, tmp_path):
+    from dsr_analysis.planner_ui import build_planner
+
+    for registers, shown, full in (
+            ("", "名录库：样本数据（演示）", "名录库：样本数据（演示）"),
+            (str(bureau_quarter.registers), "名录库：registers",
+             f"名录库：{bureau_quarter.registers.resolve()}")):
+        app = build_planner(registers=registers, save_dir=str(tmp_path))
+        header = app.widget.children[0].children[0].value
+        assert f'title="{full}">{shown}</small>' in header
