@@ -167,3 +167,25 @@ def test_deliveries_round_trip_and_errors(tmp_path, policy):
     assert "bad.csv:2:quarter: '2023Q5' is not a quarter" in text
     assert "bad.csv:2:report: unknown report 'memo'" in text
     assert "bad.csv:2:date_delivered: 'soon' is not a date" in text
+
+
+def test_sample_results_speak_the_vocabulary_of_practice(demo_tasks_2023q1, policy):
+    """The demo shows what staff record: problems corrected on the spot, orders to correct
+    with a deadline, penalties with a case number and (once closed) a fine, firms closed or
+    not operating, and only follow-ups that fit their outcome."""
+    from dsr_analysis.schema import FOLLOW_UPS_ALLOWED
+
+    tasks, _ = demo_tasks_2023q1
+    r = sample_results(tasks, policy=policy)
+    pairs = set(zip(r["outcome"], r["follow_up"], strict=True))
+    assert {("corrected", "none"), ("corrected", "rectification_order")} <= pairs
+    assert all(f in FOLLOW_UPS_ALLOWED[o] for o, f in pairs)
+    orders = r[r["follow_up"] == "rectification_order"]
+    assert len(orders) and orders["rectification_deadline"].notna().all()
+    assert (orders["rectification_deadline"] > orders["date_checked"]).all()
+    fined = r[r["follow_up"] == "penalty"]
+    assert len(fined) and (fined["case_number"] != "").all()
+    closed = fined["date_follow_up_closed"].notna()
+    assert fined.loc[closed, "penalty_amount"].notna().all()
+    assert fined.loc[~closed, "penalty_amount"].isna().all()   # decided when the case closes
+    assert r["outcome"].isin(["closed", "no_activity", "unreachable"]).sum() >= 3
