@@ -99,7 +99,9 @@ def register(sub) -> None:
     p.add_argument("--policy", default=str(DEFAULT_POLICY),
                    help="policy YAML, or a name in parameters/policies/ (default: %(default)s)")
     p.add_argument("--registers", default=None,
-                   help="register directory (default: the embedded synthetic sample)")
+                   help="register directory; with --ledger its files must be the ones the "
+                        "quarter's draws were made on (default: the directory the ledger "
+                        "recorded; without --ledger: the embedded synthetic sample)")
     p.add_argument("--ledger", default=None,
                    help="draw ledger (default: the demo draws, made in memory)")
     p.add_argument("--results", default=None, help="results register (required with --ledger)")
