@@ -6,10 +6,14 @@
    probabilities per credit class, and *where the seed material will come from*: a named
    future public event (a welfare-lottery draw by issue number and date) or numbers rolled
    at a witnessed public meeting. It is a ledger entry (draw key ``commitment:{key}``) and
-   the announcement (抽取公告) prints it with the ledger head.
+   the announcement (抽取公告) prints it with the ledger head. The announcement is issued by
+   the bureau of the units it covers (:func:`issuer`) and dated by the commitment's ``date``
+   (:func:`commitment_date`), never by the clock of the machine that renders it; a
+   commitment stands only once its announcement is written in every form (staged before
+   the entry is appended: :func:`dsr_analysis.draw.commit_quarter`).
 2. **Draw** (:func:`check_commitment`) is refused unless the latest commitment for that
-   quarter, draw key and units exists, has not been used by a draw, and its digests equal
-   the current inputs. The seed material is brought to its canonical form
+   quarter, draw key and units exists, has not been used by a draw, its announcement is
+   there in every form, and its digests equal the current inputs. The seed material is brought to its canonical form
    (:func:`canonical_seed_material`) so that two parties typing it get the same seed. A
    re-draw needs a reason and a new commitment.
 3. **Publish**: every public document prints the ledger head ``N:HASH``; ``dsr verify
