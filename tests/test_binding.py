@@ -226,3 +226,19 @@ def test_the_planner_says_which_register_its_plans_count_on(bureau_quarter, tmp_
         app = build_planner(registers=registers, save_dir=str(tmp_path))
         header = app.widget.children[0].children[0].value
         assert f'title="{full}">{shown}</small>' in header
+
+
+def test_a_register_path_that_is_missing_or_a_file_is_refused_with_its_exit_code(drawn, tmp_path,
+                                                                               capsys):
+    quarter, res = drawn
+    a_file = tmp_path / "registers.csv"
+    a_file.write_text("uscc\n", encoding="utf-8")
+    base = ["render", "--quarter", "2023Q1", "--unit", "xiongxian", "--report", "statistics",
+            "--ledger", str(quarter.ledger), "--results", str(res), "--outputs",
+            str(tmp_path / "out")]
+    for path, code, words in ((tmp_path / "none", 2, "no such register directory"),
+                              (a_file, 3, "a file where the register directory belongs")):
+        assert main([*base, "--registers", str(path)]) == code
+        err = [x for x in capsys.readouterr().err.splitlines() if x.strip()]
+        assert len(err) == 1 and err[0].startswith(f"error: {path}: {words}"), err
+    assert not (tmp_path / "out").exists()

@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import Problem, RegisterError
+from ..errors import DsrError, FileSystemError, Problem, RegisterError
 from ..paths import PROJECT_ROOT
 from ..periods import Quarter
 from .ledger import Entry, entries
@@ -160,13 +160,19 @@ def committed_registers(ledger: str | Path, quarter: str | Quarter,
                         given: str | Path | None = None) -> CommittedRegisters:
     """The register directory a quarter's reports must read (see the module docstring);
     :class:`RegisterError` (every mismatching file, both digests, the ledger entry) when the
-    given or committed files are not the ones the ledger committed."""
+    given or committed files are not the ones the ledger committed. ``given`` that does not
+    exist is bad usage (:class:`DsrError`), a file there an OS problem
+    (:class:`FileSystemError`), as for ``--registers`` everywhere."""
     all_entries = entries(ledger)
     entry = reference_entry(all_entries, quarter)
     given_dir = Path(given) if given else None
+    if given_dir is not None and not given_dir.exists():
+        raise DsrError(f"{given_dir}: no such register directory (--registers: the folder "
+                       "holding enterprises, inspectors, experts and items)")
     if given_dir is not None and not given_dir.is_dir():
-        kind = "not a directory" if given_dir.exists() else "not found"
-        raise RegisterError([Problem(str(given_dir), 0, "-", f"register directory {kind}")])
+        raise FileSystemError(f"{given_dir}: a file where the register directory belongs "
+                              "(give the folder holding enterprises, inspectors, experts and "
+                              "items)")
     if entry is None:
         if given_dir is None:
             raise RegisterError([Problem(
