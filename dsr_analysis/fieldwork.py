@@ -67,6 +67,9 @@ METHOD_REASON_ZH = (
     ("off-site facilities incomplete", "非现场监管设施不完善，现场检查"),
 )
 SIGN_BLANK = "____________________"
+#: Texts of the task list wrap at 13 characters: every column at its widest still prints at
+#: >= 70 % on A4 landscape (9 columns: 序号 … 检查人员; tested).
+LIST_WRAP_EM = 13.0
 
 
 class FieldworkError(DsrError):
@@ -348,7 +351,7 @@ def task_list(tasks: pd.DataFrame, teams: Sequence[Team], entry: Entry, authorit
                                         "检查人员"])
     return TableDocument(
         title=f"{unit_name}{q.label_zh}“双随机”抽查任务清单",
-        table=Table(frame), unit=authority, unit_label="编制单位", date=_date(entry),
+        table=Table(frame, wrap_em=LIST_WRAP_EM), unit=authority, unit_label="编制单位", date=_date(entry),
         date_label="编制日期", signatures=("编制人", "审核人", "负责人"),
         classification=CONFIDENTIAL_MARK,
         notes=(f"{CONFIDENTIAL_MARK}：抽查结果公示前不得向检查对象或其他无关人员透露。",

@@ -51,6 +51,10 @@ BOOL_FALSE = {"false", "0", "no", "n", "f", "否", "无", "×"}
 #: Separators of list cells ("a;b", "a；b", "a|b", a line break in a workbook cell); never
 #: 、, which GB/T 4754 industry names contain ("电线、电缆制造").
 LIST_SPLIT = re.compile("[" + re.escape(LIST_SEPARATORS) + "]")
+#: The list rule of the registers read for draw records up to issue 19 (format
+#: ``dsr-draw-record/3``): 、 separated too, and 全部行业 was one industry's name. Only
+#: ``dsr verify`` reads with it (``legacy_lists``), to replay a draw recorded then.
+LEGACY_LIST_SPLIT = re.compile(r"[;；、|]")
 _LINE_BREAK = r"\r\n|\r|\n"
 
 #: Chinese labels of the canonical columns (for tables written for Chinese readers).
@@ -127,9 +131,10 @@ def _list_positions(header: Sequence[str], register: str) -> set[int]:
 
 
 def read_register(
-    path: Path, register: str, units: Mapping[str, str] | None = None
+    path: Path, register: str, units: Mapping[str, str] | None = None, *,
+    legacy_lists: bool = False,
 ) -> tuple[pd.DataFrame, list[Problem]]:
-    """Read and validate one register file.
+    """Read and validate one register file (``legacy_lists``: :data:`LEGACY_LIST_SPLIT`).
 
     Parameters
     ----------
@@ -159,7 +164,7 @@ def read_register(
     lists = _list_positions(header, register)
     for i in range(len(columns)):
         columns[i] = strip_cells(columns[i])   # the raw column goes as soon as it is replaced
-        if i in lists:   # a line break in a workbook's list cell separates its values
+        if i in lists and not legacy_lists:   # a line break in a workbook's list cell
             columns[i] = pc.replace_substring_regex(columns[i], _LINE_BREAK, ";")
     columns, rows = _drop_blank_rows(columns, rows)
     # a header with an invisible character is named by its position in every message
@@ -186,7 +191,8 @@ def read_register(
     skip = {rename.get(h, h): masks[i] for h, i in zip(header, keep, strict=True)}
     del columns  # typed_frame lets go of each text column once it is converted
     out, problems = typed_frame(frame, rows, register, units, fname,
-                                {rename[h]: h for h in header if h in rename}, skip)
+                                {rename[h]: h for h in header if h in rename}, skip,
+                                legacy_lists=legacy_lists)
     out.index.name = "row"
     out.attrs["headers"] = {rename[h]: h for h in header if h in rename}  # for later messages
     return out, char_problems + problems
@@ -299,6 +305,7 @@ def typed_frame(columns: dict[str, pa.ChunkedArray], rows: np.ndarray, register:
                 units: Mapping[str, str] | None, fname: str,
                 original_header: Mapping[str, str],
                 skip: Mapping[str, np.ndarray] | None = None,
+                legacy_lists: bool = False,
                 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Convert every schema column to its type, column-wise (blank optional columns filled),
     keep the extra columns, and check the key column is unique.
@@ -327,8 +334,8 @@ def typed_frame(columns: dict[str, pa.ChunkedArray], rows: np.ndarray, register:
             continue
         values, col_problems = _convert_column(
             columns.pop(column), rows, kind, required, units, fname, original_header[column],
-            skip.get(column, np.zeros(n, dtype=bool)))
-        if column in INDUSTRY_LIST_COLUMNS.get(register, ()):
+            skip.get(column, np.zeros(n, dtype=bool)), legacy_lists)
+        if column in INDUSTRY_LIST_COLUMNS.get(register, ()) and not legacy_lists:
             values = _all_industries(values)
         converted.extend(col_problems)
         data[column] = values
@@ -434,6 +441,7 @@ def _convert_column(
     fname: str,
     header: str,
     skip: np.ndarray,
+    legacy_lists: bool = False,
 ) -> tuple[object, list[Problem]]:
     """One column to its kind, column-wise: the distinct values are converted once each."""
     problems: list[Problem] = []
@@ -454,7 +462,7 @@ def _convert_column(
                                             _uscc_message(text, int(status[i]))))
             problems.sort(key=lambda p: p.row)
         return _text(column), problems
-    convert = _value_converter(kind, units)
+    convert = _value_converter(kind, units, legacy_lists)
     dictionary, codes = _factorize(column)
     converted = []
     for u, text in enumerate(dictionary.to_pylist()):
@@ -485,7 +493,7 @@ def _convert_column(
     return values, problems
 
 
-def _value_converter(kind: str, units: Mapping[str, str] | None
+def _value_converter(kind: str, units: Mapping[str, str] | None, legacy_lists: bool = False
                      ) -> Callable[[str], tuple[object, str | None]]:
     """Function: non-blank text -> (value, problem message or None)."""
     if kind == "bool":
@@ -526,7 +534,8 @@ def _value_converter(kind: str, units: Mapping[str, str] | None
             return parse_amount(text)
     elif kind == "list":
         def convert(text: str) -> tuple[object, str | None]:
-            return tuple(p.strip() for p in LIST_SPLIT.split(text) if p.strip()), None
+            split = LEGACY_LIST_SPLIT.split if legacy_lists else LIST_SPLIT.split
+            return tuple(p.strip() for p in split(text) if p.strip()), None
     elif kind == "unit":
         unit_lookup: dict[str, str] = {}
         for uid, zh in (units or {}).items():
@@ -759,6 +768,8 @@ def load_registers(
     directory: str | Path | None = None,
     units: Mapping[str, str] | None = None,
     names: Sequence[str] = REGISTER_NAMES,
+    *,
+    legacy_lists: bool = False,
 ) -> Registers:
     """Read and validate a register directory; raise :class:`RegisterError` with every problem.
 
@@ -770,6 +781,9 @@ def load_registers(
         Default: the embedded synthetic sample.
     units : mapping, optional
         Unit id -> Chinese name (from the policy); default: the units of the default policy.
+    legacy_lists : bool
+        Read the lists as the registers of draw records up to issue 19 were read
+        (:data:`LEGACY_LIST_SPLIT`; for ``dsr verify`` only).
 
     Every check runs in one round: the files' own problems and the cross-register ones
     (:func:`cross_check`, on the rows and cells that read cleanly) are raised together.
@@ -803,7 +817,7 @@ def load_registers(
                                     f"{'both ' if len(files) == 2 else ''}{listed} exist; "
                                     "keep one"))
             continue
-        frame, found = read_register(candidates[0], name, units)
+        frame, found = read_register(candidates[0], name, units, legacy_lists=legacy_lists)
         problems.extend(found)
         bad[name] = bad_cells(found, name)
         frames[name] = frame

@@ -212,3 +212,26 @@ def test_a_second_header_of_a_contact_column_is_kept_not_refused(tmp_path):
     assert list(frame["legal_representative"]) == ["张一", "张二", "张三"]
     assert list(frame["address"]) == ["生产地"] * 3
     assert list(frame["负责人"]) == ["环保负责人甲", "环保负责人乙", "环保负责人丙"]
+
+
+def test_task_list_prints_at_70_percent_even_with_every_column_at_its_widest(tmp_path):
+    """Long names, items, partners and five-person teams with an expert: the columns wrap,
+    the sheet still prints one page wide at >= 70 %."""
+    from dsr_analysis.documents import write_xlsx
+    from dsr_analysis.draw.ledger import Entry
+    from dsr_analysis.fieldwork import Team, task_list
+
+    long = "河北雄安新区某某某某某某某某某某某某某某某某有限责任公司"
+    tasks = pd.DataFrame([{
+        "task_id": f"2023Q1-xiongxian-T-{i:04d}", "enterprise_name": long,
+        "uscc": "91130638MA0DDDDDDM", "method": "onsite", "method_detail": "onsite",
+        "item_name": "；".join(["建设项目环境影响评价制度执行情况的检查"] * 3),
+        "joint_type": "inter_departmental", "partner_department": "雄安新区综合执法局自然资源和规划局",
+        "expert_name": "欧阳某某某"} for i in range(30)])
+    team = Team(1, tuple((f"130638-{k:03d}", "欧阳某某", "综合执法") for k in range(5)),
+                tuple(tasks["task_id"]))
+    entry = Entry(2, "2023-01-20T02:00:00+00:00", "2023Q1", "untargeted", ("xiongxian",),
+                  None, "0" * 64, "{}", "0" * 64, "1" * 64)
+    ws = load_workbook(write_xlsx(task_list(tasks, [team], entry, "雄县生态环境局", "雄县"),
+                                  tmp_path / "list.xlsx")).active
+    assert fit_to_width_scale(ws) >= 70 and int(ws.page_setup.scale) >= 70

@@ -346,3 +346,36 @@ def test_classify_and_quotas_csvs_begin_with_a_bom(tmp_path, capsys):
         assert data.startswith(b"\xef\xbb\xbf") and not data.startswith(b"\xef\xbb\xbf" * 2)
         assert re.search("[\u4e00-\u9fff]", data.decode("utf-8-sig"))  # Chinese, in UTF-8
     assert pd.read_csv(quotas, encoding="utf-8-sig").columns[0] == "quarter"
+
+
+# --------------------------------------------------------------------------------------
+# Draws recorded before the list rule changed
+# --------------------------------------------------------------------------------------
+def test_a_draw_recorded_with_the_earlier_list_rule_still_verifies(tmp_path, policy, capsys):
+    """A bureau drew 2023Q1 before issue 19, on items whose scopes held 全部行业 and a list
+    joined by 、: its record stores them as read then, and ``dsr verify`` replays it from the
+    same files read by that rule (the stdlib replay uses the stored tables)."""
+    from bureau import QUARTER, SEED_MATERIAL, SEED_SOURCE, UNIT, make_bureau_registers
+
+    from dsr_analysis.draw import commit_quarter, draw_and_record
+
+    directory = make_bureau_registers(tmp_path / "registers")
+    items = pd.read_csv(directory / "items.csv", dtype=str, keep_default_na=False,
+                        encoding="utf-8-sig")
+    items.loc[items["事项编号"] == "XA-SX-002", "适用行业"] = "全部行业"
+    items.loc[items["事项编号"] == "XA-SX-003", "适用行业"] = "塑料制品业、橡胶制品业"
+    items.to_csv(directory / "items.csv", index=False, encoding="utf-8-sig")
+    then = load_registers(directory, units=policy.unit_names, legacy_lists=True)
+    assert then.items.set_index("item_id").loc["XA-SX-003", "applies_to"] == \
+        ("塑料制品业", "橡胶制品业")
+    ledger, outputs = tmp_path / "outputs" / "ledger.sqlite", tmp_path / "outputs"
+    commit_quarter(policy, then, QUARTER, SEED_SOURCE, ledger, outputs, units=[UNIT],
+                   seed_form="numbers")
+    result, _entry, _paths = draw_and_record(policy, then, QUARTER, SEED_MATERIAL, ledger,
+                                             outputs, units=[UNIT], registers_dir=directory)
+    assert result.record["inputs"]["items"]["XA-SX-002"]["applies_to"] == ["全部行业"]
+    assert cli.main(["verify", "--ledger", str(ledger)]) == 0, capsys.readouterr().err
+    # the same files read today: 全部行业 means every industry, 、 joins no list
+    now = load_registers(directory, units=policy.unit_names).items.set_index("item_id")
+    assert now.loc["XA-SX-002", "applies_to"] == ("全部",)
+    assert now.loc["XA-SX-003", "applies_to"] == ("塑料制品业、橡胶制品业",)

@@ -57,7 +57,7 @@ TABLE_PAGE_MARGIN_MM = 15.0
 TABLE_PAGE_WIDTH_MM = PAGE_HEIGHT_MM - 2 * TABLE_PAGE_MARGIN_MM  # 267 mm
 TABLE_DOC_MAX_SIZE_PT = 12.0
 TABLE_MIN_SIZE_PT = 5.5
-CELL_PADDING_EM = 0.7  # left + right padding and border of a cell, in em of its font
+CELL_PADDING_EM = 0.8  # left + right padding (0.6) and borders of a cell, with a little slack [em]
 
 MM_PER_PT = 25.4 / 72
 
@@ -320,14 +320,17 @@ def header_width(label: str) -> float:
     return width / lines + (0.5 if lines > 1 else 0.0)
 
 
-def natural_widths(columns: Sequence[Column], rows: Sequence[Sequence[object]]) -> list[float]:
+def natural_widths(columns: Sequence[Column], rows: Sequence[Sequence[object]],
+                   wrap_em: float | None = None) -> list[float]:
     """The width each column wants [em of the table's font]: its widest cell (a text longer
-    than 16 characters wraps), its header label (:func:`header_width`), and padding."""
+    than ``wrap_em``, by default 16 characters, wraps), its header label
+    (:func:`header_width`), and padding."""
+    cap = TEXT_CAP_EM if wrap_em is None else wrap_em
     widths = []
     for j, col in enumerate(columns):
         data = max((em_width(col.text(r[j])) for r in rows), default=1.0)
         if not col.numeric:
-            data = min(data, TEXT_CAP_EM)
+            data = min(data, cap)
         head = header_width(col.label)
         widths.append(max(data, head, 1.5) + CELL_PADDING_EM)
     # A group label must fit over the columns it spans (over two lines at most).

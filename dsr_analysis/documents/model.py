@@ -56,6 +56,9 @@ class Table:
     right : tuple of str
         Text columns (last level label) to right-align like numbers (e.g. values already
         formatted as "12.5%" in a column that mixes shares and counts).
+    wrap_em : float or None
+        Texts longer than this many characters wrap (the widest a text column grows);
+        None: the layout's default (16).
     """
 
     frame: pd.DataFrame
@@ -64,6 +67,7 @@ class Table:
     percent_decimals: int = 1
     note: str = ""
     right: tuple[str, ...] = ()
+    wrap_em: float | None = None
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ def table_html(table: Table, available_mm: float, max_pt: float,
     note below unless ``title_and_note`` is False (an official table prints its own)."""
     columns = layout.columns_of(table)
     rows = layout.rows_of(table)
-    widths = layout.natural_widths(columns, rows)
+    widths = layout.natural_widths(columns, rows, table.wrap_em)
     size = layout.table_font_size(widths, available_mm, max_pt)
     natural_mm = min(available_mm, sum(widths) * layout.mm(size))
     cols = "".join(f'<col style="width:{100 * s:.3f}%">' for s in layout.width_shares(widths))

@@ -278,7 +278,7 @@ def _cell_text(cell, text: str, align: str, size: float, bold: bool = False) -> 
 def _table(document, block: Table) -> None:
     columns = layout.columns_of(block)
     rows = layout.rows_of(block)
-    widths_em = layout.natural_widths(columns, rows)
+    widths_em = layout.natural_widths(columns, rows, block.wrap_em)
     size = layout.table_font_size(widths_em, layout.TEXT_WIDTH_MM, layout.TABLE_MAX_SIZE_PT)
     widths_mm = [s * layout.TEXT_WIDTH_MM for s in layout.width_shares(widths_em)]
     if block.title:

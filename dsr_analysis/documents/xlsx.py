@@ -132,7 +132,7 @@ def build_workbook(doc: TableDocument):
     line(row, layout.signature_items(doc))  # the blank to sign on is in the text
     ws.row_dimensions[row].height = 24
 
-    _column_widths(ws, grid, columns, rows, top)
+    _column_widths(ws, grid, columns, rows, top, doc.table.wrap_em)
     _print_setup(ws, doc, first_data)
     _no_formulas(ws)
 
@@ -144,12 +144,12 @@ def build_workbook(doc: TableDocument):
     return wb
 
 
-def _column_widths(ws, grid, columns, rows, top: int) -> None:
-    """Column widths from the content (CJK characters count double); header rows tall
-    enough for their wrapped labels."""
+def _column_widths(ws, grid, columns, rows, top: int, wrap_em: float | None = None) -> None:
+    """Column widths from the content (CJK characters count double; texts longer than
+    ``wrap_em`` wrap); header rows tall enough for their wrapped labels."""
     from openpyxl.utils import get_column_letter
 
-    widths_em = layout.natural_widths(columns, rows)
+    widths_em = layout.natural_widths(columns, rows, wrap_em)
     for j, w in enumerate(widths_em, start=1):
         width = min(MAX_WIDTH, max(MIN_WIDTH, (w - layout.CELL_PADDING_EM) * WIDTH_PER_EM + 2))
         ws.column_dimensions[get_column_letter(j)].width = width

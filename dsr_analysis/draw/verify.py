@@ -161,6 +161,9 @@ def verify_entry(entry: Entry, all_entries: list[Entry],
                                              f"{have}, commitment #{commitment.seq} fixed {want}")
     except DsrError as exc:
         return bad("(replay)", f"the draw cannot be replayed: {exc}")
+    if record_bytes(replay.record) != entry.record_json.encode() and _replays_with_legacy_lists(
+            entry, record, policy, _resolve(regs["directory"]), history, frame, ref):
+        return f
     if record_bytes(replay.record) != entry.record_json.encode():
         where = first_difference(replay.record, record)
         if where is None:
@@ -168,6 +171,33 @@ def verify_entry(entry: Entry, all_entries: list[Entry],
         return bad(where, f"the record holds {_short(_value_at(record, where))}, the replay "
                           f"gives {_short(_value_at(replay.record, where))}")
     return f
+
+
+#: The record format whose draws may have read their registers' lists by the rule before
+#: issue 19 (、 a separator, 全部行业 an industry's name; registers.LEGACY_LIST_SPLIT).
+LEGACY_LISTS_FORMAT = "dsr-draw-record/3"
+
+
+def _replays_with_legacy_lists(entry: Entry, record: dict, policy, directory: Path,
+                               history, frame: bytes, ref) -> bool:
+    """Whether the record replays from the same register files read by the list rule of its
+    time (a draw recorded before issue 19 whose industry lists held 、 or 全部行业): the
+    files are those the record hashes, and that reading was the reader's then."""
+    if record.get("format") != LEGACY_LISTS_FORMAT:
+        return False
+    inputs = record["inputs"]
+    try:
+        registers = load_registers(directory, units=policy.unit_names, legacy_lists=True)
+        if canonical_frame_bytes(registers.enterprises) != frame:
+            return False
+        replay = draw_quarter(
+            policy, registers, record["quarter"], inputs["seed_material"], history,
+            units=record["units"], target=inputs.get("target"), campaign=inputs.get("campaign"),
+            origin=inputs.get("origin", "routine"), registers_dir=directory, frame=frame,
+            commitment=ref, reason=inputs.get("reason"))
+    except DsrError:
+        return False
+    return record_bytes(replay.record) == entry.record_json.encode()
 
 
 def _verify_old_format(entry: Entry, record: dict, all_entries: list[Entry], bad) -> list[Finding]:
