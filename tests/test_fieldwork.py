@@ -171,6 +171,9 @@ def test_tasks_refuses_unknown_quarter_unit_and_changed_registers(bureau_copy, t
     assert "unit 'rongcheng' has no task" in err and "xiongxian" in err
     assert main([*base, "--quarter", "2023-1"]) == 2
     assert main(["tasks", "--quarter", "2023Q1", "--ledger", str(tmp_path / "none.sqlite")]) == 2
+    assert main([*base, "--quarter", "2023Q1", "--registers", str(tmp_path / "none")]) == 2
+    assert main([*base, "--quarter", "2023Q1", "--registers",
+                 str(bureau_copy.registers / "items.csv")]) == 3
     capsys.readouterr()
     # the copy's registers are not where the ledger recorded them: by the recorded directory
     # (the shared fixture's, unchanged) it works; a changed file given is refused naming it
