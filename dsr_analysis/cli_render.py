@@ -32,6 +32,8 @@ def months_after_year(results, year: int) -> list[str]:
 
 
 def _print_summary(summary) -> None:
+    for line in summary.recovered:  # what an interrupted render of the quarter left
+        print(f"[render] {line}")
     print(f"[render] {summary.quarter}: {len(summary.rendered)} report(s) on {summary.workers} "
           f"worker(s) in {summary.seconds:.1f} s; index {summary.index}")
 

@@ -442,6 +442,9 @@ def run_job(job: RenderJob) -> Rendered:
     try:
         placed = publish(staging, job.out_dir)
     except OSError as exc:
+        if not (staging / MANIFEST).is_file():  # nothing moved yet
+            _discard(staging)
+            raise _os_failure(job, exc) from None
         raise FileSystemError(
             f"{os_message(exc)} (operating system): the files of report '{job.report}', unit "
             f"'{job.unit}', {job.quarter} are complete in {staging}; the next render of "
@@ -487,6 +490,22 @@ def _move_staged(staging: Path, out_dir: Path) -> list[Path]:
         pass  # absent, or other failures kept
     _discard(staging)
     return placed
+
+
+def _clean_run(run_dir: Path) -> None:
+    """Remove a batch's staging folder, except a report whose files could not all be moved
+    (its manifest is there: the next render finishes the move)."""
+    if run_dir.is_dir():
+        for job_dir in run_dir.iterdir():
+            if job_dir.is_file():  # a temporary file (the index's, the prepared inputs')
+                job_dir.unlink(missing_ok=True)
+            elif not (job_dir / MANIFEST).is_file():
+                _discard(job_dir)
+    for folder in (run_dir, run_dir.parent):
+        try:
+            folder.rmdir()
+        except OSError:
+            pass  # absent, or a report left to finish
 
 
 def recover_staging(out_dir: Path) -> list[str]:
@@ -618,11 +637,7 @@ def render(quarter: str, units: str | Sequence[str] = "all", reports: str | Sequ
             if os_failure is not None:
                 raise os_failure  # the first, in one line; the batch stopped there
         finally:
-            _discard(staging)
-            try:
-                (out_dir / STAGING).rmdir()
-            except OSError:
-                pass
+            _clean_run(staging)
     summary = RenderSummary(out_dir.name, tuple(rendered), index,
                             time.perf_counter() - start, workers, tuple(failures),
                             tuple(recovered))

@@ -237,6 +237,22 @@ def test_a_render_killed_at_random_moments_leaves_every_document_whole(tmp_path,
     assert not (out / QUARTER / "failed").exists()
 
 
+@pytest.mark.slow
+def test_two_renders_of_one_quarter_at_once_take_turns(rendered, tmp_path):
+    """The folder's lock: the second render waits for the first instead of removing its
+    staged files; both succeed and the folder holds one complete set."""
+    out = copy_outputs(rendered[0], tmp_path / "out")
+    before = snapshot(out / QUARTER)
+    procs = [subprocess.Popen([sys.executable, "-m", "dsr_analysis.cli", "render",
+                               *render_args(out)], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE) for _ in range(2)]
+    for proc in procs:
+        _out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err.decode(errors="replace")
+    assert check_folder(out / QUARTER, before) == {"statistics-xiongxian": "replaced"}
+    assert not (out / QUARTER / ".staging").exists()
+
+
 def test_a_staged_report_left_by_a_killed_render_is_moved_in_as_a_set(tmp_path):
     """A kill between the renames of one report: the next render completes the set first
     (the staged files carry their manifest), and removes an incomplete staging folder."""
