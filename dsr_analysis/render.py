@@ -19,7 +19,8 @@
    ``internal`` (the reviewers' checks); the notebooks write their documents themselves
    (:func:`dsr_analysis.documents.write_forms`: DOCX and PDF, or XLSX and PDF);
 6. moves each report's files (notebook, HTML, DOCX/XLSX, PDF) into ``{out}/{quarter}/`` as a
-   set (:func:`publish`: a manifest written last, then ``os.replace`` per file);
+   set (:func:`dsr_analysis.staging.publish`: a manifest written last, then ``os.replace``
+   per file);
 7. writes ``{out}/{quarter}/index.html`` (atomically) once its reports are in place.
 
 **Faults.** A render holds the folder's lock (``{out}/{quarter}/.render.lock``, ``flock``,
@@ -45,11 +46,9 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import html
-import json
 import os
 import re
 import secrets
-import shutil
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
@@ -58,21 +57,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from .errors import DsrError, FileSystemError, ParameterError, os_message
 from .paths import OUTPUTS_DIR, PROJECT_ROOT
 from .periods import Quarter, month_quarter
 from .draw.ledger import exclusive
 from .policy import load_policy
+from .staging import MANIFEST, STAGING, clean_run, discard, publish, recover
 
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks" / "reports"
-#: Folder of a quarter's outputs where a render stages its files (every temporary file is here).
-STAGING = ".staging"
 #: Folder of a quarter's outputs keeping the partial notebooks of failed reports.
 FAILED = "failed"
-#: Written last into a report's staging folder: the report is complete and may be moved.
-MANIFEST = "manifest.json"
 #: Seconds a render waits for another render of the same quarter's folder.
 LOCK_TIMEOUT = 3600.0
 #: Exceptions of a notebook that are the operating system's (a full disk), not the report's.
@@ -386,8 +380,7 @@ def run_job(job: RenderJob) -> Rendered:
     stem = job.file_stem
     staging = job.staging
     try:
-        if staging.exists():
-            shutil.rmtree(staging)
+        discard(staging)
         staging.mkdir(parents=True)
     except OSError as exc:
         raise _os_failure(job, exc) from None
@@ -410,11 +403,11 @@ def run_job(job: RenderJob) -> Rendered:
                                        config=config)
     except PapermillExecutionError as exc:
         if exc.ename in OS_ERRORS:
-            _discard(staging)
+            discard(staging)
             raise _os_failure(job, str(exc.evalue)) from None
         cell = _failed_cell(nb_out)
         kept = _keep_failed(nb_out, job.out_dir)
-        _discard(staging)
+        discard(staging)
         where = (f"partial notebook kept for inspection: {kept}" if kept
                  else "no partial notebook")
         raise RenderError(
@@ -422,10 +415,10 @@ def run_job(job: RenderJob) -> Rendered:
             f"{cell}: {exc.ename}: {exc.evalue} ({where}; earlier documents unchanged)"
         ) from None
     except OSError as exc:
-        _discard(staging)
+        discard(staging)
         raise _os_failure(job, exc) from None
     except Exception as exc:
-        _discard(staging)
+        discard(staging)
         raise RenderError(f"report '{job.report}', unit '{job.unit}', {job.quarter}: "
                           f"{type(exc).__name__}: {exc}") from None
     try:
@@ -434,16 +427,16 @@ def run_job(job: RenderJob) -> Rendered:
                   else Quarter.parse(job.quarter).label_zh)
         export_html(nb_out, staging / f"{stem}.html", f"{unit_name}{period}{spec.title_zh}")
     except OSError as exc:
-        _discard(staging)
+        discard(staging)
         raise _os_failure(job, exc) from None
     except BaseException:
-        _discard(staging)
+        discard(staging)
         raise
     try:
-        placed = publish(staging, job.out_dir)
+        placed = publish(staging, job.out_dir, job.out_dir / FAILED)
     except OSError as exc:
         if not (staging / MANIFEST).is_file():  # nothing moved yet
-            _discard(staging)
+            discard(staging)
             raise _os_failure(job, exc) from None
         raise FileSystemError(
             f"{os_message(exc)} (operating system): the files of report '{job.report}', unit "
@@ -454,90 +447,11 @@ def run_job(job: RenderJob) -> Rendered:
                     time.perf_counter() - start)
 
 
-# --------------------------------------------------------------------------------------
-# Staging: a report's files appear together or not at all
-# --------------------------------------------------------------------------------------
-def _discard(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
-
-
-def publish(staging: Path, out_dir: Path) -> list[Path]:
-    """Move a job's complete staging folder into ``out_dir``: the manifest (the files' names)
-    is written last into the staging folder, then every file is renamed into place; returns
-    the placed paths. A run killed while moving leaves the manifest, and the next render
-    finishes the move (:func:`recover_staging`)."""
-    names = sorted(p.name for p in staging.iterdir()
-                   if p.is_file() and p.name != MANIFEST and not p.name.startswith("."))
-    tmp = staging / f".{MANIFEST}.tmp"
-    tmp.write_text(json.dumps({"files": names}, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, staging / MANIFEST)
-    return _move_staged(staging, out_dir)
-
-
-def _move_staged(staging: Path, out_dir: Path) -> list[Path]:
-    names = json.loads((staging / MANIFEST).read_text(encoding="utf-8"))["files"]
-    placed = []
-    for name in names:
-        src, dst = staging / name, out_dir / name
-        if src.exists():
-            os.replace(src, dst)
-        placed.append(dst)
-        if name.endswith(".ipynb"):  # rendered now: an earlier failure's notebook goes
-            (out_dir / FAILED / name).unlink(missing_ok=True)
-    try:
-        (out_dir / FAILED).rmdir()
-    except OSError:
-        pass  # absent, or other failures kept
-    _discard(staging)
-    return placed
-
-
-def _clean_run(run_dir: Path) -> None:
-    """Remove a batch's staging folder, except a report whose files could not all be moved
-    (its manifest is there: the next render finishes the move)."""
-    if run_dir.is_dir():
-        for job_dir in run_dir.iterdir():
-            if job_dir.is_file():  # a temporary file (the index's, the prepared inputs')
-                job_dir.unlink(missing_ok=True)
-            elif not (job_dir / MANIFEST).is_file():
-                _discard(job_dir)
-    for folder in (run_dir, run_dir.parent):
-        try:
-            folder.rmdir()
-        except OSError:
-            pass  # absent, or a report left to finish
-
-
 def recover_staging(out_dir: Path) -> list[str]:
     """What an interrupted render left in ``out_dir/.staging/``: a report staged completely
-    (manifest written) is moved into place, everything else is deleted; returns what was
-    done. Call with the folder's lock held."""
-    base = Path(out_dir) / STAGING
-    if not base.is_dir():
-        return []
-    done = []
-    for run in sorted(base.iterdir()):
-        for job_dir in sorted(run.iterdir()) if run.is_dir() else []:
-            try:
-                complete = json.loads((job_dir / MANIFEST).read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                complete = None
-            if complete is not None:
-                _move_staged(job_dir, Path(out_dir))
-                done.append(f"{job_dir.name}: moved into {out_dir} (complete, left staged by an "
-                            "interrupted render)")
-            else:
-                done.append(f"{job_dir.name}: incomplete files of an interrupted render "
-                            "removed")
-        if run.is_dir():
-            _discard(run)
-        else:
-            run.unlink(missing_ok=True)
-    try:
-        base.rmdir()
-    except OSError:
-        pass
-    return done
+    is moved into place, everything else deleted (:func:`dsr_analysis.staging.recover`);
+    returns what was done. Call with the folder's lock held."""
+    return recover(Path(out_dir), Path(out_dir) / FAILED)
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the worker processes
@@ -637,7 +551,7 @@ def render(quarter: str, units: str | Sequence[str] = "all", reports: str | Sequ
             if os_failure is not None:
                 raise os_failure  # the first, in one line; the batch stopped there
         finally:
-            _clean_run(staging)
+            clean_run(staging)
     summary = RenderSummary(out_dir.name, tuple(rendered), index,
                             time.perf_counter() - start, workers, tuple(failures),
                             tuple(recovered))
