@@ -414,6 +414,38 @@ def test_a_draw_on_a_full_disk_exits_3_and_the_ledger_stays_whole(tmp_path):
         assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
+def test_a_draw_whose_files_cannot_be_placed_after_its_commit_is_recovered(tmp_path):
+    """The commit stands, the files stay staged (exit 3, one line saying so); once the path
+    is fixed, the next command (dsr verify) moves them into place."""
+    from bureau import QUARTER as Q
+    from bureau import SEED_MATERIAL, SEED_SOURCE, UNIT, make_bureau_registers
+
+    from dsr_analysis.draw import commit_quarter
+    from dsr_analysis.draw.ledger import entries
+    from dsr_analysis.policy import load_policy
+    from dsr_analysis.registers import load_registers
+
+    registers_dir = make_bureau_registers(tmp_path / "registers")
+    policy = load_policy()
+    registers = load_registers(registers_dir, units=policy.unit_names)
+    out = tmp_path / "outputs"
+    ledger = out / "ledger.sqlite"
+    commit_quarter(policy, registers, Q, SEED_SOURCE, ledger, out, units=[UNIT],
+                   seed_form="numbers")
+    blocker = out / "draws" / Q / UNIT / "internal"
+    blocker.write_text("a file where the draw's internal folder belongs")
+    run = dsr("draw", "--quarter", Q, "--units", UNIT, "--seed-material", SEED_MATERIAL,
+              "--registers", str(registers_dir), "--ledger", str(ledger), "--outputs", str(out))
+    one_error_line(run, 3, "the ledger entry is committed", "moves them into place")
+    assert not entries(ledger)[-1].is_commitment
+    blocker.unlink()
+    verified = dsr("verify", "--no-replay", "--ledger", str(ledger))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "moved into" in verified.stdout
+    assert (blocker / "tasks.csv").is_file()
+    assert not (out / "draws" / ".staging").exists()
+
+
 # --------------------------------------------------------------------------------------
 # Path problems
 # --------------------------------------------------------------------------------------
