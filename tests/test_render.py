@@ -126,8 +126,12 @@ def test_failing_notebook_names_report_unit_and_cell(tmp_path):
     job = RenderJob("notice", "anxin", "2023Q1", params, tmp_path)
     with pytest.raises(RenderError, match=r"(?s)report 'notice', unit 'anxin', 2023Q1: failed in cell "
                                           r"\d+ \(execution \d+: 'import pandas as pd'\): "
-                                          r"RegisterError: .*register directory not found"):
+                                          r"(RegisterError|ParameterError): .*no-such-dir.*"
+                                          r"partial notebook kept for inspection: .*"
+                                          r"failed/notice-anxin\.ipynb"):
         run_job(job)
+    assert (tmp_path / "failed" / "notice-anxin.ipynb").is_file()  # not beside the documents
+    assert not (tmp_path / "notice-anxin.ipynb").exists()
 
 
 def test_parallel_workers_start_their_own_kernels(tmp_path):
