@@ -13,7 +13,7 @@ from .draw.ledger import DEFAULT_LEDGER, entries, exclusive, head
 from .draw.outputs import STAGING, check_outputs, export, recover
 from .draw.verify import policy_file_changes, record_formats, verify_ledger
 from .sample import DEMO_SEED_MATERIAL
-from .workflows import demo_draws
+from .workflows import demo_draws, demo_fieldwork
 from .paths import DEFAULT_POLICY, OUTPUTS_DIR
 from .policy import Policy, load_policy
 from .registers import Registers, load_registers
@@ -204,3 +204,7 @@ def demo_step(args: argparse.Namespace, policy: Policy, registers: Registers,
     print(f"[draw] ledger {demo.ledger}: {demo.entries} entries, chain and replay verified; "
           f"public records in {out_dir}/draws/<quarter>/public/, task lists (internal) in "
           f"{out_dir}/draws/<quarter>/internal/tasks.csv")
+    first = demo.draws[0][0]
+    sheets = demo_fieldwork(policy, demo.ledger, out_dir, first)
+    print(f"[tasks] {first}: task sheets (检查任务单) and printable task lists of every unit "
+          f"(internal), {len(sheets)} files, e.g. {sheets[0]}")

@@ -123,9 +123,11 @@ def demo_step(args: argparse.Namespace, policy: Policy, registers: Registers,
     demo = demo_results(policy, ledger, out_dir)
     tasks, results = demo.tasks, demo.results
     results_path, deliveries_path = demo.results_path, demo.deliveries_path
-    print(f"[results] synthetic results of the {len(tasks)} demo tasks: {len(results)} checks, "
+    print(f"[results] results templates of each quarter ({demo.templates[0]} …) filled with "
+          f"synthetic results of the {len(tasks)} demo tasks: {len(results)} checks, "
           f"{int((results['outcome'] == 'violation').sum())} violations, "
-          f"{int(results['confidential'].sum())} confidential; {results_path}, {deliveries_path}")
+          f"{int(results['confidential'].sum())} confidential; the year's register "
+          f"{results_path}; deliveries {deliveries_path}")
     params = {"ledger": str(ledger), "results": str(results_path),
               "deliveries": str(deliveries_path)}
     if getattr(args, "registers", None):

@@ -1,5 +1,5 @@
-"""Orchestration of the main jobs: the demo year of draws into a fresh ledger and the
-synthetic results for its tasks. The command line prints what these return."""
+"""Orchestration of the main jobs: the demo year of draws into a fresh ledger, the task
+sheets of its first quarter, and the synthetic results entered into the results templates. The command line prints what these return."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from .errors import LedgerError
 from .periods import quarters_of
 from .policy import Policy
 from .registers import Registers
+from .fieldwork import write_quarter_fieldwork
 from .results import (load_deliveries, load_results, sample_deliveries, sample_results,
-                      write_deliveries, write_results)
+                      write_deliveries)
+from .results_entry import check_results_file, fill_results_template, write_results_template
 from .sample import DEMO_SEED_MATERIAL
 from .workcalendar import WorkCalendar
 
@@ -70,25 +72,59 @@ def demo_draws(policy: Policy, registers: Registers, out_dir: str | Path,
 
 @dataclass(frozen=True)
 class DemoResults:
-    """Synthetic results of the demo draws (written and read back through the validators)."""
+    """The demo's results register, made as staff make theirs: each quarter's results template
+    (``dsr results template``) filled with the synthetic results of its tasks and carried into
+    the next quarter's, so that one workbook is the year's register; read back through the
+    validators.
 
-    tasks: object          # pandas.DataFrame of the ledger's valid tasks
-    results: object        # pandas.DataFrame of the results register
+    Attributes
+    ----------
+    tasks : DataFrame
+        The ledger's valid tasks.
+    results : DataFrame
+        The results register as read back from ``results_path``.
+    results_path : Path
+        The filled workbook, ``results-YEAR.xlsx``.
+    deliveries_path : Path
+        ``deliveries-YEAR.csv``.
+    templates : tuple of Path
+        The blank template of each quarter (``OUTPUTS/QUARTER/results-template-all.xlsx``).
+    """
+
+    tasks: object
+    results: object
     results_path: Path
     deliveries_path: Path
+    templates: tuple[Path, ...] = ()
 
 
 def demo_results(policy: Policy, ledger: str | Path, out_dir: str | Path) -> DemoResults:
-    """Synthetic inspection results for the ledger's tasks and report deliveries for the
-    year, written as ``results-YEAR.csv`` and ``deliveries-YEAR.csv`` and validated on
-    reading them back."""
+    """Synthetic inspection results for the ledger's tasks entered quarter by quarter into the
+    results templates (the year's register ``results-YEAR.xlsx``, checked against the
+    ledger), and report deliveries for the year (``deliveries-YEAR.csv``)."""
     out_dir = Path(out_dir)
     tasks = load_draw_tasks(ledger)
     cal = WorkCalendar()
-    results_path = write_results(sample_results(tasks, cal, policy=policy),
-                                 out_dir / f"results-{policy.year}.csv")
+    synthetic = sample_results(tasks, cal, policy=policy)
+    quarter_of = dict(zip(tasks["task_id"], tasks["quarter"], strict=False))
+    results_path = out_dir / f"results-{policy.year}.xlsx"
+    previous, templates = None, []
+    for q in quarters_of(policy.year):
+        blank = write_results_template(q.label, None, ledger, out_dir, previous=previous)
+        templates.append(blank.path)
+        done = synthetic["task_id"].map(quarter_of) <= q.label
+        previous = fill_results_template(blank.path, synthetic[done], results_path)
+    check_results_file(results_path, ledger)
     results = load_results(results_path, tasks)
     deliveries_path = write_deliveries(sample_deliveries(policy, policy.year, cal),
                                        out_dir / f"deliveries-{policy.year}.csv")
     load_deliveries(deliveries_path, policy.unit_names)
-    return DemoResults(tasks, results, results_path, deliveries_path)
+    return DemoResults(tasks, results, results_path, deliveries_path, tuple(templates))
+
+
+def demo_fieldwork(policy: Policy, ledger: str | Path, out_dir: str | Path,
+                   quarter: str) -> list[Path]:
+    """The task sheets and the printable task list of every unit of ``quarter``
+    (``dsr tasks``), as staff print them after the draw."""
+    written = write_quarter_fieldwork(ledger, quarter, policy, out_dir)
+    return [p for _work, paths in written for p in paths]

@@ -89,6 +89,7 @@ def test_render_with_a_bad_results_register_exits_1_before_any_notebook(tmp_path
     import pandas as pd
 
     from dsr_analysis.policy import load_policy
+    from dsr_analysis.results import write_results
     from dsr_analysis.workflows import demo_results
 
     led, out = tmp_path / "ledger.sqlite", tmp_path / "out"
@@ -97,7 +98,8 @@ def test_render_with_a_bad_results_register_exits_1_before_any_notebook(tmp_path
     assert main(["commit", *base, "--seed-source", "s"]) == 0
     assert main(["draw", *base, "--seed-material", "m"]) == 0
     demo = demo_results(load_policy(), led, tmp_path / "res")
-    frame = pd.read_csv(demo.results_path, dtype=str, keep_default_na=False)
+    as_csv = write_results(demo.results, tmp_path / "res" / "results.csv")
+    frame = pd.read_csv(as_csv, dtype=str, keep_default_na=False)
     frame.loc[3, "outcome"] = "maybe"
     bad = tmp_path / "results.csv"
     frame.to_csv(bad, index=False)

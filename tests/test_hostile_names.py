@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from dsr_analysis.cli import main
 from dsr_analysis.draw.ledger import load_draw_tasks
 from dsr_analysis.policy import load_policy
+from dsr_analysis.results import write_results
 from dsr_analysis.workflows import demo_results
 
 HOSTILE = ["=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(1)", "<img src=x onerror=alert(1)>"]
@@ -46,15 +47,16 @@ def test_hostile_names_never_become_live_content(tmp_path, sample_dir):
         assert set(HOSTILE) & texts, xlsx  # the names themselves, as text
     demo = demo_results(load_policy(), led, tmp_path / "res")
     # the hostile firms' results published in March (the sample may publish one in April)
-    res = pd.read_csv(demo.results_path, dtype=str, keep_default_na=False)
+    results_csv = write_results(demo.results, tmp_path / "res" / "results.csv")
+    res = pd.read_csv(results_csv, dtype=str, keep_default_na=False)
     tasks = load_draw_tasks(led).set_index("task_id")
     hostile = res["task_id"].map(tasks["enterprise_name"]).isin(HOSTILE) \
         & (res["confidential"] == "false")
     res.loc[hostile, "date_published"] = "2023-03-31"
-    res.to_csv(demo.results_path, index=False, encoding="utf-8-sig")
+    res.to_csv(results_csv, index=False, encoding="utf-8-sig")
     assert main(["render", "--quarter", "2023Q1", "--unit", "xiongxian", "--report", "notice",
                  "--registers", str(sample_dir), "--ledger", str(led),
-                 "--results", str(demo.results_path), "--outputs", str(out)]) == 0
+                 "--results", str(results_csv), "--outputs", str(out)]) == 0
     folder = out / "2023Q1"
     names = set()
     for xlsx in folder.glob("notice-xiongxian-*.xlsx"):
