@@ -61,6 +61,7 @@ METHOD_REASON_ZH = (
     ("origin ", "任务来源须现场检查"),
     ("inter-departmental joint visit", "部门联合抽查，现场检查"),
     ("internal joint visit", "内部联合抽查，多个业务条线一次检查"),
+    ("joint visit merged with", "与另一层级同期抽中，合并为一次联合检查"),
     ("positive list without off-site", "正面清单企业，不具备非现场监管条件"),
     ("positive list", "正面清单企业，非现场检查全覆盖"),
     ("off-site capable", "具备非现场监管条件，优先科技检查"),

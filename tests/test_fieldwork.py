@@ -238,3 +238,29 @@ def test_task_list_prints_at_70_percent_even_with_every_column_at_its_widest(tmp
     ws = load_workbook(write_xlsx(task_list(tasks, [team], entry, "雄县生态环境局", "雄县"),
                                   tmp_path / "list.xlsx")).active
     assert fit_to_width_scale(ws) >= 70 and int(ws.page_setup.scale) >= 70
+
+
+def test_every_method_reason_of_the_draw_has_its_chinese_text():
+    """Each branch of the draw's method rule (R6) gives a reason the task sheets can print:
+    a reason the sheets do not know would silently drop the line 检查方式依据."""
+    from dsr_analysis.draw.staffing import _method
+    from dsr_analysis.fieldwork import method_reason_zh
+
+    params = {"onsite_triggers": ["complaint"], "count_offsite": False, "offsite_first": True}
+    cases = [
+        ({"origin": "complaint", "kind": "random"}, {"offsite_capable": True}, "none"),
+        ({"origin": "routine", "kind": "random"}, {"offsite_capable": True}, "inter_departmental"),
+        ({"origin": "routine", "kind": "random", "merged_with": "2023Q1-xiongan-0001"},
+         {"offsite_capable": True}, "none"),
+        ({"origin": "routine", "kind": "random"}, {"offsite_capable": True}, "internal"),
+        ({"origin": "routine", "kind": "offsite_full"}, {"offsite_capable": True}, "none"),
+        ({"origin": "routine", "kind": "offsite_full"}, {"offsite_capable": False}, "none"),
+        ({"origin": "routine", "kind": "random"}, {"offsite_capable": True}, "none"),
+        ({"origin": "routine", "kind": "random"}, {"offsite_capable": False}, "none"),
+    ]
+    reasons = {_method(task, obj, joint, params)[2] for task, obj, joint in cases}
+    assert len(reasons) == len(cases)                        # every branch reached once
+    untranslated = [r for r in reasons if not method_reason_zh(r)]
+    assert not untranslated, untranslated
+    texts = [method_reason_zh(r) for r in reasons]
+    assert len(set(texts)) == len(texts)                     # no two branches read alike
