@@ -262,14 +262,16 @@ def plan_jobs(quarter: str, units: str | Sequence[str] = "all", reports: str | S
     for r in chosen_reports:
         if r not in REPORTS:
             raise ParameterError(f"unknown report '{r}' (valid: all, {', '.join(REPORTS)})")
-    out_dir = Path(out_root) / q.label
+    # The notebooks run in their own folder: every path they are given must be absolute.
+    out_root = Path(out_root).absolute()
+    out_dir = out_root / q.label
     extra: dict[str, Any] = {}
     if month:
         if chosen_reports != ["notice"] and reports != "all":
             raise ParameterError(f"--month {month} renders the monthly results notice only "
                                  f"(not {', '.join(r for r in chosen_reports if r != 'notice')})")
         chosen_reports = ["notice"]
-        out_dir = Path(out_root) / month_quarter(month).label
+        out_dir = out_root / month_quarter(month).label
         extra = {"month": month}
     level = {u.id: u.level for u in pol.units}
     jobs = []

@@ -5,6 +5,7 @@ named."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -78,9 +79,11 @@ def test_evaluation_only_for_the_area_level(tmp_path):
     assert jobs[0].parameters["output_dir"] == str(tmp_path / "2023Q2")
 
 
-def test_render_one_report_html_xlsx_pdf_index(tmp_path):
-    summary = render("2023Q1", ["rongcheng"], ["statistics"], tmp_path, workers=1)
-    out = tmp_path / "2023Q1"
+def test_render_one_report_html_xlsx_pdf_index(tmp_path, monkeypatch):
+    # an output folder given relative to the working directory (the notebooks run elsewhere)
+    monkeypatch.chdir(tmp_path)
+    summary = render("2023Q1", ["rongcheng"], ["statistics"], Path("out"), workers=1)
+    out = tmp_path / "out" / "2023Q1"
     (done,) = summary.rendered
     html = done.html.read_text(encoding="utf-8")
     assert "2023年第一季度“双随机、一公开”监管工作统计表" in html
