@@ -281,10 +281,10 @@ def write_results(results: pd.DataFrame, path: str | Path) -> Path:
     for column in ("remark", "case_number"):
         out[column] = out[column].fillna("")
     out["confidential"] = out["confidential"].map({True: "true", False: "false"})
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(path, index=False, encoding="utf-8-sig")  # BOM: Excel reads it as UTF-8
-    return path
+    from .documents.layout import write_atomically  # the documents' writers: heavy imports
+
+    # BOM: Excel reads it as UTF-8; written under a temporary name and renamed
+    return write_atomically(path, lambda tmp: out.to_csv(tmp, index=False, encoding="utf-8-sig"))
 
 
 def _amount_text(amount: object) -> str:
@@ -598,7 +598,7 @@ def sample_deliveries(policy: Policy, year: int, calendar: WorkCalendar | None =
 def write_deliveries(deliveries: pd.DataFrame, path: str | Path) -> Path:
     out = deliveries.copy()
     out["date_delivered"] = [d.isoformat() for d in out["date_delivered"]]
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(path, index=False, encoding="utf-8-sig")  # BOM: Excel reads it as UTF-8
-    return path
+    from .documents.layout import write_atomically  # the documents' writers: heavy imports
+
+    # BOM: Excel reads it as UTF-8; written under a temporary name and renamed
+    return write_atomically(path, lambda tmp: out.to_csv(tmp, index=False, encoding="utf-8-sig"))
