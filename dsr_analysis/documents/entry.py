@@ -25,6 +25,7 @@ from pathlib import Path
 
 import dsr_analysis.documents.layout as layout  # the module itself, not the package
 from ..export import FORMULA_START
+from .xlsx import a4_landscape
 
 FONT = "宋体"
 TITLE_SIZE = 14
@@ -188,17 +189,10 @@ def _entry_sheet(ws, form: EntryForm) -> None:
                 cell.number_format = "@"  # text stays text (a code is never a number)
             if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
                 cell.quotePrefix = True
-    ws.freeze_panes = ws.cell(top + 1, 1)
     ws.protection.sheet = True          # no password: a supervisor may unprotect
     ws.protection.formatColumns = False  # widths may still be changed
     ws.protection.formatRows = False
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = f"1:{top}"
-    ws.oddFooter.center.text = "第 &P 页 共 &N 页"
+    a4_landscape(ws, top + 1)
 
 
 def _validations(ws, choices, form: EntryForm) -> None:

@@ -178,9 +178,10 @@ def fit_to_width_scale(ws) -> int:
     return max(SCALE_RANGE[0], min(SCALE_RANGE[1], scale))
 
 
-def _print_setup(ws, doc: TableDocument, first_data: int) -> None:
-    """A4 landscape, one page wide (the scale that fits is also written, for a reader that
-    does not compute it), title and header rows on every page, page x of y."""
+def a4_landscape(ws, first_data: int) -> None:
+    """The print set-up every table shares: A4 landscape, one page wide, as many pages long
+    as it takes, the rows above ``first_data`` (title and headers) frozen and repeated on
+    every page, "第 x 页 共 y 页" in the footer."""
     ws.freeze_panes = ws.cell(first_data, 1)
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -188,14 +189,20 @@ def _print_setup(ws, doc: TableDocument, first_data: int) -> None:
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = f"1:{first_data - 1}"
+    ws.oddFooter.center.text = "第 &P 页 共 &N 页"
+    ws.oddFooter.center.size = SMALL_SIZE
+
+
+def _print_setup(ws, doc: TableDocument, first_data: int) -> None:
+    """A4 landscape, one page wide (the scale that fits is also written, for a reader that
+    does not compute it), title and header rows on every page, page x of y."""
+    a4_landscape(ws, first_data)
     ws.print_options.horizontalCentered = True
     margin = layout.TABLE_PAGE_MARGIN_MM / 25.4
     ws.page_margins.left = ws.page_margins.right = margin
     ws.page_margins.top = ws.page_margins.bottom = margin + 0.1
     ws.page_margins.header = ws.page_margins.footer = 0.25
     ws.page_setup.scale = fit_to_width_scale(ws)
-    ws.oddFooter.center.text = "第 &P 页 共 &N 页"
-    ws.oddFooter.center.size = SMALL_SIZE
     if doc.classification:
         ws.oddHeader.left.text = doc.classification
         ws.oddHeader.left.size = SMALL_SIZE
