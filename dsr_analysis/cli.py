@@ -22,7 +22,7 @@ from .paths import DEFAULT_POLICY, OUTPUTS_DIR
 from .periods import quarters_of
 from .policy import load_policy
 from .quotas import quarterly_quotas, quota_checks, quota_summary_zh
-from .registers import load_registers
+from .registers import load_registers, register_directory
 
 
 def _add_common(p: argparse.ArgumentParser, quarter: bool = False) -> None:
@@ -41,13 +41,7 @@ def register_dir(value: str | None) -> str | None:
     exit 3)."""
     if value is None:
         return None
-    path = Path(value)
-    if not path.exists():
-        raise DsrError(f"{path}: no such register directory (--registers: the folder holding "
-                       "enterprises, inspectors, experts and items)")
-    if not path.is_dir():
-        raise FileSystemError(f"{path}: a file where the register directory belongs (give the "
-                              "folder holding enterprises, inspectors, experts and items)")
+    register_directory(value)
     return value
 
 

@@ -40,10 +40,10 @@ from .draw.binding import committed_files, file_mismatches, resolve_project_path
 from .draw.ledger import Entry, entries, load_draw_tasks
 from .draw.outputs import output_dir
 from .draw.record import JOINT_ZH, METHOD_ZH
-from .errors import DsrError, FileSystemError, Problem, RegisterError
+from .errors import DsrError, Problem, RegisterError
 from .periods import Quarter, date_zh
 from .policy import Policy
-from .registers import read_register
+from .registers import read_register, register_directory
 from .schema import CONTACT_COLUMNS, ENUMS
 
 #: The confidentiality mark of the task sheets and the task list (not a state secret: the
@@ -179,11 +179,8 @@ def register_details(entry: Entry, registers_dir: str | Path | None = None) -> R
     folder = Path(registers_dir) if registers_dir is not None else resolve_project_path(directory)
     what = (f"ledger entry #{entry.seq} (draw of {entry.quarter}, units "
             f"{', '.join(entry.units)})")
-    if registers_dir is not None and not folder.exists():
-        raise DsrError(f"{folder}: no such register directory (--registers: the folder holding "
-                       "the registers the draw was made on)")
-    if registers_dir is not None and not folder.is_dir():
-        raise FileSystemError(f"{folder}: a file where the register directory belongs")
+    if registers_dir is not None:
+        register_directory(folder)
     problems = file_mismatches(folder, needed, what)
     if problems:
         hint = (f"pass the directory of the register files {what} was made on (--registers)"

@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
 
-from .errors import Problem, RegisterError
+from .errors import DsrError, FileSystemError, Problem, RegisterError
 from .paths import SAMPLE_REGISTERS
 from .policy import load_policy
 from .schema import (COLUMN_ALIASES, CONTACT_COLUMNS, ENUMS, KEY_COLUMNS, MUST_HAVE_ROWS,
@@ -764,6 +764,20 @@ def cross_check(
     return problems
 
 
+def register_directory(path: str | Path) -> Path:
+    """A register directory checked as a path before anything is read: one that does not exist
+    is bad usage (:class:`DsrError`, exit 2, as a missing policy or ledger); a file where the
+    directory belongs is an operating-system problem (:class:`FileSystemError`, exit 3)."""
+    path = Path(path)
+    if not path.exists():
+        raise DsrError(f"{path}: no such register directory (--registers: the folder holding "
+                       "enterprises, inspectors, experts and items)")
+    if not path.is_dir():
+        raise FileSystemError(f"{path}: a file where the register directory belongs (give the "
+                              "folder holding enterprises, inspectors, experts and items)")
+    return path
+
+
 def load_registers(
     directory: str | Path | None = None,
     units: Mapping[str, str] | None = None,
@@ -794,8 +808,7 @@ def load_registers(
     problems: list[Problem] = []
     frames: dict[str, pd.DataFrame] = {}
     sources: dict[str, str] = {}
-    if not directory.is_dir():
-        raise RegisterError([Problem(str(directory), 0, "-", "register directory not found")])
+    register_directory(directory)
     bad: dict[str, set[tuple[int, str]]] = {}
     for name in names:
         candidates = [directory / f"{name}{suffix}" for suffix in FORMATS

@@ -263,3 +263,17 @@ def test_same_header_twice(sample_dir, policy):
     problems = _problems(sample_dir, policy)
     # the later of the two columns is the one reported
     assert problems == [f"{path}:1:name: column 'name' duplicates '企业名称' (both mean 'name')"]
+
+
+def test_load_registers_refuses_a_file_or_a_missing_folder_as_the_command_line_does(tmp_path):
+    """The library call says what the command line says: a file where the register directory
+    belongs is an operating-system problem (exit 3), a missing folder bad usage (exit 2)."""
+    from dsr_analysis.errors import DsrError, FileSystemError, RegisterError
+
+    a_file = tmp_path / "registers.csv"
+    a_file.write_text("uscc\n", encoding="utf-8")
+    with pytest.raises(FileSystemError, match="a file where the register directory belongs"):
+        load_registers(a_file)
+    with pytest.raises(DsrError, match="no such register directory") as missing:
+        load_registers(tmp_path / "none")
+    assert not isinstance(missing.value, (FileSystemError, RegisterError))

@@ -31,9 +31,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import DsrError, FileSystemError, Problem, RegisterError
+from ..errors import Problem, RegisterError
 from ..paths import PROJECT_ROOT
 from ..periods import Quarter
+from ..registers import register_directory
 from .ledger import Entry, entries
 
 
@@ -166,13 +167,8 @@ def committed_registers(ledger: str | Path, quarter: str | Quarter,
     all_entries = entries(ledger)
     entry = reference_entry(all_entries, quarter)
     given_dir = Path(given) if given else None
-    if given_dir is not None and not given_dir.exists():
-        raise DsrError(f"{given_dir}: no such register directory (--registers: the folder "
-                       "holding enterprises, inspectors, experts and items)")
-    if given_dir is not None and not given_dir.is_dir():
-        raise FileSystemError(f"{given_dir}: a file where the register directory belongs "
-                              "(give the folder holding enterprises, inspectors, experts and "
-                              "items)")
+    if given_dir is not None:
+        register_directory(given_dir)
     if entry is None:
         if given_dir is None:
             raise RegisterError([Problem(
