@@ -21,9 +21,7 @@ a code or a name alike.
 
 from __future__ import annotations
 
-import datetime
-import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,30 +29,19 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from stdnum.cn import uscc as stdnum_uscc
-from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
 
 from .errors import DsrError, FileSystemError, Problem, RegisterError
 from .paths import SAMPLE_REGISTERS
 from .policy import load_policy
-from .schema import (COLUMN_ALIASES, CONTACT_COLUMNS, ENUMS, KEY_COLUMNS, MUST_HAVE_ROWS,
+from .schema import (COLUMN_ALIASES, CONTACT_COLUMNS, KEY_COLUMNS, MUST_HAVE_ROWS,
                      OPTIONAL_COLUMNS, REGISTER_NAMES, SCHEMAS)
-from .schema import ALL_INDUSTRIES, ALL_INDUSTRIES_SPELLINGS, INDUSTRY_LIST_COLUMNS, LIST_SEPARATORS
+from .schema import ALL_INDUSTRIES, ALL_INDUSTRIES_SPELLINGS, INDUSTRY_LIST_COLUMNS
+from .values import uscc_message, uscc_status, value_converter
 from .tabular import (FORBIDDEN_PATTERN, FORMATS, character_problem, character_problems,
                       read_cells, shown, string_bytes, strip_cells, to_numpy)
 
 _SCHEMAS = SCHEMAS
 
-BOOL_TRUE = {"true", "1", "yes", "y", "t", "是", "有", "√"}
-BOOL_FALSE = {"false", "0", "no", "n", "f", "否", "无", "×"}
-
-#: Separators of list cells ("a;b", "a；b", "a|b", a line break in a workbook cell); never
-#: 、, which GB/T 4754 industry names contain ("电线、电缆制造").
-LIST_SPLIT = re.compile("[" + re.escape(LIST_SEPARATORS) + "]")
-#: The list rule of the registers read for draw records up to issue 19 (format
-#: ``dsr-draw-record/3``): 、 separated too, and 全部行业 was one industry's name. Only
-#: ``dsr verify`` reads with it (``legacy_lists``), to replay a draw recorded then.
-LEGACY_LIST_SPLIT = re.compile(r"[;；、|]")
 _LINE_BREAK = r"\r\n|\r|\n"
 
 #: Chinese labels of the canonical columns (for tables written for Chinese readers).
@@ -134,7 +121,7 @@ def read_register(
     path: Path, register: str, units: Mapping[str, str] | None = None, *,
     legacy_lists: bool = False,
 ) -> tuple[pd.DataFrame, list[Problem]]:
-    """Read and validate one register file (``legacy_lists``: :data:`LEGACY_LIST_SPLIT`).
+    """Read and validate one register file (``legacy_lists``: :data:`dsr_analysis.values.LEGACY_LIST_SPLIT`).
 
     Parameters
     ----------
@@ -459,10 +446,10 @@ def _convert_column(
                 text = column[i].as_py()
                 if text:
                     problems.append(Problem(fname, int(rows[i]), header,
-                                            _uscc_message(text, int(status[i]))))
+                                            uscc_message(text, int(status[i]))))
             problems.sort(key=lambda p: p.row)
         return _text(column), problems
-    convert = _value_converter(kind, units, legacy_lists)
+    convert = value_converter(kind, units, legacy_lists)
     dictionary, codes = _factorize(column)
     converted = []
     for u, text in enumerate(dictionary.to_pylist()):
@@ -491,226 +478,6 @@ def _convert_column(
             taken = pa.array(converted, pa.string()).take(pa.array(codes))
             values = _text(pa.chunked_array([taken]))
     return values, problems
-
-
-def _value_converter(kind: str, units: Mapping[str, str] | None, legacy_lists: bool = False
-                     ) -> Callable[[str], tuple[object, str | None]]:
-    """Function: non-blank text -> (value, problem message or None)."""
-    if kind == "bool":
-        def convert(text: str) -> tuple[object, str | None]:
-            low = text.lower()
-            if low in BOOL_TRUE:
-                return True, None
-            if low in BOOL_FALSE:
-                return False, None
-            return False, f"'{text}' is not a boolean (use true/false, 1/0, yes/no or 是/否)"
-    elif kind == "int":
-        def convert(text: str) -> tuple[object, str | None]:
-            if not re.fullmatch(r"[0-9]+", text):  # not \d: no full-width or Arabic digits
-                return 0, f"'{text}' is not a non-negative whole number"
-            value = int(text)
-            if value >= 2**63:
-                return 0, f"'{text}' is too large a number"
-            return value, None
-    elif kind == "date":
-        today = datetime.date.today()
-
-        def convert(text: str) -> tuple[object, str | None]:
-            parsed = parse_date(text)
-            if parsed is None:
-                return None, f"'{text}' is not a date (use YYYY-MM-DD, YYYY/M/D or YYYY年M月D日)"
-            if parsed > today:
-                return None, (f"'{text}' is after today ({today.isoformat()}): a register "
-                              "records what has happened")
-            return parsed, None
-    elif kind == "deadline":  # a date set for the future (整改期限): may lie after today
-        def convert(text: str) -> tuple[object, str | None]:
-            parsed = parse_date(text)
-            if parsed is None:
-                return None, f"'{text}' is not a date (use YYYY-MM-DD, YYYY/M/D or YYYY年M月D日)"
-            return parsed, None
-    elif kind == "amount":
-        def convert(text: str) -> tuple[object, str | None]:
-            return parse_amount(text)
-    elif kind == "list":
-        def convert(text: str) -> tuple[object, str | None]:
-            split = LEGACY_LIST_SPLIT.split if legacy_lists else LIST_SPLIT.split
-            return tuple(p.strip() for p in split(text) if p.strip()), None
-    elif kind == "unit":
-        unit_lookup: dict[str, str] = {}
-        for uid, zh in (units or {}).items():
-            unit_lookup[uid.lower()] = uid
-            unit_lookup[zh] = uid
-
-        def convert(text: str) -> tuple[object, str | None]:
-            if units is None:
-                return text, None
-            found = unit_lookup.get(text.lower(), unit_lookup.get(text))
-            if found is not None:
-                return found, None
-            valid = ", ".join(f"{k} ({v})" for k, v in units.items())
-            return text, f"unknown unit '{text}' (valid: {valid})"
-    elif kind.startswith("enum:"):
-        enum = kind[5:]
-        enum_lookup: dict[str, str] = {}
-        for canonical, spellings in ENUMS[enum].items():
-            enum_lookup[canonical.lower()] = canonical
-            for spelling in spellings:
-                enum_lookup[spelling.lower()] = canonical
-
-        def convert(text: str) -> tuple[object, str | None]:
-            canonical = enum_lookup.get(text.lower())
-            if canonical is not None:
-                return canonical, None
-            valid = ", ".join(f"{c} ({'/'.join(s)})" for c, s in ENUMS[enum].items())
-            return text, f"unknown {enum.replace('_', ' ')} '{text}' (valid: {valid})"
-    else:  # pragma: no cover - schema error
-        raise ValueError(kind)
-    return convert
-
-
-# ASCII digits only ([0-9], not \d, which takes full-width and Arabic-Indic digits too)
-_DATE_PATTERNS = (
-    re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"),
-    re.compile(r"([0-9]{4})/([0-9]{1,2})/([0-9]{1,2})"),
-    re.compile(r"([0-9]{4})\.([0-9]{1,2})\.([0-9]{1,2})"),
-    re.compile(r"([0-9]{4})年([0-9]{1,2})月([0-9]{1,2})日"),
-)
-
-
-#: An amount of money [yuan]: ASCII digits, optional thousands commas, at most 2 decimals,
-#: an optional trailing 元.
-_AMOUNT = re.compile(r"([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(\.[0-9]{1,2})?(?:元)?")
-
-
-def parse_amount(text: str) -> tuple[float | None, str | None]:
-    """(amount in yuan, None) or (None, message) for a cell of an amount column."""
-    m = _AMOUNT.fullmatch(text.strip())
-    if m is None and _AMOUNT.fullmatch(text.strip().removeprefix("-")):
-        return None, f"'{text}' is negative: an amount of money is 0 or more (yuan)"
-    if m is None:
-        return None, (f"'{text}' is not an amount of money (a non-negative number of yuan, "
-                      "at most 2 decimals, e.g. 50000 or 12500.50)")
-    value = float(m.group(1).replace(",", "") + (m.group(2) or ""))
-    if value >= 1e13:
-        return None, f"'{text}' is too large an amount"
-    return value, None
-
-
-def parse_date(text: str) -> datetime.date | None:
-    """A calendar date in one of the spellings registers use; None if it is not one."""
-    text = text.strip()
-    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]00:00:00", text):  # spreadsheet date cells
-        text = text[:10]
-    for pattern in _DATE_PATTERNS:
-        m = pattern.fullmatch(text)
-        if m:
-            try:
-                return datetime.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-            except ValueError:
-                return None
-    return None
-
-
-# --------------------------------------------------------------------------------------
-# Unified social credit code (GB 32100-2015), column-wise
-# --------------------------------------------------------------------------------------
-#: The 31 characters of a USCC (no I, O, S, V, Z); a character's value is its position.
-USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-#: Weight of each of the first 17 characters: 3**i mod 31.
-USCC_WEIGHTS = np.array([pow(3, i, 31) for i in range(17)], dtype=np.int64)
-_USCC_VALUE = np.full(256, -1, dtype=np.int8)
-for _i, _c in enumerate(USCC_ALPHABET):
-    _USCC_VALUE[ord(_c)] = _i
-#: Bytes a code in canonical form may hold (anything else: ``stdnum`` decides, code by code).
-_USCC_PLAIN = np.zeros(256, dtype=bool)
-_USCC_PLAIN[0x21:0x7F] = True
-_USCC_PLAIN[[ord("-")] + list(range(ord("a"), ord("z") + 1))] = False
-
-#: :func:`uscc_status` codes.
-USCC_OK, USCC_LENGTH, USCC_FORMAT, USCC_CHECKSUM, USCC_NOT_CANONICAL = range(5)
-_USCC_REASON = {
-    USCC_LENGTH: str(InvalidLength()).rstrip(".").lower(),
-    USCC_FORMAT: str(InvalidFormat()).rstrip(".").lower(),
-    USCC_CHECKSUM: str(InvalidChecksum()).rstrip(".").lower(),
-}
-
-
-def uscc_status(codes: pa.ChunkedArray | pa.Array | Sequence[str]) -> np.ndarray:
-    """Check every code of a column at once, as ``stdnum.cn.uscc`` checks one.
-
-    ``stdnum.cn.uscc.validate`` removes spaces and hyphens, upper-cases, then checks the
-    length (18), that the first 8 characters are digits, that the other 10 are in
-    :data:`USCC_ALPHABET`, and the check character: ``ALPHABET[(31 - sum(value_i *
-    3**i mod 31, i < 17) % 31) % 31]`` (GB 32100-2015). It does not check the organisation
-    code in characters 9-17 (GB 11714), and neither does this. Codes made only of printable
-    ASCII other than space, hyphen and lower case - every code in canonical form - are
-    checked with numpy over the whole column; any other (rare: they are errors or not in
-    canonical form) by ``stdnum`` itself.
-
-    Returns
-    -------
-    ndarray of int8
-        Per code: ``USCC_OK`` (0), ``USCC_LENGTH``, ``USCC_FORMAT``, ``USCC_CHECKSUM`` (the
-        reason ``stdnum`` gives), or ``USCC_NOT_CANONICAL`` (valid for ``stdnum`` but written
-        with spaces, hyphens or lower case). ``stdnum.cn.uscc.is_valid`` is true exactly for
-        0 and 4.
-    """
-    if isinstance(codes, pa.Array):
-        codes = pa.chunked_array([codes])
-    elif not isinstance(codes, pa.ChunkedArray):
-        codes = pa.chunked_array([pa.array(list(codes), pa.large_string())], pa.large_string())
-    if not (pa.types.is_string(codes.type) or pa.types.is_large_string(codes.type)):
-        codes = codes.cast(pa.large_string())
-    parts = []
-    for chunk in codes.chunks:
-        offsets, data = string_bytes(chunk)
-        n = len(chunk)
-        status = np.zeros(n, dtype=np.int8)
-        odd = np.zeros(n, dtype=bool)          # for stdnum: not plain
-        not_plain = np.flatnonzero(~_USCC_PLAIN[data])
-        if len(not_plain):
-            odd[np.searchsorted(offsets, not_plain, "right") - 1] = True
-        length = np.diff(offsets)
-        status[~odd & (length != 18)] = USCC_LENGTH
-        chosen = np.flatnonzero(~odd & (length == 18))
-        if len(chosen):
-            if len(chosen) == n and offsets[-1] == 18 * n:
-                raw = data.reshape(n, 18)
-            else:
-                raw = data[offsets[chosen][:, None] + np.arange(18)]
-            values = _USCC_VALUE[raw]
-            well_formed = ((values[:, :8] >= 0) & (values[:, :8] < 10)).all(axis=1) \
-                & (values[:, 8:] >= 0).all(axis=1)
-            total = np.zeros(len(chosen), dtype=np.int32)
-            for i in range(17):
-                total += values[:, i].astype(np.int32) * int(USCC_WEIGHTS[i])
-            check = (31 - total % 31) % 31
-            status[chosen] = np.where(~well_formed, USCC_FORMAT,
-                                      np.where(values[:, 17] == check, USCC_OK, USCC_CHECKSUM))
-        for i in np.flatnonzero(odd).tolist():
-            status[i] = uscc_status_one(chunk[i].as_py())
-        parts.append(status)
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int8)
-
-
-def uscc_status_one(text: str) -> int:
-    try:
-        stdnum_uscc.validate(text)
-    except InvalidLength:
-        return USCC_LENGTH
-    except InvalidChecksum:
-        return USCC_CHECKSUM
-    except Exception:  # InvalidFormat, or characters stdnum does not expect
-        return USCC_FORMAT
-    return USCC_OK if stdnum_uscc.compact(text) == text else USCC_NOT_CANONICAL
-
-
-def _uscc_message(text: str, status: int) -> str:
-    if status == USCC_NOT_CANONICAL:
-        return (f"unified social credit code '{text}' is not in canonical form "
-                f"(expected '{stdnum_uscc.compact(text)}')")
-    return f"invalid unified social credit code {shown(text)}: {_USCC_REASON[status]}"
 
 
 def bad_cells(problems: Sequence[Problem], register: str) -> set[tuple[int, str]]:
@@ -797,7 +564,7 @@ def load_registers(
         Unit id -> Chinese name (from the policy); default: the units of the default policy.
     legacy_lists : bool
         Read the lists as the registers of draw records up to issue 19 were read
-        (:data:`LEGACY_LIST_SPLIT`; for ``dsr verify`` only).
+        (:data:`dsr_analysis.values.LEGACY_LIST_SPLIT`; for ``dsr verify`` only).
 
     Every check runs in one round: the files' own problems and the cross-register ones
     (:func:`cross_check`, on the rows and cells that read cleanly) are raised together.

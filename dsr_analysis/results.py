@@ -48,7 +48,8 @@ from .errors import Problem, RegisterError
 from .labels import FOLLOW_UP_STATE_ZH, FOLLOW_UP_ZH, OUTCOME_ZH
 from .periods import Quarter, date_zh
 from .policy import Policy
-from .registers import parse_date, read_register
+from .registers import read_register
+from .values import parse_date
 from .schema import (DEADLINE_FOLLOW_UPS, FOLLOW_UPS_ALLOWED, NOT_OPERATING_OUTCOMES,
                      PROBLEM_OUTCOMES, SCHEMAS)
 from .tabular import read_cells, strip_cells

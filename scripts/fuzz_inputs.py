@@ -74,7 +74,8 @@ from dsr_analysis.config import MAX_DEPTH, MAX_NODES
 from dsr_analysis.errors import DsrError, RegisterError
 from dsr_analysis.paths import DEFAULT_POLICY, SAMPLE_REGISTERS
 from dsr_analysis.policy import Policy, load_policy
-from dsr_analysis.registers import BOOL_FALSE, BOOL_TRUE, load_registers
+from dsr_analysis.registers import load_registers
+from dsr_analysis.values import BOOL_FALSE, BOOL_TRUE
 from dsr_analysis.results import load_results, sample_results, write_results
 from dsr_analysis.schema import (COLUMN_ALIASES, ENUMS, KEY_COLUMNS, MUST_HAVE_ROWS,
                                  OPTIONAL_COLUMNS, SCHEMAS)

@@ -16,8 +16,8 @@ from stdnum.cn import uscc as stdnum_uscc
 
 from dsr_analysis.cli import main
 from dsr_analysis.errors import RegisterError
-from dsr_analysis.registers import (USCC_ALPHABET, USCC_NOT_CANONICAL, USCC_OK,
-                                    uscc_status_one, load_registers, uscc_status)
+from dsr_analysis.registers import load_registers
+from dsr_analysis.values import USCC_ALPHABET, USCC_NOT_CANONICAL, USCC_OK, uscc_status, uscc_status_one
 from dsr_analysis.results import load_results
 from dsr_analysis.tabular import FORBIDDEN_PATTERN, forbidden_mask
 

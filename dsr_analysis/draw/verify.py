@@ -174,7 +174,7 @@ def verify_entry(entry: Entry, all_entries: list[Entry],
 
 
 #: The record format whose draws may have read their registers' lists by the rule before
-#: issue 19 (、 a separator, 全部行业 an industry's name; registers.LEGACY_LIST_SPLIT).
+#: issue 19 (、 a separator, 全部行业 an industry's name; values.LEGACY_LIST_SPLIT).
 LEGACY_LISTS_FORMAT = "dsr-draw-record/3"
 
 
