@@ -337,7 +337,13 @@ def result_figures(results: pd.DataFrame) -> dict[str, float]:
 
 
 def amount_zh(amount: float) -> str:
-    """An amount of money as official text reads it: 50000元, 12500.5元."""
+    """An amount of money as official text reads it, exactly: whole yuan of 10,000 or more in
+    万元 (153万元, 1.25万元, 12.3456万元), anything else in 元 (8000元, 12500.5元)."""
+    cents = round(float(amount) * 100)
+    if cents % 100 == 0 and cents >= 1_000_000:
+        yuan = cents // 100
+        wan = f"{yuan // 10000}" + (f".{yuan % 10000:04d}".rstrip("0") if yuan % 10000 else "")
+        return f"{wan}万元"
     return f"{_amount_text(amount)}元"
 
 

@@ -189,3 +189,16 @@ def test_sample_results_speak_the_vocabulary_of_practice(demo_tasks_2023q1, poli
     assert fined.loc[closed, "penalty_amount"].notna().all()
     assert fined.loc[~closed, "penalty_amount"].isna().all()   # decided when the case closes
     assert r["outcome"].isin(["closed", "no_activity", "unreachable"]).sum() >= 3
+
+
+def test_amounts_read_as_official_text_writes_them():
+    """Whole yuan from 10,000 up in 万元, exactly (to the yuan); anything with fen, or below
+    10,000, in 元: the figure is never rounded."""
+    from dsr_analysis.results import amount_zh
+
+    assert amount_zh(1_530_000) == "153万元"
+    assert amount_zh(12_500) == "1.25万元"
+    assert amount_zh(123_456) == "12.3456万元"
+    assert amount_zh(10_000.0) == "1万元"
+    assert amount_zh(8_000) == "8000元"
+    assert amount_zh(12_500.5) == "12500.5元"
