@@ -35,8 +35,9 @@ test: venv sysdeps
 	$(BIN)/python -m pytest -m "not slow" tests
 	$(BIN)/python -m pytest --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 
-# Crash and concurrency trials of the draw protocol (real processes killed with SIGKILL and
-# run in pairs; about 3 minutes): not in `make test`.
+# Crash and concurrency trials of draws and renders (real processes killed with SIGKILL and
+# run in pairs, full disks) and the three longer designs of the draw/engine/planner agreement
+# test (about 6 minutes): not in `make test`.
 test-slow: venv
 	$(BIN)/python -m pytest -m slow tests
 

@@ -3,7 +3,9 @@
 ``dsr tasks`` builds, for every unit of a quarter's valid draws, from the ledger's internal
 part (teams, experts, items; :func:`dsr_analysis.draw.ledger.load_draw_tasks`):
 
-- the **task sheets** (one official document per unit, DOCX and PDF): an overview of the
+- the **task sheets of each team** (one official document per team, DOCX and PDF, to hand to
+  that team alone: the team's members and expert, then its tasks) and of the whole unit (the
+  office's copy, DOCX and PDF): an overview of the
   teams (检查组: the tasks drawn for one set of inspectors), then every task on a page of its
   own - object, USCC, the address, telephone and legal representative when the enterprise
   register has them (optional columns :data:`~dsr_analysis.schema.CONTACT_COLUMNS`), items
@@ -116,11 +118,13 @@ class UnitFieldwork:
         Where the files go (``{draw folder}/internal/task-sheets/{unit}``).
     teams : tuple of Team
     sheets : OfficialDocument
-        The task sheets.
+        The task sheets of every team (the office's copy).
     task_list : TableDocument
         The printable task list.
     contacts : tuple of str
         The contact columns the enterprise register has (empty: none printed).
+    team_sheets : tuple of OfficialDocument
+        The task sheets of each team alone, in team order (what a team is handed).
     """
 
     unit: str
@@ -132,6 +136,7 @@ class UnitFieldwork:
     sheets: OfficialDocument
     task_list: TableDocument
     contacts: tuple[str, ...]
+    team_sheets: tuple[OfficialDocument, ...] = ()
 
 
 # --------------------------------------------------------------------------------------
@@ -333,6 +338,31 @@ def task_sheets(tasks: pd.DataFrame, teams: Sequence[Team], record: Mapping, ent
         classification=CONFIDENTIAL_MARK, signed=False)
 
 
+def team_sheet(tasks: pd.DataFrame, team: Team, record: Mapping, entry: Entry,
+               details: RegisterDetails, authority: str, unit_name: str) -> OfficialDocument:
+    """The task sheets of one team alone (handed to that team: it sees no other team's
+    objects): its members and expert, then each of its tasks on a page of its own."""
+    q = Quarter.parse(record["quarter"])
+    by_id = {t["task_id"]: t for t in tasks.to_dict("records")}
+    members = pd.DataFrame(
+        [(n, name, i, line or None) for n, (i, name, line) in enumerate(team.inspectors, 1)],
+        columns=["序号", "执法人员", "执法人员编号", "业务条线"])
+    experts = "、".join(dict.fromkeys(by_id[i]["expert_name"] for i in team.task_ids
+                                     if by_id[i]["expert_name"]))
+    intro = (f"本任务单依据{date_zh(_date(entry))}的抽取结果（抽取记录第{entry.seq}号）编制，"
+             f"{team.label}共{len(team.task_ids)}项任务"
+             + (f"，随行专家：{experts}" if experts else "") +
+             "。每项任务单独成页，检查结束后由检查人员和被检查单位负责人分别签字。抽查结果公示前，"
+             "本任务单及所列检查对象不得向检查对象或其他无关人员透露。")
+    blocks: list = [Paragraph(intro), Heading("检查组成员"), Table(members)]
+    for k, task_id in enumerate(team.task_ids, start=1):
+        blocks += [PageBreak(), *_task_blocks(by_id[task_id], team, k, record, details)]
+    return OfficialDocument(
+        title=f"{unit_name}{q.label_zh}“双随机”抽查检查任务单（{team.label}）",
+        issuer=authority, date=_date(entry), blocks=tuple(blocks),
+        classification=CONFIDENTIAL_MARK, signed=False)
+
+
 def task_list(tasks: pd.DataFrame, teams: Sequence[Team], entry: Entry, authority: str,
               unit_name: str) -> TableDocument:
     """The printable task list of one unit: one row per task, grouped by team."""
@@ -393,7 +423,9 @@ def build_fieldwork(ledger: str | Path, quarter: str, policy: Policy, out_root: 
                 sheets=task_sheets(unit_tasks, teams, record, entry, details, authority,
                                    unit_name),
                 task_list=task_list(unit_tasks, teams, entry, authority, unit_name),
-                contacts=details.columns))
+                contacts=details.columns,
+                team_sheets=tuple(team_sheet(unit_tasks, team, record, entry, details,
+                                             authority, unit_name) for team in teams)))
     return out
 
 
@@ -409,6 +441,36 @@ def _authority(policy: Policy, unit_id: str, unit_name: str) -> str:
 # --------------------------------------------------------------------------------------
 SHEETS_STEM = "task-sheets"
 LIST_STEM = "task-list"
+#: The folder of the teams' own task sheets, ``teams/team-01.docx`` …
+TEAMS_DIR = "teams"
+
+
+def team_stem(team: Team) -> str:
+    """``team-01`` …: the file stem of a team's own task sheets."""
+    return f"team-{team.number:02d}"
+
+
+#: Below this many documents they are written in this process (a worker costs ~1 s to start).
+PARALLEL_FROM = 12
+
+
+def write_documents(jobs: Sequence[tuple[OfficialDocument | TableDocument, Path]],
+                    workers: int | None = None) -> None:
+    """Write every (document, stem) in its forms (:func:`~dsr_analysis.documents.write_forms`),
+    on the machine's cores when there are many: a PDF costs ~0.4 s, mostly WeasyPrint's
+    layout and font subsetting, and a quarter has a task sheet per team. Workers are started
+    fresh (``spawn``), not forked from a process that may hold threads."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    workers = min(workers or os.cpu_count() or 1, len(jobs))
+    if workers < 2 or len(jobs) < PARALLEL_FROM:
+        for doc, stem in jobs:
+            write_forms(doc, stem)
+        return
+    chunk = max(1, len(jobs) // (workers * 4))
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        list(pool.map(write_forms, [d for d, _ in jobs], [s for _, s in jobs], chunksize=chunk))
 
 
 def write_fieldwork(work: UnitFieldwork) -> list[Path]:
@@ -420,8 +482,10 @@ def write_fieldwork(work: UnitFieldwork) -> list[Path]:
     final.parent.mkdir(parents=True, exist_ok=True)
     fresh = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.new-"))
     try:
-        write_forms(work.sheets, fresh / SHEETS_STEM)
-        write_forms(work.task_list, fresh / LIST_STEM)
+        jobs = [(work.sheets, fresh / SHEETS_STEM), (work.task_list, fresh / LIST_STEM)]
+        jobs += [(doc, fresh / TEAMS_DIR / team_stem(team))
+                 for team, doc in zip(work.teams, work.team_sheets, strict=True)]
+        write_documents(jobs)
         os.chmod(fresh, 0o777 & ~_umask())
         old = None
         if final.exists():
@@ -433,9 +497,9 @@ def write_fieldwork(work: UnitFieldwork) -> list[Path]:
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
         raise
-    return [final / f"{stem}.{ext}" for stem, exts in ((SHEETS_STEM, ("docx", "pdf")),
-                                                       (LIST_STEM, ("xlsx", "pdf")))
-            for ext in exts]
+    stems = [(SHEETS_STEM, ("docx", "pdf")), (LIST_STEM, ("xlsx", "pdf"))]
+    stems += [(f"{TEAMS_DIR}/{team_stem(t)}", ("docx", "pdf")) for t in work.teams]
+    return [final / f"{stem}.{ext}" for stem, exts in stems for ext in exts]
 
 
 def write_quarter_fieldwork(ledger: str | Path, quarter: str, policy: Policy,

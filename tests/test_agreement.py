@@ -88,7 +88,13 @@ def classified_sample(policy, registers):
     return classify(registers.enterprises, policy)
 
 
-@pytest.mark.parametrize("design", list(DESIGNS))
+#: Designs checked by ``make test``; the others (same code paths in other combinations) run in
+#: ``make test-slow`` (about 20 s each here).
+QUICK = ("independent, avoid", "rotation, all levels, merge")
+
+
+@pytest.mark.parametrize("design", [d if d in QUICK else pytest.param(d, marks=pytest.mark.slow)
+                                    for d in DESIGNS])
 def test_draw_engine_and_planner_agree_on_yearly_coverage(design, policy, registers,
                                                           classified_sample):
     pol = _policy(policy, DESIGNS[design])

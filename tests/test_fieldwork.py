@@ -264,3 +264,33 @@ def test_every_method_reason_of_the_draw_has_its_chinese_text():
     assert not untranslated, untranslated
     texts = [method_reason_zh(r) for r in reasons]
     assert len(set(texts)) == len(texts)                     # no two branches read alike
+
+
+def test_each_team_is_handed_its_own_tasks_only(bureau_quarter, written):
+    """One 检查任务单 per team (DOCX and PDF): its members, then its tasks, each signed; no
+    other team's object in it (the drawn list is confidential until the visits)."""
+    _, folder = written
+    tasks = bureau_quarter.tasks
+    teams = sorted((folder / "teams").glob("team-*.docx"))
+    team_of = {}                                    # the team of each task by its inspectors
+    for row in tasks.itertuples():
+        team_of.setdefault(tuple(sorted(row.inspector_ids.split(";"))), []).append(row)
+    assert len(teams) == len(team_of) > 1
+    assert sorted(p.stem for p in (folder / "teams").glob("team-*.pdf")) == [p.stem for p in teams]
+    seen = []
+    for path in teams:
+        text = _docx_text(path)
+        mine = [t for t in tasks.itertuples() if t.task_id in text]
+        assert mine and len({tuple(sorted(t.inspector_ids.split(";"))) for t in mine}) == 1
+        members = team_of[tuple(sorted(mine[0].inspector_ids.split(";")))]
+        assert {t.task_id for t in mine} == {t.task_id for t in members}   # all of its own
+        assert all(t.enterprise_name in text for t in mine)
+        others = tasks[~tasks["task_id"].isin([t.task_id for t in mine])]
+        assert not [n for n in others["enterprise_name"] if n in text]      # nobody else's
+        assert text.count(SIGN_OFF[1]) == len(mine)
+        assert all(name in text for name in mine[0].inspector_names.split(";"))
+        seen += [t.task_id for t in mine]
+    assert sorted(seen) == sorted(tasks["task_id"])    # every task handed to exactly one team
+    pdf = subprocess.run(["pdftotext", "-layout", str(folder / "teams" / "team-01.pdf"), "-"],
+                         capture_output=True, text=True, check=True).stdout
+    assert "检查组成员" in pdf and SIGN_OFF[0] in pdf and "内部资料 注意保密" in pdf
