@@ -321,21 +321,10 @@ def task_sheets(tasks: pd.DataFrame, teams: Sequence[Team], record: Mapping, ent
             by_id[i]["expert_name"] for i in t.task_ids if by_id[i]["expert_name"])) or None,
           len(t.task_ids), "、".join(t.task_ids)) for t in teams],
         columns=["检查组", "执法人员", "专家", "任务数", "任务编号"])
-    missing = [CONTACT_LABELS[c] for c in CONTACT_COLUMNS if c not in details.columns]
-    intro = (f"本任务单依据{date_zh(_date(entry))}的抽取结果（抽取记录第{entry.seq}号）编制，"
-             f"共{len(tasks)}项任务、{len(teams)}个检查组。每项任务单独成页，检查结束后由"
-             "检查人员和被检查单位负责人分别签字。抽查结果公示前，本任务单及所列检查对象"
-             "不得向检查对象或其他无关人员透露。")
-    if missing:
-        intro += f"检查对象名录库未登记{'、'.join(missing)}，本任务单未列出。"
-    blocks: list = [Paragraph(intro), Heading("一、检查组一览"), Table(overview)]
-    for team in teams:
-        for k, task_id in enumerate(team.task_ids, start=1):
-            blocks += [PageBreak(), *_task_blocks(by_id[task_id], team, k, record, details)]
-    return OfficialDocument(
-        title=f"{unit_name}{q.label_zh}“双随机”抽查检查任务单",
-        issuer=authority, date=_date(entry), blocks=tuple(blocks),
-        classification=CONFIDENTIAL_MARK, signed=False)
+    head = [Heading("一、检查组一览"), Table(overview)]
+    return _sheets(f"{unit_name}{q.label_zh}“双随机”抽查检查任务单",
+                   f"共{len(tasks)}项任务、{len(teams)}个检查组", head, teams, by_id, record,
+                   entry, details, authority)
 
 
 def team_sheet(tasks: pd.DataFrame, team: Team, record: Mapping, entry: Entry,
@@ -349,18 +338,35 @@ def team_sheet(tasks: pd.DataFrame, team: Team, record: Mapping, entry: Entry,
         columns=["序号", "执法人员", "执法人员编号", "业务条线"])
     experts = "、".join(dict.fromkeys(by_id[i]["expert_name"] for i in team.task_ids
                                      if by_id[i]["expert_name"]))
+    scope = f"{team.label}共{len(team.task_ids)}项任务" + (f"，随行专家：{experts}" if experts
+                                                         else "")
+    return _sheets(f"{unit_name}{q.label_zh}“双随机”抽查检查任务单（{team.label}）", scope,
+                   [Heading("检查组成员"), Table(members)], (team,), by_id, record, entry,
+                   details, authority)
+
+
+#: What every task sheet says of its use, after what it holds.
+SHEET_RULES = ("每项任务单独成页，检查结束后由检查人员和被检查单位负责人分别签字。抽查结果公示前，"
+               "本任务单及所列检查对象不得向检查对象或其他无关人员透露。")
+
+
+def _sheets(title: str, scope: str, head: list, teams: Sequence[Team], by_id: Mapping,
+            record: Mapping, entry: Entry, details: RegisterDetails,
+            authority: str) -> OfficialDocument:
+    """Task sheets: what they rest on and hold (``scope``), ``head`` (the teams), then every
+    task of ``teams`` on a page of its own."""
+    missing = [CONTACT_LABELS[c] for c in CONTACT_COLUMNS if c not in details.columns]
     intro = (f"本任务单依据{date_zh(_date(entry))}的抽取结果（抽取记录第{entry.seq}号）编制，"
-             f"{team.label}共{len(team.task_ids)}项任务"
-             + (f"，随行专家：{experts}" if experts else "") +
-             "。每项任务单独成页，检查结束后由检查人员和被检查单位负责人分别签字。抽查结果公示前，"
-             "本任务单及所列检查对象不得向检查对象或其他无关人员透露。")
-    blocks: list = [Paragraph(intro), Heading("检查组成员"), Table(members)]
-    for k, task_id in enumerate(team.task_ids, start=1):
-        blocks += [PageBreak(), *_task_blocks(by_id[task_id], team, k, record, details)]
-    return OfficialDocument(
-        title=f"{unit_name}{q.label_zh}“双随机”抽查检查任务单（{team.label}）",
-        issuer=authority, date=_date(entry), blocks=tuple(blocks),
-        classification=CONFIDENTIAL_MARK, signed=False)
+             f"{scope}。{SHEET_RULES}")
+    if missing:
+        intro += f"检查对象名录库未登记{'、'.join(missing)}，本任务单未列出。"
+    blocks: list = [Paragraph(intro), *head]
+    for team in teams:
+        for k, task_id in enumerate(team.task_ids, start=1):
+            blocks += [PageBreak(), *_task_blocks(by_id[task_id], team, k, record, details)]
+    return OfficialDocument(title=title, issuer=authority, date=_date(entry),
+                            blocks=tuple(blocks), classification=CONFIDENTIAL_MARK,
+                            signed=False)
 
 
 def task_list(tasks: pd.DataFrame, teams: Sequence[Team], entry: Entry, authority: str,
