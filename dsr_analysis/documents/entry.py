@@ -257,34 +257,34 @@ def _instruction_sheet(ws, form: EntryForm) -> None:
         ws.row_dimensions[row].height = 15 * (1 + len(text) // 70)
         row += 1
     row += 1
-    for j, label in enumerate(("列名", "填写方", "填写要求"), start=1):
-        cell = ws.cell(row, j, label)
-        cell.font = Font(name=FONT, size=BODY_SIZE, bold=True)
-        cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+
+    def header(labels: tuple[str, ...]) -> None:
+        for j, label in enumerate(labels, start=1):
+            cell = ws.cell(row, j, label)
+            cell.font = Font(name=FONT, size=BODY_SIZE, bold=True)
+            cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+
+    def text_row(values: tuple[tuple[int, str], ...], height_chars: int) -> None:
+        for j, value in values:
+            cell = ws.cell(row, j, value)
+            cell.font = Font(name=FONT, size=BODY_SIZE)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[row].height = 15 * (1 + len(values[-1][1]) // height_chars)
+
+    header(("列名", "填写方", "填写要求"))
     row += 1
     for col in form.columns:
         who = "预填，勿改" if col.prefilled else ("必填" if col.required else "选填")
         text = col.help + (f" 可选值：{'、'.join(col.choices)}。" if col.choices else "")
-        for j, value in enumerate((col.header, who, text), start=1):
-            cell = ws.cell(row, j, value)
-            cell.font = Font(name=FONT, size=BODY_SIZE)
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.row_dimensions[row].height = 15 * (1 + len(text) // 70)
+        text_row(((1, col.header), (2, who), (3, text)), 70)
         row += 1
     if form.rules:
         row += 1
-        for j, label in enumerate(("项目", "", "要求"), start=1):
-            cell = ws.cell(row, j, label)
-            cell.font = Font(name=FONT, size=BODY_SIZE, bold=True)
-            cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+        header(("项目", "", "要求"))
         row += 1
         for subject, rule in form.rules:
             ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=3)
-            for j, value in ((1, subject), (2, rule)):
-                cell = ws.cell(row, j, value)
-                cell.font = Font(name=FONT, size=BODY_SIZE)
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-            ws.row_dimensions[row].height = 15 * (1 + len(rule) // 80)
+            text_row(((1, subject), (2, rule)), 80)
             row += 1
     ws.page_setup.orientation = "portrait"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
