@@ -150,7 +150,7 @@ def quarter_tasks(ledger: str | Path, quarter: str, unit: str | None = None
     all_entries = entries(ledger)
     tasks = load_draw_tasks(ledger, q.label)
     if not len(tasks):
-        drawn = sorted({e.quarter for e in all_entries if not e.is_commitment})
+        drawn = sorted({e.quarter for e in all_entries if e.is_draw})
         raise FieldworkError(f"{ledger}: no draw of {q.label} in the ledger (quarters drawn: "
                              f"{', '.join(drawn) or 'none'}); nothing was written")
     if unit is not None:

@@ -285,7 +285,7 @@ def ledger_redraws(ledger: str | Path, up_to: Quarter) -> pd.DataFrame:
     """Re-draws in the ledger of ``up_to``'s year up to it, with their reasons."""
     rows = []
     for e in entries(ledger):
-        if e.is_commitment or e.redraw_of is None:
+        if not e.is_draw or e.redraw_of is None:
             continue
         q = Quarter.parse(e.quarter)
         if q.year != up_to.year or q > up_to:

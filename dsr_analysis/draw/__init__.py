@@ -398,7 +398,7 @@ def export_announcements(ledger: str | Path, out_root: str | Path, policy: Polic
     all_entries = entries(ledger)
     written = []
     for i, e in enumerate(all_entries):
-        if not e.is_commitment or (quarter is not None and e.quarter != quarter):
+        if e.is_draw or (quarter is not None and e.quarter != quarter):
             continue
         record = e.record
         if not record.get("unit_names"):
@@ -483,7 +483,7 @@ def draw_and_record(policy: Policy, registers: Registers, quarter: str, seed_mat
 
 def _latest_keys(all_entries: list[Entry]):
     for e in all_entries:
-        if not e.is_commitment:
+        if e.is_draw:
             for u in e.units:
                 yield (u, e.quarter, e.draw_key)
 

@@ -65,7 +65,7 @@ class CommittedRegisters:
         e = self.entry
         kind = "commitment" if e.is_commitment else "draw"
         under = ""
-        if not e.is_commitment:
+        if e.is_draw:
             ref = e.record.get("inputs", {}).get("commitment") or {}
             under = f", under commitment #{ref['seq']}" if ref.get("seq") else ""
         return f"ledger entry #{e.seq} ({kind} of {e.quarter}, units {', '.join(e.units)}{under})"
@@ -82,7 +82,7 @@ def valid_draws(all_entries: Sequence[Entry]) -> list[Entry]:
     """The valid draw entries (the latest per unit x quarter x draw key), by ``seq``."""
     latest: dict[tuple[str, str, str], Entry] = {}
     for e in all_entries:
-        if not e.is_commitment:
+        if e.is_draw:
             for u in e.units:
                 latest[(u, e.quarter, e.draw_key)] = e
     return sorted({e.seq: e for e in latest.values()}.values(), key=lambda e: e.seq)

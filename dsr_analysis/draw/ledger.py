@@ -58,6 +58,13 @@ DEFAULT_LEDGER = OUTPUTS_DIR / "ledger.sqlite"
 GENESIS = "0" * 64
 #: Prefix of the draw key of a commitment entry.
 COMMITMENT = "commitment:"
+#: Prefix of the draw key of a plan amendment entry (``amendment:{revision}``).
+AMENDMENT = "amendment:"
+#: Prefix of the draw key of an entry importing another bureau's published draw
+#: (``import:{draw_key}``).
+IMPORT = "import:"
+#: Prefixes of the entries that are not this ledger's own draws.
+NOT_DRAWS = (COMMITMENT, AMENDMENT, IMPORT)
 #: Seconds a draw waits for another one holding the ledger's lock.
 LOCK_TIMEOUT = 600.0
 
@@ -103,6 +110,19 @@ class Entry:
     @property
     def is_commitment(self) -> bool:
         return self.draw_key.startswith(COMMITMENT)
+
+    @property
+    def is_amendment(self) -> bool:
+        return self.draw_key.startswith(AMENDMENT)
+
+    @property
+    def is_import(self) -> bool:
+        return self.draw_key.startswith(IMPORT)
+
+    @property
+    def is_draw(self) -> bool:
+        """A draw this ledger made (not a commitment, a plan amendment or an import)."""
+        return not self.draw_key.startswith(NOT_DRAWS)
 
 
 def entry_hash(seq: int, created_at: str, quarter: str, draw_key: str, units: str,
@@ -252,7 +272,7 @@ def _latest(all_entries: list[Entry]) -> dict[tuple[str, str, str], Entry]:
     """(unit, quarter, draw_key) -> its latest entry."""
     out: dict[tuple[str, str, str], Entry] = {}
     for e in all_entries:
-        if e.is_commitment:
+        if not e.is_draw:
             continue
         for u in e.units:
             out[(u, e.quarter, e.draw_key)] = e

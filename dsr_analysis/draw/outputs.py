@@ -150,7 +150,7 @@ def latest_per_folder(all_entries: list[Entry], out_root: str | Path) -> dict[Pa
     """Folder -> the latest draw entry writing into it."""
     out: dict[Path, Entry] = {}
     for e in all_entries:
-        if not e.is_commitment:
+        if e.is_draw:
             out[output_dir(out_root, e.record)] = e
     return out
 

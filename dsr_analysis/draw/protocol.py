@@ -211,7 +211,7 @@ def latest_commitment(all_entries: Sequence[Entry], quarter: str, draw_key: str,
 def commitment_user(all_entries: Sequence[Entry], commitment: Entry) -> Entry | None:
     """The draw entry that used ``commitment`` (None if unused)."""
     for e in all_entries:
-        if not e.is_commitment and e.seq > commitment.seq:
+        if e.is_draw and e.seq > commitment.seq:
             ref = e.record.get("inputs", {}).get("commitment") or {}
             if ref.get("entry_hash") == commitment.entry_hash:
                 return e

@@ -346,7 +346,7 @@ def policy_file_changes(path: str | Path = DEFAULT_LEDGER) -> list[str]:
     replay uses the ledger's copy of the bytes)."""
     notes, seen = [], set()
     for e in entries(path):
-        if e.is_commitment:
+        if not e.is_draw:
             continue
         try:
             pol = e.record.get("inputs", {}).get("policy", {})
