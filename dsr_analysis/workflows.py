@@ -15,8 +15,8 @@ from .periods import quarters_of
 from .policy import Policy
 from .registers import Registers
 from .fieldwork import write_quarter_fieldwork
-from .results import (load_deliveries, load_results, sample_deliveries, sample_results,
-                      write_deliveries)
+from .results import (SAMPLE_RESULTS_SEED, load_deliveries, load_results, sample_deliveries,
+                      sample_results, write_deliveries)
 from .results_entry import check_results_file, fill_results_template, write_results_template
 from .sample import DEMO_SEED_MATERIAL
 from .workcalendar import WorkCalendar
@@ -98,28 +98,75 @@ class DemoResults:
     templates: tuple[Path, ...] = ()
 
 
+def _renumber_cases(results):
+    """Penalty case numbers of results generated quarter by quarter, numbered again per unit
+    and year in the order of the checks (``{unit}环罚〔{year}〕{n}号``), as an office numbers
+    its cases through the year."""
+    results = results.sort_values(["date_checked", "task_id"], kind="stable").copy()
+    counters: dict[tuple[str, int], int] = {}
+    numbers = []
+    for case, checked in zip(results["case_number"], results["date_checked"], strict=True):
+        if not case:
+            numbers.append(case)
+            continue
+        unit = str(case).split("环罚")[0]
+        key = (unit, checked.year)
+        counters[key] = counters.get(key, 0) + 1
+        numbers.append(f"{unit}环罚〔{checked.year}〕{counters[key]}号")
+    results["case_number"] = numbers
+    return results.sort_values("task_id", kind="stable").reset_index(drop=True)
+
+
+def quarter_results(policy: Policy, ledger: str | Path, quarter: str, index: int,
+                    earlier=None, calendar: WorkCalendar | None = None):
+    """Synthetic results of the tasks of ``quarter`` (seed ``SAMPLE_RESULTS_SEED + index``:
+    a quarter's results never change when later quarters are drawn), joined to ``earlier``
+    ones with the penalty cases numbered through the year."""
+    import pandas as pd
+
+    tasks = load_draw_tasks(ledger, quarter)
+    new = sample_results(tasks, calendar or WorkCalendar(), seed=SAMPLE_RESULTS_SEED + index,
+                         policy=policy)
+    frames = [f for f in (earlier, new) if f is not None and len(f)]
+    if not frames:
+        return new
+    return _renumber_cases(pd.concat(frames, ignore_index=True))
+
+
 def demo_results(policy: Policy, ledger: str | Path, out_dir: str | Path) -> DemoResults:
     """Synthetic inspection results for the ledger's tasks entered quarter by quarter into the
     results templates (the year's register ``results-YEAR.xlsx``, checked against the
     ledger), and report deliveries for the year (``deliveries-YEAR.csv``)."""
     out_dir = Path(out_dir)
-    tasks = load_draw_tasks(ledger)
     cal = WorkCalendar()
-    synthetic = sample_results(tasks, cal, policy=policy)
-    quarter_of = dict(zip(tasks["task_id"], tasks["quarter"], strict=False))
     results_path = out_dir / f"results-{policy.year}.xlsx"
-    previous, templates = None, []
-    for q in quarters_of(policy.year):
-        blank = write_results_template(q.label, None, ledger, out_dir, previous=previous)
-        templates.append(blank.path)
-        done = synthetic["task_id"].map(quarter_of) <= q.label
-        previous = fill_results_template(blank.path, synthetic[done], results_path)
+    previous, templates, synthetic = None, [], None
+    for i, q in enumerate(quarters_of(policy.year)):
+        synthetic = quarter_results(policy, ledger, q.label, i, synthetic, cal)
+        previous, blank = enter_quarter_results(q.label, synthetic, ledger, out_dir, previous,
+                                                results_path)
+        templates.append(blank)
+    return _finish_results(policy, ledger, out_dir, results_path, tuple(templates), cal)
+
+
+def enter_quarter_results(quarter: str, results, ledger: str | Path, out_dir: str | Path,
+                          previous: Path | None, results_path: Path) -> tuple[Path, Path]:
+    """The quarter's results template (carrying ``previous``) filled with ``results`` up to
+    the quarter, saved as the year's register ``results_path``. Returns (register, template)."""
+    blank = write_results_template(quarter, None, ledger, out_dir, previous=previous)
+    done = results["task_id"].str.slice(0, 6) <= quarter
+    return fill_results_template(blank.path, results[done], results_path), blank.path
+
+
+def _finish_results(policy: Policy, ledger: str | Path, out_dir: Path, results_path: Path,
+                    templates: tuple[Path, ...], cal: WorkCalendar) -> DemoResults:
     check_results_file(results_path, ledger)
+    tasks = load_draw_tasks(ledger)
     results = load_results(results_path, tasks)
     deliveries_path = write_deliveries(sample_deliveries(policy, policy.year, cal),
                                        out_dir / f"deliveries-{policy.year}.csv")
     load_deliveries(deliveries_path, policy.unit_names)
-    return DemoResults(tasks, results, results_path, deliveries_path, tuple(templates))
+    return DemoResults(tasks, results, results_path, deliveries_path, templates)
 
 
 def demo_fieldwork(policy: Policy, ledger: str | Path, out_dir: str | Path,
