@@ -141,7 +141,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 #: Modules adding subcommands; each has ``register(subparsers)`` and may have
 #: ``demo_step(args, policy, registers, out_dir)``, run by ``dsr demo`` in this order.
 COMMAND_MODULES: list[str] = ["cli_draw", "cli_tasks", "cli_results", "cli_render",
-                              "cli_simulate"]
+                              "cli_simulate", "cli_followups", "cli_imports", "cli_loop",
+                              "cli_plan"]
 
 
 def _command_modules() -> list:

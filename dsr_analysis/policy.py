@@ -189,6 +189,32 @@ class Evaluation:
         "the evaluation looks at a quarter as of N working days after it ends", 0, 120)
 
 
+#: Days a follow-up case has to be closed in when no 整改期限 is set (policy section
+#: ``follow_up.due_days`` overrides any of them): an order to correct 30 days; a matter handed
+#: over (转办) 30, transferred (移交) 60 or referred to the judicial authorities 90 days; a
+#: penalty case 90 days from 立案 (生态环境行政处罚办法: decided within 90 days of filing).
+FOLLOW_UP_DUE_DAYS = {"rectification_order": 30, "hand_over": 30, "transfer": 60,
+                      "judicial_referral": 90, "penalty": 90}
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """How follow-up cases (后续处置台账, :mod:`dsr_analysis.followups`) are tracked
+    (optional section ``follow_up``; every key optional)."""
+
+    rule: str = _f("rule id", default="R7")
+    due_days: dict[str, int] | None = _f(
+        "days after a case is opened by which it is due when no 整改期限 is set, per "
+        "follow-up type (rectification_order, hand_over, transfer, judicial_referral, "
+        "penalty); a type left out keeps its default (30, 30, 60, 90, 90)", 1, 3650,
+        default=None)
+
+    def days(self, follow_up: str) -> int:
+        """Days a case of type ``follow_up`` has from its opening (policy, else default)."""
+        given = self.due_days or {}
+        return int(given.get(follow_up, FOLLOW_UP_DUE_DAYS[follow_up]))
+
+
 @dataclass(frozen=True)
 class PlannerInputs:
     """What a draft saved by the planner assumed beyond its rules (optional section
@@ -204,6 +230,32 @@ class PlannerInputs:
     offsite_inspector_days: float = _f("inspector-days per off-site check", 0.0, 100.0)
     joint_extra_inspector_days: float = _f(
         "inspector-days an internal joint check adds (a second business line)", 0.0, 100.0)
+
+
+@dataclass(frozen=True)
+class Rollover:
+    """How next year's register flags are derived from this year's results and tasks
+    (optional section ``rollover``; :mod:`dsr_analysis.rollover`). Every key has a default,
+    so a plan without the section rolls over as documented there."""
+
+    rule: str = _f("rule id", default="R2")
+    penalty_year_by: Literal["date_checked", "date_follow_up_closed"] = _f(
+        "which date puts a penalty case (立案处罚) in a year: date_checked = the check that "
+        "opened the case (default: every case counted in the year it was opened, also when "
+        "it is still open at the year's end), date_follow_up_closed = the case closed "
+        "(结案) in the year", default="date_checked")
+    supervision_order_column: bool = _f(
+        "a result whose optional column supervision_order (挂牌督办) is true marks the firm "
+        "as under supervision order (default true)", default=True)
+    supervision_order_follow_ups: tuple[str, ...] = _f(
+        "follow-up types (e.g. judicial_referral) that also count as a supervision order "
+        "(default: none)", default=())
+    complaint_origins: tuple[str, ...] = _f(
+        "task origins counted as complaints and reports (投诉举报) of the year (default: "
+        "complaint)", default=("complaint",))
+    complaints_confirmed_only: bool = _f(
+        "count only complaint tasks whose check found a problem or an offence (有效投诉举报; "
+        "default false: every complaint task of the year)", default=False)
 
 
 #: Seed of the synthetic national unit table (:func:`dsr_analysis.sample.national_units`).
@@ -259,8 +311,19 @@ class Policy:
     planner: PlannerInputs | None = _f(
         "the planner's inputs saved with a draft: inspectors and the cost of a check "
         "(optional)", default=None)
+    rollover: Rollover | None = _f(
+        "how next year's register flags are derived from this year's results and tasks "
+        "(optional; default: Rollover())", default=None)
+    follow_up: FollowUp | None = _f(
+        "follow-up cases: days a case has when no 整改期限 is set (optional; defaults "
+        "FOLLOW_UP_DUE_DAYS)", default=None)
     path: str = field(default="", metadata={"doc": "file it was loaded from", "internal": True})
     sha256: str = field(default="", metadata={"doc": "SHA-256 of the file's bytes", "internal": True})
+
+    @property
+    def follow_up_rules(self) -> FollowUp:
+        """The ``follow_up`` section, or its defaults when the policy has none."""
+        return self.follow_up if self.follow_up is not None else FollowUp()
 
     @property
     def unit_names(self) -> dict[str, str]:
@@ -411,6 +474,12 @@ def _check(policy: Policy, file: str) -> None:
     if sorted(policy.categories.precedence) != sorted(CATEGORIES):
         problems.append(
             f"{file}: key 'categories.precedence': must list special, key and general once each")
+    if policy.rollover is not None:
+        follow_ups = [k for k in ENUMS["follow_up"] if k != "none"]
+        for i, f in enumerate(policy.rollover.supervision_order_follow_ups):
+            if f not in follow_ups:
+                problems.append(f"{file}: key 'rollover.supervision_order_follow_ups[{i}]': "
+                                f"unknown follow-up {show(f)} (allowed: {', '.join(follow_ups)})")
     if policy.evaluation is not None:
         allowed = ("quotas_met", "internal_joint_share", "inter_departmental", "credit_share",
                    "results_on_time", "reports_on_time", "follow_up_closed")
@@ -421,6 +490,11 @@ def _check(policy: Policy, file: str) -> None:
         if not any(w > 0 for w in policy.evaluation.weights.values()):
             problems.append(f"{file}: key 'evaluation.weights': every weight is 0 (no "
                             f"indicator would count; give at least one a weight above 0)")
+    if policy.follow_up is not None and policy.follow_up.due_days:
+        unknown = sorted(set(policy.follow_up.due_days) - set(FOLLOW_UP_DUE_DAYS))
+        if unknown:
+            problems.append(f"{file}: key 'follow_up.due_days.{clip(unknown[0])}': unknown "
+                            f"follow-up type (allowed: {', '.join(FOLLOW_UP_DUE_DAYS)})")
     for name in ("weights", "ratios"):
         values = getattr(policy.credit_risk, name)
         if values is None:

@@ -4,7 +4,12 @@ One row per drawn task that was checked: ``task_id``, ``uscc``, ``date_checked``
 ``follow_up``, ``date_follow_up_closed``, ``date_published``, ``confidential`` (results
 touching state secrets, national or public security: withheld from every notice, R8) and the
 optional ``remark``, ``rectification_deadline`` (整改期限), ``case_number`` (案件编号) and
-``penalty_amount`` (罚没款金额, yuan). Headers and values may be the Chinese ones; the
+``penalty_amount`` (罚没款金额, yuan), and the optional case columns of a follow-up
+(:mod:`dsr_analysis.followups`): ``receiving_body`` (接收单位 / 承办单位 / 移交单位 / 移送机关:
+only for 转办, 移交 and 移送司法机关), ``date_follow_up_opened`` (处置日期 / 移交日期 / 转办日期 /
+立案日期 / 下达日期; blank: the check's date), ``date_reinspected`` (复查日期) and
+``reinspection_result`` (复查结果: ``rectified`` 已整改 / ``not_rectified`` 未整改; only for a
+follow-up with a 整改期限, and both or neither). Headers and values may be the Chinese ones; the
 vocabulary is data in :mod:`dsr_analysis.schema` (``ENUMS``, ``FOLLOW_UPS_ALLOWED``) and the
 labels are in :mod:`dsr_analysis.labels`:
 
@@ -51,14 +56,14 @@ from .policy import Policy
 from .registers import read_register
 from .values import parse_date
 from .schema import (DEADLINE_FOLLOW_UPS, FOLLOW_UPS_ALLOWED, NOT_OPERATING_OUTCOMES,
-                     PROBLEM_OUTCOMES, SCHEMAS)
+                     PROBLEM_OUTCOMES, RECEIVING_FOLLOW_UPS, SCHEMAS)
 from .tabular import read_cells, strip_cells
 from .workcalendar import statistics_due, summary_window
 from .workcalendar import WorkCalendar
 
 __all__ = [
     "FOLLOW_UP_ZH", "OUTCOME_ZH", "RESULT_COLUMNS", "ResultsCheck", "amount_zh",
-    "check_results", "follow_up_text", "load_results", "read_results", "result_figures",
+    "case_problems", "check_results", "follow_up_text", "load_results", "read_results", "result_figures",
     "sample_results", "validate_against_tasks", "validate_rows", "write_results",
 ]
 
@@ -66,7 +71,7 @@ RESULT_COLUMNS = list(SCHEMAS["results"])
 #: Columns a person fills in for a result (everything but the task's id and object).
 ENTRY_COLUMNS = [c for c in RESULT_COLUMNS if c not in ("task_id", "uscc")]
 DATE_COLUMNS = ("date_checked", "date_follow_up_closed", "date_published",
-                "rectification_deadline")
+                "rectification_deadline", "date_follow_up_opened", "date_reinspected")
 
 #: Seed of the synthetic sample results (documented so the sample can be regenerated).
 SAMPLE_RESULTS_SEED = 20230105
@@ -74,6 +79,58 @@ SAMPLE_RESULTS_SEED = 20230105
 
 def _named(values: tuple[str, ...], labels: Mapping[str, str]) -> str:
     return ", ".join(f"{v} {labels[v]}" for v in values)
+
+
+def _given(value: object) -> bool:
+    return value is not None and value == value and value != ""
+
+
+def reinspection_applies(follow_up: str, deadline: object) -> bool:
+    """A 复查 belongs to an order to correct: 责令整改, or a penalty that set a 整改期限."""
+    return follow_up == "rectification_order" or (follow_up in DEADLINE_FOLLOW_UPS
+                                                  and _given(deadline))
+
+
+def case_problems(case: Mapping[str, object], follow_up: str, checked: object
+                  ) -> list[tuple[str, str]]:
+    """(column, message) for every case field of a follow-up that does not fit it: a
+    receiving body (接收单位) only for 转办/移交/移送司法机关, an opening date only with a
+    follow-up and not before the check, a closing date and a 复查 not before the opening, a
+    复查 only for an order to correct (with its 整改期限) and its date and result together.
+    ``case`` holds the case fields (results columns; a missing one is blank)."""
+    out: list[tuple[str, str]] = []
+    body, opened = case.get("receiving_body"), case.get("date_follow_up_opened")
+    closed, deadline = case.get("date_follow_up_closed"), case.get("rectification_deadline")
+    when, found = case.get("date_reinspected"), case.get("reinspection_result")
+    if _given(body) and follow_up not in RECEIVING_FOLLOW_UPS:
+        out.append(("receiving_body", f"a receiving body (接收单位) '{body}' belongs to a matter "
+                    f"handed on ({_named(RECEIVING_FOLLOW_UPS, FOLLOW_UP_ZH)}), not to "
+                    f"follow-up '{follow_up}' ({FOLLOW_UP_ZH.get(follow_up, follow_up)})"))
+    if _given(opened) and follow_up == "none":
+        out.append(("date_follow_up_opened", "an opening date (处置日期) but no follow-up "
+                                             "(follow_up is none)"))
+    elif _given(opened) and _given(checked) and opened < checked:
+        out.append(("date_follow_up_opened", f"follow-up opened on {opened}, before the check "
+                                             f"on {checked}"))
+    start = opened if _given(opened) else checked
+    if _given(closed) and _given(opened) and closed < opened:
+        out.append(("date_follow_up_closed", f"follow-up closed on {closed}, before it was "
+                                             f"opened on {opened}"))
+    if (_given(when) or _given(found)) and not reinspection_applies(follow_up, deadline):
+        column = "date_reinspected" if _given(when) else "reinspection_result"
+        out.append((column, f"a re-inspection (复查) belongs to an order to correct with a "
+                            f"整改期限 (rectification_order 责令整改, or penalty 立案处罚 with a "
+                            f"rectification_deadline), not to follow-up '{follow_up}' "
+                            f"({FOLLOW_UP_ZH.get(follow_up, follow_up)})"))
+    elif _given(when) != _given(found):
+        column, other = (("reinspection_result", "复查结果 (reinspection_result)")
+                         if _given(when) else ("date_reinspected", "复查日期 (date_reinspected)"))
+        out.append((column, f"a re-inspection needs both its date and its result: {other} "
+                            "is blank"))
+    if _given(when) and _given(start) and when < start:
+        out.append(("date_reinspected", f"re-inspected on {when}, before the follow-up was "
+                                        f"opened on {start}"))
+    return out
 
 
 def validate_rows(results: pd.DataFrame, file: str,
@@ -127,6 +184,8 @@ def validate_rows(results: pd.DataFrame, file: str,
         if rec["confidential"] and rec["date_published"] is not None:
             bad("date_published", "a confidential result is withheld (R8) and cannot have a "
                                   "publication date")
+        for column, msg in case_problems(rec, follow, checked):
+            bad(column, msg)
     return problems
 
 
@@ -166,11 +225,13 @@ def _awaiting_rows(frame: pd.DataFrame, problems: list[Problem],
     column blank (confidential blank or false), and no problem but a blank required entry."""
     if frame.empty:
         return set()
-    entry = [c for c in ENTRY_COLUMNS if c != "confidential"]
+    flags = [c for c in ENTRY_COLUMNS if SCHEMAS["results"][c][0] == "bool"]  # 否 = blank
+    entry = [c for c in ENTRY_COLUMNS if c not in flags]
     blank = np.ones(len(frame), dtype=bool)
     for column in entry:
         blank &= np.array([v is None or v == "" or v != v for v in frame[column]], dtype=bool)
-    blank &= ~frame["confidential"].to_numpy(dtype=bool)
+    for column in flags:
+        blank &= ~frame[column].to_numpy(dtype=bool)
     rows = {int(r) for r in frame.index[blank]}
     entry_headers = {headers.get(c, c) for c in ENTRY_COLUMNS}
     for p in problems:
@@ -279,7 +340,7 @@ def write_results(results: pd.DataFrame, path: str | Path) -> Path:
     for column in DATE_COLUMNS:
         out[column] = [d.isoformat() if d is not None and d == d else "" for d in out[column]]
     out["penalty_amount"] = [_amount_text(a) for a in out["penalty_amount"]]
-    for column in ("remark", "case_number"):
+    for column in ("remark", "case_number", "receiving_body", "reinspection_result"):
         out[column] = out[column].fillna("")
     out["confidential"] = out["confidential"].map({True: "true", False: "false"})
     from .documents.layout import write_atomically  # the documents' writers: heavy imports
@@ -525,6 +586,64 @@ def sample_results(
     amounts = np.empty(len(frame), dtype=object)   # None where no fine, as the reader has it
     amounts[:] = [r["penalty_amount"] for r in rows]
     frame["penalty_amount"] = amounts
+    return _sample_case_fields(frame, dict(zip(tasks["task_id"], units, strict=True)), seed,
+                               as_of, policy)
+
+
+#: Bodies a matter is handed on to (the unit's prefix before each), per follow-up.
+_RECEIVING_BODIES = {
+    "hand_over": ("住房和城乡建设局", "自然资源和规划局", "市场监督管理局", "应急管理局"),
+    "transfer": ("综合执法局", "水利局", "农业农村局"),
+    "judicial_referral": ("公安局",),
+}
+
+
+def _body_prefix(unit: str, policy: Policy | None) -> str:
+    """The government a unit's bureau belongs to (雄县生态环境局 -> 雄县)."""
+    ids = {u.id: u.id for u in policy.units} | {u.name: u.id for u in policy.units} \
+        if policy is not None else {}
+    if unit not in ids:
+        return unit
+    return policy.authority(ids[unit]).removesuffix("生态环境局")
+
+
+def _sample_case_fields(frame: pd.DataFrame, units: Mapping[str, str], seed: int,
+                        as_of: dt.date, policy: Policy | None) -> pd.DataFrame:
+    """The case columns of the sample's follow-ups, from a generator of their own (the
+    results' stream is unchanged): a receiving body for what is handed on, the day the
+    measure was taken (the check's day or up to 5 days later), and the 复查 of an order to
+    correct: on its closing day (已整改), or, still open a week past its 整改期限, a 复查 that
+    found it not rectified (about half of them)."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    n = len(frame)
+    u = rng.random((n, 3))
+    bodies = np.empty(n, dtype=object)
+    opened = np.empty(n, dtype=object)
+    when = np.empty(n, dtype=object)
+    found = np.empty(n, dtype=object)
+    bodies[:], opened[:], when[:], found[:] = "", None, None, ""
+    for i, rec in enumerate(frame.itertuples(index=False)):
+        follow = rec.follow_up
+        if follow == "none":
+            continue
+        opened[i] = min(rec.date_checked + dt.timedelta(days=int(u[i, 0] * 6)), as_of)
+        if follow in _RECEIVING_BODIES:
+            choices = _RECEIVING_BODIES[follow]
+            bodies[i] = _body_prefix(str(units[rec.task_id]), policy) \
+                + choices[int(u[i, 1] * len(choices))]
+        deadline = rec.rectification_deadline
+        if not reinspection_applies(follow, deadline):
+            continue
+        closed = rec.date_follow_up_closed
+        if _given(closed):
+            when[i], found[i] = closed, "rectified"
+        elif (_given(deadline) and deadline + dt.timedelta(days=7) <= as_of
+              and u[i, 2] < 0.5):
+            when[i], found[i] = deadline + dt.timedelta(days=7), "not_rectified"
+    frame["receiving_body"] = bodies
+    frame["date_follow_up_opened"] = opened
+    frame["date_reinspected"] = when
+    frame["reinspection_result"] = found
     return frame
 
 

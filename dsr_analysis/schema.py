@@ -4,7 +4,7 @@ registers, policy and the draw read them from here."""
 
 from __future__ import annotations
 
-from .labels import FOLLOW_UP_ZH, OUTCOME_ZH
+from .labels import FOLLOW_UP_ZH, OUTCOME_ZH, REINSPECTION_RESULT_ZH
 
 REGISTER_NAMES = ("enterprises", "inspectors", "experts", "items")
 
@@ -72,6 +72,27 @@ COLUMN_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "rectification_deadline": ("整改期限", "整改时限", "限期整改日期"),
         "case_number": ("案件编号", "立案编号", "处罚决定书文号"),
         "penalty_amount": ("罚没款金额（元）", "罚没款金额", "罚款金额", "罚没金额"),
+        # Optional case columns of a follow-up (后续处置台账, dsr_analysis/followups.py):
+        "receiving_body": ("接收单位", "承办单位", "移交单位", "移送机关"),
+        "date_follow_up_opened": ("处置日期", "移交日期", "转办日期", "立案日期", "下达日期"),
+        "date_reinspected": ("复查日期",),
+        "reinspection_result": ("复查结果",),
+        "supervision_order": ("挂牌督办", "是否挂牌督办", "被挂牌督办"),
+    },
+    # Dated updates of follow-up cases (后续处置更新表, dsr_analysis/followups.py): one row per
+    # update of a case; the case fields as in the results register.
+    "followups": {
+        "task_id": ("任务编号", "抽查任务编号"),
+        "date_updated": ("更新日期", "登记日期"),
+        "receiving_body": ("接收单位", "承办单位", "移交单位", "移送机关"),
+        "date_follow_up_opened": ("处置日期", "移交日期", "转办日期", "立案日期", "下达日期"),
+        "rectification_deadline": ("整改期限", "整改时限", "限期整改日期"),
+        "case_number": ("案件编号", "立案编号", "处罚决定书文号"),
+        "penalty_amount": ("罚没款金额（元）", "罚没款金额", "罚款金额", "罚没金额"),
+        "date_reinspected": ("复查日期",),
+        "reinspection_result": ("复查结果",),
+        "date_follow_up_closed": ("处置办结日期", "后续处置办结日期", "办结日期"),
+        "remark": ("备注", "办理情况"),
     },
 }
 
@@ -137,6 +158,26 @@ SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
         "rectification_deadline": ("deadline", False),
         "case_number": ("str", False),
         "penalty_amount": ("amount", False),
+        "receiving_body": ("str", False),
+        "date_follow_up_opened": ("date", False),
+        "date_reinspected": ("date", False),
+        "reinspection_result": ("enum:reinspection_result", False),
+        # 挂牌督办: the firm was put under supervision order after this check (optional;
+        # the rollover reads it into next year's supervision_order_last_year)
+        "supervision_order": ("bool", False),
+    },
+    "followups": {
+        "task_id": ("str", True),
+        "date_updated": ("date", True),
+        "receiving_body": ("str", False),
+        "date_follow_up_opened": ("date", False),
+        "rectification_deadline": ("deadline", False),
+        "case_number": ("str", False),
+        "penalty_amount": ("amount", False),
+        "date_reinspected": ("date", False),
+        "reinspection_result": ("enum:reinspection_result", False),
+        "date_follow_up_closed": ("date", False),
+        "remark": ("str", False),
     },
 }
 
@@ -151,7 +192,11 @@ OPTIONAL_COLUMNS = {
     "experts": set(),
     "items": {"department"},
     "results": {"date_follow_up_closed", "date_published", "remark", "rectification_deadline",
-                "case_number", "penalty_amount"},
+                "case_number", "penalty_amount", "receiving_body", "date_follow_up_opened",
+                "date_reinspected", "reinspection_result", "supervision_order"},
+    "followups": {"receiving_body", "date_follow_up_opened", "rectification_deadline",
+                  "case_number", "penalty_amount", "date_reinspected", "reinspection_result",
+                  "date_follow_up_closed", "remark"},
 }
 
 #: Registers that must hold at least one row: a header alone is an error ("no enterprises").
@@ -181,6 +226,8 @@ KEY_COLUMNS = {
     "experts": "expert_id",
     "items": "item_id",
     "results": "task_id",
+    # none: a case has one row per dated update (task_id + date_updated checked by followups)
+    "followups": "",
 }
 
 # Enumerations: canonical value -> accepted spellings (case-insensitive for Latin).
@@ -245,6 +292,12 @@ ENUMS: dict[str, dict[str, tuple[str, ...]]] = {
                               "judicial referral"),
         "penalty": (FOLLOW_UP_ZH["penalty"], "行政处罚", "处罚"),
     },
+    # 复查 (re-inspection of an order to correct): what it found.
+    "reinspection_result": {
+        "rectified": (REINSPECTION_RESULT_ZH["rectified"], "整改完成", "已完成整改", "复查合格"),
+        "not_rectified": (REINSPECTION_RESULT_ZH["not_rectified"], "未完成整改", "整改未完成",
+                          "复查不合格"),
+    },
 }
 
 # --------------------------------------------------------------------------------------
@@ -276,6 +329,8 @@ NOT_OPERATING_OUTCOMES = ("no_activity", "closed", "unreachable", "moved_or_dere
 #: Follow-ups that may carry a rectification deadline (整改期限): an order to correct, and a
 #: penalty decision that also orders correction.
 DEADLINE_FOLLOW_UPS = ("rectification_order", "penalty")
+#: Follow-ups handed to another body (接收单位 / 承办单位 / 移交单位 / 移送机关 applies).
+RECEIVING_FOLLOW_UPS = ("hand_over", "transfer", "judicial_referral")
 
 
 #: Columns of the canonical enterprise frame, in order: the enterprise register's columns a
