@@ -43,8 +43,9 @@ def _segments(ncol: int, parts: int) -> list[tuple[int, int]]:
     return [(bounds[i] + 1, bounds[i + 1]) for i in range(parts)]
 
 
-def build_workbook(doc: TableDocument):
-    """The openpyxl ``Workbook`` of ``doc`` (not saved)."""
+def build_workbook(doc: TableDocument, workbook=None, sheet: str = "表"):
+    """The openpyxl ``Workbook`` of ``doc`` (not saved); with ``workbook``, ``doc`` becomes
+    a further sheet named ``sheet`` of that workbook (a report of several tables)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
 
@@ -52,9 +53,9 @@ def build_workbook(doc: TableDocument):
     rows = layout.rows_of(doc.table)
     grid = layout.header_grid(columns)
     ncol = max(1, len(columns))
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "表"
+    wb = workbook if workbook is not None else Workbook()
+    ws = wb.active if workbook is None else wb.create_sheet()
+    ws.title = sheet
     thin = Side(style="thin", color="000000")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
 
@@ -135,6 +136,8 @@ def build_workbook(doc: TableDocument):
     _column_widths(ws, grid, columns, rows, top, doc.table.wrap_em)
     _print_setup(ws, doc, first_data)
     _no_formulas(ws)
+    if workbook is not None:
+        return wb
 
     props = wb.properties
     props.title = doc.title
