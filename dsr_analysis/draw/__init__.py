@@ -60,9 +60,11 @@ from ..periods import Quarter
 from ..policy import Policy, policy_to_dict
 from ..quotas import quarterly_quotas
 from ..registers import Registers
+from ..overlap import FOLLOW_UP
 from .objects import (TARGET_COLUMNS, DrawContext, HistoryTask, apply_target, check_request,
-                      draw_stratum, draw_unit, history_tasks, merge_between_levels,
-                      object_table, parse_target, population_columns, quarter_draws)
+                      draw_stratum, draw_unit, follow_up_quotas, history_tasks,
+                      merge_between_levels, object_table, parse_target, population_columns,
+                      quarter_draws)
 from .record import (DRAW_MODE_ZH, FRAME_COLUMNS, JOINT_ZH, LEVEL_ZH, METHOD_ZH, RECORD_FORMAT,
                      RECORD_FORMATS, TASK_COLUMNS, TASK_COLUMNS_ZH, DrawResult, file_sha256,
                      project_path,
@@ -77,6 +79,8 @@ from .protocol import (ProtocolError, announcement_names, build_commitment,
                        canonical_seed_material, check_commitment, commitment_date,
                        commitment_ref, write_announcement)
 from .staffing import register_tables, staff_tasks
+from .imports import check_not_imported, foreign_heads, write_public_ledger
+from .revisions import commitment_plan_problem
 
 
 def draw_quarter(
@@ -96,6 +100,7 @@ def draw_quarter(
     commitment: Mapping[str, Any] | None = None,
     reason: str | None = None,
     executor: Any = None,
+    follow_ups: Mapping[str, Any] | None = None,
 ) -> DrawResult:
     """Draw one quarter: objects, items, methods, joint designations and teams.
 
@@ -135,6 +140,11 @@ def draw_quarter(
     executor : optional
         Where each unit's object draw runs (:mod:`dsr_analysis.distributed`; default: here,
         unit after unit): one task per unit (:func:`draw_objects`); the record is the same.
+    follow_ups : mapping unit -> {uscc: [original task ids]}, optional
+        A re-inspection draw (复查, :mod:`dsr_analysis.draw.reinspection`): each unit takes
+        every firm listed for it with certainty, without overlap control; origin
+        ``follow_up``, the target the USCCs listed, the units those listed (recorded as
+        ``inputs.follow_ups``).
     staff : bool
         ``False`` stops after the object draw (benchmarks, simulation checks): ``record`` then
         holds ``inputs`` without the register tables, ``strata``, and as ``tasks`` the
@@ -148,6 +158,9 @@ def draw_quarter(
     """
     q = Quarter.parse(quarter)
     check_request(policy, q, seed_material, campaign)
+    follow_ups = normalize_follow_ups(follow_ups)
+    if follow_ups:
+        target, origin, units = follow_up_request(follow_ups, units)
     target = dict(target) if target else None
     order = drawing_order(policy, units)
     if frame is None:
@@ -155,14 +168,15 @@ def draw_quarter(
     frame_sha = hashlib.sha256(frame).hexdigest()
     seed = derive_seed(seed_material, frame_sha, policy.sha256, q.label)
 
-    population, quotas = drawing_quotas(policy, registers, q, order, target)
+    population, quotas = drawing_quotas(policy, registers, q, order, target, follow_ups)
     hist = history_tasks(history, q, policy.staffing.recusal_quarters)
     context = DrawContext(
         policy=policy, quarter=q, seed=seed, origin=origin,
         mode="targeted" if target else "untargeted",
         prefix=q.label if not target else None, campaign=campaign or "T",
         rules=OverlapRules.from_policy(policy), level_of={u.id: u.level for u in policy.units},
-        history=hist)
+        history=hist,
+        follow_ups={u: frozenset(f) for u, f in follow_ups.items()} if follow_ups else None)
     frame_cols = population_columns(population)
     strata_records, tasks = draw_objects(context, order, quotas, frame_cols,
                                          quarter_draws(context), executor)
@@ -188,6 +202,8 @@ def draw_quarter(
                                           "entry_hash": str(commitment["entry_hash"])}
     if reason:
         record["inputs"]["reason"] = str(reason)
+    if follow_ups:
+        record["inputs"]["follow_ups"] = follow_ups
     return DrawResult(record=record, frame=frame)  # the task list: built when first used
 
 
@@ -309,7 +325,8 @@ def policy_params(policy: Policy) -> dict:
 def commit_quarter(policy: Policy, registers: Registers, quarter: str, seed_source: str,
                    ledger: Path, out_root: Path, units=None, target=None, campaign=None,
                    origin: str = "routine", seed_form: str = "text", reason: str | None = None,
-                   date: dt.date | str | None = None) -> tuple[dict, Entry, Path]:
+                   date: dt.date | str | None = None,
+                   follow_ups: Mapping[str, Any] | None = None) -> tuple[dict, Entry, Path]:
     """Step 1 of the protocol: fix the inputs and the seed source before the randomness
     exists; write the announcement (抽取公告) and append the commitment.
 
@@ -321,12 +338,19 @@ def commit_quarter(policy: Policy, registers: Registers, quarter: str, seed_sour
     appended), then the entry is appended, then the files are moved into place - a failure
     before the append leaves no commitment, a kill after it leaves the files staged for the
     next command to move (:func:`~dsr_analysis.draw.outputs.recover`).
+    ``follow_ups``: a re-inspection draw (see :func:`draw_quarter`); the commitment fixes them.
+    When the ledger records the year's plan (``dsr plan publish`` / ``dsr plan amend``), a
+    policy that is not the plan in force for the quarter is refused, as is a date before
+    that plan's (:func:`~dsr_analysis.draw.revisions.commitment_plan_problem`).
     Returns (commitment record, entry, announcement path)."""
     q = Quarter.parse(quarter)
     check_request(policy, q, "-", campaign)
+    follow_ups = normalize_follow_ups(follow_ups)
+    if follow_ups:
+        target, origin, units = follow_up_request(follow_ups, units)
     key = draw_key(target, campaign)
     order = drawing_order(policy, units)
-    _population, quotas = drawing_quotas(policy, registers, q, order, target)
+    _population, quotas = drawing_quotas(policy, registers, q, order, target, follow_ups)
     frame_sha = hashlib.sha256(canonical_frame_bytes(registers.enterprises)).hexdigest()
     files = {name: {"sha256": file_sha256(p)} for name, p in sorted(registers.sources.items())}
     policy_bytes = Path(policy.path).read_bytes()
@@ -334,11 +358,21 @@ def commit_quarter(policy: Policy, registers: Registers, quarter: str, seed_sour
         recover(out_root, ledger)
         all_entries = entries(ledger) if Path(ledger).exists() else []
         day = commitment_date(date, all_entries)
+        problem = commitment_plan_problem(all_entries, q, policy.sha256, day,
+                                          f"the policy file {policy.path}")
+        if problem:  # the plan in force (dsr plan publish / amend): nothing written
+            raise ProtocolError(problem)
+        check_not_imported(all_entries, order)  # a unit imported from another bureau
         history = history_before(all_entries, None, q.label, key, order)
         record = build_commitment(
             policy, q, order, key, frame_sha, files, [r["sha256"] for r in history],
             quotas, seed_source, seed_form, head_of(all_entries), target, campaign, origin,
             reason, date=day)
+        heads = foreign_heads(history)
+        if heads:  # the other bureaus' ledgers the history's imported draws come from
+            record["inputs"]["foreign_heads"] = heads
+        if follow_ups:
+            record["inputs"]["follow_ups"] = follow_ups
         entry = next_entry(all_entries, record, now_utc())
         folder = announcement_dir(out_root, record)
         staging = stage_files(
@@ -418,17 +452,55 @@ def export_announcements(ledger: str | Path, out_root: str | Path, policy: Polic
 
 
 def drawing_quotas(policy: Policy, registers: Registers, q: Quarter, order: list[str],
-                   target: Mapping | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                   target: Mapping | None, follow_ups: Mapping | None = None
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The drawing population (classified; a targeted draw's matching objects - none is an
-    error naming the filter) and its quota table (targeted draws skip ``offsite_full``)."""
+    error naming the filter) and its quota table (targeted draws skip ``offsite_full``; a
+    re-inspection draw: :func:`~dsr_analysis.draw.objects.follow_up_quotas`)."""
     population = apply_target(classify(registers.enterprises, policy), target)
     if target and not len(population):
         raise DsrError(f"targeted draw: no object matches {_target_text(target)}; nothing "
                        "was written")
+    if follow_ups:
+        missing = sorted(set(target["uscc"]) - set(population["uscc"]))
+        if missing:
+            raise DsrError(f"re-inspection draw: {len(missing)} firm(s) to re-inspect are not "
+                           f"in the enterprise register: {', '.join(missing)}; nothing was "
+                           "written")
+        return population, follow_up_quotas(population, policy, q, order, follow_ups)
     quotas = quarterly_quotas(population, policy, q, registers.inspectors, units=order)
     if target:
         quotas = quotas[quotas["method"] != "offsite_full"]
     return population, quotas
+
+
+def normalize_follow_ups(follow_ups: Mapping[str, Any] | None
+                         ) -> dict[str, dict[str, list[str]]] | None:
+    """``unit -> {uscc: [original task ids]}`` (or ``unit -> [uscc, …]``) in canonical form:
+    every list sorted, units without firms left out; None when empty."""
+    if not follow_ups:
+        return None
+    out: dict[str, dict[str, list[str]]] = {}
+    for unit, firms in follow_ups.items():
+        if isinstance(firms, Mapping):
+            norm = {str(c): sorted({str(t) for t in ids}) for c, ids in firms.items()}
+        else:
+            norm = {str(c): [] for c in firms}
+        if norm:
+            out[str(unit)] = dict(sorted(norm.items()))
+    return dict(sorted(out.items())) or None
+
+
+def follow_up_request(follow_ups: Mapping[str, Mapping[str, Any]], units: Sequence[str] | None
+                      ) -> tuple[dict[str, list[str]], str, list[str]]:
+    """(target, origin, units) of a re-inspection draw: the USCCs listed, ``follow_up``, the
+    units listed (``units``, when given, must be those)."""
+    listed = sorted(follow_ups)
+    if units is not None and sorted(units) != listed:
+        raise DsrError(f"re-inspection draw: units {', '.join(units)} given, the firms to "
+                       f"re-inspect belong to {', '.join(listed)}")
+    usccs = sorted({c for firms in follow_ups.values() for c in firms})
+    return {"uscc": usccs}, FOLLOW_UP, listed
 
 
 def _target_text(target: Mapping) -> str:
@@ -438,14 +510,18 @@ def _target_text(target: Mapping) -> str:
 def draw_and_record(policy: Policy, registers: Registers, quarter: str, seed_material: str,
                     ledger: Path, out_root: Path, units=None, target=None, campaign=None,
                     origin: str = "routine", registers_dir=None, reason: str | None = None,
-                    executor: Any = None):
+                    executor: Any = None, follow_ups: Mapping[str, Any] | None = None):
     """Step 2 of the protocol: draw under the quarter's commitment, append to the ledger,
     then move the files into place.
 
     Holds the ledger's lock from reading the history to moving the files; the files are
     staged before the commit (:mod:`dsr_analysis.draw.outputs`). Refused (nothing written)
-    without a matching, unused commitment, or for a re-draw without a reason.
+    without a matching, unused commitment, or for a re-draw without a reason; a
+    re-inspection draw (``follow_ups``) also when its firms are not the committed ones.
     Returns (result, entry, paths)."""
+    follow_ups = normalize_follow_ups(follow_ups)
+    if follow_ups:
+        target, origin, units = follow_up_request(follow_ups, units)
     key = draw_key(target, campaign)
     order = drawing_order(policy, units)
     q = Quarter.parse(quarter)
@@ -461,13 +537,14 @@ def draw_and_record(policy: Policy, registers: Registers, quarter: str, seed_mat
         commitment = check_commitment(all_entries, q.label, key, order, frame_sha, policy,
                                       [r["sha256"] for r in history], redraw, reason, files)
         check_announcement(out_root, commitment, policy.unit_names)
+        check_follow_ups(commitment, follow_ups)
         form = commitment.record["seed_source"]["form"]
         material = canonical_seed_material(seed_material, form)
         result = draw_quarter(policy, registers, q.label, material, history, units=units,
                               target=target, campaign=campaign, origin=origin,
                               registers_dir=registers_dir, frame=frame,
                               commitment=commitment_ref(commitment), reason=reason,
-                              executor=executor)
+                              executor=executor, follow_ups=follow_ups)
         data = record_bytes(result.record)
         staging = stage(result, out_root, record_sha256(result.record))
         try:
@@ -476,9 +553,45 @@ def draw_and_record(policy: Policy, registers: Registers, quarter: str, seed_mat
             shutil.rmtree(staging, ignore_errors=True)
             raise
         paths = finish(staging, out_root)
+        publish_chain(ledger, out_root)
     named = {"record": "public/record.json", "internal": "internal/internal.json",
              "csv": "internal/tasks.csv"}
     return result, entry, {k: paths[v] for k, v in named.items() if v in paths}
+
+
+def publish_chain(ledger: str | Path, out_root: str | Path) -> list[Path]:
+    """The ledger's public chain after a draw (:func:`~dsr_analysis.draw.imports.
+    write_public_ledger`: what another bureau imports); a file that cannot be written is a
+    :class:`~dsr_analysis.errors.FileSystemError` saying the draw stands."""
+    from ..errors import FileSystemError
+
+    try:
+        return write_public_ledger(ledger, out_root)
+    except OSError as exc:
+        raise FileSystemError(
+            f"{exc.filename or out_root}: {exc.strerror or exc} (operating system): the draw is "
+            "committed and its files are in place, but its public chain (ledger-public/) was "
+            "not written; dsr export writes it") from None
+
+
+def check_follow_ups(commitment: Entry, follow_ups: Mapping | None) -> None:
+    """:class:`ProtocolError` unless the firms to re-inspect are those the commitment fixed
+    (a results register changed since it was published changes them)."""
+    committed = commitment.record.get("inputs", {}).get("follow_ups")
+    if (committed or None) == (follow_ups or None):
+        return
+    def firms(f):
+        return {(u, c) for u, d in (f or {}).items() for c in d}
+    added = sorted(firms(follow_ups) - firms(committed))
+    gone = sorted(firms(committed) - firms(follow_ups))
+    detail = "; ".join(
+        [f"now due, not committed: {', '.join(f'{u}:{c}' for u, c in added)}"] * bool(added)
+        + [f"committed, no longer due: {', '.join(f'{u}:{c}' for u, c in gone)}"] * bool(gone)
+        ) or "the original tasks listed differ"
+    raise ProtocolError(
+        f"the firms to re-inspect are not those commitment #{commitment.seq} fixed ({detail}); "
+        "the draw is refused - restore the results register it was committed from, or "
+        "publish a new commitment before new seed material exists")
 
 
 def _latest_keys(all_entries: list[Entry]):
@@ -492,6 +605,7 @@ __all__ = [
     "DRAW_MODE_ZH", "FRAME_COLUMNS", "JOINT_ZH", "LEVEL_ZH", "METHOD_ZH", "RECORD_FORMAT",
     "RECORD_FORMATS", "TARGET_COLUMNS", "TASK_COLUMNS", "TASK_COLUMNS_ZH", "DrawResult",
     "HistoryTask", "InfeasibleError", "ProtocolError", "check_announcement", "commit_quarter",
+    "normalize_follow_ups",
     "export_announcements", "merge_record",
     "split_record", "apply_target", "canonical_frame_bytes", "derive_seed",
     "draw_and_record", "draw_key", "draw_objects", "draw_province", "draw_quarter", "draw_stratum", "draw_unit", "history_tasks",

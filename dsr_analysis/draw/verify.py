@@ -18,7 +18,10 @@ from ..registers import load_registers
 from . import draw_quarter
 from .ledger import (DEFAULT_LEDGER, GENESIS, Entry, entries, entry_hash, get_blob, head_of,
                      history_before, parse_head)
-from .protocol import COMMITMENT_FORMATS, history_sha256
+from ..amendments import verify_revision
+from .imports import check_commitment_heads, verify_import
+from .protocol import COMMITMENT_FORMATS, commitment_day, history_sha256
+from .revisions import commitment_plan_problem
 from .record import (RECORD_FORMAT, RECORD_FORMATS, canonical_frame_bytes, record_bytes,
                      record_sha256)
 
@@ -96,6 +99,12 @@ def verify_entry(entry: Entry, all_entries: list[Entry],
         return bad("record_json", f"not valid JSON ({exc})")
     if entry.is_commitment:
         return verify_commitment(entry, all_entries, bad)
+    if entry.is_import:  # another bureau's draw (dsr import-draws)
+        return verify_import(entry, ledger_path, bad)
+    if entry.is_amendment:  # a plan revision (dsr plan publish / amend)
+        for field, message in verify_revision(entry, all_entries, ledger_path):
+            bad(field, message)
+        return f
     inputs = record.get("inputs", {})
     pol = inputs.get("policy", {})
     policy_path = _resolve(pol.get("path", ""))
@@ -133,7 +142,7 @@ def verify_entry(entry: Entry, all_entries: list[Entry],
             return bad("inputs.commitment", f"the commitment {_short(ref)} is not an earlier "
                                             "commitment entry of this ledger")
         got = commitment.record.get("inputs", {})
-        for field in ("frame_sha256", "policy_sha256"):
+        for field in ("frame_sha256", "policy_sha256", "follow_ups"):
             if got.get(field) != inputs.get(field):
                 return bad(f"inputs.{field}", f"{inputs.get(field)} is not the committed "
                                               f"{got.get(field)} (commitment #{commitment.seq})")
@@ -152,7 +161,8 @@ def verify_entry(entry: Entry, all_entries: list[Entry],
             policy, registers, record["quarter"], inputs["seed_material"], history,
             units=record["units"], target=inputs.get("target"), campaign=inputs.get("campaign"),
             origin=inputs.get("origin", "routine"), registers_dir=_resolve(regs["directory"]),
-            frame=frame, commitment=ref, reason=inputs.get("reason"))
+            frame=frame, commitment=ref, reason=inputs.get("reason"),
+            follow_ups=inputs.get("follow_ups"))
         if commitment is not None:
             want = commitment.record["inputs"]["history_sha256"]
             have = history_sha256([r["sha256"] for r in history])
@@ -194,7 +204,7 @@ def _replays_with_legacy_lists(entry: Entry, record: dict, policy, directory: Pa
             policy, registers, record["quarter"], inputs["seed_material"], history,
             units=record["units"], target=inputs.get("target"), campaign=inputs.get("campaign"),
             origin=inputs.get("origin", "routine"), registers_dir=directory, frame=frame,
-            commitment=ref, reason=inputs.get("reason"))
+            commitment=ref, reason=inputs.get("reason"), follow_ups=inputs.get("follow_ups"))
     except DsrError:
         return False
     return record_bytes(replay.record) == entry.record_json.encode()
@@ -263,6 +273,13 @@ def verify_commitment(entry: Entry, all_entries: list[Entry], bad) -> list[Findi
     for field in ("frame_sha256", "policy_sha256", "history_sha256"):
         if len(str(rec.get("inputs", {}).get(field, ""))) != 64:
             return bad(f"inputs.{field}", "missing")
+    problem = commitment_plan_problem(before, entry.quarter, rec["inputs"]["policy_sha256"],
+                                      commitment_day(entry), "the committed policy")
+    if problem:  # committed under a plan not in force for its quarter
+        return bad("inputs.policy_sha256", problem)
+    problem = check_commitment_heads(entry, all_entries)
+    if problem:  # the heads of the imported draws its history holds
+        return bad("inputs.foreign_heads", problem)
     return []
 
 
