@@ -165,7 +165,7 @@ def _deciding_label(frame: pd.DataFrame, policy: Policy, categories: np.ndarray)
     for cond in policy.categories.conditions:
         hit = condition_mask(frame, cond) & (categories == cond.category) & (labels == "")
         labels[hit] = cond.label
-    labels[labels == ""] = "未满足其他类别的指定条件"
+    labels[labels == ""] = "未满足其他类别的指定条件（默认类别）"
     return labels
 
 
@@ -194,8 +194,9 @@ def category_changes(before: pd.DataFrame, after: pd.DataFrame, flags: pd.DataFr
             why.append(f"{year}年被挂牌督办（{f['supervision_tasks']}）"
                        if a["supervision_order_last_year"] else f"{year}年未被挂牌督办（不延续）")
         if b["complaints_last_year"] != a["complaints_last_year"]:
-            why.append(f"{year}年投诉举报检查{a['complaints_last_year']}次"
-                       + (f"（{f['complaint_tasks']}）" if f["complaint_tasks"] else ""))
+            why.append(f"{year}年投诉举报检查{a['complaints_last_year']}次（{f['complaint_tasks']}）"
+                       if a["complaints_last_year"] else
+                       f"{year}年无投诉举报检查（{year - 1}年的{b['complaints_last_year']}次不延续）")
         why.append(f"{year + 1}年为{CATEGORY_ZH[ca['category'].iloc[i]]}：{label[i]}")
         rows.append({
             "所属单位": policy.unit_names.get(a["unit"], a["unit"]),
