@@ -41,6 +41,7 @@ from .draw.ledger import entries, head as ledger_head, load_draw_tasks
 from .sample import DEMO_SEED_MATERIAL
 from .categories import CATEGORY_ZH, classify
 from .errors import ParameterError
+from .followups import case_register, case_text, empty_updates, load_followups
 from .periods import Quarter, date_zh, month_quarter, quarters_of
 from .policy import CREDIT_CLASSES, Policy, load_policy
 from .quotas import METHOD_ZH, SUBSET_ZH, drawing_population, quarterly_quotas
@@ -48,7 +49,6 @@ from .registers import Registers, load_registers
 from .results import (
     FOLLOW_UP_ZH,
     OUTCOME_ZH,
-    follow_up_text,
     load_deliveries,
     load_results,
     result_figures,
@@ -86,6 +86,9 @@ class ReportInputs:
         superseded and the reason.
     key : str
         The arguments the inputs were loaded from (checks a prepared inputs file).
+    followups : DataFrame
+        Dated updates of the follow-up cases (:func:`dsr_analysis.followups.load_followups`;
+        empty without a follow-up file).
     """
 
     policy: Policy
@@ -101,6 +104,7 @@ class ReportInputs:
     redraws: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=["quarter", "unit", "seq", "redraw_of", "reason"]))
     key: str = ""
+    followups: pd.DataFrame = field(default_factory=empty_updates)
 
     @property
     def demo(self) -> bool:
@@ -151,6 +155,7 @@ def load_report_inputs(
     holidays_dir: str = "",
     month: str = "",
     prepared: str = "",
+    followups: str = "",
 ) -> ReportInputs:
     """Gather a report's inputs.
 
@@ -174,8 +179,13 @@ def load_report_inputs(
     ``prepared`` is a file written by :func:`prepare_report_inputs` (``dsr render`` reads and
     validates the inputs once and every notebook loads them from it): it is used only if it
     was made from exactly these arguments, else :class:`ParameterError`.
+
+    ``followups`` is the follow-up file (dated updates of the cases,
+    :mod:`dsr_analysis.followups`), validated against the whole results register; it needs a
+    ledger and a results register like them.
     """
-    key = _inputs_key(quarter, policy, registers, ledger, results, deliveries, holidays_dir, month)
+    key = _inputs_key(quarter, policy, registers, ledger, results, deliveries, holidays_dir,
+                      month, followups)
     if prepared:
         return _load_prepared(prepared, key)
     q = Quarter.parse(quarter)
@@ -200,6 +210,7 @@ def load_report_inputs(
         check_sources(bound, reg.sources)
         all_tasks = load_draw_tasks(ledger)
         res = load_results(results, all_tasks)  # validated against every drawn task
+        updates = load_followups(followups, res) if followups else empty_updates()
         if month:
             keep = all_tasks["quarter"].map(lambda x: Quarter.parse(x) <= through)
         else:
@@ -207,13 +218,14 @@ def load_report_inputs(
                 lambda x: Quarter.parse(x).year == q.year and Quarter.parse(x) <= q)
         tasks = all_tasks[keep].reset_index(drop=True)
         res = res[res["task_id"].isin(tasks["task_id"])].reset_index(drop=True)
+        updates = updates[updates["task_id"].isin(res["task_id"])].reset_index(drop=True)
         dlv = (load_deliveries(deliveries, pol.unit_names) if deliveries
                else pd.DataFrame(columns=["unit", "quarter", "report", "date_delivered"]))
         source = "抽取记录账本中的有效抽取记录和抽查结果登记表"  # no file names (public text)
         head, redraws = ledger_head(ledger), ledger_redraws(ledger, q)
     else:
-        if results or deliveries:
-            raise ParameterError("results/deliveries files need the ledger of the draw they "
+        if results or deliveries or followups:
+            raise ParameterError("results/deliveries/followups files need the ledger of the draw they "
                                  "belong to: pass ledger=PATH as well")
         if registers:
             raise ParameterError(f"registers={registers} without a ledger: the report would show "
@@ -226,8 +238,9 @@ def load_report_inputs(
         dlv = sample_deliveries(pol, pol.year, cal)
         source = "演示数据：样本名录库上的演示抽取及合成的抽查结果"
         head, redraws = "", None
+        updates = empty_updates()
     out = ReportInputs(pol, reg, classify(reg.enterprises, pol), tasks, res, dlv, q, cal, source,
-                       head, key=key)
+                       head, key=key, followups=updates)
     return out if redraws is None else dataclasses.replace(out, redraws=redraws)
 
 
@@ -247,8 +260,8 @@ def _inputs_key(*args: object) -> str:
 
 def prepare_report_inputs(path: str | Path, quarter: str, policy: str = "xiongan-2023",
                           registers: str = "", ledger: str = "", results: str = "",
-                          deliveries: str = "", holidays_dir: str = "", month: str = ""
-                          ) -> ReportInputs:
+                          deliveries: str = "", holidays_dir: str = "", month: str = "",
+                          followups: str = "") -> ReportInputs:
     """Read and validate a render's inputs once and save them for its notebooks (a pickle
     written to a temporary name and renamed; only ``dsr render`` writes it, into the output
     directory, and a notebook uses it only if its own arguments match)."""
@@ -256,7 +269,7 @@ def prepare_report_inputs(path: str | Path, quarter: str, policy: str = "xiongan
     import pickle
 
     inputs = load_report_inputs(quarter, policy, registers, ledger, results, deliveries,
-                                holidays_dir, month)
+                                holidays_dir, month, followups=followups)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -677,9 +690,12 @@ def indicator_reports_on_time(deliveries_unit_q: pd.DataFrame, quarter: Quarter,
     return _ind("reports_on_time", on_time / 2, 1.0, "；".join(notes), policy.reporting.rule)
 
 
-def indicator_follow_up(checks_q: pd.DataFrame, policy: Policy, as_of: dt.date) -> Indicator:
+def indicator_follow_up(cases_q: pd.DataFrame, policy: Policy, as_of: dt.date) -> Indicator:
+    """Share of the quarter's follow-up cases closed by ``as_of`` (the cases of
+    :func:`follow_up_cases`: a case closed by a 复查 counts; ``follow_up`` and
+    ``date_follow_up_closed`` are the columns read, ``status`` adds the overdue count)."""
     target = policy.evaluation.follow_up_closed_min_share if policy.evaluation else 1.0
-    need = checks_q[checks_q["follow_up"] != "none"]
+    need = cases_q[cases_q["follow_up"] != "none"]
     closed = sum(1 for d in need["date_follow_up_closed"]
                  if d is not None and not pd.isna(d) and d <= as_of)
     value = closed / len(need) if len(need) else 1.0
@@ -687,8 +703,17 @@ def indicator_follow_up(checks_q: pd.DataFrame, policy: Policy, as_of: dt.date) 
     rectified = sum(1 for d in ordered["date_follow_up_closed"]
                     if d is not None and not pd.isna(d) and d <= as_of)
     orders = f"（其中责令整改{len(ordered)}件，已整改{rectified}件）" if len(ordered) else ""
+    overdue = int((need["status"] == "overdue").sum()) if "status" in need else 0
+    late = f"，逾期未办结{overdue}件" if overdue else ""
     return _ind("follow_up_closed", value, target,
-                f"已办结{closed}件，需处置{len(need)}件{orders}", "R7")
+                f"已办结{closed}件，需处置{len(need)}件{orders}{late}", "R7")
+
+
+def follow_up_cases(inputs: ReportInputs, as_of: dt.date) -> pd.DataFrame:
+    """The follow-up cases of the inputs' tasks as of ``as_of`` (the results register, the
+    follow-up file's updates dated by then and the re-inspection tasks' results:
+    :func:`dsr_analysis.followups.case_register`)."""
+    return case_register(inputs.tasks, inputs.results, inputs.policy, as_of, inputs.followups)
 
 
 def evaluation_as_of(inputs: ReportInputs) -> dt.date:
@@ -711,9 +736,12 @@ def evaluate(inputs: ReportInputs, units: Sequence[str] | None = None,
     as_of = as_of or evaluation_as_of(inputs)
     units = list(units) if units is not None else [u.id for u in pol.units if u.level == "county"]
     res = known_by(inputs.results, as_of)
+    cases = follow_up_cases(inputs, as_of)
     rows = []
     for unit in units:
         tu = inputs.tasks[inputs.tasks["unit"] == unit]
+        cases_q = cases[(cases["unit"] == unit) & (cases["quarter"] == q.label)] \
+            if len(cases) else cases
         ch_ytd = checks(tu, res, pol)
         ch_q = ch_ytd[ch_ytd["quarter"] == q.label]
         progress = summary_progress(inputs, unit, as_of=q.end)
@@ -726,7 +754,7 @@ def evaluate(inputs: ReportInputs, units: Sequence[str] | None = None,
             indicator_credit(ch_q, pol),
             indicator_results_on_time(ch_q, pol, as_of, inputs.calendar),
             indicator_reports_on_time(dlv, q, pol, inputs.calendar),
-            indicator_follow_up(ch_q, pol, as_of),
+            indicator_follow_up(cases_q, pol, as_of),
         ]
         for ind in indicators:
             weight = pol.evaluation.weights.get(ind.indicator, 0.0)
@@ -787,9 +815,10 @@ class Notice:
 
 def results_notice(inputs: ReportInputs, unit: str, year: int, month: int) -> Notice:
     """Results published in ``year-month`` for the unit's tasks, with item, object, date,
-    result and follow-up as of the month's last day (a follow-up closed later is 办理中 here,
-    a fine decided later is not shown); confidential results are withheld and only counted
-    (by the month they were checked in)."""
+    result and follow-up (后续处理结果) as of the month's last day, from the follow-up cases
+    then (:func:`follow_up_cases`: a case closed later is 办理中 here, an order to correct
+    past its due date 逾期未整改, a fine decided later is not shown); confidential results
+    are withheld and only counted (by the month they were checked in)."""
     as_of = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
     ch = checks(inputs.tasks[inputs.tasks["unit"] == unit], known_by(inputs.results, as_of),
                 inputs.policy)
@@ -800,10 +829,10 @@ def results_notice(inputs: ReportInputs, unit: str, year: int, month: int) -> No
     published = ch[ch["date_published"].map(in_month) & ~ch["confidential"]]
     published = published.sort_values(["date_published", "date_checked", "task_id"])
     withheld = int((ch["confidential"] & ch["date_checked"].map(in_month)).sum())
-    follow = [follow_up_text(r.follow_up, r.date_follow_up_closed, as_of,
-                             getattr(r, "rectification_deadline", None),
-                             getattr(r, "case_number", ""), getattr(r, "penalty_amount", None))
-              for r in published.itertuples(index=False)]
+    cases = follow_up_cases(inputs, as_of)
+    by_task = {c["task_id"]: c for c in cases.to_dict("records")}
+    follow = [case_text(by_task[t]) if t in by_task else FOLLOW_UP_ZH["none"]
+              for t in published["task_id"]]
     table = pd.DataFrame({
         "序号": range(1, len(published) + 1),
         "任务编号": published["task_id"].to_numpy(),

@@ -35,10 +35,11 @@ from .documents.entry import (EntryColumn, EntryForm, fill_entry_workbook,
 from .draw import JOINT_ZH, METHOD_ZH
 from .draw.ledger import DEFAULT_LEDGER, load_draw_tasks
 from .errors import ParameterError, Problem, RegisterError
-from .labels import FOLLOW_UP_ZH, OUTCOME_ZH, YES_NO_ZH
+from .labels import FOLLOW_UP_ZH, OUTCOME_ZH, REINSPECTION_RESULT_ZH, YES_NO_ZH
 from .periods import Quarter
 from .results import ResultsCheck, check_results, load_results
-from .schema import COLUMN_ALIASES, DEADLINE_FOLLOW_UPS, FOLLOW_UPS_ALLOWED
+from .schema import (COLUMN_ALIASES, DEADLINE_FOLLOW_UPS, FOLLOW_UPS_ALLOWED,
+                     RECEIVING_FOLLOW_UPS)
 
 #: The header of each results column in the template: its first Chinese alias (read back).
 HEADER = {c: aliases[0] for c, aliases in COLUMN_ALIASES["results"].items()}
@@ -74,6 +75,11 @@ def _help() -> dict[str, str]:
         "penalty_amount": "后续处置为“立案处罚”、处罚决定作出后填写，单位为元，不小于0，最多两位小数。",
         "date_follow_up_closed": "后续处置办结的日期（责令整改经复查整改到位、转办移交办结、处罚案件结案），"
                                  "不早于检查日期；后续处置为“无”的不填。",
+        "receiving_body": "后续处置为" + "、".join(f"“{FOLLOW_UP_ZH[f]}”" for f in RECEIVING_FOLLOW_UPS)
+                          + "时填写接收（承办）单位名称。",
+        "date_follow_up_opened": "下达整改通知、转办、移交、移送或立案的日期，不早于检查日期；不填的按检查日期计。",
+        "date_reinspected": "责令整改（或处罚决定同时责令限期改正）后复查的日期，与复查结果一并填写。",
+        "reinspection_result": "复查发现已整改或未整改；复查已整改且未填办结日期的，按复查日期办结。",
         "date_published": "检查结果向社会公示的日期，不早于检查日期；涉密不予公开的不填。",
         "confidential": "结果涉及国家秘密、国家安全或公共安全、依法不予公开的填“是”，其余填“否”。",
         "remark": "发现的问题或典型案例说明（用于工作总结的典型案例）。",
@@ -108,6 +114,11 @@ def _columns(quarter: Quarter) -> tuple[EntryColumn, ...]:
         entry("case_number", "text", width=18),
         entry("penalty_amount", "amount", width=12),
         entry("date_follow_up_closed", "date", width=12),
+        entry("receiving_body", "text", width=18),
+        entry("date_follow_up_opened", "date", width=12),
+        entry("date_reinspected", "date", width=12),
+        entry("reinspection_result", "choice", choices=tuple(REINSPECTION_RESULT_ZH.values()),
+              width=10),
         entry("date_published", "date", width=12),
         entry("confidential", "choice", required=True, choices=tuple(YES_NO_ZH.values()),
               width=8),
@@ -138,8 +149,9 @@ def _method(detail: object, joint: object) -> str:
 
 #: The entry columns of the template, in order (after the pre-filled ones).
 ENTRY_ORDER = ("date_checked", "outcome", "follow_up", "rectification_deadline", "case_number",
-               "penalty_amount", "date_follow_up_closed", "date_published", "confidential",
-               "remark")
+               "penalty_amount", "date_follow_up_closed", "receiving_body",
+               "date_follow_up_opened", "date_reinspected", "reinspection_result",
+               "date_published", "confidential", "remark")
 
 
 def template_tasks(ledger: str | Path, quarter: str, unit: str | None = None,
@@ -182,6 +194,8 @@ def entry_values(rec: dict) -> tuple[object, ...]:
             value = FOLLOW_UP_ZH[value]
         elif column == "confidential":
             value = YES_NO_ZH[bool(value)]
+        elif column == "reinspection_result":
+            value = REINSPECTION_RESULT_ZH.get(value) if value else None
         elif value is not None and value == value and hasattr(value, "isoformat"):
             value = dt.datetime(value.year, value.month, value.day)  # an Excel date cell
         elif value == "" or (value is not None and value != value):
