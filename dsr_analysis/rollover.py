@@ -143,9 +143,9 @@ def derive_flags(enterprises: pd.DataFrame, tasks: pd.DataFrame, results: pd.Dat
     out["supervision_order_last_year"] = out.index.isin(order_refs.index)
     out["complaints_last_year"] = complaint_counts.reindex(out.index, fill_value=0).astype(
         np.int64).to_numpy()
-    out["penalty_cases"] = penalty_refs.reindex(out.index, fill_value="").to_numpy()
-    out["supervision_tasks"] = order_refs.reindex(out.index, fill_value="").to_numpy()
-    out["complaint_tasks"] = complaint_refs.reindex(out.index, fill_value="").to_numpy()
+    for column, refs in (("penalty_cases", penalty_refs), ("supervision_tasks", order_refs),
+                         ("complaint_tasks", complaint_refs)):
+        out[column] = refs.astype(object).reindex(out.index).fillna("").to_numpy(dtype=object)
     seen = set(penalty_refs.index) | set(order_refs.index) | set(complaint_refs.index)
     out.attrs["unmatched"] = sorted(seen - set(usccs))
     return out
