@@ -50,6 +50,12 @@ LEVELS: tuple[str, ...] = ("county", "area")
 LEVEL_CODE = {lv: i for i, lv in enumerate(LEVELS)}
 
 
+#: Origin of a re-inspection task (复查, :mod:`dsr_analysis.draw.reinspection`): whatever the
+#: policy lists, never counted by or subject to the yearly cap, never excluded by overlap
+#: control, always on-site.
+FOLLOW_UP = "follow_up"
+
+
 @dataclass(frozen=True)
 class OverlapRules:
     """The overlap settings of a policy.
@@ -78,7 +84,7 @@ class OverlapRules:
     def from_policy(cls, policy: Policy) -> OverlapRules:
         d = policy.draw
         return cls(mode=d.overlap, yearly_cap=int(d.yearly_cap),
-                   exemptions=frozenset(d.cap_exemptions), scope=d.overlap_scope,
+                   exemptions=frozenset(d.cap_exemptions) | {FOLLOW_UP}, scope=d.overlap_scope,
                    between=d.between_levels)
 
     def capped(self, origin: str = "routine", method: str = "random") -> bool:

@@ -55,7 +55,8 @@ CLASS_TABLE_COLUMNS = ["quarter", "unit", "unit_name", "level", "category", "sub
                        "population", "probability", "expected"]
 
 METHOD_ZH = {"random": "随机抽取", "offsite_full": "非现场全覆盖"}
-SUBSET_ZH = {"all": "全部", "positive_list": "正面清单", "not_positive_list": "除正面清单外"}
+SUBSET_ZH = {"all": "全部", "positive_list": "正面清单", "not_positive_list": "除正面清单外",
+             "follow_up": "复查"}
 
 
 def ceil_quota(exact: float | np.ndarray) -> int | np.ndarray:

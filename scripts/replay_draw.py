@@ -17,6 +17,11 @@ enterprise frame hashes to the record's ``frame_sha256``; ``--ledger-digest`` th
 record's digest (SHA-256 of the public record file) is the one a published ledger lists.
 Records of formats 1 and 2 are replayed by replay_draw_v1.py and replay_draw_v2.py.
 
+A re-inspection draw (复查: origin ``follow_up``, ``inputs.follow_ups`` = unit -> the firms it
+re-inspects, with the original task ids) takes every listed firm with certainty: per unit and
+category one stratum ``{category}/follow_up`` whose quota is its population, no exclusion,
+inclusion probability 1, Pareto key 0, so the tasks follow the tickets' order.
+
 Exit status 0 when everything matches; 1 naming the first mismatching field otherwise.
 The algorithm is documented in README.md ("Draws: how to replay a published draw").
 """
@@ -31,7 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # The input checks and the task comparison are those of format 1; the object draw is that of
 # format 2 (format 3 kept it); the staffing is format 3's (replay_staffing.py), all from the
 # scripts beside this one.
-from replay_draw_v1 import Mismatch, check_inputs, compare_tasks, expect  # noqa: E402
+from replay_draw_v1 import H, Mismatch, check_inputs, compare_tasks, expect  # noqa: E402
 from replay_draw_v2 import replay_strata  # noqa: E402
 from replay_staffing import replay_staffing  # noqa: E402
 
@@ -47,6 +52,79 @@ PUBLIC_TASK_KEYS = {"task_id", "quarter", "unit", "level", "uscc", "stratum", "c
                     "draw_mode", "origin", "merged_with", "designation", "item_id",
                     "items", "method", "method_detail", "method_reason",
                     "joint_type", "partner_department"}
+
+
+CLASSES = ("A", "B", "C", "D")
+FOLLOW_UP = "follow_up"
+
+
+def replay_follow_up_strata(rec, seed):
+    """Check every stratum of a re-inspection draw; return the task skeletons in order."""
+    inp = rec["inputs"]
+    quarter, levels = rec["quarter"], inp["unit_levels"]
+    follow_ups = inp["follow_ups"]
+    expect("inputs.draw_mode", inp["draw_mode"], "targeted")
+    expect("units (those with firms to re-inspect)", sorted(rec["units"]), sorted(follow_ups))
+    expect("inputs.target (the firms to re-inspect)", inp["target"],
+           {"uscc": sorted({c for firms in follow_ups.values() for c in firms})})
+    expect("units (drawing order)", rec["units"],
+           sorted(rec["units"], key=lambda u: (levels[u] != "county", rec["units"].index(u))))
+    camp = inp["campaign"] or "T"
+    skeletons = []
+    for unit in rec["units"]:
+        unit_tasks, seen = [], []
+        for i, s in enumerate(rec["strata"]):
+            if s["unit"] != unit:
+                continue
+            where = f"strata[{i}] ({unit} {s['stratum']})"
+            expect(where + ".subset", s["subset"], FOLLOW_UP)
+            label = f"{s['category']}/{FOLLOW_UP}"
+            expect(where + ".stratum", s["stratum"], label)
+            expect(where + ".credit_weighted", s["credit_weighted"], False)
+            expect(where + ".bases", s["bases"], dict.fromkeys(CLASSES, 1.0))
+            class_of = {c: k for k in CLASSES for c in s["candidates"][k]}
+            for k in CLASSES:
+                got = s["candidates"][k]
+                expect(where + f".candidates.{k} (sorted, unique)", got, sorted(set(got)))
+            cands = sorted(class_of)
+            seen.extend(cands)
+            expect(where + ".population", s["population"], len(cands))
+            expect(where + ".quota (every firm)", s["quota"], len(cands))
+            expect(where + ".excluded (none: a re-inspection is owed)", s["excluded"], [])
+            expect(where + ".eligible_count", s["eligible_count"], len(cands))
+            counts = {k: sum(1 for c in cands if class_of[c] == k) for k in CLASSES}
+            expect(where + ".eligible_by_class", s["eligible_by_class"], counts)
+            lam = {k: 1.0 if counts[k] else 0.0 for k in CLASSES}
+            expect(where + ".inclusion_probability", s["inclusion_probability"], lam)
+            expect(where + ".expected", s["expected"], {k: counts[k] * lam[k] for k in CLASSES})
+            expect(where + ".rounds", s["rounds"], {})
+            tickets = {c: H(f"{seed}|{unit}|{label}|{c}") for c in cands}
+            order = sorted(cands, key=lambda c: tickets[c])
+            picked = [[c, tickets[c].hex(), 0.0] for c in order]
+            expect(where + ".drawn", s["drawn"], picked)
+            for code in order:
+                unit_tasks.append({
+                    "task_id": f"{quarter}-{unit}-{camp}-{len(unit_tasks) + 1:04d}",
+                    "quarter": quarter, "unit": unit, "level": levels[unit], "uscc": code,
+                    "stratum": label, "category": s["category"], "subset": FOLLOW_UP,
+                    "credit_class": class_of[code], "kind": "random",
+                    "ticket": tickets[code].hex(), "inclusion_probability": 1.0,
+                    "draw_mode": "targeted", "origin": FOLLOW_UP, "merged_with": ""})
+        expect(f"strata of {unit}: the firms it re-inspects, each once",
+               sorted(seen), sorted(follow_ups[unit]))
+        skeletons.extend(unit_tasks)
+    if inp["policy"]["draw"]["between_levels"] == "merge":
+        county = {t["uscc"]: t["task_id"] for t in skeletons if t["level"] == "county"}
+        for hq, unit, uscc, tid, _i, _o, _m in inp["history"]["tasks"]:
+            if hq == quarter and levels.get(unit) == "county":
+                county.setdefault(uscc, tid)
+        area = {t["uscc"]: t["task_id"] for t in skeletons if t["level"] == "area"}
+        for t in skeletons:
+            if t["level"] == "area" and t["uscc"] in county:
+                t["merged_with"] = county[t["uscc"]]
+            elif t["level"] == "county" and t["uscc"] in area:
+                t["merged_with"] = area[t["uscc"]]
+    return skeletons
 
 
 def canonical(obj):
@@ -98,7 +176,12 @@ def replay(rec, frame_path=None, internal=None):
     if internal is not None:
         rec = merge(rec, internal)
     seed = check_inputs(rec, frame_path)
-    skeletons = replay_strata(rec, seed)
+    if rec["inputs"].get("origin") == FOLLOW_UP:
+        skeletons = replay_follow_up_strata(rec, seed)
+    else:
+        expect("inputs.follow_ups (only in a re-inspection draw)",
+               rec["inputs"].get("follow_ups"), None)
+        skeletons = replay_strata(rec, seed)
     if "inspectors" not in rec["inputs"]:  # public part only: the object draw
         expect("number of tasks", len(rec["tasks"]), len(skeletons))
         for i, (a, b) in enumerate(zip(rec["tasks"], skeletons, strict=True)):

@@ -100,7 +100,8 @@ def replay_strata(rec, seed):
     draw = inp["policy"]["draw"]
     levels = inp["unit_levels"]
     origin = inp["origin"]
-    exempt = set(draw["cap_exemptions"])
+    # re-inspections (复查, origin follow_up; only in records of format 3) are never counted
+    exempt = set(draw["cap_exemptions"]) | {"follow_up"}
     hist = inp["history"]["tasks"]  # [quarter, unit, uscc, task_id, ids, origin, method]
     drawn_q = {"area": {}, "county": {}}
     for hq, unit, uscc, tid, _ids, _o, _m in hist:

@@ -74,6 +74,8 @@ def items_for(items, industry, departmental):
 
 
 def method_of(t, obj, joint, methods, count_offsite):
+    if t["origin"] == "follow_up":  # a re-inspection (复查): always a site visit
+        return "onsite", "onsite", "re-inspection (复查) of a rectification order: on-site (R7)"
     if t["origin"] in methods["onsite_triggers"]:
         return "onsite", "onsite", f"origin {t['origin']}: on-site trigger (R6)"
     if joint == "inter_departmental":

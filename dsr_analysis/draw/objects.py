@@ -12,16 +12,19 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DsrError
-from ..overlap import (LEVELS, EarlierChecks, OverlapRules, earlier_checks, exclusions,
-                       rounds_of, selection_order)
+from ..overlap import (FOLLOW_UP, LEVELS, EarlierChecks, OverlapRules, earlier_checks,
+                       exclusions, rounds_of, selection_order)
 from ..periods import Quarter
-from ..policy import CREDIT_CLASSES, Policy, QuotaRule
-from ..quotas import class_bases, inclusion_probabilities, pareto_keys, ticket_uniforms
+from ..policy import CATEGORIES, CREDIT_CLASSES, Policy, QuotaRule
+from ..quotas import (CLASS_COLUMNS, QUOTA_COLUMNS, class_bases, inclusion_probabilities,
+                      pareto_keys, ticket_uniforms)
 from .record import object_digests
 
 #: Enterprise columns a targeted draw may filter on.
 TARGET_COLUMNS = ("industry", "town", "category", "unit", "credit_class", "permit_class",
-                  "emergency_risk", "key_polluter", "offsite_capable")
+                  "emergency_risk", "key_polluter", "offsite_capable", "uscc")
+#: Subset (and stratum suffix, ``{category}/follow_up``) of a re-inspection draw's strata.
+FOLLOW_UP_SUBSET = "follow_up"
 
 
 
@@ -123,6 +126,8 @@ class DrawContext:
     rules: OverlapRules
     level_of: dict[str, str]
     history: list[HistoryTask]
+    #: A re-inspection draw (origin ``follow_up``): unit -> the USCCs it re-inspects.
+    follow_ups: Mapping[str, frozenset[str]] | None = None
 
     def task_id(self, unit_id: str, seq: int) -> str:
         if self.prefix is not None:
@@ -169,10 +174,16 @@ def unit_checks(context: DrawContext, unit_id: str) -> EarlierChecks:
     return earlier_checks(same_year, unit_id, context.level_of, context.rules)
 
 
-def stratum_candidates(cols: Mapping[str, np.ndarray], unit: Any, row: Any
+def stratum_candidates(cols: Mapping[str, np.ndarray], unit: Any, row: Any,
+                       follow_ups: Mapping[str, frozenset[str]] | None = None
                        ) -> tuple[np.ndarray, np.ndarray]:
-    """Candidates of one stratum (USCCs sorted) and their credit-class codes (0-3 = A-D)."""
+    """Candidates of one stratum (USCCs sorted) and their credit-class codes (0-3 = A-D).
+    A re-inspection stratum (subset ``follow_up``) holds the unit's firms to re-inspect of
+    its category, wherever they are registered."""
     mask = cols["category"] == row.category
+    if row.subset == FOLLOW_UP_SUBSET:
+        mask &= np.isin(cols["uscc"], sorted((follow_ups or {}).get(unit.id, ())))
+        return cols["uscc"][mask], cols["credit_code"][mask]
     if unit.draws_from != "all":
         mask &= cols["unit"] == unit.id
     if row.subset == "positive_list":
@@ -193,15 +204,19 @@ def draw_unit(context: DrawContext, unit_id: str, unit_quotas: pd.DataFrame,
     strata: list[dict] = []
     tasks: list[dict] = []
     for row in unit_quotas.itertuples(index=False, name="Stratum"):
-        candidates, classes = stratum_candidates(cols, unit, row)
-        eligible, excluded = exclusions(
-            candidates, level=unit.level, rules=context.rules, checks=checks,
-            drawn_by_other_level=drawn_this_quarter[other_level], year=context.quarter.year,
-            origin=context.origin, method=row.method)
+        candidates, classes = stratum_candidates(cols, unit, row, context.follow_ups)
+        if context.origin == FOLLOW_UP:  # a re-inspection is owed: no overlap control
+            eligible, excluded = np.ones(len(candidates), dtype=bool), []
+            rounds = np.zeros(len(candidates), dtype=np.int64)
+        else:
+            eligible, excluded = exclusions(
+                candidates, level=unit.level, rules=context.rules, checks=checks,
+                drawn_by_other_level=drawn_this_quarter[other_level],
+                year=context.quarter.year, origin=context.origin, method=row.method)
+            rounds = rounds_of(candidates[eligible], context.rules, checks)
         rec, drawn_classes = draw_stratum(
-            context.seed, unit_id, row, rules[row.quota_rule], context.policy, candidates,
-            classes, eligible, excluded,
-            rounds_of(candidates[eligible], context.rules, checks))
+            context.seed, unit_id, row, rules.get(row.quota_rule), context.policy, candidates,
+            classes, eligible, excluded, rounds)
         strata.append(rec)
         kind = "offsite_full" if row.method == "offsite_full" else "random"
         lam = rec["inclusion_probability"]
@@ -216,14 +231,15 @@ def draw_unit(context: DrawContext, unit_id: str, unit_quotas: pd.DataFrame,
     return strata, tasks
 
 
-def draw_stratum(seed: str, unit_id: str, row: Any, rule: QuotaRule, policy: Policy,
+def draw_stratum(seed: str, unit_id: str, row: Any, rule: QuotaRule | None, policy: Policy,
                  candidates: np.ndarray, classes: np.ndarray, eligible: np.ndarray,
                  excluded: list[list[str]], rounds: np.ndarray) -> tuple[dict, list[str]]:
     """Inclusion probabilities, tickets and selection of one stratum: its record, and the
     credit class of each drawn object.
 
     ``candidates`` (USCCs, sorted) with ``classes`` (codes 0-3) and the ``eligible`` mask;
-    ``rounds`` per eligible object. ``lambda`` per credit class comes from
+    ``rounds`` per eligible object; ``rule`` None for a re-inspection stratum (equal class
+    bases; its quota is its population). ``lambda`` per credit class comes from
     :func:`dsr_analysis.quotas.inclusion_probabilities` on the eligible objects; each eligible
     object's ticket ``SHA-256("{seed}|{unit}|{stratum}|{uscc}")`` gives its uniform and Pareto
     key; the quota is filled in the order of ``(round, key, ticket)``. An ``offsite_full``
@@ -236,6 +252,7 @@ def draw_stratum(seed: str, unit_id: str, row: Any, rule: QuotaRule, policy: Pol
     quota = int(row.quota)
     flag = row.flag or ""
     rounds_map: dict[str, int] = {}
+    bases = class_bases(policy, rule) if rule is not None else (1.0,) * len(CREDIT_CLASSES)
     if row.method == "offsite_full":
         lam = np.where(counts > 0, 1.0, 0.0)
         drawn = [[code, "", 0.0] for code in codes.tolist()]
@@ -246,7 +263,7 @@ def draw_stratum(seed: str, unit_id: str, row: Any, rule: QuotaRule, policy: Pol
                     f"objects are eligible after overlap control ({len(candidates)} in the "
                     f"stratum, {len(excluded)} excluded): all drawn")
             flag = f"{flag}; {note}" if flag else note
-        lam = inclusion_probabilities(counts, quota, class_bases(policy, rule))
+        lam = inclusion_probabilities(counts, quota, bases)
         eligible_codes = codes.tolist()
         digests = object_digests(seed, unit_id, label, eligible_codes)
         keys = pareto_keys(ticket_uniforms(digests), lam[cls])
@@ -261,7 +278,7 @@ def draw_stratum(seed: str, unit_id: str, row: Any, rule: QuotaRule, policy: Pol
         "unit": unit_id, "stratum": label, "category": row.category, "subset": row.subset,
         "quota_rule": row.quota_rule, "method": row.method,
         "credit_weighted": bool(row.credit_weighted),
-        "bases": dict(zip(CREDIT_CLASSES, class_bases(policy, rule), strict=True)),
+        "bases": dict(zip(CREDIT_CLASSES, bases, strict=True)),
         "population": len(candidates), "quota": quota,
         "candidates": {c: candidates[classes == j].tolist()
                        for j, c in enumerate(CREDIT_CLASSES)},
@@ -300,3 +317,34 @@ def object_table(population: pd.DataFrame, tasks: Sequence[Mapping]) -> dict:
                                      sub["industry"].tolist(), sub["offsite_capable"].tolist(),
                                      strict=True)}
 
+
+
+def follow_up_quotas(population: pd.DataFrame, policy: Policy, quarter: Quarter,
+                     order: Sequence[str], follow_ups: Mapping[str, Iterable[str]]
+                     ) -> pd.DataFrame:
+    """The quota table of a re-inspection draw (复查): per unit in drawing order and per
+    category (special, key, general) of its firms to re-inspect, one stratum
+    ``{category}/follow_up`` whose quota is its population - every firm taken with
+    certainty (inclusion probability 1). Columns as :func:`dsr_analysis.quotas.quarterly_quotas`
+    (``quota_rule`` ``follow_up``, not a rule of the policy; not credit-weighted)."""
+    rows = []
+    for unit_id in order:
+        unit = policy.unit(unit_id)
+        wanted = population["uscc"].isin(sorted(follow_ups.get(unit_id, ())))
+        for category in CATEGORIES:
+            sub = population[wanted & (population["category"] == category)]
+            if not len(sub):
+                continue
+            counts = sub["credit_class"].value_counts().reindex(CREDIT_CLASSES, fill_value=0)
+            row = dict(quarter=quarter.label, unit=unit_id, unit_name=unit.name,
+                       level=unit.level, category=category, subset=FOLLOW_UP_SUBSET,
+                       stratum=f"{category}/{FOLLOW_UP_SUBSET}", population=len(sub),
+                       ratio=1.0, quota=len(sub), method="random", rule="",
+                       quota_rule=FOLLOW_UP, credit_weighted=False, flag="")
+            for c in CREDIT_CLASSES:
+                n = int(counts[c])
+                row[f"population_{c}"] = n
+                row[f"probability_{c}"] = 1.0 if n else 0.0
+                row[f"expected_{c}"] = float(n)
+            rows.append(row)
+    return pd.DataFrame(rows, columns=QUOTA_COLUMNS + CLASS_COLUMNS)

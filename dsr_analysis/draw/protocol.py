@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import html
+import json
 import os
 import re
 import unicodedata
@@ -285,8 +286,12 @@ def announcement_html(commitment: Mapping[str, Any], entry: Entry, all_entries: 
     n, h = head.split(":")
     redo = (f"<p>本次为重新抽取，原因：{e(commitment['reason'])}。</p>"
             if commitment.get("reason") else "")
+    follow_up = follow_up_text(commitment, names)
+    if follow_up:
+        redo += "".join(f"<p>{e(t)}</p>" for t in follow_up)
+    kind = announcement_kind(commitment)
     return f"""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>{e(authority)}{q.year}年第{"一二三四"[q.q - 1]}季度“双随机”抽取公告</title>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>{e(authority)}{q.year}年第{"一二三四"[q.q - 1]}季度“双随机”{kind}</title>
 <style>
 body {{ font-family: "FangSong", "STFangsong", "Noto Serif CJK SC", serif; max-width: 46em;
        margin: 2em auto; line-height: 1.8; font-size: 16pt; }}
@@ -297,7 +302,7 @@ td.n {{ text-align: right; }}
 .hash {{ font-family: "Noto Sans Mono CJK SC", monospace; font-size: 10pt; word-break: break-all; }}
 .sign {{ text-align: right; margin-top: 2em; }}
 </style></head><body>
-<h1>{e(authority)}{q.year}年第{"一二三四"[q.q - 1]}季度“双随机”抽取公告</h1>
+<h1>{e(authority)}{q.year}年第{"一二三四"[q.q - 1]}季度“双随机”{kind}</h1>
 <p>根据年度“双随机、一公开”监管工作实施方案，本季度将对{e(units)}的检查对象进行随机抽取。
 在随机数产生之前，现将本次抽取所依据的输入和随机数来源公告如下，任何人可据此核验抽取结果。</p>
 {redo}
@@ -345,6 +350,7 @@ def announcement_document(commitment: Mapping[str, Any], entry: Entry,
                         "任何人可据此核验抽取结果。")]
     if commitment.get("reason"):
         blocks.append(Paragraph(f"本次为重新抽取，原因：{commitment['reason']}。"))
+    blocks += [Paragraph(t) for t in follow_up_text(commitment, names)]
     blocks += [
         Heading("一、随机数来源", 1),
         Paragraph(f"{src['description']}。抽取时{form}录入，随机种子由该数值与下列输入摘要共同确定，"
@@ -360,8 +366,37 @@ def announcement_document(commitment: Mapping[str, Any], entry: Entry,
         Paragraph(f"本公告登记为第{entry.seq}条，登记后账本共{n}条，最新一条哈希值为{h}。"),
     ]
     return OfficialDocument(
-        title=f"{authority}{q.label_zh}“双随机”抽取公告", issuer=authority,
+        title=f"{authority}{q.label_zh}“双随机”{announcement_kind(commitment)}", issuer=authority,
         date=announcement_date(commitment, entry), blocks=tuple(blocks), public=True)
+
+
+def follow_ups_sha256(follow_ups: Mapping[str, Any]) -> str:
+    """Digest of a re-inspection draw's firms (``inputs.follow_ups``): SHA-256 of their
+    canonical JSON (sorted keys, no white space, UTF-8)."""
+    text = json.dumps(follow_ups, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def announcement_kind(commitment: Mapping[str, Any]) -> str:
+    """The announcement's kind in its title: 复查抽取公告 for a re-inspection draw."""
+    return "复查抽取公告" if commitment.get("inputs", {}).get("follow_ups") else "抽取公告"
+
+
+def follow_up_text(commitment: Mapping[str, Any], names: Mapping[str, str]) -> list[str]:
+    """The paragraphs that say a commitment is a re-inspection draw (复查): the number of
+    firms per unit and the digest of their list (the firms are not named: the list is
+    published with the draw record); empty for any other draw."""
+    follow_ups = commitment.get("inputs", {}).get("follow_ups")
+    if not follow_ups:
+        return []
+    per_unit = "、".join(f"{names.get(u, u)}{len(follow_ups[u])}家"
+                        for u in commitment["units"] if u in follow_ups)
+    total = sum(len(f) for f in follow_ups.values())
+    return [f"本次为复查抽取：此前检查中责令改正（整改）、尚未办结且未经复查的检查对象共{total}家"
+            f"（{per_unit}），由作出决定的单位逐一复查。复查对象全部列入（入样概率100%），"
+            "不受年度抽查次数上限限制，一律现场检查；执法检查人员随机选派。",
+            f"复查对象清单（含原检查任务编号）已在本次抽取的登记中固定，其摘要（SHA-256）为"
+            f"{follow_ups_sha256(follow_ups)}，清单随抽取记录公开。"]
 
 
 def announcement_names(seq: int) -> tuple[str, ...]:

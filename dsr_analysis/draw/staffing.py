@@ -34,7 +34,8 @@ by Python's string order (code points). Tasks are processed in the draw's canoni
       candidates all are designated and the shortfall shows in the R5 indicator.
    Only designated tasks are joint: ``joint_type`` is ``inter_departmental``, ``internal`` or
    ``none``; a team that happens to span two lines is not an internal joint task.
-2. **Method** (R6), the first that applies: origin in ``methods.onsite_triggers`` -> on-site;
+2. **Method** (R6), the first that applies: a re-inspection (origin ``follow_up``, 复查) ->
+   on-site; origin in ``methods.onsite_triggers`` -> on-site;
    inter-departmental -> on-site; merged with another level's task (``merged_with``) ->
    on-site; designated internal and not ``joint.count_offsite`` -> on-site (a joint visit: the
    business lines enter once and check several items); kind ``offsite_full`` -> off-site,
@@ -98,6 +99,7 @@ import pandas as pd
 
 from ..errors import InfeasibleError
 from ..items import item_applies
+from ..overlap import FOLLOW_UP
 from ..periods import Quarter
 from ..policy import Policy
 from ..registers import Registers
@@ -616,6 +618,8 @@ def bucket_label(bucket: str) -> str:
 
 def _method(task: Mapping, obj: Mapping, joint: str, params: Mapping) -> tuple[str, str, str]:
     """(method, method_detail, reason) per R6 (step 2); ``joint`` is the task's designation."""
+    if task["origin"] == FOLLOW_UP:
+        return "onsite", "onsite", "re-inspection (复查) of a rectification order: on-site (R7)"
     if task["origin"] in params["onsite_triggers"]:
         return "onsite", "onsite", f"origin {task['origin']}: on-site trigger (R6)"
     if joint == "inter_departmental":

@@ -1,0 +1,172 @@
+"""Re-inspections (复查) as drawn tasks: due from the results register and the ledger, drawn
+next quarter (origin follow_up, on-site, every firm, not counted by the yearly cap), replayed
+by ``dsr verify`` and by the standard-library replay."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dsr_analysis.cli import main as cli_main
+from dsr_analysis.draw.ledger import entries, load_draw_tasks
+from dsr_analysis.draw.protocol import ProtocolError
+from dsr_analysis.draw.reinspection import (commit_reinspections, draw_reinspections,
+                                            follow_up_campaign, reinspections_due,
+                                            withheld_reinspections)
+from dsr_analysis.draw.verify import verify_ledger
+from dsr_analysis.overlap import OverlapRules, earlier_checks
+from dsr_analysis.paths import PROJECT_ROOT
+from dsr_analysis.registers import load_registers
+from dsr_analysis.results import load_results
+
+SEED_SOURCE = "中国福利彩票双色球第2023040期开奖号码（2023年4月11日开奖）"
+SEED_MATERIAL = "02 11 17 20 26 33 / 05"
+HEADER = ("任务编号,统一社会信用代码,检查日期,检查结果,后续处置,整改期限,办结日期,复查日期,复查结果,"
+          "涉密不予公开")
+
+
+def results_file(path: Path, tasks: pd.DataFrame) -> Path:
+    """Six results of the bureau's 2023Q1 tasks, one per case (hand-made)."""
+    t = tasks.set_index("task_id")["uscc"]
+    ids = list(t.index[:6])
+    rows = [
+        # 0: ordered to correct, open -> due in 2023Q2
+        f"{ids[0]},{t[ids[0]]},2023-02-10,违法,责令改正,2023-05-10,,,,否",
+        # 1: ordered to correct, closed before 2023Q2 -> not due
+        f"{ids[1]},{t[ids[1]]},2023-02-11,发现问题已责令改正,责令改正,2023-03-01,2023-03-20,,,否",
+        # 2: ordered to correct, re-inspected before 2023Q2 -> not due
+        f"{ids[2]},{t[ids[2]]},2023-02-12,违法,责令改正,2023-03-05,,2023-03-25,已整改,否",
+        # 3: no problem -> nothing to re-inspect
+        f"{ids[3]},{t[ids[3]]},2023-02-13,未发现问题,无,,,,,否",
+        # 4: penalty with a rectification deadline, open, confidential -> withheld
+        f"{ids[4]},{t[ids[4]]},2023-02-14,违法,立案处罚,2023-04-30,,,,是",
+        # 5: ordered to correct, deadline in 2023Q3 -> not due in 2023Q2 (due in 2023Q3)
+        f"{ids[5]},{t[ids[5]]},2023-03-01,违法,责令改正,2023-08-31,,,,否",
+    ]
+    path.write_text(HEADER + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def fu(bureau_copy, policy, tmp_path):
+    """The bureau's quarter, its results register and its 2023Q2 re-inspection draw."""
+    registers = load_registers(bureau_copy.registers, units=policy.unit_names)
+    results = results_file(tmp_path / "results.csv", bureau_copy.tasks)
+    plan, (record, entry, page) = commit_reinspections(
+        policy, registers, "2023Q2", results, bureau_copy.ledger, bureau_copy.outputs,
+        seed_source=SEED_SOURCE, seed_form="numbers")
+    plan2, (result, drawn, paths) = draw_reinspections(
+        policy, registers, "2023Q2", results, SEED_MATERIAL, bureau_copy.ledger,
+        bureau_copy.outputs, registers_dir=bureau_copy.registers)
+    return dict(quarter=bureau_copy, registers=registers, results=results, plan=plan,
+                commitment=record, page=page, result=result, entry=drawn, paths=paths)
+
+
+def test_due_from_results_and_ledger(bureau_quarter, tmp_path, policy):
+    tasks = load_draw_tasks(bureau_quarter.ledger)
+    results = load_results(results_file(tmp_path / "r.csv", bureau_quarter.tasks), tasks)
+    ids = list(bureau_quarter.tasks["task_id"][:6])
+    due = reinspections_due(results, tasks, "2023Q2", policy)
+    assert due["task_id"].tolist() == [ids[0]]
+    assert due.loc[0, "unit"] == "xiongxian"
+    assert due.loc[0, "deadline"] == dt.date(2023, 5, 10)
+    assert withheld_reinspections(results, tasks, "2023Q2")["task_id"].tolist() == [ids[4]]
+    # the deadline in 2023Q3: due then, with the open order of 2023Q1
+    assert reinspections_due(results, tasks, "2023Q3")["task_id"].tolist() == [ids[0], ids[5]]
+    # not before the quarter after the check
+    assert reinspections_due(results, tasks, "2023Q1").empty
+
+
+def test_follow_up_task_drawn_next_quarter(fu, policy):
+    rec = fu["result"].record
+    ids = list(fu["quarter"].tasks["task_id"][:6])
+    uscc = fu["quarter"].tasks.set_index("task_id").loc[ids[0], "uscc"]
+    assert fu["entry"].draw_key == "targeted:FU"
+    assert rec["inputs"]["follow_ups"] == {"xiongxian": {uscc: [ids[0]]}}
+    assert fu["commitment"]["inputs"]["follow_ups"] == rec["inputs"]["follow_ups"]
+    tasks = fu["result"].tasks
+    assert tasks["task_id"].tolist() == ["2023Q2-xiongxian-FU-0001"]
+    t = tasks.iloc[0]
+    assert (t["uscc"], t["origin"], t["method"], t["draw_mode"]) == (
+        uscc, "follow_up", "onsite", "targeted")
+    assert t["inclusion_probability"] == 1.0
+    assert len(t["inspector_ids"].split(";")) >= 2
+    assert rec["strata"][0]["stratum"].endswith("/follow_up")
+    # the announcement says it is a re-inspection draw, with the number of firms per unit
+    page = fu["page"].read_text(encoding="utf-8")
+    assert "复查抽取公告" in page and "雄县1家" in page
+    assert uscc not in page  # the firms are fixed by digest, not named
+    # the firm is re-inspected now: no longer due, and the next re-inspection draw is FU2
+    plan, done = commit_reinspections(
+        policy, fu["registers"], "2023Q2", fu["results"], fu["quarter"].ledger,
+        fu["quarter"].outputs, seed_source=SEED_SOURCE)
+    assert plan.due.empty and done is None
+    assert follow_up_campaign(fu["quarter"].ledger, "2023Q2") == "FU2"
+
+
+def test_follow_up_draw_replays(fu):
+    assert verify_ledger(fu["quarter"].ledger) == []
+    script = PROJECT_ROOT / "scripts" / "replay_draw.py"
+    public, internal = fu["paths"]["record"], fu["paths"]["internal"]
+    for extra in ([], ["--internal", str(internal)]):
+        run = subprocess.run([sys.executable, str(script), str(public), *extra],
+                             capture_output=True, text=True, check=False)
+        assert run.returncode == 0, run.stderr
+        assert "all match the record" in run.stdout
+    # a changed list of firms does not replay
+    rec = json.loads(Path(public).read_text(encoding="utf-8"))
+    rec["inputs"]["follow_ups"]["xiongxian"]["91130638000000000X"] = []
+    bad = Path(public).with_name("tampered.json")
+    bad.write_text(json.dumps(rec, ensure_ascii=False), encoding="utf-8")
+    run = subprocess.run([sys.executable, str(script), str(bad)], capture_output=True,
+                         text=True, check=False)
+    assert run.returncode == 1 and "MISMATCH" in run.stderr
+
+
+def test_follow_ups_not_counted_by_the_yearly_cap(fu, policy):
+    tasks = load_draw_tasks(fu["quarter"].ledger)
+    rules = OverlapRules.from_policy(policy)   # the policy does not list follow_up
+    assert "follow_up" not in policy.draw.cap_exemptions
+    checks = earlier_checks(
+        list(zip(tasks["unit"], tasks["uscc"], tasks["origin"], strict=True)), "xiongxian",
+        {u.id: u.level for u in policy.units}, rules)
+    uscc = fu["result"].tasks.iloc[0]["uscc"]
+    assert checks.rounds[uscc] == 2          # the check and the re-inspection
+    assert checks.counted[uscc] == 1         # only the check counts towards the cap
+
+
+def test_draw_refused_when_the_due_firms_changed(bureau_copy, policy, tmp_path):
+    registers = load_registers(bureau_copy.registers, units=policy.unit_names)
+    results = results_file(tmp_path / "results.csv", bureau_copy.tasks)
+    commit_reinspections(policy, registers, "2023Q2", results, bureau_copy.ledger,
+                         bureau_copy.outputs, seed_source=SEED_SOURCE)
+    # a closed order is reopened in the register after the commitment: the draw is refused
+    text = results.read_text(encoding="utf-8").replace(",2023-03-01,2023-03-20,,,否",
+                                                       ",2023-03-01,,,,否")
+    results.write_text(text, encoding="utf-8")
+    before = len(entries(bureau_copy.ledger))
+    with pytest.raises(ProtocolError, match="now due, not committed: xiongxian:"):
+        draw_reinspections(policy, registers, "2023Q2", results, SEED_MATERIAL,
+                           bureau_copy.ledger, bureau_copy.outputs)
+    assert len(entries(bureau_copy.ledger)) == before
+
+
+def test_cli_none_due_writes_nothing(bureau_copy, tmp_path, capsys):
+    path = tmp_path / "results.csv"
+    t = bureau_copy.tasks.iloc[0]
+    path.write_text(HEADER + f"\n{t['task_id']},{t['uscc']},2023-02-10,未发现问题,无,,,,,否\n",
+                    encoding="utf-8")
+    before = len(entries(bureau_copy.ledger))
+    rc = cli_main(["commit", "--quarter", "2023Q2", "--follow-ups", str(path),
+                   "--registers", str(bureau_copy.registers), "--ledger",
+                   str(bureau_copy.ledger), "--outputs", str(bureau_copy.outputs),
+                   "--seed-source", SEED_SOURCE])
+    assert rc == 0
+    assert "no re-inspection (复查) is due in 2023Q2: nothing was written" in capsys.readouterr().out
+    assert len(entries(bureau_copy.ledger)) == before
