@@ -571,6 +571,54 @@ def publish_plan_documents(ledger: str | Path, out_root: str | Path, year: int,
     return written
 
 
+def first_working_day(year: int, calendar: WorkCalendar | None = None) -> dt.date:
+    """The year's first working day (2023: 3 January): the date of a plan whose own date
+    was not recorded - never 1 January, a holiday."""
+    cal = calendar or WorkCalendar()
+    day = dt.date(year, 1, 1)
+    while not cal.is_working_day(day):
+        day += dt.timedelta(days=1)
+    return day
+
+
+def annual_plan_edition(inputs: Any, unit: str, ledger: str | Path | None = ""):
+    """The annual plan a quarter's render publishes (``notebooks/reports/annual_plan``): the
+    revision in force for the quarter, dated by its recorded date, its ledger line naming
+    the revision's own entry, so that rendering a later quarter under the same plan gives
+    the same document (never the later head). An amendment (第N次调整) adds its title
+    suffix, effective date, 调整说明 and changes, and the quotas follow the amended plan.
+    Without a recorded plan: dated the year's first working day, the line naming the
+    policy's digest. ``inputs``: :class:`dsr_analysis.reports.ReportInputs`."""
+    from .categories import classify
+    from .official import annual_plan_document
+
+    all_entries = entries(ledger) if ledger and Path(ledger).is_file() else []
+    rev = revision_in_force(all_entries, inputs.quarter) if all_entries else None
+    if rev is None or not rev.recorded:
+        line = None if not inputs.ledger_head else (
+            f"本计划所依据的实施方案文件SHA-256摘要为{inputs.policy.sha256}，可与各季度抽取公告"
+            "所载摘要核对。")
+        return annual_plan_document(inputs, unit, first_working_day(inputs.policy.year,
+                                                                    inputs.calendar),
+                                    ledger_line=line)
+    if rev.policy_sha256 != inputs.policy.sha256:
+        data = get_blob(ledger, rev.policy_sha256)
+        if data is None:
+            raise PlanError(f"{ledger}: no copy of the plan of {rev.label_zh} (SHA-256 "
+                            f"{rev.policy_sha256}); run dsr verify")
+        policy = policy_from_bytes(data, rev.policy_path)
+        inputs = dataclasses.replace(inputs, policy=policy,
+                                     classified=classify(inputs.registers.enterprises, policy))
+    notes: tuple[str, ...] = ()
+    if rev.revision:
+        notes = (f"本计划经{rev.label_zh}，自{date_zh(rev.effective)}起施行，适用于"
+                 f"{rev.effective_quarter.label_zh}及以后各季度的抽取。调整说明：{rev.reason}",
+                 "调整内容：" + "；".join(c["text"] for c in rev.changes) + "。")
+    return annual_plan_document(inputs, unit, rev.date,
+                                revision=rev.label_zh if rev.revision else "",
+                                ledger_line=revision_ledger_line(rev, all_entries), notes=notes)
+
+
 def record_plan(policy: Policy, ledger: str | Path, out_root: str | Path,
                 date: dt.date | str | None = None, items: pd.DataFrame | None = None,
                 **kwargs: Any) -> tuple[PlanRevision, list[Path]]:
@@ -599,7 +647,7 @@ def _annex(items: pd.DataFrame | None, policy: Policy):
     return lambda rev: item_list_blocks(items, policy) if rev.revision == 0 else []
 
 
-__all__ = ["PlanError", "PlanInForce", "amend_plan", "record_amendment", "record_plan", "changes_frame", "document_date",
+__all__ = ["PlanError", "PlanInForce", "amend_plan", "annual_plan_edition", "first_working_day", "record_amendment", "record_plan", "changes_frame", "document_date",
            "plan_folder", "plan_in_force", "policy_changes", "policy_from_bytes",
            "publish_plan", "publish_plan_documents", "quota_rules_frame", "revision_document",
            "revision_stem", "revisions", "verify_revision"]

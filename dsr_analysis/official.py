@@ -188,6 +188,7 @@ def summary_document(inputs: reports.ReportInputs, unit: str) -> OfficialDocumen
         ["internal_joint_share", "inter_departmental", "credit_share"])].itertuples()]
     body.append(Heading("三、问题处置情况", 1))
     body.append(Paragraph(_follow_up_sentence(inputs, unit, due)))
+    body += _open_cases_blocks(inputs, unit, due)
     body.append(Heading("四、典型案例", 1))
     cases = reports.typical_cases(inputs, unit, n=3, as_of=due)
     if cases.empty:
@@ -235,6 +236,41 @@ def _follow_up_sentence(inputs: reports.ReportInputs, unit: str, as_of: dt.date)
     if not first:
         return text + "，未发现问题。"
     return f"{text}，{first}。" + (f"后续处置：{second}。" if second else "")
+
+
+def _open_cases_blocks(inputs: reports.ReportInputs, unit: str, as_of: dt.date) -> list:
+    """The unit's follow-up cases of the year still open as of ``as_of`` (后续处置台账): the
+    count per type and the overdue ones listed (a confidential case only counted)."""
+    from .followups import CASE_STATUS_ZH, case_counts, case_table_zh, open_cases
+
+    cases = reports.follow_up_cases(inputs, as_of)
+    cases = cases[cases["unit"] == unit] if len(cases) else cases
+    if cases.empty:
+        return []
+    pending = open_cases(cases)
+    if pending.empty:
+        return [Paragraph(f"截至{date_zh(as_of)}，本年度{len(cases)}件后续处置案件均已办结。")]
+    counts = case_counts(pending)
+    open_zh, overdue_zh = CASE_STATUS_ZH["open"], CASE_STATUS_ZH["overdue"]
+    total = counts.iloc[-1]
+    parts = "；".join(f"{r['类型']}{r['合计']}件" + (f"（逾期{r[overdue_zh]}件）" if r[overdue_zh]
+                                                  else "")
+                     for r in counts.iloc[:-1].to_dict("records"))
+    blocks: list = [Paragraph(
+        f"截至{date_zh(as_of)}，本年度后续处置案件{len(cases)}件，已办结{len(cases) - len(pending)}件，"
+        f"尚未办结{len(pending)}件（" + "，".join(
+            f"{zh}{total[zh]}件" for zh in (open_zh, overdue_zh) if total[zh]) + f"）：{parts}。")]
+    overdue = pending[pending["status"] == "overdue"]
+    shown = overdue[~overdue["confidential"]]
+    if len(shown):
+        table = case_table_zh(shown)[["序号", "任务编号", "检查对象", "处置类型", "接收单位",
+                                      "处置日期", "应办结日期", "逾期天数"]]
+        blocks.append(Table(table, title="表2 逾期未办结的后续处置案件"))
+        hidden = len(overdue) - len(shown)
+        blocks.append(Paragraph("对逾期案件，将逐件督促承办单位加快办理，按期复查，确保问题整改到位、"
+                                "案件依法办结。" + (f"另有{hidden}件涉密案件逾期，不列明细。"
+                                                  if hidden else "")))
+    return blocks
 
 
 def _fmt_value(indicator: str, v: float) -> str:
@@ -321,14 +357,20 @@ def annual_plan_table(inputs: reports.ReportInputs, unit: str) -> pd.DataFrame:
 
 
 def annual_plan_document(inputs: reports.ReportInputs, unit: str,
-                         issued: dt.date | None = None) -> OfficialDocument:
+                         issued: dt.date | None = None, revision: str = "",
+                         ledger_line: str | None = None,
+                         notes: tuple[str, ...] = ()) -> OfficialDocument:
     """The unit's annual plan (public: no result, no inspector team), dated ``issued``
-    (default: the first day of the policy year)."""
+    (default: the first day of the policy year). ``revision`` (e.g. 第1次调整) follows the
+    title, ``notes`` follow the opening paragraph (an amendment's 调整说明), ``ledger_line``
+    replaces the ledger head line (the plan's own ledger entry:
+    :func:`dsr_analysis.amendments.annual_plan_edition`)."""
     pol = inputs.policy
     plan = annual_plan_table(inputs, unit)
     first = quarters_of(pol.year)[0]
     body: list = [Paragraph(f"根据《{pol.name}》，制定本年度“双随机、一公开”抽查计划，"
                             "向社会公开。计划调整的，及时重新公开。"),
+                  *[Paragraph(n) for n in notes],
                   Heading("一、抽查对象和最低抽查数量", 1),
                   Paragraph(f"本年度最低抽查{int(plan['全年合计'].sum())}次，各季度各类监管对象的最低"
                             "抽查数量见表1。正面清单企业采用非现场方式每季度全覆盖检查，其余对象按季度"
@@ -343,7 +385,7 @@ def annual_plan_document(inputs: reports.ReportInputs, unit: str,
     body.append(Table(reports.reporting_calendar(pol, inputs.calendar), title="表2 报送时间"))
     body.append(Paragraph(f"抽查结果在检查后{pol.reporting.results_within_working_days}个工作日内"
                           "向社会公开；涉及国家秘密、国家安全或公共安全的依法不予公开。"))
-    body.append(Paragraph(inputs.ledger_line()))
+    body.append(Paragraph(inputs.ledger_line() if ledger_line is None else ledger_line))
     issued = issued or first.start
     appendix = _clauses([("检查对象和执法人员名录库", CLAUSES["registers"]),
                          ("抽查对象分类和信用风险分类结合", CLAUSES["credit"]),
@@ -351,6 +393,7 @@ def annual_plan_document(inputs: reports.ReportInputs, unit: str,
                          ("抽取方式", CLAUSES["mode"]), ("公开", CLAUSES["public"]),
                          ("报送时间", CLAUSES["reporting"])])
     return OfficialDocument(
-        title=f"{authority(pol, unit)}{pol.year}年度“双随机、一公开”抽查计划",
+        title=f"{authority(pol, unit)}{pol.year}年度“双随机、一公开”抽查计划"
+              + (f"（{revision}）" if revision else ""),
         issuer=authority(pol, unit), date=issued, blocks=tuple(body), demo=inputs.demo,
         appendix=appendix, public=True)

@@ -3,6 +3,7 @@ published with its changes, and the next commitment using it (and refusing the o
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import sqlite3
@@ -180,3 +181,31 @@ def test_the_bureau_quarter_was_drawn_under_its_first_commitments_plan(bureau_qu
     rev = plan_in_force(bureau_quarter.ledger, QUARTER).revision
     assert (rev.revision, rev.recorded, rev.date) == (0, False, None)
     assert rev.policy_sha256 == load_policy().sha256
+
+
+def test_the_rendered_annual_plan_is_the_revision_in_force_and_keeps_its_date(tmp_path):
+    from dsr_analysis.amendments import annual_plan_edition
+    from dsr_analysis.documents import to_html
+    from dsr_analysis.periods import Quarter
+    from dsr_analysis.reports import load_report_inputs
+
+    ledger = tmp_path / "ledger.sqlite"
+    inputs = load_report_inputs("2023Q1")  # the demo draws: no ledger of their own
+    before = annual_plan_edition(inputs, UNIT, ledger)  # nothing recorded yet
+    assert before.date == dt.date(2023, 1, 3)  # the first working day, never 1 January
+    publish_plan(load_policy(), ledger, "2023-01-04")
+    amend_plan(load_policy(AMENDED), ledger, REASON, "2023-07-01", "2023-06-20")
+    q3 = dataclasses.replace(inputs, quarter=Quarter.parse("2023Q3"))
+    first, third = annual_plan_edition(inputs, UNIT, ledger), annual_plan_edition(q3, UNIT, ledger)
+    assert (first.date, first.title[-4:]) == (dt.date(2023, 1, 4), "抽查计划")
+    assert (third.date, third.title[-7:]) == (dt.date(2023, 6, 20), "（第1次调整）")
+    html3 = to_html(third)
+    assert f"调整说明：{REASON}" in html3 and "账本第2条" in html3
+    table = [b for b in third.blocks if getattr(b, "title", "") == "表1 各季度最低抽查数量"][0]
+    assert sorted(set(table.frame["最低比例"])) == [0.03, 0.3, 0.5, 1.0]  # county key: 30 %
+    assert "账本第1条" in to_html(first)
+    # a later amendment (effective 2023Q4) leaves the 2023Q3 edition as it was
+    amend_plan(load_policy(_amended(tmp_path, "internal_min_share: 0.30",
+                                     "internal_min_share: 0.35")),
+               ledger, "内部联合抽查比例提高", "2023-10-09", "2023-09-28")
+    assert to_html(annual_plan_edition(q3, UNIT, ledger)) == html3

@@ -14,7 +14,10 @@ CELLS = [
 ("parameters", params("xiongxian")),
 ("code", check("annual_plan")),
 ("code", setup("annual_plan") + """
-doc = official.annual_plan_document(inputs, unit)
+from dsr_analysis import amendments
+
+# the revision in force for the quarter, dated as recorded (dsr plan publish / amend)
+doc = amendments.annual_plan_edition(inputs, unit, ledger)
 display(doc)
 """),
 ("internal", """
