@@ -12,6 +12,7 @@ from .periods import month_quarter, quarters_of
 from .policy import Policy, load_policy
 from .registers import Registers
 from .render import render
+from .followups import load_followups
 from .results import load_results
 from .workflows import demo_results
 
@@ -48,15 +49,18 @@ def check_inputs(args: argparse.Namespace) -> None:
             "draw and invented results on your register. Give the ledger of your draws "
             "(--ledger) and your results register (--results); demo data renders on the "
             "embedded sample only")
-    if (args.results or args.deliveries) and not args.ledger:
-        raise DsrError("--results/--deliveries need the ledger of the draws they belong to "
-                       "(--ledger)")
+    followups = getattr(args, "followups", None)
+    if (args.results or args.deliveries or followups) and not args.ledger:
+        raise DsrError("--results/--deliveries/--followups need the ledger of the draws they "
+                       "belong to (--ledger)")
     if args.ledger:
         if not args.results:
             raise DsrError(f"--ledger {args.ledger} needs the results register of its draws "
                            "(--results): results are never invented for a real draw")
         tasks = load_draw_tasks(args.ledger)  # LedgerError: missing or not a ledger
-        load_results(args.results, tasks)
+        results = load_results(args.results, tasks)
+        if followups:
+            load_followups(followups, results)
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -65,8 +69,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     register_dir(args.registers)  # missing: exit 2; a file: exit 3
     check_inputs(args)
     params = {}
-    for name in ("registers", "ledger", "results", "deliveries"):
-        value = getattr(args, name)
+    for name in ("registers", "ledger", "results", "deliveries", "followups"):
+        value = getattr(args, name, None)
         if value:
             params[name] = str(Path(value).resolve())
     units = "all" if args.unit == "all" else [u.strip() for u in args.unit.split(",")]
@@ -108,6 +112,9 @@ def register(sub) -> None:
                    help="draw ledger (default: the demo draws, made in memory)")
     p.add_argument("--results", default=None, help="results register (required with --ledger)")
     p.add_argument("--deliveries", default=None, help="report deliveries CSV (for the evaluation)")
+    p.add_argument("--followups", default=None,
+                   help="follow-up file (CSV/XLSX): dated updates of the follow-up cases "
+                        "(summary, evaluation, notices)")
     p.add_argument("--outputs", default=str(OUTPUTS_DIR),
                    help="output root; reports go to OUTPUTS/QUARTER/ (default: %(default)s)")
     p.add_argument("--workers", type=int, default=None,

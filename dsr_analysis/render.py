@@ -485,7 +485,7 @@ def prepare(jobs: Sequence[RenderJob], staging: Path | None = None) -> None:
 
     p = jobs[0].parameters
     args = {k: p.get(k, "") for k in ("quarter", "policy", "registers", "ledger", "results",
-                                      "deliveries", "month")}
+                                      "deliveries", "month", "followups")}
     path = prepared_path(jobs[0].out_dir, args)
     staging = staging if staging is not None else jobs[0].staging.parent
     try:

@@ -10,6 +10,7 @@ policy: str = "xiongan-2023"  # policy file or name in parameters/policies/
 registers: str = ""  # register directory; empty: the embedded synthetic sample
 ledger: str = ""  # draw ledger (SQLite); empty: the demo draws, made in memory
 results: str = ""  # results register (CSV/XLSX); required with a ledger
+followups: str = ""  # follow-up file (CSV/XLSX): dated updates of the cases; empty: none
 deliveries: str = ""  # report deliveries CSV (unit, quarter, report, date_delivered)
 output_dir: str = ""  # directory for the documents (DOCX, PDF, XLSX); empty: write none
 prepared: str = ""  # inputs read and validated once by dsr render; empty: read them here
@@ -27,7 +28,7 @@ from dsr_analysis.documents import write_forms
 pd.set_option("display.max_columns", 60)
 pd.set_option("display.width", 200)
 inputs = reports.load_report_inputs(quarter, policy, registers, ledger, results, deliveries,
-                                    prepared=prepared{month})
+                                    prepared=prepared{month}, followups=followups)
 pol, q = inputs.policy, inputs.quarter
 unit_name = pol.unit_names[unit]
 '''

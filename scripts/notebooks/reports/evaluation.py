@@ -21,6 +21,9 @@ display(doc)
 ranks = reports.ranking(reports.evaluate(inputs, as_of=doc.as_of))
 for r in ranks.itertuples():
     print(f"第{r.rank}名 {r.unit_name}：{r.score:.2f} 分（{r.met}/{r.indicators} 项达标）")
+ev = reports.evaluate(inputs, as_of=doc.as_of)
+for r in ev[ev["indicator"] == "follow_up_closed"].itertuples():
+    print(f"{r.unit_name} 后续处置办结：{r.value:.1%}，{r.detail}")
 """),
 ("code", """
 if output_dir:

@@ -22,6 +22,7 @@ for doc in docs:
 ("internal", """
 for doc in docs:
     print(f"{doc.title}：公示 {len(doc.table.frame)} 条")
+    print("  后续处置：", doc.table.frame["后续处置"].str.extract(r"([^（]+)")[0].value_counts().to_dict())
 """),
 ("code", """
 if output_dir:

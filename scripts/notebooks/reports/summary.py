@@ -22,6 +22,10 @@ print(doc.title, doc.date, f"{len(doc.blocks)} 段/表/图", sep="；")
 for block in doc.blocks:
     if hasattr(block, "level") and block.level == 1:
         print(block.text)
+cases = reports.follow_up_cases(inputs, doc.as_of)
+cases = cases[cases["unit"] == unit]
+print("后续处置案件（截至总结报送时限）：", len(cases), "件",
+      cases["status_zh"].value_counts().sort_index().to_dict())
 """),
 ("code", """
 if output_dir:
