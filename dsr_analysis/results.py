@@ -343,6 +343,8 @@ def write_results(results: pd.DataFrame, path: str | Path) -> Path:
     for column in ("remark", "case_number", "receiving_body", "reinspection_result"):
         out[column] = out[column].fillna("")
     out["confidential"] = out["confidential"].map({True: "true", False: "false"})
+    out["supervision_order"] = [("true" if v else "false") if isinstance(v, (bool, np.bool_))
+                                else "" for v in out["supervision_order"]]
     from .documents.layout import write_atomically  # the documents' writers: heavy imports
 
     # BOM: Excel reads it as UTF-8; written under a temporary name and renamed
@@ -503,7 +505,8 @@ def sample_results(
     deadline), the others handed over, transferred or ordered to correct; 3 % of the firms
     are closed, not operating or not reachable, 0.3 % obstruct the check (penalised). Most
     results are published within the policy's working-day limit, a few late; about 1 % are
-    confidential. Follow-ups close 1-12 weeks after the check (an order to correct: mostly by
+    confidential. A case referred to the judicial authorities is also put under supervision
+    order (挂牌督办, ``supervision_order``). Follow-ups close 1-12 weeks after the check (an order to correct: mostly by
     its deadline, 15, 30 or 60 days after the check), unless that is after ``as_of`` (default:
     31 January after the tasks' last year); a fine is recorded once its case is closed.
 
@@ -581,6 +584,8 @@ def sample_results(
             "confidential": bool(confidential[i]), "remark": remark,
             "rectification_deadline": deadline, "case_number": case or "",
             "penalty_amount": amount,
+            # a case referred to the judicial authorities is put under supervision order
+            "supervision_order": bool(follow[i] == "judicial_referral"),
         })
     frame = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     amounts = np.empty(len(frame), dtype=object)   # None where no fine, as the reader has it

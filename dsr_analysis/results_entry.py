@@ -80,6 +80,8 @@ def _help() -> dict[str, str]:
         "date_follow_up_opened": "下达整改通知、转办、移交、移送或立案的日期，不早于检查日期；不填的按检查日期计。",
         "date_reinspected": "责令整改（或处罚决定同时责令限期改正）后复查的日期，与复查结果一并填写。",
         "reinspection_result": "复查发现已整改或未整改；复查已整改且未填办结日期的，按复查日期办结。",
+        "supervision_order": "本次检查发现的问题被挂牌督办的填“是”（计入下一年度检查对象名录库的"
+                             "“上年度挂牌督办”），否则不填或填“否”。",
         "date_published": "检查结果向社会公示的日期，不早于检查日期；涉密不予公开的不填。",
         "confidential": "结果涉及国家秘密、国家安全或公共安全、依法不予公开的填“是”，其余填“否”。",
         "remark": "发现的问题或典型案例说明（用于工作总结的典型案例）。",
@@ -119,6 +121,7 @@ def _columns(quarter: Quarter) -> tuple[EntryColumn, ...]:
         entry("date_reinspected", "date", width=12),
         entry("reinspection_result", "choice", choices=tuple(REINSPECTION_RESULT_ZH.values()),
               width=10),
+        entry("supervision_order", "choice", choices=tuple(YES_NO_ZH.values()), width=8),
         entry("date_published", "date", width=12),
         entry("confidential", "choice", required=True, choices=tuple(YES_NO_ZH.values()),
               width=8),
@@ -151,7 +154,7 @@ def _method(detail: object, joint: object) -> str:
 ENTRY_ORDER = ("date_checked", "outcome", "follow_up", "rectification_deadline", "case_number",
                "penalty_amount", "date_follow_up_closed", "receiving_body",
                "date_follow_up_opened", "date_reinspected", "reinspection_result",
-               "date_published", "confidential", "remark")
+               "supervision_order", "date_published", "confidential", "remark")
 
 
 def template_tasks(ledger: str | Path, quarter: str, unit: str | None = None,
@@ -194,6 +197,8 @@ def entry_values(rec: dict) -> tuple[object, ...]:
             value = FOLLOW_UP_ZH[value]
         elif column == "confidential":
             value = YES_NO_ZH[bool(value)]
+        elif column == "supervision_order":
+            value = YES_NO_ZH[True] if value is True or value == 1 else None  # 否: blank
         elif column == "reinspection_result":
             value = REINSPECTION_RESULT_ZH.get(value) if value else None
         elif value is not None and value == value and hasattr(value, "isoformat"):
