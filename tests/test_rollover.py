@@ -246,3 +246,38 @@ def test_the_policy_section(tmp_path):
                    encoding="utf-8")
     with pytest.raises(PolicyError, match=r"rollover.supervision_order_follow_ups\[0\]"):
         load_policy(bad)
+
+
+def test_a_csv_register_stays_csv_in_its_encoding_with_its_title(rolled, tmp_path):
+    """The register as a GB18030 CSV with a title line above the Chinese headers: the new one
+    is the same kind of file, only the three columns changed."""
+    import shutil
+
+    from bureau import ENTERPRISE_HEADERS_ZH
+
+    bq, policy = rolled["bq"], rolled["policy"]
+    source = tmp_path / "registers"
+    shutil.copytree(bq.registers, source)
+    xlsx = openpyxl.load_workbook(source / "enterprises.xlsx").active
+    lines = [["雄县检查对象名录库（CSV导出）"]] + [
+        ["" if v is None else str(v) for v in row] for row in xlsx.iter_rows(min_row=2,
+                                                                             values_only=True)]
+    (source / "enterprises.xlsx").unlink()
+    with open(source / "enterprises.csv", "w", encoding="gb18030", newline="") as fh:
+        csv.writer(fh).writerows(lines)
+    res = rollover(2024, bq.ledger, rolled["results"], policy, tmp_path / "out",
+                   registers_dir=source)
+    written = res.directory / "enterprises.csv"
+    assert res.paths[0] == written
+    text = written.read_bytes().decode("gb18030")        # still GB18030
+    rows = list(csv.reader(text.splitlines()))
+    assert rows[0] == ["雄县检查对象名录库（CSV导出）"]
+    assert rows[1] == lines[1]
+    assert rows[1][10] == ENTERPRISE_HEADERS_ZH["penalised_last_year"]
+    changed = {10, 11, 12}
+    for old, new in zip(lines[2:], rows[2:], strict=True):
+        assert [v for i, v in enumerate(old) if i not in changed] == \
+               [v for i, v in enumerate(new) if i not in changed]
+    new = load_registers(res.directory, units=policy.unit_names).enterprises.set_index("uscc")
+    assert set(new.index[new["penalised_last_year"]]) == {rolled["B"], rolled["C"]}
+    assert new.loc[rolled["E"], "complaints_last_year"] == 1
