@@ -4,6 +4,7 @@ by ``dsr verify`` and by the standard-library replay."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import subprocess
@@ -15,6 +16,7 @@ import pytest
 
 from dsr_analysis.cli import main as cli_main
 from dsr_analysis.draw.ledger import entries, load_draw_tasks
+from dsr_analysis.draw.outputs import check_outputs
 from dsr_analysis.draw.protocol import ProtocolError
 from dsr_analysis.draw.reinspection import (commit_reinspections, draw_reinspections,
                                             follow_up_campaign, reinspections_due,
@@ -112,6 +114,9 @@ def test_follow_up_task_drawn_next_quarter(fu, policy):
 
 def test_follow_up_draw_replays(fu):
     assert verify_ledger(fu["quarter"].ledger) == []
+    assert check_outputs(fu["quarter"].ledger, fu["quarter"].outputs) == []
+    assert Path(fu["paths"]["record"]).parts[-5:] == (
+        "2023Q2", "targeted-FU", "xiongxian", "public", "record.json")
     script = PROJECT_ROOT / "scripts" / "replay_draw.py"
     public, internal = fu["paths"]["record"], fu["paths"]["internal"]
     for extra in ([], ["--internal", str(internal)]):
@@ -154,6 +159,12 @@ def test_draw_refused_when_the_due_firms_changed(bureau_copy, policy, tmp_path):
     with pytest.raises(ProtocolError, match="now due, not committed: xiongxian:"):
         draw_reinspections(policy, registers, "2023Q2", results, SEED_MATERIAL,
                            bureau_copy.ledger, bureau_copy.outputs)
+    # every order closed since: nothing due, and the commitment waiting is named
+    results.write_text(HEADER + "\n", encoding="utf-8")
+    with pytest.raises(ProtocolError, match=r"commitment #\d+ fixed 1 firm\(s\) to re-inspect "
+                                            "in 2023Q2, and none is due now"):
+        draw_reinspections(policy, registers, "2023Q2", results, SEED_MATERIAL,
+                           bureau_copy.ledger, bureau_copy.outputs)
     assert len(entries(bureau_copy.ledger)) == before
 
 
@@ -170,3 +181,63 @@ def test_cli_none_due_writes_nothing(bureau_copy, tmp_path, capsys):
     assert rc == 0
     assert "no re-inspection (复查) is due in 2023Q2: nothing was written" in capsys.readouterr().out
     assert len(entries(bureau_copy.ledger)) == before
+
+
+def _replay_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "replay_draw", PROJECT_ROOT / "scripts" / "replay_draw.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("between", ["avoid", "merge"])
+def test_area_level_and_county_re_inspect_without_overlap_control(bureau_quarter, policy,
+                                                                  between):
+    """The area level re-inspects a county's firm the county re-inspects too: never excluded
+    (avoid), one joint visit (merge); the standard-library replay agrees on both parts."""
+    from dsr_analysis.draw import draw_quarter
+    from dsr_analysis.draw.record import split_record
+
+    pol = dataclasses.replace(policy, draw=dataclasses.replace(policy.draw,
+                                                               between_levels=between))
+    registers = load_registers(bureau_quarter.registers, units=policy.unit_names)
+    a, b, c = sorted(registers.enterprises["uscc"])[:3]
+    follow_ups = {"xiongan": {a: ["2023Q1-xiongan-0007"], b: ["2023Q1-xiongan-0009"]},
+                  "xiongxian": {b: ["2023Q1-xiongxian-0003"], c: ["2023Q1-xiongxian-0004"]}}
+    result = draw_quarter(pol, registers, "2023Q2", "复查 2023Q2", follow_ups=follow_ups,
+                          campaign="FU")
+    tasks = result.tasks
+    assert result.record["units"] == ["xiongxian", "xiongan"]   # counties first
+    assert sorted(tasks.loc[tasks["unit"] == "xiongan", "uscc"]) == [a, b]
+    assert sorted(tasks.loc[tasks["unit"] == "xiongxian", "uscc"]) == [b, c]
+    assert all(s["excluded"] == [] for s in result.record["strata"])
+    assert set(tasks["method"]) == {"onsite"}
+    merged = tasks.loc[tasks["uscc"] == b, "merged_with"].tolist()
+    assert all(merged) if between == "merge" else not any(merged)
+    replay = _replay_module()
+    public, internal = split_record(result.record)
+    replay.replay(json.loads(json.dumps(public)))
+    _seed, replayed = replay.replay(json.loads(json.dumps(public)),
+                                    internal=json.loads(json.dumps(internal)))
+    assert [t["task_id"] for t in replayed] == tasks["task_id"].tolist()
+
+
+def test_cli_commit_and_draw_follow_ups(bureau_copy, tmp_path, capsys):
+    results = results_file(tmp_path / "results.csv", bureau_copy.tasks)
+    common = ["--quarter", "2023Q2", "--follow-ups", str(results), "--registers",
+              str(bureau_copy.registers), "--ledger", str(bureau_copy.ledger), "--outputs",
+              str(bureau_copy.outputs)]
+    assert cli_main(["commit", *common, "--seed-source", SEED_SOURCE]) == 0
+    out, err = capsys.readouterr()
+    first = bureau_copy.tasks["task_id"].iloc[0]
+    assert "re-inspections (复查) due in 2023Q2: 1 original task(s), 1 firm(s), campaign FU" in out
+    assert "原检查任务编号" in out and first in out and "雄县" in out
+    assert "confidential" in err   # the withheld one is named
+    assert cli_main(["draw", *common, "--seed-material", SEED_MATERIAL]) == 0
+    assert "2023Q2-xiongxian-FU-0001" in load_draw_tasks(bureau_copy.ledger)["task_id"].tolist()
+    # a re-inspection draw is not an ordinary targeted draw
+    assert cli_main(["commit", *common, "--seed-source", SEED_SOURCE, "--campaign", "X"]) == 2
+    assert "--target, --campaign and --origin do not apply" in capsys.readouterr().err

@@ -34,6 +34,14 @@ with the Python standard library (``scripts/replay_draw.py``). The algorithm:
    in the order: units as in 4, strata in table order, objects in selection order
    (``offsite_full`` strata by ``uscc``). Items, methods, joint designations, teams and
    experts follow :mod:`dsr_analysis.staffing`.
+9. A **re-inspection draw** (复查, :mod:`dsr_analysis.draw.reinspection`; origin ``follow_up``,
+   campaign ``FU``, ``FU2``, …) records ``inputs.follow_ups`` = unit -> {uscc: [original task
+   ids]}; its target is the USCCs listed. Its strata replace the quota rules: per unit (in
+   drawing order) and category (special, key, general) of its listed firms one stratum
+   ``{category}/follow_up`` whose quota is its population; no exclusion (step 5 does not
+   apply), every class's ``lambda`` 1 where it has objects, every key 0, so the tasks follow
+   the tickets' order. Tasks of origin ``follow_up`` are never counted by the yearly cap and
+   are always on-site, whatever the policy lists.
 
 Records of format ``dsr-draw-record/1`` (per-class sub-quotas, smallest tickets) are still
 checked by ``dsr verify`` with the replay of that format (``scripts/replay_draw_v1.py``).
@@ -432,8 +440,8 @@ def export_announcements(ledger: str | Path, out_root: str | Path, policy: Polic
     all_entries = entries(ledger)
     written = []
     for i, e in enumerate(all_entries):
-        if e.is_draw or (quarter is not None and e.quarter != quarter):
-            continue
+        if not e.is_commitment or (quarter is not None and e.quarter != quarter):
+            continue  # draws, plan revisions and imports have no announcement
         record = e.record
         if not record.get("unit_names"):
             record = {**record, "unit_names": policy.unit_names}

@@ -46,7 +46,8 @@ from ..policy import Policy
 from ..registers import Registers
 from ..schema import DEADLINE_FOLLOW_UPS
 from . import commit_quarter, draw_and_record, normalize_follow_ups
-from .ledger import entries, load_draw_tasks
+from .ledger import COMMITMENT, entries, load_draw_tasks
+from .protocol import ProtocolError, commitment_user
 
 #: Campaign label of a quarter's first re-inspection draw (then ``FU2``, ``FU3``, …).
 CAMPAIGN = "FU"
@@ -257,13 +258,30 @@ def draw_reinspections(policy: Policy, registers: Registers, quarter: str,
     """Step 2: the re-inspection draw under its commitment
     (:func:`dsr_analysis.draw.draw_and_record`; refused when the firms due are not the
     committed ones). Returns (the re-inspections, (result, entry, paths) or None when none
-    is due: nothing written)."""
+    is due and no re-inspection commitment awaits its draw: nothing written)."""
     plan = _restricted(plan_reinspections(results, ledger, quarter, policy, registers), units)
     if plan.due.empty:
+        _check_no_commitment_waits(ledger, plan)
         return plan, None
     return plan, draw_and_record(policy, registers, quarter, seed_material, Path(ledger),
                                  Path(out_root), campaign=plan.campaign,
                                  registers_dir=registers_dir, follow_ups=plan.follow_ups)
+
+
+def _check_no_commitment_waits(ledger: str | Path, plan: Reinspections) -> None:
+    """:class:`ProtocolError` when nothing is due but a published re-inspection commitment of
+    the quarter awaits its draw (the results register changed since it was published)."""
+    all_entries = entries(ledger) if Path(ledger).exists() else []
+    key = f"{COMMITMENT}targeted:{plan.campaign}"
+    for e in reversed(all_entries):
+        if e.is_commitment and e.quarter == plan.quarter and e.draw_key == key:
+            if commitment_user(all_entries, e) is None:
+                firms = sum(len(f) for f in e.record["inputs"].get("follow_ups", {}).values())
+                raise ProtocolError(
+                    f"commitment #{e.seq} fixed {firms} firm(s) to re-inspect in "
+                    f"{plan.quarter}, and none is due now: the results register changed since "
+                    "it was published; restore it, or publish a new commitment")
+            return
 
 
 def _restricted(plan: Reinspections, units: Sequence[str] | None) -> Reinspections:
