@@ -24,15 +24,47 @@ def _request(args: argparse.Namespace):
     policy = load_policy(args.policy)
     registers = load_registers(register_dir(args.registers), units=policy.unit_names)
     units = [u.strip() for u in args.units.split(",")] if args.units else None
+    if getattr(args, "follow_ups", None) and (args.target or args.campaign
+                                              or args.origin != "routine"):
+        from .errors import DsrError
+
+        raise DsrError("--follow-ups draws the re-inspections due (campaign FU, origin "
+                       "follow_up): --target, --campaign and --origin do not apply to it")
     return policy, registers, units, parse_target(args.target)
+
+
+def _follow_up_plan(plan, policy: Policy) -> bool:
+    """Print a re-inspection draw's firms and what was left out; False when none is due."""
+    from .draw.reinspection import due_zh
+
+    for line in plan.warnings():
+        print(f"warning: {line}", file=sys.stderr)
+    if plan.due.empty:
+        print(f"no re-inspection (复查) is due in {plan.quarter}: nothing was written")
+        return False
+    print(f"re-inspections (复查) due in {plan.quarter}: {len(plan.due)} original task(s), "
+          f"{sum(len(f) for f in plan.follow_ups.values())} firm(s), campaign {plan.campaign}")
+    print(due_zh(plan.due, policy.unit_names).to_string(index=False))
+    return True
 
 
 def cmd_commit(args: argparse.Namespace) -> int:
     policy, registers, units, target = _request(args)
-    record, entry, page = commit_quarter(
-        policy, registers, args.quarter, args.seed_source, Path(args.ledger),
-        Path(args.outputs), units=units, target=target, campaign=args.campaign,
-        origin=args.origin, seed_form=args.seed_form, reason=args.reason, date=args.date)
+    if args.follow_ups:
+        from .draw.reinspection import commit_reinspections
+
+        plan, done = commit_reinspections(
+            policy, registers, args.quarter, args.follow_ups, Path(args.ledger),
+            Path(args.outputs), seed_source=args.seed_source, seed_form=args.seed_form,
+            date=args.date, units=units)
+        if not _follow_up_plan(plan, policy):
+            return 0
+        record, entry, page = done
+    else:
+        record, entry, page = commit_quarter(
+            policy, registers, args.quarter, args.seed_source, Path(args.ledger),
+            Path(args.outputs), units=units, target=target, campaign=args.campaign,
+            origin=args.origin, seed_form=args.seed_form, reason=args.reason, date=args.date)
     print(f"commitment {record['quarter']} (units {', '.join(record['units'])}): ledger entry "
           f"#{entry.seq}, hash {entry.entry_hash}")
     print(f"  frame {record['inputs']['frame_sha256']}")
@@ -47,10 +79,20 @@ def cmd_commit(args: argparse.Namespace) -> int:
 
 def cmd_draw(args: argparse.Namespace) -> int:
     policy, registers, units, target = _request(args)
-    result, entry, paths = draw_and_record(
-        policy, registers, args.quarter, args.seed_material, Path(args.ledger),
-        Path(args.outputs), units=units, target=target, campaign=args.campaign,
-        origin=args.origin, registers_dir=args.registers, reason=args.reason)
+    if args.follow_ups:
+        from .draw.reinspection import draw_reinspections
+
+        plan, done = draw_reinspections(
+            policy, registers, args.quarter, args.follow_ups, args.seed_material,
+            Path(args.ledger), Path(args.outputs), registers_dir=args.registers, units=units)
+        if not _follow_up_plan(plan, policy):
+            return 0
+        result, entry, paths = done
+    else:
+        result, entry, paths = draw_and_record(
+            policy, registers, args.quarter, args.seed_material, Path(args.ledger),
+            Path(args.outputs), units=units, target=target, campaign=args.campaign,
+            origin=args.origin, registers_dir=args.registers, reason=args.reason)
     rec = result.record
     tasks = result.tasks
     print(f"draw {rec['quarter']} ({DRAW_MODE_ZH[rec['inputs']['draw_mode']]}) under "
@@ -142,6 +184,11 @@ def _request_args(p, seed: bool) -> None:
                                     "for a re-draw; recorded and published)")
     p.add_argument("--ledger", default=str(DEFAULT_LEDGER), help="ledger (default %(default)s)")
     p.add_argument("--outputs", default=str(OUTPUTS_DIR), help="output directory")
+    p.add_argument("--follow-ups", metavar="RESULTS",
+                   help="the quarter's re-inspection (复查) draw: the firms ordered to correct "
+                        "in earlier quarters and not yet closed or re-inspected, from this "
+                        "results register and the ledger (campaign FU, origin follow_up, "
+                        "every firm drawn; --target, --campaign and --origin do not apply)")
 
 
 def register(sub) -> None:
