@@ -464,8 +464,9 @@ def revision_document(rev: PlanRevision, policy: Policy, ledger_line: str,
                       annex: Sequence[Any] = (), demo: bool = False):
     """The public document of a revision: the plan as published (revision 0) or an
     amendment (第N次调整: its date, 调整说明, the changes, the minimum frequencies as
-    amended). ``annex``: blocks appended under 附件 (the item list)."""
-    from .documents.model import Heading, OfficialDocument, PageBreak, Paragraph, Table
+    amended). ``annex``: the blocks after the signature, on a page of their own (the item
+    list: :func:`dsr_analysis.itemlist.item_list_blocks`)."""
+    from .documents.model import Heading, OfficialDocument, Paragraph, Table
     from .reports import draw_method, reporting_calendar
     from .official import official_text
 
@@ -500,11 +501,12 @@ def revision_document(rev: PlanRevision, policy: Policy, ledger_line: str,
             Table(changes_frame(rev.changes), title="表1 调整事项"),
             Heading("三、调整后的最低抽查频次", 1),
             Table(quota_rules_frame(policy), title="表2 各类监管对象最低抽查频次（调整后）")]
-    blocks.append(Paragraph(ledger_line))
     if annex:
-        blocks += [PageBreak(), *annex]
+        blocks.append(Paragraph("本年度随机抽查事项清单附后。"))
+    blocks.append(Paragraph(ledger_line))
     return OfficialDocument(title=title, issuer=issuer, date=rev.date or dt.date(rev.year, 1, 1),
-                            blocks=tuple(blocks), public=True, demo=demo)
+                            blocks=tuple(blocks), public=True, demo=demo,
+                            appendix=tuple(annex))
 
 
 def revision_ledger_line(rev: PlanRevision, all_entries: Sequence[Entry]) -> str:

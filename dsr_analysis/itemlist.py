@@ -227,12 +227,13 @@ def item_list_document(rows: Sequence[Mapping[str, str]], version: int, day: dt.
 
 
 def item_list_blocks(items: pd.DataFrame, policy: Policy) -> list:
-    """The item list as the annex (附件) of the annual plan's documents."""
+    """The item list as the annex of the annual plan's documents (after the signature, on a
+    page of its own: 附：随机抽查事项清单)."""
     from .documents.model import Heading, Paragraph, Table
 
     frame = item_list_zh(item_list(items, policy))
-    return [Heading("附件：随机抽查事项清单", 1),
-            Paragraph("随机抽查事项清单根据法律法规和工作需要调整的，及时重新公布。"),
+    return [Heading("随机抽查事项清单", 1),
+            Paragraph("本清单根据法律法规和工作需要调整的，及时重新公布。"),
             Table(frame.drop(columns=["需要专家参与"]), wrap_em=10)]
 
 
