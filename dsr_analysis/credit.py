@@ -208,7 +208,8 @@ def by_firm_table(records: CreditRecords) -> pd.DataFrame:
 def credit_document(records: CreditRecords, policy: Policy, per_firm: bool = False,
                     demo: bool = False) -> TableDocument:
     """The export as an official table (XLSX for the office: A4, Chinese headers)."""
-    issuer = policy.authority(records.unit)
+    units = records.rows["unit"].unique()
+    issuer = policy.authority(records.unit or (str(units[0]) if len(units) == 1 else None))
     frame = by_firm_table(records) if per_firm else credit_table(records)
     form = "（按企业）" if per_firm else ""
     notes = (

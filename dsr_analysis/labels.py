@@ -60,6 +60,14 @@ CREDIT_RESULT_ZH = {
 #: The 类型 of a spot-check in the credit publicity block, by the task's draw mode.
 CREDIT_CHECK_TYPE_ZH = {"untargeted": "双随机抽查", "targeted": "定向抽查"}
 
+#: Task origins (why a task was drawn; the policy's onsite_triggers and cap_exemptions name
+#: them); an origin not listed is shown as it is.
+ORIGIN_ZH = {
+    "routine": "日常抽查", "complaint": "投诉举报", "leader_assigned": "领导交办",
+    "transferred": "上级或其他部门转办", "emergency": "突发环境事件", "nuclear_safety": "核与辐射安全检查",
+    "data_lead": "数据分析或非现场监管推送线索", "follow_up": "复查",
+}
+
 #: The confidential flag as the results template offers it.
 YES_NO_ZH = {True: "是", False: "否"}
 

@@ -57,6 +57,7 @@ from .documents.model import Table, TableDocument
 from .draw.binding import committed_registers
 from .draw.ledger import load_draw_tasks
 from .errors import DsrError, FileSystemError
+from .labels import FOLLOW_UP_ZH, ORIGIN_ZH
 from .periods import Quarter
 from .policy import CATEGORIES, Policy, Rollover
 from .registers import (canonical_column, known_headers, load_registers, register_directory,
@@ -288,16 +289,20 @@ def _target_dir(target: Path, source: Path) -> None:
 
 
 def _report(changes: pd.DataFrame, counts: pd.DataFrame, policy: Policy, year: int,
-            unmatched: list[str], settings: Rollover, demo: bool) -> tuple[TableDocument, ...]:
-    issuer = policy.authority()
+            unmatched: list[str], settings: Rollover, demo: bool,
+            units: tuple[str, ...] = ()) -> tuple[TableDocument, ...]:
+    """The change report's two tables; issued by the bureau of the register's one unit, else
+    by the area level."""
+    issuer = policy.authority(units[0] if len(units) == 1 else None)
     made = (f"{year + 1}年度“双随机、一公开”实施方案尚未确定：两个年度均按现行《{policy.name}》的"
             "分类条件测算，如分类条件调整，以新方案为准。")
     basis = {"date_checked": "检查日期", "date_follow_up_closed": "处置办结（结案）日期"}
     how = (f"上年度受到行政处罚：{year}年立案处罚的检查结果（以{basis[settings.penalty_year_by]}"
            f"计年度）；上年度挂牌督办：{year}年检查结果标注挂牌督办"
-           + (f"或后续处置为{'、'.join(settings.supervision_order_follow_ups)}"
+           + (f"或后续处置为{'、'.join(FOLLOW_UP_ZH[f] for f in settings.supervision_order_follow_ups)}"
               if settings.supervision_order_follow_ups else "")
-           + f"；上年度投诉举报次数：{year}年任务来源为{'、'.join(settings.complaint_origins)}"
+           + f"；上年度投诉举报次数：{year}年任务来源为"
+           f"{'、'.join(ORIGIN_ZH.get(o, o) for o in settings.complaint_origins)}"
            "的抽查任务数" + ("（仅发现问题的）" if settings.complaints_confirmed_only else "")
            + "。三项均按当年重新计算，此前年度的标记不延续。")
     notes = [made, how]
@@ -372,8 +377,9 @@ def rollover(year: int, ledger: str | Path, results: str | Path, policy: Policy,
     paths = tuple(target / p.name for p in paths)
     from .documents.registercopy import write_tables_workbook  # heavy: openpyxl
 
+    units = tuple(dict.fromkeys(registers.enterprises["unit"]))
     first, second = _report(changes, counts, policy, last, flags.attrs["unmatched"], settings,
-                            demo)
+                            demo, units)
     report = write_tables_workbook([("类别变化", first), ("类别统计", second)],
                                    outputs / f"rollover-{year}" / f"category-changes-{year}.xlsx")
     return RolloverResult(year, target, paths, report, changes, counts, flags)
