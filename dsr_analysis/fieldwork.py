@@ -60,6 +60,7 @@ SIGN_OFF = ("检查人员（签字）", "被检查单位意见及负责人（签
 LINE_ZH = {k: v[0] for k, v in ENUMS["business_line"].items()}
 #: Why a task got its method (the draw's reasons, by their start), in Chinese.
 METHOD_REASON_ZH = (
+    ("re-inspection", "责令改正后复查，现场检查"),
     ("origin ", "任务来源须现场检查"),
     ("inter-departmental joint visit", "部门联合抽查，现场检查"),
     ("internal joint visit", "内部联合抽查，多个业务条线一次检查"),
@@ -288,6 +289,9 @@ def _task_blocks(task: Mapping, team: Team, k: int, record: Mapping,
         rows.append(("检查方式依据", reason))
     if joint_zh(task):
         rows.append(("联合抽查", joint_zh(task)))
+    follows = (record["inputs"].get("follow_ups") or {}).get(task["unit"], {}).get(task["uscc"])
+    if follows:  # a re-inspection (复查): the checks whose orders to correct it follows up
+        rows.append(("复查事由", f"原检查任务{'、'.join(follows)}责令改正，本次复查整改情况"))
     members = "、".join(f"{name}（{i}，{line}）" if line else f"{name}（{i}）"
                        for i, name, line in team.inspectors)
     rows.append(("检查人员", f"{team.label}：{members}"))

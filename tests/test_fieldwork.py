@@ -248,6 +248,7 @@ def test_every_method_reason_of_the_draw_has_its_chinese_text():
 
     params = {"onsite_triggers": ["complaint"], "count_offsite": False, "offsite_first": True}
     cases = [
+        ({"origin": "follow_up", "kind": "random"}, {"offsite_capable": True}, "none"),
         ({"origin": "complaint", "kind": "random"}, {"offsite_capable": True}, "none"),
         ({"origin": "routine", "kind": "random"}, {"offsite_capable": True}, "inter_departmental"),
         ({"origin": "routine", "kind": "random", "merged_with": "2023Q1-xiongan-0001"},

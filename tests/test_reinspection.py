@@ -104,6 +104,13 @@ def test_follow_up_task_drawn_next_quarter(fu, policy):
     page = fu["page"].read_text(encoding="utf-8")
     assert "复查抽取公告" in page and "雄县1家" in page
     assert uscc not in page  # the firms are fixed by digest, not named
+    # the team's task sheet says which check's order it follows up, and why on site
+    from dsr_analysis.fieldwork import build_fieldwork
+
+    (work,) = build_fieldwork(fu["quarter"].ledger, "2023Q2", policy, fu["quarter"].outputs)
+    text = repr(work.sheets.blocks)
+    assert f"原检查任务{ids[0]}责令改正，本次复查整改情况" in text
+    assert "责令改正后复查，现场检查" in text
     # the firm is re-inspected now: no longer due, and the next re-inspection draw is FU2
     plan, done = commit_reinspections(
         policy, fu["registers"], "2023Q2", fu["results"], fu["quarter"].ledger,
