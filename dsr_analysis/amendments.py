@@ -239,6 +239,17 @@ def plan_in_force(ledger: str | Path, when: str | Quarter | dt.date) -> PlanInFo
     return PlanInForce(rev, data)
 
 
+def revisions_table(ledger: str | Path, year: int) -> pd.DataFrame:
+    """The year's revisions as staff read them (Chinese headers): revision, date, effective
+    date and first quarter, policy file and digest, ledger entry, reason."""
+    rows = [{"修订": r.label_zh, "成文日期": r.date.isoformat() if r.date else "（未登记）",
+             "施行日期": r.effective.isoformat(), "适用季度起": r.effective_quarter.label,
+             "实施方案文件": r.policy_path or r.policy_id, "SHA-256": r.policy_sha256[:16] + "…",
+             "账本条目": r.seq if r.seq is not None else "—", "调整说明": r.reason or "—"}
+            for r in revisions(ledger, year)]
+    return pd.DataFrame(rows)
+
+
 def revisions(ledger: str | Path, year: int) -> list[PlanRevision]:
     """Every revision of a year's plan in the ledger (:func:`plan_revisions`)."""
     return plan_revisions(entries(ledger), year) if Path(ledger).is_file() else []
@@ -652,4 +663,4 @@ def _annex(items: pd.DataFrame | None, policy: Policy):
 __all__ = ["PlanError", "PlanInForce", "amend_plan", "annual_plan_edition", "first_working_day", "record_amendment", "record_plan", "changes_frame", "document_date",
            "plan_folder", "plan_in_force", "policy_changes", "policy_from_bytes",
            "publish_plan", "publish_plan_documents", "quota_rules_frame", "revision_document",
-           "revision_stem", "revisions", "verify_revision"]
+           "revision_stem", "revisions", "revisions_table", "verify_revision"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .amendments import record_amendment, record_plan
+from .amendments import record_amendment, record_plan, revisions_table
 from .draw.ledger import DEFAULT_LEDGER, head
 from .itemlist import publish_item_list
 from .paths import DEFAULT_POLICY, OUTPUTS_DIR
@@ -48,6 +48,15 @@ def cmd_plan_amend(args: argparse.Namespace) -> int:
     rev, written = record_amendment(policy, args.ledger, _outputs(args), args.reason,
                                     args.effective, args.date, items=_items(args, policy))
     _print_revision(rev, written, args.ledger)
+    return 0
+
+
+def cmd_plan_show(args: argparse.Namespace) -> int:
+    table = revisions_table(args.ledger, args.year)
+    if table.empty:
+        print(f"{args.ledger}: no {args.year} plan recorded or committed")
+        return 0
+    print(table.to_string(index=False))
     return 0
 
 
@@ -99,6 +108,12 @@ def register(sub) -> None:
                                   "today, not after --effective (default today)")
     _common(p)
     p.set_defaults(func=cmd_plan_amend)
+
+    p = plan_sub.add_parser("show", help="the year's plan revisions in the ledger and the "
+                                         "quarters each applies to")
+    p.add_argument("--year", type=int, required=True, help="the plan's year, e.g. 2023")
+    p.add_argument("--ledger", default=str(DEFAULT_LEDGER), help="ledger (default %(default)s)")
+    p.set_defaults(func=cmd_plan_show)
 
     items = sub.add_parser("items", help="the public item list (随机抽查事项清单)")
     items_sub = items.add_subparsers(dest="items_command", required=True)

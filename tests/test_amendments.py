@@ -175,6 +175,9 @@ def test_dsr_plan_amend_on_the_command_line(tmp_path, capsys):
                  "--effective", "2023-07-01", "--date", "2023-06-21",
                  "--ledger", str(ledger)]) == 2
     assert "nothing changed" in capsys.readouterr().err
+    assert main(["plan", "show", "--year", "2023", "--ledger", str(ledger)]) == 0
+    shown = capsys.readouterr().out
+    assert "原计划" in shown and "第1次调整" in shown and "2023Q3" in shown and REASON in shown
 
 
 def test_the_bureau_quarter_was_drawn_under_its_first_commitments_plan(bureau_quarter):
