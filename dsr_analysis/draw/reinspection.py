@@ -44,7 +44,7 @@ from ..overlap import FOLLOW_UP
 from ..periods import Quarter
 from ..policy import Policy
 from ..registers import Registers
-from ..schema import DEADLINE_FOLLOW_UPS
+from ..results import load_results, reinspection_applies
 from . import commit_quarter, draw_and_record, normalize_follow_ups
 from .ledger import COMMITMENT, entries, load_draw_tasks
 from .protocol import ProtocolError, commitment_user
@@ -68,12 +68,6 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, float) and value != value) or value is pd.NaT
 
 
-def _orders_correction(follow_up: str, deadline: Any) -> bool:
-    """An order to correct: 责令改正, or a penalty decision that sets a 整改期限."""
-    return follow_up == "rectification_order" or (
-        follow_up in DEADLINE_FOLLOW_UPS and not _blank(deadline))
-
-
 def _candidates(results: pd.DataFrame, tasks: pd.DataFrame, quarter: str | Quarter
                 ) -> pd.DataFrame:
     """Every re-inspection due in ``quarter`` (confidential ones included, column
@@ -91,7 +85,7 @@ def _candidates(results: pd.DataFrame, tasks: pd.DataFrame, quarter: str | Quart
     rows = []
     for r in results.to_dict("records"):
         deadline = r.get("rectification_deadline")
-        if not _orders_correction(r["follow_up"], deadline):
+        if not reinspection_applies(r["follow_up"], deadline):
             continue
         checked = _quarter_of(r["date_checked"])
         unit = unit_of[r["task_id"]]
@@ -220,8 +214,6 @@ def plan_reinspections(results: str | Path | pd.DataFrame, ledger: str | Path,
     tasks = load_draw_tasks(ledger) if Path(ledger).exists() else pd.DataFrame(
         columns=["task_id", "unit", "uscc", "quarter", "origin"])
     if not isinstance(results, pd.DataFrame):
-        from ..results import load_results
-
         results = load_results(results, tasks)
     due = reinspections_due(results, tasks, quarter, policy)
     known = due["uscc"].isin(set(registers.enterprises["uscc"]))
