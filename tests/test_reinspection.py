@@ -248,3 +248,29 @@ def test_cli_commit_and_draw_follow_ups(bureau_copy, tmp_path, capsys):
     # a re-inspection draw is not an ordinary targeted draw
     assert cli_main(["commit", *common, "--seed-source", SEED_SOURCE, "--campaign", "X"]) == 2
     assert "--target, --campaign and --origin do not apply" in capsys.readouterr().err
+
+
+def test_a_later_draw_under_the_yearly_cap_does_not_count_the_re_inspection(fu, policy):
+    """Cap 2: the firm checked in 2023Q1 and re-inspected in 2023Q2 has one counted check, so
+    a routine draw of 2023Q3 may draw it; the stdlib replay counts alike."""
+    from dsr_analysis.draw import draw_quarter
+    from dsr_analysis.draw.ledger import history_before
+    from dsr_analysis.draw.record import split_record
+
+    pol = dataclasses.replace(policy, draw=dataclasses.replace(
+        policy.draw, overlap="yearly_cap", yearly_cap=2))
+    uscc = fu["result"].tasks.iloc[0]["uscc"]
+    history = history_before(entries(fu["quarter"].ledger), None, "2023Q3", "untargeted",
+                             ["xiongxian"])
+    assert {t["origin"] for r in history for t in r["tasks"]} == {"routine", "follow_up"}
+    result = draw_quarter(pol, fu["registers"], "2023Q3", "cap test", history,
+                          units=["xiongxian"])
+    excluded = {c for s in result.record["strata"] for c, _why in s["excluded"]}
+    assert uscc not in excluded
+    public, _internal = split_record(result.record)
+    _replay_module().replay(json.loads(json.dumps(public)))
+    # the cap is at work: at cap 1 the 2023Q1 check alone excludes the firm
+    pol_counting = dataclasses.replace(pol, draw=dataclasses.replace(pol.draw, yearly_cap=1))
+    capped = draw_quarter(pol_counting, fu["registers"], "2023Q3", "cap test", history,
+                          units=["xiongxian"], staff=False)
+    assert uscc in {c for s in capped.record["strata"] for c, _why in s["excluded"]}
