@@ -28,6 +28,10 @@ leaves nothing half-written):
     offence. The 2023 count is replaced, not added to (it is "last year"). A between-levels
     merged visit (two tasks, one visit) counts once.
 
+  - ``positive_list`` (正面清单): a firm penalised in 2023 leaves the positive list (a penalty
+    removes a firm from it, 环办执法〔2021〕10号; the register refuses a firm both on the list
+    and penalised last year). Nobody is added to the list: that is the bureau's decision.
+
   The file keeps its own format and headers (:func:`~dsr_analysis.documents.registercopy.write_register_copy`:
   a CSV stays a CSV in its encoding, an XLSX keeps its title row and sheets, an XLS becomes a
   CSV with the same headers), replaced values in the spelling the column already uses.
@@ -153,9 +157,12 @@ def derive_flags(enterprises: pd.DataFrame, tasks: pd.DataFrame, results: pd.Dat
 
 
 def _next_register(enterprises: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
+    """The register with the derived flags; a firm penalised leaves the positive list."""
     after = enterprises.copy()
     for column in FLAG_COLUMNS:
         after[column] = flags[column].to_numpy()
+    after["positive_list"] = (enterprises["positive_list"].to_numpy(dtype=bool)
+                              & ~flags["penalised_last_year"].to_numpy(dtype=bool))
     return after
 
 
@@ -191,6 +198,8 @@ def category_changes(before: pd.DataFrame, after: pd.DataFrame, flags: pd.DataFr
         if b["penalised_last_year"] != a["penalised_last_year"]:
             why.append(f"{year}年受到行政处罚（{f['penalty_cases']}）" if a["penalised_last_year"]
                        else f"{year}年未受到行政处罚（此前年度的处罚不延续）")
+        if b["positive_list"] and not a["positive_list"]:
+            why.append(f"因{year}年受到行政处罚移出正面清单")
         if b["supervision_order_last_year"] != a["supervision_order_last_year"]:
             why.append(f"{year}年被挂牌督办（{f['supervision_tasks']}）"
                        if a["supervision_order_last_year"] else f"{year}年未被挂牌督办（不延续）")
@@ -204,6 +213,7 @@ def category_changes(before: pd.DataFrame, after: pd.DataFrame, flags: pd.DataFr
             "统一社会信用代码": a["uscc"], "企业名称": a["name"],
             f"受到行政处罚（{year - 1}年→{year}年）":
                 _flag_text(b["penalised_last_year"], a["penalised_last_year"]),
+            "正面清单": _flag_text(b["positive_list"], a["positive_list"]),
             f"被挂牌督办（{year - 1}年→{year}年）":
                 _flag_text(b["supervision_order_last_year"], a["supervision_order_last_year"]),
             f"投诉举报次数（{year - 1}年→{year}年）":
@@ -257,6 +267,8 @@ class RolloverResult:
         Firms per unit and category before and after (the second sheet).
     flags : DataFrame
         The derived flags and their evidence per USCC (:func:`derive_flags`).
+    left_positive_list : int
+        Firms taken off the positive list (penalised in the year).
     """
 
     year: int
@@ -266,13 +278,15 @@ class RolloverResult:
     changes: pd.DataFrame
     counts: pd.DataFrame
     flags: pd.DataFrame
+    left_positive_list: int = 0
 
     def summary(self) -> str:
         f = self.flags
         return (f"{self.year}年检查对象名录库：{len(f)} 户企业，上年度受到行政处罚 "
                 f"{int(f['penalised_last_year'].sum())} 户，上年度挂牌督办 "
                 f"{int(f['supervision_order_last_year'].sum())} 户，上年度有投诉举报 "
-                f"{int((f['complaints_last_year'] > 0).sum())} 户；类别变化 {len(self.changes)} 户")
+                f"{int((f['complaints_last_year'] > 0).sum())} 户，移出正面清单 "
+                f"{self.left_positive_list} 户；类别变化 {len(self.changes)} 户")
 
 
 def _target_dir(target: Path, source: Path) -> None:
@@ -304,7 +318,7 @@ def _report(changes: pd.DataFrame, counts: pd.DataFrame, policy: Policy, year: i
            + f"；上年度投诉举报次数：{year}年任务来源为"
            f"{'、'.join(ORIGIN_ZH.get(o, o) for o in settings.complaint_origins)}"
            "的抽查任务数" + ("（仅发现问题的）" if settings.complaints_confirmed_only else "")
-           + "。三项均按当年重新计算，此前年度的标记不延续。")
+           + "。三项均按当年重新计算，此前年度的标记不延续；当年受到行政处罚的企业移出正面清单。")
     notes = [made, how]
     if unmatched:
         notes.append(f"{len(unmatched)} 户企业有{year}年处罚、督办或投诉任务但已不在检查对象名录库中，"
@@ -382,7 +396,8 @@ def rollover(year: int, ledger: str | Path, results: str | Path, policy: Policy,
                             demo, units)
     report = write_tables_workbook([("类别变化", first), ("类别统计", second)],
                                    outputs / f"rollover-{year}" / f"category-changes-{year}.xlsx")
-    return RolloverResult(year, target, paths, report, changes, counts, flags)
+    left = int((registers.enterprises["positive_list"] & ~after["positive_list"]).sum())
+    return RolloverResult(year, target, paths, report, changes, counts, flags, left)
 
 
 def _write_registers(registers, after: pd.DataFrame, stage: Path) -> list[Path]:
@@ -397,6 +412,9 @@ def _write_registers(registers, after: pd.DataFrame, stage: Path) -> list[Path]:
     rows = registers.rows["enterprises"]
     positions = {canonical_column(h, "enterprises"): i for i, h in enumerate(cells.header)}
     changes = {}
+    left = registers.enterprises["positive_list"].to_numpy(dtype=bool) \
+        & ~after["positive_list"].to_numpy(dtype=bool)
+    changes[positions["positive_list"]] = {int(r): False for r in rows[left]}
     for column in FLAG_COLUMNS:
         values = after[column].to_numpy()
         changes[positions[column]] = {int(r): (bool(v) if column != "complaints_last_year"

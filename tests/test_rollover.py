@@ -52,9 +52,11 @@ def rolled(bureau_quarter, tmp_path_factory):
     # B: drawn, not penalised before, an offence penalised in 2023 (case opened and closed)
     not_special = classify(ent, policy)["category"] != "special"
     b_uscc = next(u for u in tasks["uscc"] if bool(not_special[ent["uscc"] == u].iloc[0]))
-    # C: drawn, penalty case opened in 2023 and closed in 2024; D: put under supervision order
-    rest = [u for u in tasks["uscc"] if u != b_uscc]
-    c_uscc, d_uscc = rest[0], rest[1]
+    # C: drawn, on the positive list, penalty case opened in 2023 and closed in 2024 (it
+    # leaves the list); D: put under supervision order
+    listed = set(ent.loc[ent["positive_list"], "uscc"])
+    c_uscc = next(u for u in tasks["uscc"] if u != b_uscc and u in listed)
+    d_uscc = next(u for u in tasks["uscc"] if u not in (b_uscc, c_uscc))
     # E: not drawn in Q1, not on the positive list, complaints count 2 in the 2023 register
     e = ent[~ent["uscc"].isin(drawn) & ~ent["positive_list"] & (ent["uscc"] != a["uscc"])
             ].iloc[0]
@@ -101,11 +103,17 @@ def test_the_flags_are_those_worked_out_by_hand(rolled):
     # complaints: E's one complaint task of 2023 replaces its count; nobody else has any
     assert set(ent.index[ent["complaints_last_year"] > 0]) == {rolled["E"]}
     assert ent.loc[rolled["E"], "complaints_last_year"] == 1
-    # every other column unchanged
+    # C, penalised, leaves the positive list; nobody else's place on it changes
     old = rolled["registers"].enterprises.set_index("uscc")
+    assert old.loc[rolled["C"], "positive_list"] and not ent.loc[rolled["C"], "positive_list"]
+    left = old["positive_list"] & ~ent["positive_list"]
+    assert set(old.index[left]) == {rolled["C"]}
+    assert not (ent["positive_list"] & ~old["positive_list"]).any()
+    assert rolled["result"].left_positive_list == 1
+    # every other column unchanged
     others = [c for c in old.columns if c not in ("penalised_last_year",
                                                   "supervision_order_last_year",
-                                                  "complaints_last_year")]
+                                                  "complaints_last_year", "positive_list")]
     pd.testing.assert_frame_equal(ent[others], old[others])
 
 
@@ -121,6 +129,10 @@ def test_penalised_becomes_special_and_an_older_penalty_does_not_stay(rolled):
     assert changes.loc[rolled["A"], "2023年类别"] == "特殊监管对象"
     assert changes.loc[rolled["A"], "受到行政处罚（2022年→2023年）"] == "是→否"
     assert "不延续" in changes.loc[rolled["A"], "变化原因"]
+    # C: on the positive list (general), penalised in 2023 -> off the list, special
+    assert changes.loc[rolled["C"], "正面清单"] == "是→否"
+    assert changes.loc[rolled["C"], "2024年类别"] == "特殊监管对象"
+    assert "移出正面清单" in changes.loc[rolled["C"], "变化原因"]
 
 
 def test_the_workbook_keeps_its_title_headers_and_other_files(rolled):
@@ -129,7 +141,7 @@ def test_the_workbook_keeps_its_title_headers_and_other_files(rolled):
     dst = openpyxl.load_workbook(res.directory / "enterprises.xlsx").active
     assert dst["A1"].value == src["A1"].value            # the title row
     assert [c.value for c in dst[2]] == [c.value for c in src[2]]   # the Chinese headers
-    flags = {"上年度受到行政处罚", "上年度挂牌督办", "上年度有效投诉举报次数"}
+    flags = {"上年度受到行政处罚", "上年度挂牌督办", "上年度有效投诉举报次数", "是否纳入正面清单"}
     keep = [i for i, c in enumerate(src[2]) if c.value not in flags]
     for r_src, r_dst in zip(src.iter_rows(min_row=3, values_only=True),
                             dst.iter_rows(min_row=3, values_only=True), strict=True):
@@ -274,7 +286,7 @@ def test_a_csv_register_stays_csv_in_its_encoding_with_its_title(rolled, tmp_pat
     assert rows[0] == ["雄县检查对象名录库（CSV导出）"]
     assert rows[1] == lines[1]
     assert rows[1][10] == ENTERPRISE_HEADERS_ZH["penalised_last_year"]
-    changed = {10, 11, 12}
+    changed = {7, 10, 11, 12}      # 是否纳入正面清单 and the three flags
     for old, new in zip(lines[2:], rows[2:], strict=True):
         assert [v for i, v in enumerate(old) if i not in changed] == \
                [v for i, v in enumerate(new) if i not in changed]
