@@ -17,7 +17,7 @@ import pytest
 from dsr_analysis.cli import main as cli_main
 from dsr_analysis.draw.ledger import entries, load_draw_tasks
 from dsr_analysis.draw.outputs import check_outputs
-from dsr_analysis.draw.protocol import ProtocolError
+from dsr_analysis.draw.protocol import ProtocolError, follow_ups_sha256
 from dsr_analysis.draw.reinspection import (commit_reinspections, draw_reinspections,
                                             follow_up_campaign, reinspections_due,
                                             withheld_reinspections)
@@ -104,6 +104,7 @@ def test_follow_up_task_drawn_next_quarter(fu, policy):
     page = fu["page"].read_text(encoding="utf-8")
     assert "复查抽取公告" in page and "雄县1家" in page
     assert uscc not in page  # the firms are fixed by digest, not named
+    assert follow_ups_sha256(rec["inputs"]["follow_ups"]) in page
     # the team's task sheet says which check's order it follows up, and why on site
     from dsr_analysis.fieldwork import build_fieldwork
 

@@ -303,7 +303,7 @@ td.n {{ text-align: right; }}
 .sign {{ text-align: right; margin-top: 2em; }}
 </style></head><body>
 <h1>{e(authority)}{q.year}年第{"一二三四"[q.q - 1]}季度“双随机”{kind}</h1>
-<p>根据年度“双随机、一公开”监管工作实施方案，本季度将对{e(units)}的检查对象进行随机抽取。
+<p>根据年度“双随机、一公开”监管工作实施方案，本季度将对{e(units)}{_what_is_drawn(commitment)}。
 在随机数产生之前，现将本次抽取所依据的输入和随机数来源公告如下，任何人可据此核验抽取结果。</p>
 {redo}
 <p>一、随机数来源：{e(src['description'])}。抽取时{form}录入，
@@ -345,9 +345,9 @@ def announcement_document(commitment: Mapping[str, Any], entry: Entry,
         "抽取数": [int(r["quota"]) for r in commitment["quotas"]],
         **{f"{c}类入样概率": [_class_probability(r, c) for r in commitment["quotas"]]
            for c in "ABCD"}})  # NaN (an empty class) is shown as "—"
-    blocks = [Paragraph(f"根据年度“双随机、一公开”监管工作实施方案，本季度将对{units}的检查对象进行"
-                        "随机抽取。在随机数产生之前，现将本次抽取所依据的输入和随机数来源公告如下，"
-                        "任何人可据此核验抽取结果。")]
+    blocks = [Paragraph(f"根据年度“双随机、一公开”监管工作实施方案，本季度将对{units}"
+                        f"{_what_is_drawn(commitment)}。在随机数产生之前，现将本次抽取所依据的"
+                        "输入和随机数来源公告如下，任何人可据此核验抽取结果。")]
     if commitment.get("reason"):
         blocks.append(Paragraph(f"本次为重新抽取，原因：{commitment['reason']}。"))
     blocks += [Paragraph(t) for t in follow_up_text(commitment, names)]
@@ -377,6 +377,12 @@ def follow_ups_sha256(follow_ups: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _what_is_drawn(commitment: Mapping[str, Any]) -> str:
+    if commitment.get("inputs", {}).get("follow_ups"):
+        return "此前责令改正的检查对象逐一安排复查，并随机选派执法检查人员"
+    return "的检查对象进行随机抽取"
+
+
 def announcement_kind(commitment: Mapping[str, Any]) -> str:
     """The announcement's kind in its title: 复查抽取公告 for a re-inspection draw."""
     return "复查抽取公告" if commitment.get("inputs", {}).get("follow_ups") else "抽取公告"
@@ -393,8 +399,8 @@ def follow_up_text(commitment: Mapping[str, Any], names: Mapping[str, str]) -> l
                         for u in commitment["units"] if u in follow_ups)
     total = sum(len(f) for f in follow_ups.values())
     return [f"本次为复查抽取：此前检查中责令改正（整改）、尚未办结且未经复查的检查对象共{total}家"
-            f"（{per_unit}），由作出决定的单位逐一复查。复查对象全部列入（入样概率100%），"
-            "不受年度抽查次数上限限制，一律现场检查；执法检查人员随机选派。",
+            f"（{per_unit}），由作出决定的单位复查。复查对象全部列入（入样概率100%），"
+            "不受年度抽查次数上限限制，一律现场检查。",
             f"复查对象清单（含原检查任务编号）已在本次抽取的登记中固定，其摘要（SHA-256）为"
             f"{follow_ups_sha256(follow_ups)}，清单随抽取记录公开。"]
 
