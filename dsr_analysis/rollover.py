@@ -289,15 +289,17 @@ class RolloverResult:
                 f"{self.left_positive_list} 户；类别变化 {len(self.changes)} 户")
 
 
-def _target_dir(target: Path, source: Path) -> None:
-    """Refuse the source directory and a non-empty one."""
-    if target.resolve() == source.resolve():
+def _target_dir(target: Path, source: Path, replace: bool = False) -> None:
+    """Refuse the source directory (also as a folder above or below it) and a non-empty
+    one (unless ``replace``)."""
+    t, src = target.resolve(), source.resolve()
+    if t == src or src in t.parents or t in src.parents:
         raise DsrError(f"{target}: the new registers cannot be written over the source "
-                       "registers; give a new directory (--to)")
+                       f"registers ({source}); give a new directory (--to)")
     if target.exists():
         if not target.is_dir():
             raise FileSystemError(f"{target}: a file where the new register directory belongs")
-        if any(target.iterdir()):
+        if any(target.iterdir()) and not replace:
             raise DsrError(f"{target}: the directory is not empty; the new registers go into a "
                            "new or empty directory (--to)")
 
@@ -336,7 +338,8 @@ def _report(changes: pd.DataFrame, counts: pd.DataFrame, policy: Policy, year: i
 
 def rollover(year: int, ledger: str | Path, results: str | Path, policy: Policy,
              outputs: str | Path, registers_dir: str | Path | None = None,
-             to: str | Path | None = None, demo: bool = False) -> RolloverResult:
+             to: str | Path | None = None, demo: bool = False,
+             replace: bool = False) -> RolloverResult:
     """Write the registers of ``year`` from those of ``year - 1`` (``dsr rollover``).
 
     Parameters
@@ -360,6 +363,9 @@ def rollover(year: int, ledger: str | Path, results: str | Path, policy: Policy,
         The new register directory (new or empty); default ``OUTPUTS/registers-YEAR``.
     demo : bool
         Mark the report 演示数据.
+    replace : bool
+        Replace a non-empty ``to`` (an earlier rollover, e.g. a re-run demo) as a whole; never
+        the source. Default False: refused.
     """
     last = year - 1
     if registers_dir is not None:
@@ -368,9 +374,14 @@ def rollover(year: int, ledger: str | Path, results: str | Path, policy: Policy,
         source = committed_registers(ledger, Quarter(last, 4)).directory
     outputs = Path(outputs)
     target = Path(to) if to is not None else outputs / f"registers-{year}"
-    _target_dir(target, source)
+    _target_dir(target, source, replace)
     registers = load_registers(source, units=policy.unit_names)
     tasks = load_draw_tasks(ledger)
+    if not any(Quarter.parse(q).year == last for q in tasks["quarter"]):
+        years = sorted({Quarter.parse(q).year for q in tasks["quarter"]})
+        raise DsrError(f"{ledger}: no task of {last} in the ledger, so nothing to derive the "
+                       f"{year} register from (--year is the new year; the ledger holds "
+                       f"{', '.join(map(str, years)) or 'no draw'})")
     frame = load_results(results, tasks)
     settings = rollover_settings(policy)
     flags = derive_flags(registers.enterprises, tasks, frame, last, settings)
@@ -381,13 +392,15 @@ def rollover(year: int, ledger: str | Path, results: str | Path, policy: Policy,
     stage = target.parent / f".{target.name}.{os.getpid()}.tmp"
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
+    old = target.parent / f".{target.name}.{os.getpid()}.old"
     try:
         paths = _write_registers(registers, after, stage)
         if target.exists():
-            target.rmdir()  # empty (checked above)
+            os.replace(target, old)  # empty, or replaced as a whole (checked above)
         os.replace(stage, target)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
     paths = tuple(target / p.name for p in paths)
     from .documents.registercopy import write_tables_workbook  # heavy: openpyxl
 

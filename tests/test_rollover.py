@@ -192,6 +192,12 @@ def test_never_over_the_source_nor_into_a_full_directory(rolled, tmp_path):
     with pytest.raises(DsrError, match="not empty"):
         rollover(2024, bq.ledger, rolled["results"], policy, tmp_path,
                  registers_dir=bq.registers, to=rolled["result"].directory)
+    with pytest.raises(DsrError, match="cannot be written over the source"):
+        rollover(2024, bq.ledger, rolled["results"], policy, tmp_path,
+                 registers_dir=bq.registers, to=bq.registers / "2024")
+    with pytest.raises(DsrError, match="no task of 2029 in the ledger"):
+        rollover(2030, bq.ledger, rolled["results"], policy, tmp_path,
+                 registers_dir=bq.registers, to=tmp_path / "r2030")
     assert not list(tmp_path.iterdir())          # nothing written
 
 
@@ -204,6 +210,15 @@ def test_the_command(rolled, tmp_path, capsys):
     assert "上年度受到行政处罚 2 户" in printed
     assert (tmp_path / "registers-2024" / "enterprises.xlsx").is_file()
     assert (tmp_path / "rollover-2024" / "category-changes-2024.xlsx").is_file()
+    args = ["rollover", "--year", "2024", "--ledger", str(bq.ledger), "--results",
+            str(rolled["results"]), "--registers", str(bq.registers), "--outputs", str(tmp_path)]
+    assert main(args) == 2                                  # never into a full directory
+    assert "not empty" in capsys.readouterr().err
+    again = rollover(2024, bq.ledger, rolled["results"], rolled["policy"], tmp_path,
+                     registers_dir=bq.registers, replace=True)   # a re-run demo
+    assert sorted(p.name for p in again.directory.iterdir()) == \
+        ["enterprises.xlsx", "experts.csv", "inspectors.csv", "items.csv"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
 def _day(text: str) -> dt.date:
