@@ -275,3 +275,37 @@ def test_a_later_draw_under_the_yearly_cap_does_not_count_the_re_inspection(fu, 
     capped = draw_quarter(pol_counting, fu["registers"], "2023Q3", "cap test", history,
                           units=["xiongxian"], staff=False)
     assert uscc in {c for s in capped.record["strata"] for c, _why in s["excluded"]}
+
+
+def test_due_rules_on_a_hand_made_register():
+    """Two orders for one firm make one re-inspection naming both checks; a re-inspection
+    task drawn after the check, a penalty without a deadline and a 复查 that found the firm
+    corrected end it; a 复查 that found it not corrected calls for another."""
+    from dsr_analysis.draw.reinspection import follow_ups_of
+
+    d = dt.date
+    tasks = pd.DataFrame({
+        "task_id": ["2023Q1-xiongxian-0001", "2023Q1-xiongxian-0002", "2023Q1-xiongxian-0003",
+                    "2023Q1-xiongxian-0004", "2023Q1-xiongxian-0005", "2023Q2-xiongxian-FU-0001"],
+        "quarter": ["2023Q1"] * 5 + ["2023Q2"],
+        "unit": ["xiongxian"] * 6,
+        "uscc": ["U1", "U1", "U2", "U3", "U4", "U3"],
+        "origin": ["routine"] * 5 + ["follow_up"]})
+    results = pd.DataFrame({
+        "task_id": tasks["task_id"][:5].tolist(),
+        "uscc": ["U1", "U1", "U2", "U3", "U4"],
+        "date_checked": [d(2023, 1, 10), d(2023, 2, 1), d(2023, 2, 2), d(2023, 2, 3),
+                         d(2023, 2, 4)],
+        "follow_up": ["rectification_order", "rectification_order", "penalty",
+                      "rectification_order", "rectification_order"],
+        "rectification_deadline": [None, d(2023, 6, 30), None, None, d(2023, 3, 1)],
+        "date_follow_up_closed": [None] * 5,
+        "date_reinspected": [None, None, None, None, d(2023, 3, 10)],
+        "reinspection_result": [None, None, None, None, "not_rectified"],
+        "confidential": [False] * 5})
+    due = reinspections_due(results, tasks, "2023Q3")
+    assert follow_ups_of(due) == {"xiongxian": {
+        "U1": ["2023Q1-xiongxian-0001", "2023Q1-xiongxian-0002"],
+        "U4": ["2023Q1-xiongxian-0005"]}}
+    results.loc[4, "reinspection_result"] = "rectified"
+    assert set(reinspections_due(results, tasks, "2023Q3")["uscc"]) == {"U1"}
