@@ -27,8 +27,8 @@ from dsr_analysis.render import (
 
 
 def test_every_report_declares_the_same_typed_parameters():
-    common = ["quarter", "unit", "policy", "registers", "ledger", "results", "deliveries",
-              "output_dir", "prepared"]
+    common = ["quarter", "unit", "policy", "registers", "ledger", "results", "followups",
+              "deliveries", "output_dir", "prepared"]
     own = {"statistics": ["as_of"], "notice": ["month"]}
     for spec in REPORTS.values():
         declared = declared_parameters(spec.notebook)
