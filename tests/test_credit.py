@@ -114,3 +114,68 @@ def test_the_period_is_a_month_or_a_quarter():
         credit_period()
     with pytest.raises(Exception, match="not a month"):
         credit_period(month="2023-13")
+
+
+@pytest.fixture(scope="module")
+def twice(bureau_quarter, tmp_path_factory):
+    """A firm checked in the routine draw of 2023Q1 and again after a complaint (a targeted
+    draw of 2023Q2), both results published in April 2023."""
+    from bureau import copy_bureau_quarter
+
+    from dsr_analysis.draw import commit_quarter, draw_and_record
+    from dsr_analysis.registers import load_registers
+
+    root = tmp_path_factory.mktemp("twice")
+    bq = copy_bureau_quarter(bureau_quarter, root)
+    policy = load_policy()
+    registers = load_registers(bq.registers, units=policy.unit_names)
+    first = bq.tasks.sort_values("task_id").iloc[0]
+    target = {"uscc": [first.uscc]}
+    commit_quarter(policy, registers, "2023Q2", "举报线索核查（12369）", bq.ledger, bq.outputs,
+                   units=["xiongxian"], target=target, campaign="投诉举报核查", origin="complaint")
+    result, _e, _p = draw_and_record(policy, registers, "2023Q2", "12369-2023-0789", bq.ledger,
+                                     bq.outputs, units=["xiongxian"], target=target,
+                                     campaign="投诉举报核查", origin="complaint",
+                                     registers_dir=bq.registers)
+    second = result.tasks.iloc[0]
+    path = root / "results.csv"
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(RESULT_HEADER)
+        w.writerow([first.task_id, first.uscc, "2023-03-29", "未发现问题", "无", "", "2023-04-06",
+                    "否", "", ""])
+        w.writerow([second.task_id, second.uscc, "2023-04-11", "发现问题已责令改正", "无", "",
+                    "2023-04-18", "否", "", ""])
+    written = write_credit_exports(bq.ledger, path, policy, root / "out", month="2023-04")
+    return written, first, second
+
+
+def test_a_firm_checked_twice_has_a_row_per_check(twice):
+    written, first, second = twice
+    rows = _csv_rows(written.paths[1])[1:]
+    assert [(r[2], r[3], r[4], r[7]) for r in rows] == [
+        ("双随机抽查", "2023-03-29", "未发现问题", first.task_id),
+        ("定向抽查", "2023-04-11", "发现问题已责令改正", second.task_id),   # the complaint check
+    ]
+    by_firm = _csv_rows(written.paths[3])[1:]
+    assert [(r[0], r[2]) for r in by_firm] == [(first.uscc, "1"), (first.uscc, "2")]
+    assert written.records.firms == 1
+
+
+def test_the_results_template_records_a_supervision_order(bureau_quarter, tmp_path):
+    """挂牌督办 entered in the results template is read back as the result's
+    supervision_order (what the rollover reads)."""
+    from dsr_analysis.draw.ledger import load_draw_tasks
+    from dsr_analysis.results import load_results, sample_results
+    from dsr_analysis.results_entry import fill_results_template, write_results_template
+
+    template = write_results_template("2023Q1", "xiongxian", bureau_quarter.ledger, tmp_path)
+    tasks = load_draw_tasks(bureau_quarter.ledger)
+    results = sample_results(tasks, seed=11).head(3).copy()
+    results["supervision_order"] = [True, False, False]
+    filled = fill_results_template(template.path, results, tmp_path / "results.xlsx")
+    ws = openpyxl.load_workbook(filled).worksheets[0]
+    headers = {c.value: c.column for row in ws.iter_rows(max_row=5) for c in row if c.value}
+    assert "挂牌督办" in headers
+    back = load_results(filled, tasks).set_index("task_id")
+    assert back["supervision_order"].tolist() == [True, False, False]
