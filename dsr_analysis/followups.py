@@ -19,13 +19,16 @@ holds comes from three sources, in this order (a later one overrides an earlier 
    before the check, a date in an update after the update's own date (an update records what
    happened by its date; a 整改期限 may lie ahead), and a case field that does not fit the
    case once the update is applied (:func:`dsr_analysis.results.case_problems`).
-3. **Re-inspection by draw** (复查 as a task): a targeted task of origin ``follow_up`` in the
-   ledger (``dsr_analysis.draw``) with a result, checked after a correction case of the same
-   firm was opened, is that case's 复查: ``date_reinspected`` = the task's ``date_checked``;
-   an outcome ``no_problem`` or ``corrected`` means 已整改 (``rectified``), anything else
-   未整改 (``not_rectified``). It is linked to the firm's earliest correction case still open
-   on that day (a case ordering correction: 责令整改, or 立案处罚 with a 整改期限); a 复查
-   recorded in the register or the update file on the same day or later wins.
+3. **Re-inspection by draw** (复查 as a task, :mod:`dsr_analysis.draw.reinspection`): a
+   targeted task of origin ``follow_up`` in the ledger with a result is the 复查 of the
+   correction cases it was drawn for: the same firm's cases of the task's unit that order
+   correction (责令整改, or 立案处罚 with a 整改期限), found in a quarter before the task's and
+   still open on the day of the check (one task re-inspects every such order of the firm).
+   ``date_reinspected`` = the task's ``date_checked``; an outcome ``no_problem`` or
+   ``corrected`` means 已整改 (``rectified``) and closes the case that day unless a closing
+   date is recorded, anything else 未整改 (``not_rectified``: the case stays open, overdue
+   after its due date). A 复查 recorded in the register or the update file on the same day or
+   later wins.
 
 Derived, as of D (:func:`case_register`): a 复查 that found the firm 已整改 closes the case on
 its day unless a closing date is given; the due date is the 整改期限, else the opening date
@@ -231,38 +234,45 @@ def _opened(case: Mapping[str, object]) -> dt.date:
     return opened if _given(opened) else case["date_checked"]
 
 
-def _correction_case(cases: list[dict[str, object]], uscc: str, day: dt.date, task_id: str
-                     ) -> dict[str, object] | None:
-    """The firm's earliest correction case opened before ``day`` and still open that day."""
-    open_then = [c for c in cases if c["uscc"] == uscc and c["task_id"] != task_id
-                 and reinspection_applies(c["follow_up"], c["rectification_deadline"])
-                 and c["date_checked"] < day
-                 and _opened(c) <= day
-                 and not (_given(c["date_follow_up_closed"])
-                          and c["date_follow_up_closed"] < day)]
-    return min(open_then, key=lambda c: (_opened(c), c["task_id"]), default=None)
+def _covered_cases(cases: list[dict[str, object]], task: Mapping[str, object],
+                   day: dt.date) -> list[dict[str, object]]:
+    """The correction cases a re-inspection task checked on ``day`` covers: the firm's cases
+    of the task's unit that order correction, found in a quarter before the task's and still
+    open that day (what :mod:`dsr_analysis.draw.reinspection` draws one task per firm for)."""
+    quarter = str(task.get("quarter", ""))
+    return [c for c in cases if c["uscc"] == task["uscc"] and c["task_id"] != task["task_id"]
+            and (not task.get("unit") or c["unit"] == task["unit"])
+            and (not quarter or str(c["quarter"]) < quarter)
+            and reinspection_applies(c["follow_up"], c["rectification_deadline"])
+            and c["date_checked"] < day and _opened(c) <= day
+            and not (_given(c["date_follow_up_closed"]) and c["date_follow_up_closed"] < day)]
 
 
 def _apply_reinspection_tasks(cases: dict[str, dict[str, object]], tasks: pd.DataFrame,
                               results: pd.DataFrame, as_of: dt.date) -> None:
-    """Results of targeted re-inspection tasks (origin ``follow_up``) as their cases' 复查."""
+    """Results of targeted re-inspection tasks (origin ``follow_up``) as their cases' 复查
+    (a 复查 that found the firm 已整改 closes the case that day unless a closing date is
+    recorded)."""
     if "origin" not in tasks.columns:
         return
-    ids = set(tasks.loc[tasks["origin"] == "follow_up", "task_id"])
+    drawn = tasks[tasks["origin"] == "follow_up"].drop_duplicates("task_id").set_index("task_id")
     known = pd.Series([_on_or_before(d, as_of) for d in results["date_checked"]],
                       index=results.index, dtype=bool)
-    done = results[results["task_id"].isin(ids) & known]
+    done = results[results["task_id"].isin(drawn.index) & known]
     pool = list(cases.values())
     for rec in done.sort_values(["date_checked", "task_id"]).to_dict("records"):
-        case = _correction_case(pool, rec["uscc"], rec["date_checked"], rec["task_id"])
-        if case is None:
-            continue
-        if _given(case["date_reinspected"]) and case["date_reinspected"] >= rec["date_checked"]:
-            continue  # a 复查 recorded by hand on that day or later wins
+        task = {**drawn.loc[rec["task_id"]].to_dict(), "task_id": rec["task_id"],
+                "uscc": rec["uscc"]}
+        day = rec["date_checked"]
         rectified = rec["outcome"] in RECTIFIED_OUTCOMES
-        case["date_reinspected"] = rec["date_checked"]
-        case["reinspection_result"] = "rectified" if rectified else "not_rectified"
-        case["reinspection_task"] = rec["task_id"]
+        for case in _covered_cases(pool, task, day):
+            if _given(case["date_reinspected"]) and case["date_reinspected"] >= day:
+                continue  # a 复查 recorded by hand on that day or later wins
+            case["date_reinspected"] = day
+            case["reinspection_result"] = "rectified" if rectified else "not_rectified"
+            case["reinspection_task"] = rec["task_id"]
+            if rectified and not _given(case["date_follow_up_closed"]):
+                case["date_follow_up_closed"] = day
 
 
 def _finish(case: dict[str, object], policy: Policy, as_of: dt.date) -> dict[str, object]:

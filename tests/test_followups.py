@@ -304,3 +304,26 @@ def test_followups_report_all_cases_and_a_bad_unit(bureau_quarter, quarter, tmp_
 
     with pytest.raises(DsrError, match="unknown unit 'nowhere'"):
         followups_report(bureau_quarter.ledger, results, None, "nowhere", D(2023, 3, 31))
+
+
+def test_one_reinspection_task_covers_every_earlier_order_of_the_firm(quarter, tmp_path, policy):
+    """B's firm also got an order after a complaint check in 2023Q1 (task T1) and one in
+    2023Q2 (task T2, checked 2023-04-03): the 2023Q2 re-inspection on 2023-04-12 closes the
+    two 2023Q1 orders; T2 was not among the orders the draw re-inspects and stays open."""
+    b = quarter["b"]
+    t1, t2 = b.copy(), b.copy()
+    t1["task_id"], t1["origin"] = "2023Q1-xiongxian-T001", "complaint"
+    t2["task_id"], t2["quarter"], t2["origin"] = "2023Q2-xiongxian-T002", "2023Q2", "complaint"
+    tasks = pd.concat([quarter["tasks"], t1.to_frame().T, t2.to_frame().T], ignore_index=True)
+    order = "发现问题已责令改正（含当场整改）"
+    extra = [[t1.task_id, b.uscc, "2023-03-15", order, "责令整改", "2023-04-15", "", "", "", "",
+              "", "", "否"],
+             [t2.task_id, b.uscc, "2023-04-03", order, "责令整改", "2023-05-03", "", "", "", "",
+              "", "", "否"]]
+    results = load_results(_results(quarter, tmp_path, "未发现问题", extra), tasks)
+    cases = case_register(tasks, results, policy, D(2023, 4, 30))
+    closed = cases[cases["reinspection_task"] == quarter["r"].task_id]
+    assert sorted(closed["task_id"]) == sorted([b.task_id, t1.task_id])
+    assert set(closed["status"]) == {"closed"}
+    assert set(closed["date_follow_up_closed"]) == {D(2023, 4, 12)}
+    assert _case(cases, t2.task_id)["status"] == "open"
