@@ -53,6 +53,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import DsrError, Problem, RegisterError
@@ -61,12 +62,13 @@ from .periods import date_zh
 from .policy import Policy
 from .registers import read_register
 from .results import amount_zh, case_problems, reinspection_applies
-from .schema import RECEIVING_FOLLOW_UPS, SCHEMAS
+from .schema import COLUMN_ALIASES, RECEIVING_FOLLOW_UPS, SCHEMAS
 
 __all__ = [
     "CASE_COLUMNS", "CASE_FIELDS", "CaseRegister", "case_counts", "case_register",
     "case_register_document", "case_table_zh", "case_text", "empty_updates",
-    "followups_report", "load_followups", "open_cases", "read_followups", "text_table",
+    "followups_report", "load_followups", "open_cases", "read_followups", "sample_followups",
+    "text_table", "write_followups",
 ]
 
 #: Case fields an update may set (the results register's columns of the same name).
@@ -180,6 +182,56 @@ def load_followups(path: str | Path, results: pd.DataFrame) -> pd.DataFrame:
     if problems:
         raise RegisterError(problems)
     return frame.reindex(columns=["task_id", "date_updated", *CASE_FIELDS]).reset_index(drop=True)
+
+
+#: Seed of the sample follow-up file (:func:`sample_followups`).
+SAMPLE_FOLLOWUPS_SEED = 20230701
+#: Chinese headers of a written follow-up file (the first accepted header of each column).
+UPDATE_HEADERS_ZH = {c: COLUMN_ALIASES["followups"][c][0]
+                     for c in ("task_id", "date_updated", *CASE_FIELDS)}
+
+
+def sample_followups(results: pd.DataFrame, policy: Policy, as_of: dt.date,
+                     seed: int = SAMPLE_FOLLOWUPS_SEED) -> pd.DataFrame:
+    """A synthetic follow-up file consistent with ``results`` (the sample results): the
+    receiving body's feedback on about half of the matters handed on and closed (an update
+    1-5 days after the closing, repeating its date), and a reminder (督办) to every case
+    overdue by ``as_of``, dated 3 days after it fell due. Deterministic for a seed."""
+    rng = np.random.default_rng(seed)
+    tasks = pd.DataFrame({"task_id": results["task_id"], "unit": "", "quarter": "",
+                          "enterprise_name": "", "uscc": results["uscc"]})
+    cases = case_register(tasks, results, policy, as_of)
+    rows = []
+    for case in cases.to_dict("records"):
+        u = rng.random(2)
+        closed = case["date_follow_up_closed"]
+        if case["follow_up"] in RECEIVING_FOLLOW_UPS and _given(closed) and u[0] < 0.5:
+            day = min(closed + dt.timedelta(days=1 + int(u[1] * 5)), as_of)
+            rows.append({"task_id": case["task_id"], "date_updated": day,
+                         "date_follow_up_closed": closed, "remark": "承办单位书面反馈已办结"})
+        elif case["status"] == "overdue":
+            day = case["date_due"] + dt.timedelta(days=3)
+            if day <= as_of:
+                rows.append({"task_id": case["task_id"], "date_updated": day,
+                             "remark": "已逾期，发函督办"})
+    out = pd.DataFrame(rows, columns=["task_id", "date_updated", *CASE_FIELDS])
+    return out.sort_values(["date_updated", "task_id"], kind="stable").reset_index(drop=True)
+
+
+def write_followups(updates: pd.DataFrame, path: str | Path) -> Path:
+    """Write a follow-up file as CSV with the Chinese headers (UTF-8 with BOM, dates ISO,
+    amounts in yuan), replaced atomically; it reads back as the same updates."""
+    from .documents.layout import write_atomically
+
+    out = updates.reindex(columns=list(UPDATE_HEADERS_ZH)).copy()
+    for column in ("date_updated", *_DATED_FIELDS, "rectification_deadline"):
+        out[column] = [d.isoformat() if _given(d) else "" for d in out[column]]
+    out["penalty_amount"] = [f"{float(a):.2f}".rstrip("0").rstrip(".") if _given(a) else ""
+                             for a in out["penalty_amount"]]
+    out["reinspection_result"] = [REINSPECTION_RESULT_ZH.get(v, "") if _given(v) else ""
+                                  for v in out["reinspection_result"]]
+    out = out.astype(object).fillna("").rename(columns=UPDATE_HEADERS_ZH)
+    return write_atomically(path, lambda tmp: out.to_csv(tmp, index=False, encoding="utf-8-sig"))
 
 
 # --------------------------------------------------------------------------------------

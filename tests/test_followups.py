@@ -327,3 +327,23 @@ def test_one_reinspection_task_covers_every_earlier_order_of_the_firm(quarter, t
     assert set(closed["status"]) == {"closed"}
     assert set(closed["date_follow_up_closed"]) == {D(2023, 4, 12)}
     assert _case(cases, t2.task_id)["status"] == "open"
+
+
+def test_sample_followups_read_back_and_agree_with_the_results(tmp_path, policy):
+    """The demo's follow-up file: written with Chinese headers, validated on reading, and the
+    cases it gives are the results' own (it repeats their closing dates and adds remarks)."""
+    from dsr_analysis.followups import sample_followups, write_followups
+
+    inputs = reports.load_report_inputs("2023Q2")
+    as_of = D(2023, 7, 31)
+    updates = sample_followups(inputs.results, policy, as_of)
+    assert len(updates) and set(updates["remark"]) <= {"承办单位书面反馈已办结", "已逾期，发函督办"}
+    path = write_followups(updates, tmp_path / "followups.csv")
+    assert path.read_text(encoding="utf-8-sig").splitlines()[0].startswith("任务编号,更新日期,接收单位")
+    back = load_followups(path, inputs.results)
+    assert back["task_id"].tolist() == updates["task_id"].tolist()
+    plain = case_register(inputs.tasks, inputs.results, policy, as_of)
+    updated = case_register(inputs.tasks, inputs.results, policy, as_of, back)
+    columns = ["task_id", "status", "date_follow_up_closed", "date_due"]
+    pd.testing.assert_frame_equal(plain[columns], updated[columns])
+    assert (updated["remark"] != plain["remark"]).sum() == len(updates)
