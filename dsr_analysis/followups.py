@@ -622,9 +622,10 @@ def case_register_document(register: CaseRegister, demo: bool = False):
     what = "全部后续处置案件" if register.all_cases else "未办结（办理中、逾期）的后续处置案件"
     notes = [f"截至{date_zh(register.as_of)}共有后续处置案件{int(total['合计'])}件：办理中"
              f"{int(total['办理中'])}件，逾期{int(total['逾期'])}件，已办结{int(total['已办结'])}件。"]
+    statuses = [CASE_STATUS_ZH[x] for x in ("open", "overdue", "closed")]
     notes += ["其中" + "；".join(
-        f"{r.类型}{r.合计}件（办理中{r.办理中}件，逾期{r.逾期}件，已办结{r.已办结}件）"
-        for r in counts[counts["类型"] != "合计"].itertuples()) + "。"] if len(counts) > 1 else []
+        f"{r['类型']}{r['合计']}件（" + "，".join(f"{z}{r[z]}件" for z in statuses if r[z]) + "）"
+        for r in counts[counts["类型"] != "合计"].to_dict("records")) + "。"] if len(counts) > 1 else []
     notes.append(f"本表列出{what}；应办结日期为整改期限，未规定整改期限的为处置日期加实施方案规定"
                  "的办理天数；逾期天数计至数据截止日期。")
     return TableDocument(
