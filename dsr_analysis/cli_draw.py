@@ -11,6 +11,7 @@ from .draw import (DRAW_MODE_ZH, RECORD_FORMAT, commit_quarter, draw_and_record,
 from .draw.protocol import COMMITMENT_FORMATS
 from .draw.ledger import DEFAULT_LEDGER, entries, exclusive, head
 from .draw.outputs import STAGING, check_outputs, export, recover
+from .draw.imports import write_public_ledger
 from .draw.verify import policy_file_changes, record_formats, verify_ledger
 from .sample import DEMO_SEED_MATERIAL
 from .workflows import demo_draws, demo_fieldwork
@@ -163,6 +164,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         written = export(args.ledger, args.outputs, quarter=args.quarter)
         written += export_announcements(args.ledger, args.outputs, load_policy(args.policy),
                                         quarter=args.quarter)
+        written += write_public_ledger(args.ledger, args.outputs)  # what others import
     for p in written:
         print(f"wrote {p}")
     print(f"{len(written)} files rebuilt from the ledger {args.ledger} (head {head(args.ledger)})")

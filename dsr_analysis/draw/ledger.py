@@ -268,15 +268,26 @@ def entries(path: str | Path) -> list[Entry]:
                   r[6], r[7], r[8], r[9]) for r in rows]
 
 
-def _latest(all_entries: list[Entry]) -> dict[tuple[str, str, str], Entry]:
-    """(unit, quarter, draw_key) -> its latest entry."""
+def _latest(all_entries: list[Entry], imported: bool = False
+            ) -> dict[tuple[str, str, str], Entry]:
+    """(unit, quarter, draw_key) -> its latest entry (``imported``: imported draws too, under
+    their key ``import:{draw_key}``)."""
     out: dict[tuple[str, str, str], Entry] = {}
     for e in all_entries:
-        if not e.is_draw:
+        if not (e.is_draw or (imported and e.is_import)):
             continue
         for u in e.units:
             out[(u, e.quarter, e.draw_key)] = e
     return out
+
+
+def draw_record(entry: Entry) -> tuple[dict, str]:
+    """(draw record, its digest) of a draw entry, or of an import entry the foreign public
+    record it holds and the digest the foreign ledger lists for it."""
+    rec = entry.record
+    if entry.is_import:
+        return rec["record"], rec["entry"]["record_sha256"]
+    return rec, entry.record_sha256
 
 
 def history_before(all_entries: list[Entry], seq: int | None, quarter: str, draw_key: str,
@@ -286,56 +297,49 @@ def history_before(all_entries: list[Entry], seq: int | None, quarter: str, draw
     The latest entry of every unit x quarter x draw key, except the ones the new draw
     supersedes (same quarter and key, one of its units); each record's tasks are restricted
     to the units it is still the valid draw of. Each returned record carries its original
-    ``sha256``.
+    ``sha256``. Draws imported from another bureau's ledger (:mod:`dsr_analysis.draw.imports`)
+    count as its draws: their public record with the digest their own ledger lists, and
+    ``source`` (that ledger and the head they were imported at).
     """
     before = [e for e in all_entries if seq is None or e.seq < seq]
     keep: dict[int, set[str]] = {}
-    for (unit, q, key), e in _latest(before).items():
+    for (unit, q, key), e in _latest(before, imported=True).items():
         if q == quarter and key == draw_key and unit in units:
             continue
         keep.setdefault(e.seq, set()).add(unit)
     out = []
     by_seq = {e.seq: e for e in before}
     for s in sorted(keep):
-        rec = by_seq[s].record
-        out.append({"quarter": rec["quarter"], "sha256": by_seq[s].record_sha256,
-                    "units": sorted(keep[s]),
-                    "tasks": [t for t in rec["tasks"] if t["unit"] in keep[s]]})
+        rec, sha = draw_record(by_seq[s])
+        item = {"quarter": rec["quarter"], "sha256": sha, "units": sorted(keep[s]),
+                "tasks": [t for t in rec["tasks"] if t["unit"] in keep[s]]}
+        if by_seq[s].is_import:
+            item["source"] = dict(by_seq[s].record["source"])
+        out.append(item)
     return out
 
 
 def append(path: str | Path, record: Mapping[str, Any], record_json: bytes | None = None,
            created_at: str | None = None) -> Entry:
     """Append a record in one transaction; returns the new entry."""
-    data = record_json if record_json is not None else record_bytes(record)
-    text = data.decode("utf-8")
-    sha = record_sha256(record)
-    units = ",".join(record["units"])
+    return append_all(path, [record], [record_json], created_at)[0]
+
+
+def append_all(path: str | Path, records: list[Mapping[str, Any]],
+               records_json: list[bytes | None] | None = None,
+               created_at: str | None = None) -> list[Entry]:
+    """Append several records in one transaction (all or none); returns the new entries."""
     created = created_at or dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    datas = records_json or [None] * len(records)
+    out: list[Entry] = []
     with closing(_connect(path, create=True)) as con:
         try:
             con.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             raise storage_error(path, exc) from None
         try:
-            last = con.execute("SELECT seq, entry_hash FROM entries ORDER BY seq DESC LIMIT 1"
-                               ).fetchone()
-            seq = (last[0] + 1) if last else 1
-            prev = last[1] if last else GENESIS
-            redraw = None
-            for s, u in con.execute(
-                    "SELECT seq, units FROM entries WHERE quarter = ? AND draw_key = ? "
-                    "ORDER BY seq DESC", (record["quarter"], record["draw_key"])):
-                if set(u.split(",")) & set(record["units"]):
-                    redraw = s
-                    break
-            h = entry_hash(seq, created, record["quarter"], record["draw_key"], units, redraw,
-                           sha, prev)
-            con.execute(
-                "INSERT INTO entries (seq, created_at, quarter, draw_key, units, redraw_of, "
-                "record_sha256, record_json, prev_hash, entry_hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (seq, created, record["quarter"], record["draw_key"], units, redraw, sha, text,
-                 prev, h))
+            for record, data in zip(records, datas, strict=True):
+                out.append(_insert(con, record, data, created))
             con.execute("COMMIT")
         except BaseException as exc:
             # A COMMIT that fails (a full disk) has already ended the transaction: a ROLLBACK
@@ -348,6 +352,30 @@ def append(path: str | Path, record: Mapping[str, Any], record_json: bytes | Non
             if isinstance(exc, sqlite3.OperationalError):
                 raise storage_error(path, exc) from None
             raise
+    return out
+
+
+def _insert(con: sqlite3.Connection, record: Mapping[str, Any], data: bytes | None,
+            created: str) -> Entry:
+    """Insert one record after the last entry (inside the caller's transaction)."""
+    text = (data if data is not None else record_bytes(record)).decode("utf-8")
+    sha = record_sha256(record)
+    units = ",".join(record["units"])
+    last = con.execute("SELECT seq, entry_hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+    seq = (last[0] + 1) if last else 1
+    prev = last[1] if last else GENESIS
+    redraw = None
+    for s, u in con.execute(
+            "SELECT seq, units FROM entries WHERE quarter = ? AND draw_key = ? "
+            "ORDER BY seq DESC", (record["quarter"], record["draw_key"])):
+        if set(u.split(",")) & set(record["units"]):
+            redraw = s
+            break
+    h = entry_hash(seq, created, record["quarter"], record["draw_key"], units, redraw, sha, prev)
+    con.execute(
+        "INSERT INTO entries (seq, created_at, quarter, draw_key, units, redraw_of, "
+        "record_sha256, record_json, prev_hash, entry_hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (seq, created, record["quarter"], record["draw_key"], units, redraw, sha, text, prev, h))
     return Entry(seq, created, record["quarter"], record["draw_key"], tuple(record["units"]),
                  redraw, sha, text, prev, h)
 
@@ -379,27 +407,30 @@ def next_entry(all_entries: list[Entry], record: Mapping[str, Any], created_at: 
                  redraw, sha, record_bytes(record).decode("utf-8"), prev, h)
 
 
-def load_draw_tasks(ledger_path: str | Path = DEFAULT_LEDGER, quarter: str | None = None
-                    ) -> pd.DataFrame:
+def load_draw_tasks(ledger_path: str | Path = DEFAULT_LEDGER, quarter: str | None = None,
+                    imported: bool = False) -> pd.DataFrame:
     """Tasks of the valid draws in a ledger (the latest entry per unit x quarter x draw key).
 
     Columns :data:`dsr_analysis.draw.TASK_COLUMNS` plus ``draw_key``, ``ledger_seq`` and
-    ``record_sha256``; ordered by quarter, ledger entry and task id.
+    ``record_sha256``; ordered by quarter, ledger entry and task id. ``imported``: also the
+    draws imported from other bureaus' ledgers (``draw_key`` ``import:…``, ``record_sha256``
+    the digest their ledger lists; from their public records: no inspector, no expert).
     """
     all_entries = entries(ledger_path)
     units_of: dict[int, set[str]] = {}
-    for (unit, q, _key), e in _latest(all_entries).items():
+    for (unit, q, _key), e in _latest(all_entries, imported).items():
         if quarter is None or q == quarter:
             units_of.setdefault(e.seq, set()).add(unit)
     frames = []
     by_seq = {e.seq: e for e in all_entries}
     for s in sorted(units_of):
         e = by_seq[s]
-        frame = tasks_frame(e.record)
+        rec, sha = draw_record(e)
+        frame = tasks_frame(public_as_record(rec) if e.is_import else rec)
         frame = frame[frame["unit"].isin(units_of[s])].copy()
         frame["draw_key"] = e.draw_key
         frame["ledger_seq"] = e.seq
-        frame["record_sha256"] = e.record_sha256
+        frame["record_sha256"] = sha
         frames.append(frame)
     cols = TASK_COLUMNS + ["draw_key", "ledger_seq", "record_sha256"]
     if not frames:
@@ -407,6 +438,18 @@ def load_draw_tasks(ledger_path: str | Path = DEFAULT_LEDGER, quarter: str | Non
     out = pd.concat(frames, ignore_index=True)[cols]
     return out.sort_values(["quarter", "ledger_seq", "task_id"], kind="stable").reset_index(
         drop=True)
+
+
+def public_as_record(public: Mapping[str, Any]) -> dict:
+    """A public record (no internal part) shaped as a whole record for :func:`tasks_frame`:
+    no inspector register, no team, no expert."""
+    rec = json.loads(json.dumps(public))
+    rec["inputs"].setdefault("inspectors", {})
+    rec["inputs"].setdefault("experts", {})
+    for t in rec["tasks"]:
+        t.setdefault("team", [])
+        t.setdefault("expert_id", "")
+    return rec
 
 
 # --------------------------------------------------------------------------------------
