@@ -212,3 +212,20 @@ def test_the_rendered_annual_plan_is_the_revision_in_force_and_keeps_its_date(tm
                                      "internal_min_share: 0.35")),
                ledger, "内部联合抽查比例提高", "2023-10-09", "2023-09-28")
     assert to_html(annual_plan_edition(q3, UNIT, ledger)) == html3
+
+
+def test_verify_finds_an_amendment_of_a_quarter_already_drawn(bureau_copy):
+    from dsr_analysis.draw.ledger import append, put_blob
+
+    ledger = bureau_copy.ledger
+    amend_plan(load_policy(AMENDED), ledger, REASON, "2023-04-03", "2023-03-31")
+    forged = dict(entries(ledger)[-1].record)  # the same amendment, back-dated into 2023Q1
+    forged.update(effective="2023-02-01", quarter="2023Q1", draw_key="amendment:2",
+                  revision=2, previous_sha256=forged["policy_sha256"])
+    forged["ledger_head"] = f"{len(entries(ledger))}:{entries(ledger)[-1].entry_hash}"
+    put_blob(ledger, AMENDED.read_bytes())
+    append(ledger, forged)
+    findings = [str(f) for f in verify_ledger(ledger, replay=True)]
+    assert any("field 'effective': 2023Q1 was committed or drawn (entry #1)" in f
+               for f in findings), findings
+    assert any("field 'changes'" in f for f in findings), findings  # nothing changed r1 -> r2
