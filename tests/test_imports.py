@@ -312,3 +312,11 @@ def test_verify_finds_an_edited_import_entry(bureau_quarter, area, tmp_path):
                     (text.replace('"credit_class": "B"', '"credit_class": "A"', 1),))
     findings = [str(f) for f in verify_ledger(ledger, replay=False)]
     assert any("record #1" in f and "record_sha256" in f for f in findings)
+
+
+def test_the_announcement_names_the_imported_head(area):
+    root, _record, county_head = area
+    n, h = county_head.split(":")
+    page = next((root / "out").glob("draws/2023Q1/*/public/announcement-2.html"))
+    text = page.read_text(encoding="utf-8")
+    assert f"其中包括导入的{COUNTY_ISSUER}抽取记录，截至其账本第{n}条（哈希值{h}）" in text

@@ -269,27 +269,7 @@ def read_published(folder: str | Path, head: str) -> PublishedLedger:
             f"{rows[n - 1]['entry_hash']}, not {h} (another ledger's head, or the chain was "
             "rewritten since the head was published)")
     chain = [{k: r[k] for k in CHAIN_FIELDS} for r in rows[:n]]
-    found: list[Entry] = []
-    for row in rows[:n]:
-        rec_path = base / str(row.get("record") or record_name(row["record_sha256"]))
-        if not rec_path.is_file():
-            problems.append(f"{rec_path}: the published record of entry #{row['seq']} is missing")
-            continue
-        data = rec_path.read_bytes()
-        sha = hashlib.sha256(data).hexdigest()
-        if sha != row["record_sha256"]:
-            problems.append(f"{rec_path}: SHA-256 {sha}, the chain lists {row['record_sha256']} "
-                            f"for entry #{row['seq']} (record changed)")
-            continue
-        try:
-            text = data.decode("utf-8")
-            canonical = record_bytes(json.loads(text)) == data
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            canonical = False
-        if not canonical:
-            problems.append(f"{rec_path}: not the canonical JSON of a record")
-            continue
-        found.append(_entry_from(row, text))
+    found, problems = _published_records(rows[:n], base)
     listed = {r["record_sha256"] for r in rows}
     for rec_path in sorted(Path(folder).glob("draws/**/public/record.json")):
         if ".staging" in rec_path.parts:
@@ -315,6 +295,35 @@ def read_published(folder: str | Path, head: str) -> PublishedLedger:
         "policy files are checked by their digests in the commitment, not published",
     ]
     return PublishedLedger(path, chain[0]["entry_hash"], f"{n}:{h}", found, chain, checks)
+
+
+def _published_records(rows: Sequence[Mapping[str, Any]], base: Path
+                       ) -> tuple[list[Entry], list[str]]:
+    """The published record of each chain row (as entries) and the problems: a missing
+    file, a digest that is not the row's, text that is not a record's canonical JSON."""
+    found: list[Entry] = []
+    problems: list[str] = []
+    for row in rows:
+        rec_path = base / str(row.get("record") or record_name(row["record_sha256"]))
+        if not rec_path.is_file():
+            problems.append(f"{rec_path}: the published record of entry #{row['seq']} is missing")
+            continue
+        data = rec_path.read_bytes()
+        sha = hashlib.sha256(data).hexdigest()
+        if sha != row["record_sha256"]:
+            problems.append(f"{rec_path}: SHA-256 {sha}, the chain lists {row['record_sha256']} "
+                            f"for entry #{row['seq']} (record changed)")
+            continue
+        try:
+            text = data.decode("utf-8")
+            canonical = record_bytes(json.loads(text)) == data
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            canonical = False
+        if not canonical:
+            problems.append(f"{rec_path}: not the canonical JSON of a record")
+            continue
+        found.append(_entry_from(row, text))
+    return found, problems
 
 
 def _check_foreign_draw(e: Entry, chain_entries: list[Entry], rec_where: str) -> list[str]:

@@ -311,7 +311,8 @@ td.n {{ text-align: right; }}
 <p>二、输入摘要（SHA-256）：</p>
 <p>检查对象名录库：<span class="hash">{e(inp['frame_sha256'])}</span><br>
 抽查方案（政策参数）：<span class="hash">{e(inp['policy_sha256'])}</span><br>
-此前有效抽取记录：<span class="hash">{e(inp['history_sha256'])}</span></p>
+此前有效抽取记录：<span class="hash">{e(inp['history_sha256'])}</span>{"".join(
+    f"<br>{e(t)}" for t in foreign_heads_lines(inp))}</p>
 <p>三、各抽取层的抽取数量和各信用风险类别的入样概率（“—”表示该层没有该类别的检查对象）：</p>
 <table><tr><th>抽查单位</th><th>抽取层</th><th>对象数</th><th>抽取数</th>
 <th>A类</th><th>B类</th><th>C类</th><th>D类</th></tr>{rows}</table>
@@ -359,6 +360,7 @@ def announcement_document(commitment: Mapping[str, Any], entry: Entry,
         Paragraph(f"检查对象名录库：{inp['frame_sha256']}", indent=False),
         Paragraph(f"抽查方案（政策参数）：{inp['policy_sha256']}", indent=False),
         Paragraph(f"此前有效抽取记录：{inp['history_sha256']}", indent=False),
+        *(Paragraph(t, indent=False) for t in foreign_heads_lines(inp)),
         Heading("三、各抽取层的抽取数量和入样概率", 1),
         Paragraph("“—”表示该抽取层没有该信用风险类别的检查对象。"),
         Table(frame, percent=tuple(f"{c}类入样概率" for c in "ABCD")),
@@ -403,6 +405,17 @@ def follow_up_text(commitment: Mapping[str, Any], names: Mapping[str, str]) -> l
             "不受年度抽查次数上限限制，一律现场检查。",
             f"复查对象清单（含原检查任务编号）已在本次抽取的登记中固定，其摘要（SHA-256）为"
             f"{follow_ups_sha256(follow_ups)}，清单随抽取记录公开。"]
+
+
+def foreign_heads_lines(inputs: Mapping[str, Any]) -> list[str]:
+    """Lines of the announcement naming the other bureaus' ledgers whose imported draws the
+    history holds, at the heads they were imported at (``inputs.foreign_heads``)."""
+    out = []
+    for info in (inputs.get("foreign_heads") or {}).values():
+        n, _, h = str(info["head"]).partition(":")
+        out.append(f"其中包括导入的{info.get('issuer') or '其他单位'}抽取记录，截至其账本"
+                   f"第{n}条（哈希值{h}）")
+    return out
 
 
 def announcement_names(seq: int) -> tuple[str, ...]:
