@@ -208,7 +208,7 @@ def load_report_inputs(
         bound = committed_registers(ledger, q, registers or None)
         reg = load_registers(bound.directory, units=pol.unit_names)
         check_sources(bound, reg.sources)
-        all_tasks = load_draw_tasks(ledger)
+        all_tasks = load_draw_tasks(ledger, imported=True)  # other bureaus' draws imported
         res = load_results(results, all_tasks)  # validated against every drawn task
         updates = load_followups(followups, res) if followups else empty_updates()
         if month:

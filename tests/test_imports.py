@@ -320,3 +320,19 @@ def test_the_announcement_names_the_imported_head(area):
     page = next((root / "out").glob("draws/2023Q1/*/public/announcement-2.html"))
     text = page.read_text(encoding="utf-8")
     assert f"其中包括导入的{COUNTY_ISSUER}抽取记录，截至其账本第{n}条（哈希值{h}）" in text
+
+
+def test_the_area_level_statistics_count_the_imported_draws(bureau_quarter, area, tmp_path):
+    """The quarter's statistics table of the area ledger: 雄县's tasks drawn (imported),
+    beside the area level's own, read with the area level's results register."""
+    from dsr_analysis import reports
+
+    root, record, _head = area
+    ledger = root / "ledger.sqlite"
+    assert main(["results", "template", "--quarter", "2023Q1", "--ledger", str(ledger),
+                 "--outputs", str(tmp_path)]) == 0
+    template = next(tmp_path.glob("2023Q1/results-template-*.xlsx"))
+    inputs = reports.load_report_inputs("2023Q1", ledger=str(ledger), results=str(template))
+    table = reports.statistics_table(inputs, units=["xiongan", "xiongxian"])
+    assert table.loc["雄县", "tasks_drawn"] == len(bureau_quarter.tasks)
+    assert table.loc["新区本级", "tasks_drawn"] == len(record["tasks"])
