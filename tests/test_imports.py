@@ -336,3 +336,26 @@ def test_the_area_level_statistics_count_the_imported_draws(bureau_quarter, area
     table = reports.statistics_table(inputs, units=["xiongan", "xiongxian"])
     assert table.loc["雄县", "tasks_drawn"] == len(bureau_quarter.tasks)
     assert table.loc["新区本级", "tasks_drawn"] == len(record["tasks"])
+
+
+def test_under_merge_the_area_level_joins_the_county_s_visit(bureau_quarter, tmp_path):
+    """With ``between_levels: merge`` the area level's task of a firm 雄县 drew (imported)
+    names 雄县's task as the one joint visit; every other area task names none."""
+    from dsr_analysis.paths import DEFAULT_POLICY
+
+    text = Path(DEFAULT_POLICY).read_text(encoding="utf-8")
+    assert text.count("between_levels: avoid") == 1
+    policy = tmp_path / "xiongan-2023-merge.yaml"
+    policy.write_text(text.replace("between_levels: avoid", "between_levels: merge"),
+                      encoding="utf-8")
+    ledger, outputs = tmp_path / "ledger.sqlite", tmp_path / "out"
+    import_draws(ledger, bureau_quarter.outputs, head(bureau_quarter.ledger))
+    extra = ("--units", "xiongan", "--policy", str(policy))
+    assert commit(bureau_quarter.registers, ledger, outputs, *extra) == 0
+    assert draw(bureau_quarter.registers, ledger, outputs, *extra) == 0
+    record = json.loads(next(outputs.glob("draws/2023Q1/*/public/record.json")).read_text())
+    task_of = dict(zip(bureau_quarter.tasks["uscc"], bureau_quarter.tasks["task_id"], strict=True))
+    merged = {t["uscc"]: t["merged_with"] for t in record["tasks"]}
+    assert merged == {u: task_of.get(u, "") for u in merged}
+    assert any(merged.values())  # this seed: the area level meets 雄县's draw
+    assert verify_ledger(ledger) == []
