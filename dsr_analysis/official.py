@@ -187,8 +187,12 @@ def summary_document(inputs: reports.ReportInputs, unit: str) -> OfficialDocumen
     body += [Paragraph(_indicator_sentence(r)) for r in ev[ev["indicator"].isin(
         ["internal_joint_share", "inter_departmental", "credit_share"])].itertuples()]
     body.append(Heading("三、问题处置情况", 1))
+    open_cases = _open_cases_blocks(inputs, unit, due)
+    if open_cases:
+        body.append(Heading("（一）本季度检查发现问题及处置", 2))
     body.append(Paragraph(_follow_up_sentence(inputs, unit, due)))
-    body += _open_cases_blocks(inputs, unit, due)
+    if open_cases:
+        body += [Heading("（二）后续处置案件办理情况", 2), *open_cases]
     body.append(Heading("四、典型案例", 1))
     cases = reports.typical_cases(inputs, unit, n=3, as_of=due)
     if cases.empty:

@@ -237,6 +237,7 @@ def test_summary_and_evaluation_count_the_same_cases(bureau_quarter, quarter, tm
     due = doc.as_of
     assert due == D(2023, 3, 31)
     texts = [getattr(b, "text", "") for b in doc.blocks]
+    assert texts.index("（二）后续处置案件办理情况") == texts.index("三、问题处置情况") + 3
     assert ("截至2023年3月31日，本年度后续处置案件3件，已办结1件，尚未办结2件（办理中1件，逾期1件）："
             "责令整改1件（逾期1件）；立案处罚1件。") in texts
     table = [b for b in doc.blocks if getattr(b, "title", "") == "表2 逾期未办结的后续处置案件"]
