@@ -248,6 +248,9 @@ def test_a_unit_committed_here_is_refused(bureau_quarter, tmp_path):
     """A ledger that committed 雄县 itself does not import 雄县's draws from another one."""
     ledger, outputs = tmp_path / "ledger.sqlite", tmp_path / "out"
     assert commit(bureau_quarter.registers, ledger, outputs, "--units", "xiongxian") == 0
+    # a commitment publishes the chain too: the head its announcement prints can be imported
+    chain = json.loads((outputs / "ledger-public" / "chain.json").read_text())
+    assert chain["head"] == head(ledger)
     before = _rows(ledger)
     with pytest.raises(ImportRefusedError, match=r"draws unit xiongxian, which this ledger "
                                                  r"draws itself \(entry #1\)"):

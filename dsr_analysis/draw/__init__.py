@@ -400,6 +400,7 @@ def commit_quarter(policy: Policy, registers: Registers, quarter: str, seed_sour
                 "written (another program wrote the ledger without its lock); the commitment "
                 "has no announcement and no draw can use it - commit again")
         paths = finish(staging, out_root)
+        publish_chain(ledger, out_root, "commitment and its announcement are")
     return record, appended, paths[announcement_names(appended.seq)[0]]
 
 
@@ -567,19 +568,20 @@ def draw_and_record(policy: Policy, registers: Registers, quarter: str, seed_mat
     return result, entry, {k: paths[v] for k, v in named.items() if v in paths}
 
 
-def publish_chain(ledger: str | Path, out_root: str | Path) -> list[Path]:
-    """The ledger's public chain after a draw (:func:`~dsr_analysis.draw.imports.
-    write_public_ledger`: what another bureau imports); a file that cannot be written is a
-    :class:`~dsr_analysis.errors.FileSystemError` saying the draw stands."""
+def publish_chain(ledger: str | Path, out_root: str | Path,
+                  what: str = "draw is committed and its files are") -> list[Path]:
+    """The ledger's public chain after a commitment or a draw (:func:`~dsr_analysis.draw.
+    imports.write_public_ledger`: what another bureau imports); a file that cannot be written
+    is a :class:`~dsr_analysis.errors.FileSystemError` saying the entry stands."""
     from ..errors import FileSystemError
 
     try:
         return write_public_ledger(ledger, out_root)
     except OSError as exc:
         raise FileSystemError(
-            f"{exc.filename or out_root}: {exc.strerror or exc} (operating system): the draw is "
-            "committed and its files are in place, but its public chain (ledger-public/) was "
-            "not written; dsr export writes it") from None
+            f"{exc.filename or out_root}: {exc.strerror or exc} (operating system): the {what} "
+            "in place, but the ledger's public chain (ledger-public/) was not written; dsr "
+            "export writes it") from None
 
 
 def check_follow_ups(commitment: Entry, follow_ups: Mapping | None) -> None:
