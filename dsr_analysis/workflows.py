@@ -169,6 +169,131 @@ def _finish_results(policy: Policy, ledger: str | Path, out_dir: Path, results_p
     return DemoResults(tasks, results, results_path, deliveries_path, templates)
 
 
+@dataclass(frozen=True)
+class DemoYear:
+    """The demo year's loop, as a bureau runs it (:func:`demo_year`).
+
+    Attributes
+    ----------
+    ledger : Path
+    previous : Path or None
+        Where an existing ledger was moved (``ledger.sqlite.prev``), if there was one.
+    draws : list of (quarter, DrawResult, Entry)
+        The routine draw of each quarter, in order.
+    reinspections : list of (quarter, DrawResult, Entry)
+        The re-inspection (复查) draws.
+    withheld : list of str
+        Re-inspections left out of the public draws (confidential results), one line each.
+    plan_files, amendment_files : list of Path
+        The plan as published and its amendment.
+    item_list : tuple of Path
+        The published item list.
+    policies : dict
+        Quarter -> the policy it was committed and drawn under.
+    entries : int
+        Entries in the ledger after verification.
+    results : DemoResults
+    """
+
+    ledger: Path
+    previous: Path | None
+    draws: list
+    reinspections: list
+    withheld: list
+    plan_files: list
+    amendment_files: list
+    item_list: tuple
+    policies: dict
+    entries: int
+    results: DemoResults
+
+
+#: The demo's plan amendment (第1次调整): file, reason, decision date and effective date.
+DEMO_AMENDMENT = ("parameters/amendments/xiongan-2023-r1.yaml",
+                  "根据上级部门工作要求，提高县级重点监管对象的季度抽查比例", "2023-06-20",
+                  "2023-07-01")
+
+
+def demo_commit_day(quarter, calendar: WorkCalendar):
+    """The day the demo commits a quarter's draws: the quarter's third working day."""
+    return calendar.working_days_in(quarter.start, quarter.end)[2]
+
+
+def demo_year(policy: Policy, registers: Registers, out_dir: str | Path,
+              registers_dir: str | Path | None = None) -> DemoYear:
+    """The year's loop on the demo data, into a fresh ``out_dir/ledger.sqlite`` (an existing
+    one is moved to ``ledger.sqlite.prev``):
+
+    1. the plan and the item list published on the year's first working day;
+    2. per quarter: the routine draw (committed on the quarter's third working day, seed
+       material ``demo-{quarter}``); from the second quarter on, the re-inspections (复查) the
+       results register calls for (committed the same day, seed material
+       ``demo-{quarter}-FU``); the quarter's synthetic results entered into its results
+       template, carried into the year's register ``results-YEAR.xlsx``;
+    3. before the third quarter, the plan's first amendment (:data:`DEMO_AMENDMENT`), under
+       which the third and fourth quarters are committed and drawn;
+    4. the ledger verified (every record replayed); report deliveries for the year.
+
+    Raises :class:`LedgerError` listing every finding if the ledger does not verify."""
+    import datetime as dt
+
+    from .amendments import record_amendment, record_plan
+    from .draw.reinspection import commit_reinspections, draw_reinspections
+    from .itemlist import publish_item_list
+    from .paths import PROJECT_ROOT
+    from .policy import load_policy
+
+    out_dir = Path(out_dir)
+    ledger = out_dir / "ledger.sqlite"
+    previous = None
+    if ledger.exists():
+        previous = ledger.with_name("ledger.sqlite.prev")
+        shutil.move(ledger, previous)
+    cal = WorkCalendar()
+    quarters = quarters_of(policy.year)
+    plan_day = cal.working_days_in(quarters[0].start, quarters[0].end)[0]
+    items = publish_item_list(registers.items, policy, out_dir, plan_day, demo=True)
+    _rev, plan_files = record_plan(policy, ledger, out_dir, plan_day, items=registers.items)
+    amended_path, reason, decided, effective = DEMO_AMENDMENT
+    draws, reinspections, withheld, amendment_files, policies = [], [], [], [], {}
+    results_path = out_dir / f"results-{policy.year}.xlsx"
+    register, templates, synthetic = None, [], None
+    for i, q in enumerate(quarters):
+        if q.start >= dt.date.fromisoformat(effective) and not amendment_files:
+            policy = load_policy(PROJECT_ROOT / amended_path)
+            _rev, amendment_files = record_amendment(policy, ledger, out_dir, reason, effective,
+                                                     decided, items=registers.items)
+        policies[q.label] = policy
+        day = demo_commit_day(q, cal)
+        material = DEMO_SEED_MATERIAL.format(quarter=q.label)
+        commit_quarter(policy, registers, q.label, f"演示用种子文本“{material}”（样本数据，"
+                       "非公开事件）", ledger, out_dir, date=day)
+        result, entry, _paths = draw_and_record(policy, registers, q.label, material, ledger,
+                                                out_dir, registers_dir=registers_dir)
+        draws.append((q.label, result, entry))
+        if register is not None:
+            fu = f"{material}-FU"
+            plan, committed = commit_reinspections(
+                policy, registers, q.label, register, ledger, out_dir,
+                seed_source=f"演示用种子文本“{fu}”（样本数据，非公开事件）", date=day)
+            withheld += plan.warnings()
+            if committed is not None:
+                _plan, drawn = draw_reinspections(policy, registers, q.label, register, fu,
+                                                  ledger, out_dir, registers_dir=registers_dir)
+                reinspections.append((q.label, drawn[0], drawn[1]))
+        synthetic = quarter_results(policy, ledger, q.label, i, synthetic, cal)
+        register, blank = enter_quarter_results(q.label, synthetic, ledger, out_dir, register,
+                                                results_path)
+        templates.append(blank)
+    findings: list[Finding] = verify_ledger(ledger)
+    if findings:
+        raise LedgerError("\n".join(str(f) for f in findings))
+    results = _finish_results(policy, ledger, out_dir, results_path, tuple(templates), cal)
+    return DemoYear(ledger, previous, draws, reinspections, withheld, plan_files,
+                    amendment_files, tuple(items.files), policies, len(entries(ledger)),
+                    results)
+
+
 def demo_fieldwork(policy: Policy, ledger: str | Path, out_dir: str | Path,
                    quarter: str) -> list[Path]:
     """The task sheets and the printable task list of every unit of ``quarter``
