@@ -42,6 +42,7 @@ from .sample import DEMO_SEED_MATERIAL
 from .categories import CATEGORY_ZH, classify
 from .errors import ParameterError
 from .followups import case_register, case_text, empty_updates, load_followups
+from .results import reinspection_applies
 from .periods import Quarter, date_zh, month_quarter, quarters_of
 from .policy import CREDIT_CLASSES, Policy, load_policy
 from .quotas import METHOD_ZH, SUBSET_ZH, drawing_population, quarterly_quotas
@@ -404,13 +405,16 @@ def known_by(results: pd.DataFrame, as_of: dt.date | None) -> pd.DataFrame:
 
 def statistics_row(classified_unit: pd.DataFrame, inspectors_unit: pd.DataFrame,
                    tasks_q: pd.DataFrame, results: pd.DataFrame, policy: Policy,
-                   as_of: dt.date | None = None) -> dict:
+                   as_of: dt.date | None = None, cases: pd.DataFrame | None = None) -> dict:
     """Figures of one unit's statistics table from its objects, inspectors, the quarter's
     tasks and the results register, counting only what was known by ``as_of`` (checks made,
     results published by then; None: everything recorded).
 
     The positive-list column counts what the plan means: general objects on the positive list
-    (an enterprise on the list that is a special or key object is drawn as such)."""
+    (an enterprise on the list that is a special or key object is drawn as such). With
+    ``cases`` (the follow-up cases as of ``as_of``, :func:`follow_up_cases`) an order to
+    correct counts as 整改完成 when its case is closed, also by an update or a re-inspection
+    task's result."""
     ch = checks(tasks_q, known_by(results, as_of), policy)
     rnd = ch[ch["random_draw"]]
     row = {
@@ -438,6 +442,11 @@ def statistics_row(classified_unit: pd.DataFrame, inspectors_unit: pd.DataFrame,
         "results_withheld": int(ch["confidential"].sum()),
     }
     row.update(result_figures(ch))  # outcomes and follow-ups (R7), as of the cut-off
+    if cases is not None and len(cases):
+        mine = cases[cases["task_id"].isin(set(ch["task_id"]))]
+        orders = [reinspection_applies(f, d) for f, d in
+                  zip(mine["follow_up"], mine["rectification_deadline"], strict=True)]
+        row["rectified"] = int((mine["status"][orders] == "closed").sum()) if len(mine) else 0
     return row
 
 
@@ -466,18 +475,20 @@ def statistics_table(inputs: ReportInputs, units: Sequence[str] | None = None,
     pol = inputs.policy
     units = list(units) if units is not None else [u.id for u in pol.units]
     q = inputs.quarter.label
+    cases = follow_up_cases(inputs, as_of or dt.date.max)
     rows = {}
     for unit in units:
         pop = _unit_population(inputs, unit)
         insp = inputs.registers.inspectors[inputs.registers.inspectors["unit"] == unit]
         tq = inputs.tasks[(inputs.tasks["unit"] == unit) & (inputs.tasks["quarter"] == q)]
-        rows[pol.unit_names[unit]] = statistics_row(pop, insp, tq, inputs.results, pol, as_of)
+        rows[pol.unit_names[unit]] = statistics_row(pop, insp, tq, inputs.results, pol, as_of,
+                                                    cases)
     if total:
         pops = pd.concat([_unit_population(inputs, unit) for unit in units])
         pops = pops.drop_duplicates(subset="uscc")
         insp = inputs.registers.inspectors[inputs.registers.inspectors["unit"].isin(units)]
         tq = inputs.tasks[inputs.tasks["unit"].isin(units) & (inputs.tasks["quarter"] == q)]
-        rows[TOTAL_LABEL] = statistics_row(pops, insp, tq, inputs.results, pol, as_of)
+        rows[TOTAL_LABEL] = statistics_row(pops, insp, tq, inputs.results, pol, as_of, cases)
     table = pd.DataFrame.from_dict(rows, orient="index", columns=STATISTICS_COLUMNS)
     table.index.name = "单位"
     return table

@@ -348,3 +348,19 @@ def test_sample_followups_read_back_and_agree_with_the_results(tmp_path, policy)
     columns = ["task_id", "status", "date_follow_up_closed", "date_due"]
     pd.testing.assert_frame_equal(plain[columns], updated[columns])
     assert (updated["remark"] != plain["remark"]).sum() == len(updates)
+
+
+def test_statistics_count_an_order_closed_by_its_reinspection_task(quarter, tmp_path, policy):
+    """The statistics table's 整改完成 of 2023Q1 as of 2023-04-12: B's order, closed by the
+    re-inspection task's result that day (the results register itself has no closing date)."""
+    tasks = quarter["tasks"]
+    results = load_results(_results(quarter, tmp_path, "未发现问题"), tasks)
+    tasks_q = tasks[tasks["quarter"] == "2023Q1"]
+    objects = pd.DataFrame({"category": pd.Series(dtype=str), "positive_list": pd.Series(dtype=bool)})
+    inspectors = pd.DataFrame({"active": pd.Series(dtype=bool), "certified": pd.Series(dtype=bool)})
+    day = D(2023, 4, 12)
+    plain = reports.statistics_row(objects, inspectors, tasks_q, results, policy, day)
+    assert (plain["rectification_orders"], plain["rectified"]) == (1, 0)
+    cases = case_register(tasks, results, policy, day)
+    row = reports.statistics_row(objects, inspectors, tasks_q, results, policy, day, cases)
+    assert (row["rectification_orders"], row["rectified"]) == (1, 1)
