@@ -192,14 +192,18 @@ UPDATE_HEADERS_ZH = {c: COLUMN_ALIASES["followups"][c][0]
 
 
 def sample_followups(results: pd.DataFrame, policy: Policy, as_of: dt.date,
-                     seed: int = SAMPLE_FOLLOWUPS_SEED) -> pd.DataFrame:
+                     seed: int = SAMPLE_FOLLOWUPS_SEED, tasks: pd.DataFrame | None = None
+                     ) -> pd.DataFrame:
     """A synthetic follow-up file consistent with ``results`` (the sample results): the
     receiving body's feedback on about half of the matters handed on and closed (an update
     1-5 days after the closing, repeating its date), and a reminder (督办) to every case
-    overdue by ``as_of``, dated 3 days after it fell due. Deterministic for a seed."""
+    overdue by ``as_of``, dated 3 days after it fell due. Deterministic for a seed. Give the
+    drawn ``tasks`` when some are re-inspections (origin ``follow_up``), so that an order
+    their results closed is not reminded."""
     rng = np.random.default_rng(seed)
-    tasks = pd.DataFrame({"task_id": results["task_id"], "unit": "", "quarter": "",
-                          "enterprise_name": "", "uscc": results["uscc"]})
+    if tasks is None:
+        tasks = pd.DataFrame({"task_id": results["task_id"], "unit": "", "quarter": "",
+                              "enterprise_name": "", "uscc": results["uscc"]})
     cases = case_register(tasks, results, policy, as_of)
     rows = []
     for case in cases.to_dict("records"):
