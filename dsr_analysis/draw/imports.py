@@ -13,8 +13,9 @@ Two deployments are supported.
   with the name of its published record - and ``{outputs}/ledger-public/records/{sha}.json``,
   the published part of each entry, whose SHA-256 is the entry's ``record_sha256``: the
   public part of a draw record (no inspector, no team), a commitment, a plan amendment or an
-  import as recorded. Another bureau imports them against the head the first one published
-  (:func:`import_draws`).
+  import as recorded (a draw of a format before 3, whose record holds the teams, is listed
+  with ``record: null`` and cannot be imported). Another bureau imports them against the
+  head the first one published (:func:`import_draws`).
 
 **What an import checks** (:func:`read_published`), before anything is written:
 
@@ -86,13 +87,20 @@ class ImportRefusedError(LedgerError):
 # --------------------------------------------------------------------------------------
 # Publishing
 # --------------------------------------------------------------------------------------
-def published_bytes(entry: Entry) -> bytes:
+def published_bytes(entry: Entry) -> bytes | None:
     """The published part of an entry, whose SHA-256 is its ``record_sha256``: the public part
-    of a format-3 draw record, else the record as recorded."""
+    of a format-3 draw record, the record as recorded for a commitment, an amendment or an
+    import; None for a draw of an earlier format (its record holds the teams)."""
     record = entry.record
     if record.get("format") == RECORD_FORMAT:
         return record_bytes(split_record(record)[0])
+    if entry.is_draw:
+        return None
     return record_bytes(record)
+
+
+def _published(entry: Entry) -> bool:
+    return not entry.is_draw or entry.record.get("format") == RECORD_FORMAT
 
 
 def chain_fields(entry: Entry) -> dict:
@@ -117,7 +125,8 @@ def record_name(sha: str) -> str:
 def public_chain(all_entries: Sequence[Entry]) -> dict:
     """The public chain of a ledger (see the module docstring)."""
     return {"format": PUBLIC_LEDGER_FORMAT, "head": head_of(list(all_entries)),
-            "entries": [{**chain_fields(e), "record": record_name(e.record_sha256)}
+            "entries": [{**chain_fields(e),
+                         "record": record_name(e.record_sha256) if _published(e) else None}
                         for e in all_entries]}
 
 
@@ -132,10 +141,11 @@ def write_public_ledger(ledger: str | Path, out_root: str | Path) -> list[Path]:
     written = []
     for e in all_entries:
         path = folder / record_name(e.record_sha256)
-        if path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == e.record_sha256:
+        if not _published(e) or (path.is_file() and hashlib.sha256(
+                path.read_bytes()).hexdigest() == e.record_sha256):
             continue
         data = published_bytes(e)
-        if hashlib.sha256(data).hexdigest() != e.record_sha256:
+        if data is None or hashlib.sha256(data).hexdigest() != e.record_sha256:
             raise LedgerError(f"{ledger}: entry #{e.seq}: its record does not hash to its "
                               "record_sha256 (dsr verify names the problem); nothing published")
         written.append(write_atomically(path, lambda tmp, d=data: tmp.write_bytes(d)))
@@ -304,6 +314,12 @@ def _published_records(rows: Sequence[Mapping[str, Any]], base: Path
     found: list[Entry] = []
     problems: list[str] = []
     for row in rows:
+        if "record" in row and row["record"] is None:
+            problems.append(f"{base}: entry #{row['seq']} ({row['quarter']}, {row['draw_key']}) "
+                            "has no published record (a draw of a format before "
+                            f"{RECORD_FORMAT}, whose record holds the teams): it cannot be "
+                            "checked, nor the draws after it")
+            continue
         rec_path = base / str(row.get("record") or record_name(row["record_sha256"]))
         if not rec_path.is_file():
             problems.append(f"{rec_path}: the published record of entry #{row['seq']} is missing")
