@@ -14,7 +14,7 @@ from .draw.outputs import STAGING, check_outputs, export, recover
 from .draw.imports import write_public_ledger
 from .draw.verify import policy_file_changes, record_formats, verify_ledger
 from .sample import DEMO_SEED_MATERIAL
-from .workflows import demo_draws, demo_fieldwork
+from .workflows import demo_fieldwork, demo_year
 from .paths import DEFAULT_POLICY, OUTPUTS_DIR
 from .policy import Policy, load_policy
 from .registers import Registers, load_registers
@@ -237,22 +237,39 @@ def register(sub) -> None:
 
 def demo_step(args: argparse.Namespace, policy: Policy, registers: Registers,
               out_dir: Path) -> None:
-    """Draw every quarter of the policy year for every unit into a fresh ledger, verify it."""
+    """The year's draws into a fresh ledger (:func:`~dsr_analysis.workflows.demo_year`: plan,
+    item list, routine and re-inspection draws, results quarter by quarter, the amendment),
+    verified; the first quarter's task sheets."""
     print(f"[draw] verifiable draws {policy.year} (R1, R4-R6), seed material "
           f"'{DEMO_SEED_MATERIAL}':")
-    demo = demo_draws(policy, registers, out_dir, getattr(args, "registers", None))
+    demo = demo_year(policy, registers, out_dir, getattr(args, "registers", None))
+    args.demo_year = demo  # the later demo steps render and close this year
     if demo.previous is not None:
         print(f"[draw] previous ledger moved to {demo.previous}; the demo started a fresh ledger")
+    print(f"[plan] the {policy.year} plan and the item list published: {demo.plan_files[0]}, "
+          f"{demo.item_list[0]}; amended for 2023Q3 (第1次调整): {demo.amendment_files[0]}")
     for quarter, result, entry in demo.draws:
         t = result.tasks
         joint = (t["joint_type"] != "none").mean()
         dept = int((t["joint_type"] == "inter_departmental").sum())
         print(f"    {quarter}: {len(t)} tasks ({int((t['method'] == 'onsite').sum())} on-site), "
               f"internal+inter-departmental joint {joint:.0%}, inter-departmental {dept}; "
-              f"seed {result.record['inputs']['seed'][:16]}…; ledger #{entry.seq}")
+              f"seed {result.record['inputs']['seed'][:16]}…; ledger #{entry.seq}; "
+              f"plan {demo.policies[quarter].path}")
+    for quarter, result, entry in demo.reinspections:
+        print(f"    {quarter}: {len(result.tasks)} re-inspection task(s) (复查, origin follow_up) "
+              f"of the orders to correct still open; ledger #{entry.seq}")
+    for line in demo.withheld:
+        print(f"    note: {line}")
     print(f"[draw] ledger {demo.ledger}: {demo.entries} entries, chain and replay verified; "
           f"public records in {out_dir}/draws/<quarter>/public/, task lists (internal) in "
           f"{out_dir}/draws/<quarter>/internal/tasks.csv")
+    res = demo.results
+    print(f"[results] results templates of each quarter ({res.templates[0]} …) filled with "
+          f"synthetic results of the {len(res.tasks)} demo tasks: {len(res.results)} checks, "
+          f"{int((res.results['outcome'] == 'violation').sum())} violations, "
+          f"{int(res.results['confidential'].sum())} confidential; the year's register "
+          f"{res.results_path}; deliveries {res.deliveries_path}")
     first = demo.draws[0][0]
     sheets = demo_fieldwork(policy, demo.ledger, out_dir, first)
     print(f"[tasks] {first}: task sheets (检查任务单) and printable task lists of every unit "

@@ -69,3 +69,19 @@ def register(sub) -> None:
                    help="new register directory, new or empty (default: OUTPUTS/registers-YEAR)")
     _common(p)
     p.set_defaults(func=cmd_rollover)
+
+
+def demo_step(args: argparse.Namespace, policy, registers, out_dir: Path) -> None:
+    """The end of the demo year: follow-up registers, credit exports, next year's registers,
+    the year's index (:func:`~dsr_analysis.workflows.demo_closing`)."""
+    from .workflows import demo_closing
+
+    closing = demo_closing(policy, args.demo_year, out_dir, args.demo_followups,
+                           getattr(args, "registers", None))
+    for register in closing.case_registers:
+        print(f"[follow-ups] {register.summary()}: {register.written}")
+    print(f"[credit] credit records of {len(closing.credit)} months of published results: "
+          f"{Path(out_dir) / 'credit'}/credit-YYYY-MM.xlsx|csv (and per firm)")
+    print(f"[rollover] {closing.rollover.summary()}: {closing.rollover.directory}; change "
+          f"report {closing.rollover.report}")
+    print(f"[loop] the year's documents in one place: open {closing.index}")

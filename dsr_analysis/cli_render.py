@@ -14,7 +14,7 @@ from .registers import Registers
 from .render import render
 from .followups import load_followups
 from .results import load_results
-from .workflows import demo_results
+from .workflows import demo_followups
 
 
 def notice_quarter(month: str, policy: Policy) -> str:
@@ -124,29 +124,28 @@ def register(sub) -> None:
 
 def demo_step(args: argparse.Namespace, policy: Policy, registers: Registers,
               out_dir: Path) -> None:
-    """Sample results of the demo draws, then every report of every quarter of the year."""
+    """Every report of every quarter of the demo year, each quarter under the plan it was
+    drawn under, with the year's follow-up file."""
     out_dir = Path(out_dir).resolve()
-    ledger = out_dir / "ledger.sqlite"
-    demo = demo_results(policy, ledger, out_dir)
-    tasks, results = demo.tasks, demo.results
-    results_path, deliveries_path = demo.results_path, demo.deliveries_path
-    print(f"[results] results templates of each quarter ({demo.templates[0]} …) filled with "
-          f"synthetic results of the {len(tasks)} demo tasks: {len(results)} checks, "
-          f"{int((results['outcome'] == 'violation').sum())} violations, "
-          f"{int(results['confidential'].sum())} confidential; the year's register "
-          f"{results_path}; deliveries {deliveries_path}")
-    params = {"ledger": str(ledger), "results": str(results_path),
-              "deliveries": str(deliveries_path)}
+    year = args.demo_year
+    followups = demo_followups(policy, year, out_dir)
+    args.demo_followups = followups
+    print(f"[follow-ups] the follow-up file of the year (receiving bodies' feedback, reminders "
+          f"on overdue cases): {followups}")
+    params = {"ledger": str(year.ledger), "results": str(year.results.results_path),
+              "deliveries": str(year.results.deliveries_path), "followups": str(followups)}
     if getattr(args, "registers", None):
         params["registers"] = str(Path(args.registers).resolve())
-    policy_arg = policy.path or "xiongan-2023"
-    for q in quarters_of(policy.year):
-        summary = render(q.label, "all", "all", out_dir, params, policy_arg, progress=True)
+    quarters = quarters_of(policy.year)
+    for q in quarters:
+        summary = render(q.label, "all", "all", out_dir, params,
+                         str(year.policies[q.label].path), progress=True)
         _print_summary(summary)
     # Results of the year's checks published after it (December's checks in January).
-    for month in months_after_year(results, policy.year):
-        summary = render(quarters_of(policy.year)[-1].label, "all", "notice", out_dir, params,
-                         policy_arg, month=month, progress=True)
+    for month in months_after_year(year.results.results, policy.year):
+        summary = render(quarters[-1].label, "all", "notice", out_dir, params,
+                         str(year.policies[quarters[-1].label].path), month=month,
+                         progress=True)
         _print_summary(summary)
-    first, last = quarters_of(policy.year)[0], quarters_of(policy.year)[-1]
-    print(f"[render] open {out_dir}/{first.label}/index.html … {out_dir}/{last.label}/index.html")
+    print(f"[render] open {out_dir}/{quarters[0].label}/index.html … "
+          f"{out_dir}/{quarters[-1].label}/index.html")

@@ -1,5 +1,7 @@
-"""Orchestration of the main jobs: the demo year of draws into a fresh ledger, the task
-sheets of its first quarter, and the synthetic results entered into the results templates. The command line prints what these return."""
+"""Orchestration of the main jobs: the demo year's loop (plan and item list published, draws
+and re-inspections, results entered into the results templates quarter by quarter, the plan
+amended), the task sheets of its first quarter, the follow-ups, credit exports, next year's
+registers and the year's index. The command line prints what these return."""
 
 from __future__ import annotations
 
@@ -20,54 +22,6 @@ from .results import (SAMPLE_RESULTS_SEED, load_deliveries, load_results, sample
 from .results_entry import check_results_file, fill_results_template, write_results_template
 from .sample import DEMO_SEED_MATERIAL
 from .workcalendar import WorkCalendar
-
-
-@dataclass(frozen=True)
-class DemoDraws:
-    """The demo year of draws.
-
-    Attributes
-    ----------
-    ledger : Path
-        The fresh ledger.
-    previous : Path or None
-        Where an existing ledger was moved (``ledger.sqlite.prev``), if there was one.
-    draws : list of (quarter, DrawResult, Entry)
-        One per quarter, in order.
-    entries : int
-        Entries in the ledger after verification.
-    """
-
-    ledger: Path
-    previous: Path | None
-    draws: list[tuple[str, DrawResult, Entry]]
-    entries: int
-
-
-def demo_draws(policy: Policy, registers: Registers, out_dir: str | Path,
-               registers_dir: str | Path | None = None) -> DemoDraws:
-    """Commit, then draw, every quarter of the policy year for every unit (seed material
-    ``demo-{quarter}``) into a fresh ``out_dir/ledger.sqlite`` (an existing one is moved to
-    ``ledger.sqlite.prev``), then verify the ledger; raise :class:`LedgerError` listing every
-    finding if it does not verify."""
-    out_dir = Path(out_dir)
-    ledger = out_dir / "ledger.sqlite"
-    previous = None
-    if ledger.exists():
-        previous = ledger.with_name("ledger.sqlite.prev")
-        shutil.move(ledger, previous)
-    draws = []
-    for q in quarters_of(policy.year):
-        material = DEMO_SEED_MATERIAL.format(quarter=q.label)
-        commit_quarter(policy, registers, q.label, f"演示用种子文本“{material}”（样本数据，"
-                       "非公开事件）", ledger, out_dir)
-        result, entry, _paths = draw_and_record(policy, registers, q.label, material, ledger,
-                                                out_dir, registers_dir=registers_dir)
-        draws.append((q.label, result, entry))
-    findings: list[Finding] = verify_ledger(ledger)
-    if findings:
-        raise LedgerError("\n".join(str(f) for f in findings))
-    return DemoDraws(ledger, previous, draws, len(entries(ledger)))
 
 
 @dataclass(frozen=True)
@@ -292,6 +246,114 @@ def demo_year(policy: Policy, registers: Registers, out_dir: str | Path,
     return DemoYear(ledger, previous, draws, reinspections, withheld, plan_files,
                     amendment_files, tuple(items.files), policies, len(entries(ledger)),
                     results)
+
+
+def demo_followups(policy: Policy, year: DemoYear, out_dir: str | Path) -> Path:
+    """The demo's follow-up file (``followups-YEAR.csv``): the receiving bodies' feedback and
+    the reminders on overdue cases through the year, as the office records them, checked
+    against the year's results."""
+    import datetime as dt
+
+    from .followups import load_followups, sample_followups, write_followups
+
+    as_of = dt.date(policy.year + 1, 1, 31)
+    updates = sample_followups(year.results.results, policy, as_of, tasks=year.results.tasks)
+    path = write_followups(updates, Path(out_dir) / f"followups-{policy.year}.csv")
+    load_followups(path, year.results.results)
+    return path
+
+
+@dataclass(frozen=True)
+class DemoClosing:
+    """What closes the demo year (:func:`demo_closing`).
+
+    Attributes
+    ----------
+    case_registers : list of CaseRegister
+        The follow-up register at each quarter's end and at the end of January.
+    credit : list of CreditExport
+        The credit exports of every month with published results.
+    rollover : RolloverResult
+        Next year's registers and the change report.
+    index : Path
+        The year's index page.
+    """
+
+    case_registers: list
+    credit: list
+    rollover: object
+    index: Path
+
+
+def demo_closing(policy: Policy, year: DemoYear, out_dir: str | Path,
+                 followups: str | Path, registers_dir: str | Path | None = None
+                 ) -> DemoClosing:
+    """The rest of the year's loop: the follow-up register (后续处置台账) as of each quarter's
+    end and of the end of January (``followups/``), the monthly credit exports
+    (``credit/``), next year's registers with the change report (``registers-NEXT/``,
+    ``rollover-NEXT/``), and the year's index page (``index.html``) linking every document."""
+    import datetime as dt
+
+    from .credit import write_credit_exports
+    from .followups import followups_report
+    from .rollover import rollover
+
+    out_dir = Path(out_dir)
+    ledger, results = year.ledger, year.results.results_path
+    last = year.policies[max(year.policies)]
+    days = [q.end for q in quarters_of(policy.year)] + [dt.date(policy.year + 1, 1, 31)]
+    registers = [followups_report(ledger, results, followups, as_of=day, policy=last,
+                                  all_cases=True,
+                                  output=out_dir / "followups" / f"followups-{day.isoformat()}.xlsx")
+                 for day in days]
+    published = sorted({f"{d.year}-{d.month:02d}" for d in year.results.results["date_published"]
+                        if d is not None and d == d})
+    credit = [write_credit_exports(ledger, results, last, out_dir, month=m, demo=True)
+              for m in published]
+    rolled = rollover(policy.year + 1, ledger, results, last, out_dir, registers_dir,
+                      demo=True, replace=True)
+    index = write_demo_index(policy, year, out_dir, followups, registers, credit, rolled)
+    return DemoClosing(registers, credit, rolled, index)
+
+
+def write_demo_index(policy: Policy, year: DemoYear, out_dir: Path, followups: Path,
+                     case_registers: list, credit: list, rolled) -> Path:
+    """The year's index page (``OUTPUTS/index.html``): plan and amendments, item list,
+    each quarter's reports, results and follow-ups, credit exports, next year's registers."""
+    from .documents.yearindex import Link, Section, write_year_index
+    from .periods import date_zh
+
+    def forms(paths) -> tuple:
+        names = {".docx": "Word", ".pdf": "PDF", ".xlsx": "表格", ".csv": "CSV",
+                 ".html": "网页", ".json": "清单"}
+        return tuple((names.get(Path(p).suffix, Path(p).suffix), Path(p)) for p in paths)
+
+    plan = [Link("年度抽查计划（原计划）", forms(p for p in year.plan_files
+                                       if Path(p).suffix != ".json")),
+            Link("年度抽查计划第1次调整（自2023年第三季度起执行）",
+                 forms(p for p in year.amendment_files if Path(p).suffix != ".json")),
+            Link("随机抽查事项清单", forms(year.item_list))]
+    quarters = [Link(f"{q.label_zh}", (("报告一览", out_dir / q.label / "index.html"),))
+                for q in quarters_of(policy.year)]
+    quarters.append(Link(f"{policy.year + 1}年1月公示的{policy.year}年12月检查结果",
+                         (("报告一览", out_dir / f"{policy.year + 1}Q1" / "index.html"),)))
+    loop = [Link("抽查结果登记表（全年）", forms([year.results.results_path])),
+            Link("后续处置更新记录", forms([followups]))]
+    loop += [Link(f"后续处置台账（截至{date_zh(r.as_of)}）", forms([r.written]))
+             for r in case_registers]
+    credit_links = [Link(f"{c.records.period.label_zh}公示结果", forms(c.paths)) for c in credit]
+    nxt = [Link(f"{rolled.year}年检查对象名录库", forms(rolled.paths)),
+           Link(f"{rolled.year}年监管类别变化情况", forms([rolled.report]))]
+    return write_year_index(out_dir, f"{policy.name}：{policy.year}年度工作闭环", [
+        Section("年度计划与随机抽查事项清单", tuple(plan)),
+        Section("各季度抽取、结果和报告", tuple(quarters),
+                "每季度抽取公告、检查任务、统计表、工作总结、结果公示和考核评估见各季度报告一览。"),
+        Section("检查结果与后续处置", tuple(loop)),
+        Section("抽查结果纳入信用记录", tuple(credit_links),
+                "按公示月份报送；涉密不予公开的结果不报送。"),
+        Section("下一年度检查对象名录库", tuple(nxt),
+                "依据本年度检查结果、后续处置和投诉举报生成，类别按现行计划划分。"),
+    ], heading="演示数据：本页所列文件均由内置样本生成。")
 
 
 def demo_fieldwork(policy: Policy, ledger: str | Path, out_dir: str | Path,
