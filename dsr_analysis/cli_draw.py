@@ -11,7 +11,7 @@ from .draw import (DRAW_MODE_ZH, RECORD_FORMAT, commit_quarter, draw_and_record,
 from .draw.protocol import COMMITMENT_FORMATS
 from .draw.ledger import DEFAULT_LEDGER, entries, exclusive, head
 from .draw.outputs import STAGING, check_outputs, export, recover
-from .draw.imports import write_public_ledger
+from .draw.imports import IMPORT_FORMAT, write_public_ledger
 from .draw.verify import policy_file_changes, record_formats, verify_ledger
 from .sample import DEMO_SEED_MATERIAL
 from .workflows import demo_fieldwork, demo_year
@@ -149,7 +149,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print("no published head given (--head N:HASH): only the ledger's internal consistency "
               "was checked - a ledger truncated or rebuilt as a whole cannot be told apart; "
               f"its head is {head(args.ledger)}")
-    if any(k not in (RECORD_FORMAT, *COMMITMENT_FORMATS) for k in record_formats(args.ledger)):
+    formats = record_formats(args.ledger)
+    if formats.get(IMPORT_FORMAT):
+        print(f"{formats[IMPORT_FORMAT]} draw(s) imported from other bureaus' ledgers: each "
+              "checked against the kept chain up to the head it was imported at and replayed "
+              "from its public record (scripts/replay_draw.py)")
+    if any(k.startswith("dsr-draw-record/") and k != RECORD_FORMAT for k in formats):
         print("records of an earlier format were replayed with the algorithm they were drawn "
               "with (scripts/replay_draw_v1.py, scripts/replay_draw_v2.py)")
     return 0

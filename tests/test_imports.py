@@ -113,7 +113,10 @@ def test_the_area_ledger_verifies_and_its_draw_replays(area, capsys):
     assert verify_ledger(root / "ledger.sqlite") == []
     assert main(["verify", "--ledger", str(root / "ledger.sqlite"),
                  "--outputs", str(root / "out")]) == 0
-    assert "chain and replay of every record" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "chain and replay of every record" in out
+    assert "1 draw(s) imported from other bureaus' ledgers" in out
+    assert "earlier format" not in out
     # the standard-library replay of the area's public record re-applies the avoidance
     import subprocess
     import sys
