@@ -8,7 +8,6 @@ from pathlib import Path
 
 from .draw import (DRAW_MODE_ZH, RECORD_FORMAT, commit_quarter, draw_and_record,
                    export_announcements, parse_target)
-from .draw.protocol import COMMITMENT_FORMATS
 from .draw.ledger import DEFAULT_LEDGER, entries, exclusive, head
 from .draw.outputs import STAGING, check_outputs, export, recover
 from .draw.imports import IMPORT_FORMAT, write_public_ledger
