@@ -16,8 +16,9 @@ def imported_table(result) -> pd.DataFrame:
     rows = []
     for e in result.imported:
         rec = e.record
+        names = rec["record"].get("inputs", {}).get("unit_names") or {}
         rows.append({"本账本条目": e.seq, "来源单位": rec["source"]["issuer"],
-                     "季度": e.quarter, "抽查单位": "、".join(e.units),
+                     "季度": e.quarter, "抽查单位": "、".join(names.get(u, u) for u in e.units),
                      "来源账本条目": rec["entry"]["seq"], "任务数": len(rec["record"]["tasks"])})
     return pd.DataFrame(rows, columns=["本账本条目", "来源单位", "季度", "抽查单位",
                                        "来源账本条目", "任务数"])

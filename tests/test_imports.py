@@ -62,6 +62,18 @@ def area(bureau_quarter, tmp_path_factory):
     return root, record, county_head
 
 
+def test_dsr_import_draws_prints_what_it_checked_and_imported(bureau_quarter, tmp_path, capsys):
+    n = head(bureau_quarter.ledger).split(":")[0]
+    assert main(["import-draws", "--from", str(bureau_quarter.outputs), "--head",
+                 head(bureau_quarter.ledger), "--ledger", str(tmp_path / "l.sqlite")]) == 0
+    out = capsys.readouterr().out
+    assert f"第 {n} 条的哈希值与公布的账本头一致" in out
+    assert "1 次抽取：所依据的此前有效抽取记录和承诺一致" in out
+    row = next(line for line in out.splitlines() if COUNTY_ISSUER in line)
+    assert row.split() == ["1", COUNTY_ISSUER, "2023Q1", "雄县", n,
+                           str(len(bureau_quarter.tasks))]
+
+
 def test_the_county_publishes_its_public_chain(bureau_quarter):
     """A draw writes the ledger's public chain: every entry's chained fields, and the
     published part of each record under its digest."""

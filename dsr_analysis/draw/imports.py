@@ -295,14 +295,14 @@ def read_published(folder: str | Path, head: str) -> PublishedLedger:
             problems += _check_foreign_draw(e, found, rec_where=f"{path}: entry #{e.seq}")
     if problems:
         raise ImportRefusedError("\n".join(problems))
-    checks = [
-        f"chain {path}: {len(rows)} entries, hashes and links recomputed; entry #{n} has the "
-        f"published head's hash",
-        f"{n} published records: SHA-256 and canonical JSON as the chain lists them; "
-        "the draw folders' public records are records of the chain",
-        f"{sum(e.is_draw for e in found)} draws: overlap history, commitment and the object "
-        "draw replayed from the public record (scripts/replay_draw.py); the register and "
-        "policy files are checked by their digests in the commitment, not published",
+    checks = [  # printed by dsr import-draws, for the bureau's staff
+        f"账本链 {path}：共 {len(rows)} 条，逐条重算哈希值并核对前后链接；第 {n} 条的哈希值与"
+        "公布的账本头一致",
+        f"第 1 至 {n} 条的公开记录：SHA-256 及规范格式与账本链所列一致；抽取文件夹中的公开记录"
+        "均为账本链所列记录",
+        f"{sum(e.is_draw for e in found)} 次抽取：所依据的此前有效抽取记录和承诺一致，检查对象"
+        "的抽取由公开记录独立重放（scripts/replay_draw.py）一致；名录库文件和政策文件未随账本"
+        "公布，仅核对承诺所固定的摘要",
     ]
     return PublishedLedger(path, chain[0]["entry_hash"], f"{n}:{h}", found, chain, checks)
 
