@@ -507,9 +507,10 @@ def revision_document(rev: PlanRevision, policy: Policy, ledger_line: str,
                       f"调整，自{date_zh(rev.effective)}起施行，适用于{eq.label_zh}及以后各季度的"
                       "抽取；此前已公告或已完成抽取的季度仍按原计划执行。原计划和历次调整均继续公开。"),
             Heading("一、调整说明", 1),
-            Paragraph(rev.reason),
+            Paragraph(rev.reason if rev.reason.endswith(("。", "！", "；", ".", "!"))
+                      else f"{rev.reason}。"),
             Heading("二、调整内容", 1),
-            Table(changes_frame(rev.changes), title="表1 调整事项"),
+            Table(changes_frame(rev.changes), title="表1 调整事项", wrap_em=7),
             Heading("三、调整后的最低抽查频次", 1),
             Table(quota_rules_frame(policy), title="表2 各类监管对象最低抽查频次（调整后）")]
     if annex:
