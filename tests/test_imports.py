@@ -193,6 +193,7 @@ def test_a_tampered_draw_folder_record_is_refused(bureau_copy, tmp_path, capsys)
     err = capsys.readouterr().err
     assert code == 2
     assert f"{path}: SHA-256" in err and "is not the digest of any record" in err
+    assert err.rstrip().endswith(f"nothing was written to {ledger}")
     assert not ledger.exists()
 
 

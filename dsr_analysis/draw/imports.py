@@ -466,14 +466,17 @@ def import_draws(ledger: str | Path, folder: str | Path, head: str,
     (see the module docstring): checked by :func:`read_published`, then one import entry per
     foreign draw not imported before, appended in one transaction with the ledger's lock
     held. :class:`ImportRefusedError` with nothing written otherwise."""
-    published = read_published(folder, head)
-    with exclusive(ledger):
-        mine = entries(ledger) if Path(ledger).exists() else []
-        records, present = plan_import(mine, published, ledger)
-        if not records:
-            return ImportResult(published, [], present)
-        put_blob(ledger, chain_bytes(published.chain))
-        new = append_all(ledger, records, created_at=created_at)
+    new: list[Entry] = []
+    try:
+        published = read_published(folder, head)
+        with exclusive(ledger):
+            mine = entries(ledger) if Path(ledger).exists() else []
+            records, present = plan_import(mine, published, ledger)
+            if records:
+                put_blob(ledger, chain_bytes(published.chain))
+                new = append_all(ledger, records, created_at=created_at)
+    except ImportRefusedError as exc:
+        raise ImportRefusedError(f"{exc}\nnothing was written to {ledger}") from None
     return ImportResult(published, new, present)
 
 
@@ -516,7 +519,7 @@ def plan_import(mine: Sequence[Entry], published: PublishedLedger, ledger: str |
                        "issuer": published.issuer(d)},
             "entry": chain_fields(d), "record": d.record})
     if problems:
-        raise ImportRefusedError("\n".join(problems) + "\nnothing was imported")
+        raise ImportRefusedError("\n".join(problems))
     return records, present
 
 
