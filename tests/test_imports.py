@@ -378,3 +378,15 @@ def test_under_merge_the_area_level_joins_the_county_s_visit(bureau_quarter, tmp
     assert merged == {u: task_of.get(u, "") for u in merged}
     assert any(merged.values())  # this seed: the area level meets 雄县's draw
     assert verify_ledger(ledger) == []
+
+
+def test_an_import_after_the_commitment_refuses_the_draw(bureau_quarter, tmp_path, capsys):
+    """The commitment fixed a history without 雄县's draw: importing it afterwards changes the
+    history, and the draw is refused until a new commitment is published."""
+    ledger, outputs = tmp_path / "ledger.sqlite", tmp_path / "out"
+    assert commit(bureau_quarter.registers, ledger, outputs, "--units", "xiongan") == 0
+    import_draws(ledger, bureau_quarter.outputs, head(bureau_quarter.ledger))
+    capsys.readouterr()
+    assert draw(bureau_quarter.registers, ledger, outputs, "--units", "xiongan") == 2
+    assert "the overlap history changed since commitment #1" in capsys.readouterr().err
+    assert [e.is_import for e in entries(ledger)] == [False, True]
