@@ -390,3 +390,34 @@ def test_an_import_after_the_commitment_refuses_the_draw(bureau_quarter, tmp_pat
     assert draw(bureau_quarter.registers, ledger, outputs, "--units", "xiongan") == 2
     assert "the overlap history changed since commitment #1" in capsys.readouterr().err
     assert [e.is_import for e in entries(ledger)] == [False, True]
+
+
+def test_verify_finds_an_imported_record_rewritten_with_the_chain(area, tmp_path):
+    """A forger who changes the imported record and re-hashes this ledger's chain is caught:
+    the record is not the one 雄县's (kept) chain lists."""
+    import hashlib
+
+    from dsr_analysis.draw.ledger import GENESIS, entry_hash
+    from dsr_analysis.draw.record import record_bytes, record_sha256
+
+    root, _record, _head = area
+    ledger = tmp_path / "ledger.sqlite"
+    shutil.copy(root / "ledger.sqlite", ledger)
+    rows = entries(ledger)
+    forged = rows[0].record
+    forged["record"]["tasks"].pop()  # one task of 雄县's draw dropped
+    prev = GENESIS
+    with sqlite3.connect(ledger) as con:
+        for e in rows:
+            rec = forged if e.seq == 1 else e.record
+            text = record_bytes(rec).decode() if e.seq == 1 else e.record_json
+            sha = record_sha256(rec) if e.seq == 1 else e.record_sha256
+            h = entry_hash(e.seq, e.created_at, e.quarter, e.draw_key, ",".join(e.units),
+                           e.redraw_of, sha, prev)
+            con.execute("UPDATE entries SET record_json = ?, record_sha256 = ?, prev_hash = ?, "
+                        "entry_hash = ? WHERE seq = ?", (text, sha, prev, h, e.seq))
+            prev = h
+    findings = [str(f) for f in verify_ledger(ledger)]
+    sha = hashlib.sha256(record_bytes(forged["record"])).hexdigest()
+    assert f"record #1 (2023Q1): field 'record': the imported record hashes to {sha}" in \
+        "\n".join(findings)
