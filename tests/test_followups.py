@@ -125,6 +125,10 @@ def test_policy_follow_up_section_is_checked(tmp_path):
     from dsr_analysis.paths import DEFAULT_POLICY
 
     text = Path(DEFAULT_POLICY).read_text(encoding="utf-8")
+    # the plan without its follow_up section (the defaults apply to what a section leaves out)
+    start = text.index("\nfollow_up:")
+    end = text.index("\n\n", start + 1)
+    text = text[:start] + text[end:]
     good = tmp_path / "good.yaml"
     good.write_text(text + "\nfollow_up:\n  due_days:\n    transfer: 45\n", encoding="utf-8")
     rules = load_policy(good).follow_up_rules

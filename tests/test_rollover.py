@@ -261,6 +261,10 @@ def test_the_derivation_settings():
 
 def test_the_policy_section(tmp_path):
     text = DEFAULT_POLICY.read_text(encoding="utf-8")
+    # the plan without its rollover section (the defaults apply to what a section leaves out)
+    start = text.index("\nrollover:")
+    end = text.find("\n\n", start + 1)
+    text = text[:start] + (text[end:] if end >= 0 else "\n")
     good = tmp_path / "good.yaml"
     good.write_text(text + "\nrollover:\n  rule: R2\n  penalty_year_by: date_follow_up_closed\n"
                     "  complaint_origins: [complaint, data_lead]\n", encoding="utf-8")
