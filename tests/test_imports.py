@@ -309,6 +309,11 @@ def test_a_longer_head_imports_only_the_new_draw(bureau_copy, tmp_path):
 
 
 def test_dsr_export_publishes_the_chain(bureau_copy, tmp_path):
+    stale = bureau_copy.outputs / "ledger-public" / "records" / f"{'0' * 64}.json"
+    stale.write_text("{}")  # a record of a ledger this one replaced
+    assert main(["export", "--ledger", str(bureau_copy.ledger),
+                 "--outputs", str(bureau_copy.outputs)]) == 0
+    assert not stale.exists()
     shutil.rmtree(bureau_copy.outputs / "ledger-public")
     assert main(["export", "--ledger", str(bureau_copy.ledger),
                  "--outputs", str(bureau_copy.outputs)]) == 0

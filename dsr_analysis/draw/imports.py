@@ -133,7 +133,8 @@ def public_chain(all_entries: Sequence[Entry]) -> dict:
 def write_public_ledger(ledger: str | Path, out_root: str | Path) -> list[Path]:
     """Write the ledger's public chain under ``{out_root}/ledger-public/``: each entry's
     published record not yet there (or differing), then ``chain.json``; every file under a
-    temporary name then renamed. Returns the files written."""
+    temporary name then renamed; records no entry lists (a replaced ledger's) are removed.
+    Returns the files written."""
     from ..documents.layout import write_atomically  # the documents' writers: heavy imports
 
     folder = Path(out_root) / PUBLIC_DIR
@@ -153,6 +154,10 @@ def write_public_ledger(ledger: str | Path, out_root: str | Path) -> list[Path]:
     chain = folder / CHAIN_NAME
     if not chain.is_file() or chain.read_text(encoding="utf-8") != text:
         written.append(write_atomically(chain, lambda tmp: tmp.write_text(text, "utf-8")))
+    listed = {(folder / record_name(e.record_sha256)).name for e in all_entries}
+    for stale in (folder / "records").glob("*.json"):
+        if stale.name not in listed:  # of a ledger this one replaced (dsr demo starts afresh)
+            stale.unlink()
     return written
 
 
