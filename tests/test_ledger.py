@@ -137,9 +137,12 @@ def test_infeasible_draw_writes_nothing(tmp_path, sample_dir, capsys):
     assert [e.is_commitment for e in entries(tmp_path / "ledger.sqlite")] == [True]
     files = sorted(p.relative_to(tmp_path / "out").as_posix()
                    for p in (tmp_path / "out").rglob("*") if p.is_file())
+    commitment = entries(tmp_path / "ledger.sqlite")[0]
     assert files == ["draws/2023Q1/public/announcement-1.docx",
                      "draws/2023Q1/public/announcement-1.html",
-                     "draws/2023Q1/public/announcement-1.pdf"]
+                     "draws/2023Q1/public/announcement-1.pdf",
+                     "ledger-public/chain.json",  # the public chain, with the commitment
+                     f"ledger-public/records/{commitment.record_sha256}.json"]
 
 
 def test_missing_ledger_is_an_error(tmp_path):
