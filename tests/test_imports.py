@@ -88,6 +88,16 @@ def test_the_county_publishes_its_public_chain(bureau_quarter):
     assert published.read_bytes() == folder_record.read_bytes()
     assert "team" not in published.read_text()  # public part: no inspector team
     assert draw_entry.record_sha256 in published.name
+    # no inspector of the bureau is named anywhere in the public chain
+    from dsr_analysis.policy import load_policy
+    from dsr_analysis.registers import load_registers
+
+    inspectors = load_registers(bureau_quarter.registers,
+                                units=load_policy().unit_names).inspectors
+    secrets = set(inspectors["name"]) | set(inspectors["inspector_id"])
+    for path in (bureau_quarter.outputs / "ledger-public").rglob("*.json"):
+        text = path.read_text(encoding="utf-8")
+        assert not [x for x in secrets if x in text], path
 
 
 def test_without_the_import_the_area_level_draws_firms_the_county_drew(bureau_quarter, tmp_path):
