@@ -263,6 +263,9 @@ def demo_step(args: argparse.Namespace, policy: Policy, registers: Registers,
     for quarter, result, entry in demo.reinspections:
         print(f"    {quarter}: {len(result.tasks)} re-inspection task(s) (复查, origin follow_up) "
               f"of the orders to correct still open; ledger #{entry.seq}")
+    for quarter, result, entry in demo.complaints:
+        print(f"    {quarter}: {len(result.tasks)} task(s) of a targeted draw after complaints "
+              f"(定向抽查, origin complaint); ledger #{entry.seq}")
     for line in demo.withheld:
         print(f"    note: {line}")
     print(f"[draw] ledger {demo.ledger}: {demo.entries} entries, chain and replay verified; "

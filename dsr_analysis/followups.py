@@ -579,12 +579,13 @@ def _unit_id(unit: str, policy: Policy) -> str:
 def followups_report(ledger: str | Path, results: str | Path, followups: str | Path | None = None,
                      unit: str | None = None, as_of: dt.date | None = None,
                      policy: str | Policy | None = None, all_cases: bool = False,
-                     output: str | Path | None = None) -> CaseRegister:
+                     output: str | Path | None = None, demo: bool = False) -> CaseRegister:
     """What ``dsr followups`` shows: the cases of ``unit`` (id or Chinese name; None: every
     unit) as of ``as_of`` (default: today) from the ledger's drawn tasks, the results register
     (validated against them) and the optional follow-up file; the open and overdue cases, or
     every case with ``all_cases``; with ``output`` also the office's workbook (XLSX:
-    :func:`case_register_document`, the counts on a second sheet). Bad input raises
+    :func:`case_register_document`, the counts on a second sheet; ``demo`` marks it
+    演示数据). Bad input raises
     :class:`RegisterError` with every problem, and nothing is written."""
     from .draw.ledger import load_draw_tasks
     from .policy import load_policy
@@ -610,8 +611,8 @@ def followups_report(ledger: str | Path, results: str | Path, followups: str | P
     if output:
         from .documents.caseload import write_case_register
 
-        written = write_case_register(case_register_document(register), register.counts(),
-                                      output)
+        written = write_case_register(case_register_document(register, demo),
+                                      register.counts(), output)
         register = dataclasses.replace(register, written=written)
     return register
 

@@ -6,11 +6,11 @@ registers and the year's index. The command line prints what these return."""
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .draw import DrawResult, commit_quarter, draw_and_record
-from .draw.ledger import Entry, entries, load_draw_tasks
+from .draw import commit_quarter, draw_and_record
+from .draw.ledger import entries, load_draw_tasks
 from .draw.verify import Finding, verify_ledger
 from .errors import LedgerError
 from .periods import quarters_of
@@ -147,6 +147,8 @@ class DemoYear:
     entries : int
         Entries in the ledger after verification.
     results : DemoResults
+    complaints : list of (quarter, DrawResult, Entry)
+        The targeted draws after complaints (定向抽查, origin ``complaint``).
     """
 
     ledger: Path
@@ -160,12 +162,36 @@ class DemoYear:
     policies: dict
     entries: int
     results: DemoResults
+    complaints: list = field(default_factory=list)
 
 
 #: The demo's plan amendment (第1次调整): file, reason, decision date and effective date.
 DEMO_AMENDMENT = ("parameters/amendments/xiongan-2023-r1.yaml",
                   "根据上级部门工作要求，提高县级重点监管对象的季度抽查比例", "2023-06-20",
                   "2023-07-01")
+
+
+#: The demo's targeted draw after complaints: quarter, unit, campaign label and the number of
+#: firms complained about (the unit's first firms by USCC).
+DEMO_COMPLAINTS = ("2023Q2", "xiongxian", "TS", 2)
+
+
+def _demo_complaint_draw(policy: Policy, registers: Registers, q, ledger: Path, out_dir: Path,
+                         day, registers_dir) -> tuple:
+    """A targeted draw (定向抽查) of the firms complaints were received about, origin
+    ``complaint`` (on-site, not counted by the yearly cap), committed and drawn like any draw."""
+    _quarter, unit, campaign, n = DEMO_COMPLAINTS
+    firms = sorted(registers.enterprises.loc[registers.enterprises["unit"] == unit, "uscc"])[:n]
+    target = {"uscc": firms}
+    material = DEMO_SEED_MATERIAL.format(quarter=q.label) + f"-{campaign}"
+    commit_quarter(policy, registers, q.label, f"演示用种子文本“{material}”（样本数据，非公开事件）",
+                   ledger, out_dir, units=[unit], target=target, campaign=campaign,
+                   origin="complaint", date=day)
+    result, entry, _paths = draw_and_record(policy, registers, q.label, material, ledger,
+                                            out_dir, units=[unit], target=target,
+                                            campaign=campaign, origin="complaint",
+                                            registers_dir=registers_dir)
+    return q.label, result, entry
 
 
 def demo_commit_day(quarter, calendar: WorkCalendar):
@@ -182,8 +208,9 @@ def demo_year(policy: Policy, registers: Registers, out_dir: str | Path,
     2. per quarter: the routine draw (committed on the quarter's third working day, seed
        material ``demo-{quarter}``); from the second quarter on, the re-inspections (复查) the
        results register calls for (committed the same day, seed material
-       ``demo-{quarter}-FU``); the quarter's synthetic results entered into its results
-       template, carried into the year's register ``results-YEAR.xlsx``;
+       ``demo-{quarter}-FU``); in :data:`DEMO_COMPLAINTS`' quarter, a targeted draw after
+       complaints; the quarter's synthetic results entered into its results template,
+       carried into the year's register ``results-YEAR.xlsx``;
     3. before the third quarter, the plan's first amendment (:data:`DEMO_AMENDMENT`), under
        which the third and fourth quarters are committed and drawn;
     4. the ledger verified (every record replayed); report deliveries for the year.
@@ -210,6 +237,7 @@ def demo_year(policy: Policy, registers: Registers, out_dir: str | Path,
     _rev, plan_files = record_plan(policy, ledger, out_dir, plan_day, items=registers.items)
     amended_path, reason, decided, effective = DEMO_AMENDMENT
     draws, reinspections, withheld, amendment_files, policies = [], [], [], [], {}
+    complaints: list = []
     results_path = out_dir / f"results-{policy.year}.xlsx"
     register, templates, synthetic = None, [], None
     for i, q in enumerate(quarters):
@@ -235,6 +263,9 @@ def demo_year(policy: Policy, registers: Registers, out_dir: str | Path,
                 _plan, drawn = draw_reinspections(policy, registers, q.label, register, fu,
                                                   ledger, out_dir, registers_dir=registers_dir)
                 reinspections.append((q.label, drawn[0], drawn[1]))
+        if q.label == DEMO_COMPLAINTS[0]:
+            complaints.append(_demo_complaint_draw(policy, registers, q, ledger, out_dir, day,
+                                                   registers_dir))
         synthetic = quarter_results(policy, ledger, q.label, i, synthetic, cal)
         register, blank = enter_quarter_results(q.label, synthetic, ledger, out_dir, register,
                                                 results_path)
@@ -245,7 +276,7 @@ def demo_year(policy: Policy, registers: Registers, out_dir: str | Path,
     results = _finish_results(policy, ledger, out_dir, results_path, tuple(templates), cal)
     return DemoYear(ledger, previous, draws, reinspections, withheld, plan_files,
                     amendment_files, tuple(items.files), policies, len(entries(ledger)),
-                    results)
+                    results, complaints)
 
 
 def demo_followups(policy: Policy, year: DemoYear, out_dir: str | Path) -> Path:
@@ -303,7 +334,7 @@ def demo_closing(policy: Policy, year: DemoYear, out_dir: str | Path,
     last = year.policies[max(year.policies)]
     days = [q.end for q in quarters_of(policy.year)] + [dt.date(policy.year + 1, 1, 31)]
     registers = [followups_report(ledger, results, followups, as_of=day, policy=last,
-                                  all_cases=True,
+                                  all_cases=True, demo=True,
                                   output=out_dir / "followups" / f"followups-{day.isoformat()}.xlsx")
                  for day in days]
     published = sorted({f"{d.year}-{d.month:02d}" for d in year.results.results["date_published"]
@@ -337,12 +368,19 @@ def write_demo_index(policy: Policy, year: DemoYear, out_dir: Path, followups: P
                 for q in quarters_of(policy.year)]
     quarters.append(Link(f"{policy.year + 1}年1月公示的{policy.year}年12月检查结果",
                          (("报告一览", out_dir / f"{policy.year + 1}Q1" / "index.html"),)))
+    quarters.append(Link("抽取记录账本公开链", (("清单", out_dir / "ledger-public" / "chain.json"),),
+                         "供公众和其他机关核验、导入本局抽取记录"))
     loop = [Link("抽查结果登记表（全年）", forms([year.results.results_path])),
             Link("后续处置更新记录", forms([followups]))]
     loop += [Link(f"后续处置台账（截至{date_zh(r.as_of)}）", forms([r.written]))
              for r in case_registers]
-    credit_links = [Link(f"{c.records.period.label_zh}公示结果", forms(c.paths)) for c in credit]
-    nxt = [Link(f"{rolled.year}年检查对象名录库", forms(rolled.paths)),
+    credit_links = [Link(f"{c.records.period.label_zh}公示结果", tuple(zip(
+        ("逐条（表格）", "逐条（CSV）", "按企业（表格）", "按企业（CSV）"), c.paths, strict=False)))
+        for c in credit]
+    register_zh = {"enterprises": "检查对象名录", "inspectors": "执法检查人员名录",
+                   "experts": "专家名录", "items": "抽查事项"}
+    nxt = [Link(f"{rolled.year}年名录库", tuple(
+               (register_zh.get(Path(p).stem, Path(p).stem), Path(p)) for p in rolled.paths)),
            Link(f"{rolled.year}年监管类别变化情况", forms([rolled.report]))]
     return write_year_index(out_dir, f"{policy.name}：{policy.year}年度工作闭环", [
         Section("年度计划与随机抽查事项清单", tuple(plan)),
