@@ -46,7 +46,7 @@ from .draw.revisions import (PLAN_FORMAT, PlanRevision, amendment_conflict, amen
                              revision_in_force)
 from .errors import DsrError
 from .labels import PLAN_FIELD_ZH, PLAN_PART_ZH, PLAN_SHARE_FIELDS
-from .periods import Quarter, date_zh
+from .periods import Quarter, date_zh, option_date
 from .policy import Policy, load_policy, policy_to_dict
 from .quotas import METHOD_ZH, SUBSET_ZH
 from .itemlist import document_date, item_list_blocks
@@ -258,17 +258,6 @@ def revisions(ledger: str | Path, year: int) -> list[PlanRevision]:
 # --------------------------------------------------------------------------------------
 # Publishing and amending
 # --------------------------------------------------------------------------------------
-def _date(value: dt.date | str | None, option: str, today: dt.date) -> dt.date:
-    if value is None or value == "":
-        return today
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise PlanError(f"{option} {value}: not a date; write YYYY-MM-DD") from None
-
-
 def _record(policy: Policy, revision: int, day: dt.date, effective: dt.date,
             previous: str | None, reason: str, changes: list[dict], head: str) -> dict:
     return {"format": PLAN_FORMAT, "quarter": quarter_of(effective).label,
@@ -348,7 +337,7 @@ def amend_plan(policy: Policy, ledger: str | Path, reason: str,
                         "published with the amendment")
     today = today or dt.date.today()
     day = document_date(date, "--date", today, calendar)
-    eff = _date(effective, "--effective", today)
+    eff = option_date(effective, "--effective", today, PlanError)
     if eff.year != policy.year:
         raise PlanError(f"--effective {eff.isoformat()}: the amended plan {policy.path} is the "
                         f"{policy.year} plan; an amendment takes effect within its year")

@@ -33,6 +33,7 @@ import pandas as pd
 
 from .categories import CATEGORY_ZH
 from .errors import DsrError
+from .periods import option_date
 from .policy import Policy
 from .schema import ALL_INDUSTRIES, ENUMS
 from .workcalendar import WorkCalendar
@@ -63,7 +64,7 @@ def document_date(value: dt.date | str | None, option: str, today: dt.date | Non
     default today): not after today and a working day of the official calendar (never a
     holiday or a weekend)."""
     today = today or dt.date.today()
-    day = _parse_date(value, option, today)
+    day = option_date(value, option, today, DocumentDateError)
     if day > today:
         raise DocumentDateError(f"{option} {day.isoformat()} is after today "
                                 f"({today.isoformat()}): a document is dated the day it is "
@@ -74,18 +75,6 @@ def document_date(value: dt.date | str | None, option: str, today: dt.date | Non
                                 "a public holiday of the official calendar): date the "
                                 "document the working day it is issued")
     return day
-
-
-
-def _parse_date(value: dt.date | str | None, option: str, today: dt.date) -> dt.date:
-    if value is None or value == "":
-        return today
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise DocumentDateError(f"{option} {value}: not a date; write YYYY-MM-DD") from None
 
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from .errors import QuarterError
+from .errors import DsrError, QuarterError
 
 _QUARTER = re.compile(r"^(\d{4})[Qq]([1-4])$")
 
@@ -93,3 +93,17 @@ def month_quarter(month: str) -> Quarter:
     """The quarter a month ``YYYY-MM`` lies in."""
     year, mon = parse_month(month)
     return Quarter(year, (mon - 1) // 3 + 1)
+
+
+def option_date(value: dt.date | str | None, option: str, default: dt.date,
+                error: type[DsrError] = DsrError) -> dt.date:
+    """A date given on the command line (``--date``, ``--effective``…): ``YYYY-MM-DD``, a
+    date, or nothing (``default``); ``error`` naming the option and the value otherwise."""
+    if value is None or value == "":
+        return default
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise error(f"{option} {value}: not a date; write YYYY-MM-DD") from None
