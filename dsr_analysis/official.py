@@ -267,9 +267,9 @@ def _open_cases_blocks(inputs: reports.ReportInputs, unit: str, as_of: dt.date) 
     overdue = pending[pending["status"] == "overdue"]
     shown = overdue[~overdue["confidential"]]
     if len(shown):
-        table = case_table_zh(shown)[["序号", "任务编号", "检查对象", "处置类型", "接收单位",
-                                      "处置日期", "应办结日期", "逾期天数"]]
-        blocks.append(Table(table, title="表2 逾期未办结的后续处置案件"))
+        table = case_table_zh(shown)[["序号", "检查对象", "处置类型", "接收单位", "应办结日期",
+                                      "逾期天数"]]
+        blocks.append(Table(table, title="表2 逾期未办结的后续处置案件", wrap_em=8))
         hidden = len(overdue) - len(shown)
         blocks.append(Paragraph("对逾期案件，将逐件督促承办单位加快办理，按期复查，确保问题整改到位、"
                                 "案件依法办结。" + (f"另有{hidden}件涉密案件逾期，不列明细。"

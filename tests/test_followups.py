@@ -245,7 +245,7 @@ def test_summary_and_evaluation_count_the_same_cases(bureau_quarter, quarter, tm
     assert ("截至2023年3月31日，本年度后续处置案件3件，已办结1件，尚未办结2件（办理中1件，逾期1件）："
             "责令整改1件（逾期1件）；立案处罚1件。") in texts
     table = [b for b in doc.blocks if getattr(b, "title", "") == "表2 逾期未办结的后续处置案件"]
-    assert table[0].frame["任务编号"].tolist() == [quarter["b"].task_id]
+    assert table[0].frame["检查对象"].tolist() == [quarter["b"].enterprise_name]
     assert table[0].frame["逾期天数"].tolist() == [21]
     cases = reports.follow_up_cases(inputs, due)
     ev = reports.evaluate(inputs, ["xiongxian"], as_of=due)
