@@ -216,6 +216,52 @@ class FollowUp:
 
 
 @dataclass(frozen=True)
+class UnitDocuments:
+    """A unit's official-document settings (GB/T 9704-2012): every key optional; what a
+    bureau has not configured is left blank on the page for the office to fill in by hand,
+    never invented."""
+
+    masthead: str = _f("发文机关标志, e.g. 雄县生态环境局文件 (default: the authority + 文件)",
+                       default="")
+    number_prefix: str = _f("发文字号 prefix, e.g. 雄环 (numbers 雄环〔2023〕12号)", default="")
+    signer: str = _f("签发人 of upward documents (the summary report); empty: a blank to sign",
+                     default="")
+    copy_to: tuple[str, ...] = _f("抄送机关 printed in the 版记", default=())
+    printed_by: str = _f("印发机关 in the 版记 (default: the authority's office)", default="")
+    contact: str = _f("contact line of public notices (联系人、联系电话), printed as given",
+                      default="")
+    objection: str = _f("objection/supervision line of public notices (异议、监督电话), printed "
+                        "as given", default="")
+
+
+@dataclass(frozen=True)
+class StatisticsForm:
+    """The marks of the quarterly statistics table as a statistical form (统计报表制度): shown
+    at the upper right; empty values are printed as blanks, never invented."""
+
+    table_number: str = _f("表号, e.g. 雄环统1表", default="")
+    authority: str = _f("制表机关 (default: the area level's authority)", default="")
+    approval_authority: str = _f("批准（备案）机关", default="")
+    approval_number: str = _f("批准（备案）文号", default="")
+    valid_until: str = _f("有效期限, e.g. 2025年12月", default="")
+
+
+@dataclass(frozen=True)
+class Documents:
+    """Official documents (optional section ``documents``): per unit the GB/T 9704 settings
+    and the statistics form's marks."""
+
+    units: dict[str, UnitDocuments] | None = _f("per unit id: its document settings",
+                                                default=None)
+    statistics_form: StatisticsForm | None = _f("the statistics table's form marks",
+                                                default=None)
+
+    def unit(self, unit_id: str) -> UnitDocuments:
+        """A unit's settings (defaults when the unit has none)."""
+        return (self.units or {}).get(unit_id) or UnitDocuments()
+
+
+@dataclass(frozen=True)
 class PlannerInputs:
     """What a draft saved by the planner assumed beyond its rules (optional section
     ``planner``): the inspectors it planned with and the cost of a check. Read by the
@@ -317,8 +363,16 @@ class Policy:
     follow_up: FollowUp | None = _f(
         "follow-up cases: days a case has when no 整改期限 is set (optional; defaults "
         "FOLLOW_UP_DUE_DAYS)", default=None)
+    documents: Documents | None = _f(
+        "official documents: per unit 发文机关标志, 发文字号, 签发人, 抄送, 印发机关, contact "
+        "lines; the statistics form's marks (optional)", default=None)
     path: str = field(default="", metadata={"doc": "file it was loaded from", "internal": True})
     sha256: str = field(default="", metadata={"doc": "SHA-256 of the file's bytes", "internal": True})
+
+    @property
+    def document_rules(self) -> Documents:
+        """The ``documents`` section, or its defaults when the policy has none."""
+        return self.documents if self.documents is not None else Documents()
 
     @property
     def follow_up_rules(self) -> FollowUp:
