@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .i18n import ngettext
+
 
 class DsrError(Exception):
     """Base class of every error this package raises on purpose."""
@@ -40,7 +42,10 @@ class RegisterError(DsrError):
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
         lines = "\n".join(str(p) for p in self.problems)
-        super().__init__(f"{len(self.problems)} problem(s) in the registers:\n{lines}")
+        n = len(self.problems)
+        head = ngettext("{n} problem(s) in the registers:", "{n} problem(s) in the registers:",
+                        n).format(n=n)
+        super().__init__(f"{head}\n{lines}")
 
 
 class PolicyError(DsrError):

@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .errors import DsrError, FileSystemError, Problem, RegisterError
+from .i18n import _
 from .paths import SAMPLE_REGISTERS
 from .policy import load_policy
 from .schema import (COLUMN_ALIASES, CONTACT_COLUMNS, KEY_COLUMNS, MUST_HAVE_ROWS,
@@ -155,13 +156,13 @@ def read_register(
             columns[i] = pc.replace_substring_regex(columns[i], _LINE_BREAK, ";")
     columns, rows = _drop_blank_rows(columns, rows)
     # a header with an invisible character is named by its position in every message
-    labels = [f"column {i + 1}" if FORBIDDEN_PATTERN.search(h) else h
+    labels = [_("column {n}").format(n=i + 1) if FORBIDDEN_PATTERN.search(h) else h
               for i, h in enumerate(header)]
-    names = [h if h else f"column {i + 1}" for i, h in enumerate(labels)]
+    names = [h if h else _("column {n}").format(n=i + 1) for i, h in enumerate(labels)]
     for i, h in enumerate(header):
         if FORBIDDEN_PATTERN.search(h):
-            problems.append(Problem(fname, header_row, f"column {i + 1}",
-                                    f"header {character_problem(h)}"))
+            problems.append(Problem(fname, header_row, _("column {n}").format(n=i + 1),
+                                    _("header {problem}").format(problem=character_problem(h))))
     char_problems, masks = character_problems(fname, rows, columns, names)
     keep, found = _headed_columns(labels, columns, rows, fname, header_row)
     problems.extend(found)
@@ -170,8 +171,9 @@ def read_register(
     header = [header[i] for i in keep]
     rename, problems = canonical_headers(header, register, fname, header_row)
     if not problems and not len(rows) and register in MUST_HAVE_ROWS:
-        problems.append(Problem(fname, 0, "-", f"no {register}: the file has a header "
-                                               f"(row {header_row}) but no data rows"))
+        problems.append(Problem(fname, 0, "-", _("no {register}: the file has a header (row "
+                                                 "{row}) but no data rows").format(
+                                                     register=register, row=header_row)))
     if problems:
         return pd.DataFrame(), problems + char_problems
     frame = {rename.get(h, h): columns[i] for h, i in zip(header, keep, strict=True)}
@@ -212,13 +214,16 @@ def _headed_columns(header: Sequence[str], columns: Sequence[pa.ChunkedArray],
             filled = np.flatnonzero(to_numpy(pc.not_equal(columns[pos], "")))
             if len(filled):
                 value = columns[pos][int(filled[0])].as_py()
-                problems.append(Problem(fname, int(rows[filled[0]]), f"column {pos + 1}",
-                                        f"value {shown(value)} in a column without a header"))
+                problems.append(Problem(fname, int(rows[filled[0]]),
+                                        _("column {n}").format(n=pos + 1),
+                                        _("value {value} in a column without a header").format(
+                                            value=shown(value))))
             continue
         keep.append(pos)
     counts = pd.Series([header[i] for i in keep], dtype=object).value_counts()
     for name in counts[counts > 1].index:
-        problems.append(Problem(fname, header_row, name, f"column '{name}' appears twice"))
+        problems.append(Problem(fname, header_row, name,
+                                _("column '{name}' appears twice").format(name=name)))
     return keep, problems
 
 
@@ -243,7 +248,8 @@ def canonical_headers(headers: Sequence[str], register: str, fname: str, header_
         if canonical in seen:
             problems.append(
                 Problem(fname, header_row, header,
-                        f"column '{header}' duplicates '{seen[canonical]}' (both mean '{canonical}')")
+                        _("column '{header}' duplicates '{first}' (both mean '{canonical}')"
+                          ).format(header=header, first=seen[canonical], canonical=canonical))
             )
             continue
         seen[canonical] = header
@@ -253,7 +259,8 @@ def canonical_headers(headers: Sequence[str], register: str, fname: str, header_
             accepted = ", ".join((canonical,) + COLUMN_ALIASES[register][canonical])
             problems.append(
                 Problem(fname, header_row, canonical,
-                        f"missing required column '{canonical}' (accepted headers: {accepted})")
+                        _("missing required column '{canonical}' (accepted headers: "
+                          "{accepted})").format(canonical=canonical, accepted=accepted))
             )
     return rename, problems
 
@@ -357,8 +364,9 @@ def _duplicate_keys(column: pa.ChunkedArray | None, rows: np.ndarray, key: str, 
         value = column[int(group[0])].as_py()
         for i in group[1:].tolist():
             problems.append(Problem(fname, int(rows[i]), header,
-                                    f"duplicate {key} '{value}' (first seen in row "
-                                    f"{int(rows[group[0]])})"))
+                                    _("duplicate {key} '{value}' (first seen in row {row})"
+                                      ).format(key=header, value=value,
+                                               row=int(rows[group[0]]))))
     return sorted(problems, key=lambda p: p.row)
 
 
@@ -439,7 +447,7 @@ def _convert_column(
 
     if kind in ("str", "uscc"):
         if required:
-            report(to_numpy(pc.equal(column, "")), "blank required value")
+            report(to_numpy(pc.equal(column, "")), _("blank required value"))
         if kind == "uscc":
             status = uscc_status(column)
             for i in np.flatnonzero((status != 0) & ~skip).tolist():
@@ -454,11 +462,12 @@ def _convert_column(
     converted = []
     for u, text in enumerate(dictionary.to_pylist()):
         if text == "":
-            value, message = _BLANK.get(kind, ""), "blank required value" if required else None
+            value, message = _BLANK.get(kind, ""), _("blank required value") if required else None
         else:
             value, message = convert(text)
             if message is None and required and value == ():
-                message = f"blank required value ('{text}' holds only separators)"
+                message = _("blank required value ('{text}' holds only separators)").format(
+                    text=text)
         converted.append(value)
         if message is not None:
             report(codes == u, message)
@@ -503,14 +512,16 @@ def cross_check(
         # positions, not boolean indexing: a frame of arrow text columns would be copied
         contradiction = (ent["positive_list"] & ent["penalised_last_year"]).to_numpy()
         spoilt = bad.get("enterprises", set())
+        column = ent.attrs.get("headers", {}).get("positive_list", "positive_list")
         for i in np.flatnonzero(contradiction).tolist():
             row = int(ent.index[i])
             if (row, "positive_list") in spoilt or (row, "penalised_last_year") in spoilt:
                 continue
             problems.append(
-                Problem(sources["enterprises"], row, "positive_list",
-                        f"enterprise {ent['uscc'].iloc[i]} is on the positive list but was "
-                        "penalised last year (a penalty removes a firm from the positive list)")
+                Problem(sources["enterprises"], row, column,
+                        _("enterprise {uscc} is on the positive list but was penalised last year "
+                          "(a penalty removes a firm from the positive list)").format(
+                              uscc=ent["uscc"].iloc[i]))
             )
     insp = frames.get("inspectors")
     if insp is not None and not insp.empty and ent is not None and not ent.empty:
@@ -518,15 +529,16 @@ def cross_check(
         present = np.flatnonzero(ent["uscc"].isin(named).to_numpy())
         known = {ent["uscc"].iloc[i] for i in present.tolist()}
         spoilt = bad.get("inspectors", set())
+        column = insp.attrs.get("headers", {}).get("conflicts", "conflicts")
         for row, conflicts in insp["conflicts"].items():
             if (int(row), "conflicts") in spoilt:
                 continue
             for code in conflicts:
                 if code not in known:
                     problems.append(
-                        Problem(sources["inspectors"], int(row), "conflicts",
-                                f"declared conflict names unknown object '{code}' "
-                                "(not in the enterprise register)")
+                        Problem(sources["inspectors"], int(row), column,
+                                _("declared conflict names unknown object '{code}' (not in the "
+                                  "enterprise register)").format(code=code))
                     )
     return problems
 
@@ -537,11 +549,12 @@ def register_directory(path: str | Path) -> Path:
     directory belongs is an operating-system problem (:class:`FileSystemError`, exit 3)."""
     path = Path(path)
     if not path.exists():
-        raise DsrError(f"{path}: no such register directory (--registers: the folder holding "
-                       "enterprises, inspectors, experts and items)")
+        raise DsrError(_("{path}: no such register directory (--registers: the folder holding "
+                         "enterprises, inspectors, experts and items)").format(path=path))
     if not path.is_dir():
-        raise FileSystemError(f"{path}: a file where the register directory belongs (give the "
-                              "folder holding enterprises, inspectors, experts and items)")
+        raise FileSystemError(_("{path}: a file where the register directory belongs (give the "
+                                "folder holding enterprises, inspectors, experts and items)"
+                                ).format(path=path))
     return path
 
 
@@ -584,18 +597,17 @@ def load_registers(
             others = sorted(p.name for p in directory.glob(f"{name}.*") if p.is_file())
             if name == "experts" and not others:
                 # no expert register at all (no file of its name): no experts yet
-                frames[name], _ = typed_frame({}, np.zeros(0, dtype=np.int64), name, units,
+                frames[name], _none = typed_frame({}, np.zeros(0, dtype=np.int64), name, units,
                                               str(directory / name), {})
                 continue
             problems.append(_missing_register(directory, name, others))
             continue
         if len(candidates) > 1:
             files = [p.name for p in candidates]
-            listed = " and ".join(files) if len(files) == 2 else \
-                ", ".join(files[:-1]) + " and " + files[-1]
-            problems.append(Problem(str(directory / name), 0, "-",
-                                    f"{'both ' if len(files) == 2 else ''}{listed} exist; "
-                                    "keep one"))
+            message = (_("both {first} and {last} exist; keep one") if len(files) == 2 else
+                       _("{first} and {last} exist; keep one"))
+            problems.append(Problem(str(directory / name), 0, "-", message.format(
+                first=", ".join(files[:-1]), last=files[-1])))
             continue
         frame, found = read_register(candidates[0], name, units, legacy_lists=legacy_lists)
         problems.extend(found)
@@ -614,10 +626,14 @@ def load_registers(
 def _missing_register(directory: Path, name: str, others: Sequence[str]) -> Problem:
     """A register without a file in a format read; ``others``: files of its name in
     another format."""
-    expected = ", ".join(f"{name}{s}" for s in FORMATS[:-1]) + f" or {name}{FORMATS[-1]}"
+    expected = _("{some} or {last}").format(
+        some=", ".join(f"{name}{s}" for s in FORMATS[:-1]), last=f"{name}{FORMATS[-1]}")
     if others:
         return Problem(str(directory / others[0]), 0, "-",
-                       f"register '{name}': {', '.join(others)} is not in a format read "
-                       f"({', '.join(FORMATS)}); save it as {expected}")
+                       _("register '{name}': {files} is not in a format read ({formats}); save "
+                         "it as {expected}").format(name=name, files=", ".join(others),
+                                                    formats=", ".join(FORMATS),
+                                                    expected=expected))
     return Problem(str(directory / name), 0, "-",
-                   f"register '{name}' not found (expected {expected})")
+                   _("register '{name}' not found (expected {expected})").format(
+                       name=name, expected=expected))

@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import Problem, RegisterError
+from .i18n import N_, _
 from .labels import FOLLOW_UP_STATE_ZH, FOLLOW_UP_ZH, OUTCOME_ZH
 from .periods import Quarter, date_zh
 from .policy import Policy
@@ -81,6 +82,11 @@ def _named(values: tuple[str, ...], labels: Mapping[str, str]) -> str:
     return ", ".join(f"{v} {labels[v]}" for v in values)
 
 
+def _named_zh(values: tuple[str, ...], labels: Mapping[str, str]) -> str:
+    """The Chinese labels of ``values``, as a Chinese list (、)."""
+    return "、".join(labels.get(v, v) for v in values)
+
+
 def _given(value: object) -> bool:
     return value is not None and value == value and value != ""
 
@@ -103,33 +109,42 @@ def case_problems(case: Mapping[str, object], follow_up: str, checked: object
     closed, deadline = case.get("date_follow_up_closed"), case.get("rectification_deadline")
     when, found = case.get("date_reinspected"), case.get("reinspection_result")
     if _given(body) and follow_up not in RECEIVING_FOLLOW_UPS:
-        out.append(("receiving_body", f"a receiving body (接收单位) '{body}' belongs to a matter "
-                    f"handed on ({_named(RECEIVING_FOLLOW_UPS, FOLLOW_UP_ZH)}), not to "
-                    f"follow-up '{follow_up}' ({FOLLOW_UP_ZH.get(follow_up, follow_up)})"))
+        out.append(("receiving_body", _(
+            "a receiving body (接收单位) '{body}' belongs to a matter handed on ({handed}), not "
+            "to follow-up '{follow_up}' ({follow_up_zh})").format(
+                body=body, handed=_named(RECEIVING_FOLLOW_UPS, FOLLOW_UP_ZH),
+                handed_zh=_named_zh(RECEIVING_FOLLOW_UPS, FOLLOW_UP_ZH), follow_up=follow_up,
+                follow_up_zh=FOLLOW_UP_ZH.get(follow_up, follow_up))))
     if _given(opened) and follow_up == "none":
-        out.append(("date_follow_up_opened", "an opening date (处置日期) but no follow-up "
-                                             "(follow_up is none)"))
+        out.append(("date_follow_up_opened", _("an opening date (处置日期) but no follow-up "
+                                               "(follow_up is none)")))
     elif _given(opened) and _given(checked) and opened < checked:
-        out.append(("date_follow_up_opened", f"follow-up opened on {opened}, before the check "
-                                             f"on {checked}"))
+        out.append(("date_follow_up_opened", _("follow-up opened on {opened}, before the check "
+                                               "on {checked}").format(opened=opened,
+                                                                      checked=checked)))
     start = opened if _given(opened) else checked
     if _given(closed) and _given(opened) and closed < opened:
-        out.append(("date_follow_up_closed", f"follow-up closed on {closed}, before it was "
-                                             f"opened on {opened}"))
+        out.append(("date_follow_up_closed", _("follow-up closed on {closed}, before it was "
+                                               "opened on {opened}").format(closed=closed,
+                                                                            opened=opened)))
     if (_given(when) or _given(found)) and not reinspection_applies(follow_up, deadline):
         column = "date_reinspected" if _given(when) else "reinspection_result"
-        out.append((column, f"a re-inspection (复查) belongs to an order to correct with a "
-                            f"整改期限 (rectification_order 责令整改, or penalty 立案处罚 with a "
-                            f"rectification_deadline), not to follow-up '{follow_up}' "
-                            f"({FOLLOW_UP_ZH.get(follow_up, follow_up)})"))
+        out.append((column, _(
+            "a re-inspection (复查) belongs to an order to correct with a 整改期限 "
+            "(rectification_order 责令整改, or penalty 立案处罚 with a rectification_deadline), "
+            "not to follow-up '{follow_up}' ({follow_up_zh})").format(
+                follow_up=follow_up, follow_up_zh=FOLLOW_UP_ZH.get(follow_up, follow_up))))
     elif _given(when) != _given(found):
         column, other = (("reinspection_result", "复查结果 (reinspection_result)")
                          if _given(when) else ("date_reinspected", "复查日期 (date_reinspected)"))
-        out.append((column, f"a re-inspection needs both its date and its result: {other} "
-                            "is blank"))
+        message = (_("a re-inspection needs both its date and its result: 复查结果 "
+                     "(reinspection_result) is blank") if _given(when) else
+                   _("a re-inspection needs both its date and its result: 复查日期 "
+                     "(date_reinspected) is blank"))
+        out.append((column, message))
     if _given(when) and _given(start) and when < start:
-        out.append(("date_reinspected", f"re-inspected on {when}, before the follow-up was "
-                                        f"opened on {start}"))
+        out.append(("date_reinspected", _("re-inspected on {when}, before the follow-up was "
+                                          "opened on {start}").format(when=when, start=start)))
     return out
 
 
@@ -149,41 +164,52 @@ def validate_rows(results: pd.DataFrame, file: str,
             problems.append(Problem(file, _row, headers.get(column, column), msg))
 
         checked = rec["date_checked"]
-        for column, label in (("date_follow_up_closed", "follow-up closed"),
-                              ("date_published", "published"),
-                              ("rectification_deadline", "rectification deadline (整改期限)")):
+        for column, label in (("date_follow_up_closed", N_("follow-up closed")),
+                              ("date_published", N_("published")),
+                              ("rectification_deadline", N_("rectification deadline (整改期限)"))):
             value = rec.get(column)
             if value is not None and checked is not None and value < checked:
-                bad(column, f"{label} on {value}, before the check on {checked}")
+                bad(column, _("{label} on {value}, before the check on {checked}").format(
+                    label=_(label), value=value, checked=checked))
         outcome, follow = rec["outcome"], rec["follow_up"]
         allowed = FOLLOW_UPS_ALLOWED.get(outcome)
         if allowed is not None and follow in FOLLOW_UP_ZH and follow not in allowed:
+            names = dict(follow=follow, follow_zh=FOLLOW_UP_ZH.get(follow, follow),
+                         outcome=outcome, outcome_zh=OUTCOME_ZH[outcome],
+                         allowed=_named(allowed, FOLLOW_UP_ZH),
+                         allowed_zh=_named_zh(allowed, FOLLOW_UP_ZH))
             if allowed == ("none",):
-                bad("follow_up", f"follow-up '{follow}' but the outcome is {outcome} "
-                                 f"({OUTCOME_ZH[outcome]}): nothing to follow up; use none (无)")
+                bad("follow_up", _("follow-up '{follow}' but the outcome is {outcome} "
+                                   "({outcome_zh}): nothing to follow up; use none (无)"
+                                   ).format(**names))
             elif follow == "none":
-                bad("follow_up", f"outcome {outcome} needs a follow-up (R7: "
-                                 f"{_named(allowed, FOLLOW_UP_ZH)}), not none "
-                                 f"({OUTCOME_ZH[outcome]})")
+                bad("follow_up", _("outcome {outcome} needs a follow-up ({allowed}), not none "
+                                   "({outcome_zh})").format(**names))
             else:
-                bad("follow_up", f"follow-up '{follow}' ({FOLLOW_UP_ZH[follow]}) does not fit the "
-                                 f"outcome {outcome} ({OUTCOME_ZH[outcome]}); valid: "
-                                 f"{_named(allowed, FOLLOW_UP_ZH)}")
+                bad("follow_up", _("follow-up '{follow}' ({follow_zh}) does not fit the outcome "
+                                   "{outcome} ({outcome_zh}); valid: {allowed}").format(**names))
         if follow == "none" and rec["date_follow_up_closed"] is not None:
-            bad("date_follow_up_closed", "a closing date but no follow-up (follow_up is none)")
+            bad("date_follow_up_closed",
+                _("a closing date but no follow-up (follow_up is none)"))
         if rec.get("rectification_deadline") is not None and follow not in DEADLINE_FOLLOW_UPS:
             bad("rectification_deadline",
-                f"a rectification deadline (整改期限) belongs to an order to correct "
-                f"({_named(DEADLINE_FOLLOW_UPS, FOLLOW_UP_ZH)}), not to follow-up '{follow}'")
-        for column, what in (("case_number", "a case number (案件编号)"),
-                             ("penalty_amount", "a penalty amount (罚没款金额)")):
+                _("a rectification deadline (整改期限) belongs to an order to correct "
+                  "({orders}), not to follow-up '{follow}'").format(
+                      orders=_named(DEADLINE_FOLLOW_UPS, FOLLOW_UP_ZH),
+                      orders_zh=_named_zh(DEADLINE_FOLLOW_UPS, FOLLOW_UP_ZH), follow=follow,
+                      follow_zh=FOLLOW_UP_ZH.get(follow, follow)))
+        for column, message in (
+                ("case_number", N_("a case number (案件编号) belongs to a penalty case (penalty "
+                                   "立案处罚), not to follow-up '{follow}'")),
+                ("penalty_amount", N_("a penalty amount (罚没款金额) belongs to a penalty case "
+                                      "(penalty 立案处罚), not to follow-up '{follow}'"))):
             value = rec.get(column)
             if value is not None and value == value and value != "" and follow != "penalty":
-                bad(column, f"{what} belongs to a penalty case (penalty 立案处罚), not to "
-                            f"follow-up '{follow}'")
+                bad(column, _(message).format(follow=follow,
+                                              follow_zh=FOLLOW_UP_ZH.get(follow, follow)))
         if rec["confidential"] and rec["date_published"] is not None:
-            bad("date_published", "a confidential result is withheld (R8) and cannot have a "
-                                  "publication date")
+            bad("date_published", _("a confidential result is withheld and cannot have a "
+                                    "publication date"))
         for column, msg in case_problems(rec, follow, checked):
             bad(column, msg)
     return problems
@@ -205,17 +231,20 @@ def validate_against_tasks(results: pd.DataFrame, tasks: pd.DataFrame, file: str
         tid = rec["task_id"]
         checked = rec["date_checked"]
         if tid and tid not in by_task.index:
-            bad("task_id", f"result for task '{tid}' that was never drawn (not in the draw ledger)")
+            bad("task_id", _("result for task '{task}' that was never drawn (not in the draw "
+                             "ledger)").format(task=tid))
         elif tid:
             task = by_task.loc[tid]
             if rec["uscc"] and rec["uscc"] != task["uscc"]:
                 name = task.get("enterprise_name", "")
-                bad("uscc", f"'{rec['uscc']}' is not the object of task {tid} "
-                            f"(drawn: {task['uscc']} {name})".rstrip())
+                bad("uscc", _("'{uscc}' is not the object of task {task} (drawn: {drawn})"
+                              ).format(uscc=rec["uscc"], task=tid,
+                                       drawn=f"{task['uscc']} {name}".rstrip()))
             start = Quarter.parse(task["quarter"]).start
             if checked is not None and checked < start:
-                bad("date_checked", f"{checked} is before the task's quarter {task['quarter']} "
-                                    f"began ({start})")
+                bad("date_checked", _("{checked} is before the task's quarter {quarter} began "
+                                      "({start})").format(checked=checked,
+                                                          quarter=task["quarter"], start=start))
     return problems + validate_rows(results, file, headers)
 
 
@@ -236,7 +265,7 @@ def _awaiting_rows(frame: pd.DataFrame, problems: list[Problem],
     entry_headers = {headers.get(c, c) for c in ENTRY_COLUMNS}
     for p in problems:
         if p.row in rows and not (p.column in entry_headers
-                                  and p.message == "blank required value"):
+                                  and p.message == _("blank required value")):
             rows.discard(p.row)
     return rows
 

@@ -48,6 +48,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from .errors import FileSystemError, Problem
+from .i18n import N_, _
 
 #: White space trimmed around every value: the space separators (Unicode category Zs:
 #: space, no-break space, the ideographic space U+3000...). Anything else invisible is an error
@@ -57,11 +58,11 @@ TRIMMED = " \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u
 
 #: Characters refused anywhere in a value, by kind.
 FORBIDDEN_CHARACTERS = {
-    "control character": "\x00-\x1f\x7f-\x9f",
-    "bidirectional control character": "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069",
-    "zero-width character": "\u200b-\u200d\u2060\ufeff",
-    "line or paragraph separator": "\u2028\u2029",
-    "replacement character (text damaged by an earlier wrong decoding)": "\ufffd",
+    N_("control character"): "\x00-\x1f\x7f-\x9f",
+    N_("bidirectional control character"): "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069",
+    N_("zero-width character"): "\u200b-\u200d\u2060\ufeff",
+    N_("line or paragraph separator"): "\u2028\u2029",
+    N_("replacement character (text damaged by an earlier wrong decoding)"): "\ufffd",
 }
 
 
@@ -150,9 +151,11 @@ def read_cells(path: str | Path, known_headers: Collection[str] = (),
         return _read_xls(path, known_headers, required)
     if suffix == ".csv":
         return _read_csv(path, known_headers)
+    message = (_("a file without a suffix is not a register format read ({formats}): save it "
+                 "as one of them") if not suffix else
+               _("{suffix} is not a register format read ({formats}): save it as one of them"))
     return None, [Problem(str(path), 0, "-",
-                          f"{'a file without a suffix' if not suffix else repr(suffix)} is not a "
-                          f"register format read ({', '.join(FORMATS)}): save it as one of them")]
+                          message.format(suffix=repr(suffix), formats=", ".join(FORMATS)))]
 
 
 def _check_regular(path: Path) -> None:
@@ -165,12 +168,13 @@ def _check_regular(path: Path) -> None:
     except FileNotFoundError:
         return  # the caller reports a missing register as bad input
     except OSError as exc:
-        raise FileSystemError(f"{path}: cannot read the register ({exc.strerror})") from None
+        raise FileSystemError(_("{path}: cannot read the register ({reason})").format(
+            path=path, reason=exc.strerror)) from None
     if stat.S_ISDIR(mode):
-        raise FileSystemError(f"{path}: is a directory, not a register file")
+        raise FileSystemError(_("{path}: is a directory, not a register file").format(path=path))
     if not stat.S_ISREG(mode):
-        raise FileSystemError(f"{path}: not a regular file (a FIFO, socket or device): "
-                              "refused without reading it")
+        raise FileSystemError(_("{path}: not a regular file (a FIFO, socket or device): "
+                                "refused without reading it").format(path=path))
 
 
 # --------------------------------------------------------------------------------------
@@ -259,22 +263,22 @@ def _quote_problem(line: bytes) -> tuple[int, str] | None:
             while True:
                 j = line.find(b'"', i)
                 if j < 0:
-                    return field, ("a quote opens this field and it does not close on the same "
-                                   "line (a line break inside a quoted field, or an unbalanced "
-                                   "quote; register values never hold a line break)")
+                    return field, _("a quote opens this field and it does not close on the "
+                                    "same line (a line break inside a quoted field, or an "
+                                    "unbalanced quote; register values never hold a line break)")
                 if j + 1 < n and line[j + 1] == 34:
                     i = j + 2
                     continue
                 i = j + 1
                 break
             if i < n and line[i] != 44:
-                return field, "text after the closing quote of a field"
+                return field, _("text after the closing quote of a field")
         else:
             j = line.find(b",", i)
             end = n if j < 0 else j
             if b'"' in line[i:end]:
-                return field, ("a quote inside an unquoted field (quote the whole field and "
-                               "double the quote, or remove it)")
+                return field, _("a quote inside an unquoted field (quote the whole field and "
+                                "double the quote, or remove it)")
             i = end
         if i >= n:
             return None
@@ -308,30 +312,32 @@ def _decode_problem(data: bytes, lines: _Lines, fname: str) -> tuple[str, list[P
         return ("utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"), []
     except UnicodeDecodeError as exc:
         utf8_error = exc
-    not_utf8 = (f"row {_row_of(lines, utf8_error.start)}: byte 0x{data[utf8_error.start]:02X} "
-                "is not UTF-8")
+    not_utf8 = _("row {row}: byte 0x{byte:02X} is not UTF-8").format(
+        row=_row_of(lines, utf8_error.start), byte=data[utf8_error.start])
     if data.startswith(codecs.BOM_UTF8):
         return "", [Problem(fname, _row_of(lines, utf8_error.start), "-",
-                            f"the file starts with a UTF-8 byte-order mark but is not UTF-8 "
-                            f"({not_utf8}): save it again as UTF-8")]
+                            _("the file starts with a UTF-8 byte-order mark but is not UTF-8 "
+                              "({reason}): save it again as UTF-8").format(reason=not_utf8))]
     try:
         _strict_decode(data, "gb18030")
     except UnicodeDecodeError as exc:
         # the row where the encoding that went further stops is the likelier culprit
         row = _row_of(lines, max(exc.start, utf8_error.start))
-        return "", [Problem(fname, 0, "-", "cannot decode the file as UTF-8 or GBK"),
+        return "", [Problem(fname, 0, "-", _("cannot decode the file as UTF-8 or GBK")),
                     Problem(fname, row, "-",
-                            f"{not_utf8}; row {_row_of(lines, exc.start)}: byte "
-                            f"0x{data[exc.start]:02X} is not GB18030 (save the file as UTF-8)")]
+                            _("{reason}; row {row}: byte 0x{byte:02X} is not GB18030 (save the "
+                              "file as UTF-8)").format(reason=not_utf8,
+                                                       row=_row_of(lines, exc.start),
+                                                       byte=data[exc.start]))]
     verdict = _unusual_gb18030(data)
     if verdict:
         return "", [Problem(fname, 0, "-", verdict)]
     row = _utf8_row(data, lines)
     if row:
         return "", [Problem(fname, row, "-",
-                            f"row {row} is UTF-8 but the file is not (it decodes as GB18030, "
-                            "the row into other characters): the file mixes two encodings; "
-                            "save it again in one, as UTF-8")]
+                            _("row {row} is UTF-8 but the file is not (it decodes as GB18030, "
+                              "the row into other characters): the file mixes two encodings; "
+                              "save it again in one, as UTF-8").format(row=row))]
     return "gb18030", []
 
 
@@ -408,12 +414,13 @@ def _unusual_gb18030(data: bytes, sample: int = 1 << 20) -> str:
         big5 = Counter()
     common = sum(k for ch, k in big5.items() if _common_big5(ch))
     if big5 and common / sum(big5.values()) > 0.8:
-        return ("the file looks like Big5 (Traditional Chinese): as GB18030 it gives "
-                f"{unusual} of {total} characters outside common Chinese (e.g. "
-                f"{shown(example)}); save it as UTF-8 or GB18030")
-    return (f"the file decodes as GB18030 only into unusual characters ({unusual} of {total} "
-            f"outside common Chinese, e.g. {shown(example)}): it is in another encoding; "
-            "save it as UTF-8")
+        return _("the file looks like Big5 (Traditional Chinese): as GB18030 it gives "
+                 "{unusual} of {total} characters outside common Chinese (e.g. {example}); "
+                 "save it as UTF-8 or GB18030").format(unusual=unusual, total=total,
+                                                       example=shown(example))
+    return _("the file decodes as GB18030 only into unusual characters ({unusual} of {total} "
+             "outside common Chinese, e.g. {example}): it is in another encoding; save it as "
+             "UTF-8").format(unusual=unusual, total=total, example=shown(example))
 
 
 def _header_index(rows: Sequence[Sequence[str]], known: Collection[str]) -> int:
@@ -457,7 +464,7 @@ def _layout(data: bytes, lines: _Lines, encoding: str, known: Collection[str], f
         # would hide or reorder the text of the message)
         if k > h and i < len(header) and header[i] and not FORBIDDEN_PATTERN.search(header[i]):
             return header[i]
-        return f"column {i + 1}"
+        return _("column {n}").format(n=i + 1)
 
     for k, (i, message) in sorted(bad_quote.items()):
         text = _line_text(data, lines, k, encoding)
@@ -470,13 +477,16 @@ def _layout(data: bytes, lines: _Lines, encoding: str, known: Collection[str], f
         got = int(fields[k])
         text = _line_text(data, lines, k, encoding)
         if got < width:
-            where, what, fix = column(got, k), "fewer", "missing"
+            where = column(got, k)
+            message = _("the row has {got} fields, fewer than the {width} of the header (row "
+                        "{header_row}): a value or a separator missing? {text}")
         else:
-            where, what, fix = f"column {width + 1}", "more", "extra"
+            where = _("column {n}").format(n=width + 1)
+            message = _("the row has {got} fields, more than the {width} of the header (row "
+                        "{header_row}): a value or a separator extra? {text}")
         problems.append(Problem(
             fname, k + 1, where,
-            f"the row has {got} fields, {what} than the {width} of the header (row {h + 1}): "
-            f"a value or a separator {fix}? {shown(text)}"))
+            message.format(got=got, width=width, header_row=h + 1, text=shown(text))))
     if problems:
         return None, sorted(problems, key=lambda p: p.row)
     start = int(lines.starts[h + 1]) if h + 1 < len(lines.starts) else len(data)
@@ -495,7 +505,7 @@ def _read_csv(path: Path, known: Collection[str]) -> tuple[Cells | None, list[Pr
     data = path.read_bytes()
     lines = _scan_lines(data)
     if not _VISIBLE.search(data, 3 if data.startswith(codecs.BOM_UTF8) else 0):
-        return None, [Problem(fname, 0, "-", "the file is empty")]
+        return None, [Problem(fname, 0, "-", _("the file is empty"))]
     head_end = int(lines.ends[min(10, len(lines.ends)) - 1])
     try:
         data[:head_end].decode("utf-8")
@@ -519,7 +529,8 @@ def _read_csv(path: Path, known: Collection[str]) -> tuple[Cells | None, list[Pr
         table = _parse_body(path, layout, encoding)
     except pa.ArrowInvalid as exc:
         if decided or "UTF8" not in str(exc):
-            return None, [Problem(fname, 0, "-", f"cannot parse the CSV: {exc}")]
+            return None, [Problem(fname, 0, "-",
+                                  _("cannot parse the CSV: {reason}").format(reason=exc))]
         data = path.read_bytes()
         encoding, problems = _decode_problem(data, lines, fname)
         if not problems:
@@ -666,7 +677,8 @@ def _read_xlsx(path: Path, known: Collection[str],
     try:
         sheets = _xlsx_sheets(path)
     except Exception as exc:
-        return None, [Problem(str(path), 0, "-", f"cannot read XLSX: {exc}")]
+        return None, [Problem(str(path), 0, "-",
+                              _("cannot read XLSX: {reason}").format(reason=exc))]
     return _read_book(str(path), sheets, known, required, "xlsx")
 
 
@@ -678,8 +690,9 @@ def _read_xls(path: Path, known: Collection[str],
     except Exception as exc:
         reason = " ".join(str(exc).split())[:SHOWN]
         return None, [Problem(str(path), 0, "-",
-                              f"cannot read XLS: not an Excel 97-2003 workbook ({reason}); open "
-                              "it in Excel or WPS and save it as .xlsx")]
+                              _("cannot read XLS: not an Excel 97-2003 workbook ({reason}); "
+                                "open it in Excel or WPS and save it as .xlsx").format(
+                                    reason=reason))]
     return _read_book(str(path), sheets, known, required, "xls")
 
 
@@ -698,27 +711,31 @@ def _register_sheet(fname: str, sheets: Sequence[_Sheet], known: Collection[str]
     first sheet without ``required``; the only sheet with values when there is one)."""
     filled = [s for s in sheets if not s.empty()]
     if not filled:
-        return None, [Problem(fname, 0, "-", "the file is empty")]
+        return None, [Problem(fname, 0, "-", _("the file is empty"))]
     if required is None:
         return (sheets[0], []) if not sheets[0].empty() else \
-            (None, [Problem(fname, 0, "-", f"the first sheet '{sheets[0].name}' is empty")])
+            (None, [Problem(fname, 0, "-", _("the first sheet '{sheet}' is empty").format(
+                sheet=sheets[0].name))])
     verdicts = []
     for sheet in sheets:
         if sheet.empty():
-            verdicts.append(f"sheet '{sheet.name}': empty")
+            verdicts.append(_("sheet '{sheet}': empty").format(sheet=sheet.name))
             continue
         h = _header_index(sheet.grid, known)
         missing = _missing_columns(sheet.grid[h], required)
         if not missing:
             return sheet, []
-        verdicts.append(f"sheet '{sheet.name}' (header row {h + 1}): missing {len(missing)} of "
-                        f"{len(required)} required columns: {', '.join(missing)}")
+        verdicts.append(_("sheet '{sheet}' (header row {row}): missing {missing} of {required} "
+                          "required columns: {columns}").format(
+            sheet=sheet.name, row=h + 1, missing=len(missing), required=len(required),
+            columns=", ".join(missing)))
     if len(filled) == 1:
         return filled[0], []   # its missing columns are reported one by one
     names = ", ".join(f"'{s.name}'" for s in sheets)
-    return None, [Problem(fname, 0, "-", "no sheet of the workbook holds the register (a header "
-                                         "row, below a title if any, naming every required "
-                                         f"column); sheets read: {names}")] + \
+    return None, [Problem(fname, 0, "-", _("no sheet of the workbook holds the register (a "
+                                           "header row, below a title if any, naming every "
+                                           "required column); sheets read: {names}").format(
+                                               names=names))] + \
         [Problem(fname, 0, "-", v) for v in verdicts]
 
 
@@ -737,22 +754,23 @@ def _read_book(fname: str, sheets: Sequence[_Sheet], known: Collection[str],
 
     def name(col: int) -> str:   # 1-based column
         return header[col - 1] if col - 1 < len(header) and header[col - 1] \
-            else f"column {get_column_letter(col)}"
+            else _("column {n}").format(n=get_column_letter(col))
 
     for r1, c1, r2, c2 in sorted(sheet.merged):
         if r2 < h + 1:
             continue  # a title above the header
         coord = f"{get_column_letter(c1)}{r1}:{get_column_letter(c2)}{r2}"
         problems.append(Problem(fname, max(r1, h + 1), name(c1),
-                                f"merged cells {coord}: the value stands in one cell "
-                                "only; unmerge them and fill every cell"))
+                                _("merged cells {range}: the value stands in one cell "
+                                  "only; unmerge them and fill every cell").format(range=coord)))
     for r, c, value in sheet.long_numbers:
         if r > h:
             problems.append(Problem(
                 fname, r, name(c),
-                f"the number {value!r} has more than {EXACT_DIGITS} digits: a spreadsheet "
-                f"keeps {EXACT_DIGITS}, so digits were lost (a code typed as a number?); "
-                "format the column as text and type the value again"))
+                _("the number {value} has more than {digits} digits: a spreadsheet keeps "
+                  "{digits}, so digits were lost (a code typed as a number?); format the "
+                  "column as text and type the value again").format(value=repr(value),
+                                                                    digits=EXACT_DIGITS)))
     if problems:
         return None, sorted(problems, key=lambda p: p.row)
     width = len(header)
@@ -874,8 +892,8 @@ def character_problem(text: str) -> str:
     name = unicodedata.name(ch, "") or {"\t": "TAB", "\n": "LINE FEED",
                                          "\r": "CARRIAGE RETURN"}.get(ch, "")
     label = f"U+{ord(ch):04X}" + (f" {name}" if name else "")
-    return (f"{kind} {label} at position {m.start() + 1} of {shown(text)}: "
-            "retype the value without it")
+    return _("{kind} {label} at position {position} of {text}: retype the value without "
+             "it").format(kind=_(kind), label=label, position=m.start() + 1, text=shown(text))
 
 
 def character_problems(fname: str, rows: np.ndarray, columns: Sequence[pa.ChunkedArray],

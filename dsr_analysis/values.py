@@ -16,6 +16,7 @@ from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
 
 from .schema import ENUMS, LIST_SEPARATORS
+from .i18n import N_, _
 from .tabular import shown, string_bytes
 
 Converter = Callable[[str], tuple[object, str | None]]
@@ -38,19 +39,20 @@ def _bool(text: str) -> tuple[object, str | None]:
         return True, None
     if low in BOOL_FALSE:
         return False, None
-    return False, f"'{text}' is not a boolean (use true/false, 1/0, yes/no or 是/否)"
+    return False, _("'{text}' is not a boolean (use true/false, 1/0, yes/no or 是/否)").format(
+        text=text)
 
 
 def _count(text: str) -> tuple[object, str | None]:
     if not re.fullmatch(r"[0-9]+", text):  # not \d: no full-width or Arabic digits
-        return 0, f"'{text}' is not a non-negative whole number"
+        return 0, _("'{text}' is not a non-negative whole number").format(text=text)
     value = int(text)
     if value >= 2**63:
-        return 0, f"'{text}' is too large a number"
+        return 0, _("'{text}' is too large a number").format(text=text)
     return value, None
 
 
-_NOT_A_DATE = "is not a date (use YYYY-MM-DD, YYYY/M/D or YYYY年M月D日)"
+_NOT_A_DATE = N_("'{text}' is not a date (use YYYY-MM-DD, YYYY/M/D or YYYY年M月D日)")
 
 
 def _past_date() -> Converter:
@@ -60,10 +62,10 @@ def _past_date() -> Converter:
     def convert(text: str) -> tuple[object, str | None]:
         parsed = parse_date(text)
         if parsed is None:
-            return None, f"'{text}' {_NOT_A_DATE}"
+            return None, _(_NOT_A_DATE).format(text=text)
         if parsed > today:
-            return None, (f"'{text}' is after today ({today.isoformat()}): a register "
-                          "records what has happened")
+            return None, _("'{text}' is after today ({today}): a register records what has "
+                           "happened").format(text=text, today=today.isoformat())
         return parsed, None
     return convert
 
@@ -72,7 +74,7 @@ def _deadline(text: str) -> tuple[object, str | None]:
     """A date set for the future (整改期限): may lie after today."""
     parsed = parse_date(text)
     if parsed is None:
-        return None, f"'{text}' {_NOT_A_DATE}"
+        return None, _(_NOT_A_DATE).format(text=text)
     return parsed, None
 
 
@@ -98,7 +100,7 @@ def _unit(units: Mapping[str, str] | None) -> Converter:
         if found is not None:
             return found, None
         valid = ", ".join(f"{k} ({v})" for k, v in units.items())
-        return text, f"unknown unit '{text}' (valid: {valid})"
+        return text, _("unknown unit '{text}' (valid: {valid})").format(text=text, valid=valid)
     return convert
 
 
@@ -115,7 +117,8 @@ def _enum(enum: str) -> Converter:
         if canonical is not None:
             return canonical, None
         valid = ", ".join(f"{c} ({'/'.join(s)})" for c, s in ENUMS[enum].items())
-        return text, f"unknown {enum.replace('_', ' ')} '{text}' (valid: {valid})"
+        return text, _("unknown {kind} '{text}' (valid: {valid})").format(
+            kind=enum.replace("_", " "), text=text, valid=valid)
     return convert
 
 
@@ -154,13 +157,14 @@ def parse_amount(text: str) -> tuple[float | None, str | None]:
     """(amount in yuan, None) or (None, message) for a cell of an amount column."""
     m = _AMOUNT.fullmatch(text.strip())
     if m is None and _AMOUNT.fullmatch(text.strip().removeprefix("-")):
-        return None, f"'{text}' is negative: an amount of money is 0 or more (yuan)"
+        return None, _("'{text}' is negative: an amount of money is 0 or more (yuan)").format(
+            text=text)
     if m is None:
-        return None, (f"'{text}' is not an amount of money (a non-negative number of yuan, "
-                      "at most 2 decimals, e.g. 50000 or 12500.50)")
+        return None, _("'{text}' is not an amount of money (a non-negative number of yuan, "
+                       "at most 2 decimals, e.g. 50000 or 12500.50)").format(text=text)
     value = float(m.group(1).replace(",", "") + (m.group(2) or ""))
     if value >= 1e13:
-        return None, f"'{text}' is too large an amount"
+        return None, _("'{text}' is too large an amount").format(text=text)
     return value, None
 
 
@@ -196,10 +200,10 @@ _USCC_PLAIN[[ord("-")] + list(range(ord("a"), ord("z") + 1))] = False
 
 #: :func:`uscc_status` codes.
 USCC_OK, USCC_LENGTH, USCC_FORMAT, USCC_CHECKSUM, USCC_NOT_CANONICAL = range(5)
-_USCC_REASON = {
-    USCC_LENGTH: str(InvalidLength()).rstrip(".").lower(),
-    USCC_FORMAT: str(InvalidFormat()).rstrip(".").lower(),
-    USCC_CHECKSUM: str(InvalidChecksum()).rstrip(".").lower(),
+_USCC_REASON = {   # stdnum's reasons (InvalidLength, InvalidFormat, InvalidChecksum)
+    USCC_LENGTH: N_("the number has an invalid length"),
+    USCC_FORMAT: N_("the number has an invalid format"),
+    USCC_CHECKSUM: N_("the number's checksum or check digit is invalid"),
 }
 
 
@@ -276,6 +280,7 @@ def uscc_status_one(text: str) -> int:
 def uscc_message(text: str, status: int) -> str:
     """The message of a code whose :func:`uscc_status` is not ``USCC_OK``."""
     if status == USCC_NOT_CANONICAL:
-        return (f"unified social credit code '{text}' is not in canonical form "
-                f"(expected '{stdnum_uscc.compact(text)}')")
-    return f"invalid unified social credit code {shown(text)}: {_USCC_REASON[status]}"
+        return _("unified social credit code '{text}' is not in canonical form (expected "
+                 "'{expected}')").format(text=text, expected=stdnum_uscc.compact(text))
+    return _("invalid unified social credit code {text}: {reason}").format(
+        text=shown(text), reason=_(_USCC_REASON[status]))

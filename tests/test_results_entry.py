@@ -285,7 +285,7 @@ def test_results_check_lists_every_problem_with_the_files_headers(template, bure
     f = str(path)
     expected = [
         f"{f}:3:后续处置: follow-up 'penalty' but the outcome is no_problem (未发现问题)",
-        f"{f}:4:后续处置: outcome violation needs a follow-up (R7: rectification_order 责令整改",
+        f"{f}:4:后续处置: outcome violation needs a follow-up (rectification_order 责令整改",
         f"{f}:5:整改期限: rectification deadline (整改期限) on 2023-01-20, before the check on 2023-02-03",
         f"{f}:6:罚没款金额（元）: '-500' is negative",
         f"{f}:7:后续处置: follow-up 'hand_over' but the outcome is closed (已关闭停业或正在组织清算)",
@@ -295,7 +295,7 @@ def test_results_check_lists_every_problem_with_the_files_headers(template, bure
         f"{f}:10:检查日期: '2023-02-30' is not a date",
         f"{f}:10:检查结果: unknown outcome '企业跑路'",
         f"{f}:10:涉密不予公开: '也许' is not a boolean",
-        f"{f}:11:公示日期: a confidential result is withheld (R8)",
+        f"{f}:11:公示日期: a confidential result is withheld and cannot have a publication date",
     ]
     lines = err.splitlines()
     for start in expected:
