@@ -57,6 +57,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DsrError, Problem, RegisterError
+from .i18n import _
 from .labels import CASE_STATUS_ZH, FOLLOW_UP_STATE_ZH, FOLLOW_UP_ZH, REINSPECTION_RESULT_ZH
 from .periods import date_zh
 from .policy import Policy
@@ -127,28 +128,29 @@ def _update_problems(frame: pd.DataFrame, results: pd.DataFrame, file: str,
 
         tid, when = rec["task_id"], rec["date_updated"]
         if tid not in by_task.index:
-            bad("task_id", f"task '{tid}' has no result in the results register (a case is "
-                           "opened by a result with a follow-up)")
+            bad("task_id", _("task '{task}' has no result in the results register (a case is "
+                             "opened by a result with a follow-up)").format(task=tid))
             continue
         result = by_task.loc[tid]
         follow = result["follow_up"]
         if follow == "none":
-            bad("task_id", f"the result of task '{tid}' has no follow-up (follow_up none 无): "
-                           "there is no case to update")
+            bad("task_id", _("the result of task '{task}' has no follow-up (follow_up none 无): "
+                             "there is no case to update").format(task=tid))
             continue
         if (tid, when) in first_of:
-            bad("date_updated", f"a second update of case '{tid}' dated {when} (first in row "
-                                f"{first_of[(tid, when)]}): one update per case and day")
+            bad("date_updated", _("a second update of case '{task}' dated {when} (first in row "
+                                  "{row}): one update per case and day").format(
+                                      task=tid, when=when, row=first_of[(tid, when)]))
             continue
         first_of[(tid, when)] = row
         if _given(result["date_checked"]) and when < result["date_checked"]:
-            bad("date_updated", f"update dated {when}, before the check on "
-                                f"{result['date_checked']}")
+            bad("date_updated", _("update dated {when}, before the check on {checked}").format(
+                when=when, checked=result["date_checked"]))
         for column in _DATED_FIELDS:
             value = rec.get(column)
             if _given(value) and value > when:
-                bad(column, f"{value} is after the update's date {when}: an update records "
-                            "what has happened by its date")
+                bad(column, _("{value} is after the update's date {when}: an update records "
+                              "what has happened by its date").format(value=value, when=when))
         case = state.setdefault(tid, _result_fields(result))
         given = {c for c in CASE_FIELDS if _given(rec.get(c))}
         case.update({c: rec[c] for c in given})
@@ -572,8 +574,8 @@ def _unit_id(unit: str, policy: Policy) -> str:
     for u in policy.units:
         if unit in (u.id, u.name):
             return u.id
-    raise DsrError(f"unknown unit '{unit}' (valid: "
-                   f"{', '.join(f'{u.id} {u.name}' for u in policy.units)})")
+    raise DsrError(_("unknown unit '{unit}' (valid: {valid})").format(
+        unit=unit, valid=", ".join(f"{u.id} {u.name}" for u in policy.units)))
 
 
 def followups_report(ledger: str | Path, results: str | Path, followups: str | Path | None = None,
@@ -593,7 +595,8 @@ def followups_report(ledger: str | Path, results: str | Path, followups: str | P
 
     pol = policy if isinstance(policy, Policy) else load_policy(policy)
     if not Path(ledger).is_file():
-        raise DsrError(f"ledger '{ledger}' does not exist (run `dsr draw` first)")
+        raise DsrError(_("ledger '{ledger}' does not exist (run `dsr draw` first)").format(
+            ledger=ledger))
     tasks = load_draw_tasks(ledger)
     res = load_results(results, tasks)
     updates = load_followups(followups, res) if followups else empty_updates()

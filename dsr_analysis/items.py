@@ -22,6 +22,7 @@ import pandas as pd
 
 from .categories import CATEGORY_ZH, classify
 from .errors import Problem
+from .i18n import _
 from .periods import Quarter
 from .policy import Policy
 from .quotas import drawing_population, quarterly_quotas, subset_mask, unit_rules
@@ -40,8 +41,8 @@ def item_applies(applies_to: Collection[str], industry: str) -> bool:
 def _listed(names: Iterable[str]) -> str:
     names = sorted(set(names))
     shown = "、".join(f"“{n}”" for n in names[:SHOWN_INDUSTRIES])
-    return shown + (f" and {len(names) - SHOWN_INDUSTRIES} more" if len(names) > SHOWN_INDUSTRIES
-                    else "")
+    return shown + (_(" and {n} more").format(n=len(names) - SHOWN_INDUSTRIES)
+                    if len(names) > SHOWN_INDUSTRIES else "")
 
 
 def _near(names: Collection[str], industries: Collection[str]) -> list[str]:
@@ -82,16 +83,18 @@ def item_warnings(registers: Registers, policy: Policy,
                                    "industry"]
     industries = set(reachable.unique().tolist())
     warnings = []
+    column = items.attrs.get("headers", {}).get("applies_to", "applies_to")
     for i, item in enumerate(items.itertuples(index=False)):
         scope = set(item.applies_to)
         if (ALL_INDUSTRIES in scope and industries) or scope & industries:
             continue
         near = _near(scope, industries)
-        hint = f"; the register has {_listed(near)}" if near else ""
+        hint = _("; the register has {names}").format(names=_listed(near)) if near else ""
         warnings.append(Problem(
-            source, int(rows[i]), "applies_to",
-            f"item {item.item_id} ({item.name}) matches no enterprise of any unit: no "
-            f"enterprise any unit draws from has the industry {_listed(scope)}{hint}"))
+            source, int(rows[i]), column,
+            _("item {item} ({name}) matches no enterprise of any unit: no enterprise any unit "
+              "draws from has the industry {industries}{hint}").format(
+                  item=item.item_id, name=item.name, industries=_listed(scope), hint=hint)))
     warnings.extend(_units_without_items(classified, registers, policy, q, source))
     return warnings
 
@@ -107,6 +110,7 @@ def _units_without_items(classified: pd.DataFrame, registers: Registers, policy:
     covered = set().union(*scopes) if scopes else set()
     quotas = quarterly_quotas(classified, policy, q, registers.inspectors)
     warnings = []
+    column = registers.items.attrs.get("headers", {}).get("applies_to", "applies_to")
     for unit in policy.units:
         population = drawing_population(classified, policy, unit.id)
         mine = quotas[(quotas["unit"] == unit.id) & (quotas["quota"] > 0)]
@@ -123,13 +127,20 @@ def _units_without_items(classified: pd.DataFrame, registers: Registers, policy:
             if not len(lacking):
                 continue
             quota = int(mine.loc[mine["category"] == category, "quota"].sum())
-            what = (f"no item applies to any of its {len(objects)}" if len(lacking) == len(objects)
-                    else f"no item applies to {len(lacking)} of its {len(objects)}")
+            message = (_("unit {unit} ({unit_name}) must draw {quota} {category_zh} "
+                         "({category}) objects in {quarter}, but no item applies to any of its "
+                         "{objects} {category} objects (industries {industries}): a drawn task "
+                         "needs an item, so such a draw cannot be staffed; add an item for these "
+                         "industries or 全部") if len(lacking) == len(objects) else
+                       _("unit {unit} ({unit_name}) must draw {quota} {category_zh} "
+                         "({category}) objects in {quarter}, but no item applies to {lacking} of "
+                         "its {objects} {category} objects (industries {industries}): a drawn "
+                         "task needs an item, so such a draw cannot be staffed; add an item for "
+                         "these industries or 全部"))
             warnings.append(Problem(
-                source, 0, "applies_to",
-                f"unit {unit.id} ({unit.name}) must draw {quota} "
-                f"{CATEGORY_ZH.get(category, category)} ({category}) objects in {q.label}, but "
-                f"{what} {category} objects (industries {_listed(lacking['industry'])}): a drawn "
-                "task needs an item, so such a draw cannot be staffed; add an item for these "
-                "industries or 全部"))
+                source, 0, column,
+                message.format(unit=unit.id, unit_name=unit.name, quota=quota,
+                               category_zh=CATEGORY_ZH.get(category, category), category=category,
+                               quarter=q.label, objects=len(objects), lacking=len(lacking),
+                               industries=_listed(lacking["industry"]))))
     return warnings

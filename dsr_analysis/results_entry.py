@@ -35,6 +35,7 @@ from .documents.entry import (EntryColumn, EntryForm, fill_entry_workbook,
 from .draw import JOINT_ZH, METHOD_ZH
 from .draw.ledger import DEFAULT_LEDGER, load_draw_tasks
 from .errors import ParameterError, Problem, RegisterError
+from .i18n import _
 from .labels import FOLLOW_UP_ZH, OUTCOME_ZH, REINSPECTION_RESULT_ZH, YES_NO_ZH
 from .periods import Quarter
 from .results import ResultsCheck, check_results, load_results
@@ -164,8 +165,8 @@ def template_tasks(ledger: str | Path, quarter: str, unit: str | None = None,
     units that have tasks)."""
     q = Quarter.parse(quarter)
     if not Path(ledger).exists():
-        raise ParameterError(f"ledger '{ledger}' does not exist (run `dsr commit` and "
-                             "`dsr draw` first, or pass --ledger)")
+        raise ParameterError(_("ledger '{ledger}' does not exist (run `dsr commit` and "
+                               "`dsr draw` first, or pass --ledger)").format(ledger=ledger))
     if year_to_date:
         tasks = load_draw_tasks(ledger)
         keep = [Quarter.parse(x).year == q.year and Quarter.parse(x) <= q for x in tasks["quarter"]]
@@ -176,11 +177,12 @@ def template_tasks(ledger: str | Path, quarter: str, unit: str | None = None,
         units = sorted(set(tasks["unit"]))
         tasks = tasks[tasks["unit"] == unit]
         if tasks.empty:
-            raise ParameterError(f"no drawn task of {q.label} for unit '{unit}' in {ledger} "
-                                 f"(units with tasks: {', '.join(units) or 'none'})")
+            raise ParameterError(_("no drawn task of {quarter} for unit '{unit}' in {ledger} "
+                                   "(units with tasks: {units})").format(
+                quarter=q.label, unit=unit, ledger=ledger, units=", ".join(units) or _("none")))
     if tasks.empty:
-        raise ParameterError(f"no drawn task of {q.label} in {ledger} (draw the quarter first: "
-                             "dsr draw)")
+        raise ParameterError(_("no drawn task of {quarter} in {ledger} (draw the quarter first: "
+                               "dsr draw)").format(quarter=q.label, ledger=ledger))
     return tasks.sort_values(["quarter", "unit", "task_id"], kind="stable").reset_index(drop=True)
 
 
@@ -284,10 +286,12 @@ def write_results_template(quarter: str, unit: str | None = None,
         recorded = load_results(previous, load_draw_tasks(ledger))
         outside = sorted(set(recorded["task_id"]) - set(tasks["task_id"]))
         if outside:
-            raise ParameterError(
-                f"{previous}: {len(outside)} result(s) of tasks outside this template "
-                f"({quarter}{', unit ' + unit if unit else ''}, the year up to it), e.g. "
-                f"{outside[0]}: give --unit or --quarter matching the earlier register")
+            scope = (_("{quarter}, unit {unit}").format(quarter=quarter, unit=unit) if unit
+                     else quarter)
+            raise ParameterError(_(
+                "{file}: {n} result(s) of tasks outside this template ({scope}, the year up to "
+                "it), e.g. {example}: give --unit or --quarter matching the earlier register"
+            ).format(file=previous, n=len(outside), scope=scope, example=outside[0]))
     units = tuple(dict.fromkeys(tasks["unit"]))
     name = unit or (units[0] if len(units) == 1 else "all")
     path = template_path(outputs if outputs is not None else Path(ledger).parent, quarter, name)
@@ -310,11 +314,11 @@ def check_results_file(path: str | Path, ledger: str | Path | None = None) -> Re
     """Validate a results register alone, or also against the ledger's drawn tasks; raise
     :class:`~dsr_analysis.errors.RegisterError` with every problem at once."""
     if not Path(path).exists():
-        raise RegisterError([Problem(str(path), 0, "-", "results register not found")])
+        raise RegisterError([Problem(str(path), 0, "-", _("results register not found"))])
     tasks = None
     if ledger is not None:
         if not Path(ledger).exists():
-            raise ParameterError(f"ledger '{ledger}' does not exist")
+            raise ParameterError(_("ledger '{ledger}' does not exist").format(ledger=ledger))
         tasks = load_draw_tasks(ledger)
     return check_results(path, tasks)
 
