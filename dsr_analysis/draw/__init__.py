@@ -63,6 +63,7 @@ import pandas as pd
 from ..categories import classify
 from ..distributed import executor as make_executor
 from ..errors import DsrError, InfeasibleError
+from ..i18n import N_, _
 from ..overlap import OverlapRules, drawing_order
 from ..periods import Quarter
 from ..policy import Policy, policy_to_dict
@@ -386,7 +387,7 @@ def commit_quarter(policy: Policy, registers: Registers, quarter: str, seed_sour
         staging = stage_files(
             out_root, entry.record_sha256, folder,
             lambda where: write_announcement(record, entry, [*all_entries, entry], where),
-            what="the announcement")
+            what=N_("the announcement"))
         try:
             put_blob(ledger, policy_bytes)
             appended = append(ledger, record, created_at=entry.created_at)
@@ -395,12 +396,13 @@ def commit_quarter(policy: Policy, registers: Registers, quarter: str, seed_sour
             raise
         if appended.entry_hash != entry.entry_hash:  # only if the ledger was written unlocked
             shutil.rmtree(staging, ignore_errors=True)
-            raise ProtocolError(
-                f"{ledger}: entry #{appended.seq} was appended while the announcement was "
-                "written (another program wrote the ledger without its lock); the commitment "
-                "has no announcement and no draw can use it - commit again")
+            raise ProtocolError(_(
+                "{ledger}: entry #{seq} was appended while the announcement was written "
+                "(another program wrote the ledger without its lock); the commitment has no "
+                "announcement and no draw can use it - commit again").format(
+                    ledger=ledger, seq=appended.seq))
         paths = finish(staging, out_root)
-        publish_chain(ledger, out_root, "commitment and its announcement are")
+        publish_chain(ledger, out_root, N_("commitment and its announcement are"))
     return record, appended, paths[announcement_names(appended.seq)[0]]
 
 
@@ -424,12 +426,14 @@ def check_announcement(out_root: str | Path, commitment: Entry,
     folder = announcement_dir(out_root, commitment.record, unit_names)
     for rel in announcement_names(commitment.seq):
         if not (folder / rel).is_file():
-            raise ProtocolError(
-                f"commitment #{commitment.seq} ({commitment.quarter}, units "
-                f"{', '.join(commitment.units)}) has no announcement {folder / rel}: a draw may "
-                "use a commitment only once its announcement is published. If it was published "
-                "and the file was lost since, `dsr export` writes it again from the ledger; "
-                "otherwise publish a new commitment (dsr commit) before the seed material exists")
+            raise ProtocolError(_(
+                "commitment #{seq} ({quarter}, units {units}) has no announcement {path}: a "
+                "draw may use a commitment only once its announcement is published. If it was "
+                "published and the file was lost since, `dsr export` writes it again from the "
+                "ledger; otherwise publish a new commitment (dsr commit) before the seed "
+                "material exists").format(seq=commitment.seq, quarter=commitment.quarter,
+                                          units=", ".join(commitment.units),
+                                          path=folder / rel))
 
 
 def export_announcements(ledger: str | Path, out_root: str | Path, policy: Policy,
@@ -468,14 +472,14 @@ def drawing_quotas(policy: Policy, registers: Registers, q: Quarter, order: list
     re-inspection draw: :func:`~dsr_analysis.draw.objects.follow_up_quotas`)."""
     population = apply_target(classify(registers.enterprises, policy), target)
     if target and not len(population):
-        raise DsrError(f"targeted draw: no object matches {_target_text(target)}; nothing "
-                       "was written")
+        raise DsrError(_("targeted draw: no object matches {target}; nothing was written"
+                         ).format(target=_target_text(target)))
     if follow_ups:
         missing = sorted(set(target["uscc"]) - set(population["uscc"]))
         if missing:
-            raise DsrError(f"re-inspection draw: {len(missing)} firm(s) to re-inspect are not "
-                           f"in the enterprise register: {', '.join(missing)}; nothing was "
-                           "written")
+            raise DsrError(_("re-inspection draw: {n} firm(s) to re-inspect are not in the "
+                             "enterprise register: {firms}; nothing was written").format(
+                                 n=len(missing), firms=", ".join(missing)))
         return population, follow_up_quotas(population, policy, q, order, follow_ups)
     quotas = quarterly_quotas(population, policy, q, registers.inspectors, units=order)
     if target:
@@ -506,8 +510,9 @@ def follow_up_request(follow_ups: Mapping[str, Mapping[str, Any]], units: Sequen
     units listed (``units``, when given, must be those)."""
     listed = sorted(follow_ups)
     if units is not None and sorted(units) != listed:
-        raise DsrError(f"re-inspection draw: units {', '.join(units)} given, the firms to "
-                       f"re-inspect belong to {', '.join(listed)}")
+        raise DsrError(_("re-inspection draw: units {units} given, the firms to re-inspect "
+                         "belong to {listed}").format(units=", ".join(units),
+                                                      listed=", ".join(listed)))
     usccs = sorted({c for firms in follow_ups.values() for c in firms})
     return {"uscc": usccs}, FOLLOW_UP, listed
 
@@ -569,7 +574,7 @@ def draw_and_record(policy: Policy, registers: Registers, quarter: str, seed_mat
 
 
 def publish_chain(ledger: str | Path, out_root: str | Path,
-                  what: str = "draw is committed and its files are") -> list[Path]:
+                  what: str = N_("draw is committed and its files are")) -> list[Path]:
     """The ledger's public chain after a commitment or a draw (:func:`~dsr_analysis.draw.
     imports.write_public_ledger`: what another bureau imports); a file that cannot be written
     is a :class:`~dsr_analysis.errors.FileSystemError` saying the entry stands."""
@@ -578,10 +583,11 @@ def publish_chain(ledger: str | Path, out_root: str | Path,
     try:
         return write_public_ledger(ledger, out_root)
     except OSError as exc:
-        raise FileSystemError(
-            f"{exc.filename or out_root}: {exc.strerror or exc} (operating system): the {what} "
-            "in place, but the ledger's public chain (ledger-public/) was not written; dsr "
-            "export writes it") from None
+        raise FileSystemError(_(
+            "{path}: {reason} (operating system): the {what} in place, but the ledger's public "
+            "chain (ledger-public/) was not written; dsr export writes it").format(
+                path=exc.filename or out_root, reason=exc.strerror or exc,
+                what=_(what))) from None
 
 
 def check_follow_ups(commitment: Entry, follow_ups: Mapping | None) -> None:
@@ -595,13 +601,15 @@ def check_follow_ups(commitment: Entry, follow_ups: Mapping | None) -> None:
     added = sorted(firms(follow_ups) - firms(committed))
     gone = sorted(firms(committed) - firms(follow_ups))
     detail = "; ".join(
-        [f"now due, not committed: {', '.join(f'{u}:{c}' for u, c in added)}"] * bool(added)
-        + [f"committed, no longer due: {', '.join(f'{u}:{c}' for u, c in gone)}"] * bool(gone)
-        ) or "the original tasks listed differ"
-    raise ProtocolError(
-        f"the firms to re-inspect are not those commitment #{commitment.seq} fixed ({detail}); "
-        "the draw is refused - restore the results register it was committed from, or "
-        "publish a new commitment before new seed material exists")
+        [_("now due, not committed: {firms}").format(
+            firms=", ".join(f"{u}:{c}" for u, c in added))] * bool(added)
+        + [_("committed, no longer due: {firms}").format(
+            firms=", ".join(f"{u}:{c}" for u, c in gone))] * bool(gone)
+        ) or _("the original tasks listed differ")
+    raise ProtocolError(_(
+        "the firms to re-inspect are not those commitment #{seq} fixed ({detail}); the draw is "
+        "refused - restore the results register it was committed from, or publish a new "
+        "commitment before new seed material exists").format(seq=commitment.seq, detail=detail))
 
 
 def _latest_keys(all_entries: list[Entry]):

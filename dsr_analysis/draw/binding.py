@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import Problem, RegisterError
+from ..i18n import _
 from ..paths import PROJECT_ROOT
 from ..periods import Quarter
 from ..registers import register_directory
@@ -61,14 +62,19 @@ class CommittedRegisters:
         """The reference as a message names it, e.g. ``ledger entry #2 (draw of 2023Q1,
         units xiongxian, under commitment #1)``."""
         if self.entry is None:
-            return "no ledger entry"
+            return _("no ledger entry")
         e = self.entry
-        kind = "commitment" if e.is_commitment else "draw"
-        under = ""
-        if e.is_draw:
-            ref = e.record.get("inputs", {}).get("commitment") or {}
-            under = f", under commitment #{ref['seq']}" if ref.get("seq") else ""
-        return f"ledger entry #{e.seq} ({kind} of {e.quarter}, units {', '.join(e.units)}{under})"
+        units = ", ".join(e.units)
+        if e.is_commitment:
+            return _("ledger entry #{seq} (commitment of {quarter}, units {units})").format(
+                seq=e.seq, quarter=e.quarter, units=units)
+        ref = e.record.get("inputs", {}).get("commitment") or {}
+        if ref.get("seq"):
+            return _("ledger entry #{seq} (draw of {quarter}, units {units}, under commitment "
+                     "#{commitment})").format(seq=e.seq, quarter=e.quarter, units=units,
+                                              commitment=ref["seq"])
+        return _("ledger entry #{seq} (draw of {quarter}, units {units})").format(
+            seq=e.seq, quarter=e.quarter, units=units)
 
 
 def resolve_project_path(text: str) -> Path:
@@ -145,15 +151,17 @@ def file_mismatches(directory: Path, files: Mapping[str, Mapping[str, str]], wha
         if not found:
             shown = directory / (name or f"{register}.*")
             problems.append(Problem(str(shown), 0, "-",
-                                    f"register file not found; {what} was made on a file with "
-                                    f"SHA-256 {info['sha256']}"))
+                                    _("register file not found; {what} was made on a file "
+                                      "with SHA-256 {sha}").format(what=what,
+                                                                   sha=info["sha256"])))
             continue
         digests = {p: _sha256(p) for p in found}
         if info["sha256"] not in digests.values():
             path, now = next(iter(digests.items()))
             problems.append(Problem(str(path), 0, "-",
-                                    f"not the register file {what} was made on: SHA-256 "
-                                    f"{now}, committed {info['sha256']}"))
+                                    _("not the register file {what} was made on: SHA-256 "
+                                      "{now}, committed {sha}").format(what=what, now=now,
+                                                                       sha=info["sha256"])))
     return problems
 
 
@@ -172,9 +180,10 @@ def committed_registers(ledger: str | Path, quarter: str | Quarter,
     if entry is None:
         if given_dir is None:
             raise RegisterError([Problem(
-                str(ledger), 0, "-", f"the ledger holds no draw or commitment of "
-                f"{Quarter.parse(quarter).label} to take the registers from: pass the register "
-                "directory (--registers); the embedded sample is used only without a ledger")])
+                str(ledger), 0, "-", _(
+                    "the ledger holds no draw or commitment of {quarter} to take the registers "
+                    "from: pass the register directory (--registers); the embedded sample is "
+                    "used only without a ledger").format(quarter=Quarter.parse(quarter).label))])
         return CommittedRegisters(given_dir, {}, None)
     directory, files = committed_files(entry)
     ref = CommittedRegisters(given_dir or resolve_project_path(directory), files, entry)
@@ -182,21 +191,25 @@ def committed_registers(ledger: str | Path, quarter: str | Quarter,
     if given_dir is not None:
         problems = file_mismatches(given_dir, files, what)
         if problems:
-            hint = (f"the committed register directory is {resolve_project_path(directory)}"
-                    if directory else "pass the register directory it was made on")
+            hint = (_("the committed register directory is {path}").format(
+                path=resolve_project_path(directory))
+                if directory else _("pass the register directory it was made on"))
             raise RegisterError([*problems, Problem(
-                str(given_dir), 0, "-", f"these are not the registers of {what}: {hint}")])
+                str(given_dir), 0, "-", _("these are not the registers of {what}: {hint}").format(
+                    what=what, hint=hint))])
         return ref
     if not directory:
         raise RegisterError([Problem(
-            str(ledger), 0, "-", f"{what} records the registers' digests but not their "
-            "directory: pass the register directory it was made on (--registers)")])
+            str(ledger), 0, "-", _("{what} records the registers' digests but not their "
+                                   "directory: pass the register directory it was made on "
+                                   "(--registers)").format(what=what))])
     problems = file_mismatches(ref.directory, files, what)
     if problems:
         raise RegisterError([*problems, Problem(
-            str(ref.directory), 0, "-", f"the committed register directory no longer holds "
-            f"the files {what} was made on: pass the directory that holds them "
-            "(--registers DIR), or restore them here")])
+            str(ref.directory), 0, "-", _("the committed register directory no longer holds "
+                                          "the files {what} was made on: pass the directory "
+                                          "that holds them (--registers DIR), or restore them "
+                                          "here").format(what=what))])
     return ref
 
 
@@ -212,15 +225,17 @@ def check_sources(bound: CommittedRegisters, sources: Mapping[str, str]) -> None
         info = bound.files.get(register)
         path = sources.get(register)
         if info is None:
-            problems.append(Problem(str(path), 0, "-", f"register '{register}' was not part "
-                                    f"of the inputs of {what}"))
+            problems.append(Problem(str(path), 0, "-", _("register '{register}' was not part "
+                                                         "of the inputs of {what}").format(
+                                                             register=register, what=what)))
         elif path is None:
             problems.append(Problem(str(bound.directory / (info["name"] or register)), 0, "-",
-                                    f"register '{register}' of {what} was not read"))
+                                    _("register '{register}' of {what} was not read").format(
+                                        register=register, what=what)))
         elif _sha256(Path(path)) != info["sha256"]:
-            problems.append(Problem(str(path), 0, "-", f"the register read has SHA-256 "
-                                    f"{_sha256(Path(path))}, {what} was made on SHA-256 "
-                                    f"{info['sha256']}"))
+            problems.append(Problem(str(path), 0, "-", _(
+                "the register read has SHA-256 {now}, {what} was made on SHA-256 {sha}").format(
+                    now=_sha256(Path(path)), what=what, sha=info["sha256"])))
     if problems:
         raise RegisterError(problems)
 

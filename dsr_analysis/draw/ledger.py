@@ -51,6 +51,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import FileSystemError, LedgerError
+from ..i18n import N_, _
 from ..paths import OUTPUTS_DIR
 from .record import TASK_COLUMNS, record_bytes, record_sha256, tasks_frame
 
@@ -137,11 +138,13 @@ def entry_hash(seq: int, created_at: str, quarter: str, draw_key: str, units: st
 def _connect(path: str | Path, create: bool) -> sqlite3.Connection:
     path = Path(path)
     if not create and not path.exists():
-        raise LedgerError(f"{path}: ledger not found (run `make demo` or `dsr draw` first)")
+        raise LedgerError(_("{path}: ledger not found (run `make demo` or `dsr draw` first)"
+                            ).format(path=path))
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists() and not path.is_file():
-        kind = "a directory" if path.is_dir() else "not a regular file"
-        raise FileSystemError(f"{path}: the ledger path is {kind}")
+        message = (_("{path}: the ledger path is a directory") if path.is_dir() else
+                   _("{path}: the ledger path is not a regular file"))
+        raise FileSystemError(message.format(path=path))
     try:
         if create:
             con = sqlite3.connect(path, isolation_level=None, timeout=LOCK_TIMEOUT)
@@ -154,9 +157,11 @@ def _connect(path: str | Path, create: bool) -> sqlite3.Connection:
         text = str(exc)
         if any(w in text for w in ("readonly", "unable to open", "disk", "locking protocol")):
             raise FileSystemError(f"{path}: {text}") from None
-        raise LedgerError(f"{path}: not a ledger ({exc})") from exc
+        raise LedgerError(_("{path}: not a ledger ({reason})").format(path=path,
+                                                                        reason=exc)) from exc
     except sqlite3.DatabaseError as exc:
-        raise LedgerError(f"{path}: not a ledger ({exc})") from exc
+        raise LedgerError(_("{path}: not a ledger ({reason})").format(path=path,
+                                                                        reason=exc)) from exc
     return con
 
 
@@ -170,13 +175,14 @@ def storage_error(path: str | Path, exc: sqlite3.OperationalError) -> Exception:
     read-only file or an I/O error, naming the ledger; :class:`LedgerError` otherwise."""
     text = str(exc)
     if any(w.lower() in text.lower() for w in _STORAGE_WORDS):
-        return FileSystemError(f"{path}: {text} (the ledger is unchanged)")
+        return FileSystemError(_("{path}: {reason} (the ledger is unchanged)").format(
+            path=path, reason=text))
     return LedgerError(f"{path}: {text}")
 
 
 @contextmanager
 def exclusive(path: str | Path, timeout: float = LOCK_TIMEOUT,
-              holder: str = "another draw has held the ledger"):
+              holder: str = N_("another draw has held the ledger")):
     """Hold the ledger's exclusive lock (``{ledger}.lock``, ``flock``); waits up to
     ``timeout`` seconds for another draw, then raises :class:`LedgerError`. Other files that
     one process at a time may change use it too (a render's output folder: ``holder`` says
@@ -194,9 +200,10 @@ def exclusive(path: str | Path, timeout: float = LOCK_TIMEOUT,
                 if exc.errno not in (errno.EAGAIN, errno.EACCES):
                     raise
                 if time.monotonic() > deadline:
-                    raise LedgerError(
-                        f"{path}: {holder} for more than "
-                        f"{timeout:.0f} s; try again when it has finished") from None
+                    raise LedgerError(_(
+                        "{path}: {holder} for more than {seconds:.0f} s; try again when it has "
+                        "finished").format(path=path, holder=_(holder),
+                                           seconds=timeout)) from None
                 time.sleep(0.05)
         yield
     finally:
@@ -253,8 +260,9 @@ def parse_head(text: str) -> tuple[int, str]:
     h = h.strip().lower()
     if not sep or not n.strip().isdigit() or len(h) != 64 or any(
             c not in "0123456789abcdef" for c in h):
-        raise LedgerError(f"--head {text!s:.80}: expected N:HASH (the entry count, a colon "
-                          "and the 64-hex-digit hash of the last entry, as published)")
+        raise LedgerError(_("--head {text}: expected N:HASH (the entry count, a colon and the "
+                            "64-hex-digit hash of the last entry, as published)").format(
+                                text=str(text)[:80]))
     return int(n), h
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DsrError
+from ..i18n import _
 from ..overlap import (FOLLOW_UP, LEVELS, EarlierChecks, OverlapRules, earlier_checks,
                        exclusions, rounds_of, selection_order)
 from ..periods import Quarter
@@ -39,15 +40,17 @@ def parse_target(text: str | None) -> dict[str, list[str]] | None:
         if not part.strip():
             continue
         if "=" not in part:
-            raise DsrError(f"target '{text}': '{part}' is not column=value[,value…]")
+            raise DsrError(_("target '{text}': '{part}' is not column=value[,value…]").format(
+                text=text, part=part))
         col, values = part.split("=", 1)
         col = col.strip()
         if col not in TARGET_COLUMNS:
-            raise DsrError(f"target '{text}': unknown column '{col}' "
-                           f"(valid: {', '.join(TARGET_COLUMNS)})")
+            raise DsrError(_("target '{text}': unknown column '{column}' (valid: {valid})"
+                             ).format(text=text, column=col, valid=", ".join(TARGET_COLUMNS)))
         vals = [v.strip() for v in values.split(",") if v.strip()]
         if not vals:
-            raise DsrError(f"target '{text}': no value for '{col}'")
+            raise DsrError(_("target '{text}': no value for '{column}'").format(text=text,
+                                                                                column=col))
         target[col] = sorted(set(vals))
     return dict(sorted(target.items())) or None
 
@@ -137,13 +140,14 @@ class DrawContext:
 
 def check_request(policy: Policy, q: Quarter, seed_material: str, campaign: str | None) -> None:
     if q.year != policy.year:
-        raise DsrError(f"quarter {q.label} is outside the policy year {policy.year} "
-                       f"({policy.path})")
+        raise DsrError(_("quarter {quarter} is outside the policy year {year} ({path})").format(
+            quarter=q.label, year=policy.year, path=policy.path))
     if not str(seed_material).strip():
-        raise DsrError("seed material is empty: supply the published value (e.g. a lottery "
-                       "result) with --seed-material")
+        raise DsrError(_("seed material is empty: supply the published value (e.g. a lottery "
+                         "result) with --seed-material"))
     if campaign is not None and not str(campaign).replace("_", "").replace("-", "").isalnum():
-        raise DsrError(f"campaign label '{campaign}' may hold letters, digits, '-' and '_' only")
+        raise DsrError(_("campaign label '{campaign}' may hold letters, digits, '-' and '_' "
+                         "only").format(campaign=campaign))
 
 
 def population_columns(population: pd.DataFrame) -> dict[str, np.ndarray]:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from ..errors import FileSystemError
+from ..i18n import N_, _
 from .ledger import Entry, entries
 from .record import SUPERSEDED_FILES, DrawResult, output_files, record_bytes, split_record
 
@@ -37,9 +38,9 @@ def output_dir(out_root: str | Path, record: Mapping) -> Path:
     return out
 
 
-def _fs_error(exc: OSError, path: Path, what: str = "the draw's files") -> FileSystemError:
-    return FileSystemError(f"{path}: cannot write {what} ({exc.strerror or exc}); "
-                           "nothing was committed")
+def _fs_error(exc: OSError, path: Path, what: str = N_("the draw's files")) -> FileSystemError:
+    return FileSystemError(_("{path}: cannot write {what} ({reason}); nothing was committed"
+                             ).format(path=path, what=_(what), reason=exc.strerror or exc))
 
 
 def stage(result: DrawResult, out_root: str | Path, record_sha: str) -> Path:
@@ -56,7 +57,8 @@ def stage(result: DrawResult, out_root: str | Path, record_sha: str) -> Path:
 
 
 def stage_files(out_root: str | Path, record_sha: str, target: Path,
-                write: Callable[[Path], Sequence[str]], what: str = "the draw's files") -> Path:
+                write: Callable[[Path], Sequence[str]], what: str = N_("the draw's files")
+                ) -> Path:
     """Stage the files of the ledger entry whose record has SHA-256 ``record_sha``, bound for
     ``target``: ``write(staging)`` writes them under the staging folder and returns their
     names relative to it; the manifest is written last. A failure removes the staging folder
@@ -65,8 +67,8 @@ def stage_files(out_root: str | Path, record_sha: str, target: Path,
     staging = Path(out_root) / "draws" / STAGING / record_sha
     try:
         if Path(out_root).exists() and not Path(out_root).is_dir():
-            raise FileSystemError(f"{out_root}: the outputs path is not a folder; nothing was "
-                                  "committed")
+            raise FileSystemError(_("{path}: the outputs path is not a folder; nothing was "
+                                    "committed").format(path=out_root))
         if staging.exists():
             shutil.rmtree(staging)
         staging.mkdir(parents=True)
@@ -98,10 +100,11 @@ def finish(staging: Path, out_root: str | Path) -> dict[str, Path]:
                 os.replace(src, dst)
             out[rel] = dst
     except OSError as exc:  # committed: the files stay staged for the next command
-        raise FileSystemError(
-            f"{exc.filename or target}: {exc.strerror or exc} (operating system): the ledger "
-            f"entry is committed and its files are staged in {staging}; the next dsr draw, "
-            "dsr export or dsr verify moves them into place") from None
+        raise FileSystemError(_(
+            "{path}: {reason} (operating system): the ledger entry is committed and its files "
+            "are staged in {staging}; the next dsr draw, dsr export or dsr verify moves them "
+            "into place").format(path=exc.filename or target, reason=exc.strerror or exc,
+                                 staging=staging)) from None
     remove_superseded(target)
     shutil.rmtree(staging, ignore_errors=True)
     try:
@@ -207,8 +210,9 @@ def export(ledger: str | Path, out_root: str | Path, quarter: str | None = None)
                 os.replace(tmp, p)
             except OSError as exc:
                 tmp.unlink(missing_ok=True)
-                raise FileSystemError(f"{p}: {exc.strerror or exc} (operating system): cannot "
-                                      "rebuild the file; the earlier one is unchanged") from None
+                raise FileSystemError(_("{path}: {reason} (operating system): cannot rebuild "
+                                        "the file; the earlier one is unchanged").format(
+                                            path=p, reason=exc.strerror or exc)) from None
             written.append(p)
         remove_superseded(folder)
     return written

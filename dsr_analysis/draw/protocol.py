@@ -37,6 +37,7 @@ import pandas as pd
 
 from ..categories import CATEGORY_ZH
 from ..errors import DsrError
+from ..i18n import N_, _
 from ..periods import Quarter, date_zh
 from ..policy import Policy
 from ..quotas import SUBSET_ZH
@@ -72,30 +73,33 @@ def canonical_seed_material(text: str, form: str = "text") -> str:
     refused, as is material without any content.
     """
     if form not in SEED_FORMS:
-        raise ProtocolError(f"seed material form {form!r}: use one of {', '.join(SEED_FORMS)}")
+        raise ProtocolError(_("seed material form {form}: use one of {forms}").format(
+            form=repr(form), forms=", ".join(SEED_FORMS)))
     raw = str(text)
     bad = _CONTROL.search(raw.replace("\n", " ").replace("\t", " ").replace("\r", " "))
     if bad:
-        raise ProtocolError(f"seed material holds the invisible character U+{ord(bad.group()):04X} "
-                            f"at position {bad.start() + 1}: type it again")
+        raise ProtocolError(_("seed material holds the invisible character U+{code:04X} at "
+                              "position {position}: type it again").format(
+                                  code=ord(bad.group()), position=bad.start() + 1))
     norm = unicodedata.normalize("NFKC", raw)
     if form == "text":
         out = " ".join(norm.split())
         if not out:
-            raise ProtocolError("seed material is empty: supply the published value (e.g. a "
-                                "lottery result) with --seed-material")
+            raise ProtocolError(_("seed material is empty: supply the published value (e.g. a "
+                                  "lottery result) with --seed-material"))
         return out
     groups = [g for g in re.split(r"[/;\n]", norm) if g.strip()]
     parts = []
     for i, g in enumerate(groups, 1):
         if re.search(r"[^\d\s,.\-、，]", g):
-            raise ProtocolError(f"seed material group {i} ({g.strip()!s:.40}): numbers only, "
-                                "separated by spaces or commas; groups by '/'")
+            raise ProtocolError(_("seed material group {i} ({group}): numbers only, separated "
+                                  "by spaces or commas; groups by '/'").format(
+                                      i=i, group=g.strip()[:40]))
         nums = sorted(int(x) for x in re.findall(r"\d+", g))
         parts.append("".join(f"{n}." for n in nums) + "/")
     if not parts:
-        raise ProtocolError("seed material has no numbers: give the drawn numbers, groups "
-                            "separated by '/'")
+        raise ProtocolError(_("seed material has no numbers: give the drawn numbers, groups "
+                              "separated by '/'"))
     return "".join(parts)
 
 
@@ -127,11 +131,12 @@ def build_commitment(policy: Policy, quarter: Quarter, order: list[str], draw_ke
     """The commitment record (see the module docstring): ``date`` is the day it is published
     (default today; its announcement bears it), the issuer is :func:`issuer` of its units."""
     if not str(seed_source).strip():
-        raise ProtocolError("--seed-source is empty: name the future public event the seed "
-                            "material will come from (e.g. 中国福利彩票双色球第2023010期开奖号码，"
-                            "2023-01-20), or the public meeting where dice will be rolled")
+        raise ProtocolError(_("--seed-source is empty: name the future public event the seed "
+                              "material will come from (e.g. 中国福利彩票双色球第2023010期开奖号码，"
+                              "2023-01-20), or the public meeting where dice will be rolled"))
     if seed_form not in SEED_FORMS:
-        raise ProtocolError(f"--seed-form {seed_form!r}: use one of {', '.join(SEED_FORMS)}")
+        raise ProtocolError(_("--seed-form {form}: use one of {forms}").format(
+            form=repr(seed_form), forms=", ".join(SEED_FORMS)))
     return {
         "format": COMMITMENT_FORMAT, "quarter": quarter.label,
         "draw_key": COMMITMENT + draw_key, "units": list(order),
@@ -176,19 +181,20 @@ def commitment_date(value: dt.date | str | None, all_entries: Sequence[Entry],
         try:
             day = dt.date.fromisoformat(str(value).strip())
         except ValueError:
-            raise ProtocolError(f"--date {value}: not a date; write YYYY-MM-DD (the day the "
-                                "announcement is published)") from None
+            raise ProtocolError(_("--date {value}: not a date; write YYYY-MM-DD (the day the "
+                                  "announcement is published)").format(value=value)) from None
     if day > today:
-        raise ProtocolError(f"--date {day.isoformat()} is after today ({today.isoformat()}): "
-                            "a commitment is dated the day its announcement is published")
+        raise ProtocolError(_("--date {day} is after today ({today}): a commitment is dated the "
+                              "day its announcement is published").format(
+                                  day=day.isoformat(), today=today.isoformat()))
     for e in reversed(all_entries):
         if e.is_commitment:
             before = commitment_day(e)
             if day < before:
-                raise ProtocolError(
-                    f"--date {day.isoformat()} precedes the date of commitment #{e.seq} "
-                    f"({before.isoformat()}): commitments are published in ledger order; "
-                    f"date this one {before.isoformat()} or later")
+                raise ProtocolError(_(
+                    "--date {day} precedes the date of commitment #{seq} ({before}): "
+                    "commitments are published in ledger order; date this one {before} or later"
+                ).format(day=day.isoformat(), seq=e.seq, before=before.isoformat()))
             break
     return day
 
@@ -226,35 +232,43 @@ def check_commitment(all_entries: Sequence[Entry], quarter: str, draw_key: str,
                      ) -> Entry:
     """The commitment a draw may use, or :class:`ProtocolError` saying what is missing."""
     units = ", ".join(order)
+    names = dict(quarter=quarter, draw_key=draw_key, units=units,
+                 units_zh="、".join(policy.unit_names.get(u, u) for u in order))
     c = latest_commitment(all_entries, quarter, draw_key, order)
     if c is None:
-        raise ProtocolError(
-            f"no commitment for {quarter} ({draw_key}; units {units}): publish one before the "
-            f"seed material exists - dsr commit --quarter {quarter} --seed-source '…'")
+        raise ProtocolError(_(
+            "no commitment for {quarter} ({draw_key}; units {units}): publish one before the "
+            "seed material exists - dsr commit --quarter {quarter} --seed-source '…'"
+        ).format(**names))
     used = commitment_user(all_entries, c)
     if used is not None:
-        raise ProtocolError(
-            f"commitment #{c.seq} for {quarter} (units {units}) was used by draw #{used.seq}; "
-            "a re-draw needs a new commitment (dsr commit … --reason '…') and --reason")
+        raise ProtocolError(_(
+            "commitment #{seq} for {quarter} (units {units}) was used by draw #{draw}; a "
+            "re-draw needs a new commitment (dsr commit … --reason '…') and --reason"
+        ).format(seq=c.seq, draw=used.seq, **names))
     if redraw and not (reason or "").strip():
-        raise ProtocolError(
-            f"{quarter} (units {units}) was drawn already: a re-draw needs --reason TEXT "
-            "(it is recorded and listed in the notices and the year's summary)")
+        raise ProtocolError(_(
+            "{quarter} (units {units}) was drawn already: a re-draw needs --reason TEXT (it is "
+            "recorded and listed in the notices and the year's summary)").format(**names))
     got = c.record["inputs"]
-    checks = [("enterprise frame", got["frame_sha256"], frame_sha),
-              ("policy file", got["policy_sha256"], policy.sha256),
-              ("overlap history", got["history_sha256"], history_sha256(history_records))]
+    checks = [(N_("the enterprise frame"), "", got["frame_sha256"], frame_sha),
+              (N_("the policy file"), "", got["policy_sha256"], policy.sha256),
+              (N_("the overlap history"), "", got["history_sha256"],
+               history_sha256(history_records))]
     if register_files is not None:
         committed_files = got.get("registers", {})
         for name in sorted(set(committed_files) | set(register_files)):
-            checks.append((f"register file {name}", committed_files.get(name, "(none)"),
-                           register_files.get(name, "(none)")))
-    for what, committed, now in checks:
+            checks.append((N_("the register file {name}"), name,
+                           committed_files.get(name, _("(none)")),
+                           register_files.get(name, _("(none)"))))
+    for what, name, committed, now in checks:
         if committed != now:
-            raise ProtocolError(
-                f"the {what} changed since commitment #{c.seq} ({c.created_at}): committed "
-                f"SHA-256 {committed}, now {now}; the draw is refused - restore the committed "
-                "input, or publish a new commitment before new seed material exists")
+            raise ProtocolError(_(
+                "{what} changed since commitment #{seq} ({created}): committed SHA-256 "
+                "{committed}, now {now}; the draw is refused - restore the committed input, or "
+                "publish a new commitment before new seed material exists").format(
+                    what=_(what).format(name=name), seq=c.seq, created=c.created_at,
+                    committed=committed, now=now))
     return c
 
 
@@ -457,8 +471,8 @@ def announcement_date(commitment: Mapping[str, Any], entry: Entry) -> dt.date:
 def _issuer(commitment: Mapping[str, Any], authority: str | None) -> str:
     name = commitment.get("issuer") or authority
     if not name:
-        raise ProtocolError(f"commitment for {commitment.get('quarter')} names no issuer: give "
-                            "the issuing authority")
+        raise ProtocolError(_("commitment for {quarter} names no issuer: give the issuing "
+                              "authority").format(quarter=commitment.get("quarter")))
     return str(name)
 
 

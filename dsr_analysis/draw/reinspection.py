@@ -40,6 +40,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import DsrError
+from ..i18n import _
 from ..overlap import FOLLOW_UP
 from ..periods import Quarter
 from ..policy import Policy
@@ -76,8 +77,9 @@ def _candidates(results: pd.DataFrame, tasks: pd.DataFrame, quarter: str | Quart
     unit_of = dict(zip(tasks["task_id"], tasks["unit"], strict=False))
     unknown = sorted(set(results["task_id"]) - set(unit_of))
     if unknown:
-        raise DsrError(f"results: task(s) {', '.join(unknown)} are not drawn tasks of the "
-                       "ledger; check the results register against the ledger it belongs to")
+        raise DsrError(_("results: task(s) {tasks} are not drawn tasks of the ledger; check "
+                         "the results register against the ledger it belongs to").format(
+                             tasks=", ".join(unknown)))
     fu = tasks[tasks["origin"] == FOLLOW_UP]
     reinspected_in = {}
     for unit, uscc, fq in zip(fu["unit"], fu["uscc"], fu["quarter"], strict=True):
@@ -136,8 +138,8 @@ def reinspections_due(results: pd.DataFrame, tasks: pd.DataFrame, quarter: str |
     if policy is not None:
         foreign = sorted(set(due["unit"]) - {u.id for u in policy.units})
         if foreign:
-            raise DsrError(f"re-inspections due for unit(s) {', '.join(foreign)}, which the "
-                           f"policy {policy.path} does not have")
+            raise DsrError(_("re-inspections due for unit(s) {units}, which the policy {path} "
+                             "does not have").format(units=", ".join(foreign), path=policy.path))
     return due[~due["confidential"]][DUE_COLUMNS].reset_index(drop=True)
 
 
@@ -196,11 +198,13 @@ class Reinspections:
 
     def warnings(self) -> list[str]:
         """What was left out of the draw and why (one line per original task)."""
-        out = [f"{r.task_id} ({r.unit}, {r.uscc}): the result is confidential; its "
-               "re-inspection is not drawn in public - arrange it outside the public draw"
+        out = [_("{task} ({unit}, {uscc}): the result is confidential; its re-inspection is "
+                 "not drawn in public - arrange it outside the public draw").format(
+                     task=r.task_id, unit=r.unit, uscc=r.uscc)
                for r in self.withheld.itertuples()]
-        out += [f"{r.task_id} ({r.unit}, {r.uscc}): the firm is not in the enterprise "
-                "register; it cannot be drawn - add it back or close the follow-up"
+        out += [_("{task} ({unit}, {uscc}): the firm is not in the enterprise register; it "
+                  "cannot be drawn - add it back or close the follow-up").format(
+                      task=r.task_id, unit=r.unit, uscc=r.uscc)
                 for r in self.unregistered.itertuples()]
         return out
 
@@ -269,10 +273,11 @@ def _check_no_commitment_waits(ledger: str | Path, plan: Reinspections) -> None:
         if e.is_commitment and e.quarter == plan.quarter and e.draw_key == key:
             if commitment_user(all_entries, e) is None:
                 firms = sum(len(f) for f in e.record["inputs"].get("follow_ups", {}).values())
-                raise ProtocolError(
-                    f"commitment #{e.seq} fixed {firms} firm(s) to re-inspect in "
-                    f"{plan.quarter}, and none is due now: the results register changed since "
-                    "it was published; restore it, or publish a new commitment")
+                raise ProtocolError(_(
+                    "commitment #{seq} fixed {firms} firm(s) to re-inspect in {quarter}, and "
+                    "none is due now: the results register changed since it was published; "
+                    "restore it, or publish a new commitment").format(
+                        seq=e.seq, firms=firms, quarter=plan.quarter))
             return
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DsrError, LedgerError
+from ..i18n import _
 from ..paths import PROJECT_ROOT
 from ..policy import load_policy
 from ..registers import load_registers
@@ -36,7 +37,8 @@ class Finding:
     message: str
 
     def __str__(self) -> str:
-        return f"record #{self.seq} ({self.quarter}): field '{self.field}': {self.message}"
+        return _("record #{seq} ({quarter}): field '{field}': {message}").format(
+            seq=self.seq, quarter=self.quarter, field=self.field, message=self.message)
 
 
 def first_difference(a: Any, b: Any, path: str = "") -> str | None:
@@ -96,7 +98,7 @@ def verify_entry(entry: Entry, all_entries: list[Entry],
     try:
         record = entry.record
     except json.JSONDecodeError as exc:
-        return bad("record_json", f"not valid JSON ({exc})")
+        return bad("record_json", _("not valid JSON ({reason})").format(reason=exc))
     if entry.is_commitment:
         return verify_commitment(entry, all_entries, bad)
     if entry.is_import:  # another bureau's draw (dsr import-draws)
@@ -111,26 +113,31 @@ def verify_entry(entry: Entry, all_entries: list[Entry],
     blob = get_blob(ledger_path, pol.get("sha256", "")) if ledger_path else None
     if blob is None:
         if not policy_path.is_file():
-            return bad("inputs.policy.path", f"policy file {policy_path} not found")
+            return bad("inputs.policy.path", _("policy file {path} not found").format(
+                path=policy_path))
         actual = hashlib.sha256(policy_path.read_bytes()).hexdigest()
         if actual != pol.get("sha256"):
-            return bad("inputs.policy.sha256", f"policy file {policy_path} has SHA-256 {actual}, "
-                                               f"the record says {pol.get('sha256')}")
+            return bad("inputs.policy.sha256", _("policy file {path} has SHA-256 {actual}, the "
+                                                 "record says {recorded}").format(
+                path=policy_path, actual=actual, recorded=pol.get("sha256")))
     regs = inputs.get("registers", {})
     for name, info in sorted(regs.get("files", {}).items()):
         p = _resolve(info["path"])
         if not p.is_file():
-            bad(f"inputs.registers.files.{name}.path", f"register file {p} not found")
+            bad(f"inputs.registers.files.{name}.path",
+                _("register file {path} not found").format(path=p))
             continue
         actual = hashlib.sha256(p.read_bytes()).hexdigest()
         if actual != info["sha256"]:
             bad(f"inputs.registers.files.{name}.sha256",
-                f"register file {p} has SHA-256 {actual}, the record says {info['sha256']}")
+                _("register file {path} has SHA-256 {actual}, the record says {recorded}"
+                  ).format(path=p, actual=actual, recorded=info["sha256"]))
     if f:
         return f
     if record.get("format") not in RECORD_FORMATS:
-        return bad("format", f"unknown record format {record.get('format')!r} (this version "
-                             f"verifies {', '.join(RECORD_FORMATS)})")
+        return bad("format", _("unknown record format {format} (this version verifies "
+                               "{formats})").format(format=repr(record.get("format")),
+                                                    formats=", ".join(RECORD_FORMATS)))
     if record.get("format") != RECORD_FORMAT:
         return _verify_old_format(entry, record, all_entries, bad)
     ref = inputs.get("commitment")
@@ -139,22 +146,24 @@ def verify_entry(entry: Entry, all_entries: list[Entry],
         commitment = next((e for e in all_entries if e.seq == ref.get("seq")), None)
         if commitment is None or commitment.entry_hash != ref.get("entry_hash") \
                 or not commitment.is_commitment or commitment.seq >= entry.seq:
-            return bad("inputs.commitment", f"the commitment {_short(ref)} is not an earlier "
-                                            "commitment entry of this ledger")
+            return bad("inputs.commitment", _("the commitment {ref} is not an earlier "
+                                              "commitment entry of this ledger").format(
+                                                  ref=_short(ref)))
         got = commitment.record.get("inputs", {})
         for field in ("frame_sha256", "policy_sha256", "follow_ups"):
             if got.get(field) != inputs.get(field):
-                return bad(f"inputs.{field}", f"{inputs.get(field)} is not the committed "
-                                              f"{got.get(field)} (commitment #{commitment.seq})")
+                return bad(f"inputs.{field}", _("{value} is not the committed {committed} "
+                                                "(commitment #{seq})").format(
+                    value=inputs.get(field), committed=got.get(field), seq=commitment.seq))
     try:
         policy = _policy(policy_path, blob)
         registers = load_registers(_resolve(regs["directory"]), units=policy.unit_names)
         frame = canonical_frame_bytes(registers.enterprises)
         frame_sha = hashlib.sha256(frame).hexdigest()
         if frame_sha != inputs.get("frame_sha256"):
-            return bad("inputs.frame_sha256", f"the registers' canonical frame has SHA-256 "
-                                              f"{frame_sha}, the record says "
-                                              f"{inputs.get('frame_sha256')}")
+            return bad("inputs.frame_sha256", _("the registers' canonical frame has SHA-256 "
+                                                "{actual}, the record says {recorded}").format(
+                actual=frame_sha, recorded=inputs.get("frame_sha256")))
         history = history_before(all_entries, entry.seq, record["quarter"], record["draw_key"],
                                  tuple(record["units"]))
         replay = draw_quarter(
@@ -167,19 +176,22 @@ def verify_entry(entry: Entry, all_entries: list[Entry],
             want = commitment.record["inputs"]["history_sha256"]
             have = history_sha256([r["sha256"] for r in history])
             if want != have:
-                return bad("inputs.history", f"the history the record depends on has digest "
-                                             f"{have}, commitment #{commitment.seq} fixed {want}")
+                return bad("inputs.history", _("the history the record depends on has digest "
+                                               "{have}, commitment #{seq} fixed {want}").format(
+                    have=have, seq=commitment.seq, want=want))
     except DsrError as exc:
-        return bad("(replay)", f"the draw cannot be replayed: {exc}")
+        return bad("(replay)", _("the draw cannot be replayed: {reason}").format(reason=exc))
     if record_bytes(replay.record) != entry.record_json.encode() and _replays_with_legacy_lists(
             entry, record, policy, _resolve(regs["directory"]), history, frame, ref):
         return f
     if record_bytes(replay.record) != entry.record_json.encode():
         where = first_difference(replay.record, record)
         if where is None:
-            return bad("record_json", "the stored text is not the canonical form of the record")
-        return bad(where, f"the record holds {_short(_value_at(record, where))}, the replay "
-                          f"gives {_short(_value_at(replay.record, where))}")
+            return bad("record_json",
+                       _("the stored text is not the canonical form of the record"))
+        return bad(where, _("the record holds {recorded}, the replay gives {replayed}").format(
+            recorded=_short(_value_at(record, where)),
+            replayed=_short(_value_at(replay.record, where))))
     return f
 
 
@@ -218,8 +230,8 @@ def _verify_old_format(entry: Entry, record: dict, all_entries: list[Entry], bad
                              tuple(record["units"]))
     expected = sorted(r.get("sha256") or record_sha256(r) for r in history)
     if record["inputs"]["history"]["records"] != expected:
-        return bad("inputs.history.records", "the record's history is not the ledger's valid "
-                                             "draws before it")
+        return bad("inputs.history.records", _("the record's history is not the ledger's "
+                                               "valid draws before it"))
     replayer = _old_replayer(record["format"])
     try:
         replayer.replay(record)
@@ -258,23 +270,26 @@ def verify_commitment(entry: Entry, all_entries: list[Entry], bad) -> list[Findi
     """A commitment names the ledger head before it and has the fields a draw checks."""
     rec = entry.record
     if rec.get("format") not in COMMITMENT_FORMATS:
-        return bad("format", f"a commitment entry holds format {rec.get('format')!r}")
+        return bad("format", _("a commitment entry holds format {format}").format(
+            format=repr(rec.get("format"))))
     if rec["format"] != COMMITMENT_FORMATS[0]:  # format 2: dated, with its issuer
         try:
             dt.date.fromisoformat(str(rec.get("date")))
         except ValueError:
-            return bad("date", f"{rec.get('date')!r} is not a date (YYYY-MM-DD)")
+            return bad("date", _("{value} is not a date (YYYY-MM-DD)").format(
+                value=repr(rec.get("date"))))
         if not str(rec.get("issuer") or "").strip():
-            return bad("issuer", "missing")
+            return bad("issuer", _("missing"))
     before = [e for e in all_entries if e.seq < entry.seq]
     if rec.get("ledger_head") != head_of(before):
-        return bad("ledger_head", f"the commitment names the head {rec.get('ledger_head')}, "
-                                  f"the ledger before it is {head_of(before)}")
+        return bad("ledger_head", _("the commitment names the head {named}, the ledger before "
+                                    "it is {head}").format(named=rec.get("ledger_head"),
+                                                           head=head_of(before)))
     for field in ("frame_sha256", "policy_sha256", "history_sha256"):
         if len(str(rec.get("inputs", {}).get(field, ""))) != 64:
-            return bad(f"inputs.{field}", "missing")
+            return bad(f"inputs.{field}", _("missing"))
     problem = commitment_plan_problem(before, entry.quarter, rec["inputs"]["policy_sha256"],
-                                      commitment_day(entry), "the committed policy")
+                                      commitment_day(entry), _("the committed policy"))
     if problem:  # committed under a plan not in force for its quarter
         return bad("inputs.policy_sha256", problem)
     problem = check_commitment_heads(entry, all_entries)
@@ -309,18 +324,21 @@ def verify_ledger(path: str | Path = DEFAULT_LEDGER, replay: bool = True,
             sha = hashlib.sha256(e.record_json.encode()).hexdigest()
         if sha != e.record_sha256:
             findings.append(Finding(e.seq, e.quarter, "record_sha256",
-                                    f"the stored record hashes to {sha}, the entry says "
-                                    f"{e.record_sha256} (record edited)"))
+                                    _("the stored record hashes to {sha}, the entry says "
+                                      "{recorded} (record edited)").format(
+                                          sha=sha, recorded=e.record_sha256)))
         if e.prev_hash != prev:
             findings.append(Finding(e.seq, e.quarter, "prev_hash",
-                                    f"{e.prev_hash} does not match the previous entry's hash "
-                                    f"{prev} (chain broken)"))
+                                    _("{value} does not match the previous entry's hash "
+                                      "{prev} (chain broken)").format(value=e.prev_hash,
+                                                                      prev=prev)))
         h = entry_hash(e.seq, e.created_at, e.quarter, e.draw_key, ",".join(e.units),
                        e.redraw_of, e.record_sha256, e.prev_hash)
         if h != e.entry_hash:
             findings.append(Finding(e.seq, e.quarter, "entry_hash",
-                                    f"the entry hashes to {h}, the ledger says {e.entry_hash} "
-                                    "(entry edited)"))
+                                    _("the entry hashes to {hash}, the ledger says {recorded} "
+                                      "(entry edited)").format(hash=h,
+                                                               recorded=e.entry_hash)))
         prev = e.entry_hash
         if replay:
             findings.extend(verify_entry(e, all_entries, path))
@@ -335,16 +353,17 @@ def check_head(all_entries: list[Entry], head: str) -> list[Finding]:
     since the head was published)."""
     n, h = parse_head(head)
     if n == 0:
-        return [] if h == GENESIS else [Finding(0, "-", "head", f"the head 0:{h} is not the "
-                                                                  "empty ledger's")]
+        return [] if h == GENESIS else [Finding(0, "-", "head", _(
+            "the head 0:{hash} is not the empty ledger's").format(hash=h))]
     if len(all_entries) < n:
-        return [Finding(n, "-", "head", f"the published head names entry #{n}, the ledger "
-                                        f"has only {len(all_entries)} entries (truncated)")]
+        return [Finding(n, "-", "head", _("the published head names entry #{n}, the ledger has "
+                                          "only {count} entries (truncated)").format(
+                                              n=n, count=len(all_entries)))]
     e = all_entries[n - 1]
     if e.seq != n or e.entry_hash != h:
-        return [Finding(n, e.quarter, "head", f"entry #{n} has hash {e.entry_hash}, the "
-                                              f"published head says {h} (the ledger was "
-                                              "rewritten or reordered)")]
+        return [Finding(n, e.quarter, "head", _(
+            "entry #{n} has hash {hash}, the published head says {published} (the ledger was "
+            "rewritten or reordered)").format(n=n, hash=e.entry_hash, published=h))]
     return []
 
 
@@ -376,7 +395,11 @@ def policy_file_changes(path: str | Path = DEFAULT_LEDGER) -> list[str]:
         p = _resolve(pol["path"])
         now = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else None
         if now != pol.get("sha256") and get_blob(path, pol.get("sha256", "")) is not None:
-            state = "is gone" if now is None else f"has changed (SHA-256 now {now})"
-            notes.append(f"note: the policy file {p} {state} since record #{e.seq} was drawn "
+            message = (_("note: the policy file {path} is gone since record #{seq} was drawn "
                          "under it; the replay used the ledger's copy of the bytes drawn under")
+                       if now is None else
+                       _("note: the policy file {path} has changed (SHA-256 now {now}) since "
+                         "record #{seq} was drawn under it; the replay used the ledger's copy "
+                         "of the bytes drawn under"))
+            notes.append(message.format(path=p, now=now, seq=e.seq))
     return notes
