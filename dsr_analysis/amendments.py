@@ -45,6 +45,7 @@ from .draw.revisions import (PLAN_FORMAT, PlanRevision, amendment_conflict, amen
                              plan_revisions, quarter_of, revision_from_entry,
                              revision_in_force)
 from .errors import DsrError
+from .i18n import _
 from .labels import PLAN_FIELD_ZH, PLAN_PART_ZH, PLAN_SHARE_FIELDS
 from .periods import Quarter, date_zh, option_date
 from .policy import Policy, load_policy, policy_to_dict
@@ -234,8 +235,9 @@ def plan_in_force(ledger: str | Path, when: str | Quarter | dt.date) -> PlanInFo
         return None
     data = get_blob(ledger, rev.policy_sha256)
     if data is None:
-        raise PlanError(f"{ledger}: the ledger holds no copy of the plan in force for "
-                        f"{q.label} (SHA-256 {rev.policy_sha256}); run dsr verify")
+        raise PlanError(_("{ledger}: the ledger holds no copy of the plan in force for "
+                          "{quarter} (SHA-256 {sha}); run dsr verify").format(
+                              ledger=ledger, quarter=q.label, sha=rev.policy_sha256))
     return PlanInForce(rev, data)
 
 
@@ -286,21 +288,24 @@ def publish_plan(policy: Policy, ledger: str | Path, date: dt.date | str | None 
     committed or drawn under another policy."""
     day = document_date(date, "--date", today, calendar)
     if day.year not in (policy.year - 1, policy.year):
-        raise PlanError(f"--date {day.isoformat()}: the {policy.year} plan is published in "
-                        f"{policy.year - 1} or {policy.year}")
+        raise PlanError(_("--date {day}: the {year} plan is published in {before} or {year}"
+                          ).format(day=day.isoformat(), year=policy.year,
+                                   before=policy.year - 1))
     with exclusive(ledger):
         all_entries = entries(ledger) if Path(ledger).exists() else []
         recorded = [e for e in all_entries if e.is_amendment
                     and revision_from_entry(e).year == policy.year]
         if recorded:
-            raise PlanError(f"{ledger}: the {policy.year} plan was already recorded (entry "
-                            f"#{recorded[0].seq}); change it with dsr plan amend")
+            raise PlanError(_("{ledger}: the {year} plan was already recorded (entry #{seq}); "
+                              "change it with dsr plan amend").format(
+                                  ledger=ledger, year=policy.year, seq=recorded[0].seq))
         for r in plan_revisions(all_entries, policy.year):
             if r.policy_sha256 != policy.sha256:
-                raise PlanError(
-                    f"{policy.path}: SHA-256 {policy.sha256} is not the plan {policy.year} was "
-                    f"committed under ({r.policy_path}, SHA-256 {r.policy_sha256}); publish "
-                    "that plan, then amend it")
+                raise PlanError(_(
+                    "{path}: SHA-256 {sha} is not the plan {year} was committed under "
+                    "({committed_path}, SHA-256 {committed_sha}); publish that plan, then amend "
+                    "it").format(path=policy.path, sha=policy.sha256, year=policy.year,
+                                 committed_path=r.policy_path, committed_sha=r.policy_sha256))
         record = _record(policy, 0, day, dt.date(policy.year, 1, 1), None, "", [],
                          head_of(all_entries))
         return _append(ledger, policy, record)
@@ -333,47 +338,59 @@ def amend_plan(policy: Policy, ledger: str | Path, reason: str,
         the effective quarter or a later one already committed or drawn.
     """
     if not str(reason or "").strip():
-        raise PlanError("--reason is empty: state why the plan is amended (调整说明); it is "
-                        "published with the amendment")
+        raise PlanError(_("--reason is empty: state why the plan is amended (调整说明); it is "
+                          "published with the amendment"))
     today = today or dt.date.today()
     day = document_date(date, "--date", today, calendar)
     eff = option_date(effective, "--effective", today, PlanError)
     if eff.year != policy.year:
-        raise PlanError(f"--effective {eff.isoformat()}: the amended plan {policy.path} is the "
-                        f"{policy.year} plan; an amendment takes effect within its year")
+        raise PlanError(_("--effective {effective}: the amended plan {path} is the {year} "
+                          "plan; an amendment takes effect within its year").format(
+                              effective=eff.isoformat(), path=policy.path, year=policy.year))
     if eff < day:
-        raise PlanError(f"--effective {eff.isoformat()} precedes the decision date "
-                        f"{day.isoformat()}: an amendment never applies retroactively")
+        raise PlanError(_("--effective {effective} precedes the decision date {day}: an "
+                          "amendment never applies retroactively").format(
+                              effective=eff.isoformat(), day=day.isoformat()))
     with exclusive(ledger):
         all_entries = entries(ledger) if Path(ledger).exists() else []
         revs = plan_revisions(all_entries, policy.year)
         if not revs:
-            raise PlanError(f"{ledger}: no {policy.year} plan is recorded or committed: "
-                            "publish the plan first (dsr plan publish --policy … --date …)")
+            raise PlanError(_("{ledger}: no {year} plan is recorded or committed: publish the "
+                              "plan first (dsr plan publish --policy … --date …)").format(
+                                  ledger=ledger, year=policy.year))
         last = revs[-1]
         if last.date is not None and day < last.date:
-            raise PlanError(f"--date {day.isoformat()} precedes {last.label_zh} "
-                            f"({last.date.isoformat()}): amendments are dated in ledger order")
+            raise PlanError(_("--date {day} precedes {revision} ({date}): amendments are dated "
+                              "in ledger order").format(day=day.isoformat(),
+                                                        revision=last.label_zh,
+                                                        date=last.date.isoformat()))
         conflict = amendment_conflict(all_entries, eff)
         if conflict is not None:
-            kind = "committed" if conflict.is_commitment else "drawn"
             first_free = _first_free_day(all_entries, policy.year)
-            hint = (f"; the first quarter not yet committed or drawn starts {first_free}"
-                    if first_free else "; every quarter of the year is committed or drawn")
-            raise PlanError(
-                f"--effective {eff.isoformat()}: {conflict.quarter} was already {kind} under "
-                f"the plan in force (ledger entry #{conflict.seq}); an amendment cannot change "
-                f"a quarter already committed or drawn{hint}. Nothing was written")
+            hint = (_("; the first quarter not yet committed or drawn starts {day}").format(
+                day=first_free) if first_free else
+                _("; every quarter of the year is committed or drawn"))
+            message = (_("--effective {effective}: {quarter} was already committed under the "
+                         "plan in force (ledger entry #{seq}); an amendment cannot change a "
+                         "quarter already committed or drawn{hint}. Nothing was written")
+                       if conflict.is_commitment else
+                       _("--effective {effective}: {quarter} was already drawn under the plan "
+                         "in force (ledger entry #{seq}); an amendment cannot change a quarter "
+                         "already committed or drawn{hint}. Nothing was written"))
+            raise PlanError(message.format(effective=eff.isoformat(), quarter=conflict.quarter,
+                                           seq=conflict.seq, hint=hint))
         old_bytes = get_blob(ledger, last.policy_sha256)
         if old_bytes is None:
-            raise PlanError(f"{ledger}: the ledger holds no copy of the plan in force "
-                            f"(SHA-256 {last.policy_sha256}); run dsr verify")
+            raise PlanError(_("{ledger}: the ledger holds no copy of the plan in force (SHA-256 "
+                              "{sha}); run dsr verify").format(ledger=ledger,
+                                                               sha=last.policy_sha256))
         old = policy_from_bytes(old_bytes, last.policy_path)
         changes = policy_changes(old, policy)
         if policy.sha256 == last.policy_sha256 or not changes:
-            raise PlanError(f"{policy.path}: nothing changed against {last.label_zh} "
-                            f"({last.policy_path}): no quota rule, ratio, unit, condition or "
-                            "setting differs; nothing was written")
+            raise PlanError(_("{path}: nothing changed against {revision} ({previous}): no "
+                              "quota rule, ratio, unit, condition or setting differs; nothing "
+                              "was written").format(path=policy.path, revision=last.label_zh,
+                                                    previous=last.policy_path))
         record = _record(policy, last.revision + 1, day, eff, last.policy_sha256,
                          " ".join(str(reason).split()), changes, head_of(all_entries))
         return _append(ledger, policy, record)
@@ -551,8 +568,9 @@ def publish_plan_documents(ledger: str | Path, out_root: str | Path, year: int,
         if not all(f.is_file() for f in files):
             data = get_blob(ledger, rev.policy_sha256)
             if data is None:
-                raise PlanError(f"{ledger}: no copy of the plan of {rev.label_zh} "
-                                f"(SHA-256 {rev.policy_sha256}); run dsr verify")
+                raise PlanError(_("{ledger}: no copy of the plan of {revision} (SHA-256 {sha}); "
+                                  "run dsr verify").format(ledger=ledger, revision=rev.label_zh,
+                                                           sha=rev.policy_sha256))
             policy = policy_from_bytes(data, rev.policy_path)
             doc = revision_document(rev, policy, revision_ledger_line(rev, all_entries),
                                     annex(rev) if annex else (), demo)
@@ -607,8 +625,9 @@ def annual_plan_edition(inputs: Any, unit: str, ledger: str | Path | None = ""):
     if rev.policy_sha256 != inputs.policy.sha256:
         data = get_blob(ledger, rev.policy_sha256)
         if data is None:
-            raise PlanError(f"{ledger}: no copy of the plan of {rev.label_zh} (SHA-256 "
-                            f"{rev.policy_sha256}); run dsr verify")
+            raise PlanError(_("{ledger}: no copy of the plan of {revision} (SHA-256 {sha}); run "
+                              "dsr verify").format(ledger=ledger, revision=rev.label_zh,
+                                                   sha=rev.policy_sha256))
         policy = policy_from_bytes(data, rev.policy_path)
         inputs = dataclasses.replace(inputs, policy=policy,
                                      classified=classify(inputs.registers.enterprises, policy))

@@ -42,6 +42,7 @@ from .documents.model import Table, TableDocument
 from .draw.ledger import load_draw_tasks
 from .errors import ParameterError
 from .export import write_csv
+from .i18n import _
 from .labels import CREDIT_CHECK_TYPE_ZH, CREDIT_RESULT_ZH
 from .periods import Quarter, date_zh, parse_month
 from .policy import Policy
@@ -85,8 +86,8 @@ class CreditPeriod:
 def credit_period(month: str | None = None, quarter: str | None = None) -> CreditPeriod:
     """The period of ``--month YYYY-MM`` or ``--quarter 2023Q1`` (exactly one of them)."""
     if (month is None) == (quarter is None):
-        raise ParameterError("give either a month (--month YYYY-MM) or a quarter "
-                             "(--quarter 2023Q1), not both or neither")
+        raise ParameterError(_("give either a month (--month YYYY-MM) or a quarter "
+                               "(--quarter 2023Q1), not both or neither"))
     if month is not None:
         year, mon = parse_month(month)
         start = dt.date(year, mon, 1)

@@ -33,6 +33,7 @@ import pandas as pd
 
 from .categories import CATEGORY_ZH
 from .errors import DsrError
+from .i18n import _
 from .periods import option_date
 from .policy import Policy
 from .schema import ALL_INDUSTRIES, ENUMS
@@ -66,14 +67,16 @@ def document_date(value: dt.date | str | None, option: str, today: dt.date | Non
     today = today or dt.date.today()
     day = option_date(value, option, today, DocumentDateError)
     if day > today:
-        raise DocumentDateError(f"{option} {day.isoformat()} is after today "
-                                f"({today.isoformat()}): a document is dated the day it is "
-                                "issued, never in advance")
+        raise DocumentDateError(_("{option} {day} is after today ({today}): a document is "
+                                  "dated the day it is issued, never in advance").format(
+                                      option=option, day=day.isoformat(),
+                                      today=today.isoformat()))
     cal = calendar or WorkCalendar()
     if not cal.is_working_day(day):
-        raise DocumentDateError(f"{option} {day.isoformat()} is not a working day (a weekend or "
-                                "a public holiday of the official calendar): date the "
-                                "document the working day it is issued")
+        raise DocumentDateError(_("{option} {day} is not a working day (a weekend or a public "
+                                  "holiday of the official calendar): date the document the "
+                                  "working day it is issued").format(option=option,
+                                                                     day=day.isoformat()))
     return day
 
 
@@ -190,8 +193,8 @@ def published_versions(out_root: str | Path) -> list[dict]:
     try:
         return list(json.loads(path.read_text(encoding="utf-8"))["versions"])
     except (ValueError, KeyError, TypeError) as exc:
-        raise ItemListError(f"{path}: not an item-list manifest ({exc}); restore it from the "
-                            "published copy") from None
+        raise ItemListError(_("{path}: not an item-list manifest ({reason}); restore it from "
+                              "the published copy").format(path=path, reason=exc)) from None
 
 
 def item_list_document(rows: Sequence[Mapping[str, str]], version: int, day: dt.date,
@@ -251,8 +254,10 @@ def publish_item_list(items: pd.DataFrame, policy: Policy, out_root: str | Path,
                                tuple(folder / f for f in last["files"]), written=False)
     day = document_date(date, "--date", today, calendar)
     if last is not None and day < dt.date.fromisoformat(last["date"]):
-        raise ItemListError(f"--date {day.isoformat()} precedes version {last['version']} "
-                            f"({last['date']}): versions are published in order")
+        raise ItemListError(_("--date {day} precedes version {version} ({date}): versions are "
+                              "published in order").format(day=day.isoformat(),
+                                                           version=last["version"],
+                                                           date=last["date"]))
     version = int(last["version"]) + 1 if last else 1
     changes = item_changes(last["rows"], rows) if last else []
     doc = item_list_document(rows, version, day, issuer, changes, demo)

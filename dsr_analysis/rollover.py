@@ -62,6 +62,7 @@ from .draw.binding import committed_registers
 from .draw.ledger import load_draw_tasks
 from .errors import DsrError, FileSystemError
 from .labels import FOLLOW_UP_ZH, ORIGIN_ZH
+from .i18n import _
 from .periods import Quarter
 from .policy import CATEGORIES, Policy, Rollover
 from .registers import (canonical_column, known_headers, load_registers, register_directory,
@@ -294,14 +295,16 @@ def _target_dir(target: Path, source: Path, replace: bool = False) -> None:
     one (unless ``replace``)."""
     t, src = target.resolve(), source.resolve()
     if t == src or src in t.parents or t in src.parents:
-        raise DsrError(f"{target}: the new registers cannot be written over the source "
-                       f"registers ({source}); give a new directory (--to)")
+        raise DsrError(_("{target}: the new registers cannot be written over the source "
+                         "registers ({source}); give a new directory (--to)").format(
+                             target=target, source=source))
     if target.exists():
         if not target.is_dir():
-            raise FileSystemError(f"{target}: a file where the new register directory belongs")
+            raise FileSystemError(_("{target}: a file where the new register directory "
+                                    "belongs").format(target=target))
         if any(target.iterdir()) and not replace:
-            raise DsrError(f"{target}: the directory is not empty; the new registers go into a "
-                           "new or empty directory (--to)")
+            raise DsrError(_("{target}: the directory is not empty; the new registers go into "
+                             "a new or empty directory (--to)").format(target=target))
 
 
 def _report(changes: pd.DataFrame, counts: pd.DataFrame, policy: Policy, year: int,
@@ -379,9 +382,10 @@ def rollover(year: int, ledger: str | Path, results: str | Path, policy: Policy,
     tasks = load_draw_tasks(ledger)
     if not any(Quarter.parse(q).year == last for q in tasks["quarter"]):
         years = sorted({Quarter.parse(q).year for q in tasks["quarter"]})
-        raise DsrError(f"{ledger}: no task of {last} in the ledger, so nothing to derive the "
-                       f"{year} register from (--year is the new year; the ledger holds "
-                       f"{', '.join(map(str, years)) or 'no draw'})")
+        raise DsrError(_("{ledger}: no task of {last} in the ledger, so nothing to derive the "
+                         "{year} register from (--year is the new year; the ledger holds "
+                         "{years})").format(ledger=ledger, last=last, year=year,
+                                            years=", ".join(map(str, years)) or _("no draw")))
     frame = load_results(results, tasks)
     settings = rollover_settings(policy)
     flags = derive_flags(registers.enterprises, tasks, frame, last, settings)
@@ -421,7 +425,8 @@ def _write_registers(registers, after: pd.DataFrame, stage: Path) -> list[Path]:
     cells, problems = read_cells(source, known_headers("enterprises"),
                                  required_headers("enterprises"))
     if cells is None:  # it was read a moment ago
-        raise DsrError(f"{source}: cannot be read again: {problems[0] if problems else ''}")
+        raise DsrError(_("{source}: cannot be read again: {problem}").format(
+            source=source, problem=problems[0] if problems else ""))
     rows = registers.rows["enterprises"]
     positions = {canonical_column(h, "enterprises"): i for i, h in enumerate(cells.header)}
     changes = {}
