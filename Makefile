@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv sysdeps demo test test-slow lint clean planner notebooks
+.PHONY: venv sysdeps demo test test-slow lint clean planner notebooks messages
 
 venv: $(STAMP)
 
@@ -13,7 +13,18 @@ $(STAMP): pyproject.toml scripts/install_kernel.py
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	$(BIN)/python scripts/install_kernel.py
+	$(BIN)/python scripts/messages.py compile
 	touch $(STAMP)
+
+# The Chinese message catalogue (gettext domain dsr, Babel): `make messages` extracts every
+# _() / ngettext() / N_() of dsr_analysis/ (babel.cfg) and updates
+# dsr_analysis/locale/zh_CN/LC_MESSAGES/dsr.po (new msgids empty, vanished ones dropped);
+# translate the empty entries, then `make venv` (or `scripts/messages.py compile`) builds dsr.mo.
+# `scripts/messages.py merge` folds colleagues' locale/zh_CN/parts/*.po into dsr.po;
+# `scripts/messages.py check` lists every message without a translation.
+messages: venv
+	$(BIN)/python scripts/messages.py extract
+	$(BIN)/python scripts/messages.py compile
 
 # Debian packages the browser tests, screenshots and PDF documents need: Chromium, the Noto
 # CJK fonts, the pango libraries WeasyPrint lays PDFs out with, and poppler-utils (pdffonts,

@@ -13,25 +13,76 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
-from .categories import classify
+from .categories import CATEGORY_ZH, classify
 from .export import BOM, csv_text, write_csv
 from .errors import FileSystemError, os_message
 from .errors import DsrError, RegisterError
+from .i18n import LANGUAGES, _, ngettext, set_language
 from .items import item_warnings
 from .paths import DEFAULT_POLICY, OUTPUTS_DIR
 from .periods import quarters_of
 from .policy import load_policy
+from .presentation import COLUMN_FORMS, classification_table, quota_check_line, quota_table
 from .quotas import quarterly_quotas, quota_checks, quota_summary_zh
 from .registers import load_registers, register_directory
 
 
+def _display_width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+#: Chinese punctuation that never begins a line.
+_NO_LINE_START = frozenset("，。；：、）》」’”！？")
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's help layout with Chinese text wrapped by its printed width (a Chinese
+    character takes two columns) and between characters, never inside a Latin word."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        import re
+
+        tokens = re.findall(r"\s+|[!-~]+|[^\x00-\x7f]", " ".join(text.split()))
+        lines, line = [], ""
+        for token in tokens:
+            if (line and _display_width(line + token) > width and not token.isspace()
+                    and token not in _NO_LINE_START):
+                lines.append(line.rstrip())
+                line = ""
+            if not (token.isspace() and not line):
+                line += token
+        if line.strip():
+            lines.append(line.rstrip())
+        return lines or [""]
+
+
+class Parser(argparse.ArgumentParser):
+    """The ``dsr`` parser: its subcommands' parsers are of this class too (argparse makes
+    them of the parent's class), so every ``--help`` wraps Chinese text correctly."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
 def _add_common(p: argparse.ArgumentParser, quarter: bool = False) -> None:
     p.add_argument("--policy", default=str(DEFAULT_POLICY),
-                   help="policy YAML, or a name in parameters/policies/ (default: %(default)s)")
+                   help=_("policy YAML, or a name in parameters/policies/ (default: "
+                          "%(default)s)"))
     p.add_argument("--registers", default=None,
-                   help="register directory (default: the embedded synthetic sample)")
+                   help=_("register directory (default: the embedded synthetic sample)"))
     if quarter:
-        p.add_argument("--quarter", required=True, help="quarter, e.g. 2023Q1")
+        p.add_argument("--quarter", required=True, help=_("quarter, e.g. 2023Q1"))
+
+
+def add_columns(p: argparse.ArgumentParser) -> None:
+    """``--columns``: Chinese headers and names for people, or the machine form."""
+    p.add_argument("--columns", choices=COLUMN_FORMS, default="zh",
+                   help=_("zh (default): Chinese headers, unit and category names, for people; "
+                          "ids: the canonical column names and ids (the machine form, stable "
+                          "for programs)"))
 
 
 def register_dir(value: str | None) -> str | None:
@@ -53,11 +104,12 @@ def _load(args: argparse.Namespace):
 
 def cmd_validate(args: argparse.Namespace) -> int:
     policy, registers = _load(args)
-    counts = ", ".join(f"{len(getattr(registers, n))} {n}" for n in
-                       ("enterprises", "inspectors", "experts", "items"))
-    print(f"registers OK ({counts}) against policy {policy.id}")
+    print(_("registers OK ({enterprises} enterprises, {inspectors} inspectors, {experts} "
+            "experts, {items} items) against policy {policy}").format(
+        enterprises=len(registers.enterprises), inspectors=len(registers.inspectors),
+        experts=len(registers.experts), items=len(registers.items), policy=policy.id))
     for warning in item_warnings(registers, policy):  # valid registers: exit 0 all the same
-        print(f"warning: {warning}", file=sys.stderr)
+        print(_("warning: {message}").format(message=warning), file=sys.stderr)
     return 0
 
 
@@ -79,7 +131,7 @@ def _emit(frame: pd.DataFrame, fmt: str, out: Path | None) -> None:
             os.replace(tmp, out)
         finally:
             tmp.unlink(missing_ok=True)
-        print(f"wrote {out}", file=sys.stderr)
+        print(_("wrote {path}").format(path=out), file=sys.stderr)
     else:
         sys.stdout.write(text)
 
@@ -87,8 +139,8 @@ def _emit(frame: pd.DataFrame, fmt: str, out: Path | None) -> None:
 def cmd_classify(args: argparse.Namespace) -> int:
     policy, registers = _load(args)
     classified = classify(registers.enterprises, policy)
-    cols = ["uscc", "name", "unit", "category", "category_reason"]
-    _emit(classified[cols], args.format, Path(args.output) if args.output else None)
+    _emit(classification_table(classified, policy, args.columns), args.format,
+          Path(args.output) if args.output else None)
     return 0
 
 
@@ -96,11 +148,10 @@ def cmd_quotas(args: argparse.Namespace) -> int:
     policy, registers = _load(args)
     classified = classify(registers.enterprises, policy)
     table = quarterly_quotas(classified, policy, args.quarter, registers.inspectors)
-    _emit(table, args.format, Path(args.output) if args.output else None)
+    _emit(quota_table(table, args.columns), args.format,
+          Path(args.output) if args.output else None)
     for check in quota_checks(table, policy, registers.inspectors):
-        verdict = "met" if check.met else "NOT MET"
-        print(f"[{check.rule}] {check.check}: {check.value:.3g} (target {check.target:.3g}) "
-              f"{verdict}", file=sys.stderr)
+        print(quota_check_line(check, policy), file=sys.stderr)
     return 0
 
 
@@ -109,13 +160,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out_dir = Path(args.outputs)
     policy, registers = _load(args)  # bad registers: exit 1 before anything is written
     out_dir.mkdir(parents=True, exist_ok=True)
-    print(f"[1] registers valid: {len(registers.enterprises)} enterprises, "
-          f"{len(registers.inspectors)} inspectors, {len(registers.experts)} experts, "
-          f"{len(registers.items)} items ({registers.sources['enterprises']})")
+    print(_("[1] registers valid: {enterprises} enterprises, {inspectors} inspectors, "
+            "{experts} experts, {items} items ({source})").format(
+        enterprises=len(registers.enterprises), inspectors=len(registers.inspectors),
+        experts=len(registers.experts), items=len(registers.items),
+        source=registers.sources['enterprises']))
     classified = classify(registers.enterprises, policy)
     write_csv(classified, out_dir / "classification.csv")
     counts = classified.groupby(["unit", "category"]).size().unstack(fill_value=0)
-    print("[2] categories (R2):")
+    counts.index = [policy.unit_names.get(u, u) for u in counts.index]
+    counts.columns = [CATEGORY_ZH.get(c, c) for c in counts.columns]
+    print(_("[2] categories of the supervised objects:"))
     print(counts.to_string())
     tables = []
     for q in quarters_of(policy.year):
@@ -124,13 +179,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         write_csv(table, out_dir / f"quotas-{q.label}.csv")
     year_table = pd.concat(tables, ignore_index=True)
     write_csv(year_table, out_dir / f"quotas-{policy.year}.csv")
-    print(f"[3] quarterly quotas {policy.year} (R3, R4), {quarters_of(policy.year)[0].label}:")
+    print(_("[3] quarterly quotas {year}, {quarter}:").format(
+        year=policy.year, quarter=quarters_of(policy.year)[0].label))
     print(quota_summary_zh(tables[0]).to_string(index=False))
     for check in quota_checks(tables[0], policy, registers.inspectors):
-        print(f"    [{check.rule}] {check.check}: {check.value:.1%} "
-              f"(target >= {check.target:.0%}) {'met' if check.met else 'NOT MET'}")
-    print(f"    saved: {out_dir}/classification.csv, {out_dir}/quotas-{policy.year}.csv "
-          "and one file per quarter")
+        print(f"    {quota_check_line(check, policy)}")
+    print(_("    saved: {dir}/classification.csv, {dir}/quotas-{year}.csv and one file per "
+            "quarter").format(dir=out_dir, year=policy.year))
     for module in _command_modules():
         step = getattr(module, "demo_step", None)
         if step is not None:
@@ -152,30 +207,39 @@ def _command_modules() -> list:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="dsr", description="Double-random, one-public (双随机、一公开) supervision workbench")
-    parser.add_argument("--version", action="version", version=f"dsr_analysis {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = Parser(
+        prog="dsr", description=_("Double-random, one-public (双随机、一公开) supervision "
+                                  "workbench"))
+    parser.add_argument("--version", action="version", version=f"dsr_analysis {__version__}",
+                        help=_("show the version and exit"))
+    add_lang(parser)
+    sub = parser.add_subparsers(dest="command", required=True, title=_("commands"),
+                                metavar=_("COMMAND"))
 
-    p = sub.add_parser("validate", help="validate the registers; list every problem")
+    p = sub.add_parser("validate", help=_("validate the registers; list every problem"))
     _add_common(p)
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("classify", help="categories (special / key / general) with reasons")
+    p = sub.add_parser("classify", help=_("categories (special / key / general) with reasons"))
     _add_common(p)
-    p.add_argument("--format", choices=["table", "csv", "json"], default="csv")
-    p.add_argument("--output", help="write to this file instead of standard output")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="csv",
+                   help=_("table, csv (default; with a BOM for Excel) or json"))
+    add_columns(p)
+    p.add_argument("--output", help=_("write to this file instead of standard output"))
     p.set_defaults(func=cmd_classify)
 
-    p = sub.add_parser("quotas", help="quarterly quota table per unit, category, credit class")
+    p = sub.add_parser("quotas", help=_("quarterly quota table per unit, category, credit "
+                                        "class"))
     _add_common(p, quarter=True)
-    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    p.add_argument("--output", help="write to this file instead of standard output")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table",
+                   help=_("table (default), csv (with a BOM for Excel) or json"))
+    add_columns(p)
+    p.add_argument("--output", help=_("write to this file instead of standard output"))
     p.set_defaults(func=cmd_quotas)
 
-    p = sub.add_parser("demo", help="run the main job on the embedded sample")
+    p = sub.add_parser("demo", help=_("run the main job on the embedded sample"))
     _add_common(p)
-    p.add_argument("--outputs", default=str(OUTPUTS_DIR), help="output directory")
+    p.add_argument("--outputs", default=str(OUTPUTS_DIR), help=_("output directory"))
     p.set_defaults(func=cmd_demo)
 
     for module in _command_modules():
@@ -183,28 +247,52 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_lang(parser: argparse.ArgumentParser) -> None:
+    """``--lang``: the language of the messages, before the subcommand."""
+    parser.add_argument("--lang", choices=list(LANGUAGES), default=None,
+                        help=_("language of the messages: zh (Chinese) or en (English); "
+                               "default: from the environment (LANGUAGE, LC_ALL, LC_MESSAGES, "
+                               "LANG), Chinese unless an English locale is set"))
+
+
+def choose_language(argv: Sequence[str] | None) -> str:
+    """The language of this run, from ``--lang`` before the subcommand or the environment;
+    set before the parser is built, so that ``--help`` speaks it."""
+    set_language(None)
+    pre = argparse.ArgumentParser(add_help=False, prog="dsr")
+    add_lang(pre)
+    known, _rest = pre.parse_known_args(list(sys.argv[1:] if argv is None else argv))
+    return set_language(known.lang)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    choose_language(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        with pd.option_context("display.unicode.east_asian_width", True):
+            return int(args.func(args) or 0)
     except RegisterError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
-        print(f"{len(exc.problems)} problem(s) found; nothing was written.", file=sys.stderr)
+        n = len(exc.problems)
+        print(ngettext("{n} problem found; nothing was written.",
+                       "{n} problems found; nothing was written.", n).format(n=n),
+              file=sys.stderr)
         return 1
     except FileSystemError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(_("error: {message}").format(message=exc), file=sys.stderr)
         return 3
     except DsrError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(_("error: {message}").format(message=exc), file=sys.stderr)
         return 2
     except OSError as exc:  # permissions, a full disk, a directory where a file belongs …
-        print(f"error: {os_message(exc)} (operating system)", file=sys.stderr)
+        print(_("error: {message} (operating system)").format(message=os_message(exc)),
+              file=sys.stderr)
         return 3
     except sqlite3.OperationalError as exc:  # a ledger on a full or read-only disk
-        print(f"error: {getattr(args, 'ledger', None) or 'ledger'}: {exc} (operating system)",
-              file=sys.stderr)
+        print(_("error: {path}: {message} (operating system)").format(
+            path=getattr(args, "ledger", None) or _("ledger"), message=exc), file=sys.stderr)
         return 3
 
 

@@ -12,6 +12,7 @@ from .draw.ledger import DEFAULT_LEDGER, entries, exclusive, head
 from .draw.outputs import STAGING, check_outputs, export, recover
 from .draw.imports import IMPORT_FORMAT, write_public_ledger
 from .draw.verify import policy_file_changes, record_formats, verify_ledger
+from .i18n import _, ngettext
 from .sample import DEMO_SEED_MATERIAL
 from .workflows import demo_fieldwork, demo_year
 from .paths import DEFAULT_POLICY, OUTPUTS_DIR
@@ -28,8 +29,8 @@ def _request(args: argparse.Namespace):
                                               or args.origin != "routine"):
         from .errors import DsrError
 
-        raise DsrError("--follow-ups draws the re-inspections due (campaign FU, origin "
-                       "follow_up): --target, --campaign and --origin do not apply to it")
+        raise DsrError(_("--follow-ups draws the re-inspections (复查) due: --target, "
+                         "--campaign and --origin do not apply to it"))
     return policy, registers, units, parse_target(args.target)
 
 
@@ -38,12 +39,15 @@ def _follow_up_plan(plan, policy: Policy) -> bool:
     from .draw.reinspection import due_zh
 
     for line in plan.warnings():
-        print(f"warning: {line}", file=sys.stderr)
+        print(_("warning: {message}").format(message=line), file=sys.stderr)
     if plan.due.empty:
-        print(f"no re-inspection (复查) is due in {plan.quarter}: nothing was written")
+        print(_("no re-inspection (复查) is due in {quarter}: nothing was written").format(
+            quarter=plan.quarter))
         return False
-    print(f"re-inspections (复查) due in {plan.quarter}: {len(plan.due)} original task(s), "
-          f"{sum(len(f) for f in plan.follow_ups.values())} firm(s), campaign {plan.campaign}")
+    print(_("re-inspections (复查) due in {quarter}: {tasks} original task(s), {firms} "
+            "firm(s), campaign {campaign}").format(
+        quarter=plan.quarter, tasks=len(plan.due),
+        firms=sum(len(f) for f in plan.follow_ups.values()), campaign=plan.campaign))
     print(due_zh(plan.due, policy.unit_names).to_string(index=False))
     return True
 
@@ -65,15 +69,21 @@ def cmd_commit(args: argparse.Namespace) -> int:
             policy, registers, args.quarter, args.seed_source, Path(args.ledger),
             Path(args.outputs), units=units, target=target, campaign=args.campaign,
             origin=args.origin, seed_form=args.seed_form, reason=args.reason, date=args.date)
-    print(f"commitment {record['quarter']} (units {', '.join(record['units'])}): ledger entry "
-          f"#{entry.seq}, hash {entry.entry_hash}")
-    print(f"  frame {record['inputs']['frame_sha256']}")
-    print(f"  policy {record['inputs']['policy_sha256']}")
-    print(f"  history {record['inputs']['history_sha256']}")
-    print(f"  seed source: {record['seed_source']['description']} ({record['seed_source']['form']})")
-    print(f"ledger head {head(args.ledger)}")
-    print(f"wrote the announcement {page} (and .docx, .pdf), issued by {record['issuer']}, "
-          f"dated {record['date']}")
+    names = policy.unit_names
+    print(_("commitment {quarter} (units {units}): ledger entry #{seq}, hash {hash}").format(
+        quarter=record['quarter'], units="、".join(names.get(u, u) for u in record['units']),
+        seq=entry.seq, hash=entry.entry_hash))
+    print(_("  SHA-256 of the registers (sampling frame): {hash}").format(
+        hash=record['inputs']['frame_sha256']))
+    print(_("  SHA-256 of the plan parameters: {hash}").format(
+        hash=record['inputs']['policy_sha256']))
+    print(_("  SHA-256 of the earlier draws: {hash}").format(
+        hash=record['inputs']['history_sha256']))
+    print(_("  seed source: {source} ({form})").format(
+        source=record['seed_source']['description'], form=record['seed_source']['form']))
+    print(_("ledger head {head}").format(head=head(args.ledger)))
+    print(_("wrote the announcement {path} (and .docx, .pdf), issued by {issuer}, dated "
+            "{date}").format(path=page, issuer=record['issuer'], date=record['date']))
     return 0
 
 
@@ -95,17 +105,30 @@ def cmd_draw(args: argparse.Namespace) -> int:
             origin=args.origin, registers_dir=args.registers, reason=args.reason)
     rec = result.record
     tasks = result.tasks
-    print(f"draw {rec['quarter']} ({DRAW_MODE_ZH[rec['inputs']['draw_mode']]}) under "
-          f"commitment #{rec['inputs']['commitment']['seq']}, seed material "
-          f"'{rec['inputs']['seed_material']}', seed {rec['inputs']['seed']}")
-    print(tasks.groupby(["unit", "method_detail"]).size().unstack(fill_value=0).to_string())
-    redraw = f", re-draw of #{entry.redraw_of}" if entry.redraw_of else ""
-    print(f"ledger {args.ledger}: entry #{entry.seq}{redraw}, hash {entry.entry_hash}")
-    print(f"ledger head {head(args.ledger)}")
-    print(f"public: {paths['record']}")
-    print(f"internal (confidential until the visits): {paths['internal']}, {paths['csv']}")
-    print(f"task sheets and the printable task list: dsr tasks --quarter {rec['quarter']} "
-          f"--ledger {args.ledger} --outputs {args.outputs}")
+    print(_("draw {quarter} ({mode}) under commitment #{commitment}, seed material "
+            "'{material}', seed {seed}").format(
+        quarter=rec['quarter'], mode=DRAW_MODE_ZH[rec['inputs']['draw_mode']],
+        commitment=rec['inputs']['commitment']['seq'],
+        material=rec['inputs']['seed_material'], seed=rec['inputs']['seed']))
+    names = policy.unit_names
+    counts = tasks.groupby(["unit", "method_detail"]).size().unstack(fill_value=0)
+    counts.index = [names.get(u, u) for u in counts.index]
+    counts.index.name = _("unit")
+    counts.columns.name = _("method")
+    print(counts.to_string())
+    if entry.redraw_of:
+        print(_("ledger {ledger}: entry #{seq}, re-draw of #{redraw}, hash {hash}").format(
+            ledger=args.ledger, seq=entry.seq, redraw=entry.redraw_of, hash=entry.entry_hash))
+    else:
+        print(_("ledger {ledger}: entry #{seq}, hash {hash}").format(
+            ledger=args.ledger, seq=entry.seq, hash=entry.entry_hash))
+    print(_("ledger head {head}").format(head=head(args.ledger)))
+    print(_("public: {path}").format(path=paths['record']))
+    print(_("internal (confidential until the visits): {path}, {csv}").format(
+        path=paths['internal'], csv=paths['csv']))
+    print(_("task sheets and the printable task list: {command}").format(
+        command=f"dsr tasks --quarter {rec['quarter']} --ledger {args.ledger} "
+                f"--outputs {args.outputs}"))
     return 0
 
 
@@ -132,30 +155,39 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if problems:
         for p in problems:
             print(p, file=sys.stderr)
-        print(f"ledger {args.ledger}: {len(problems)} finding(s) in {n} entries: NOT verified",
+        print(ngettext("ledger {ledger}: {count} finding in {n} entries: NOT verified",
+                       "ledger {ledger}: {count} findings in {n} entries: NOT verified",
+                       len(problems)).format(ledger=args.ledger, count=len(problems), n=n),
               file=sys.stderr)
         return 1
-    what = "chain" if args.no_replay else "chain and replay of every record"
-    if not args.no_files:
-        what += ", files of the latest draws"
-    formats = ", ".join(f"{k}: {v}" for k, v in sorted(record_formats(args.ledger).items()))
-    print(f"ledger {args.ledger}: {n} entries ({formats}), {what} OK")
-    if args.head:
-        print(f"the ledger extends the published head {args.head.strip()}"
-              + (f" by {n - int(args.head.split(':')[0])} entries"
-                 if n > int(args.head.split(':')[0]) else ""))
+    if args.no_replay:
+        what = _("chain") if args.no_files else _("chain, files of the latest draws")
     else:
-        print("no published head given (--head N:HASH): only the ledger's internal consistency "
-              "was checked - a ledger truncated or rebuilt as a whole cannot be told apart; "
-              f"its head is {head(args.ledger)}")
+        what = (_("chain and replay of every record") if args.no_files else
+                _("chain and replay of every record, files of the latest draws"))
+    formats = ", ".join(f"{k}: {v}" for k, v in sorted(record_formats(args.ledger).items()))
+    print(_("ledger {ledger}: {n} entries ({formats}), {what} OK").format(
+        ledger=args.ledger, n=n, formats=formats, what=what))
+    if args.head:
+        published = int(args.head.split(':')[0])
+        if n > published:
+            print(_("the ledger extends the published head {head} by {more} entries").format(
+                head=args.head.strip(), more=n - published))
+        else:
+            print(_("the ledger extends the published head {head}").format(
+                head=args.head.strip()))
+    else:
+        print(_("no published head given (--head N:HASH): only the ledger's internal "
+                "consistency was checked - a ledger truncated or rebuilt as a whole cannot be "
+                "told apart; its head is {head}").format(head=head(args.ledger)))
     formats = record_formats(args.ledger)
     if formats.get(IMPORT_FORMAT):
-        print(f"{formats[IMPORT_FORMAT]} draw(s) imported from other bureaus' ledgers: each "
-              "checked against the kept chain up to the head it was imported at and replayed "
-              "from its public record (scripts/replay_draw.py)")
+        print(_("{n} draw(s) imported from other bureaus' ledgers: each checked against the "
+                "kept chain up to the head it was imported at and replayed from its public "
+                "record (scripts/replay_draw.py)").format(n=formats[IMPORT_FORMAT]))
     if any(k.startswith("dsr-draw-record/") and k != RECORD_FORMAT for k in formats):
-        print("records of an earlier format were replayed with the algorithm they were drawn "
-              "with (scripts/replay_draw_v1.py, scripts/replay_draw_v2.py)")
+        print(_("records of an earlier format were replayed with the algorithm they were drawn "
+                "with (scripts/replay_draw_v1.py, scripts/replay_draw_v2.py)"))
     return 0
 
 
@@ -170,72 +202,73 @@ def cmd_export(args: argparse.Namespace) -> int:
                                         quarter=args.quarter)
         written += write_public_ledger(args.ledger, args.outputs)  # what others import
     for p in written:
-        print(f"wrote {p}")
-    print(f"{len(written)} files rebuilt from the ledger {args.ledger} (head {head(args.ledger)})")
+        print(_("wrote {path}").format(path=p))
+    print(_("{n} files rebuilt from the ledger {ledger} (head {head})").format(
+        n=len(written), ledger=args.ledger, head=head(args.ledger)))
     return 0
 
 
 def _request_args(p, seed: bool) -> None:
     p.add_argument("--policy", default=str(DEFAULT_POLICY),
-                   help="policy YAML, or a name in parameters/policies/ (default: %(default)s)")
+                   help=_("policy YAML, or a name in parameters/policies/ (default: %(default)s)"))
     p.add_argument("--registers", default=None,
-                   help="register directory (default: the embedded synthetic sample)")
-    p.add_argument("--quarter", required=True, help="quarter, e.g. 2023Q1")
-    p.add_argument("--units", help="comma-separated unit ids (default: every unit)")
-    p.add_argument("--target", help="targeted draw: 'industry=畜禽养殖,食品制造;town=…'")
-    p.add_argument("--campaign", help="label of a targeted draw (task ids; default T)")
+                   help=_("register directory (default: the embedded synthetic sample)"))
+    p.add_argument("--quarter", required=True, help=_("quarter, e.g. 2023Q1"))
+    p.add_argument("--units", help=_("comma-separated unit ids (default: every unit)"))
+    p.add_argument("--target", help=_("targeted draw: 'industry=畜禽养殖,食品制造;town=…'"))
+    p.add_argument("--campaign", help=_("label of a targeted draw (task ids; default T)"))
     p.add_argument("--origin", default="routine",
-                   help="task origin (routine, complaint, data_lead…; default %(default)s)")
-    p.add_argument("--reason", help="why a quarter already drawn is drawn again (required "
-                                    "for a re-draw; recorded and published)")
-    p.add_argument("--ledger", default=str(DEFAULT_LEDGER), help="ledger (default %(default)s)")
-    p.add_argument("--outputs", default=str(OUTPUTS_DIR), help="output directory")
+                   help=_("task origin (routine, complaint, data_lead…; default %(default)s)"))
+    p.add_argument("--reason", help=_("why a quarter already drawn is drawn again (required "
+                                    "for a re-draw; recorded and published)"))
+    p.add_argument("--ledger", default=str(DEFAULT_LEDGER), help=_("ledger (default %(default)s)"))
+    p.add_argument("--outputs", default=str(OUTPUTS_DIR), help=_("output directory"))
     p.add_argument("--follow-ups", metavar="RESULTS",
-                   help="the quarter's re-inspection (复查) draw: the firms ordered to correct "
+                   help=_("the quarter's re-inspection (复查) draw: the firms ordered to correct "
                         "in earlier quarters and not yet closed or re-inspected, from this "
                         "results register and the ledger (campaign FU, origin follow_up, "
-                        "every firm drawn; --target, --campaign and --origin do not apply)")
+                        "every firm drawn; --target, --campaign and --origin do not apply)"))
 
 
 def register(sub) -> None:
-    p = sub.add_parser("commit", help="step 1: fix and publish a draw's inputs and seed source "
-                                      "before the randomness exists")
+    p = sub.add_parser("commit", help=_("step 1: fix and publish a draw's inputs and seed source "
+                                      "before the randomness exists"))
     _request_args(p, seed=False)
     p.add_argument("--seed-source", required=True,
-                   help="where the seed material will come from: a named future public event "
-                        "(e.g. 福彩双色球第2023010期开奖号码) or a witnessed dice roll")
+                   help=_("where the seed material will come from: a named future public event "
+                        "(e.g. 福彩双色球第2023010期开奖号码) or a witnessed dice roll"))
     p.add_argument("--date", default=None,
-                   help="the day the announcement is published, YYYY-MM-DD (default: today; "
-                        "recorded in the commitment and printed on the announcement)")
+                   help=_("the day the announcement is published, YYYY-MM-DD (default: today; "
+                        "recorded in the commitment and printed on the announcement)"))
     p.add_argument("--seed-form", choices=("text", "numbers"), default="text",
-                   help="canonical form of the seed material: text, or numbers in RFC 3797 "
-                        "form (default %(default)s)")
+                   help=_("canonical form of the seed material: text, or numbers in RFC 3797 "
+                        "form (default %(default)s)"))
     p.set_defaults(func=cmd_commit)
 
-    p = sub.add_parser("draw", help="step 2: the verifiable draw of a quarter under its "
-                                    "commitment: objects, items, teams")
+    p = sub.add_parser("draw", help=_("step 2: the verifiable draw of a quarter under its "
+                                    "commitment: objects, items, teams"))
     _request_args(p, seed=True)
     p.add_argument("--seed-material", required=True,
-                   help="the seed material published by the committed source")
+                   help=_("the seed material published by the committed source"))
     p.set_defaults(func=cmd_draw)
 
-    p = sub.add_parser("verify", help="check the ledger's chain, replay every record, check "
-                                      "the files and (with --head) a published head")
-    p.add_argument("--ledger", default=str(DEFAULT_LEDGER), help="ledger (default %(default)s)")
-    p.add_argument("--head", help="published ledger head N:HASH to check the ledger against")
-    p.add_argument("--outputs", help="output directory (default: the ledger's folder)")
-    p.add_argument("--no-replay", action="store_true", help="check the hash chain only")
-    p.add_argument("--no-files", action="store_true", help="do not check the draws' files")
+    p = sub.add_parser("verify", help=_("check the ledger's chain, replay every record, check "
+                                      "the files and (with --head) a published head"))
+    p.add_argument("--ledger", default=str(DEFAULT_LEDGER), help=_("ledger (default %(default)s)"))
+    p.add_argument("--head", help=_("published ledger head N:HASH to check the ledger against"))
+    p.add_argument("--outputs", help=_("output directory (default: the ledger's folder)"))
+    p.add_argument("--no-replay", action="store_true", help=_("check the hash chain only"))
+    p.add_argument("--no-files", action="store_true", help=_("do not check the draws' files"))
     p.set_defaults(func=cmd_verify)
 
-    p = sub.add_parser("export", help="rebuild the files of the ledger's draws (public and "
-                                      "internal parts, task lists)")
-    p.add_argument("--ledger", default=str(DEFAULT_LEDGER), help="ledger (default %(default)s)")
-    p.add_argument("--outputs", help="output directory (default: the ledger's folder)")
-    p.add_argument("--quarter", help="only this quarter (default: every quarter)")
+    p = sub.add_parser("export", help=_("rebuild the files of the ledger's draws (public and "
+                                      "internal parts, task lists)"))
+    p.add_argument("--ledger", default=str(DEFAULT_LEDGER), help=_("ledger (default %(default)s)"))
+    p.add_argument("--outputs", help=_("output directory (default: the ledger's folder)"))
+    p.add_argument("--quarter", help=_("only this quarter (default: every quarter)"))
     p.add_argument("--policy", default=str(DEFAULT_POLICY),
-                   help="policy naming the units and the issuer of announcements of commitments "
-                        "made before they were recorded (default: %(default)s)")
+                   help=_("policy naming the units and the issuer of announcements of commitments "
+                        "made before they were recorded (default: %(default)s)"))
     p.set_defaults(func=cmd_export)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from .i18n import _
 from .draw.ledger import DEFAULT_LEDGER
 from .followups import followups_report
 from .paths import DEFAULT_POLICY
@@ -13,7 +14,8 @@ from .values import parse_date
 def _date(text: str):
     day = parse_date(text)
     if day is None:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date (use YYYY-MM-DD)")
+        raise argparse.ArgumentTypeError(_("'{text}' is not a date (use YYYY-MM-DD)").format(
+            text=text))
     return day
 
 
@@ -23,24 +25,24 @@ def cmd_followups(args: argparse.Namespace) -> int:
     print(register.summary())
     print(register.text())
     if register.written is not None:
-        print(f"台账已写入 {register.written}")
+        print(_("register written to {path}").format(path=register.written))
     return 0
 
 
 def register(sub) -> None:
-    p = sub.add_parser("followups", help="follow-up register (后续处置台账): open and overdue "
+    p = sub.add_parser("followups", help=_("follow-up register (后续处置台账): open and overdue "
                                          "cases as of a date (all cases with --all); XLSX for "
-                                         "the office with --output")
-    p.add_argument("--ledger", default=str(DEFAULT_LEDGER), help="ledger (default %(default)s)")
+                                         "the office with --output"))
+    p.add_argument("--ledger", default=str(DEFAULT_LEDGER), help=_("ledger (default %(default)s)"))
     p.add_argument("--results", required=True,
-                   help="results register (CSV/XLSX) of the ledger's tasks")
+                   help=_("results register (CSV/XLSX) of the ledger's tasks"))
     p.add_argument("--followups", default=None,
-                   help="follow-up file (CSV/XLSX): one row per dated update of a case")
-    p.add_argument("--unit", default=None, help="unit id or Chinese name (default: every unit)")
+                   help=_("follow-up file (CSV/XLSX): one row per dated update of a case"))
+    p.add_argument("--unit", default=None, help=_("unit id or Chinese name (default: every unit)"))
     p.add_argument("--as-of", type=_date, default=None,
-                   help="数据截止日期 YYYY-MM-DD: updates dated later are ignored (default: today)")
+                   help=_("数据截止日期 YYYY-MM-DD: updates dated later are ignored (default: today)"))
     p.add_argument("--policy", default=str(DEFAULT_POLICY),
-                   help="policy YAML, or a name in parameters/policies/ (default: %(default)s)")
-    p.add_argument("--all", action="store_true", help="list every case, closed ones too")
-    p.add_argument("--output", default=None, help="write the office's workbook (XLSX) here")
+                   help=_("policy YAML, or a name in parameters/policies/ (default: %(default)s)"))
+    p.add_argument("--all", action="store_true", help=_("list every case, closed ones too"))
+    p.add_argument("--output", default=None, help=_("write the office's workbook (XLSX) here"))
     p.set_defaults(func=cmd_followups)

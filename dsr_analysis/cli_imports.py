@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .i18n import _
 from .draw.imports import import_draws
 from .draw.ledger import DEFAULT_LEDGER, head
 
@@ -27,31 +28,35 @@ def imported_table(result) -> pd.DataFrame:
 def cmd_import_draws(args: argparse.Namespace) -> int:
     result = import_draws(Path(args.ledger), Path(args.source), args.head)
     pub = result.published
-    print(f"已核验 {pub.chain_path}（公布的账本头 {pub.head}）：")
+    print(_("checked {path} (published ledger head {head}):").format(path=pub.chain_path,
+                                                                      head=pub.head))
     for line in pub.checks:
         print(f"  - {line}")
     if not result.imported:
-        print(f"无新的抽取记录：该账本头之前的 {len(result.present)} 次抽取已导入 {args.ledger}，"
-              "本次未写入任何内容")
+        print(_("no new draws: the {n} draws up to that head are already in {ledger}; "
+                "nothing was written").format(n=len(result.present), ledger=args.ledger))
         return 0
     print(imported_table(result).to_string(index=False))
     if result.present:
-        print(f"此前已导入的 {len(result.present)} 次抽取未重复导入")
-    print(f"已导入 {len(result.imported)} 次抽取；账本 {args.ledger} 的账本头 {head(args.ledger)}")
-    print("此后的承诺和抽取以导入的抽取记录为历史（层级间回避/合并），并在承诺中记录来源账本头")
+        print(_("{n} draws imported earlier were not imported again").format(
+            n=len(result.present)))
+    print(_("imported {n} draws; head of the ledger {ledger}: {head}").format(
+        n=len(result.imported), ledger=args.ledger, head=head(args.ledger)))
+    print(_("later commitments and draws take the imported draws as history (avoidance and "
+            "merging between levels) and record the source ledger head in the commitment"))
     return 0
 
 
 def register(sub) -> None:
-    p = sub.add_parser("import-draws", help="import another bureau's published draws (its "
+    p = sub.add_parser("import-draws", help=_("import another bureau's published draws (its "
                                             "public chain, checked against its published "
-                                            "head) into this ledger")
+                                            "head) into this ledger"))
     p.add_argument("--from", dest="source", required=True,
-                   help="the other bureau's published folder (its outputs folder, or its "
-                        "ledger-public folder)")
+                   help=_("the other bureau's published folder (its outputs folder, or its "
+                        "ledger-public folder)"))
     p.add_argument("--head", required=True,
-                   help="the other bureau's published ledger head N:HASH (from its notice or "
-                        "announcement)")
-    p.add_argument("--ledger", default=str(DEFAULT_LEDGER), help="this bureau's ledger "
-                                                                 "(default %(default)s)")
+                   help=_("the other bureau's published ledger head N:HASH (from its notice or "
+                        "announcement)"))
+    p.add_argument("--ledger", default=str(DEFAULT_LEDGER), help=_("this bureau's ledger "
+                                                                 "(default %(default)s)"))
     p.set_defaults(func=cmd_import_draws)

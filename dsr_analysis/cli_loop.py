@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .i18n import _
 from .credit import write_credit_exports
 from .draw.ledger import DEFAULT_LEDGER
 from .paths import DEFAULT_POLICY
@@ -23,7 +24,7 @@ def cmd_credit(args: argparse.Namespace) -> int:
                                    unit=args.unit)
     print(written.records.summary())
     for path in written.paths:
-        print(f"  wrote {path}")
+        print(_("  wrote {path}").format(path=path))
     return 0
 
 
@@ -32,41 +33,42 @@ def cmd_rollover(args: argparse.Namespace) -> int:
                       _outputs(args), registers_dir=args.registers, to=args.to)
     print(result.summary())
     for path in result.paths:
-        print(f"  wrote {path}")
-    print(f"  类别变化情况：{result.report}")
-    print(f"next: dsr validate --registers {result.directory} --policy POLICY-{args.year}")
+        print(_("  wrote {path}").format(path=path))
+    print(_("  category change report: {path}").format(path=result.report))
+    print(_("next: {command}").format(
+        command=f"dsr validate --registers {result.directory} --policy POLICY-{args.year}"))
     return 0
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--ledger", default=str(DEFAULT_LEDGER), help="ledger (default %(default)s)")
+    p.add_argument("--ledger", default=str(DEFAULT_LEDGER), help=_("ledger (default %(default)s)"))
     p.add_argument("--results", required=True,
-                   help="results register (.xlsx, .csv), e.g. the filled results template")
+                   help=_("results register (.xlsx, .csv), e.g. the filled results template"))
     p.add_argument("--policy", default=str(DEFAULT_POLICY),
-                   help="policy YAML, or a name in parameters/policies/ (default: %(default)s)")
-    p.add_argument("--outputs", default=None, help="output folder (default: the ledger's folder)")
+                   help=_("policy YAML, or a name in parameters/policies/ (default: %(default)s)"))
+    p.add_argument("--outputs", default=None, help=_("output folder (default: the ledger's folder)"))
 
 
 def register(sub) -> None:
-    p = sub.add_parser("credit", help="spot-check results for the credit publicity systems "
+    p = sub.add_parser("credit", help=_("spot-check results for the credit publicity systems "
                                       "(序号 | 检查实施机关 | 类型 | 日期 | 结果, per firm too; "
-                                      "XLSX and CSV), results published in a month or quarter")
+                                      "XLSX and CSV), results published in a month or quarter"))
     period = p.add_mutually_exclusive_group(required=True)
-    period.add_argument("--month", help="month, e.g. 2023-03 (results published in it)")
-    period.add_argument("--quarter", help="quarter, e.g. 2023Q1 (results published in it)")
-    p.add_argument("--unit", default=None, help="only this unit's checks (default: every unit)")
+    period.add_argument("--month", help=_("month, e.g. 2023-03 (results published in it)"))
+    period.add_argument("--quarter", help=_("quarter, e.g. 2023Q1 (results published in it)"))
+    p.add_argument("--unit", default=None, help=_("only this unit's checks (default: every unit)"))
     _common(p)
     p.set_defaults(func=cmd_credit)
 
-    p = sub.add_parser("rollover", help="next year's registers (penalised / supervision order "
+    p = sub.add_parser("rollover", help=_("next year's registers (penalised / supervision order "
                                         "/ complaints of the year derived) in a new directory, "
-                                        "and the category change report (XLSX)")
-    p.add_argument("--year", type=int, required=True, help="the new year, e.g. 2024")
+                                        "and the category change report (XLSX)"))
+    p.add_argument("--year", type=int, required=True, help=_("the new year, e.g. 2024"))
     p.add_argument("--registers", default=None,
-                   help="this year's register directory (default: the one the ledger's last "
-                        "draw of the year was made on)")
+                   help=_("this year's register directory (default: the one the ledger's last "
+                        "draw of the year was made on)"))
     p.add_argument("--to", default=None,
-                   help="new register directory, new or empty (default: OUTPUTS/registers-YEAR)")
+                   help=_("new register directory, new or empty (default: OUTPUTS/registers-YEAR)"))
     _common(p)
     p.set_defaults(func=cmd_rollover)
 
@@ -79,9 +81,13 @@ def demo_step(args: argparse.Namespace, policy, registers, out_dir: Path) -> Non
     closing = demo_closing(policy, args.demo_year, out_dir, args.demo_followups,
                            getattr(args, "registers", None))
     for register in closing.case_registers:
-        print(f"[follow-ups] {register.summary()}: {register.written}")
-    print(f"[credit] credit records of {len(closing.credit)} months of published results: "
-          f"{Path(out_dir) / 'credit'}/credit-YYYY-MM.xlsx|csv (and per firm)")
-    print(f"[rollover] {closing.rollover.summary()}: {closing.rollover.directory}; change "
-          f"report {closing.rollover.report}")
-    print(f"[loop] the year's documents in one place: open {closing.index}")
+        print(_("[follow-ups] {summary}: {path}").format(summary=register.summary(),
+                                                         path=register.written))
+    print(_("[credit] credit records of {n} months of published results: "
+            "{dir}/credit-YYYY-MM.xlsx|csv (and per firm)").format(
+        n=len(closing.credit), dir=Path(out_dir) / 'credit'))
+    print(_("[rollover] {summary}: {dir}; change report {report}").format(
+        summary=closing.rollover.summary(), dir=closing.rollover.directory,
+        report=closing.rollover.report))
+    print(_("[loop] the year's documents in one place: open {path}").format(
+        path=closing.index))

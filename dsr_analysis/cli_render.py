@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .i18n import _
 from .draw.ledger import load_draw_tasks
 from .errors import DsrError
 from .paths import DEFAULT_POLICY, OUTPUTS_DIR
@@ -22,7 +23,8 @@ def notice_quarter(month: str, policy: Policy) -> str:
     policy year, the year's last quarter for a month after it."""
     q = month_quarter(month)
     if q.year < policy.year:
-        raise DsrError(f"--month {month} precedes the policy year {policy.year}")
+        raise DsrError(_("--month {month} precedes the plan's year {year}").format(
+            month=month, year=policy.year))
     return min(q, quarters_of(policy.year)[-1]).label
 
 
@@ -34,9 +36,11 @@ def months_after_year(results, year: int) -> list[str]:
 
 def _print_summary(summary) -> None:
     for line in summary.recovered:  # what an interrupted render of the quarter left
-        print(f"[render] {line}")
-    print(f"[render] {summary.quarter}: {len(summary.rendered)} report(s) on {summary.workers} "
-          f"worker(s) in {summary.seconds:.1f} s; index {summary.index}")
+        print(_("[render] {line}").format(line=line))
+    print(_("[render] {quarter}: {reports} report(s) on {workers} worker(s) in {seconds:.1f} s; "
+            "index {index}").format(quarter=summary.quarter, reports=len(summary.rendered),
+                                    workers=summary.workers, seconds=summary.seconds,
+                                    index=summary.index))
 
 
 def check_inputs(args: argparse.Namespace) -> None:
@@ -44,19 +48,20 @@ def check_inputs(args: argparse.Namespace) -> None:
     the embedded sample; a ledger that exists and reads, with its results register, which
     must validate (:class:`RegisterError`: exit 1, every problem listed, nothing written)."""
     if args.registers and not args.ledger:
-        raise DsrError(
-            f"--registers {args.registers} without --ledger: the reports would show the demo "
+        raise DsrError(_(
+            "--registers {registers} without --ledger: the reports would show the demo "
             "draw and invented results on your register. Give the ledger of your draws "
             "(--ledger) and your results register (--results); demo data renders on the "
-            "embedded sample only")
+            "embedded sample only").format(registers=args.registers))
     followups = getattr(args, "followups", None)
     if (args.results or args.deliveries or followups) and not args.ledger:
-        raise DsrError("--results/--deliveries/--followups need the ledger of the draws they "
-                       "belong to (--ledger)")
+        raise DsrError(_("--results/--deliveries/--followups need the ledger of the draws "
+                         "they belong to (--ledger)"))
     if args.ledger:
         if not args.results:
-            raise DsrError(f"--ledger {args.ledger} needs the results register of its draws "
-                           "(--results): results are never invented for a real draw")
+            raise DsrError(_("--ledger {ledger} needs the results register of its draws "
+                             "(--results): results are never invented for a real "
+                             "draw").format(ledger=args.ledger))
         tasks = load_draw_tasks(args.ledger)  # LedgerError: missing or not a ledger
         results = load_results(args.results, tasks)
         if followups:
@@ -82,7 +87,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     if args.month:
         quarter = notice_quarter(args.month, load_policy(policy))
     elif not quarter:
-        raise DsrError("give --quarter (e.g. 2023Q1) or --month (e.g. 2024-01)")
+        raise DsrError(_("give --quarter (e.g. 2023Q1) or --month (e.g. 2024-01)"))
     summary = render(quarter, units, reports, Path(args.outputs), params, policy,
                      workers=args.workers, month=args.month or "", progress=True,
                      as_of=args.as_of or "")
@@ -91,34 +96,34 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("render", help="render the official reports (papermill): HTML, XLSX, index")
-    p.add_argument("--quarter", default=None, help="quarter, e.g. 2023Q1")
+    p = sub.add_parser("render", help=_("render the official reports (papermill): HTML, XLSX, index"))
+    p.add_argument("--quarter", default=None, help=_("quarter, e.g. 2023Q1"))
     p.add_argument("--month", default=None,
-                   help="the results notice of one month, e.g. 2024-01 (may follow the policy "
-                        "year: December's checks published in January); instead of --quarter")
+                   help=_("the results notice of one month, e.g. 2024-01 (may follow the policy "
+                        "year: December's checks published in January); instead of --quarter"))
     p.add_argument("--as-of", default=None,
-                   help="数据截止日期 of the statistics table, YYYY-MM-DD (default: its deadline)")
-    p.add_argument("--unit", default="all", help="unit id(s), comma-separated, or all (default)")
+                   help=_("数据截止日期 of the statistics table, YYYY-MM-DD (default: its deadline)"))
+    p.add_argument("--unit", default="all", help=_("unit id(s), comma-separated, or all (default)"))
     p.add_argument("--report", default="all",
-                   help="statistics, summary, evaluation, notice, annual_plan (comma-separated) "
-                        "or all (default)")
+                   help=_("statistics, summary, evaluation, notice, annual_plan (comma-separated) "
+                        "or all (default)"))
     p.add_argument("--policy", default=str(DEFAULT_POLICY),
-                   help="policy YAML, or a name in parameters/policies/ (default: %(default)s)")
+                   help=_("policy YAML, or a name in parameters/policies/ (default: %(default)s)"))
     p.add_argument("--registers", default=None,
-                   help="register directory; with --ledger its files must be the ones the "
+                   help=_("register directory; with --ledger its files must be the ones the "
                         "quarter's draws were made on (default: the directory the ledger "
-                        "recorded; without --ledger: the embedded synthetic sample)")
+                        "recorded; without --ledger: the embedded synthetic sample)"))
     p.add_argument("--ledger", default=None,
-                   help="draw ledger (default: the demo draws, made in memory)")
-    p.add_argument("--results", default=None, help="results register (required with --ledger)")
-    p.add_argument("--deliveries", default=None, help="report deliveries CSV (for the evaluation)")
+                   help=_("draw ledger (default: the demo draws, made in memory)"))
+    p.add_argument("--results", default=None, help=_("results register (required with --ledger)"))
+    p.add_argument("--deliveries", default=None, help=_("report deliveries CSV (for the evaluation)"))
     p.add_argument("--followups", default=None,
-                   help="follow-up file (CSV/XLSX): dated updates of the follow-up cases "
-                        "(summary, evaluation, notices)")
+                   help=_("follow-up file (CSV/XLSX): dated updates of the follow-up cases "
+                        "(summary, evaluation, notices)"))
     p.add_argument("--outputs", default=str(OUTPUTS_DIR),
-                   help="output root; reports go to OUTPUTS/QUARTER/ (default: %(default)s)")
+                   help=_("output root; reports go to OUTPUTS/QUARTER/ (default: %(default)s)"))
     p.add_argument("--workers", type=int, default=None,
-                   help="parallel notebooks (default: the number of cores)")
+                   help=_("parallel notebooks (default: the number of cores)"))
     p.set_defaults(func=cmd_render)
 
 

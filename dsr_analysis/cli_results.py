@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from .i18n import _
 from .draw.ledger import DEFAULT_LEDGER
 from .results_entry import check_results_file, write_results_template
 
@@ -11,10 +12,17 @@ from .results_entry import check_results_file, write_results_template
 def cmd_template(args: argparse.Namespace) -> int:
     written = write_results_template(args.quarter, args.unit, args.ledger, args.outputs,
                                      args.previous)
-    carried = f", {written.carried} result(s) carried in" if args.previous else ""
-    print(f"results template of {args.quarter} ({', '.join(written.units)}): {written.tasks} "
-          f"task(s) pre-filled{carried}; {written.path}")
-    print(f"fill it in, then: dsr results check {written.path} --ledger {args.ledger}")
+    if args.previous:
+        print(_("results template of {quarter} ({units}): {tasks} task(s) pre-filled, {carried} "
+                "result(s) carried in; {path}").format(
+            quarter=args.quarter, units=", ".join(written.units), tasks=written.tasks,
+            carried=written.carried, path=written.path))
+    else:
+        print(_("results template of {quarter} ({units}): {tasks} task(s) pre-filled; "
+                "{path}").format(quarter=args.quarter, units=", ".join(written.units),
+                                 tasks=written.tasks, path=written.path))
+    print(_("fill it in, then: {command}").format(
+        command=f"dsr results check {written.path} --ledger {args.ledger}"))
     return 0
 
 
@@ -24,26 +32,26 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("results", help="results register: an entry template of a quarter's "
-                                       "drawn tasks, and the check of a filled one")
+    p = sub.add_parser("results", help=_("results register: an entry template of a quarter's "
+                                       "drawn tasks, and the check of a filled one"))
     rsub = p.add_subparsers(dest="results_command", required=True)
-    t = rsub.add_parser("template", help="write the results-entry workbook of a quarter, every "
-                                         "drawn task pre-filled (XLSX, drop-down lists)")
-    t.add_argument("--quarter", required=True, help="quarter, e.g. 2023Q1")
+    t = rsub.add_parser("template", help=_("write the results-entry workbook of a quarter, every "
+                                         "drawn task pre-filled (XLSX, drop-down lists)"))
+    t.add_argument("--quarter", required=True, help=_("quarter, e.g. 2023Q1"))
     t.add_argument("--unit", default=None,
-                   help="unit id (default: every unit drawn in the quarter, one workbook)")
-    t.add_argument("--ledger", default=str(DEFAULT_LEDGER), help="ledger (default %(default)s)")
+                   help=_("unit id (default: every unit drawn in the quarter, one workbook)"))
+    t.add_argument("--ledger", default=str(DEFAULT_LEDGER), help=_("ledger (default %(default)s)"))
     t.add_argument("--outputs", default=None,
-                   help="output root; the template goes to OUTPUTS/QUARTER/"
-                        "results-template-UNIT.xlsx (default: the ledger's folder)")
+                   help=_("output root; the template goes to OUTPUTS/QUARTER/"
+                        "results-template-UNIT.xlsx (default: the ledger's folder)"))
     t.add_argument("--from", dest="previous", default=None,
-                   help="an earlier results register (e.g. last quarter's filled template): "
+                   help=_("an earlier results register (e.g. last quarter's filled template): "
                         "the template then holds every task of the year up to --quarter with "
-                        "the recorded results carried in (one workbook for the year)")
+                        "the recorded results carried in (one workbook for the year)"))
     t.set_defaults(func=cmd_template)
-    c = rsub.add_parser("check", help="validate a results register alone and list every "
-                                      "problem at once (exit 0 / 1)")
-    c.add_argument("file", help="results register (.xlsx, .csv), e.g. a filled template")
+    c = rsub.add_parser("check", help=_("validate a results register alone and list every "
+                                      "problem at once (exit 0 / 1)"))
+    c.add_argument("file", help=_("results register (.xlsx, .csv), e.g. a filled template"))
     c.add_argument("--ledger", default=None,
-                   help="also check the results against this ledger's drawn tasks")
+                   help=_("also check the results against this ledger's drawn tasks"))
     c.set_defaults(func=cmd_check)

@@ -67,3 +67,21 @@ def bureau_copy(bureau_quarter, tmp_path):
     from bureau import copy_bureau_quarter
 
     return copy_bureau_quarter(bureau_quarter, tmp_path)
+
+
+# The tests were written against the English messages: in-process code speaks English, and so
+# do the `dsr` subprocesses the tests start (they inherit LANGUAGE). A test of the Chinese
+# messages asks for them: ``set_language("zh")`` in process, ``env`` with ``LANGUAGE=zh_CN``
+# (or ``--lang zh``) for a subprocess (tests/test_i18n.py).
+import os as _os  # noqa: E402
+
+_os.environ["LANGUAGE"] = "en"
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    from dsr_analysis.i18n import set_language
+
+    set_language("en")
+    yield
+    set_language("en")

@@ -169,7 +169,7 @@ def test_dsr_plan_amend_on_the_command_line(tmp_path, capsys):
                  "--effective", "2023-07-01", "--date", "2023-06-20",
                  "--ledger", str(ledger)]) == 0
     out = capsys.readouterr().out
-    assert "第1次调整: ledger entry #2" in out and "调整：县级重点监管对象" in out
+    assert "第1次调整: ledger entry #2" in out and "change: 县级重点监管对象" in out
     assert (tmp_path / "plan" / "2023" / "annual_plan-2023-r1.pdf").is_file()
     assert main(["plan", "amend", "--policy", str(AMENDED), "--reason", REASON,
                  "--effective", "2023-07-01", "--date", "2023-06-21",
