@@ -23,6 +23,7 @@ import pandas as pd
 
 from . import reports
 from .categories import CATEGORY_ZH
+from .documents.layout import MARK_BLANK
 from .documents.model import Figure, Heading, OfficialDocument, Paragraph, Table, TableDocument
 from .periods import date_zh, quarters_of
 from .policy import Policy
@@ -80,10 +81,40 @@ def _clauses(pairs: list[tuple[str, str]]) -> tuple:
 # --------------------------------------------------------------------------------------
 # Statistics table (统计表)
 # --------------------------------------------------------------------------------------
+#: The statistics table's header labels as printed, "|" where a line ends: broken between
+#: words only, so that 27 columns print on one landscape A4 at a legible size.
+STATISTICS_HEADER_LINES = (
+    "特殊|监管", "重点|监管", "一般|监管", "其中|正面|清单", "执法|人员|（人）", "在岗|持证",
+    "抽查任务|（次）", "未完成", "现场|检查", "非现场|检查", "其中|停业|停产|或无法|联系",
+    "联合抽查|（次）", "内部|联合", "部门|联合", "信用风险|分类结合", "运用|次数", "随机|抽查|次数",
+    "已|公开", "依法|不予|公开", "发现|问题", "其中|已责令|改正", "发现|违法", "不配合|检查", "责令|整改",
+    "整改|完成", "转办|移交", "移送|司法|机关", "立案|处罚", "行政|处罚", "罚没款|金额|（元）",
+)
+#: The marks of a statistical form (upper right), in order: label, StatisticsForm field.
+STATISTICS_MARKS = (("表号", "table_number"), ("制表机关", "authority"),
+                    ("批准（备案）机关", "approval_authority"),
+                    ("批准（备案）文号", "approval_number"), ("有效期限", "valid_until"))
+#: Who signs a statistical form, and the phone to ask about it.
+STATISTICS_SIGNATURES = ("单位负责人", "统计负责人", "填表人", "联系电话")
+#: Height of the statistics table's body [mm], shared by its rows (each 7 to 14 mm).
+STATISTICS_BODY_MM = 60.0
+
+
+def statistics_marks(policy: Policy) -> tuple[tuple[str, str], ...]:
+    """The form marks of the statistics table from the policy's ``documents.statistics_form``;
+    制表机关 defaults to the area level's authority, anything else not configured is blank."""
+    form = policy.document_rules.statistics_form
+    values = {f: getattr(form, f) if form is not None else "" for _, f in STATISTICS_MARKS}
+    values["authority"] = values["authority"] or _upper(policy)
+    return tuple((label, values[f]) for label, f in STATISTICS_MARKS)
+
+
 def statistics_document(inputs: reports.ReportInputs, unit: str,
                         as_of: dt.date | None = None) -> TableDocument:
     """The quarterly statistics table of ``unit`` (the new-area level: every unit and the
-    total), counting what was known by ``as_of`` (default: the table's own deadline)."""
+    total), counting what was known by ``as_of`` (default: the table's own deadline), as a
+    statistical form: its marks at the upper right (:func:`statistics_marks`), the
+    signatures of 单位负责人, 统计负责人 and 填表人, the phone and the 报出日期 below."""
     pol, q = inputs.policy, inputs.quarter
     due = statistics_due(q, pol, inputs.calendar)
     as_of = as_of or due
@@ -103,12 +134,16 @@ def statistics_document(inputs: reports.ReportInputs, unit: str,
              "罚没款金额为截至该日已办结的处罚案件的金额。"]
     if as_of > due:
         notes.append(f"本表数据截止日期晚于报送时限（{date_zh(due)}），为报送后的更新统计。")
+    lines = tuple((x.replace("|", ""), x.replace("|", "\n")) for x in STATISTICS_HEADER_LINES)
     return TableDocument(
         title=f"{q.label_zh}“双随机、一公开”监管工作统计表",
-        table=Table(frame, percent=("占比",)),
-        unit=authority(pol, unit), date=min(as_of, due) if as_of <= due else as_of,
+        table=Table(frame, percent=("占比",), header_lines=lines, padding_em=0.5),
+        unit=authority(pol, unit), unit_label="填报单位（盖章）",
+        date=min(as_of, due) if as_of <= due else as_of, date_label="报出日期",
         as_of=as_of, period=f"{date_zh(q.start)}至{date_zh(q.end)}",
-        notes=tuple(notes), demo=inputs.demo)
+        signatures=STATISTICS_SIGNATURES, notes=tuple(notes), demo=inputs.demo,
+        marks=statistics_marks(pol),
+        row_height_mm=max(7.0, min(14.0, STATISTICS_BODY_MM / max(len(frame), 1))))
 
 
 # --------------------------------------------------------------------------------------
@@ -119,10 +154,44 @@ def month_end(year: int, month: int) -> dt.date:
     return nxt - dt.timedelta(days=1)
 
 
+#: Texts of a notice wrap at this many characters (items, follow-ups), so that the codes
+#: and dates beside them keep one line at a legible size; names wrap only when longer than
+#: 16 characters, results at 8, follow-ups (with a case number) at 12.
+NOTICE_WRAP_EM = 10.0
+NOTICE_WRAP_COLUMNS = (("检查对象", 16.0), ("检查结果", 8.0), ("后续处置", 12.0))
+#: The ledger head's hash as a notice prints it in its statement (the full value in a note).
+LEDGER_SHORT_HEX = 16
+
+
+def notice_contact_lines(policy: Policy, unit: str) -> tuple[str, str]:
+    """The contact and objection lines of a unit's public notice, as the policy's
+    ``documents`` section gives them; a blank to fill in where it gives none."""
+    rules = policy.document_rules.unit(unit)
+    return (rules.contact or f"联系人及联系电话：{MARK_BLANK}",
+            rules.objection or f"异议、监督电话：{MARK_BLANK}")
+
+
+def ledger_statement(inputs: reports.ReportInputs, note_number: int) -> tuple[str, str]:
+    """The ledger head as a notice prints it: a short statement (entry count and the first
+    16 hex digits of the hash) and the note with the full value (note ``note_number``; 0 for
+    the only note, printed without a number). From demonstration data: no statement, the
+    note says there is no ledger."""
+    if not inputs.ledger_head:
+        return "", inputs.ledger_line()
+    n, h = inputs.ledger_head.split(":")
+    where = f"注{note_number}" if note_number else "注"
+    return (f"抽取记录账本：截至本文件生成共登记 {n} 条，最新一条哈希值 "
+            f"{h[:LEDGER_SHORT_HEX]}…（完整值见{where}）。",
+            f"抽取记录账本最新一条的完整哈希值：{h}，可据此核验已公布的抽取记录。")
+
+
 def notice_document(inputs: reports.ReportInputs, unit: str, year: int, month: int
                     ) -> TableDocument:
     """The results notice of ``year-month`` (public): every result published in the month,
-    never a confidential one; the withheld count only when there is one."""
+    never a confidential one; the withheld count only when there is one. It ends with the
+    ledger head in short (the full value in the last note), the contact and objection lines
+    (:func:`notice_contact_lines`) and the issuing bureau and date under a place for the
+    seal."""
     pol = inputs.policy
     notice = reports.results_notice(inputs, unit, year, month)
     notes = []
@@ -132,13 +201,17 @@ def notice_document(inputs: reports.ReportInputs, unit: str, year: int, month: i
     if notice.table.empty:
         notes.append("本月无新公开的抽查结果。")
     notes += [official_text(line) + "。" for line in _plain_redraws(inputs, unit)]
-    notes.append(inputs.ledger_line())
+    statement, full = ledger_statement(inputs, len(notes) + 1 if notes else 0)
+    notes.append(full)
     return TableDocument(
         title=f"{pol.unit_names[unit]}{year}年{month}月“双随机、一公开”抽查结果公示",
-        table=Table(notice.table), unit=authority(pol, unit), unit_label="公示单位",
-        date=month_end(year, month), date_label="公示日期", as_of=month_end(year, month),
-        period=f"{year}年{month}月公开的抽查结果", signatures=(), notes=tuple(notes),
-        demo=inputs.demo, public=True)
+        table=Table(notice.table, wrap_em=NOTICE_WRAP_EM, wrap_columns=NOTICE_WRAP_COLUMNS),
+        unit=authority(pol, unit),
+        unit_label="公示单位", date=month_end(year, month), date_label="公示日期",
+        as_of=month_end(year, month), period=f"{year}年{month}月公开的抽查结果",
+        signatures=(), notes=tuple(notes), demo=inputs.demo, public=True,
+        statements=tuple(x for x in (statement, *notice_contact_lines(pol, unit)) if x),
+        sealed=True)
 
 
 def _plain_redraws(inputs: reports.ReportInputs, unit: str) -> list[str]:

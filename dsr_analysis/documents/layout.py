@@ -140,10 +140,18 @@ class Column:
     numeric: bool
     percent: bool
     decimals: int
+    shown: tuple[str, ...] = ()
+    nowrap: bool = False
 
     @property
     def label(self) -> str:
         return self.labels[-1]
+
+    @property
+    def heads(self) -> tuple[str, ...]:
+        """The header texts as printed: ``labels`` with the table's line breaks
+        (:attr:`Table.header_lines`), "\\n" between lines."""
+        return self.shown or self.labels
 
     @property
     def number_format(self) -> str:
@@ -201,6 +209,7 @@ def columns_of(table: Table) -> list[Column]:
     else:
         labels = [(str(c),) for c in frame.columns]
     last = [lab[-1] for lab in labels]
+    breaks = {k: v for k, v in table.header_lines}
     unknown = [p for p in table.percent if p not in last]
     if unknown:
         raise DocumentError(
@@ -219,8 +228,20 @@ def columns_of(table: Table) -> list[Column]:
             decimals = 0
         if len(lab) == 2 and (not lab[1] or lab[1] == lab[0]):
             lab = (lab[0], lab[0])
-        out.append(Column(lab, numeric, percent, decimals))
+        shown = tuple(breaks.get(x, x) for x in lab)
+        out.append(Column(lab, numeric, percent, decimals, shown if shown != lab else (),
+                          not numeric and bool(values) and all(map(_unbreakable, values))))
     return out
+
+
+def _unbreakable(value: object) -> bool:
+    """True for a cell that must stay on one line: a date, or a code without spaces of at
+    most 32 Latin letters, digits and ``-_./:`` (a USCC, a task id, a case number)."""
+    if isinstance(value, (dt.date, pd.Timestamp)):
+        return True
+    text = str(value)
+    return 0 < len(text) <= 32 and all(ch.isascii() and (ch.isalnum() or ch in "-_./:")
+                                       for ch in text)
 
 
 def rows_of(table: Table) -> list[list[object]]:
@@ -248,7 +269,7 @@ def header_grid(columns: Sequence[Column]) -> list[list[HeaderCell]]:
     rows, equal groups side by side merged into one cell, a column whose item equals its
     group one cell two rows high."""
     if not columns or len(columns[0].labels) == 1:
-        return [[HeaderCell(c.label, 0, j) for j, c in enumerate(columns)]]
+        return [[HeaderCell(c.heads[-1], 0, j) for j, c in enumerate(columns)]]
     top: list[HeaderCell] = []
     bottom: list[HeaderCell] = []
     j = 0
@@ -256,15 +277,15 @@ def header_grid(columns: Sequence[Column]) -> list[list[HeaderCell]]:
     while j < n:
         group, item = columns[j].labels
         if group == item:
-            top.append(HeaderCell(group, 0, j, rowspan=2))
+            top.append(HeaderCell(columns[j].heads[0], 0, j, rowspan=2))
             j += 1
             continue
         k = j
         while k + 1 < n and columns[k + 1].labels[0] == group and \
                 columns[k + 1].labels[1] != group:
             k += 1
-        top.append(HeaderCell(group, 0, j, colspan=k - j + 1))
-        bottom.extend(HeaderCell(columns[i].labels[1], 1, i) for i in range(j, k + 1))
+        top.append(HeaderCell(columns[j].heads[0], 0, j, colspan=k - j + 1))
+        bottom.extend(HeaderCell(columns[i].heads[1], 1, i) for i in range(j, k + 1))
         j = k + 1
     return [top, bottom]
 
@@ -301,6 +322,29 @@ def signature_items(doc: TableDocument) -> list[str]:
         [f"{doc.date_label}：{date_zh(doc.date)}"]
 
 
+MARK_BLANK = "______________"
+ISSUED_SUFFIX = "（盖章）"  # after the unit's name where no seal place can be drawn (XLSX)
+SEAL_LABEL = "盖章处"
+SEAL_DIAMETER_MM = 42.0  # an official seal (公章) is 42 mm or 45 mm across
+
+
+def mark_items(doc: TableDocument) -> list[str]:
+    """The marks of a statistical form (upper right), a blank to fill in where the policy
+    gives no value."""
+    return [f"{label}：{value or MARK_BLANK}" for label, value in doc.marks]
+
+
+def sign_line(doc: TableDocument) -> bool:
+    """True when the table has a signature line (a sealed notice has its issuer and date
+    instead)."""
+    return bool(doc.signatures) or not doc.sealed
+
+
+def issued_items(doc: TableDocument) -> list[str]:
+    """The end of a sealed table: the unit's name and the date (the seal goes over them)."""
+    return [doc.unit, date_zh(doc.date)] if doc.sealed else []
+
+
 def table_document_notes(doc: TableDocument) -> list[str]:
     """The notes under an official table: the table's own, then the document's."""
     return note_lines([doc.table.note, *doc.notes])
@@ -310,35 +354,54 @@ def table_document_notes(doc: TableDocument) -> list[str]:
 # Column widths and the font size of a table
 # --------------------------------------------------------------------------------------
 TEXT_CAP_EM = 16.0  # a longer text wraps, at 16 characters or more a line
+NOWRAP_SLACK = 1.08  # a code or a date that must not wrap gets 8 % more than its estimate
+
+
+def cell_padding_css(padding_em: float | None) -> str:
+    """The CSS padding of a table cell for a padding of ``padding_em`` (left + right, with
+    borders and slack: 0.2 em of the default 0.8 go to them)."""
+    side = ((CELL_PADDING_EM if padding_em is None else padding_em) - 0.2) / 2
+    return f"padding: .12em {max(side, 0.05):.2f}em"
 
 
 def header_width(label: str) -> float:
     """Width of a header label [em] over as many lines as it needs: one line up to six
-    characters, two up to twelve, three beyond (never one character left on a line)."""
+    characters, two up to twelve, three beyond (never one character left on a line); a
+    label with its own line breaks ("\\n") as wide as its widest line."""
+    if "\n" in label:
+        return max(em_width(x) for x in label.split("\n"))
     width = em_width(label)
     lines = 1 if width <= 6 else 2 if width <= 12 else 3
     return width / lines + (0.5 if lines > 1 else 0.0)
 
 
 def natural_widths(columns: Sequence[Column], rows: Sequence[Sequence[object]],
-                   wrap_em: float | None = None) -> list[float]:
+                   wrap_em: float | None = None, padding_em: float | None = None,
+                   wrap_columns: Sequence[tuple[str, float]] = ()) -> list[float]:
     """The width each column wants [em of the table's font]: its widest cell (a text longer
-    than ``wrap_em``, by default 16 characters, wraps), its header label
-    (:func:`header_width`), and padding."""
+    than ``wrap_em``, by default 16 characters, wraps; a code or a date never), its header
+    label (:func:`header_width`), and padding (``padding_em``, by default
+    :data:`CELL_PADDING_EM`); ``wrap_columns`` (label, characters) sets the wrap of single
+    columns."""
     cap = TEXT_CAP_EM if wrap_em is None else wrap_em
+    pad = CELL_PADDING_EM if padding_em is None else padding_em
+    caps = dict(wrap_columns)
     widths = []
     for j, col in enumerate(columns):
         data = max((em_width(col.text(r[j])) for r in rows), default=1.0)
-        if not col.numeric:
-            data = min(data, cap)
-        head = header_width(col.label)
-        widths.append(max(data, head, 1.5) + CELL_PADDING_EM)
+        if col.nowrap:
+            data *= NOWRAP_SLACK  # a code or date never wraps: room for wider glyphs
+        elif not col.numeric:
+            data = min(data, caps.get(col.label, cap))
+        head = header_width(col.heads[-1])
+        widths.append(max(data, head, 1.5) + pad)
     # A group label must fit over the columns it spans (over two lines at most).
     grid = header_grid(columns)
     if len(grid) == 2:
         for cell in grid[0]:
-            if cell.colspan > 1:
-                need = max(em_width(cell.text) / 2, 2) + CELL_PADDING_EM
+            if cell.rowspan == 1:
+                need = (header_width(cell.text) if "\n" in cell.text or cell.colspan == 1
+                        else max(em_width(cell.text) / 2, 2)) + pad
                 span = range(cell.col, cell.col + cell.colspan)
                 have = sum(widths[i] for i in span)
                 if have < need:

@@ -59,6 +59,16 @@ class Table:
     wrap_em : float or None
         Texts longer than this many characters wrap (the widest a text column grows);
         None: the layout's default (16).
+    header_lines : tuple of (str, str)
+        Header labels (group or item) printed over several lines, broken between words:
+        (label, the label with "\\n" where a line ends), e.g. ("移送司法机关", "移送\\n司法\\n机关").
+        The frame keeps the label; only the printed header changes.
+    padding_em : float or None
+        Left + right padding and borders of a cell [em]; None: the layout's default (0.8).
+        A wide form of small numbers (the statistics table) is set closer to be legible.
+    wrap_columns : tuple of (str, float)
+        Per column (last level label): the characters at which its texts wrap, instead of
+        ``wrap_em`` (e.g. names kept whole beside long items that wrap).
     """
 
     frame: pd.DataFrame
@@ -68,6 +78,9 @@ class Table:
     note: str = ""
     right: tuple[str, ...] = ()
     wrap_em: float | None = None
+    header_lines: tuple[tuple[str, str], ...] = ()
+    padding_em: float | None = None
+    wrap_columns: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -193,6 +206,18 @@ class TableDocument:
     classification : str
         The confidentiality mark at the top left of every page (e.g. "内部资料 注意保密");
         empty for none.
+    marks : tuple of (str, str)
+        The marks of a statistical form at the upper right (表号, 制表机关, 批准（备案）机关,
+        批准（备案）文号, 有效期限), (label, value); an empty value prints a blank to fill in.
+    statements : tuple of str
+        Lines below the notes (e.g. the ledger head in short, the contact and objection
+        lines of a public notice).
+    sealed : bool
+        True for a table issued under the unit's seal (a public notice): the unit's name and
+        the date at the end on the right, with a place for the seal over them.
+    row_height_mm : float
+        The least height of a body row [mm] (a short table of large figures, e.g. the
+        statistics form, fills its page); 0 for as high as the text.
     """
 
     title: str
@@ -208,6 +233,10 @@ class TableDocument:
     public: bool = False
     notes: tuple[str, ...] = field(default=())
     classification: str = ""
+    marks: tuple[tuple[str, str], ...] = ()
+    statements: tuple[str, ...] = ()
+    sealed: bool = False
+    row_height_mm: float = 0.0
 
     def _repr_html_(self) -> str | None:
         return _html(self)

@@ -53,14 +53,19 @@ def _gap(lines: float = 1.0) -> str:
 # Blocks
 # --------------------------------------------------------------------------------------
 def table_html(table: Table, available_mm: float, max_pt: float,
-               title_and_note: bool = True) -> str:
+               title_and_note: bool = True, row_height_mm: float = 0.0) -> str:
     """A table at the largest font size at which its columns fit ``available_mm``, the
     header rows in ``<thead>`` so that print repeats them; with its caption above and its
-    note below unless ``title_and_note`` is False (an official table prints its own)."""
+    note below unless ``title_and_note`` is False (an official table prints its own); body
+    rows at least ``row_height_mm`` high. A code or a date never wraps (``dsr-nw``); a
+    header label keeps the line breaks of :attr:`Table.header_lines`."""
     columns = layout.columns_of(table)
     rows = layout.rows_of(table)
-    widths = layout.natural_widths(columns, rows, table.wrap_em)
+    widths = layout.natural_widths(columns, rows, table.wrap_em, table.padding_em,
+                                   table.wrap_columns)
     size = layout.table_font_size(widths, available_mm, max_pt)
+    pad = ("" if table.padding_em is None
+           else f' style="{layout.cell_padding_css(table.padding_em)}"')
     natural_mm = min(available_mm, sum(widths) * layout.mm(size))
     cols = "".join(f'<col style="width:{100 * s:.3f}%">' for s in layout.width_shares(widths))
     head = []
@@ -69,14 +74,17 @@ def table_html(table: Table, available_mm: float, max_pt: float,
         for h in line:
             span = (f' rowspan="{h.rowspan}"' if h.rowspan > 1 else "") + \
                    (f' colspan="{h.colspan}"' if h.colspan > 1 else "")
-            cells.append(f'<th scope="col"{span}>{_e(h.text)}</th>')
+            text = "<br>".join(_e(x) for x in h.text.split("\n"))
+            cells.append(f'<th scope="col"{span}{pad}>{text}</th>')
         head.append(f"<tr>{''.join(cells)}</tr>")
     body = []
+    tr = f'<tr style="height:{row_height_mm:g}mm">' if row_height_mm else "<tr>"
     for values in rows:
         cells = "".join(
-            f'<td class="dsr-{col.align(v)[0]}">{_e(col.text(v))}</td>'
+            f'<td class="dsr-{col.align(v)[0]}{" dsr-nw" if col.nowrap else ""}"{pad}>'
+            f"{_e(col.text(v))}</td>"
             for col, v in zip(columns, values, strict=True))
-        body.append(f"<tr>{cells}</tr>")
+        body.append(f"{tr}{cells}</tr>")
     parts = ['<div class="dsr-table-block">']
     if title_and_note and table.title:
         parts.append(f'<p class="dsr-caption">{_e(table.title)}</p>')
@@ -180,16 +188,32 @@ def table_document_html(doc: TableDocument) -> str:
     if doc.classification:
         out.append(f'<p class="dsr-classification">{_e(doc.classification)}</p>')
     out.append(f'<h1 class="dsr-table-title">{_e(doc.title)}</h1>')
-    out.append('<div class="dsr-filing">' + "".join(
-        f"<span>{_e(x)}</span>" for x in layout.filing_items(doc)) + "</div>")
+    filing = "".join(f"<span>{_e(x)}</span>" for x in layout.filing_items(doc))
+    if doc.marks:  # a statistical form: the filing lines left, its marks right
+        marks = "".join(f"<p>{_e(x)}</p>" for x in layout.mark_items(doc))
+        out.append(f'<div class="dsr-form-head"><div class="dsr-filing dsr-filing-stack">'
+                   f'{filing}</div><div class="dsr-marks">{marks}</div></div>')
+    else:
+        out.append(f'<div class="dsr-filing">{filing}</div>')
     out.append(table_html(doc.table, layout.TABLE_PAGE_WIDTH_MM,
-                          layout.TABLE_DOC_MAX_SIZE_PT, title_and_note=False))
+                          layout.TABLE_DOC_MAX_SIZE_PT, title_and_note=False,
+                          row_height_mm=doc.row_height_mm))
     notes = layout.table_document_notes(doc)
     if notes:
         out.append('<div class="dsr-notes">' + "".join(
             f'<p class="{_note_class(n)}">{_e(n)}</p>' for n in notes) + "</div>")
-    out.append('<div class="dsr-sign">' + "".join(
-        f"<span>{_e(x)}</span>" for x in layout.signature_items(doc)) + "</div>")
+    statements = ('<div class="dsr-statements">' + "".join(
+        f"<p>{_e(x)}</p>" for x in doc.statements) + "</div>") if doc.statements else ""
+    if doc.sealed:  # the statements left, the issuer and date under the seal right
+        out.append(f'<div class="dsr-closing">{statements or "<div></div>"}'
+                   f'<div class="dsr-issued"><div class="dsr-table-seal">{layout.SEAL_LABEL}</div>'
+                   + "".join(f"<p>{_e(x)}</p>" for x in layout.issued_items(doc))
+                   + "</div></div>")
+    else:
+        out.append(statements)
+    if layout.sign_line(doc):
+        out.append('<div class="dsr-sign">' + "".join(
+            f"<span>{_e(x)}</span>" for x in layout.signature_items(doc)) + "</div>")
     out.append("</div>")
     return "".join(out)
 
@@ -259,6 +283,25 @@ def stylesheet(fonts: Fonts) -> str:
 .dsr-filing {{ margin-bottom: 2mm; }}
 .dsr-notes {{ margin-top: 1.5mm; font-size: 9pt; }}
 .dsr-sign {{ margin-top: 6mm; break-inside: avoid; page-break-inside: avoid; }}
+.dsr-table td.dsr-nw {{ white-space: nowrap; overflow-wrap: normal; }}
+.dsr-form-head {{ display: flex; justify-content: space-between; align-items: flex-end;
+  margin-bottom: 2mm; }}
+.dsr-filing-stack {{ display: block; margin-bottom: 0; }}
+.dsr-filing-stack span {{ display: block; }}
+.dsr-marks {{ font-size: 10pt; line-height: 1.45; text-align: left !important; }}
+.dsr-statements {{ margin-top: 2mm; }}
+.dsr-statements p {{ text-indent: 0 !important; }}
+.dsr-closing {{ display: flex; justify-content: space-between; align-items: flex-start;
+  column-gap: 8mm; break-inside: avoid; page-break-inside: avoid; break-before: avoid;
+  page-break-before: avoid; }}
+.dsr-table-doc .dsr-notes {{ break-before: avoid; page-break-before: avoid; }}
+.dsr-issued {{ position: relative; flex: none; width: {layout.SEAL_DIAMETER_MM + 30:g}mm;
+  margin: 2mm 3em 0 auto; padding: 15mm 0 14mm; text-align: center !important;
+  font-size: 12pt; line-height: 1.6; }}
+.dsr-table-seal {{ position: absolute; top: 0; left: 15mm; width: {layout.SEAL_DIAMETER_MM:g}mm;
+  height: {layout.SEAL_DIAMETER_MM:g}mm; box-sizing: border-box; border: .6pt dashed #888;
+  border-radius: 50%; color: #888; font-size: 9pt; padding-top: 4mm;
+  text-align: center !important; }}
 """
 
 

@@ -78,15 +78,18 @@ def build_workbook(doc: TableDocument, workbook=None, sheet: str = "表"):
             align = "left" if k == 0 else "right" if k == len(items) - 1 else "center"
             merged(row, first, last, text, align=align)
 
-    # Title and filing line
+    # Title and filing line (a statistical form: the filing lines left, its marks right)
     title = doc.title + (f"（{layout.DEMO_MARK}）" if doc.demo else "")
     merged(1, 1, ncol, title, size=TITLE_SIZE, bold=True, align="center")
     ws.row_dimensions[1].height = 32
-    line(2, layout.filing_items(doc))
-    ws.row_dimensions[2].height = 20
+    if doc.marks:
+        top = _form_head(ws, doc, ncol, merged)
+    else:
+        line(2, layout.filing_items(doc))
+        ws.row_dimensions[2].height = 20
+        top = 3
 
     # Header
-    top = 3
     for r in range(len(grid)):
         for j in range(ncol):
             cell = ws.cell(top + r, j + 1)
@@ -116,8 +119,10 @@ def build_workbook(doc: TableDocument, workbook=None, sheet: str = "表"):
                 cell.number_format = col.number_format
             cell.font = Font(name=FONT, size=BODY_SIZE)
             cell.alignment = Alignment(horizontal=col.align(value), vertical="center",
-                                       wrap_text=not col.numeric)
+                                       wrap_text=not (col.numeric or col.nowrap))
             cell.border = border
+        if doc.row_height_mm:
+            ws.row_dimensions[i].height = round(doc.row_height_mm / layout.MM_PER_PT, 1)
     row = first_data + len(rows)
 
     # Notes, then the signature line after a blank row
@@ -129,11 +134,21 @@ def build_workbook(doc: TableDocument, workbook=None, sheet: str = "表"):
                                        indent=2)
         ws.row_dimensions[row].height = 14 * (1 + len(note) // 100)
         row += 1
+    for statement in doc.statements:
+        merged(row, 1, ncol, statement)
+        row += 1
     row += 1
-    line(row, layout.signature_items(doc))  # the blank to sign on is in the text
-    ws.row_dimensions[row].height = 24
+    if layout.sign_line(doc):
+        line(row, layout.signature_items(doc))  # the blank to sign on is in the text
+        ws.row_dimensions[row].height = 24
+    if doc.sealed:  # room for the seal above the issuer, "（盖章）" after its name
+        first, last = _segments(ncol, 3)[2]
+        ws.row_dimensions[row].height = 36
+        unit, date = layout.issued_items(doc)
+        merged(row + 1, first, last, unit + layout.ISSUED_SUFFIX, align="center")
+        merged(row + 2, first, last, date, align="center")
 
-    _column_widths(ws, grid, columns, rows, top, doc.table.wrap_em)
+    _column_widths(ws, grid, columns, rows, top, doc.table)
     _print_setup(ws, doc, first_data)
     _no_formulas(ws)
     if workbook is not None:
@@ -147,22 +162,45 @@ def build_workbook(doc: TableDocument, workbook=None, sheet: str = "表"):
     return wb
 
 
-def _column_widths(ws, grid, columns, rows, top: int, wrap_em: float | None = None) -> None:
+def _form_head(ws, doc: TableDocument, ncol: int, merged) -> int:
+    """The head of a statistical form under its title: the filing lines at the left (the
+    last one on the header's row above), the marks at the right, one a row. Returns the
+    first row of the table's header."""
+    marks = layout.mark_items(doc)
+    filing = layout.filing_items(doc)
+    n = max(len(marks), len(filing))
+    (left_first, left_last), (right_first, right_last) = _segments(ncol, 3)[0], \
+        (_segments(ncol, 3)[2][0], ncol)
+    for k, text in enumerate(marks):
+        merged(2 + k, right_first, right_last, text)
+    for k, text in enumerate(filing):
+        merged(2 + n - len(filing) + k, left_first, left_last, text)
+    for r in range(2, 2 + n):
+        ws.row_dimensions[r].height = 16
+    return 2 + n
+
+
+def _column_widths(ws, grid, columns, rows, top: int, table) -> None:
     """Column widths from the content (CJK characters count double; texts longer than
-    ``wrap_em`` wrap); header rows tall enough for their wrapped labels."""
+    the table's wrap wrap; codes and dates never); header rows tall enough for their
+    labels, wrapped or broken into lines (:attr:`Table.header_lines`)."""
     from openpyxl.utils import get_column_letter
 
-    widths_em = layout.natural_widths(columns, rows, wrap_em)
+    widths_em = layout.natural_widths(columns, rows, table.wrap_em, table.padding_em,
+                                      table.wrap_columns)
+    pad = layout.CELL_PADDING_EM if table.padding_em is None else table.padding_em
+    room = 2 if table.padding_em is None else 1  # a close-set table: one unit of padding
     for j, w in enumerate(widths_em, start=1):
-        width = min(MAX_WIDTH, max(MIN_WIDTH, (w - layout.CELL_PADDING_EM) * WIDTH_PER_EM + 2))
+        width = min(MAX_WIDTH, max(MIN_WIDTH, (w - pad) * WIDTH_PER_EM + room))
         ws.column_dimensions[get_column_letter(j)].width = width
     for r, cells in enumerate(grid):
         lines = 1
         for h in cells:
             span = sum(ws.column_dimensions[get_column_letter(h.col + 1 + k)].width
                        for k in range(h.colspan))
-            need = layout.em_width(h.text) * WIDTH_PER_EM
-            lines = max(lines, math.ceil(need / max(span - 1, 1)))
+            lines = max(lines, sum(math.ceil(layout.em_width(x) * WIDTH_PER_EM
+                                             / max(span - 1, 1))
+                                   for x in h.text.split("\n")) // max(h.rowspan, 1))
         ws.row_dimensions[top + r].height = 14 * lines + 4
 
 
