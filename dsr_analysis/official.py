@@ -1,7 +1,7 @@
 """The official documents of the reports, built from the figures of :mod:`dsr_analysis.reports`.
 
 Each function returns one :class:`~dsr_analysis.documents.OfficialDocument` (the quarterly
-summary 工作总结, the evaluation notice 考核评估通报, the annual plan 年度抽查计划) or
+summary, sent up as a 报告; the evaluation notice 考核评估通报; the annual plan 年度抽查计划) or
 :class:`~dsr_analysis.documents.TableDocument` (the statistics table 统计表, a monthly results
 notice 抽查结果公示); :func:`dsr_analysis.documents.write_forms` writes it as DOCX/PDF or
 XLSX/PDF and the notebooks display the same object as HTML.
@@ -24,7 +24,9 @@ import pandas as pd
 from . import reports
 from .categories import CATEGORY_ZH
 from .documents.layout import MARK_BLANK
-from .documents.model import Figure, Heading, OfficialDocument, Paragraph, Table, TableDocument
+from .documents.model import (Attachment, Figure, Heading, OfficialDocument, Paragraph, Table,
+                              TableDocument)
+from .documents.numbers import DocumentNumber, assign_number
 from .periods import date_zh, quarters_of
 from .policy import Policy
 from .quotas import METHOD_ZH, SUBSET_ZH
@@ -70,6 +72,28 @@ def _upper(policy: Policy) -> str:
     """The bureau of the area level (the counties report to it)."""
     area = [u for u in policy.units if u.level == "area"]
     return authority(policy, area[0].id) if area else ""
+
+
+def issue_settings(policy: Policy, unit: str, kind: str, period: str, date: dt.date,
+                   title: str, numbers: str = "", upward: bool = False) -> dict:
+    """The GB/T 9704 fields of a document ``unit`` issues (版头, 发文字号, 签发人, seal, 版记)
+    from the policy's ``documents`` section: the 发文机关标志 (default: the authority +
+    文件), the number from the register ``numbers`` (:mod:`~dsr_analysis.documents.numbers`;
+    empty: a blank number to fill in by hand), the 签发人 of an ``upward`` document (blank
+    when not configured), 抄送 and the 印发机关 (default: the authority's 办公室)."""
+    rules = policy.document_rules.unit(unit)
+    name = authority(policy, unit)
+    if numbers:
+        number = assign_number(numbers, unit, kind, period, date.year, rules.number_prefix,
+                               title)
+    else:
+        number = DocumentNumber(rules.number_prefix, date.year, None)
+    return dict(masthead=rules.masthead or f"{name}文件", number=number.text,
+                signer=rules.signer if upward else None, seal=True, imprint=True,
+                copy_to=tuple(rules.copy_to), printed_by=rules.printed_by or f"{name}办公室")
+
+
+_NUMERALS = "一二三四五六七八九十"
 
 
 def _clauses(pairs: list[tuple[str, str]]) -> tuple:
@@ -234,14 +258,21 @@ def _progress_table(progress: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def summary_document(inputs: reports.ReportInputs, unit: str) -> OfficialDocument:
-    """The quarterly summary of ``unit``, as of the last day it is due."""
+def summary_document(inputs: reports.ReportInputs, unit: str,
+                     numbers: str = "") -> OfficialDocument:
+    """The quarterly summary of ``unit`` as of the last day it is due, sent up as a 报告
+    (GB/T 9704: 版头 with the 签发人, 主送 the area level's bureau, 存在问题 and 下一步工作
+    drawn from the figures, the tables as 附件, the 版记). ``numbers``: the register of
+    document numbers (empty: the number is left blank)."""
     pol, q = inputs.policy, inputs.quarter
     opens, due = summary_window(q, pol, inputs.calendar)
     progress = reports.summary_progress(inputs, unit, as_of=due)
     name = pol.unit_names[unit]
     met, total = int(progress["met"].sum()), len(progress)
-    body: list = [Heading("一、抽查任务完成情况", 1)]
+    heads = iter(_NUMERALS)
+    body: list = [Paragraph(f"按照《{pol.name}》要求，现将{q.label_zh}“双随机、一公开”监管工作"
+                            "情况报告如下。"),
+                  Heading(f"{next(heads)}、抽查任务完成情况", 1)]
     missed = progress[~progress["met"]]
     text = (f"本季度共有{total}项季度最低抽查要求，最低抽查{int(progress['quota'].sum())}次；"
             f"已抽取{int(progress['drawn'].sum())}次，截至{date_zh(due)}已完成"
@@ -250,44 +281,94 @@ def summary_document(inputs: reports.ReportInputs, unit: str) -> OfficialDocumen
         text += "未达到的是：" + "；".join(
             f"{CATEGORY_ZH[r.category]}（{SUBSET_ZH[r.subset]}）已完成{r.done}次，最低{r.quota}次"
             for r in missed.itertuples()) + "。"
-    body += [Paragraph(text),
-             Table(_progress_table(progress), title="表1 各类监管对象抽查完成情况",
-                   percent=("完成率",), percent_decimals=0),
-             Figure(figure_png(reports.progress_figure(progress, name)),
-                    "图1 各类监管对象抽查进度")]
+    attachments = [Attachment("各类监管对象抽查完成情况", (
+        Table(_progress_table(progress), title="表1 各类监管对象抽查完成情况",
+              percent=("完成率",), percent_decimals=0),
+        Figure(figure_png(reports.progress_figure(progress, name)), "图1 各类监管对象抽查进度")))]
+    body.append(Paragraph(text + "各类监管对象的完成情况见附件1。"))
     ev = reports.evaluate(inputs, [unit], as_of=due)
-    body.append(Heading("二、联合抽查与信用风险分类结合情况", 1))
+    body.append(Heading(f"{next(heads)}、联合抽查与信用风险分类结合情况", 1))
     body += [Paragraph(_indicator_sentence(r)) for r in ev[ev["indicator"].isin(
         ["internal_joint_share", "inter_departmental", "credit_share"])].itertuples()]
-    body.append(Heading("三、问题处置情况", 1))
-    open_cases = _open_cases_blocks(inputs, unit, due)
+    body.append(Heading(f"{next(heads)}、问题处置情况", 1))
+    open_cases, overdue_table, overdue = _open_cases(inputs, unit, due)
     if open_cases:
         body.append(Heading("（一）本季度检查发现问题及处置", 2))
     body.append(Paragraph(_follow_up_sentence(inputs, unit, due)))
     if open_cases:
         body += [Heading("（二）后续处置案件办理情况", 2), *open_cases]
-    body.append(Heading("四、典型案例", 1))
+    if overdue_table is not None:
+        attachments.append(Attachment("逾期未办结的后续处置案件", (overdue_table,)))
+        body.append(Paragraph(f"逾期未办结的案件见附件{len(attachments)}。"))
+    body.append(Heading(f"{next(heads)}、典型案例", 1))
     cases = reports.typical_cases(inputs, unit, n=3, as_of=due)
     if cases.empty:
         body.append(Paragraph("本季度未发现可公开的典型违法案例。"))
     for i, c in enumerate(cases.itertuples(), start=1):
-        body.append(Heading(f"（{'一二三四五六七八九'[i - 1]}）{c.检查对象}", 2))
+        body.append(Heading(f"（{_NUMERALS[i - 1]}）{c.检查对象}", 2))
         body.append(Paragraph(f"{date_zh(c.检查日期)}对该单位开展“{c.抽查事项}”抽查，发现{c.问题}，"
                               f"已{c.处置}。" if c.问题 else
                               f"{date_zh(c.检查日期)}对该单位开展“{c.抽查事项}”抽查，发现违法行为，"
                               f"已{c.处置}。"))
     redraws = _plain_redraws(inputs, unit)
     if redraws:
-        body.append(Heading("五、重新抽取情况", 1))
+        body.append(Heading(f"{next(heads)}、重新抽取情况", 1))
         body += [Paragraph(official_text(line) + "。") for line in redraws]
+    problems, steps = summary_problems(inputs, progress, ev, overdue)
+    body.append(Heading(f"{next(heads)}、存在问题", 1))
+    body += [Paragraph(t) for t in problems]
+    body.append(Heading(f"{next(heads)}、下一步工作", 1))
+    body += [Paragraph(t) for t in steps]
+    body.append(Paragraph("特此报告。"))
     appendix = _clauses([("各类监管对象最低抽查比例", CLAUSES["quotas"]),
                          ("联合抽查", CLAUSES["joint"]), ("信用风险分类结合", CLAUSES["credit"]),
-                         ("典型案例与工作总结报送", CLAUSES["reporting"])])
+                         ("后续处置", CLAUSES["follow_up"]), ("结果公开", CLAUSES["public"]),
+                         ("典型案例与工作情况报送", CLAUSES["reporting"])])
+    title = f"{authority(pol, unit)}关于{q.label_zh}“双随机、一公开”监管工作情况的报告"
+    upward = pol.unit(unit).level != "area"
     return OfficialDocument(
-        title=f"{authority(pol, unit)}{q.label_zh}“双随机、一公开”监管工作总结",
-        issuer=authority(pol, unit), date=due, blocks=tuple(body),
-        recipient="" if pol.unit(unit).level == "area" else _upper(pol),
-        demo=inputs.demo, as_of=due, appendix=appendix)
+        title=title, issuer=authority(pol, unit), date=due, blocks=tuple(body),
+        recipient=_upper(pol) if upward else "", demo=inputs.demo, as_of=due,
+        appendix=appendix, attachments=tuple(attachments),
+        **issue_settings(pol, unit, "summary", q.label, due, title, numbers, upward=True))
+
+
+def summary_problems(inputs: reports.ReportInputs, progress: pd.DataFrame, ev: pd.DataFrame,
+                     overdue: int) -> tuple[list[str], list[str]]:
+    """The 存在问题 and 下一步工作 paragraphs of the summary, drawn from the figures: the
+    minimums not met (``progress``), the follow-up cases overdue (``overdue``), the results
+    not published on time (the indicator ``results_on_time`` of ``ev``). When all is well
+    the problems part says so and the next steps are the next quarter's plan only."""
+    pol, q = inputs.policy, inputs.quarter
+    problems: list[str] = []
+    steps: list[str] = []
+    missed = progress[~progress["met"]]
+    if len(missed):
+        names = "、".join(f"{CATEGORY_ZH[r.category]}（{SUBSET_ZH[r.subset]}）"
+                         for r in missed.itertuples())
+        short = int((missed["quota"] - missed["done"]).clip(lower=0).sum())
+        problems.append(f"部分类别未达到季度最低抽查要求：{names}共少完成{short}次。")
+        steps.append(f"对未达到最低抽查要求的{names}，分析原因，尽快组织完成抽查，确保达到"
+                     "实施方案规定的抽查比例。")
+    if overdue:
+        problems.append(f"后续处置案件办理不够及时：{overdue}件已超过应办结日期尚未办结。")
+        steps.append(f"对逾期未办结的{overdue}件后续处置案件逐件督促承办单位加快办理，按期复查，"
+                     "确保问题整改到位、案件依法办结。")
+    late = ev[(ev["indicator"] == "results_on_time") & ~ev["met"].astype(bool)]
+    for r in late.itertuples():
+        problems.append(f"抽查结果公开不够及时：{official_text(r.detail)}。")
+        steps.append(f"严格执行抽查结果在检查后{pol.reporting.results_within_working_days}个工作日"
+                     "内向社会公开的要求，检查结果录入后及时公开。")
+    if not problems:
+        problems.append("本季度各类监管对象均达到季度最低抽查要求，无逾期未办结的后续处置案件，"
+                        "抽查结果均按时公开，未发现需要报告的问题。")
+    nxt = q.next()
+    steps.append(f"按照年度抽查计划组织开展{nxt.label_zh}“双随机、一公开”抽查工作。"
+                 if nxt.year == pol.year else
+                 f"总结{pol.year}年度工作，按照下一年度实施方案制定并公开年度抽查计划。")
+    return [f"{'（' + _NUMERALS[i] + '）' if len(problems) > 1 else ''}{t}"
+            for i, t in enumerate(problems)], \
+        [f"（{_NUMERALS[i]}）{t}" if len(steps) > 1 else t for i, t in enumerate(steps)]
 
 
 def _follow_up_sentence(inputs: reports.ReportInputs, unit: str, as_of: dt.date) -> str:
@@ -315,18 +396,21 @@ def _follow_up_sentence(inputs: reports.ReportInputs, unit: str, as_of: dt.date)
     return f"{text}，{first}。" + (f"后续处置：{second}。" if second else "")
 
 
-def _open_cases_blocks(inputs: reports.ReportInputs, unit: str, as_of: dt.date) -> list:
+def _open_cases(inputs: reports.ReportInputs, unit: str, as_of: dt.date
+                ) -> tuple[list, Table | None, int]:
     """The unit's follow-up cases of the year still open as of ``as_of`` (后续处置台账): the
-    count per type and the overdue ones listed (a confidential case only counted)."""
+    paragraphs (count per type), the table of the overdue ones (a confidential case only
+    counted; None when none is shown) and the number overdue."""
     from .followups import CASE_STATUS_ZH, case_counts, case_table_zh, open_cases
 
     cases = reports.follow_up_cases(inputs, as_of)
     cases = cases[cases["unit"] == unit] if len(cases) else cases
     if cases.empty:
-        return []
+        return [], None, 0
     pending = open_cases(cases)
     if pending.empty:
-        return [Paragraph(f"截至{date_zh(as_of)}，本年度{len(cases)}件后续处置案件均已办结。")]
+        return [Paragraph(f"截至{date_zh(as_of)}，本年度{len(cases)}件后续处置案件均已办结。")], \
+            None, 0
     counts = case_counts(pending)
     open_zh, overdue_zh = CASE_STATUS_ZH["open"], CASE_STATUS_ZH["overdue"]
     total = counts.iloc[-1]
@@ -339,15 +423,15 @@ def _open_cases_blocks(inputs: reports.ReportInputs, unit: str, as_of: dt.date) 
             f"{zh}{total[zh]}件" for zh in (open_zh, overdue_zh) if total[zh]) + f"）：{parts}。")]
     overdue = pending[pending["status"] == "overdue"]
     shown = overdue[~overdue["confidential"]]
+    table = None
     if len(shown):
-        table = case_table_zh(shown)[["序号", "检查对象", "处置类型", "接收单位", "应办结日期",
+        frame = case_table_zh(shown)[["序号", "检查对象", "处置类型", "接收单位", "应办结日期",
                                       "逾期天数"]]
-        blocks.append(Table(table, title="表2 逾期未办结的后续处置案件", wrap_em=8))
-        hidden = len(overdue) - len(shown)
-        blocks.append(Paragraph("对逾期案件，将逐件督促承办单位加快办理，按期复查，确保问题整改到位、"
-                                "案件依法办结。" + (f"另有{hidden}件涉密案件逾期，不列明细。"
-                                                  if hidden else "")))
-    return blocks
+        table = Table(frame, title="表2 逾期未办结的后续处置案件", wrap_em=8)
+    hidden = len(overdue) - len(shown)
+    if hidden:
+        blocks.append(Paragraph(f"另有{hidden}件涉密案件逾期，不列明细。"))
+    return blocks, table, len(overdue)
 
 
 def _fmt_value(indicator: str, v: float) -> str:
@@ -363,8 +447,11 @@ def _indicator_sentence(r) -> str:
 # --------------------------------------------------------------------------------------
 # Evaluation notice (考核评估通报)
 # --------------------------------------------------------------------------------------
-def evaluation_document(inputs: reports.ReportInputs, unit: str) -> OfficialDocument:
-    """The new-area level's evaluation of the counties for the quarter."""
+def evaluation_document(inputs: reports.ReportInputs, unit: str,
+                        numbers: str = "") -> OfficialDocument:
+    """The new-area level's evaluation of the counties for the quarter, a 通报 sent down
+    (版头 and number, seal, 版记; ``numbers``: the register of document numbers, empty:
+    the number is left blank)."""
     pol, q = inputs.policy, inputs.quarter
     as_of = reports.evaluation_as_of(inputs)
     ev = reports.evaluate(inputs, as_of=as_of)
@@ -414,11 +501,12 @@ def evaluation_document(inputs: reports.ReportInputs, unit: str) -> OfficialDocu
                            ("结果公开", CLAUSES["public"]), ("报送", CLAUSES["reporting"]),
                            ("后续处置", CLAUSES["follow_up"]),
                            ("考核评估", CLAUSES["evaluation"])]))
+    title = f"{authority(pol, unit)}关于{q.label_zh}“双随机、一公开”监管工作考核评估情况的通报"
     return OfficialDocument(
-        title=f"{authority(pol, unit)}关于{q.label_zh}“双随机、一公开”监管工作考核评估情况的通报",
-        issuer=authority(pol, unit), date=as_of, blocks=tuple(body),
+        title=title, issuer=authority(pol, unit), date=as_of, blocks=tuple(body),
         recipient="、".join(authority(pol, c) for c in counties),
-        demo=inputs.demo, as_of=as_of, appendix=appendix)
+        demo=inputs.demo, as_of=as_of, appendix=appendix,
+        **issue_settings(pol, unit, "evaluation", q.label, as_of, title, numbers))
 
 
 # --------------------------------------------------------------------------------------
@@ -473,4 +561,4 @@ def annual_plan_document(inputs: reports.ReportInputs, unit: str,
         title=f"{authority(pol, unit)}{pol.year}年度“双随机、一公开”抽查计划"
               + (f"（{revision}）" if revision else ""),
         issuer=authority(pol, unit), date=issued, blocks=tuple(body), demo=inputs.demo,
-        appendix=appendix, public=True)
+        appendix=appendix, public=True, seal=True)

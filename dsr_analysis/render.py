@@ -17,7 +17,11 @@
    notebook's ``output_dir`` parameter points there);
 5. exports each executed notebook to HTML without code cells and without the cells tagged
    ``internal`` (the reviewers' checks); the notebooks write their documents themselves
-   (:func:`dsr_analysis.documents.write_forms`: DOCX and PDF, or XLSX and PDF);
+   (:func:`dsr_analysis.documents.write_forms`: DOCX and PDF, or XLSX and PDF; an official
+   document's reviewers' appendix as the internal ``{report}-{unit}.review.pdf``, never in
+   the files sent); the summary and the evaluation take their 发文字号 from the register
+   ``{out}/document-numbers.sqlite`` (:mod:`dsr_analysis.documents.numbers`: a document
+   keeps its number when rendered again, a number is never given twice);
 6. moves each report's files (notebook, HTML, DOCX/XLSX, PDF) into ``{out}/{quarter}/`` as a
    set (:func:`dsr_analysis.staging.publish`: a manifest written last, then ``os.replace``
    per file);
@@ -61,6 +65,7 @@ from .errors import DsrError, FileSystemError, ParameterError, os_message
 from .paths import OUTPUTS_DIR, PROJECT_ROOT
 from .periods import Quarter, month_quarter
 from .draw.ledger import exclusive
+from .documents.numbers import register_path
 from .policy import load_policy
 from .staging import MANIFEST, STAGING, clean_run, discard, publish, recover
 
@@ -285,6 +290,9 @@ def plan_jobs(quarter: str, units: str | Sequence[str] = "all", reports: str | S
                       "policy": policy, "output_dir": str(out_dir), **extra}
             if as_of and report == "statistics":
                 params["as_of"] = as_of
+            if "numbers" in declared and "numbers" not in params:
+                # the 发文字号 register beside the quarters (documents.numbers)
+                params["numbers"] = str(register_path(out_root))
             validate_parameters(report, params, declared)
             jobs.append(RenderJob(report, unit, q.label, params, out_dir))
     if not jobs:
@@ -610,6 +618,7 @@ def _run_jobs(jobs: Sequence[RenderJob], workers: int, progress: bool
 # Index page
 # --------------------------------------------------------------------------------------
 _FORM_ZH = {"html": "网页", "docx": "Word", "pdf": "PDF", "xlsx": "表格"}
+_REVIEW_ZH = "审核材料（内部）"
 
 
 def write_index(out_dir: Path, quarter: str, rendered: Sequence[Rendered],
@@ -631,7 +640,8 @@ def write_index(out_dir: Path, quarter: str, rendered: Sequence[Rendered],
         for u in pol.units:
             stem = f"{name}-{u.id}"
             groups: dict[str, list[Path]] = {}
-            pattern = re.compile(re.escape(stem) + r"(-(\d{4})-(\d{2}))?\.(html|docx|pdf|xlsx)$")
+            pattern = re.compile(re.escape(stem)
+                                 + r"(-(\d{4})-(\d{2}))?(\.review)?\.(html|docx|pdf|xlsx)$")
             for f in sorted(out_dir.glob(f"{stem}*")):
                 m = pattern.fullmatch(f.name)
                 if m:
@@ -643,9 +653,12 @@ def write_index(out_dir: Path, quarter: str, rendered: Sequence[Rendered],
             lines = []
             for month, files in groups.items():
                 order = {"html": 0, "docx": 1, "xlsx": 2, "pdf": 3}
-                files = sorted(files, key=lambda f: order[f.suffix[1:]])
-                links = " · ".join(f"<a href='{html.escape(f.name)}'>{_FORM_ZH[f.suffix[1:]]}</a>"
-                                   for f in files)
+                files = sorted(files, key=lambda f: (f.name.endswith(".review.pdf"),
+                                                     order[f.suffix[1:]]))
+                links = " · ".join(
+                    f"<a href='{html.escape(f.name)}'>"
+                    f"{_REVIEW_ZH if f.name.endswith('.review.pdf') else _FORM_ZH[f.suffix[1:]]}</a>"
+                    for f in files)
                 lines.append(f"<div>{html.escape(month)} {links}</div>" if month
                              else f"<div>{links}</div>")
             cells.append(f"<td>{''.join(lines)}</td>")

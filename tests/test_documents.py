@@ -106,11 +106,11 @@ def _table_document(demo: bool = True, nrow: int = 70) -> TableDocument:
 @pytest.fixture(scope="module")
 def out(tmp_path_factory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("documents")
-    docx, pdf = write_forms(_official(demo=True), d / "summary")
+    docx, pdf, review = write_forms(_official(demo=True), d / "summary")
     xlsx, table_pdf = write_forms(_table_document(), d / "statistics")
     plain = write_docx(_official(demo=False), d / "plain.docx")
     return {"dir": d, "docx": docx, "pdf": pdf, "xlsx": xlsx, "table_pdf": table_pdf,
-            "plain": plain}
+            "plain": plain, "review": review}
 
 
 def _run(*cmd: str) -> str:
@@ -123,7 +123,7 @@ def _run(*cmd: str) -> str:
 def test_forms_are_written_without_temporary_files(out):
     names = sorted(p.name for p in out["dir"].iterdir())
     assert names == ["plain.docx", "statistics.pdf", "statistics.xlsx", "summary.docx",
-                     "summary.pdf"]
+                     "summary.pdf", "summary.review.pdf"]
 
 
 def test_docx_page_is_a4_with_the_gbt9704_margins(out):
@@ -155,18 +155,18 @@ def test_docx_body_is_fangsong_3hao_on_a_fixed_pitch(out):
     assert title.runs[0]._r.rPr.rFonts.get(f"{W}eastAsia") == "方正小标宋简体"
 
 
-def test_docx_order_masthead_title_recipient_signature_appendix(out):
+def test_docx_order_masthead_title_recipient_signature_no_appendix(out):
     import docx
 
     document = docx.Document(str(out["docx"]))
     texts = [p.text for p in document.paragraphs if p.text]
     assert texts[:6] == ["雄县生态环境局", "雄环〔2023〕12号",
-                         "雄县生态环境局2023年第一季度“双随机、一公开”监管工作总结",
+                         "雄县生态环境局2023年第一季度\n“双随机、一公开”监管工作总结",
                          "（数据截止日期：2023年3月31日）", "雄安新区生态环境局：",
                          "本文件由演示数据生成，不作为正式文件。"]
     i = texts.index("继续做好抽查工作。")
     assert texts[i + 1:i + 3] == ["雄县生态环境局", "2023年4月6日"]
-    assert texts[i + 3] == "附：各项数字的依据"
+    assert texts[i + 3:] == []  # the reviewers' appendix is the separate review file
     paras = {p.text: p for p in document.paragraphs}
     assert paras["2023年4月6日"].paragraph_format.right_indent.pt == 64  # 4 characters
     assert paras["雄县生态环境局"].runs[0].font.color.rgb is not None  # the red masthead
@@ -243,7 +243,9 @@ def test_official_pdf_is_a4_portrait_numbered_at_the_outside_corner(out):
     second = _run("pdftotext", "-f", "2", "-l", "2", str(out["pdf"]), "-")
     assert "— 2 —" in second
     text = _run("pdftotext", str(out["pdf"]), "-")
-    assert "2023年4月6日" in text and "附：各项数字的依据" in text
+    assert "2023年4月6日" in text and "各项数字的依据" not in text
+    review = _run("pdftotext", str(out["review"]), "-")
+    assert "内部资料" in review and "各项数字的依据" in review
 
 
 @needs_poppler

@@ -244,7 +244,9 @@ def test_summary_and_evaluation_count_the_same_cases(bureau_quarter, quarter, tm
     assert texts.index("（二）后续处置案件办理情况") == texts.index("三、问题处置情况") + 3
     assert ("截至2023年3月31日，本年度后续处置案件3件，已办结1件，尚未办结2件（办理中1件，逾期1件）："
             "责令整改1件（逾期1件）；立案处罚1件。") in texts
-    table = [b for b in doc.blocks if getattr(b, "title", "") == "表2 逾期未办结的后续处置案件"]
+    attached = [b for a in doc.attachments for b in a.blocks]  # the table is an attachment
+    table = [b for b in attached if getattr(b, "title", "") == "表2 逾期未办结的后续处置案件"]
+    assert [a.title for a in doc.attachments][1] == "逾期未办结的后续处置案件"
     assert table[0].frame["检查对象"].tolist() == [quarter["b"].enterprise_name]
     assert table[0].frame["逾期天数"].tolist() == [21]
     cases = reports.follow_up_cases(inputs, due)

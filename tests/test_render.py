@@ -29,7 +29,8 @@ from dsr_analysis.render import (
 def test_every_report_declares_the_same_typed_parameters():
     common = ["quarter", "unit", "policy", "registers", "ledger", "results", "followups",
               "deliveries", "output_dir", "prepared"]
-    own = {"statistics": ["as_of"], "notice": ["month"]}
+    own = {"statistics": ["as_of"], "notice": ["month"], "summary": ["numbers"],
+           "evaluation": ["numbers"]}
     for spec in REPORTS.values():
         declared = declared_parameters(spec.notebook)
         assert list(declared) == common + own.get(spec.name, []), spec.name

@@ -115,6 +115,16 @@ def _html(doc: object) -> str | None:
     return _html_writers[0](doc) if _html_writers else None
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """An attachment (附件, GB/T 9704-2012 7.3.7) of an official document: named in the
+    附件说明 after the body and printed on its own pages after the signature, before the
+    版记, with the mark 附件 (附件2…) at the top left and its title centred."""
+
+    title: str
+    blocks: tuple[Block, ...]
+
+
 @dataclass(frozen=True, repr=False)
 class OfficialDocument:
     """A document in the GB/T 9704 layout.
@@ -139,8 +149,10 @@ class OfficialDocument:
     as_of : date or None
         The cut-off of the figures (数据截止日期), stated in the document when given.
     appendix : tuple of Block
-        Material for reviewers only (e.g. the clauses each figure rests on), after the body
-        under the heading 附：…; never part of the body.
+        Material for reviewers only (e.g. the clauses each figure rests on): never printed
+        in the document sent (DOCX, PDF); :func:`~dsr_analysis.documents.review_document`
+        makes it the separate internal review file, the notebook's HTML shows it after the
+        body under the heading 附：….
     public : bool
         True for a document a citizen may read (a notice, the annual plan, an announcement).
     classification : str
@@ -149,6 +161,28 @@ class OfficialDocument:
     signed : bool
         False for a form whose parts are signed each on its own (a task sheet): no issuer
         and date are printed at the end.
+    masthead : str
+        The 发文机关标志 in red at the head of the first page (e.g. "雄县生态环境局文件");
+        with ``number`` it makes the 版头 (the red rule under the number). Empty with a
+        number: the issuer's name is the mark; empty without a number: no 版头.
+    signer : str or None
+        The 签发人 of an upward document (a 报告), printed right of the number; "" leaves a
+        blank to sign by hand; None: not an upward document, no 签发人.
+    attachments : tuple of Attachment
+        The 附件: listed in the 附件说明 after the body, each printed from a new page after
+        the signature.
+    seal : bool
+        True: the signature is laid out for the seal (7.3.5.1: the date 4 characters from
+        the right, the issuer centred over it) with a blank box where the seal goes.
+    imprint : bool
+        True: the 版记 (抄送, 印发机关 and 印发日期 between rules) at the foot of the last,
+        even page.
+    copy_to : tuple of str
+        The 抄送机关 of the 版记; none: no 抄送 line.
+    printed_by : str
+        The 印发机关 of the 版记; empty: a blank to fill in.
+    printed_on : date or None
+        The 印发日期 of the 版记 (default: ``date``).
     """
 
     title: str
@@ -163,6 +197,14 @@ class OfficialDocument:
     public: bool = False
     classification: str = ""
     signed: bool = True
+    masthead: str = ""
+    signer: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    seal: bool = False
+    imprint: bool = False
+    copy_to: tuple[str, ...] = ()
+    printed_by: str = ""
+    printed_on: dt.date | None = None
 
     def _repr_html_(self) -> str | None:
         return _html(self)

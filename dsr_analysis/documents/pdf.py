@@ -2,7 +2,9 @@
 printed page (CSS paged media), laid out by WeasyPrint.
 
 An :class:`~dsr_analysis.documents.model.OfficialDocument` is printed like its Word file
-(A4, the GB/T 9704 版心, 3号 body, page numbers "— N —" at the outside corner); an
+(A4, the GB/T 9704 版心, 3号 body, page numbers "— N —" at the outside corner; the 版记 at
+the foot of the last page, an even one: laid out twice, the second time moved into place);
+an
 :class:`~dsr_analysis.documents.model.TableDocument` on A4 landscape, one page wide, the
 header rows repeated on every page, numbered "第 N 页 共 M 页". Only Noto CJK fonts are used
 (Debian's fonts-noto-cjk), for Chinese, Latin letters, digits and dashes alike, and
@@ -91,7 +93,7 @@ def pdf_html(doc: OfficialDocument | TableDocument) -> str:
     if isinstance(doc, TableDocument):
         content, page, author = table_document_html(doc), _table_css(doc), doc.unit
     elif isinstance(doc, OfficialDocument):
-        content, page, author = official_html(doc), _official_css(doc), doc.issuer
+        content, page, author = official_html(doc, appendix=False), _official_css(doc), doc.issuer
     else:
         raise layout.DocumentError(f"cannot print {type(doc).__name__} (valid: "
                                    "OfficialDocument, TableDocument)")
@@ -102,10 +104,53 @@ def pdf_html(doc: OfficialDocument | TableDocument) -> str:
             f"<body>{content}</body></html>")
 
 
+def _imprint_box(document):
+    """(page index, bottom [px], page content bottom [px], height [px]) of the 版记 in a
+    laid-out document, or None."""
+    for index, page in enumerate(document.pages):
+        stack = [page._page_box]
+        while stack:
+            box = stack.pop()
+            element = getattr(box, "element", None)
+            if element is not None and "dsr-imprint" in (element.get("class") or "").split() \
+                    and getattr(box, "element_tag", "") == "div":
+                bottom = box.position_y + box.margin_height()
+                limit = page._page_box.margin_height() - page._page_box.margin_bottom
+                return index, bottom, limit, box.border_height()
+            stack.extend(getattr(box, "children", ()))
+    return None
+
+
+def _place_imprint(page: str):
+    """Lay out ``page`` with its 版记 at the foot of the last page, an even page (7.4): a
+    first layout finds where the 版记 falls; a second moves it down on its page (an even
+    one) or to the foot of the next page (after an odd one)."""
+    import weasyprint
+
+    document = weasyprint.HTML(string=page).render()
+    found = _imprint_box(document)
+    if found is None:
+        return document
+    index, bottom, limit, height = found
+    px_per_pt = 96 / 72
+    if (index + 1) % 2 == 0:
+        extra = max(0.0, limit - bottom) / px_per_pt - 1  # 1 pt short of the edge: rounding
+        rule = f".dsr-imprint {{ margin-top: {layout.LINE_PITCH_PT + max(0.0, extra):.2f}pt; }}"
+    else:
+        text_height = layout.TEXT_HEIGHT_MM / layout.MM_PER_PT
+        top = text_height - height / px_per_pt - 1
+        rule = (".dsr-imprint { break-before: page; page-break-before: always; "
+                f"margin-top: {top:.2f}pt; }}")
+    return weasyprint.HTML(string=page.replace("</style>", rule + "</style>", 1)).render()
+
+
 def write_pdf(doc: OfficialDocument | TableDocument, path: str | Path) -> Path:
     """Write ``doc`` as PDF at ``path`` (replaced atomically) and return the path."""
     import weasyprint
 
     page = pdf_html(doc)
+    if isinstance(doc, OfficialDocument) and doc.imprint:
+        document = _place_imprint(page)
+        return layout.write_atomically(path, lambda tmp: document.write_pdf(str(tmp)))
     return layout.write_atomically(
         path, lambda tmp: weasyprint.HTML(string=page).write_pdf(str(tmp)))

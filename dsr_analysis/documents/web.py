@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from ..periods import date_zh
 import dsr_analysis.documents.layout as layout  # the module itself, not the package
+from . import gbt9704
 from .model import (Block, Figure, Heading, OfficialDocument, PageBreak, Paragraph, Table,
                     TableDocument, set_html_writer)
 
@@ -142,19 +143,19 @@ def blocks_html(blocks: tuple[Block, ...]) -> str:
 # --------------------------------------------------------------------------------------
 # Documents
 # --------------------------------------------------------------------------------------
-def official_html(doc: OfficialDocument) -> str:
-    """The content of an official document, in the order of the Word file."""
+def official_html(doc: OfficialDocument, appendix: bool = True) -> str:
+    """The content of an official document, in the order of the Word file; the reviewers'
+    appendix after it unless ``appendix`` is False (the PDF sent never has it)."""
     out = ['<div class="dsr-doc dsr-official" lang="zh-CN">']
     if doc.demo:
         out.append(f'<p class="dsr-demo-mark">{layout.DEMO_MARK}</p>')
     if doc.classification:
         out.append(f'<p class="dsr-classification">{_e(doc.classification)}</p>')
-    if doc.number:
-        size = layout.masthead_size_pt(doc.issuer)
-        out.append(f'<div class="dsr-masthead"><p class="dsr-issuer-mark" '
-                   f'style="font-size:{size:g}pt">{_e(doc.issuer)}</p>'
-                   f'<p class="dsr-number">{_e(doc.number)}</p></div>')
-    out.append(f'<h1 class="dsr-title">{_e(doc.title)}</h1>')
+    if gbt9704.has_masthead(doc):
+        out.append(_masthead_html(doc))
+    lines = "<br>".join(f'<span class="dsr-title-line">{_e(x)}</span>'
+                        for x in gbt9704.title_lines(doc.title, keep=(doc.issuer,)))
+    out.append(f'<h1 class="dsr-title">{lines}</h1>')
     if doc.as_of is not None:
         out.append(f'<p class="dsr-as-of">（{layout.AS_OF_LABEL}：{date_zh(doc.as_of)}）</p>')
     out.append(_gap())
@@ -163,13 +164,22 @@ def official_html(doc: OfficialDocument) -> str:
     if doc.demo:
         out.append(f'<p class="dsr-body dsr-demo-line">{layout.DEMO_LINE}</p>')
     out.append(blocks_html(doc.blocks))
-    date_text = date_zh(doc.date)
-    issuer_right, date_right = layout.signature_indents(doc.issuer, date_text)
+    if doc.attachments:
+        out.append(_gap() + '<div class="dsr-attachment-note">' + "".join(
+            f'<p class="{"dsr-att-first" if i == 0 else "dsr-att-more"}">{_e(x)}</p>'
+            for i, x in enumerate(gbt9704.attachment_lines(doc))) + "</div>")
     if doc.signed:
-        out.append(f'{_gap()}<div class="dsr-signature">'
-                   f'<p style="padding-right:{issuer_right:g}em">{_e(doc.issuer)}</p>'
-                   f'<p style="padding-right:{date_right:g}em">{date_text}</p></div>')
-    if doc.appendix:
+        out.append(_signature_html(doc))
+    for i, item in enumerate(doc.attachments, start=1):
+        title = "<br>".join(f'<span class="dsr-title-line">{_e(x)}</span>'
+                            for x in gbt9704.title_lines(item.title))
+        out.append(f'<section class="dsr-attachment"><p class="dsr-attachment-mark">'
+                   f'{_e(gbt9704.attachment_label(doc, i))}</p>{_gap()}'
+                   f'<h2 class="dsr-title dsr-attachment-title">{title}</h2>{_gap()}'
+                   f"{blocks_html(item.blocks)}</section>")
+    if doc.imprint:
+        out.append(_imprint_html(doc))
+    if appendix and doc.appendix:
         blocks = doc.appendix
         title = layout.APPENDIX_DEFAULT
         if isinstance(blocks[0], Heading):
@@ -178,6 +188,48 @@ def official_html(doc: OfficialDocument) -> str:
                    f'附：{_e(title)}</h2>{_gap()}{blocks_html(blocks)}</section>')
     out.append("</div>")
     return "".join(out)
+
+
+def _masthead_html(doc: OfficialDocument) -> str:
+    """版头: the red mark, the number (with the 签发人 of an upward document), the red rule."""
+    mark = gbt9704.masthead_text(doc)
+    size = layout.masthead_size_pt(mark)
+    if doc.signer is None:
+        number = f'<p class="dsr-number">{_e(doc.number)}</p>'
+    else:
+        label, name = gbt9704.signer_text(doc)
+        number = (f'<p class="dsr-number dsr-number-signed"><span>{_e(doc.number)}</span>'
+                  f'<span class="dsr-signer">{_e(label)}<span class="dsr-signer-name">'
+                  f"{_e(name)}</span></span></p>")
+    return (f'<div class="dsr-masthead"><p class="dsr-issuer-mark" '
+            f'style="font-size:{size:g}pt">{_e(mark)}</p>{number}</div>')
+
+
+def _signature_html(doc: OfficialDocument) -> str:
+    """The issuer and the date; for a sealed document blank lines and the seal's box."""
+    date_text = date_zh(doc.date)
+    issuer_right, date_right = layout.signature_indents(doc.issuer, date_text)
+    if not doc.seal:
+        return (f'{_gap()}<div class="dsr-signature">'
+                f'<p style="padding-right:{issuer_right:g}em">{_e(doc.issuer)}</p>'
+                f'<p style="padding-right:{date_right:g}em">{date_text}</p></div>')
+    centre, _ = gbt9704.seal_offsets_em(doc)
+    top = gbt9704.SEAL_TOP_LINES * layout.LINE_PITCH_PT
+    size = gbt9704.SEAL_MM
+    left = layout.TEXT_WIDTH_MM - centre * layout.mm(layout.BODY_SIZE_PT) - size / 2
+    box = (f'<div class="dsr-seal" title="印章位置" style="width:{size:g}mm;height:{size:g}mm;'
+           f'left:{left:.1f}mm;top:-{top:.2f}pt"></div>')
+    return (f'{_gap(gbt9704.SEAL_LINES_ABOVE)}<div class="dsr-signature dsr-sealed">{box}'
+            f'<p style="padding-right:{issuer_right:g}em">{_e(doc.issuer)}</p>'
+            f'<p style="padding-right:{date_right:g}em">{date_text}</p></div>')
+
+
+def _imprint_html(doc: OfficialDocument) -> str:
+    """版记: its lines between rules."""
+    rows = "".join(f'<div class="dsr-imprint-row"><span>{_e(left)}</span>'
+                   + (f"<span>{_e(right)}</span>" if right else "")
+                   + "</div>" for left, right in gbt9704.imprint_rows(doc))
+    return f'<div class="dsr-imprint">{rows}</div>'
 
 
 def table_document_html(doc: TableDocument) -> str:
@@ -239,6 +291,24 @@ def stylesheet(fonts: Fonts) -> str:
 .dsr-issuer-mark {{ font-family: {fonts.xiaobiaosong}; font-weight: {fonts.title_weight};
   color: #{layout.RED}; line-height: {layout.MASTHEAD_LINE:g}; }}
 .dsr-number {{ margin-top: {2 * pitch:.2f}pt !important; }}
+.dsr-number-signed {{ display: flex; justify-content: space-between; padding: 0 1em; }}
+.dsr-signer-name {{ font-family: {fonts.kaiti}; }}
+.dsr-title-line {{ white-space: nowrap; }}
+.dsr-attachment-note p {{ text-indent: 0 !important; }}
+.dsr-att-first {{ padding-left: 2em; }}
+.dsr-att-more {{ padding-left: 5em; }}
+.dsr-sealed {{ position: relative; }}
+.dsr-seal {{ position: absolute; border: .75pt dashed #999; border-radius: 50%;
+  box-sizing: border-box; }}
+.dsr-attachment {{ break-before: page; page-break-before: always; }}
+.dsr-attachment-mark {{ font-family: {fonts.heiti}; text-indent: 0 !important; }}
+.dsr-imprint {{ margin-top: {pitch:.2f}pt; font-size: {gbt9704.IMPRINT_SIZE_PT:g}pt;
+  line-height: {gbt9704.IMPRINT_LINE_PT:.2f}pt; break-inside: avoid; page-break-inside: avoid;
+  text-align: left !important; }}
+.dsr-imprint-row {{ border-top: {gbt9704.IMPRINT_INNER_PT:.2f}pt solid #000; padding: 0 1em;
+  display: flex; justify-content: space-between; }}
+.dsr-imprint-row:first-child {{ border-top-width: {gbt9704.IMPRINT_OUTER_PT:.2f}pt; }}
+.dsr-imprint-row:last-child {{ border-bottom: {gbt9704.IMPRINT_OUTER_PT:.2f}pt solid #000; }}
 .dsr-title {{ font-family: {fonts.xiaobiaosong}; font-weight: {fonts.title_weight};
   font-size: {layout.TITLE_SIZE_PT:g}pt; line-height: {1.2 * pitch:.2f}pt; text-align: center !important; }}
 .dsr-as-of {{ font-family: {fonts.kaiti}; text-align: center !important; }}

@@ -2,10 +2,15 @@
 national layout for official documents, GB/T 9704-2012.
 
 The page is A4 with the 版心 of 156 x 225 mm (top 37, bottom 35, left 28, right 26 mm);
-the body is 3号 仿宋 on a fixed pitch of 22 lines a page; the title 2号 小标宋; headings
-黑体, 楷体 and bold 仿宋 by level; the 版头 (issuer in red, document number, red rule) when
-the document has a number; the signature without a seal (7.3.5.2); page numbers "— 1 —" in
-4号 宋体, odd pages right and even pages left, one character from the edge of the 版心.
+the body is 3号 仿宋 on a fixed pitch of 22 lines a page; the title 2号 小标宋 in lines that
+never break a quoted name or a number; headings 黑体, 楷体 and bold 仿宋 by level; the 版头
+(发文机关标志 in red, 发文字号 with the 签发人 of an upward document, red rule); the 附件说明;
+the signature without a seal (7.3.5.2) or, for a sealed document, with a blank box where the
+seal goes (7.3.5.1); the 附件 each from a new page; the 版记 (抄送, 印发机关 and 印发日期
+between rules) at the foot of a page of its own that starts on an even page (an "even page"
+section break: Word and LibreOffice add the blank page when the text ends on an even page);
+page numbers "— 1 —" in 4号 宋体, odd pages right and even pages left, one character from the
+edge of the 版心. The reviewers' appendix is never printed (it is the separate review file).
 """
 
 from __future__ import annotations
@@ -15,15 +20,17 @@ import io
 from pathlib import Path
 
 from docx import Document
+from docx.enum.section import WD_SECTION
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING
-from docx.oxml import OxmlElement
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING, WD_TAB_ALIGNMENT
+from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 from docx.text.paragraph import Paragraph as DocxParagraph
 
 from ..periods import date_zh
 import dsr_analysis.documents.layout as layout  # the module itself, not the package
+from . import gbt9704
 from .model import Block, Figure, Heading, OfficialDocument, PageBreak, Paragraph, Table
 
 _ALIGN = {"left": WD_ALIGN_PARAGRAPH.LEFT, "right": WD_ALIGN_PARAGRAPH.RIGHT,
@@ -345,17 +352,153 @@ def _blocks(document, blocks: tuple[Block, ...]) -> None:
 # The document
 # --------------------------------------------------------------------------------------
 def _masthead(document, doc: OfficialDocument) -> None:
-    """版头: the issuer's name in red 小标宋 centred, 35 mm under the top of the 版心;
-    the document number two lines below; the red rule 4 mm under the number."""
-    size = layout.masthead_size_pt(doc.issuer)
-    _para(document, doc.issuer, role="xiaobiaosong", size=size, color=_RED, align="center",
-          line_pt=size * layout.MASTHEAD_LINE, before_pt=layout.masthead_space_pt(doc.issuer))
+    """版头: the 发文机关标志 in red 小标宋 centred, 35 mm under the top of the 版心;
+    the document number two lines below (centred, or one character from the left with the
+    签发人 one character from the right for an upward document); the red rule 4 mm under
+    the number."""
+    mark = gbt9704.masthead_text(doc)
+    size = layout.masthead_size_pt(mark)
+    _para(document, mark, role="xiaobiaosong", size=size, color=_RED, align="center",
+          line_pt=size * layout.MASTHEAD_LINE, before_pt=layout.masthead_space_pt(mark))
     _blank(document)
     _blank(document)
-    number = _para(document, doc.number, align="center")
+    if doc.signer is None:
+        number = _para(document, doc.number, align="center")
+    else:
+        number = _para(document, doc.number, align="left", left_em=1, right_em=1)
+        stop = Mm(layout.TEXT_WIDTH_MM) - Pt(2 * layout.BODY_SIZE_PT)
+        number.paragraph_format.tab_stops.add_tab_stop(stop, WD_TAB_ALIGNMENT.RIGHT)
+        label, name = gbt9704.signer_text(doc)
+        _run(number, "\t" + label)
+        _run(number, name, role="kaiti")
     _border(number, layout.RED, 12, round(layout.RULE_GAP_MM / layout.MM_PER_PT))
     _blank(document)
     _blank(document)
+
+
+def _title(document, doc: OfficialDocument) -> None:
+    """The title in its lines (:func:`gbt9704.title_lines`), each ended by a line break."""
+    p = _para(document, "", align="center", line_pt=layout.LINE_PITCH_PT * 1.2,
+              size=layout.TITLE_SIZE_PT)
+    for i, line in enumerate(gbt9704.title_lines(doc.title, keep=(doc.issuer,))):
+        run = _run(p, line, "xiaobiaosong", layout.TITLE_SIZE_PT)
+        if i:
+            run._r.addprevious(_break_run())
+
+
+def _break_run():
+    r = OxmlElement("w:r")
+    r.append(OxmlElement("w:br"))
+    return r
+
+
+def _attachment_note(document, doc: OfficialDocument) -> None:
+    """附件说明: one blank line under the body, 附件 two characters from the left, a second
+    name aligned under the first."""
+    if not doc.attachments:
+        return
+    _blank(document)
+    for i, line in enumerate(gbt9704.attachment_lines(doc)):
+        if i == 0:
+            _para(document, line, align="left", indent_em=2, keep_with_next=True)
+        else:
+            _para(document, line, align="left", left_em=5, keep_with_next=True)
+
+
+def _seal_box(p: DocxParagraph, doc: OfficialDocument) -> None:
+    """A blank dashed circle where the seal goes, anchored on the issuer line: centred on
+    the date, its top 1.55 lines above the issuer line."""
+    centre_em, diameter_em = gbt9704.seal_offsets_em(doc)
+    em = layout.BODY_SIZE_PT
+    diameter = diameter_em * em
+    left = Mm(layout.TEXT_WIDTH_MM).pt - centre_em * em - diameter / 2
+    top = -gbt9704.SEAL_TOP_LINES * layout.LINE_PITCH_PT
+    pict = parse_xml(
+        '<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+        'xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office">'
+        '<w:pict><v:oval alt="印章位置" filled="f" strokecolor="#999999" strokeweight="0.75pt" '
+        f'style="position:absolute;margin-left:{left:.1f}pt;margin-top:{top:.1f}pt;'
+        f'width:{diameter:.1f}pt;height:{diameter:.1f}pt;z-index:-251657216;'
+        'mso-position-horizontal-relative:margin;mso-position-vertical-relative:line">'
+        '<v:stroke dashstyle="dash"/></v:oval></w:pict></w:r>')
+    p._p.append(pict)
+
+
+def _signed_sealed(document, doc: OfficialDocument) -> None:
+    """The signature of a sealed document (7.3.5.1): blank lines for the seal's upper part,
+    the issuer centred over the date, the date 4 characters from the right, the box."""
+    date_text = date_zh(doc.date)
+    issuer_right, date_right = layout.signature_indents(doc.issuer, date_text)
+    for _ in range(gbt9704.SEAL_LINES_ABOVE):
+        _para(document, "", align="left", keep_with_next=True)
+    issuer = _para(document, doc.issuer, align="right", right_em=issuer_right,
+                   keep_with_next=True)
+    _seal_box(issuer, doc)
+    _para(document, date_text, align="right", right_em=date_right)
+
+
+def _attachments(document, doc: OfficialDocument) -> None:
+    """Each 附件 from a new page: its mark 附件N (黑体) at the top left, its title (小标宋)
+    centred a line below, then its blocks."""
+    for i, item in enumerate(doc.attachments, start=1):
+        _para(document, "", align="left", line_pt=None).add_run().add_break(WD_BREAK.PAGE)
+        _para(document, gbt9704.attachment_label(doc, i), role="heiti", align="left",
+              keep_with_next=True)
+        _blank(document)
+        p = _para(document, "", align="center", line_pt=layout.LINE_PITCH_PT * 1.2,
+                  size=layout.TITLE_SIZE_PT, keep_with_next=True)
+        for k, line in enumerate(gbt9704.title_lines(item.title)):
+            run = _run(p, line, "xiaobiaosong", layout.TITLE_SIZE_PT)
+            if k:
+                run._r.addprevious(_break_run())
+        _blank(document)
+        _blocks(document, item.blocks)
+
+
+def _imprint_borders(cell, top_pt: float, bottom_pt: float) -> None:
+    tc_pr = cell._tc.get_or_add_tcPr()
+    borders = OxmlElement("w:tcBorders")
+    for side, width in (("top", top_pt), ("left", 0), ("bottom", bottom_pt), ("right", 0)):
+        el = OxmlElement(f"w:{side}")
+        if width:
+            el.set(qn("w:val"), "single")
+            el.set(qn("w:sz"), str(max(2, round(width * 8))))
+            el.set(qn("w:color"), "000000")
+        else:
+            el.set(qn("w:val"), "nil")
+        borders.append(el)
+    tc_pr.append(borders)
+
+
+def _imprint(document, doc: OfficialDocument) -> None:
+    """版记 (7.4) on a page of its own starting on an even page: pushed to the foot of the
+    版心 by one line as high as the space above it; 抄送 and 印发 lines in 4号 仿宋 between
+    rules (the first and last 0.35 mm, those between 0.25 mm)."""
+    section = document.add_section(WD_SECTION.EVEN_PAGE)
+    section.different_first_page_header_footer = False
+    rows = gbt9704.imprint_rows(doc)
+    space = Mm(layout.TEXT_HEIGHT_MM).pt - gbt9704.imprint_height_pt(doc) - 4
+    _para(document, "", align="left", line_pt=space, size=2)
+    table = document.add_table(rows=len(rows), cols=1)
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    size = gbt9704.IMPRINT_SIZE_PT
+    for i, (left, right) in enumerate(rows):
+        cell = table.cell(i, 0)
+        _set_cell_width(cell, layout.TEXT_WIDTH_MM)
+        _imprint_borders(cell, gbt9704.IMPRINT_OUTER_PT if i == 0 else gbt9704.IMPRINT_INNER_PT,
+                         gbt9704.IMPRINT_OUTER_PT if i == len(rows) - 1 else 0)
+        p = cell.paragraphs[0]
+        _format(p, align="left", line_pt=gbt9704.IMPRINT_LINE_PT, size=size, left_em=1,
+                right_em=1)
+        _run(p, left, "fangsong", size)
+        if right:
+            p.paragraph_format.tab_stops.add_tab_stop(
+                Mm(layout.TEXT_WIDTH_MM) - Pt(2 * size) - Mm(2), WD_TAB_ALIGNMENT.RIGHT)
+            _run(p, "\t" + right, "fangsong", size)
+    _table_props(table, [layout.TEXT_WIDTH_MM])
+    # The body's last paragraph (Word requires one after a table) takes no room.
+    _para(document, "", align="left", line_pt=1, size=1)
 
 
 def _signature(document, doc: OfficialDocument) -> None:
@@ -364,20 +507,6 @@ def _signature(document, doc: OfficialDocument) -> None:
     _blank(document)
     _para(document, doc.issuer, align="right", right_em=issuer_right, keep_with_next=True)
     _para(document, date_text, align="right", right_em=date_right)
-
-
-def _appendix(document, doc: OfficialDocument) -> None:
-    if not doc.appendix:
-        return
-    blocks = doc.appendix
-    title = layout.APPENDIX_DEFAULT
-    if isinstance(blocks[0], Heading):
-        title, blocks = blocks[0].text, blocks[1:]
-    p = _para(document, "", align="left")
-    p.add_run().add_break(WD_BREAK.PAGE)
-    _para(document, f"附：{title}", role="heiti", align="left", keep_with_next=True)
-    _blank(document)
-    _blocks(document, blocks)
 
 
 def _properties(document, doc: OfficialDocument) -> None:
@@ -405,10 +534,9 @@ def build_docx(doc: OfficialDocument):
     body = document.paragraphs[0]._p if document.paragraphs else None
     if body is not None:  # the template's empty first paragraph
         body.getparent().remove(body)
-    if doc.number:
+    if gbt9704.has_masthead(doc):
         _masthead(document, doc)
-    _para(document, doc.title, role="xiaobiaosong", size=layout.TITLE_SIZE_PT, align="center",
-          line_pt=layout.LINE_PITCH_PT * 1.2)
+    _title(document, doc)
     if doc.as_of is not None:
         _para(document, f"（{layout.AS_OF_LABEL}：{date_zh(doc.as_of)}）", role="kaiti",
               align="center")
@@ -418,9 +546,14 @@ def build_docx(doc: OfficialDocument):
     if doc.demo:
         _para(document, layout.DEMO_LINE, bold=True, indent_em=2)
     _blocks(document, doc.blocks)
-    if doc.signed:
+    _attachment_note(document, doc)
+    if doc.signed and doc.seal:
+        _signed_sealed(document, doc)
+    elif doc.signed:
         _signature(document, doc)
-    _appendix(document, doc)
+    _attachments(document, doc)
+    if doc.imprint:
+        _imprint(document, doc)
     _properties(document, doc)
     return document
 

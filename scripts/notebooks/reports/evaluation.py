@@ -4,6 +4,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _params import check, params, setup  # noqa: E402
 
+NUMBERS = 'numbers: str = ""  # 发文字号 register (SQLite); empty: the number is left blank\n'
+
 CELLS = [
 ("internal-markdown", """
 # 考核评估通报
@@ -11,10 +13,10 @@ CELLS = [
 本笔记本生成新区生态环境局对三县一个季度“双随机、一公开”监管工作的考核评估通报（网页、Word和PDF）。
 各项指标的目标值取自实施方案，分值取自考核评分规则：达标得满分，未达标按完成比例得分。
 """),
-("parameters", params("xiongan")),
+("parameters", params("xiongan", NUMBERS)),
 ("code", check("evaluation")),
 ("code", setup("evaluation") + """
-doc = official.evaluation_document(inputs, unit)
+doc = official.evaluation_document(inputs, unit, numbers)
 display(doc)
 """),
 ("internal", """

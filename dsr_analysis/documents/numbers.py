@@ -1,0 +1,138 @@
+"""The register of document numbers (发文字号, GB/T 9704-2012 7.2.4): ``雄环〔2023〕12号``.
+
+Numbers run per unit and per year (the year of the 成文日期), one series for every kind of
+document the unit issues. A document is identified by (unit, kind, period), e.g.
+(``xiongxian``, ``summary``, ``2023Q1``): rendering it again gives it the number it already
+has; a new document takes the next number; a number once given is never given to another
+document, also when the document it was given to is never sent (a gap is allowed, a reuse is
+not).
+
+The register is an SQLite file beside the outputs (``{out}/document-numbers.sqlite``, see
+:func:`register_path`); every assignment is one ``BEGIN IMMEDIATE`` transaction, so report
+notebooks rendered in parallel never draw the same number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+#: File name of the register in the outputs folder (beside the quarters' folders).
+REGISTER_FILE = "document-numbers.sqlite"
+
+#: A blank left for the office to fill in by hand (an unconfigured prefix or number).
+BLANK = "\u3000\u3000"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS document_numbers (
+    unit TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    serial INTEGER NOT NULL CHECK (serial >= 1),
+    prefix TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    period TEXT NOT NULL,
+    title TEXT NOT NULL,
+    assigned_at TEXT NOT NULL,
+    PRIMARY KEY (unit, year, serial),
+    UNIQUE (unit, kind, period)
+);
+"""
+
+
+@dataclass(frozen=True)
+class DocumentNumber:
+    """A document's number.
+
+    Attributes
+    ----------
+    prefix : str
+        The unit's 机关代字, e.g. "雄环"; empty: printed as a blank to fill in.
+    year : int
+        The year in the 六角括号 (the year of the 成文日期).
+    serial : int or None
+        The 发文顺序号 (no leading zero); None: printed as a blank (no register used).
+    """
+
+    prefix: str
+    year: int
+    serial: int | None
+
+    @property
+    def text(self) -> str:
+        """The number as printed: ``雄环〔2023〕12号`` (blanks where a part is unknown)."""
+        serial = BLANK if self.serial is None else str(self.serial)
+        return f"{self.prefix or BLANK}〔{self.year}〕{serial}号"
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def register_path(out_dir: str | Path) -> Path:
+    """The register of the outputs folder ``out_dir`` (the folder holding the quarters)."""
+    return Path(out_dir) / REGISTER_FILE
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(str(path), timeout=60.0, isolation_level=None)
+    con.execute("PRAGMA journal_mode=DELETE")
+    con.executescript(_SCHEMA)
+    return con
+
+
+def assign_number(register: str | Path, unit: str, kind: str, period: str, year: int,
+                  prefix: str, title: str = "") -> DocumentNumber:
+    """The number of document (``unit``, ``kind``, ``period``) in ``register``: the one it
+    was given before, else the next serial of ``unit`` in ``year`` (1 for the first).
+
+    ``year`` and ``prefix`` only apply to a new number: a document keeps its number even if
+    the prefix in the policy changed since. ``title`` is recorded with a new number."""
+    if not unit or not kind or not period:
+        raise ValueError(f"a document number needs a unit, a kind and a period (got unit="
+                         f"{unit!r}, kind={kind!r}, period={period!r})")
+    con = _connect(Path(register))
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        row = con.execute("SELECT prefix, year, serial FROM document_numbers "
+                          "WHERE unit = ? AND kind = ? AND period = ?",
+                          (unit, kind, period)).fetchone()
+        if row is None:
+            (last,) = con.execute("SELECT MAX(serial) FROM document_numbers "
+                                  "WHERE unit = ? AND year = ?", (unit, year)).fetchone()
+            serial = (last or 0) + 1
+            stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+            con.execute("INSERT INTO document_numbers VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (unit, year, serial, prefix, kind, period, title, stamp))
+            row = (prefix, year, serial)
+        con.execute("COMMIT")
+    except BaseException:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
+    return DocumentNumber(row[0], int(row[1]), int(row[2]))
+
+
+def issued_numbers(register: str | Path, unit: str | None = None):
+    """Every number given (a DataFrame: unit, year, serial, number, kind, period, title,
+    assigned_at), in order of unit, year and serial."""
+    import pandas as pd
+
+    path = Path(register)
+    columns = ["unit", "year", "serial", "number", "kind", "period", "title", "assigned_at"]
+    if not path.is_file():
+        return pd.DataFrame(columns=columns)
+    con = _connect(path)
+    try:
+        sql = "SELECT * FROM document_numbers" + (" WHERE unit = ?" if unit else "")
+        frame = pd.read_sql_query(sql + " ORDER BY unit, year, serial", con,
+                                  params=(unit,) if unit else ())
+    finally:
+        con.close()
+    frame["number"] = [DocumentNumber(p, y, s).text
+                       for p, y, s in zip(frame["prefix"], frame["year"], frame["serial"],
+                                          strict=True)]
+    return frame[columns]
