@@ -23,6 +23,7 @@ for doc in docs:
 for doc in docs:
     print(f"{doc.title}：公示 {len(doc.table.frame)} 条")
     print("  后续处置：", doc.table.frame["后续处置"].str.extract(r"([^（]+)")[0].value_counts().to_dict())
+    print("  文末：" + "；".join(doc.statements) + f"；{doc.unit}（盖章）{doc.date}")
 """),
 ("code", """
 if output_dir:

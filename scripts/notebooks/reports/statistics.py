@@ -24,6 +24,8 @@ display(doc)
 frame = doc.table.frame
 print(f"{len(frame)} 行 × {frame.shape[1]} 列；数据截止日期 {doc.as_of}；"
       f"完成抽查合计 {frame[('完成抽查（次）', '合计')].tolist()}，已公开 {frame[('结果公开', '已公开')].tolist()}")
+print("表头标志：" + "；".join(f"{k}：{v or '（空白待填）'}" for k, v in doc.marks))
+print("签署栏：" + "、".join(doc.signatures) + f"；{doc.date_label} {doc.date}")
 """),
 ("code", """
 units = [u.id for u in pol.units] if pol.unit(unit).level == "area" else [unit]
