@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv sysdeps demo test test-slow lint clean planner notebooks messages
+.PHONY: venv sysdeps demo test test-slow lint clean planner notebooks docs messages
 
 venv: $(STAMP)
 
@@ -45,6 +45,11 @@ demo: venv sysdeps
 test: venv sysdeps
 	$(BIN)/python -m pytest -m "not slow" tests
 	$(BIN)/python -m pytest --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+
+# The user guide (用户手册, Chinese) and the developer reference (English) as a site in site/:
+# open site/index.html. `make test` builds it with --strict (tests/test_guide.py).
+docs: venv
+	$(BIN)/mkdocs build --strict --site-dir site
 
 # Crash and concurrency trials of draws and renders (real processes killed with SIGKILL and
 # run in pairs, full disks) and the three longer designs of the draw/engine/planner agreement
