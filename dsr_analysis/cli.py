@@ -107,7 +107,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     print(_("registers OK ({enterprises} enterprises, {inspectors} inspectors, {experts} "
             "experts, {items} items) against policy {policy}").format(
         enterprises=len(registers.enterprises), inspectors=len(registers.inspectors),
-        experts=len(registers.experts), items=len(registers.items), policy=policy.id))
+        experts=len(registers.experts), items=len(registers.items), policy=policy.name))
     for warning in item_warnings(registers, policy):  # valid registers: exit 0 all the same
         print(_("warning: {message}").format(message=warning), file=sys.stderr)
     return 0

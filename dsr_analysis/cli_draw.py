@@ -9,6 +9,7 @@ from pathlib import Path
 from .draw import (DRAW_MODE_ZH, RECORD_FORMAT, commit_quarter, draw_and_record,
                    export_announcements, parse_target)
 from .draw.ledger import DEFAULT_LEDGER, entries, exclusive, head
+from .draw.record import METHOD_ZH
 from .draw.outputs import STAGING, check_outputs, export, recover
 from .draw.imports import IMPORT_FORMAT, write_public_ledger
 from .draw.verify import policy_file_changes, record_formats, verify_ledger
@@ -113,6 +114,7 @@ def cmd_draw(args: argparse.Namespace) -> int:
     names = policy.unit_names
     counts = tasks.groupby(["unit", "method_detail"]).size().unstack(fill_value=0)
     counts.index = [names.get(u, u) for u in counts.index]
+    counts.columns = [METHOD_ZH.get(m, m) for m in counts.columns]
     counts.index.name = _("unit")
     counts.columns.name = _("method")
     print(counts.to_string())
