@@ -99,7 +99,7 @@ _NUMERALS = "一二三四五六七八九十"
 def _clauses(pairs: list[tuple[str, str]]) -> tuple:
     """The reviewers' appendix: which clause of the plan each part rests on."""
     frame = pd.DataFrame(pairs, columns=["内容", "实施方案条款"])
-    return (Heading("各项内容依据的实施方案条款", 1), Table(frame))
+    return (Heading("各项内容依据的实施方案条款", 1), Table(frame, wrap_em=22))
 
 
 # --------------------------------------------------------------------------------------

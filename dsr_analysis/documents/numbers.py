@@ -102,7 +102,7 @@ def assign_number(register: str | Path, unit: str, kind: str, period: str, year:
             (last,) = con.execute("SELECT MAX(serial) FROM document_numbers "
                                   "WHERE unit = ? AND year = ?", (unit, year)).fetchone()
             serial = (last or 0) + 1
-            stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+            stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
             con.execute("INSERT INTO document_numbers VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         (unit, year, serial, prefix, kind, period, title, stamp))
             row = (prefix, year, serial)
