@@ -184,7 +184,37 @@ def example_block(name: str) -> str:
     return "```text\n" + text + "\n```\n"
 
 
+_CJK = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef“”‘’…—]")
+_CJK_PUNCT = re.compile(r"[\u3000-\u303f\uff00-\uffef“”‘’…—]")
+
+
+def join_cjk_lines(markdown: str) -> str:
+    """Join the lines of a paragraph where a line break falls between Chinese characters: a
+    line break is a space in HTML, and Chinese text has none (outside code blocks, headings
+    and tables)."""
+    out: list[str] = []
+    fence = False
+    for line in markdown.split("\n"):
+        body = line.lstrip()
+        if body.startswith("```"):
+            fence = not fence
+            out.append(line)
+            continue
+        if out and not fence and body and not body.startswith(("#", "|", "- ", "* ", "<!--", "!")) \
+                and not re.match(r"[0-9]+\. ", body):
+            prev = out[-1].rstrip()
+            if prev and not prev.lstrip().startswith(("#", "|", "```")) and (
+                    (_CJK.match(prev[-1]) and _CJK.match(body[0]))
+                    or _CJK_PUNCT.match(prev[-1]) or _CJK_PUNCT.match(body[0])):
+                out[-1] = prev + body
+                continue
+        out.append(line)
+    return "\n".join(out)
+
+
 def on_page_markdown(markdown: str, page, config, files) -> str:  # noqa: ARG001 (hook API)
+    if not page.file.src_uri.startswith("reference/"):
+        markdown = join_cjk_lines(markdown)
     def replace(match: re.Match[str]) -> str:
         kind, name = match.group(1), match.group(2)
         return register_table(name) if kind == "registers" else example_block(name)
