@@ -410,6 +410,22 @@ def natural_widths(columns: Sequence[Column], rows: Sequence[Sequence[object]],
     return widths
 
 
+def spread_widths(widths_em: Sequence[float], wants_em: Sequence[float],
+                  available_em: float) -> list[float]:
+    """Widths [em] filling ``available_em``: the room left over goes first to the columns
+    whose texts wrap, up to what they want unwrapped (``wants_em``, e.g. a name kept on one
+    line), then to every column in proportion."""
+    widths = list(widths_em)
+    extra = available_em - sum(widths)
+    if extra <= 0:
+        return widths
+    short = [max(0.0, w - v) for v, w in zip(widths, wants_em, strict=True)]
+    if sum(short) > 0:
+        k = min(1.0, extra / sum(short))
+        widths = [v + k * s for v, s in zip(widths, short, strict=True)]
+    return widths
+
+
 def table_font_size(widths_em: Sequence[float], available_mm: float, max_pt: float) -> float:
     """The largest font size [pt] (at most ``max_pt``, in half points) at which columns of
     ``widths_em`` fit ``available_mm``; never below 5.5 pt (then long cells wrap)."""

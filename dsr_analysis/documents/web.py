@@ -65,6 +65,9 @@ def table_html(table: Table, available_mm: float, max_pt: float,
     widths = layout.natural_widths(columns, rows, table.wrap_em, table.padding_em,
                                    table.wrap_columns)
     size = layout.table_font_size(widths, available_mm, max_pt)
+    if size < max_pt:  # the room the half-point step leaves goes to texts that wrap
+        wants = layout.natural_widths(columns, rows, float("inf"), table.padding_em)
+        widths = layout.spread_widths(widths, wants, available_mm / layout.mm(size))
     pad = ("" if table.padding_em is None
            else f' style="{layout.cell_padding_css(table.padding_em)}"')
     natural_mm = min(available_mm, sum(widths) * layout.mm(size))
