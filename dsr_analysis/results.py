@@ -700,7 +700,7 @@ def load_deliveries(path: str | Path, units: Mapping[str, str]) -> pd.DataFrame:
     missing = [c for c in DELIVERY_COLUMNS if c not in header]
     for column in missing:
         problems.append(Problem(file, cells.header_row, column,
-                                f"missing required column '{column}'"))
+                                _("missing required column '{column}'").format(column=column)))
     if problems:
         raise RegisterError(problems)
     raw = pd.DataFrame({c: strip_cells(cells.columns[header.index(c)]).to_pylist()
@@ -709,20 +709,23 @@ def load_deliveries(path: str | Path, units: Mapping[str, str]) -> pd.DataFrame:
     for i, rec in raw.iterrows():
         row = int(i)
         if rec["unit"] not in units:
-            problems.append(Problem(file, row, "unit", f"unknown unit '{rec['unit']}' "
-                                    f"(valid: {', '.join(units)})"))
+            problems.append(Problem(file, row, "unit", _("unknown unit '{unit}' (valid: {valid})"
+                                                         ).format(unit=rec["unit"],
+                                                                  valid=", ".join(units))))
         try:
             quarter = Quarter.parse(rec["quarter"]).label
         except Exception as exc:
             problems.append(Problem(file, row, "quarter", str(exc)))
             quarter = rec["quarter"]
         if rec["report"] not in DELIVERY_REPORTS:
-            problems.append(Problem(file, row, "report", f"unknown report '{rec['report']}' "
-                                    f"(valid: {', '.join(DELIVERY_REPORTS)})"))
+            problems.append(Problem(file, row, "report", _(
+                "unknown report '{report}' (valid: {valid})").format(
+                    report=rec["report"], valid=", ".join(DELIVERY_REPORTS))))
         date = parse_date(rec["date_delivered"])
         if date is None:
             problems.append(Problem(file, row, "date_delivered",
-                                    f"'{rec['date_delivered']}' is not a date (use YYYY-MM-DD)"))
+                                    _("'{text}' is not a date (use YYYY-MM-DD)").format(
+                                        text=rec["date_delivered"])))
         out.append({"unit": rec["unit"], "quarter": quarter, "report": rec["report"],
                     "date_delivered": date})
     if problems:

@@ -137,11 +137,13 @@ def recover(out_root: str | Path, ledger: str | Path) -> list[str]:
             manifest = None
         if manifest and manifest.get("record_sha256") in committed:
             finish(staging, out_root)
-            done.append(f"files of the committed draw {manifest['record_sha256'][:16]}… "
-                        f"moved into {manifest['target']} (left staged by an interrupted run)")
+            done.append(_("files of the committed draw {sha}… moved into {target} (left staged "
+                          "by an interrupted run)").format(sha=manifest["record_sha256"][:16],
+                                                           target=manifest["target"]))
         else:
             shutil.rmtree(staging, ignore_errors=True)
-            done.append(f"staged files of an uncommitted draw removed ({staging.name[:16]}…)")
+            done.append(_("staged files of an uncommitted draw removed ({sha}…)").format(
+                sha=staging.name[:16]))
     try:
         base.rmdir()  # the staging area, once empty
     except OSError:
@@ -172,11 +174,13 @@ def check_outputs(ledger: str | Path, out_root: str | Path) -> list[str]:
         for rel, data in expected.items():
             p = folder / rel
             if not p.is_file():
-                problems.append(f"entry #{e.seq} ({e.quarter}): file {p} is missing "
-                                "(dsr export rebuilds it)")
+                problems.append(_("entry #{seq} ({quarter}): file {path} is missing (dsr "
+                                  "export rebuilds it)").format(seq=e.seq, quarter=e.quarter,
+                                                                path=p))
             elif rel.endswith((".json", ".csv")) and p.read_bytes() != data:
-                problems.append(f"entry #{e.seq} ({e.quarter}): file {p} differs from the "
-                                "ledger (dsr export rebuilds it)")
+                problems.append(_("entry #{seq} ({quarter}): file {path} differs from the ledger "
+                                  "(dsr export rebuilds it)").format(seq=e.seq, quarter=e.quarter,
+                                                                     path=p))
     return problems
 
 
