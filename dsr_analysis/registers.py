@@ -256,11 +256,15 @@ def canonical_headers(headers: Sequence[str], register: str, fname: str, header_
         rename[header] = canonical
     for canonical in _SCHEMAS[register]:
         if canonical not in seen and canonical not in OPTIONAL_COLUMNS[register]:
-            accepted = ", ".join((canonical,) + COLUMN_ALIASES[register][canonical])
+            aliases = COLUMN_ALIASES[register][canonical]
+            accepted = ", ".join((canonical,) + aliases)
+            chinese = next((a for a in aliases if any("\u4e00" <= c <= "\u9fff" for c in a)),
+                           canonical)
             problems.append(
                 Problem(fname, header_row, canonical,
                         _("missing required column '{canonical}' (accepted headers: "
-                          "{accepted})").format(canonical=canonical, accepted=accepted))
+                          "{accepted})").format(canonical=canonical, accepted=accepted,
+                                                canonical_zh=chinese))
             )
     return rename, problems
 
