@@ -26,6 +26,7 @@ from .categories import CATEGORY_ZH
 from .documents.layout import MARK_BLANK
 from .documents.model import (Attachment, Figure, Heading, OfficialDocument, Paragraph, Table,
                               TableDocument)
+from .documents.layout import SIGN_BLANK
 from .documents.numbers import DocumentNumber, assign_number
 from .periods import date_zh, quarters_of
 from .policy import Policy
@@ -328,7 +329,8 @@ def summary_document(inputs: reports.ReportInputs, unit: str,
     upward = pol.unit(unit).level != "area"
     return OfficialDocument(
         title=title, issuer=authority(pol, unit), date=due, blocks=tuple(body),
-        recipient=_upper(pol) if upward else "", demo=inputs.demo, as_of=due,
+        # the area level's own report goes to a body the plan does not name: a blank to fill
+        recipient=_upper(pol) if upward else SIGN_BLANK * 2, demo=inputs.demo, as_of=due,
         appendix=appendix, attachments=tuple(attachments),
         **issue_settings(pol, unit, "summary", q.label, due, title, numbers, upward=True))
 

@@ -151,6 +151,13 @@ def test_the_summary_goes_up_as_a_report_with_problems_and_next_steps(written, q
         assert not (isinstance(block, Table) and CLAUSE_HEADER in block.frame.columns)
 
 
+def test_the_area_levels_report_leaves_its_recipient_and_signer_blank(q1):
+    doc = official.summary_document(q1, "xiongan")
+    assert doc.recipient == layout.SIGN_BLANK * 2 and doc.signer == ""
+    assert doc.number == "雄安环〔2023〕\u3000\u3000号"  # no register: the serial left blank
+    assert doc.masthead == "河北雄安新区管理委员会生态环境局文件"
+
+
 def test_nothing_is_invented_when_all_is_well(q1):
     progress = pd.DataFrame({"category": ["key"], "subset": ["all"], "quota": [3], "done": [3],
                              "met": [True]})
