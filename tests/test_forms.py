@@ -205,3 +205,35 @@ def test_notice_prints_the_ledger_head_short_with_the_full_value_in_a_note(forms
     assert full in cited and (not number or f"{number}. " in cited)
     assert full in _text(pdf)  # whole, on one line
     assert sum(full in c for c in _cells(xlsx)) == 1
+
+
+def test_notice_xlsx_keeps_codes_and_dates_on_one_line(forms):
+    doc, _, xlsx = forms["notice"]
+    ws = load_workbook(xlsx).active
+    header = next(r for r in ws.iter_rows() if r[0].value == "序号")
+    first = header[0].row + 1
+    for cell in header:
+        body = ws.cell(first, cell.column)
+        if cell.value in ("任务编号", "统一社会信用代码", "检查日期", "公示日期"):
+            assert not body.alignment.wrap_text, cell.value
+        elif cell.value in ("抽查事项", "检查对象"):
+            assert body.alignment.wrap_text, cell.value
+
+
+def test_statistics_xlsx_marks_at_the_upper_right(forms):
+    _, _, xlsx = forms["area"]
+    ws = load_workbook(xlsx).active
+    marks = [c for row in ws.iter_rows(max_row=8) for c in row
+             if isinstance(c.value, str) and c.value.startswith(("表号：", "有效期限："))]
+    filing = next(c for row in ws.iter_rows(max_row=8) for c in row
+                  if isinstance(c.value, str) and c.value.startswith("填报单位（盖章）："))
+    assert len(marks) == 2 and all(c.column > ws.max_column / 2 for c in marks)
+    assert filing.column == 1 and marks[0].row < filing.row
+
+
+def test_spread_widths_gives_the_room_left_to_wrapping_columns_first():
+    # three columns of 4, 6 and 2 em; the second wants 10 em unwrapped: 3 em of room all
+    # go to it, 6 em of room fill it (4 em) and leave the rest unspread
+    assert layout.spread_widths([4, 6, 2], [4, 10, 2], 15) == [4, 9, 2]
+    assert layout.spread_widths([4, 6, 2], [4, 10, 2], 18) == [4, 10, 2]
+    assert layout.spread_widths([4, 6, 2], [4, 10, 2], 10) == [4, 6, 2]  # no room: as is

@@ -412,9 +412,10 @@ def natural_widths(columns: Sequence[Column], rows: Sequence[Sequence[object]],
 
 def spread_widths(widths_em: Sequence[float], wants_em: Sequence[float],
                   available_em: float) -> list[float]:
-    """Widths [em] filling ``available_em``: the room left over goes first to the columns
-    whose texts wrap, up to what they want unwrapped (``wants_em``, e.g. a name kept on one
-    line), then to every column in proportion."""
+    """Widths [em] for ``available_em``: the room left over goes to the columns whose texts
+    wrap, up to what they want unwrapped (``wants_em``, e.g. a name kept on one line); what
+    remains is spread over every column in proportion when the widths become shares of the
+    table's width (:func:`width_shares`)."""
     widths = list(widths_em)
     extra = available_em - sum(widths)
     if extra <= 0:
