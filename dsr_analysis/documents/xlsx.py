@@ -123,9 +123,27 @@ def build_workbook(doc: TableDocument, workbook=None, sheet: str = "表"):
             cell.border = border
         if doc.row_height_mm:
             ws.row_dimensions[i].height = round(doc.row_height_mm / layout.MM_PER_PT, 1)
-    row = first_data + len(rows)
+    _closing(ws, doc, first_data + len(rows), ncol, merged, line)
+    _column_widths(ws, grid, columns, rows, top, doc.table)
+    _print_setup(ws, doc, first_data)
+    _no_formulas(ws)
+    if workbook is not None:
+        return wb
 
-    # Notes, then the signature line after a blank row
+    props = wb.properties
+    props.title = doc.title
+    props.creator = doc.unit
+    props.lastModifiedBy = doc.unit
+    props.language = "zh-CN"
+    return wb
+
+
+def _closing(ws, doc: TableDocument, row: int, ncol: int, merged, line) -> None:
+    """Below the table from ``row``: the notes, the statements, then after a blank row the
+    signature line, or the issuer and date of a sealed table (room for the seal above,
+    "（盖章）" after the name)."""
+    from openpyxl.styles import Alignment
+
     for note in layout.table_document_notes(doc):
         more = not note.startswith(layout.NOTE_PREFIX)
         cell = merged(row, 1, ncol, note, size=SMALL_SIZE, wrap=True)
@@ -141,25 +159,12 @@ def build_workbook(doc: TableDocument, workbook=None, sheet: str = "表"):
     if layout.sign_line(doc):
         line(row, layout.signature_items(doc))  # the blank to sign on is in the text
         ws.row_dimensions[row].height = 24
-    if doc.sealed:  # room for the seal above the issuer, "（盖章）" after its name
+    if doc.sealed:
         first, last = _segments(ncol, 3)[2]
         ws.row_dimensions[row].height = 36
         unit, date = layout.issued_items(doc)
         merged(row + 1, first, last, unit + layout.ISSUED_SUFFIX, align="center")
         merged(row + 2, first, last, date, align="center")
-
-    _column_widths(ws, grid, columns, rows, top, doc.table)
-    _print_setup(ws, doc, first_data)
-    _no_formulas(ws)
-    if workbook is not None:
-        return wb
-
-    props = wb.properties
-    props.title = doc.title
-    props.creator = doc.unit
-    props.lastModifiedBy = doc.unit
-    props.language = "zh-CN"
-    return wb
 
 
 def _form_head(ws, doc: TableDocument, ncol: int, merged) -> int:
