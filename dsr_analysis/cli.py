@@ -197,7 +197,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 #: ``demo_step(args, policy, registers, out_dir)``, run by ``dsr demo`` in this order.
 COMMAND_MODULES: list[str] = ["cli_draw", "cli_tasks", "cli_results", "cli_render",
                               "cli_simulate", "cli_followups", "cli_imports", "cli_loop",
-                              "cli_plan"]
+                              "cli_plan", "cli_numbers"]
 
 
 def _command_modules() -> list:

@@ -327,3 +327,21 @@ def test_render_gives_the_summary_and_evaluation_the_register_and_lists_the_revi
     page = write_index(out, "2023Q1", []).read_text(encoding="utf-8")
     assert "href='summary-xiongxian.review.pdf'>审核材料（内部）</a>" in page
     assert page.index("summary-xiongxian.pdf") < page.index("summary-xiongxian.review.pdf")
+
+
+def test_dsr_numbers_lists_the_register_in_chinese(tmp_path):
+    import sys
+
+    reg = tmp_path / "numbers.sqlite"
+    assign_number(reg, "xiongxian", "summary", "2023Q1", 2023, "雄环", "雄县生态环境局关于…的报告")
+    assign_number(reg, "xiongan", "evaluation", "2023Q1", 2023, "雄安环", "…的通报")
+    run = [sys.executable, "-m", "dsr_analysis.cli", "--lang", "zh", "numbers", "--register",
+           str(reg)]
+    out = subprocess.run(run + ["--unit", "雄县"], capture_output=True, text=True, check=True).stdout
+    assert "发文字号" in out and "雄环〔2023〕1号" in out and "季度工作情况报告" in out
+    assert "2023年第一季度" in out and "雄安环" not in out
+    ids = subprocess.run(run + ["--columns", "ids"], capture_output=True, text=True,
+                         check=True).stdout
+    assert "xiongan" in ids and "evaluation" in ids
+    bad = subprocess.run(run + ["--unit", "北京"], capture_output=True, text=True)
+    assert bad.returncode != 0 and "北京" in bad.stderr and "xiongxian" in bad.stderr

@@ -136,3 +136,51 @@ def issued_numbers(register: str | Path, unit: str | None = None):
                        for p, y, s in zip(frame["prefix"], frame["year"], frame["serial"],
                                           strict=True)]
     return frame[columns]
+
+
+#: Chinese headers of :func:`issued_numbers` for the office.
+NUMBERS_ZH = {"unit": "单位", "number": "发文字号", "kind": "文件", "period": "期间",
+              "title": "标题", "assigned_at": "编号时间（UTC）"}
+#: Chinese names of the kinds of document numbered by the reports.
+KIND_ZH = {"summary": "季度工作情况报告", "evaluation": "考核评估通报"}
+
+
+def numbers_table(register: str | Path, unit: str | None = None, policy=None,
+                  columns: str = "zh"):
+    """The numbers given in ``register``, of ``unit`` (id or Chinese name; None: every unit),
+    as the office reads them (``columns="zh"``: Chinese headers, unit names from ``policy`` (a
+    :class:`~dsr_analysis.policy.Policy`, a YAML path or a name), kinds in Chinese) or in the
+    machine form (``"ids"``). An unknown unit is an error naming the units."""
+    from ..errors import ParameterError
+    from ..i18n import _
+    from ..periods import Quarter
+    from ..policy import Policy, load_policy
+
+    pol = policy if isinstance(policy, Policy) or policy is None else load_policy(policy)
+    uid = None
+    if unit:
+        names = pol.unit_names if pol is not None else {}
+        match = [k for k, v in names.items() if unit in (k, v)] or (
+            [unit] if pol is None else [])
+        if not match:
+            raise ParameterError(_("unknown unit '{unit}' (valid: {valid})").format(
+                unit=unit, valid=", ".join(f"{k} ({v})" for k, v in names.items())))
+        uid = match[0]
+    frame = issued_numbers(register, uid)
+    if columns == "ids":
+        return frame
+    out = frame[list(NUMBERS_ZH)].copy()
+    if pol is not None:
+        out["unit"] = [pol.unit_names.get(u, u) for u in out["unit"]]
+    out["kind"] = [KIND_ZH.get(k, k) for k in out["kind"]]
+    out["period"] = [_period_zh(p, Quarter) for p in out["period"]]
+    out["assigned_at"] = [str(t)[:16].replace("T", " ") for t in out["assigned_at"]]
+    return out.rename(columns=NUMBERS_ZH)
+
+
+def _period_zh(period: str, quarter) -> str:
+    """2023Q1 as 2023年第一季度; another period as it is."""
+    try:
+        return quarter.parse(period).label_zh
+    except Exception:  # a month or a year: printed as recorded
+        return period
