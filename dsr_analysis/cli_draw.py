@@ -14,6 +14,7 @@ from .draw.outputs import STAGING, check_outputs, export, recover
 from .draw.imports import IMPORT_FORMAT, write_public_ledger
 from .draw.verify import policy_file_changes, record_formats, verify_ledger
 from .i18n import _, ngettext
+from .presentation import SEED_FORMS, entry_formats
 from .sample import DEMO_SEED_MATERIAL
 from .workflows import demo_fieldwork, demo_year
 from .paths import DEFAULT_POLICY, OUTPUTS_DIR
@@ -81,7 +82,8 @@ def cmd_commit(args: argparse.Namespace) -> int:
     print(_("  SHA-256 of the earlier draws: {hash}").format(
         hash=record['inputs']['history_sha256']))
     print(_("  seed source: {source} ({form})").format(
-        source=record['seed_source']['description'], form=record['seed_source']['form']))
+        source=record['seed_source']['description'],
+        form=_(SEED_FORMS.get(record['seed_source']['form'], record['seed_source']['form']))))
     print(_("ledger head {head}").format(head=head(args.ledger)))
     print(_("wrote the announcement {path} (and .docx, .pdf), issued by {issuer}, dated "
             "{date}").format(path=page, issuer=record['issuer'], date=record['date']))
@@ -167,7 +169,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     else:
         what = (_("chain and replay of every record") if args.no_files else
                 _("chain and replay of every record, files of the latest draws"))
-    formats = ", ".join(f"{k}: {v}" for k, v in sorted(record_formats(args.ledger).items()))
+    formats = entry_formats(record_formats(args.ledger))
     print(_("ledger {ledger}: {n} entries ({formats}), {what} OK").format(
         ledger=args.ledger, n=n, formats=formats, what=what))
     if args.head:

@@ -73,8 +73,8 @@ def part_paths(locale: str = "zh_CN") -> list[Path]:
 
 
 def read_catalogue(locale: str = "zh_CN"):
-    """The Babel catalogue of a locale: ``dsr.po`` with the parts' translations filled in
-    where ``dsr.po`` has none (a message of the main catalogue wins)."""
+    """The Babel catalogue of a locale: ``dsr.po`` with the parts' translations over it (a
+    part holds its owner's latest translations until it is merged)."""
     from babel.messages.catalog import Catalog
     from babel.messages.pofile import read_po
 
@@ -93,13 +93,12 @@ def read_catalogue(locale: str = "zh_CN"):
             mine = catalog.get(message.id, message.context)
             filled = (message.string if isinstance(message.string, str)
                       else any(message.string))
-            if not filled:
+            if not filled or message.fuzzy:
                 continue
             if mine is None:
                 catalog.add(message.id, message.string, locations=message.locations,
                             context=message.context, flags=message.flags - {"fuzzy"})
-            elif not (mine.string if isinstance(mine.string, str) else all(mine.string)) \
-                    or mine.fuzzy:
+            else:
                 mine.string = message.string
                 mine.flags.discard("fuzzy")
     return catalog

@@ -14,7 +14,7 @@ import pandas as pd
 
 from .categories import CATEGORY_ZH
 from .draw.record import LEVEL_ZH
-from .i18n import _
+from .i18n import N_, _, language
 from .labels import YES_NO_ZH
 from .policy import CREDIT_CLASSES, Policy
 from .quotas import METHOD_ZH, SUBSET_ZH, QuotaCheck
@@ -129,3 +129,24 @@ def simulation_table(frame: pd.DataFrame, columns: str = "zh") -> pd.DataFrame:
         out["category"] = out["category"].map(lambda v: CATEGORY_ZH.get(v, v))
     out.index = [CATEGORY_ZH.get(i, i) if isinstance(i, str) else i for i in out.index]
     return out.rename(columns=SIMULATION_ZH)
+
+
+#: Kinds of ledger entries by the name of their record format.
+ENTRY_KINDS = {"dsr-commitment": N_("commitments"), "dsr-draw-record": N_("draw records"),
+               "dsr-plan-revision": N_("plan revisions"), "dsr-import": N_("imported draws")}
+
+#: Canonical forms of seed material (``dsr commit --seed-form``).
+SEED_FORMS = {"text": N_("text"), "numbers": N_("numbers (RFC 3797)")}
+
+
+def entry_formats(formats: dict[str, int]) -> str:
+    """The entries of a ledger by kind (``dsr verify``): the record formats with their
+    versions in English (what a replay script is chosen by), the kinds in Chinese."""
+    if language() == "en":
+        return ", ".join(f"{k}: {v}" for k, v in sorted(formats.items()))
+    kinds: dict[str, int] = {}
+    for name, count in sorted(formats.items()):
+        kind = ENTRY_KINDS.get(name.split("/")[0])
+        label = _(kind) if kind else name
+        kinds[label] = kinds.get(label, 0) + count
+    return "，".join(f"{label} {count} 条" for label, count in kinds.items())
