@@ -77,7 +77,7 @@ def extract() -> int:
     current.obsolete.clear()
     _write(_prepared(current), i18n.catalogue_path(LOCALE))
     missing = untranslated(current)
-    print(f"{i18n.catalogue_path(LOCALE).relative_to(ROOT)}: {len(current)} messages, "
+    print(f"{i18n.catalogue_path(LOCALE)}: {len(current)} messages, "
           f"{len(missing)} without a translation")
     return 0
 
@@ -88,7 +88,7 @@ def merge() -> int:
     _write(_prepared(catalog), i18n.catalogue_path(LOCALE))
     for part in parts:
         part.unlink()
-        print(f"merged and removed {part.relative_to(ROOT)}")
+        print(f"merged and removed {part}")
     parts_dir = i18n.LOCALE_DIR / LOCALE / "parts"
     if parts_dir.is_dir() and not any(parts_dir.iterdir()):
         parts_dir.rmdir()
@@ -127,7 +127,12 @@ def check() -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=["extract", "merge", "compile", "check"])
-    action = parser.parse_args(argv).action
+    parser.add_argument("--locale-dir", type=Path, default=None,
+                        help="catalogue folder (default: dsr_analysis/locale)")
+    args = parser.parse_args(argv)
+    action = args.action
+    if args.locale_dir is not None:
+        i18n.LOCALE_DIR = args.locale_dir.resolve()
     return {"extract": extract, "merge": merge, "compile": compile_mo, "check": check}[action]()
 
 

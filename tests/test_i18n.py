@@ -198,3 +198,42 @@ def test_quotas_table_chinese_by_default():
     assert {"季度", "抽查单位", "监管类别", "抽查数", "A类预期抽查数"} <= set(table.columns)
     assert not {"xiongxian", "special", "key/all"} & set(table.to_numpy().ravel())
     assert "随机抽查中结合信用风险分类的占比" in run.stderr and "R3" not in run.stderr
+
+
+# ------------------------------------------------------------------ catalogue management
+PO_HEAD = '''msgid ""
+msgstr ""
+"Language: zh_CN\\n"
+"Plural-Forms: nplurals=1; plural=0;\\n"
+"Content-Type: text/plain; charset=utf-8\\n"
+
+'''
+
+
+def test_parts_are_read_until_merged_then_the_catalogue_alone(tmp_path, monkeypatch):
+    """A colleague's ``parts/*.po`` translates messages the main catalogue leaves empty; the
+    merge folds it into ``dsr.po`` and removes it; the compiled ``.mo`` says the same."""
+    locale = tmp_path / "locale"
+    main_po = locale / "zh_CN" / "LC_MESSAGES" / "dsr.po"
+    part = locale / "zh_CN" / "parts" / "g9.po"
+    main_po.parent.mkdir(parents=True)
+    part.parent.mkdir(parents=True)
+    main_po.write_text(PO_HEAD + 'msgid "wrote {path}"\nmsgstr "已写入 {path}"\n\n'
+                       'msgid "the ledger"\nmsgstr ""\n', encoding="utf-8")
+    part.write_text(PO_HEAD + 'msgid "the ledger"\nmsgstr "抽取账本"\n', encoding="utf-8")
+    monkeypatch.setattr(i18n, "LOCALE_DIR", locale)
+    monkeypatch.setattr(i18n, "_catalogues", {})
+    set_language("zh")
+    assert _("the ledger") == "抽取账本" and _("wrote {path}") == "已写入 {path}"
+
+    script = Path(__file__).resolve().parent.parent / "scripts" / "messages.py"
+    for action in ("merge", "compile"):
+        run = subprocess.run([sys.executable, str(script), action, "--locale-dir", str(locale)],
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+    assert not part.exists()
+    assert 'msgstr "抽取账本"' in main_po.read_text(encoding="utf-8")
+    mo = main_po.with_suffix(".mo")
+    assert mo.is_file()
+    monkeypatch.setattr(i18n, "_catalogues", {})
+    assert _("the ledger") == "抽取账本"
