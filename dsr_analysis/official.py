@@ -184,6 +184,8 @@ def month_end(year: int, month: int) -> dt.date:
 #: 16 characters, results at 8, follow-ups (with a case number) at 12.
 NOTICE_WRAP_EM = 10.0
 NOTICE_WRAP_COLUMNS = (("检查对象", 16.0), ("检查结果", 8.0), ("后续处置", 12.0))
+#: The one header of a notice that may need two lines, broken between its words.
+NOTICE_HEADER_LINES = (("统一社会信用代码", "统一社会\n信用代码"),)
 #: The ledger head's hash as a notice prints it in its statement (the full value in a note).
 LEDGER_SHORT_HEX = 16
 
@@ -230,7 +232,8 @@ def notice_document(inputs: reports.ReportInputs, unit: str, year: int, month: i
     notes.append(full)
     return TableDocument(
         title=f"{pol.unit_names[unit]}{year}年{month}月“双随机、一公开”抽查结果公示",
-        table=Table(notice.table, wrap_em=NOTICE_WRAP_EM, wrap_columns=NOTICE_WRAP_COLUMNS),
+        table=Table(notice.table, wrap_em=NOTICE_WRAP_EM, wrap_columns=NOTICE_WRAP_COLUMNS,
+                    header_lines=NOTICE_HEADER_LINES),
         unit=authority(pol, unit),
         unit_label="公示单位", date=month_end(year, month), date_label="公示日期",
         as_of=month_end(year, month), period=f"{year}年{month}月公开的抽查结果",
