@@ -1,8 +1,8 @@
 """The content of an official document, independent of its form (DOCX, PDF, HTML, XLSX).
 
-A report builds one :class:`OfficialDocument` (a 工作总结, 通报, 计划 or 公告 in the national
-layout for official documents, GB/T 9704-2012) or one :class:`TableDocument` (an official
-table: 统计表, 公示表); the writers in this package turn the same object into every form, so
+A report builds one :class:`OfficialDocument` (a 报告, 通报, 计划 or 公告 in the national
+layout for official documents, GB/T 9704-2012, its 附件 as :class:`Attachment`) or one
+:class:`TableDocument` (an official table: 统计表, 公示表); the writers in this package turn the same object into every form, so
 the Word file, the PDF and the page a browser shows always say the same thing.
 
 Text is plain text (never Markdown or HTML): every writer escapes it for its own form.
