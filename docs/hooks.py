@@ -181,7 +181,7 @@ def example_block(name: str) -> str:
     if not path.is_file():
         raise PluginError(f"docs: {path} is missing: run scripts/guide_examples.py")
     text = path.read_text(encoding="utf-8").rstrip("\n")
-    return "```text\n" + text + "\n```\n"
+    return "\n```text\n" + text + "\n```\n"
 
 
 _CJK = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef“”‘’…—]")

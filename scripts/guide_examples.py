@@ -126,15 +126,19 @@ def _bad_results(bed: Path, target: Path) -> Path:
     return target
 
 
-def _one_result(bed: Path, target: Path) -> Path:
-    """A results register holding one checked task (nothing found, published)."""
+def _results_register(bed: Path, target: Path) -> Path:
+    """A results register of two checked tasks: nothing found; a problem ordered corrected."""
     tasks_csv = bed / "outputs/draws/2023Q1/xiongxian/internal/tasks.csv"
     with tasks_csv.open(encoding="utf-8-sig", newline="") as fh:
-        first = next(csv.DictReader(fh))
-    rows = [["任务编号", "统一社会信用代码", "检查日期", "检查结果", "后续处置", "公示日期",
-             "涉密不予公开"],
-            [first["任务编号"], first["统一社会信用代码"], "2023-02-10", "未发现问题", "无",
-             "2023-02-20", "否"]]
+        tasks = csv.DictReader(fh)
+        first = next(tasks)
+        second = next(tasks)
+    rows = [["任务编号", "统一社会信用代码", "检查日期", "检查结果", "后续处置", "整改期限",
+             "公示日期", "涉密不予公开"],
+            [first["任务编号"], first["统一社会信用代码"], "2023-02-10", "未发现问题", "无", "",
+             "2023-02-20", "否"],
+            [second["任务编号"], second["统一社会信用代码"], "2023-02-13", "发现问题待后续处理",
+             "责令改正", "2023-03-15", "2023-02-24", "否"]]
     with target.open("w", encoding="utf-8-sig", newline="") as fh:
         csv.writer(fh, lineterminator="\r\n").writerows(rows)
     return target
@@ -159,6 +163,10 @@ def main(argv: list[str] | None = None) -> int:
         _run(bed, "validate", ["validate", *reg], env)
         _run(bed, "classify", ["classify", *reg, "--format", "table"], env, max_lines=8)
         _run(bed, "quotas", ["quotas", "--quarter", "2023Q1", *reg, "--format", "table"], env)
+        _run(bed, "plan-publish", ["plan", "publish", "--date", "2023-01-03", *reg, *LEDGER,
+                                   *out], env)
+        _run(bed, "items-publish", ["items", "publish", "--date", "2023-01-03", *reg, *out], env)
+        _run(bed, "plan-show", ["plan", "show", "--year", "2023", *LEDGER], env)
         _run(bed, "commit", ["commit", "--quarter", "2023Q1", *unit, *reg, *LEDGER, *out,
                              "--date", "2023-01-16", "--seed-form", "numbers",
                              "--seed-source", SEED_SOURCE], env)
@@ -184,15 +192,20 @@ def main(argv: list[str] | None = None) -> int:
              env, replay)
         _run(bed, "results-template", ["results", "template", "--quarter", "2023Q1",
                                        "--unit", "xiongxian", *LEDGER], env)
+        _results_register(bed, bed / "results-2023.csv")
         template = "outputs/2023Q1/results-template-xiongxian.xlsx"
         _run(bed, "results-check", ["results", "check", template, *LEDGER], env, max_lines=12)
         _bad_results(bed, bed / "results-bad.csv")
         _run(bed, "error-results", ["results", "check", "results-bad.csv", *LEDGER], env)
-        _one_result(bed, bed / "results-2023.csv")
         _run(bed, "render", ["render", "--quarter", "2023Q1", "--unit", "xiongxian",
                              "--report", "statistics,summary", *LEDGER, "--outputs", "outputs",
                              "--results", "results-2023.csv",
                              "--workers", "1"], env, max_lines=12)
+        results = ("--results", "results-2023.csv")
+        _run(bed, "followups", ["followups", *LEDGER, *results, "--unit", "雄县",
+                                "--as-of", "2023-03-31"], env)
+        _run(bed, "credit", ["credit", "--month", "2023-02", *LEDGER, *results, *out], env)
+        _run(bed, "rollover", ["rollover", "--year", "2024", *LEDGER, *results, *out], env)
         # Refusals and errors (the troubleshooting page).
         _bad_registers(registers, bed / "registers-bad")
         _run(bed, "error-inspectors", ["validate", "--registers", "registers-bad"], env)

@@ -88,8 +88,10 @@ def test_register_examples_are_valid_registers(tmp_path):
 
 def test_readme_links_reach_the_guide():
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    links = re.findall(r"\]\(((?:docs/)[^)#]+)", readme)
+    links = re.findall(r"\]\((docs/[^)#]+\.md)", readme)
     assert len(links) >= 18
     for link in links:
         assert (PROJECT_ROOT / link).is_file(), link
     assert len(readme.splitlines()) < 150
+    images = re.findall(r"\]\((docs/images/[a-z_]+\.png)\)", readme)
+    assert len(images) == 7 and all((PROJECT_ROOT / i).is_file() for i in images)
