@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import Problem, RegisterError
-from .i18n import N_, _
+from .i18n import N_, _, language, ngettext
 from .labels import FOLLOW_UP_STATE_ZH, FOLLOW_UP_ZH, OUTCOME_ZH
 from .periods import Quarter, date_zh
 from .policy import Policy
@@ -343,11 +343,19 @@ class ResultsCheck:
     against_ledger: bool
 
     def summary(self) -> str:
-        """One line: the counts per outcome (Chinese labels)."""
-        counts = "，".join(f"{OUTCOME_ZH[o]} {n}" for o, n in self.outcomes.items()) or "无"
-        scope = "，已与抽取记录账本核对" if self.against_ledger else "（未与抽取记录账本核对）"
-        waiting = f"，{self.awaiting} 项任务尚未录入结果" if self.awaiting else ""
-        return (f"{self.path}: OK，{self.results} 条检查结果（{counts}）{waiting}{scope}")
+        """One line: the counts per outcome (by the outcomes' Chinese labels), the tasks still
+        waiting for a result, whether the ledger was consulted; in the current language."""
+        separator = "，" if language() == "zh" else ", "
+        counts = separator.join(f"{OUTCOME_ZH[o]} {n}" for o, n in self.outcomes.items()) \
+            or _("none")
+        scope = (_(", checked against the draw ledger") if self.against_ledger
+                 else _(" (not checked against the draw ledger)"))
+        waiting = ngettext(", {n} task awaiting its result", ", {n} tasks awaiting their results",
+                           self.awaiting).format(n=self.awaiting) if self.awaiting else ""
+        return ngettext("{path}: OK, {n} result ({counts}){waiting}{scope}",
+                        "{path}: OK, {n} results ({counts}){waiting}{scope}",
+                        self.results).format(path=self.path, n=self.results, counts=counts,
+                                             waiting=waiting, scope=scope)
 
 
 def check_results(path: str | Path, tasks: pd.DataFrame | None = None) -> ResultsCheck:

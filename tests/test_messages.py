@@ -18,7 +18,7 @@ from dsr_analysis.errors import RegisterError
 from dsr_analysis.i18n import _, set_language
 from dsr_analysis.paths import PACKAGE_DIR
 from dsr_analysis.registers import load_registers
-from dsr_analysis.results import load_results
+from dsr_analysis.results import ResultsCheck, load_results
 
 import pandas as pd
 
@@ -175,3 +175,19 @@ def test_every_message_of_these_modules_is_translated_with_the_values_it_is_give
             assert not extra, (module, msgid, zh)
             checked += 1
     assert checked > 200
+
+
+def test_the_results_check_summary_in_both_languages(chinese):
+    """What ``dsr results check`` prints for a valid register: the counts by outcome (Chinese
+    labels in both languages), the tasks still waiting, whether the ledger was consulted."""
+    done = ResultsCheck("r.xlsx", 5, 3, {"no_problem": 1, "violation": 4}, True)
+    empty = ResultsCheck("r.xlsx", 0, 12, {}, False)
+    assert done.summary() == ("r.xlsx: OK，5 条检查结果（未发现问题 1，违法 4），3 项任务尚未录入结果，"
+                              "已与抽取记录账本核对")
+    assert empty.summary() == "r.xlsx: OK，0 条检查结果（无），12 项任务尚未录入结果（未与抽取记录账本核对）"
+    set_language("en")
+    assert done.summary() == ("r.xlsx: OK, 5 results (未发现问题 1, 违法 4), 3 tasks awaiting their "
+                              "results, checked against the draw ledger")
+    assert ResultsCheck("r.xlsx", 1, 1, {"violation": 1}, False).summary() == (
+        "r.xlsx: OK, 1 result (违法 1), 1 task awaiting its result (not checked against the "
+        "draw ledger)")

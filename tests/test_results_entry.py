@@ -164,7 +164,7 @@ def test_template_is_prefilled_with_every_drawn_task_and_offers_the_vocabulary(
 def test_an_unfilled_template_checks_ok_with_every_task_waiting(template, bureau_quarter, capsys):
     assert main(["results", "check", str(template), "--ledger", str(bureau_quarter.ledger)]) == 0
     out = capsys.readouterr().out
-    assert f"0 条检查结果（无），{len(bureau_quarter.tasks)} 项任务尚未录入结果" in out
+    assert f"OK, 0 results (none), {len(bureau_quarter.tasks)} tasks awaiting their results" in out
 
 
 # --------------------------------------------------------------------------------------
@@ -190,9 +190,10 @@ def test_filled_template_round_trips_as_the_results_register(filled, bureau_quar
         assert rec["confidential"] is (secret == "是")
     assert main(["results", "check", str(filled), "--ledger", str(bureau_quarter.ledger)]) == 0
     out = capsys.readouterr().out.strip()
-    assert out.startswith(f"{filled}: OK，{len(FILLED)} 条检查结果（未发现问题 1，")
-    assert "违法 4" in out and "不配合检查情节严重 1" in out and "已与抽取记录账本核对" in out
-    assert f"{len(bureau_quarter.tasks) - len(FILLED)} 项任务尚未录入结果" in out
+    assert out.startswith(f"{filled}: OK, {len(FILLED)} results (未发现问题 1, ")
+    assert "违法 4" in out and "不配合检查情节严重 1" in out
+    assert out.endswith(", checked against the draw ledger")
+    assert f"{len(bureau_quarter.tasks) - len(FILLED)} tasks awaiting their results" in out
 
 
 def test_every_outcome_and_follow_up_reaches_the_statistics_table(q1):
@@ -300,7 +301,7 @@ def test_results_check_lists_every_problem_with_the_files_headers(template, bure
     lines = err.splitlines()
     for start in expected:
         assert any(line.startswith(start) for line in lines), (start, err)
-    assert lines[-1] == f"{len(lines) - 1} problem(s) found; nothing was written."
+    assert lines[-1] == f"{len(lines) - 1} problems found; nothing was written."
     assert len(lines) - 1 == len(expected)
 
 
@@ -315,7 +316,7 @@ def test_results_check_alone_and_of_a_missing_file(tmp_path, capsys):
     path.write_text(path.read_text(encoding="utf-8").replace("违法,无", "违法,立案处罚"),
                     encoding="utf-8")
     assert main(["results", "check", str(path)]) == 0
-    assert "OK，1 条检查结果（违法 1）（未与抽取记录账本核对）" in capsys.readouterr().out
+    assert "OK, 1 result (违法 1) (not checked against the draw ledger)" in capsys.readouterr().out
     assert main(["results", "check", str(tmp_path / "none.xlsx")]) == 1
     assert f"{tmp_path / 'none.xlsx'}:0:-: results register not found" in capsys.readouterr().err
 
