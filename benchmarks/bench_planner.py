@@ -24,7 +24,7 @@ In the browser (``--browser``: Debian's Chromium through Playwright, a real Voil
   kernel (``--preheat_kernel=True``);
 * **the planner's page ready**: time until the verdict shows, the same two ways. With
   pre-heating Voilà runs the notebook (imports, register, first outcome) before the page is
-  asked for, as ``make planner`` should serve it (see the README);
+  asked for, as ``make planner`` should serve it (see docs/reference/planner.md);
 * **a slider update in the browser**: key press on the 3 % slider until the quota table
   shows the new quotas, without and with a comparison.
 

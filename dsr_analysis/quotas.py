@@ -23,7 +23,7 @@ ratios are raised proportionally where the category minimum needs more.
 The arithmetic is written for exact replay: ``N_c`` objects per class and base ``b_c`` in
 class order A, B, C, D; ``mass = ((N_A*b_A + N_B*b_B) + N_C*b_C) + N_D*b_D`` over the classes
 not yet certain, ``lambda_c = (n_rest * b_c) / mass`` in IEEE-754 double arithmetic; see
-``README.md`` (the algorithm section).
+``docs/reference/draws.md`` (the algorithm section).
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def inclusion_probabilities(counts: np.ndarray, quota: np.ndarray | float,
     ndarray (..., 4) of float
         ``lambda_c`` with ``sum(counts * lambda) == min(quota, sum(counts))`` up to rounding,
         every ``lambda_c`` in (0, 1] for a non-empty class, 0 for an empty one. For whole
-        numbers the result is bit-identical to the scalar procedure of the README (same
+        numbers the result is bit-identical to the scalar procedure of docs/reference/draws.md (same
         operations in the same order; sums of whole numbers are exact in doubles).
     """
     nf = np.asarray(counts, dtype=float)

@@ -27,14 +27,14 @@ loads each one through the public loader (``load_registers``, ``load_results``,
 The oracle
 ----------
 Every mutation knows the text it means (the *intended text*) and the bytes it wrote. The
-reference reading is written from the documented rules (README, Registers) independently of
+reference reading is written from the documented rules (docs/reference/registers.md) independently of
 the reader: the bytes must be the UTF-8 (optionally with BOM) or GB18030 encoding of the
 intended text, else the file must be refused; lines end in LF, CRLF or CR; empty lines are
 not rows; every line is parsed by a small strict CSV parser (a quoted field closes on its
 line, a quote inside an unquoted field or text after a closing quote is an error); the
 header is the first of the first ten lines naming two known headers; every row has exactly
 the header's number of fields; cells are trimmed of the Unicode space separators (Zs) only;
-the characters the README lists are errors; values are converted with the documented
+the characters docs/reference/registers.md lists are errors; values are converted with the documented
 spellings (``COLUMN_ALIASES``, ``ENUMS``, the boolean spellings, ASCII digits, the date
 spellings, ``;；|`` lists - never split at 、 - with 全部行业/所有行业 read as 全部 in the
 industry lists, ``stdnum`` for the USCC). A policy's reference is PyYAML's safe
@@ -81,7 +81,7 @@ from dsr_analysis.schema import (COLUMN_ALIASES, ENUMS, KEY_COLUMNS, MUST_HAVE_R
                                  OPTIONAL_COLUMNS, SCHEMAS)
 
 REGISTER_KINDS = ("enterprises", "inspectors", "experts", "items", "results")
-#: The list columns of industry names (README, Registers).
+#: The list columns of industry names (docs/reference/registers.md).
 INDUSTRY_LISTS = {"inspectors": ("expertise",), "experts": ("industries",), "items": ("applies_to",)}
 KINDS = REGISTER_KINDS + ("policy",)
 
@@ -118,11 +118,11 @@ def pick(ch: Chooser, seq: Sequence) -> Any:
 
 
 # --------------------------------------------------------------------------------------
-# The documented rules, written down independently of the reader (README, Registers)
+# The documented rules, written down independently of the reader (docs/reference/registers.md)
 # --------------------------------------------------------------------------------------
 #: Trimmed around every value: the Unicode space separators.
 SPACES = "".join(chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Zs")
-#: Errors anywhere in a value, as the README lists them.
+#: Errors anywhere in a value, as docs/reference/registers.md lists them.
 INVISIBLE = re.compile("[\x00-\x1f\x7f\x80-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c"
                        "\u200b-\u200d\u2060\ufeff\u2028\u2029\ufffd]")
 LINE_END = re.compile(r"\r\n|\r|\n")
@@ -368,7 +368,7 @@ def expect_register(kind: str, intended: str, data: bytes, units: dict[str, str]
             ok, value = convert_value(ckind, cell, units)
             if not ok:
                 return _refuse(f"invalid {name} {cell!r}", "silently_coerced")
-            if name in INDUSTRY_LISTS.get(kind, ()):   # README: 全部行业, 所有行业 mean 全部
+            if name in INDUSTRY_LISTS.get(kind, ()):   # docs/reference/registers.md: 全部行业, 所有行业 mean 全部
                 value = tuple("全部" if v in ("全部", "全部行业", "所有行业") else v for v in value)
             values.append(value)
         columns[name] = values

@@ -23,7 +23,7 @@ category one stratum ``{category}/follow_up`` whose quota is its population, no 
 inclusion probability 1, Pareto key 0, so the tasks follow the tickets' order.
 
 Exit status 0 when everything matches; 1 naming the first mismatching field otherwise.
-The algorithm is documented in README.md ("Draws: how to replay a published draw").
+The algorithm is documented in docs/reference/draws.md ("The algorithm").
 """
 
 import argparse

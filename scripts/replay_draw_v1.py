@@ -16,7 +16,7 @@ designations, recusal, caps, teams, experts). With ``--frame`` it also checks th
 published canonical enterprise frame hashes to the record's ``frame_sha256``.
 
 Exit status 0 when everything matches; 1 naming the first mismatching field otherwise.
-The algorithm is documented in README.md ("Draws: how to replay a published draw").
+The algorithm is documented in docs/reference/draws.md ("The algorithm").
 """
 
 import argparse

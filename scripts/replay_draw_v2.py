@@ -15,7 +15,7 @@ the staffing rules (items, methods, joint designations, recusal, caps, teams, ex
 published canonical enterprise frame hashes to the record's ``frame_sha256``.
 
 Exit status 0 when everything matches; 1 naming the first mismatching field otherwise.
-The algorithm is documented in README.md ("Draws: how to replay a published draw").
+The algorithm is documented in docs/reference/draws.md ("The algorithm").
 """
 
 import argparse
@@ -47,7 +47,7 @@ CLASSES = ("A", "B", "C", "D")
 
 
 def inclusion_probabilities(counts, quota, bases):
-    """lambda per class (README, step 6): iterative capping in IEEE-754 doubles."""
+    """lambda per class (docs/reference/draws.md, step 7): iterative capping in IEEE-754 doubles."""
     n = min(quota, sum(counts))
     certain = [False] * len(counts)
     lam = [0.0] * len(counts)

@@ -1,6 +1,6 @@
 """Draw records: the canonical enterprise frame, seeds and tickets, the record and its
 canonical JSON, the task list and the files a draw writes. Everything here is fixed by the
-published algorithm (README, "The algorithm")."""
+published algorithm (docs/reference/draws.md, "The algorithm")."""
 
 from __future__ import annotations
 
