@@ -483,7 +483,7 @@ def revision_document(rev: PlanRevision, policy: Policy, ledger_line: str,
     amendment (第N次调整: its date, 调整说明, the changes, the minimum frequencies as
     amended). ``annex``: the blocks after the signature, on a page of their own (the item
     list: :func:`dsr_analysis.itemlist.item_list_blocks`)."""
-    from .documents.model import Heading, OfficialDocument, Paragraph, Table
+    from .documents.model import Attachment, Heading, OfficialDocument, Paragraph, Table
     from .reports import draw_method, reporting_calendar
     from .official import official_text
 
@@ -519,12 +519,18 @@ def revision_document(rev: PlanRevision, policy: Policy, ledger_line: str,
             Table(changes_frame(rev.changes), title="表1 调整事项", wrap_em=7),
             Heading("三、调整后的最低抽查频次", 1),
             Table(quota_rules_frame(policy), title="表2 各类监管对象最低抽查频次（调整后）")]
-    if annex:
-        blocks.append(Paragraph("本年度随机抽查事项清单附后。"))
     blocks.append(Paragraph(ledger_line))
+    # the item list is published with the plan: a 附件 (named in the 附件说明), never the
+    # reviewers' appendix (which the published files leave out)
+    annex = list(annex)
+    attachments = ()
+    if annex:
+        name = annex[0].text if isinstance(annex[0], Heading) else "随机抽查事项清单"
+        rest = annex[1:] if isinstance(annex[0], Heading) else annex
+        attachments = (Attachment(name, tuple(rest)),)
     return OfficialDocument(title=title, issuer=issuer, date=rev.date or dt.date(rev.year, 1, 1),
                             blocks=tuple(blocks), public=True, demo=demo,
-                            appendix=tuple(annex))
+                            attachments=attachments)
 
 
 def revision_ledger_line(rev: PlanRevision, all_entries: Sequence[Entry]) -> str:

@@ -135,7 +135,7 @@ def test_the_plan_and_its_amendment_are_published_side_by_side(tmp_path, registe
     assert original in files0 and amendment in files1 and original not in files1
     text0 = _docx_text(original)
     assert "2023年度“双随机、一公开”抽查计划" in text0 and "2023年1月3日" in text0
-    assert "附：随机抽查事项清单" in text0 and "XA-SX-002" in text0
+    assert "附件：随机抽查事项清单" in text0 and "XA-SX-002" in text0  # a 附件 of the plan
     text1 = _docx_text(amendment)
     for expected in ("（第1次调整）", "一、调整说明", REASON, "2023年6月20日", "2023年7月1日",
                      "2023年第三季度", "县级重点监管对象（全部）最低抽查频次", "每季度随机抽取不低于30%"):
