@@ -25,7 +25,8 @@ from dsr_analysis.documents import (Attachment, OfficialDocument, Paragraph, Tab
                                     write_forms)
 from dsr_analysis.documents import gbt9704, layout
 from dsr_analysis.documents.numbers import (DocumentNumber, assign_number, issued_numbers,
-                                            register_path)
+                                            numbers_table, register_path)
+from dsr_analysis.errors import ParameterError
 from dsr_analysis.render import plan_jobs, write_index
 
 QUOTED = "“双随机、一公开”"
@@ -340,8 +341,7 @@ def test_dsr_numbers_lists_the_register_in_chinese(tmp_path):
     out = subprocess.run(run + ["--unit", "雄县"], capture_output=True, text=True, check=True).stdout
     assert "发文字号" in out and "雄环〔2023〕1号" in out and "季度工作情况报告" in out
     assert "2023年第一季度" in out and "雄安环" not in out
-    ids = subprocess.run(run + ["--columns", "ids"], capture_output=True, text=True,
-                         check=True).stdout
-    assert "xiongan" in ids and "evaluation" in ids
-    bad = subprocess.run(run + ["--unit", "北京"], capture_output=True, text=True)
-    assert bad.returncode != 0 and "北京" in bad.stderr and "xiongxian" in bad.stderr
+    ids = numbers_table(reg, columns="ids")  # the machine form, in process
+    assert list(ids["unit"]) == ["xiongan", "xiongxian"] and list(ids["serial"]) == [1, 1]
+    with pytest.raises(ParameterError, match="北京"):
+        numbers_table(reg, "北京", "xiongan-2023")
