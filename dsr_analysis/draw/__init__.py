@@ -368,7 +368,8 @@ def commit_quarter(policy: Policy, registers: Registers, quarter: str, seed_sour
         all_entries = entries(ledger) if Path(ledger).exists() else []
         day = commitment_date(date, all_entries)
         problem = commitment_plan_problem(all_entries, q, policy.sha256, day,
-                                          f"the policy file {policy.path}")
+                                          _("the policy file {path}").format(
+                                              path=policy.path))
         if problem:  # the plan in force (dsr plan publish / amend): nothing written
             raise ProtocolError(problem)
         check_not_imported(all_entries, order)  # a unit imported from another bureau

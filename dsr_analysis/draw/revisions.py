@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..periods import Quarter
+from ..i18n import _
 from .ledger import AMENDMENT, Entry
 
 #: Record format of a plan revision entry.
@@ -201,22 +202,28 @@ def commitment_plan_problem(all_entries: Sequence[Entry], quarter: str | Quarter
     r = revision_in_force(all_entries, q)
     if r is None:
         return None
-    where = (f"{r.label_zh} (ledger entry #{r.seq}, dated {r.date}, effective "
-             f"{r.effective.isoformat()}: {r.policy_path or r.policy_id}, SHA-256 "
-             f"{r.policy_sha256})" if r.recorded else
-             f"the plan of the year's first commitment ({r.policy_path or r.policy_id}, "
-             f"SHA-256 {r.policy_sha256})")
+    plan = r.policy_path or r.policy_id
+    where = (_("{revision} (ledger entry #{seq}, dated {date}, effective {effective}: {plan}, "
+               "SHA-256 {sha})").format(revision=r.label_zh, seq=r.seq, date=r.date,
+                                        effective=r.effective.isoformat(), plan=plan,
+                                        sha=r.policy_sha256) if r.recorded else
+             _("the plan of the year's first commitment ({plan}, SHA-256 {sha})").format(
+                 plan=plan, sha=r.policy_sha256))
     if r.policy_sha256 != policy_sha256:
         later = [x for x in plan_revisions(all_entries, q.year)
                  if x.policy_sha256 == policy_sha256 and x.revision > r.revision]
-        hint = (f"; {policy_label} is {later[0].label_zh}, in force from "
-                f"{later[0].effective_quarter.label}" if later else "")
-        return (f"{policy_label} (SHA-256 {policy_sha256}) is not the plan in force for "
-                f"{q.label}: that is {where}{hint}. Commit under the plan in force")
+        hint = (_("; {label} is {revision}, in force from {quarter}").format(
+            label=policy_label, revision=later[0].label_zh,
+            quarter=later[0].effective_quarter.label) if later else "")
+        return _("{label} (SHA-256 {sha}) is not the plan in force for {quarter}: that is "
+                 "{where}{hint}. Commit under the plan in force").format(
+                     label=policy_label, sha=policy_sha256, quarter=q.label, where=where,
+                     hint=hint)
     if r.recorded and r.date is not None and day is not None and day < r.date:
-        return (f"--date {day.isoformat()} precedes the date of {r.label_zh} "
-                f"({r.date.isoformat()}), the plan {q.label} is drawn under: date the "
-                f"commitment {r.date.isoformat()} or later")
+        return _("--date {day} precedes the date of {revision} ({date}), the plan {quarter} is "
+                 "drawn under: date the commitment {date} or later").format(
+                     day=day.isoformat(), revision=r.label_zh, date=r.date.isoformat(),
+                     quarter=q.label)
     return None
 
 
