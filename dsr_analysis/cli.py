@@ -66,6 +66,13 @@ class Parser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)
 
+    def format_help(self) -> str:
+        """The help; a Chinese section heading ends in a full-width colon (选项：)."""
+        import re
+
+        return re.sub(r"^([^\s:][^:\n]*[\u4e00-\u9fff]):$", r"\1：", super().format_help(),
+                      flags=re.M)
+
 
 def _add_common(p: argparse.ArgumentParser, quarter: bool = False) -> None:
     p.add_argument("--policy", default=str(DEFAULT_POLICY),
