@@ -345,3 +345,27 @@ def test_dsr_numbers_lists_the_register_in_chinese(tmp_path):
     assert list(ids["unit"]) == ["xiongan", "xiongxian"] and list(ids["serial"]) == [1, 1]
     with pytest.raises(ParameterError, match="北京"):
         numbers_table(reg, "北京", "xiongan-2023")
+
+
+def test_the_imprint_ends_every_length_of_body_on_an_even_page(tmp_path):
+    """Bodies of 33 to 41 one-line paragraphs end at every place of page 2 and on page 3:
+    the 版记 is always alone on the last page's foot, the page count even; where a blank page
+    has to come first, neither it nor the 版记's page is numbered (7.5.2)."""
+    blank_before = 0
+    foot = (layout.PAGE_HEIGHT_MM - layout.MARGIN_BOTTOM_MM) / layout.MM_PER_PT
+    for n in range(33, 42):
+        doc = OfficialDocument(title="测试文件", issuer="雄县生态环境局", date=dt.date(2023, 4, 6),
+                               blocks=tuple(Paragraph(f"第{i}段。") for i in range(n)),
+                               imprint=True, printed_by="雄县生态环境局办公室")
+        pdf = write_forms(doc, tmp_path / f"body{n}")[1]
+        pages = _pages(pdf)
+        assert len(pages) % 2 == 0, n
+        assert [i for i, p in enumerate(pages, 1) if "印发" in p] == [len(pages)], n
+        printed = [w for w in _words(pdf) if w[3].endswith("印发")]
+        assert foot - 25 < printed[0][1] <= foot + 2, n
+        if not pages[-2].strip():
+            blank_before += 1
+            assert f"— {len(pages)} —" not in pages[-1], n
+        else:
+            assert f"— {len(pages)} —" in pages[-1], n
+    assert blank_before  # the case of a body ending on an even page without room is met

@@ -3,7 +3,9 @@ printed page (CSS paged media), laid out by WeasyPrint.
 
 An :class:`~dsr_analysis.documents.model.OfficialDocument` is printed like its Word file
 (A4, the GB/T 9704 版心, 3号 body, page numbers "— N —" at the outside corner; the 版记 at
-the foot of the last page, an even one: laid out twice, the second time moved into place);
+the foot of the last page, an even one: laid out twice, the second time moved into place,
+after a blank page when the body ends on an even page without room for it, and then the
+blank page and the 版记's page unnumbered);
 an
 :class:`~dsr_analysis.documents.model.TableDocument` on A4 landscape, one page wide, the
 header rows repeated on every page, numbered "第 N 页 共 M 页". Only Noto CJK fonts are used
@@ -65,6 +67,7 @@ def _official_css(doc: OfficialDocument) -> str:
 }}
 @page :right {{ @bottom-right {{ {number} text-align: right; padding-right: 1em; }} }}
 @page :left {{ @bottom-left {{ {number} text-align: left; padding-left: 1em; }} }}
+@page :blank {{ @bottom-left {{ content: none; }} @bottom-right {{ content: none; }} }}
 {_classification_box(doc.classification)}
 .dsr-demo-mark {{ display: none; }}
 .dsr-classification {{ display: none; }}
@@ -139,9 +142,23 @@ def _place_imprint(page: str):
     else:
         text_height = layout.TEXT_HEIGHT_MM / layout.MM_PER_PT
         top = text_height - height / px_per_pt - 1
-        rule = (".dsr-imprint { break-before: page; page-break-before: always; "
+        # the next even (left) page: after a body ending on an even page without room for
+        # the 版记, a blank page comes first (unnumbered, :blank)
+        rule = (".dsr-imprint { break-before: left; page-break-before: left; "
                 f"margin-top: {top:.2f}pt; }}")
+    placed = weasyprint.HTML(string=page.replace("</style>", rule + "</style>", 1)).render()
+    found = _imprint_box(placed)
+    if found is None or found[0] == 0 or not _blank(placed.pages[found[0] - 1]):
+        return placed
+    # 7.5.2 (版记页前有空白页的，空白页和版记页均不编排页码): the 版记's page unnumbered too
+    rule += f"@page :nth({found[0] + 1}) {{ @bottom-left {{ content: none; }} }}"
     return weasyprint.HTML(string=page.replace("</style>", rule + "</style>", 1)).render()
+
+
+def _blank(page) -> bool:
+    """True for a page WeasyPrint inserted to reach a left or right page."""
+    page_type = getattr(page._page_box, "page_type", None)
+    return bool(getattr(page_type, "blank", False))
 
 
 def write_pdf(doc: OfficialDocument | TableDocument, path: str | Path) -> Path:
