@@ -305,7 +305,7 @@ def record_formats(path: str | Path = DEFAULT_LEDGER) -> dict[str, int]:
         try:
             fmt = str(e.record.get("format"))
         except json.JSONDecodeError:
-            fmt = "(not JSON)"
+            fmt = _("(not JSON)")
         out[fmt] = out.get(fmt, 0) + 1
     return out
 
