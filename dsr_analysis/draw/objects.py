@@ -97,7 +97,7 @@ def history_tasks(records: Iterable[Mapping[str, Any]], quarter: Quarter,
     (overlap control), the same quarter (caps, between levels) and the last
     ``recusal_quarters`` quarters (recusal)."""
     earliest = quarter
-    for _ in range(recusal_quarters):
+    for _quarter in range(recusal_quarters):
         earliest = earliest.previous()
     earliest = min(earliest, Quarter(quarter.year, 1))
     out = []
