@@ -272,12 +272,30 @@ def choose_language(argv: Sequence[str] | None) -> str:
     return set_language(known.lang)
 
 
+class _ChildLanguage:
+    """``LANGUAGE`` set for the processes a command starts (report notebooks, workers) while
+    it runs, so that they speak the language of the command; restored afterwards."""
+
+    def __init__(self, lang: str):
+        self.value = "en" if lang == "en" else "zh_CN"
+
+    def __enter__(self):
+        self.before = os.environ.get("LANGUAGE")
+        os.environ["LANGUAGE"] = self.value
+
+    def __exit__(self, *exc):
+        if self.before is None:
+            os.environ.pop("LANGUAGE", None)
+        else:
+            os.environ["LANGUAGE"] = self.before
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    choose_language(argv)
+    lang = choose_language(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        with pd.option_context("display.unicode.east_asian_width", True):
+        with pd.option_context("display.unicode.east_asian_width", True), _ChildLanguage(lang):
             return int(args.func(args) or 0)
     except RegisterError as exc:
         for problem in exc.problems:

@@ -200,6 +200,19 @@ def test_quotas_table_chinese_by_default():
     assert "随机抽查中结合信用风险分类的占比" in run.stderr and "R3" not in run.stderr
 
 
+def test_lang_holds_for_the_command_and_its_child_processes_only(capsys):
+    """``--lang zh`` in process: the command speaks Chinese, ``LANGUAGE`` is set for the
+    processes it starts (report notebooks) and restored after it."""
+    from dsr_analysis.cli import main
+
+    before = os.environ.get("LANGUAGE")
+    assert main(["--lang", "zh", "validate"]) == 0
+    assert capsys.readouterr().out.startswith("名录库校验通过：检查对象 3000 家")
+    assert os.environ.get("LANGUAGE") == before
+    assert main(["validate"]) == 0  # the environment's language again (English in the tests)
+    assert capsys.readouterr().out.startswith("registers OK (3000 enterprises")
+
+
 # ------------------------------------------------------------------ catalogue management
 PO_HEAD = '''msgid ""
 msgstr ""
