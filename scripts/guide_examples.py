@@ -32,10 +32,12 @@ SEED_SOURCE = "中国福利彩票双色球第2023010期开奖号码（2023年1�
 SEED_MATERIAL = "03 09 12 18 25 31 / 07"
 LEDGER = ("--ledger", "outputs/ledger.sqlite")
 MAX_LINES = 40
+#: Commands whose exit status was not the one the guide shows (the run fails).
+UNEXPECTED: list[str] = []
 
 
 def _run(bed: Path, name: str, args: list[str], env: dict[str, str],
-         program: tuple[str, ...] = (), max_lines: int = MAX_LINES) -> int:
+         program: tuple[str, ...] = (), max_lines: int = MAX_LINES, expect: int = 0) -> int:
     """Run ``dsr ARGS`` (or ``PROGRAM ARGS``) in ``bed``; write the command and its output to
     examples/NAME.txt."""
     command = list(program) if program else [str(DSR)]
@@ -56,6 +58,8 @@ def _run(bed: Path, name: str, args: list[str], env: dict[str, str],
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(EXAMPLES / f"{name}.txt")
     print(f"{name}: exit {proc.returncode}, {len(lines)} line(s)")
+    if proc.returncode != expect:
+        UNEXPECTED.append(f"{name}: exit {proc.returncode}, expected {expect}")
     return proc.returncode
 
 
@@ -180,10 +184,13 @@ def main(argv: list[str] | None = None) -> int:
             head = found.group(1)
             _run(bed, "verify-head", ["verify", *LEDGER, "--head", head], env)
             wrong = head[:-1] + ("0" if head[-1] != "0" else "1")
-            _run(bed, "verify-head-wrong", ["verify", *LEDGER, "--head", wrong], env)
+            _run(bed, "verify-head-wrong", ["verify", *LEDGER, "--head", wrong], env, expect=1)
         _run(bed, "tasks", ["tasks", "--quarter", "2023Q1", "--unit", "xiongxian", *LEDGER],
              env, max_lines=8)
         record = "outputs/draws/2023Q1/xiongxian/public/record.json"
+        if not (bed / record).is_file():
+            print("the draw failed: " + "; ".join(UNEXPECTED), file=sys.stderr)
+            return 1
         digest = hashlib.sha256((bed / record).read_bytes()).hexdigest()
         replay = (sys.executable, str(ROOT / "scripts" / "replay_draw.py"))
         _run(bed, "replay", [record, "--ledger-digest", digest], env, replay)
@@ -196,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         template = "outputs/2023Q1/results-template-xiongxian.xlsx"
         _run(bed, "results-check", ["results", "check", template, *LEDGER], env, max_lines=12)
         _bad_results(bed, bed / "results-bad.csv")
-        _run(bed, "error-results", ["results", "check", "results-bad.csv", *LEDGER], env)
+        _run(bed, "error-results", ["results", "check", "results-bad.csv", *LEDGER], env, expect=1)
         _run(bed, "render", ["render", "--quarter", "2023Q1", "--unit", "xiongxian",
                              "--report", "statistics,summary", *LEDGER, "--outputs", "outputs",
                              "--results", "results-2023.csv",
@@ -208,21 +215,26 @@ def main(argv: list[str] | None = None) -> int:
         _run(bed, "rollover", ["rollover", "--year", "2024", *LEDGER, *results, *out], env)
         # Refusals and errors (the troubleshooting page).
         _bad_registers(registers, bed / "registers-bad")
-        _run(bed, "error-inspectors", ["validate", "--registers", "registers-bad"], env)
+        _run(bed, "error-inspectors", ["validate", "--registers", "registers-bad"], env, expect=1)
+        _run(bed, "error-inspectors-en", ["--lang", "en", "validate", "--registers",
+                                          "registers-bad"], env, expect=1)
         _bad_uscc(registers, bed / "registers-uscc")
-        _run(bed, "error-uscc", ["validate", "--registers", "registers-uscc"], env)
+        _run(bed, "error-uscc", ["validate", "--registers", "registers-uscc"], env, expect=1)
         _run(bed, "error-redraw", ["draw", "--quarter", "2023Q1", *unit, *reg, *LEDGER, *out,
-                                   "--seed-material", SEED_MATERIAL], env)
+                                   "--seed-material", SEED_MATERIAL], env, expect=2)
         _run(bed, "error-no-commitment", ["draw", "--quarter", "2023Q2", *unit,
                                     "--registers", "registers", *LEDGER, *out,
-                                    "--seed-material", SEED_MATERIAL], env)
+                                    "--seed-material", SEED_MATERIAL], env, expect=2)
         _run(bed, "commit-q2", ["commit", "--quarter", "2023Q2", *unit, *reg, *LEDGER, *out,
                                 "--date", "2023-04-06", "--seed-form", "numbers",
                                 "--seed-source", "中国福利彩票双色球第2023040期开奖号码"], env)
         _changed_name(registers, bed / "registers-q2")
         _run(bed, "error-registers-changed", ["draw", "--quarter", "2023Q2", *unit,
                                               "--registers", "registers-q2", *LEDGER, *out,
-                                              "--seed-material", SEED_MATERIAL], env)
+                                              "--seed-material", SEED_MATERIAL], env, expect=2)
+    if UNEXPECTED:
+        print("unexpected exit status: " + "; ".join(UNEXPECTED), file=sys.stderr)
+        return 1
     return 0
 
 
