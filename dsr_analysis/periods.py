@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from .errors import DsrError, QuarterError
+from .i18n import _
 
 _QUARTER = re.compile(r"^(\d{4})[Qq]([1-4])$")
 
@@ -33,7 +34,8 @@ class Quarter:
             return label
         m = _QUARTER.match(str(label).strip())
         if not m:
-            raise QuarterError(f"'{label}' is not a quarter (expected e.g. 2023Q1)")
+            raise QuarterError(_("'{label}' is not a quarter (expected e.g. 2023Q1)").format(
+                label=label))
         return cls(int(m.group(1)), int(m.group(2)))
 
     @property
@@ -85,7 +87,8 @@ def parse_month(month: str) -> tuple[int, int]:
     """``YYYY-MM`` as (year, month); :class:`QuarterError` for anything else."""
     m = _MONTH.match(str(month))
     if not m or not 1 <= int(m.group(2)) <= 12:
-        raise QuarterError(f"month '{month}' is not a month: write YYYY-MM, e.g. 2024-01")
+        raise QuarterError(_("month '{month}' is not a month: write YYYY-MM, e.g. 2024-01"
+                             ).format(month=month))
     return int(m.group(1)), int(m.group(2))
 
 
@@ -106,4 +109,5 @@ def option_date(value: dt.date | str | None, option: str, default: dt.date,
     try:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise error(f"{option} {value}: not a date; write YYYY-MM-DD") from None
+        raise error(_("{option} {value}: not a date; write YYYY-MM-DD").format(
+            option=option, value=value)) from None

@@ -151,7 +151,7 @@ def test_the_same_refusal_in_english(policy, registers, tmp_path):
 MODULES = ("values", "tabular", "registers", "results", "results_entry", "items", "errors",
            "followups", "amendments", "itemlist", "credit", "rollover", "draw/protocol",
            "draw/__init__", "draw/objects", "draw/binding", "draw/verify", "draw/ledger",
-           "draw/outputs", "draw/reinspection", "draw/revisions")
+           "draw/outputs", "draw/reinspection", "draw/revisions", "draw/staffing", "periods")
 
 
 def _placeholders(text: str) -> set[str]:

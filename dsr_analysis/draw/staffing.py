@@ -98,6 +98,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InfeasibleError
+from ..i18n import _
 from ..items import item_applies
 from ..overlap import FOLLOW_UP
 from ..periods import Quarter
@@ -218,7 +219,7 @@ def _quarter_window(quarter: str, n: int) -> set[str]:
         return set()
     q = Quarter.parse(quarter)
     out = {q.label}
-    for _ in range(n):
+    for _attempt in range(n):
         q = q.previous()
         out.add(q.label)
     return out
@@ -396,7 +397,7 @@ def pick(candidates: Sequence[str], prefix: Any, j: int, reject: Reason,
     reason that excludes a candidate or None; rejected picks are appended to ``skipped`` as
     ``[j, id, reason]``; candidates in ``taken`` are rejected as ``in_team``."""
     n = len(candidates)
-    for _ in range(min(4 * n, MAX_PICK_ATTEMPTS)):
+    for _attempt in range(min(4 * n, MAX_PICK_ATTEMPTS)):
         h = prefix.copy()
         h.update(_J[j] if j < 64 else str(j).encode())
         c = candidates[int.from_bytes(h.digest(), "big") % n]
@@ -440,8 +441,10 @@ def choose_items(t: Mapping, obj: Mapping, joint: str, seed: str, items: Mapping
     def lines_text() -> str:
         lines = sorted({line_of[i] for i in pool if reason(i) is None})
         n_eligible, detail = _exclusions(pool, reason)
-        return (f"eligible inspectors cover the lines {', '.join(lines) or 'none'} "
-                f"({n_eligible} eligible of {len(pool)}; excluded: {detail})")
+        return _("eligible inspectors cover the lines {lines} ({eligible} eligible of {pool}; "
+                 "excluded: {detail})").format(lines=", ".join(lines) or _("none"),
+                                               eligible=n_eligible, pool=len(pool),
+                                               detail=detail)
 
     require = params["require_match"]
 
@@ -451,11 +454,15 @@ def choose_items(t: Mapping, obj: Mapping, joint: str, seed: str, items: Mapping
     skipped: list[list] = []
     primary, k = pick(cands, prefix, 0, first, skipped)
     if primary is None:
-        kind = "with a partner department " if departmental else ""
-        raise InfeasibleError(
-            f"task {tid} ({t['uscc']}, industry {obj['industry']}): constraint "
-            f"'item with an eligible inspector of its business line': {len(cands)} "
-            f"applicable item(s) {kind}({', '.join(cands) or 'none'}), {lines_text()}")
+        message = (_("task {task} ({uscc}, industry {industry}): constraint 'item with an "
+                     "eligible inspector of its business line': {n} applicable item(s) with a "
+                     "partner department ({items}), {lines}") if departmental else
+                   _("task {task} ({uscc}, industry {industry}): constraint 'item with an "
+                     "eligible inspector of its business line': {n} applicable item(s) "
+                     "({items}), {lines}"))
+        raise InfeasibleError(message.format(
+            task=tid, uscc=t["uscc"], industry=obj["industry"], n=len(cands),
+            items=", ".join(cands) or _("none"), lines=lines_text()))
     chosen = [primary]
     if joint == "internal":
         base = items[primary[0]]["business_line"]
@@ -469,12 +476,14 @@ def choose_items(t: Mapping, obj: Mapping, joint: str, seed: str, items: Mapping
         second, k = pick(cands, prefix, k, second_ok, skipped)
         if second is None:
             others = [c for c in cands if items[c]["business_line"] != base]
-            raise InfeasibleError(
-                f"task {tid} ({t['uscc']}, industry {obj['industry']}): constraint "
-                f"'internal joint inspection: an item of a second business line with an "
-                f"eligible inspector' (R5): primary item {primary[0]} ({base}), "
-                f"{len(others)} applicable item(s) of other lines "
-                f"({', '.join(others) or 'none'}), {lines_text()}")
+            raise InfeasibleError(_(
+                "task {task} ({uscc}, industry {industry}): constraint 'internal joint "
+                "inspection: an item of a second business line with an eligible inspector': "
+                "primary item {primary} ({line}), {n} applicable item(s) of other lines "
+                "({items}), {lines}").format(
+                    task=tid, uscc=t["uscc"], industry=obj["industry"], primary=primary[0],
+                    line=base, n=len(others), items=", ".join(others) or _("none"),
+                    lines=lines_text()))
         chosen.append(second)
     return chosen, skipped
 
@@ -502,20 +511,22 @@ def choose_team(t: Mapping, item_ids: Sequence[str], joint: str, seed: str,
         member, j = pick(pool_lines.get(line, []), prefix, j, reason, skipped, ids)
         if member is None:  # step 5 saw an eligible inspector of every item's line
             n_eligible, detail = _exclusions(pool_lines.get(line, []), reason)
-            raise InfeasibleError(
-                f"task {tid} ({t['uscc']}): constraint 'an inspector of the line {line}': "
-                f"{n_eligible} eligible of {len(pool_lines.get(line, []))} of that line in the "
-                f"pool of {t['unit']} (excluded: {detail})")
+            raise InfeasibleError(_(
+                "task {task} ({uscc}): constraint 'an inspector of the line {line}': {eligible} "
+                "eligible of {total} of that line in the pool of {unit} (excluded: {detail})"
+            ).format(task=tid, uscc=t["uscc"], line=line, eligible=n_eligible,
+                     total=len(pool_lines.get(line, [])), unit=t["unit"], detail=detail))
         team.append(member)
         ids.append(member[0])
     while len(team) < need:
         member, j = pick(pool, prefix, j, reason, skipped, ids)
         if member is None:
             n_eligible, detail = _exclusions(pool, reason)
-            raise InfeasibleError(
-                f"task {tid} ({t['uscc']}): constraint 'at least {need} certified, active "
-                f"inspectors': {n_eligible} eligible of {len(pool)} in the pool "
-                f"of {t['unit']} (excluded: {detail})")
+            raise InfeasibleError(_(
+                "task {task} ({uscc}): constraint 'at least {need} certified, active "
+                "inspectors': {eligible} eligible of {total} in the pool of {unit} (excluded: "
+                "{detail})").format(task=tid, uscc=t["uscc"], need=need, eligible=n_eligible,
+                                    total=len(pool), unit=t["unit"], detail=detail))
         team.append(member)
         ids.append(member[0])
     return team, skipped
@@ -540,9 +551,9 @@ def choose_expert(t: Mapping, obj: Mapping, item_ids: Sequence[str],
             cache[industry] = got
     pool, matched = got
     if not pool:
-        raise InfeasibleError(
-            f"task {tid} ({t['uscc']}): constraint 'expert for item {needing[0]}': the "
-            "expert register is empty")
+        raise InfeasibleError(_(
+            "task {task} ({uscc}): constraint 'expert for item {item}': the expert register "
+            "is empty").format(task=tid, uscc=t["uscc"], item=needing[0]))
     e_tickets = {e: _digest(f"{seed}|expert|{tid}|{e}") for e in pool}
     expert_id = min(pool, key=e_tickets.__getitem__)
     reason = ("industry match" if matched
@@ -588,10 +599,10 @@ def _designate(tasks: Sequence[dict], seed: str, params: Mapping[str, Any],
         cands = [t for t in unit_tasks if t["kind"] == "random"
                  and applicable(objects[t["uscc"]]["industry"], True)]
         if n_dept > len(cands):
-            raise InfeasibleError(
-                f"unit {unit}: constraint 'at least {n_dept} inter-departmental joint "
-                f"task(s) per quarter' (R5): only {len(cands)} randomly drawn task(s) have an "
-                "item with a partner department")
+            raise InfeasibleError(_(
+                "unit {unit}: constraint 'at least {n} inter-departmental joint task(s) per "
+                "quarter': only {found} randomly drawn task(s) have an item with a partner "
+                "department").format(unit=unit, n=n_dept, found=len(cands)))
         cands.sort(key=lambda t: _digest(f"{seed}|interdept|{t['task_id']}"))
         for t in cands[:n_dept]:
             out[t["task_id"]] = "inter_departmental"
