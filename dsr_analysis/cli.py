@@ -65,6 +65,8 @@ class Parser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)
+        if self.prog != "dsr" and self.add_help:  # a subcommand: --lang after it works too
+            add_lang(self, default=argparse.SUPPRESS)
 
     def format_help(self) -> str:
         """The help; a Chinese section heading ends in a full-width colon (选项：)."""
@@ -254,9 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_lang(parser: argparse.ArgumentParser) -> None:
-    """``--lang``: the language of the messages, before the subcommand."""
-    parser.add_argument("--lang", choices=list(LANGUAGES), default=None,
+def add_lang(parser: argparse.ArgumentParser, default=None) -> None:
+    """``--lang``: the language of the messages (before or after the subcommand)."""
+    parser.add_argument("--lang", choices=list(LANGUAGES), default=default,
                         help=_("language of the messages: zh (Chinese) or en (English); "
                                "default: from the environment (LANGUAGE, LC_ALL, LC_MESSAGES, "
                                "LANG), Chinese unless an English locale is set"))

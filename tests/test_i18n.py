@@ -250,3 +250,17 @@ def test_parts_are_read_until_merged_then_the_catalogue_alone(tmp_path, monkeypa
     assert mo.is_file()
     monkeypatch.setattr(i18n, "_catalogues", {})
     assert _("the ledger") == "抽取账本"
+
+
+def test_classification_reasons_in_words():
+    """The reasons ``classify`` gives, as the office reads them: the category and the
+    condition in Chinese, the designation a conflict rule overrode, no condition or rule id."""
+    from dsr_analysis.presentation import reason_zh
+
+    assert reason_zh("key: 列入重点排污单位名录 (key_polluter, R2)") == "重点监管对象：列入重点排污单位名录"
+    assert reason_zh("general: no designating condition met (default, R2)") \
+        == "一般监管对象：未符合任何认定条件（默认类别）"
+    assert reason_zh("special: 上年度被挂牌督办 (supervised, R2); overrides key: 排污许可重点管理 "
+                     "(permit_key, R2) [R2 conflict rule]") \
+        == "特殊监管对象：上年度被挂牌督办；按冲突规则优先于重点监管对象（排污许可重点管理）"
+    assert reason_zh("something else") == "something else"
