@@ -151,7 +151,8 @@ def test_the_same_refusal_in_english(policy, registers, tmp_path):
 MODULES = ("values", "tabular", "registers", "results", "results_entry", "items", "errors",
            "followups", "amendments", "itemlist", "credit", "rollover", "draw/protocol",
            "draw/__init__", "draw/objects", "draw/binding", "draw/verify", "draw/ledger",
-           "draw/outputs", "draw/reinspection", "draw/revisions", "draw/staffing", "periods")
+           "draw/outputs", "draw/reinspection", "draw/revisions", "draw/staffing",
+           "draw/imports", "periods")
 
 
 def _placeholders(text: str) -> set[str]:

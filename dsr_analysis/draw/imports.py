@@ -62,6 +62,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LedgerError
+from ..i18n import _
 from ..paths import PROJECT_ROOT
 from .ledger import (GENESIS, IMPORT, Entry, append_all, entries, entry_hash, exclusive,
                      get_blob, head_of, history_before, parse_head, put_blob)
@@ -147,8 +148,9 @@ def write_public_ledger(ledger: str | Path, out_root: str | Path) -> list[Path]:
             continue
         data = published_bytes(e)
         if data is None or hashlib.sha256(data).hexdigest() != e.record_sha256:
-            raise LedgerError(f"{ledger}: entry #{e.seq}: its record does not hash to its "
-                              "record_sha256 (dsr verify names the problem); nothing published")
+            raise LedgerError(_("{ledger}: entry #{seq}: its record does not hash to its "
+                                "record_sha256 (dsr verify names the problem); nothing "
+                                "published").format(ledger=ledger, seq=e.seq))
         written.append(write_atomically(path, lambda tmp, d=data: tmp.write_bytes(d)))
     text = json.dumps(public_chain(all_entries), ensure_ascii=False, indent=1) + "\n"
     chain = folder / CHAIN_NAME
@@ -213,10 +215,10 @@ def chain_file(folder: str | Path) -> Path:
     for candidate in (folder / PUBLIC_DIR / CHAIN_NAME, folder / CHAIN_NAME):
         if candidate.is_file():
             return candidate
-    raise ImportRefusedError(
-        f"{folder}: no published chain ({PUBLIC_DIR}/{CHAIN_NAME}); the other bureau "
-        "publishes it with dsr export (or any dsr draw) and hands over its outputs folder, "
-        "or the ledger-public folder with the draws' public records")
+    raise ImportRefusedError(_(
+        "{folder}: no published chain ({chain}); the other bureau publishes it with dsr export "
+        "(or any dsr draw) and hands over its outputs folder, or the ledger-public folder with "
+        "the draws' public records").format(folder=folder, chain=f"{PUBLIC_DIR}/{CHAIN_NAME}"))
 
 
 def _entry_from(row: Mapping[str, Any], text: str) -> Entry:
@@ -234,18 +236,22 @@ def check_chain(chain: Sequence[Mapping[str, Any]], where: str) -> list[str]:
     for i, row in enumerate(chain, 1):
         missing = [k for k in CHAIN_FIELDS if k not in row]
         if missing:
-            problems.append(f"{where}: entry #{i}: field(s) {', '.join(missing)} missing")
+            problems.append(_("{where}: entry #{i}: field(s) {fields} missing").format(
+                where=where, i=i, fields=", ".join(missing)))
             return problems
         if row["seq"] != i:
-            problems.append(f"{where}: entry #{i}: field 'seq' is {row['seq']!r}, expected {i}")
+            problems.append(_("{where}: entry #{i}: field 'seq' is {value}, expected {i}").format(
+                where=where, i=i, value=repr(row["seq"])))
         if row["prev_hash"] != prev:
-            problems.append(f"{where}: entry #{i}: field 'prev_hash' {row['prev_hash']} is not "
-                            f"the hash of the entry before it ({prev}): chain broken")
+            problems.append(_("{where}: entry #{i}: field 'prev_hash' {value} is not the hash "
+                              "of the entry before it ({prev}): chain broken").format(
+                                  where=where, i=i, value=row["prev_hash"], prev=prev))
         h = entry_hash(row["seq"], row["created_at"], row["quarter"], row["draw_key"],
                        row["units"], row["redraw_of"], row["record_sha256"], row["prev_hash"])
         if h != row["entry_hash"]:
-            problems.append(f"{where}: entry #{i}: field 'entry_hash' {row['entry_hash']}: the "
-                            f"entry's fields hash to {h} (entry edited)")
+            problems.append(_("{where}: entry #{i}: field 'entry_hash' {value}: the entry's "
+                              "fields hash to {hash} (entry edited)").format(
+                                  where=where, i=i, value=row["entry_hash"], hash=h))
         prev = row["entry_hash"]
     return problems
 
@@ -254,12 +260,13 @@ def _load_chain(path: Path) -> list[dict]:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ImportRefusedError(f"{path}: not a published chain ({exc})") from None
+        raise ImportRefusedError(_("{path}: not a published chain ({reason})").format(
+            path=path, reason=exc)) from None
     if not isinstance(doc, dict) or doc.get("format") != PUBLIC_LEDGER_FORMAT \
             or not isinstance(doc.get("entries"), list):
         fmt = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
-        raise ImportRefusedError(f"{path}: field 'format': {fmt!s:.60} is not "
-                                 f"{PUBLIC_LEDGER_FORMAT}")
+        raise ImportRefusedError(_("{path}: field 'format': {value} is not {format}").format(
+            path=path, value=str(fmt)[:60], format=PUBLIC_LEDGER_FORMAT))
     return doc["entries"]
 
 
@@ -275,14 +282,16 @@ def read_published(folder: str | Path, head: str) -> PublishedLedger:
     if problems:
         raise ImportRefusedError("\n".join(problems))
     if n == 0 or n > len(rows):
-        raise ImportRefusedError(
-            f"--head {head}: the published chain {path} has {len(rows)} entries; the head names "
-            f"entry #{n} (a head published before this chain was written, or another ledger's)")
+        raise ImportRefusedError(_(
+            "--head {head}: the published chain {path} has {count} entries; the head names entry "
+            "#{n} (a head published before this chain was written, or another ledger's)").format(
+                head=head, path=path, count=len(rows), n=n))
     if rows[n - 1]["entry_hash"] != h:
-        raise ImportRefusedError(
-            f"--head {head}: entry #{n} of the published chain {path} has hash "
-            f"{rows[n - 1]['entry_hash']}, not {h} (another ledger's head, or the chain was "
-            "rewritten since the head was published)")
+        raise ImportRefusedError(_(
+            "--head {head}: entry #{n} of the published chain {path} has hash {value}, not "
+            "{hash} (another ledger's head, or the chain was rewritten since the head was "
+            "published)").format(head=head, n=n, path=path, value=rows[n - 1]["entry_hash"],
+                                 hash=h))
     chain = [{k: r[k] for k in CHAIN_FIELDS} for r in rows[:n]]
     found, problems = _published_records(rows[:n], base)
     listed = {r["record_sha256"] for r in rows}
@@ -291,8 +300,9 @@ def read_published(folder: str | Path, head: str) -> PublishedLedger:
             continue
         sha = hashlib.sha256(rec_path.read_bytes()).hexdigest()
         if sha not in listed:
-            problems.append(f"{rec_path}: SHA-256 {sha} is not the digest of any record the "
-                            f"published chain {path} lists (record changed after the draw?)")
+            problems.append(_("{file}: SHA-256 {sha} is not the digest of any record the "
+                              "published chain {path} lists (record changed after the draw?)"
+                              ).format(file=rec_path, sha=sha, path=path))
     if problems:
         raise ImportRefusedError("\n".join(problems))
     for e in found:
@@ -320,20 +330,24 @@ def _published_records(rows: Sequence[Mapping[str, Any]], base: Path
     problems: list[str] = []
     for row in rows:
         if "record" in row and row["record"] is None:
-            problems.append(f"{base}: entry #{row['seq']} ({row['quarter']}, {row['draw_key']}) "
-                            "has no published record (a draw of a format before "
-                            f"{RECORD_FORMAT}, whose record holds the teams): it cannot be "
-                            "checked, nor the draws after it")
+            problems.append(_("{path}: entry #{seq} ({quarter}, {key}) has no published record "
+                              "(a draw of a format before {format}, whose record holds the "
+                              "teams): it cannot be checked, nor the draws after it").format(
+                                  path=base, seq=row["seq"], quarter=row["quarter"],
+                                  key=row["draw_key"], format=RECORD_FORMAT))
             continue
         rec_path = base / str(row.get("record") or record_name(row["record_sha256"]))
         if not rec_path.is_file():
-            problems.append(f"{rec_path}: the published record of entry #{row['seq']} is missing")
+            problems.append(_("{file}: the published record of entry #{seq} is missing").format(
+                file=rec_path, seq=row["seq"]))
             continue
         data = rec_path.read_bytes()
         sha = hashlib.sha256(data).hexdigest()
         if sha != row["record_sha256"]:
-            problems.append(f"{rec_path}: SHA-256 {sha}, the chain lists {row['record_sha256']} "
-                            f"for entry #{row['seq']} (record changed)")
+            problems.append(_("{file}: SHA-256 {sha}, the chain lists {listed} for entry #{seq} "
+                              "(record changed)").format(file=rec_path, sha=sha,
+                                                         listed=row["record_sha256"],
+                                                         seq=row["seq"]))
             continue
         try:
             text = data.decode("utf-8")
@@ -341,7 +355,8 @@ def _published_records(rows: Sequence[Mapping[str, Any]], base: Path
         except (UnicodeDecodeError, json.JSONDecodeError):
             canonical = False
         if not canonical:
-            problems.append(f"{rec_path}: not the canonical JSON of a record")
+            problems.append(_("{file}: not the canonical JSON of a record").format(
+                file=rec_path))
             continue
         found.append(_entry_from(row, text))
     return found, problems
@@ -358,25 +373,28 @@ def _check_foreign_draw(e: Entry, chain_entries: list[Entry], rec_where: str) ->
                              tuple(record.get("units") or ()))
     shas = sorted(r["sha256"] for r in history)
     if (inputs.get("history") or {}).get("records") != shas:
-        out.append(f"{rec_where}: field 'inputs.history.records': not the valid draws before it "
-                   "in the published chain")
+        out.append(_("{where}: field 'inputs.history.records': not the valid draws before it "
+                     "in the published chain").format(where=rec_where))
     ref = inputs.get("commitment")
     if ref is not None:
         c = next((x for x in chain_entries if x.seq == ref.get("seq")), None)
         if c is None or not c.is_commitment or c.entry_hash != ref.get("entry_hash"):
-            out.append(f"{rec_where}: field 'inputs.commitment': {ref} is not an earlier "
-                       "commitment of the published chain")
+            out.append(_("{where}: field 'inputs.commitment': {ref} is not an earlier "
+                         "commitment of the published chain").format(where=rec_where, ref=ref))
         else:
             got = c.record.get("inputs", {})
             for name, have in (("frame_sha256", inputs.get("frame_sha256")),
                                ("policy_sha256", inputs.get("policy_sha256")),
                                ("history_sha256", history_sha256(shas))):
                 if got.get(name) != have:
-                    out.append(f"{rec_where}: field 'inputs.{name}': {have} is not the one "
-                               f"commitment #{c.seq} fixed ({got.get(name)})")
+                    out.append(_("{where}: field 'inputs.{name}': {value} is not the one "
+                                 "commitment #{seq} fixed ({fixed})").format(
+                                     where=rec_where, name=name, value=have, seq=c.seq,
+                                     fixed=got.get(name)))
     reason = replay_public(record)
     if reason:
-        out.append(f"{rec_where}: the object draw does not replay: {reason}")
+        out.append(_("{where}: the object draw does not replay: {reason}").format(
+            where=rec_where, reason=reason))
     return out
 
 
@@ -389,7 +407,8 @@ def replay_public(record: Mapping[str, Any]) -> str | None:
     except module.Mismatch as exc:
         return str(exc)
     except (KeyError, TypeError, ValueError, IndexError) as exc:
-        return f"the record lacks what the replay needs ({type(exc).__name__}: {exc})"
+        return _("the record lacks what the replay needs ({kind}: {reason})").format(
+            kind=type(exc).__name__, reason=exc)
     return None
 
 
@@ -440,10 +459,10 @@ def check_not_imported(all_entries: Sequence[Entry], units: Sequence[str]) -> No
     clash = [u for u in units if u in got]
     if clash:
         u = clash[0]
-        raise ImportRefusedError(
-            f"unit {u}: its draws are imported into this ledger from another bureau's ledger "
-            f"(entry #{got[u][1]}, ledger {got[u][0][:16]}…); this ledger does not draw it - "
-            f"commit only this bureau's units (--units)")
+        raise ImportRefusedError(_(
+            "unit {unit}: its draws are imported into this ledger from another bureau's ledger "
+            "(entry #{seq}, ledger {ledger}…); this ledger does not draw it - commit only this "
+            "bureau's units (--units)").format(unit=u, seq=got[u][1], ledger=got[u][0][:16]))
 
 
 @dataclass(frozen=True)
@@ -481,7 +500,8 @@ def import_draws(ledger: str | Path, folder: str | Path, head: str,
                 put_blob(ledger, chain_bytes(published.chain))
                 new = append_all(ledger, records, created_at=created_at)
     except ImportRefusedError as exc:
-        raise ImportRefusedError(f"{exc}\nnothing was written to {ledger}") from None
+        raise ImportRefusedError(_("{problems}\nnothing was written to {ledger}").format(
+            problems=exc, ledger=ledger)) from None
     return ImportResult(published, new, present)
 
 
@@ -492,7 +512,8 @@ def plan_import(mine: Sequence[Entry], published: PublishedLedger, ledger: str |
     src = published.ledger_id
     where = published.chain_path
     if mine and mine[0].entry_hash == src:
-        raise ImportRefusedError(f"{where}: this is the chain of the ledger {ledger} itself")
+        raise ImportRefusedError(_("{where}: this is the chain of the ledger {ledger} itself"
+                                   ).format(where=where, ledger=ledger))
     before: dict[int, str] = {}
     for e in mine:
         if e.is_import and e.record["source"]["ledger"] == src:
@@ -510,13 +531,17 @@ def plan_import(mine: Sequence[Entry], published: PublishedLedger, ledger: str |
             continue
         for u in d.units:
             if u in own:
-                problems.append(f"{where}: entry #{d.seq} ({d.quarter}) draws unit {u}, which this "
-                                f"ledger draws itself (entry #{own[u]}): a bureau imports only "
-                                "other bureaus' units")
+                problems.append(_("{where}: entry #{seq} ({quarter}) draws unit {unit}, which "
+                                  "this ledger draws itself (entry #{own}): a bureau imports "
+                                  "only other bureaus' units").format(
+                                      where=where, seq=d.seq, quarter=d.quarter, unit=u,
+                                      own=own[u]))
             elif u in other:
-                problems.append(f"{where}: entry #{d.seq} ({d.quarter}) draws unit {u}, whose "
-                                f"draws this ledger imports from another ledger "
-                                f"({other[u][0][:16]}…, entry #{other[u][1]})")
+                problems.append(_("{where}: entry #{seq} ({quarter}) draws unit {unit}, whose "
+                                  "draws this ledger imports from another ledger ({ledger}…, "
+                                  "entry #{entry})").format(
+                                      where=where, seq=d.seq, quarter=d.quarter, unit=u,
+                                      ledger=other[u][0][:16], entry=other[u][1]))
         records.append({
             "format": IMPORT_FORMAT, "quarter": d.quarter, "draw_key": IMPORT + d.draw_key,
             "units": list(d.units),
@@ -534,15 +559,18 @@ def _diverges(e: Entry, published: PublishedLedger, ledger: str | Path) -> str |
     n = len(published.chain)
     if m <= n:
         if published.chain[m - 1]["entry_hash"] != h:
-            return (f"{published.chain_path}: entry #{m} has hash "
-                    f"{published.chain[m - 1]['entry_hash']}, but {ledger} imported that "
-                    f"ledger at head {m}:{h} (entry #{e.seq}): the other ledger was rewritten")
+            return _("{path}: entry #{m} has hash {value}, but {ledger} imported that ledger at "
+                     "head {m}:{hash} (entry #{seq}): the other ledger was rewritten").format(
+                         path=published.chain_path, m=m,
+                         value=published.chain[m - 1]["entry_hash"], ledger=ledger, hash=h,
+                         seq=e.seq)
         return None
     blob = get_blob(ledger, e.record["source"]["chain_sha256"])
     old = json.loads(blob) if blob else []
     if len(old) < n or old[n - 1]["entry_hash"] != published.chain[-1]["entry_hash"]:
-        return (f"--head {published.head}: not a head of the chain {ledger} imported at "
-                f"{m}:{h} (entry #{e.seq}): the other ledger was rewritten")
+        return _("--head {head}: not a head of the chain {ledger} imported at {m}:{hash} "
+                 "(entry #{seq}): the other ledger was rewritten").format(
+                     head=published.head, ledger=ledger, m=m, hash=h, seq=e.seq)
     return None
 
 
@@ -571,9 +599,9 @@ def check_commitment_heads(entry: Entry, all_entries: list[Entry]) -> str | None
     want = foreign_heads(history)
     have = (rec.get("inputs") or {}).get("foreign_heads") or {}
     if want != have:
-        return (f"the commitment names the foreign heads {json.dumps(have, ensure_ascii=False)}, "
-                f"the imported draws it depends on were imported at "
-                f"{json.dumps(want, ensure_ascii=False)}")
+        return _("the commitment names the foreign heads {have}, the imported draws it depends "
+                 "on were imported at {want}").format(have=json.dumps(have, ensure_ascii=False),
+                                                      want=json.dumps(want, ensure_ascii=False))
     return None
 
 
@@ -584,35 +612,40 @@ def verify_import(entry: Entry, ledger_path: str | Path | None,
     of the foreign draw. ``bad(field, message)`` records a finding (returns the findings)."""
     rec = entry.record
     if rec.get("format") != IMPORT_FORMAT:
-        return bad("format", f"an import entry holds format {rec.get('format')!r}")
+        return bad("format", _("an import entry holds format {format}").format(
+            format=repr(rec.get("format"))))
     fe, src, foreign = rec.get("entry") or {}, rec.get("source") or {}, rec.get("record") or {}
     for name, want in (("quarter", fe.get("quarter")), ("units", fe.get("units")),
                        ("draw_key", IMPORT + str(fe.get("draw_key")))):
         have = {"quarter": entry.quarter, "units": ",".join(entry.units),
                 "draw_key": entry.draw_key}[name]
         if have != want:
-            return bad(name, f"the entry says {have!r}, the imported entry {want!r}")
+            return bad(name, _("the entry says {have}, the imported entry {want}").format(
+                have=repr(have), want=repr(want)))
     sha = hashlib.sha256(record_bytes(foreign)).hexdigest()
     if sha != fe.get("record_sha256"):
-        return bad("record", f"the imported record hashes to {sha}, its ledger lists "
-                             f"{fe.get('record_sha256')} (record edited)")
+        return bad("record", _("the imported record hashes to {sha}, its ledger lists {listed} "
+                               "(record edited)").format(sha=sha, listed=fe.get("record_sha256")))
     blob = get_blob(ledger_path, src.get("chain_sha256", "")) if ledger_path else None
     if blob is None:
-        return bad("source.chain_sha256", "the imported chain is not kept in the ledger's blobs")
+        return bad("source.chain_sha256",
+                   _("the imported chain is not kept in the ledger's blobs"))
     chain = json.loads(blob)
     problems = check_chain(chain, "source.chain_sha256")
     if problems:
         return bad("source.chain_sha256", problems[0])
     kept_head = head_of([_entry_from(c, "") for c in chain])
     if kept_head != src.get("head"):
-        return bad("source.head", f"the kept chain ends at {kept_head}, not at the head "
-                                  f"{src.get('head')}")
+        return bad("source.head", _("the kept chain ends at {kept}, not at the head {head}"
+                                    ).format(kept=kept_head, head=src.get("head")))
     seq = int(fe.get("seq", 0))
     if not 1 <= seq <= len(chain) or chain[seq - 1] != {k: fe.get(k) for k in CHAIN_FIELDS}:
-        return bad("entry", f"entry #{seq} is not the kept chain's entry #{seq}")
+        return bad("entry", _("entry #{seq} is not the kept chain's entry #{seq}").format(
+            seq=seq))
     if src.get("ledger") != chain[0]["entry_hash"]:
-        return bad("source.ledger", "not the hash of the kept chain's first entry")
+        return bad("source.ledger", _("not the hash of the kept chain's first entry"))
     reason = replay_public(foreign)
     if reason:
-        return bad("record", f"the imported draw does not replay: {reason}")
+        return bad("record", _("the imported draw does not replay: {reason}").format(
+            reason=reason))
     return []
