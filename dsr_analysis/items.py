@@ -141,6 +141,7 @@ def _units_without_items(classified: pd.DataFrame, registers: Registers, policy:
                 source, 0, column,
                 message.format(unit=unit.id, unit_name=unit.name, quota=quota,
                                category_zh=CATEGORY_ZH.get(category, category), category=category,
-                               quarter=q.label, objects=len(objects), lacking=len(lacking),
+                               quarter=q.label, quarter_zh=q.label_zh, objects=len(objects),
+                               lacking=len(lacking),
                                industries=_listed(lacking["industry"]))))
     return warnings

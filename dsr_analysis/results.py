@@ -243,8 +243,9 @@ def validate_against_tasks(results: pd.DataFrame, tasks: pd.DataFrame, file: str
             start = Quarter.parse(task["quarter"]).start
             if checked is not None and checked < start:
                 bad("date_checked", _("{checked} is before the task's quarter {quarter} began "
-                                      "({start})").format(checked=checked,
-                                                          quarter=task["quarter"], start=start))
+                                      "({start})").format(
+                    checked=checked, quarter=task["quarter"], start=start,
+                    quarter_zh=Quarter.parse(task["quarter"]).label_zh))
     return problems + validate_rows(results, file, headers)
 
 

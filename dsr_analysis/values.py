@@ -100,7 +100,8 @@ def _unit(units: Mapping[str, str] | None) -> Converter:
         if found is not None:
             return found, None
         valid = ", ".join(f"{k} ({v})" for k, v in units.items())
-        return text, _("unknown unit '{text}' (valid: {valid})").format(text=text, valid=valid)
+        return text, _("unknown unit '{text}' (valid: {valid})").format(
+            text=text, valid=valid, valid_zh="、".join(units.values()))
     return convert
 
 

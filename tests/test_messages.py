@@ -32,14 +32,15 @@ def chinese():
 
 
 def _bad_registers(directory):
-    """The sample registers with Chinese headers and three bad things in them: a count written
-    with a unit (row 4), a USCC with a wrong check character (row 6), a positive-list firm
-    penalised last year (row 9) and an inspector's conflict naming a firm not in the register
-    (row 2 of the inspectors)."""
+    """The sample registers with Chinese headers and five bad things in them: a count written
+    with a unit (row 4), a USCC with a wrong check character (row 6), a unit that is none of
+    the policy's (row 7), a positive-list firm penalised last year (row 9) and an inspector's
+    conflict naming a firm not in the register (row 2 of the inspectors)."""
     ent = read_raw(directory, "enterprises")
     ent.loc[2, "complaints_last_year"] = "2次"
     code = ent.loc[4, "uscc"]
     ent.loc[4, "uscc"] = code[:-1] + ("1" if code[-1] != "1" else "2")
+    ent.loc[5, "unit"] = "北京"
     ent.loc[7, ["positive_list", "penalised_last_year"]] = "true"
     write_raw(directory, "enterprises", ent.rename(columns=ENTERPRISE_HEADERS_ZH))
     insp = read_raw(directory, "inspectors")
@@ -60,6 +61,7 @@ def test_a_bad_register_in_chinese_names_the_files_headers(sample_dir, chinese):
     assert (f"{ent_path}:9:是否纳入正面清单: 企业 {ent.loc[7, 'uscc']} 已纳入正面清单，但上一年度"
             "受过行政处罚（受处罚的企业应移出正面清单）") in lines
     assert f"{insp_path}:2:申报回避对象: 申报的回避对象“91133100MA0000000X”不在检查对象名录中" in lines
+    assert f"{ent_path}:7:所属单位: 无法识别的单位“北京”（可填：新区本级、雄县、容城县、安新县）" in lines
     text = str(err.value)
     for internal in ("positive_list", "conflicts", "complaints_last_year", "R1", "R2"):
         assert internal not in text
@@ -137,7 +139,7 @@ def _refused_draw(policy, registers, tmp_path):
 
 def test_a_refused_draw_in_chinese(policy, registers, tmp_path, chinese):
     message = _refused_draw(policy, registers, tmp_path)
-    assert message == ("2023Q1（雄县）尚无抽取承诺：须在随机种子素材产生之前发布承诺——"
+    assert message == ("2023年第一季度（雄县）尚无抽取承诺：须在随机种子素材产生之前发布承诺——"
                        "dsr commit --quarter 2023Q1 --seed-source '…'")
 
 

@@ -233,6 +233,7 @@ def check_commitment(all_entries: Sequence[Entry], quarter: str, draw_key: str,
     """The commitment a draw may use, or :class:`ProtocolError` saying what is missing."""
     units = ", ".join(order)
     names = dict(quarter=quarter, draw_key=draw_key, units=units,
+                 quarter_zh=Quarter.parse(quarter).label_zh,
                  units_zh="、".join(policy.unit_names.get(u, u) for u in order))
     c = latest_commitment(all_entries, quarter, draw_key, order)
     if c is None:
