@@ -119,7 +119,8 @@ def _enum(enum: str) -> Converter:
             return canonical, None
         valid = ", ".join(f"{c} ({'/'.join(s)})" for c, s in ENUMS[enum].items())
         return text, _("unknown {kind} '{text}' (valid: {valid})").format(
-            kind=enum.replace("_", " "), text=text, valid=valid)
+            kind=enum.replace("_", " "), text=text, valid=valid,
+            valid_zh="、".join(s[0] if s else c for c, s in ENUMS[enum].items()))
     return convert
 
 
