@@ -17,7 +17,7 @@ from .categories import CATEGORY_ZH, classify
 from .export import BOM, csv_text, write_csv
 from .errors import FileSystemError, os_message
 from .errors import DsrError, RegisterError
-from .i18n import LANGUAGES, _, ngettext, set_language
+from .i18n import LANGUAGES, N_, _, ngettext, set_language
 from .items import item_warnings
 from .paths import DEFAULT_POLICY, OUTPUTS_DIR
 from .periods import quarters_of
@@ -57,6 +57,45 @@ class HelpFormatter(argparse.HelpFormatter):
             lines.append(line.rstrip())
         return lines or [""]
 
+    def _format_action(self, action) -> str:
+        """An option with its help; where the invocation holds Chinese (``--policy 方案文件``)
+        the help column is kept by the printed width, not the character count."""
+        text = super()._format_action(action)
+        inv = self._format_action_invocation(action)
+        extra = _display_width(inv) - len(inv)
+        head = " " * self._current_indent + inv
+        first, newline, rest = text.partition("\n")
+        if extra <= 0 or not first.startswith(head) or not first[len(head):].strip():
+            return text
+        tail = first[len(head):]
+        spaces = len(tail) - len(tail.lstrip(" "))
+        if spaces - extra >= 2:
+            first = head + tail[extra:]
+        else:
+            position = min(self._action_max_length + 2, self._max_help_position)
+            first = head + "\n" + " " * position + tail.lstrip(" ")
+        return first + newline + rest
+
+
+#: The placeholders of option values in ``--help`` (argparse's upper-case ``dest``).
+METAVARS = {
+    "ADDRESS": N_("ADDRESS"), "AS_OF": N_("AS_OF"), "CAMPAIGN": N_("CAMPAIGN"),
+    "CHUNK_SIZE": N_("CHUNK_SIZE"), "DATE": N_("DATE"), "DELIVERIES": N_("DELIVERIES"),
+    "EFFECTIVE": N_("EFFECTIVE"), "FOLLOWUPS": N_("FOLLOWUPS"), "HEAD": N_("HEAD"),
+    "LEDGER": N_("LEDGER"), "MONTH": N_("MONTH"), "ORIGIN": N_("ORIGIN"),
+    "OUTPUT": N_("OUTPUT"), "OUTPUTS": N_("OUTPUTS"), "POLICY": N_("POLICY"),
+    "PREVIOUS": N_("PREVIOUS"), "QUARTER": N_("QUARTER"), "REASON": N_("REASON"),
+    "REGISTER": N_("REGISTER"), "REGISTERS": N_("REGISTERS"), "REPLICATES": N_("REPLICATES"),
+    "REPORT": N_("REPORT"), "RESULTS": N_("RESULTS"), "SCENARIO": N_("SCENARIO"),
+    "SEED": N_("SEED"), "SEED_MATERIAL": N_("SEED_MATERIAL"),
+    "SEED_SOURCE": N_("SEED_SOURCE"), "SOURCE": N_("SOURCE"), "TARGET": N_("TARGET"),
+    "TO": N_("TO"), "UNIT": N_("UNIT"), "UNITS": N_("UNITS"), "WORKERS": N_("WORKERS"),
+    "YEAR": N_("YEAR"), "YEARS": N_("YEARS"),
+}
+
+#: Actions that take no value (no placeholder).
+_FLAG_ACTIONS = {"store_true", "store_false", "store_const", "count", "help", "version"}
+
 
 class Parser(argparse.ArgumentParser):
     """The ``dsr`` parser: its subcommands' parsers are of this class too (argparse makes
@@ -67,6 +106,17 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
         if self.prog != "dsr" and self.add_help:  # a subcommand: --lang after it works too
             add_lang(self, default=argparse.SUPPRESS)
+
+    def add_argument(self, *args, **kwargs):
+        """An option's value placeholder in the language of the messages (``--policy 方案文件``)."""
+        if args and str(args[0]).startswith("-") and kwargs.get("action") not in _FLAG_ACTIONS \
+                and not kwargs.get("choices"):
+            name = kwargs.get("metavar") or (kwargs.get("dest") or next(
+                (a for a in args if str(a).startswith("--")), args[0]).lstrip("-")
+                .replace("-", "_")).upper()
+            if name in METAVARS:
+                kwargs["metavar"] = _(METAVARS[name])
+        return super().add_argument(*args, **kwargs)
 
     def format_help(self) -> str:
         """The help; a Chinese section heading ends in a full-width colon (选项：)."""
