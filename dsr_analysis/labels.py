@@ -116,3 +116,8 @@ PLAN_FIELD_ZH = {
 PLAN_SHARE_FIELDS = frozenset({
     "min_share", "internal_min_share", "results_on_time_min_share",
     "follow_up_closed_min_share", "ratio"})
+
+#: Registers by their Chinese names (messages about a register as a whole).
+REGISTER_ZH = {"enterprises": "检查对象名录", "inspectors": "执法检查人员名录",
+               "experts": "专家名录", "items": "随机抽查事项清单",
+               "results": "检查结果登记表", "followups": "后续处置更新登记表"}

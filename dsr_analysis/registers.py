@@ -32,6 +32,7 @@ import pyarrow.compute as pc
 
 from .errors import DsrError, FileSystemError, Problem, RegisterError
 from .i18n import _
+from .labels import REGISTER_ZH
 from .paths import SAMPLE_REGISTERS
 from .policy import load_policy
 from .schema import (COLUMN_ALIASES, CONTACT_COLUMNS, KEY_COLUMNS, MUST_HAVE_ROWS,
@@ -173,7 +174,9 @@ def read_register(
     if not problems and not len(rows) and register in MUST_HAVE_ROWS:
         problems.append(Problem(fname, 0, "-", _("no {register}: the file has a header (row "
                                                  "{row}) but no data rows").format(
-                                                     register=register, row=header_row)))
+                                                     register=register, row=header_row,
+                                                     register_zh=REGISTER_ZH.get(register,
+                                                                                 register))))
     if problems:
         return pd.DataFrame(), problems + char_problems
     frame = {rename.get(h, h): columns[i] for h, i in zip(header, keep, strict=True)}
@@ -637,7 +640,8 @@ def _missing_register(directory: Path, name: str, others: Sequence[str]) -> Prob
                        _("register '{name}': {files} is not in a format read ({formats}); save "
                          "it as {expected}").format(name=name, files=", ".join(others),
                                                     formats=", ".join(FORMATS),
-                                                    expected=expected))
+                                                    expected=expected,
+                                                    name_zh=REGISTER_ZH.get(name, name)))
     return Problem(str(directory / name), 0, "-",
                    _("register '{name}' not found (expected {expected})").format(
-                       name=name, expected=expected))
+                       name=name, expected=expected, name_zh=REGISTER_ZH.get(name, name)))
