@@ -345,7 +345,7 @@ def test_classify_and_quotas_csvs_begin_with_a_bom(tmp_path, capsys):
         data = path.read_bytes()
         assert data.startswith(b"\xef\xbb\xbf") and not data.startswith(b"\xef\xbb\xbf" * 2)
         assert re.search("[\u4e00-\u9fff]", data.decode("utf-8-sig"))  # Chinese, in UTF-8
-    assert pd.read_csv(quotas, encoding="utf-8-sig").columns[0] == "quarter"
+    assert pd.read_csv(quotas, encoding="utf-8-sig").columns[0] == "季度"  # headers for people
 
 
 # --------------------------------------------------------------------------------------
