@@ -491,7 +491,7 @@ def test_saved_plan_loads_and_batch_commands_use_it(base, controls, tmp_path: Pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["xiongan-2024.yaml"]  # no temp file
     out_csv = tmp_path / "q.csv"
     assert cli.main(["quotas", "--policy", str(path), "--quarter", "2024Q1", "--format", "csv",
-                     "--output", str(out_csv)]) == 0
+                     "--columns", "ids", "--output", str(out_csv)]) == 0
     batch = pd.read_csv(out_csv)
     outcome = planner.plan_outcome(**_with(controls, base_policy=path,
                                            **planner.plan_from_policy(loaded)))
