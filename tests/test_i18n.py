@@ -264,3 +264,15 @@ def test_classification_reasons_in_words():
                      "(permit_key, R2) [R2 conflict rule]") \
         == "特殊监管对象：上年度被挂牌督办；按冲突规则优先于重点监管对象（排污许可重点管理）"
     assert reason_zh("something else") == "something else"
+
+
+def test_simulation_tables_for_people_and_for_programs():
+    from dsr_analysis.presentation import simulation_table
+
+    frame = pd.DataFrame({"category": ["key", "general"], "credit_class": ["A", "B"],
+                          "objects": [3, 7], "coverage": [0.5, 0.25]})
+    people = simulation_table(frame)
+    assert list(people.columns) == ["监管类别", "信用等级", "对象数", "年覆盖率"]
+    assert people["监管类别"].tolist() == ["重点监管对象", "一般监管对象"]
+    assert people["年覆盖率"].tolist() == [0.5, 0.25]
+    assert simulation_table(frame, "ids").equals(frame)
