@@ -86,7 +86,9 @@ def test_no_private_name_is_imported_from_another_module():
     found = []
     for path in PACKAGE.rglob("*.py"):
         for target, names, line in _imports(path):
-            private = [n for n in names if n.startswith("_") and not n.startswith("__")]
+            # the message layer's ``_`` is public by the gettext convention (and only there)
+            private = [n for n in names if n.startswith("_") and not n.startswith("__")
+                       and not (target == "dsr_analysis.i18n" and n == "_")]
             if private:
                 found.append(f"{path.relative_to(PACKAGE)}:{line}: {target} {private}")
     assert not found, found
