@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ..periods import date_zh
 import dsr_analysis.documents.layout as layout  # the module itself, not the package
-from . import gbt9704
+import dsr_analysis.documents.gbt9704 as gbt9704
 from .model import (Block, Figure, Heading, OfficialDocument, PageBreak, Paragraph, Table,
                     TableDocument, set_html_writer)
 

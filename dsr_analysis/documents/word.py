@@ -30,7 +30,7 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 
 from ..periods import date_zh
 import dsr_analysis.documents.layout as layout  # the module itself, not the package
-from . import gbt9704
+import dsr_analysis.documents.gbt9704 as gbt9704
 from .model import Block, Figure, Heading, OfficialDocument, PageBreak, Paragraph, Table
 
 _ALIGN = {"left": WD_ALIGN_PARAGRAPH.LEFT, "right": WD_ALIGN_PARAGRAPH.RIGHT,

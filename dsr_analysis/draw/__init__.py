@@ -192,14 +192,8 @@ def draw_quarter(
     if context.rules.between == "merge":
         merge_between_levels(tasks, context)
     if not staff:
-        record = {"format": RECORD_FORMAT, "quarter": q.label, "units": order,
-                  "inputs": {"seed_material": str(seed_material), "frame_sha256": frame_sha,
-                             "policy_sha256": policy.sha256, "seed": seed},
-                  "strata": strata_records,
-                  # unstaffed skeletons: enough history for the overlap control of later
-                  # object draws (no teams, so no recusal or caps)
-                  "tasks": tasks}
-        return DrawResult(record=record, tasks=pd.DataFrame(tasks), frame=frame)
+        return _unstaffed(q, order, seed_material, frame_sha, policy, seed, strata_records,
+                          tasks, frame)
     objects = object_table(population, tasks)
     tables = register_tables(registers)
     staffed = staff_tasks(tasks, seed=seed, policy=policy, registers=registers,
@@ -214,6 +208,18 @@ def draw_quarter(
     if follow_ups:
         record["inputs"]["follow_ups"] = follow_ups
     return DrawResult(record=record, frame=frame)  # the task list: built when first used
+
+
+def _unstaffed(q: Quarter, order: list[str], seed_material: str, frame_sha: str,
+               policy: Policy, seed: str, strata_records: list, tasks: list,
+               frame: bytes) -> DrawResult:
+    """The object draw alone: unstaffed skeletons, enough history for the overlap control of
+    later object draws (no teams, so no recusal or caps)."""
+    record = {"format": RECORD_FORMAT, "quarter": q.label, "units": order,
+              "inputs": {"seed_material": str(seed_material), "frame_sha256": frame_sha,
+                         "policy_sha256": policy.sha256, "seed": seed},
+              "strata": strata_records, "tasks": tasks}
+    return DrawResult(record=record, tasks=pd.DataFrame(tasks), frame=frame)
 
 
 def draw_objects(context: DrawContext, order: Sequence[str], quotas: pd.DataFrame,
