@@ -89,9 +89,12 @@ def issue_settings(policy: Policy, unit: str, kind: str, period: str, date: dt.d
                                title)
     else:
         number = DocumentNumber(rules.number_prefix, date.year, None)
+    # an upward document names whom to ask about it in its 附注 (blank when not configured)
+    annotation = (rules.contact or f"联系人及联系电话：{MARK_BLANK}") if upward else ""
     return dict(masthead=rules.masthead or f"{name}文件", number=number.text,
                 signer=rules.signer if upward else None, seal=True, imprint=True,
-                copy_to=tuple(rules.copy_to), printed_by=rules.printed_by or f"{name}办公室")
+                copy_to=tuple(rules.copy_to), printed_by=rules.printed_by or f"{name}办公室",
+                annotation=annotation)
 
 
 _NUMERALS = "一二三四五六七八九十"

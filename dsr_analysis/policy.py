@@ -228,8 +228,8 @@ class UnitDocuments:
                      default="")
     copy_to: tuple[str, ...] = _f("抄送机关 printed in the 版记", default=())
     printed_by: str = _f("印发机关 in the 版记 (default: the authority's office)", default="")
-    contact: str = _f("contact line of public notices (联系人、联系电话), printed as given",
-                      default="")
+    contact: str = _f("contact line (联系人、联系电话), printed as given in public notices and "
+                      "as the 附注 of upward reports", default="")
     objection: str = _f("objection/supervision line of public notices (异议、监督电话), printed "
                         "as given", default="")
 

@@ -210,6 +210,8 @@ def test_docx_attachment_note_seal_box_attachments_and_imprint(written):
         else texts.index("附件：1. 各类监管对象抽查完成情况")
     issuer = texts.index("雄县生态环境局", note)
     assert texts[issuer + 1] == "2023年3月31日"
+    # the 附注 on the line under the date: whom to ask, a blank while the policy names no one
+    assert texts[issuer + 2].startswith("（联系人及联系电话：") and texts[issuer + 2].endswith("）")
     assert d.paragraphs[issuer]._p.findall(".//{urn:schemas-microsoft-com:vml}oval")  # seal box
     assert texts.index("附件" if len(written["summary"].attachments) == 1 else "附件1") > issuer
     imprint = d.tables[-1]
@@ -217,6 +219,21 @@ def test_docx_attachment_note_seal_box_attachments_and_imprint(written):
     assert rows[-1] == "雄县生态环境局办公室\t2023年3月31日印发"
     # the 版记 starts an even page: the last section begins on an even page
     assert d.sections[-1].start_type == WD_SECTION.EVEN_PAGE
+    # the body ends on an odd page (the PDF's 5 pages): no blank page, the 版记's page numbered
+    assert _docx_imprint_numbered(d)
+
+
+def _numbered(footer) -> bool:
+    return any("PAGE" in (t.text or "") for t in footer._element.iter(qn("w:instrText")))
+
+
+def _docx_imprint_numbered(d) -> bool:
+    """Whether the 版记's section of a Word file prints page numbers (the body's always do)."""
+    assert _numbered(d.sections[0].footer) and _numbered(d.sections[0].even_page_footer)
+    last = d.sections[-1]
+    shown = [_numbered(f) for f in (last.footer, last.even_page_footer)]
+    assert len(set(shown)) == 1
+    return shown[0]
 
 
 def test_the_clause_table_leaves_the_sent_files_for_the_review_file(written):
@@ -274,6 +291,9 @@ def test_pdf_has_every_element_and_the_imprint_at_the_foot_of_an_even_last_page(
     assert "河北雄安新区管理委员会生态环境局：" in lines
     whole = "\n".join(pages)
     assert "附件：各类监管对象抽查完成情况" in whole and "特此报告。" in whole
+    body = [x.strip() for x in whole.splitlines() if x.strip()]
+    date_at = [i for i, line in enumerate(body) if line == "2023年3月31日"]
+    assert date_at and body[date_at[0] + 1].startswith("（联系人及联系电话：")
     assert len(pages) % 2 == 0
     assert "印发" in pages[-1] and "印发" not in "".join(pages[:-1])
     words = _words(pdf)
@@ -357,15 +377,16 @@ def test_the_imprint_ends_every_length_of_body_on_an_even_page(tmp_path):
         doc = OfficialDocument(title="测试文件", issuer="雄县生态环境局", date=dt.date(2023, 4, 6),
                                blocks=tuple(Paragraph(f"第{i}段。") for i in range(n)),
                                imprint=True, printed_by="雄县生态环境局办公室")
-        pdf = write_forms(doc, tmp_path / f"body{n}")[1]
+        docx, pdf = write_forms(doc, tmp_path / f"body{n}")
         pages = _pages(pdf)
         assert len(pages) % 2 == 0, n
         assert [i for i, p in enumerate(pages, 1) if "印发" in p] == [len(pages)], n
         printed = [w for w in _words(pdf) if w[3].endswith("印发")]
         assert foot - 25 < printed[0][1] <= foot + 2, n
+        numbered = _docx_imprint_numbered(Document(str(docx)))  # as the PDF lays it out
         if not pages[-2].strip():
             blank_before += 1
-            assert f"— {len(pages)} —" not in pages[-1], n
+            assert f"— {len(pages)} —" not in pages[-1] and not numbered, n
         else:
-            assert f"— {len(pages)} —" in pages[-1], n
+            assert f"— {len(pages)} —" in pages[-1] and numbered, n
     assert blank_before  # the case of a body ending on an even page without room is met

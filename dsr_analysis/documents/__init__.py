@@ -22,7 +22,7 @@ from .gbt9704 import REVIEW_SUFFIX, review_document, title_lines
 from .layout import DocumentError
 from .model import (Attachment, Block, Figure, Heading, OfficialDocument, PageBreak, Paragraph,
                     Table, TableDocument)
-from .pdf import write_pdf
+from .pdf import imprint_after_blank, render_pdf, write_pdf, write_rendered
 from .web import to_html
 from .word import write_docx
 from .xlsx import write_xlsx
@@ -41,14 +41,18 @@ def write_forms(doc: OfficialDocument | TableDocument, stem: str | Path) -> tupl
     the appendix is never in the files sent). Each file is replaced atomically. Returns the
     paths written."""
     base = Path(stem)  # the suffixes are appended: "summary-xiong.2023Q1" keeps its dot
-    if isinstance(doc, OfficialDocument):
-        first = write_docx(doc, base.parent / f"{base.name}.docx")
-    elif isinstance(doc, TableDocument):
-        first = write_xlsx(doc, base.parent / f"{base.name}.xlsx")
-    else:
+    if not isinstance(doc, OfficialDocument | TableDocument):
         raise DocumentError(f"cannot write {type(doc).__name__} (valid: OfficialDocument, "
                             "TableDocument)")
-    written = (first, write_pdf(doc, base.parent / f"{base.name}.pdf"))
+    rendered = render_pdf(doc)
+    if isinstance(doc, OfficialDocument):
+        # the Word file numbers its pages as the PDF lays them out (7.5: a 版记 after a
+        # blank page, and that page, unnumbered)
+        first = write_docx(doc, base.parent / f"{base.name}.docx",
+                           imprint_unnumbered=imprint_after_blank(rendered))
+    else:
+        first = write_xlsx(doc, base.parent / f"{base.name}.xlsx")
+    written = (first, write_rendered(rendered, base.parent / f"{base.name}.pdf"))
     review = review_document(doc) if isinstance(doc, OfficialDocument) else None
     if review is not None:
         written += (write_pdf(review, base.parent / f"{base.name}{REVIEW_SUFFIX}.pdf"),)

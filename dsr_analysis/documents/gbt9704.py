@@ -146,6 +146,12 @@ def seal_offsets_em(doc: OfficialDocument) -> tuple[float, float]:
     return centre, SEAL_MM / layout.mm(layout.BODY_SIZE_PT)
 
 
+def annotation_text(doc: OfficialDocument) -> str:
+    """The 附注 as printed (7.3.6): in parentheses (full-width), none when empty."""
+    text = doc.annotation.strip().strip("（）()")
+    return f"（{text}）" if text else ""
+
+
 def imprint_rows(doc: OfficialDocument) -> list[tuple[str, str]]:
     """The 版记's lines (7.4): ("抄送：A，B。", "") when there are 抄送机关, then
     (印发机关, "2023年4月6日印发")."""

@@ -183,6 +183,10 @@ class OfficialDocument:
         The 印发机关 of the 版记; empty: a blank to fill in.
     printed_on : date or None
         The 印发日期 of the 版记 (default: ``date``).
+    annotation : str
+        The 附注 (7.3.6), e.g. the contact person and telephone of an upward report: printed
+        in parentheses on the line under the 成文日期, two characters from the left; empty
+        for none.
     """
 
     title: str
@@ -205,6 +209,7 @@ class OfficialDocument:
     copy_to: tuple[str, ...] = ()
     printed_by: str = ""
     printed_on: dt.date | None = None
+    annotation: str = ""
 
     def _repr_html_(self) -> str | None:
         return _html(self)

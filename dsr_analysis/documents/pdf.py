@@ -161,13 +161,28 @@ def _blank(page) -> bool:
     return bool(getattr(page_type, "blank", False))
 
 
-def write_pdf(doc: OfficialDocument | TableDocument, path: str | Path) -> Path:
-    """Write ``doc`` as PDF at ``path`` (replaced atomically) and return the path."""
+def render_pdf(doc: OfficialDocument | TableDocument):
+    """The laid-out WeasyPrint document of ``doc`` (its 版记 placed)."""
     import weasyprint
 
     page = pdf_html(doc)
     if isinstance(doc, OfficialDocument) and doc.imprint:
-        document = _place_imprint(page)
-        return layout.write_atomically(path, lambda tmp: document.write_pdf(str(tmp)))
-    return layout.write_atomically(
-        path, lambda tmp: weasyprint.HTML(string=page).write_pdf(str(tmp)))
+        return _place_imprint(page)
+    return weasyprint.HTML(string=page).render()
+
+
+def imprint_after_blank(rendered) -> bool:
+    """True when the 版记 of a laid-out document (:func:`render_pdf`) follows a blank page
+    (7.5: then neither page is numbered)."""
+    found = _imprint_box(rendered)
+    return found is not None and found[0] > 0 and _blank(rendered.pages[found[0] - 1])
+
+
+def write_rendered(rendered, path: str | Path) -> Path:
+    """Write a laid-out document (:func:`render_pdf`) at ``path`` (replaced atomically)."""
+    return layout.write_atomically(path, lambda tmp: rendered.write_pdf(str(tmp)))
+
+
+def write_pdf(doc: OfficialDocument | TableDocument, path: str | Path) -> Path:
+    """Write ``doc`` as PDF at ``path`` (replaced atomically) and return the path."""
+    return write_rendered(render_pdf(doc), path)

@@ -173,6 +173,8 @@ def official_html(doc: OfficialDocument, appendix: bool = True) -> str:
             for i, x in enumerate(gbt9704.attachment_lines(doc))) + "</div>")
     if doc.signed:
         out.append(_signature_html(doc))
+        if gbt9704.annotation_text(doc):
+            out.append(f'<p class="dsr-body dsr-annotation">{_e(gbt9704.annotation_text(doc))}</p>')
     for i, item in enumerate(doc.attachments, start=1):
         title = "<br>".join(f'<span class="dsr-title-line">{_e(x)}</span>'
                             for x in gbt9704.title_lines(item.title))

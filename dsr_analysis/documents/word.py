@@ -435,6 +435,14 @@ def _signed_sealed(document, doc: OfficialDocument) -> None:
                    keep_with_next=True)
     _seal_box(issuer, doc)
     _para(document, date_text, align="right", right_em=date_right)
+    _annotation(document, doc)
+
+
+def _annotation(document, doc: OfficialDocument) -> None:
+    """The 附注 on the line under the 成文日期, two characters from the left (7.3.6)."""
+    text = gbt9704.annotation_text(doc)
+    if text:
+        _para(document, text, align="left", indent_em=2)
 
 
 def _attachments(document, doc: OfficialDocument) -> None:
@@ -470,12 +478,22 @@ def _imprint_borders(cell, top_pt: float, bottom_pt: float) -> None:
     tc_pr.append(borders)
 
 
-def _imprint(document, doc: OfficialDocument) -> None:
+def _imprint(document, doc: OfficialDocument, unnumbered: bool) -> None:
     """版记 (7.4) on a page of its own starting on an even page: pushed to the foot of the
     版心 by one line as high as the space above it; 抄送 and 印发 lines in 4号 仿宋 between
     rules (the first and last 0.35 mm, those between 0.25 mm)."""
     section = document.add_section(WD_SECTION.EVEN_PAGE)
     section.different_first_page_header_footer = False
+    # 7.5: after a blank page the 版记's page, and the blank page, carry no page number (the
+    # header, with the 演示数据 mark, stays linked to the body's).
+    for footer in (section.footer, section.even_page_footer, section.first_page_footer):
+        if not unnumbered:
+            break
+        footer.is_linked_to_previous = False
+        for p in footer.paragraphs:
+            for child in list(p._p):
+                if child.tag != qn("w:pPr"):
+                    p._p.remove(child)
     rows = gbt9704.imprint_rows(doc)
     space = Mm(layout.TEXT_HEIGHT_MM).pt - gbt9704.imprint_height_pt(doc) - 4
     _para(document, "", align="left", line_pt=space, size=2)
@@ -507,6 +525,7 @@ def _signature(document, doc: OfficialDocument) -> None:
     _blank(document)
     _para(document, doc.issuer, align="right", right_em=issuer_right, keep_with_next=True)
     _para(document, date_text, align="right", right_em=date_right)
+    _annotation(document, doc)
 
 
 def _properties(document, doc: OfficialDocument) -> None:
@@ -525,8 +544,9 @@ def _properties(document, doc: OfficialDocument) -> None:
     props.modified = stamp
 
 
-def build_docx(doc: OfficialDocument):
-    """The python-docx ``Document`` of ``doc`` (not saved)."""
+def build_docx(doc: OfficialDocument, imprint_unnumbered: bool = False):
+    """The python-docx ``Document`` of ``doc`` (not saved); ``imprint_unnumbered``: the 版记
+    follows a blank page (as the PDF lays it out), so neither page is numbered."""
     document = Document()
     _styles(document)
     _page(document)
@@ -553,12 +573,13 @@ def build_docx(doc: OfficialDocument):
         _signature(document, doc)
     _attachments(document, doc)
     if doc.imprint:
-        _imprint(document, doc)
+        _imprint(document, doc, imprint_unnumbered)
     _properties(document, doc)
     return document
 
 
-def write_docx(doc: OfficialDocument, path: str | Path) -> Path:
-    """Write ``doc`` as a Word file at ``path`` (replaced atomically) and return the path."""
-    document = build_docx(doc)
+def write_docx(doc: OfficialDocument, path: str | Path, imprint_unnumbered: bool = False) -> Path:
+    """Write ``doc`` as a Word file at ``path`` (replaced atomically) and return the path
+    (``imprint_unnumbered``: see :func:`build_docx`)."""
+    document = build_docx(doc, imprint_unnumbered)
     return layout.write_atomically(path, lambda tmp: document.save(str(tmp)))
