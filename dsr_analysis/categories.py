@@ -13,7 +13,7 @@ import pandas as pd
 
 from .policy import CATEGORIES, Condition, Policy
 
-CATEGORY_ZH = {"special": "特殊监管对象", "key": "重点监管对象", "general": "一般监管对象"}
+from .labels import CATEGORY_ZH  # noqa: F401  (the name importers use)
 
 
 def condition_mask(enterprises: pd.DataFrame, cond: Condition) -> np.ndarray:

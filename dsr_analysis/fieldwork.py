@@ -42,11 +42,12 @@ from .draw.binding import committed_files, file_mismatches, resolve_project_path
 from .draw.ledger import Entry, entries, load_draw_tasks
 from .draw.outputs import output_dir
 from .draw.record import JOINT_ZH, METHOD_ZH
+from .labels import BUSINESS_LINE_ZH
 from .errors import DsrError, Problem, RegisterError
 from .periods import Quarter, date_zh
 from .policy import Policy
 from .registers import read_register, register_directory
-from .schema import CONTACT_COLUMNS, ENUMS
+from .schema import CONTACT_COLUMNS
 
 #: The confidentiality mark of the task sheets and the task list (not a state secret: the
 #: drawn list is kept from the objects until the visit).
@@ -57,7 +58,7 @@ CONTACT_LABELS = {"address": "详细地址", "contact": "联系电话",
 #: The sign-off lines of every task, in order.
 SIGN_OFF = ("检查人员（签字）", "被检查单位意见及负责人（签字）", "日期")
 #: Business lines in Chinese (the first accepted spelling of the register).
-LINE_ZH = {k: v[0] for k, v in ENUMS["business_line"].items()}
+LINE_ZH = BUSINESS_LINE_ZH
 #: Why a task got its method (the draw's reasons, by their start), in Chinese.
 METHOD_REASON_ZH = (
     ("re-inspection", "责令改正后复查，现场检查"),

@@ -34,9 +34,10 @@ import pandas as pd
 from .categories import CATEGORY_ZH
 from .errors import DsrError
 from .i18n import _
+from .labels import BUSINESS_LINE_ZH
 from .periods import option_date
 from .policy import Policy
-from .schema import ALL_INDUSTRIES, ENUMS
+from .schema import ALL_INDUSTRIES
 from .workcalendar import WorkCalendar
 
 #: Columns of the published list (English keys) and their Chinese headers.
@@ -47,7 +48,7 @@ ITEM_LIST_COLUMNS_ZH = {
 }
 #: The manifest of published versions, in the item list's folder.
 MANIFEST = "item_list.json"
-LINE_ZH = {k: v[0] for k, v in ENUMS["business_line"].items()}
+LINE_ZH = BUSINESS_LINE_ZH
 _CATEGORY_ORDER = ("special", "key", "general")
 
 

@@ -1,7 +1,9 @@
 """Chinese names of the regime's terms, in one place (ARCHITECTURE.md: ``labels.py``).
 
-For now the outcomes and follow-ups of the results register (R7); the other modules' label
-tables move here later. The accepted spellings of each value (what a results register may
+The regime's terms (supervision categories, levels, check methods, quota methods and subsets,
+draw modes, joint checks, business lines, evaluation indicators, document kinds) and the
+results register's outcomes and follow-ups (R7). The headers of a particular form stay with
+the form's writer; unit names come from the policy (``Policy.unit_names``). The accepted spellings of each value (what a results register may
 say) are in :data:`dsr_analysis.schema.ENUMS`, which starts every list with the label below,
 so a value written as it is shown is always read back.
 """
@@ -121,3 +123,45 @@ PLAN_SHARE_FIELDS = frozenset({
 REGISTER_ZH = {"enterprises": "检查对象名录", "inspectors": "执法检查人员名录",
                "experts": "专家名录", "items": "随机抽查事项清单",
                "results": "检查结果登记表", "followups": "后续处置更新登记表"}
+
+
+#: Supervision categories (R3: 特殊/重点/一般监管对象).
+CATEGORY_ZH = {"special": "特殊监管对象", "key": "重点监管对象", "general": "一般监管对象"}
+
+#: Levels of a drawing unit.
+LEVEL_ZH = {"area": "新区本级", "county": "县级"}
+
+#: How a drawn task is checked (检查方式).
+CHECK_METHOD_ZH = {"onsite": "现场检查", "technology": "科技检查", "other": "其他检查"}
+
+#: How a quota rule selects (抽取方式).
+QUOTA_METHOD_ZH = {"random": "随机抽取", "offsite_full": "非现场全覆盖"}
+
+#: The part of a category a quota rule applies to (范围).
+SUBSET_ZH = {"all": "全部", "positive_list": "正面清单", "not_positive_list": "除正面清单外",
+             "follow_up": "复查"}
+
+#: Untargeted (不定向) or targeted (定向) draw.
+DRAW_MODE_ZH = {"untargeted": "不定向抽查", "targeted": "定向抽查"}
+
+#: Joint checks (联合抽查).
+JOINT_ZH = {"none": "", "internal": "内部联合抽查", "inter_departmental": "部门联合抽查"}
+
+#: Business lines (业务条线), as the registers write them first.
+BUSINESS_LINE_ZH = {"air": "大气", "water": "水", "soil": "土壤", "solid_waste": "固体废物",
+                    "radiation": "辐射", "noise": "噪声", "ecology": "生态",
+                    "general_enforcement": "综合执法"}
+
+#: Indicators of the quarterly evaluation (考核评估, R10).
+INDICATOR_ZH = {
+    "quotas_met": "各类监管对象抽查比例达标",
+    "internal_joint_share": "内部联合抽查占比（年度累计）",
+    "inter_departmental": "部门联合抽查次数（本季度）",
+    "credit_share": "运用信用风险分类抽查占比",
+    "results_on_time": "抽查结果按时公开",
+    "reports_on_time": "工作总结和统计表按时报送",
+    "follow_up_closed": "后续处置办结",
+}
+
+#: Kinds of document the reports number (发文字号 register).
+DOCUMENT_KIND_ZH = {"summary": "季度工作情况报告", "evaluation": "考核评估通报"}

@@ -36,6 +36,8 @@ import numpy as np
 import pandas as pd
 
 from .categories import CATEGORY_ZH
+from .labels import QUOTA_METHOD_ZH as METHOD_ZH  # noqa: F401  (the name importers use)
+from .labels import SUBSET_ZH
 from .periods import Quarter
 from .policy import CREDIT_CLASSES, Policy, QuotaRule
 
@@ -54,9 +56,6 @@ CLASS_TABLE_COLUMNS = ["quarter", "unit", "unit_name", "level", "category", "sub
                        "stratum", "quota_rule", "method", "credit_weighted", "credit_class",
                        "population", "probability", "expected"]
 
-METHOD_ZH = {"random": "随机抽取", "offsite_full": "非现场全覆盖"}
-SUBSET_ZH = {"all": "全部", "positive_list": "正面清单", "not_positive_list": "除正面清单外",
-             "follow_up": "复查"}
 
 
 def ceil_quota(exact: float | np.ndarray) -> int | np.ndarray:

@@ -39,6 +39,7 @@ from .draw import canonical_frame_bytes, draw_quarter
 from .draw.binding import check_sources, committed_registers
 from .draw.ledger import entries, head as ledger_head, load_draw_tasks
 from .sample import DEMO_SEED_MATERIAL
+from . import labels
 from .categories import CATEGORY_ZH, classify
 from .errors import ParameterError
 from .followups import case_register, case_text, empty_updates, load_followups
@@ -570,15 +571,7 @@ def typical_cases(inputs: ReportInputs, unit: str, n: int = 3,
 # --------------------------------------------------------------------------------------
 # Evaluation (考核/评估通报, R10)
 # --------------------------------------------------------------------------------------
-INDICATOR_ZH = {
-    "quotas_met": "各类监管对象抽查比例达标",
-    "internal_joint_share": "内部联合抽查占比（年度累计）",
-    "inter_departmental": "部门联合抽查次数（本季度）",
-    "credit_share": "运用信用风险分类抽查占比",
-    "results_on_time": "抽查结果按时公开",
-    "reports_on_time": "工作总结和统计表按时报送",
-    "follow_up_closed": "后续处置办结",
-}
+INDICATOR_ZH = labels.INDICATOR_ZH
 
 
 @dataclass(frozen=True)

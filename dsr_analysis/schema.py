@@ -4,7 +4,7 @@ registers, policy and the draw read them from here."""
 
 from __future__ import annotations
 
-from .labels import FOLLOW_UP_ZH, OUTCOME_ZH, REINSPECTION_RESULT_ZH
+from .labels import BUSINESS_LINE_ZH, FOLLOW_UP_ZH, OUTCOME_ZH, REINSPECTION_RESULT_ZH
 
 REGISTER_NAMES = ("enterprises", "inspectors", "experts", "items")
 
@@ -252,14 +252,14 @@ ENUMS: dict[str, dict[str, tuple[str, ...]]] = {
         "major": ("重大", "重大环境风险", "重大环境风险等级"),
     },
     "business_line": {
-        "air": ("大气",),
-        "water": ("水", "水环境"),
-        "soil": ("土壤",),
-        "solid_waste": ("固体废物", "固废"),
-        "radiation": ("辐射", "核与辐射"),
-        "noise": ("噪声",),
-        "ecology": ("生态", "自然生态"),
-        "general_enforcement": ("综合执法", "综合"),
+        "air": (BUSINESS_LINE_ZH["air"],),
+        "water": (BUSINESS_LINE_ZH["water"], "水环境"),
+        "soil": (BUSINESS_LINE_ZH["soil"],),
+        "solid_waste": (BUSINESS_LINE_ZH["solid_waste"], "固废"),
+        "radiation": (BUSINESS_LINE_ZH["radiation"], "核与辐射"),
+        "noise": (BUSINESS_LINE_ZH["noise"],),
+        "ecology": (BUSINESS_LINE_ZH["ecology"], "自然生态"),
+        "general_enforcement": (BUSINESS_LINE_ZH["general_enforcement"], "综合"),
     },
     # Outcomes (R7): the national enterprise credit publicity system's wording, its short
     # forms, and the values of the first results registers (problem_found / 发现问题 now read

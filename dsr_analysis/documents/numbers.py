@@ -19,6 +19,8 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..labels import DOCUMENT_KIND_ZH
+
 #: File name of the register in the outputs folder (beside the quarters' folders).
 REGISTER_FILE = "document-numbers.sqlite"
 
@@ -142,7 +144,7 @@ def issued_numbers(register: str | Path, unit: str | None = None):
 NUMBERS_ZH = {"unit": "单位", "number": "发文字号", "kind": "文件", "period": "期间",
               "title": "标题", "assigned_at": "编号时间（UTC）"}
 #: Chinese names of the kinds of document numbered by the reports.
-KIND_ZH = {"summary": "季度工作情况报告", "evaluation": "考核评估通报"}
+KIND_ZH = DOCUMENT_KIND_ZH
 
 
 def numbers_table(register: str | Path, unit: str | None = None, policy=None,

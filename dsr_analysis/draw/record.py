@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 
 from ..categories import CATEGORY_ZH
+from ..labels import CHECK_METHOD_ZH as METHOD_ZH
+from ..labels import DRAW_MODE_ZH, JOINT_ZH, LEVEL_ZH  # noqa: F401  (names importers use)
 from ..export import csv_text
 from ..paths import PROJECT_ROOT
 from ..schema import ENUMS, FRAME_COLUMNS as REGISTER_FRAME_COLUMNS
@@ -66,10 +68,6 @@ TASK_COLUMNS_ZH = {
     "inspector_names": "执法人员", "inspector_business_lines": "执法人员业务条线",
     "expert_id": "专家编号", "expert_name": "专家", "merged_with": "合并检查任务",
 }
-METHOD_ZH = {"onsite": "现场检查", "technology": "科技检查", "other": "其他检查"}
-DRAW_MODE_ZH = {"untargeted": "不定向抽查", "targeted": "定向抽查"}
-JOINT_ZH = {"none": "", "internal": "内部联合抽查", "inter_departmental": "部门联合抽查"}
-LEVEL_ZH = {"area": "新区本级", "county": "县级"}
 
 
 # --------------------------------------------------------------------------------------
