@@ -165,3 +165,7 @@ INDICATOR_ZH = {
 
 #: Kinds of document the reports number (发文字号 register).
 DOCUMENT_KIND_ZH = {"summary": "季度工作情况报告", "evaluation": "考核评估通报"}
+
+#: Credit-risk classes (信用风险分类), as the figures name them.
+CREDIT_CLASS_ZH = {"A": "A类（低风险）", "B": "B类（一般风险）", "C": "C类（较高风险）",
+                   "D": "D类（高风险）", "all": "不分类"}

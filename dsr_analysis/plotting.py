@@ -9,6 +9,7 @@ caller.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import matplotlib
@@ -19,13 +20,15 @@ import pandas as pd
 from matplotlib import font_manager, rcParams
 from matplotlib.figure import Figure
 
+from .labels import CATEGORY_ZH, CREDIT_CLASS_ZH
+
 #: File name of the font inside the mplfonts package.
 CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
 
-CATEGORY_LABEL = {"special": "特殊监管对象", "key": "重点监管对象", "general": "一般监管对象"}
-CREDIT_LABEL = {"A": "A类（低风险）", "B": "B类（一般风险）", "C": "C类（较高风险）",
-                "D": "D类（高风险）", "all": "不分类"}
-UNIT_LABEL = {"xiongan": "新区本级", "xiongxian": "雄县", "rongcheng": "容城县", "anxin": "安新县"}
+#: The labels of the figures: the regime's terms (:mod:`dsr_analysis.labels`); unit names
+#: come from the policy (``Policy.unit_names``), never from here.
+CATEGORY_LABEL = CATEGORY_ZH
+CREDIT_LABEL = CREDIT_CLASS_ZH
 _COLORS = ["#1f5aa6", "#d9822b", "#3a9a5b", "#c23b3b", "#7a5aa6", "#6b6b6b"]
 
 
@@ -139,14 +142,16 @@ def plot_visits(visits: pd.DataFrame) -> Figure:
     return fig
 
 
-def plot_workload(summary: pd.DataFrame) -> Figure:
+def plot_workload(summary: pd.DataFrame, unit_names: Mapping[str, str] | None = None) -> Figure:
     """Inspector-days per quarter and unit against capacity
-    (:func:`dsr_analysis.simulation.workload_summary`)."""
+    (:func:`dsr_analysis.simulation.workload_summary`); ``unit_names``: the policy's
+    (``Policy.unit_names``), units not named shown by their id."""
+    names = dict(unit_names or {})
     fig, ax = _fig()
     x = np.arange(len(summary))
     ax.bar(x - 0.2, summary["inspector_days"], 0.4, color=_COLORS[0], label="所需人·日")
     ax.bar(x + 0.2, summary["capacity_days"], 0.4, color=_COLORS[2], label="可用人·日")
-    ax.set_xticks(x, [UNIT_LABEL.get(u, u) for u in summary["unit"]])
+    ax.set_xticks(x, [names.get(u, u) for u in summary["unit"]])
     ax.set_ylabel("人·日 / 季度")
     ax.set_title("执法力量需求与供给（每季度）")
     ax.legend(fontsize=8)

@@ -69,7 +69,7 @@ def test_every_figure_renders_cleanly(runs):
     figures = [
         plotting.plot_coverage(coverage_summary(run.coverage, by=["category", "credit_class"])),
         plotting.plot_visits(run.coverage.visits),
-        plotting.plot_workload(workload_summary(run.coverage)),
+        plotting.plot_workload(workload_summary(run.coverage), run.policy.unit_names),
         plotting.plot_violation_timeline(run.deterrence.timeline),
         plotting.plot_detection(run.deterrence.timeline),
         plotting.plot_scenarios(headline),
@@ -77,3 +77,14 @@ def test_every_figure_renders_cleanly(runs):
     for fig in figures:
         messages = _render(fig)
         assert not [m for m in messages if "missing from font" in m or "Glyph" in m], messages
+
+
+def test_the_workload_figure_names_the_units_as_the_policy_does(runs):
+    """Unit names come from the policy, not from a table of one jurisdiction's names."""
+    run = runs[1][0]
+    summary = workload_summary(run.coverage)
+    fig = plotting.plot_workload(summary, {u: f"单位{i}" for i, u in enumerate(summary["unit"])})
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert ticks == [f"单位{i}" for i in range(len(summary))]
+    assert [t.get_text() for t in plotting.plot_workload(summary).axes[0].get_xticklabels()] \
+        == list(summary["unit"])

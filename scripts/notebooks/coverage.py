@@ -100,7 +100,7 @@ print(work.assign(unit=work["unit"].map(pol.unit_names)).rename(columns={
     "unit": "单位", "onsite": "现场检查/季", "offsite": "非现场检查/季",
     "inspector_days": "所需人·日/季", "capacity_days": "可用人·日/季", "load": "负荷"}
 ).round(2).to_string(index=False))
-fig = plotting.plot_workload(work)
+fig = plotting.plot_workload(work, pol.unit_names)
 plt.show()
 short = result.quotas[result.quotas["attainment_min"] < 1]
 print(f"抽查层×季度共 {len(result.quotas)} 个，其中 {len(short)} 个在至少一次重复中未抽满"
