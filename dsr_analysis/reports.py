@@ -538,16 +538,6 @@ def summary_progress(inputs: ReportInputs, unit: str, as_of: dt.date | None = No
     return pd.DataFrame(rows)
 
 
-def summary_progress_zh(progress: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({
-        "类别": progress["category"].map(CATEGORY_ZH), "范围": progress["subset"].map(SUBSET_ZH),
-        "方式": progress["method"].map(METHOD_ZH), "对象数": progress["population"],
-        "季度最低抽查数": progress["quota"], "已抽取": progress["drawn"],
-        "已完成": progress["done"], "完成率": [f"{p:.0%}" for p in progress["progress"]],
-        "是否达标": np.where(progress["met"], "达标", "未达标"), "依据": progress["rule"],
-    })
-
-
 def typical_cases(inputs: ReportInputs, unit: str, n: int = 3,
                   as_of: dt.date | None = None) -> pd.DataFrame:
     """Up to ``n`` typical cases of the quarter known by ``as_of`` (violations and refused
@@ -779,20 +769,6 @@ def ranking(evaluation: pd.DataFrame) -> pd.DataFrame:
     total["score"] = total["score"].round(2)
     total["rank"] = total["score"].rank(ascending=False, method="min").astype(int)
     return total.sort_values(["rank", "unit"], kind="stable").reset_index(drop=True)
-
-
-def evaluation_zh(evaluation: pd.DataFrame) -> pd.DataFrame:
-    def fmt(ind: str, v: float) -> str:
-        return f"{v:.0f}" if ind == "inter_departmental" else f"{v:.1%}"
-
-    return pd.DataFrame({
-        "单位": evaluation["unit_name"], "考核指标": evaluation["indicator_zh"],
-        "完成值": [fmt(i, v) for i, v in zip(evaluation["indicator"], evaluation["value"], strict=True)],
-        "目标值": [fmt(i, v) for i, v in zip(evaluation["indicator"], evaluation["target"], strict=True)],
-        "是否达标": np.where(evaluation["met"], "达标", "未达标"),
-        "分值": evaluation["weight"], "得分": evaluation["score"],
-        "说明": evaluation["detail"], "依据": evaluation["rule"],
-    })
 
 
 # --------------------------------------------------------------------------------------
