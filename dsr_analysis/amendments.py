@@ -44,7 +44,7 @@ from .draw.record import LEVEL_ZH, project_path
 from .draw.revisions import (PLAN_FORMAT, PlanRevision, amendment_conflict, amendment_key,
                              plan_revisions, quarter_of, revision_from_entry,
                              revision_in_force)
-from .errors import DsrError
+from .errors import DsrError, PlanError
 from .i18n import _
 from .labels import PLAN_FIELD_ZH, PLAN_PART_ZH, PLAN_SHARE_FIELDS
 from .periods import Quarter, date_zh, option_date
@@ -52,10 +52,6 @@ from .policy import Policy, load_policy, policy_to_dict
 from .quotas import METHOD_ZH, SUBSET_ZH
 from .itemlist import document_date, item_list_blocks
 from .workcalendar import WorkCalendar
-
-
-class PlanError(DsrError):
-    """A plan publication or amendment the rules do not allow (nothing was written)."""
 
 
 # --------------------------------------------------------------------------------------

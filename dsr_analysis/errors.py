@@ -77,6 +77,44 @@ class FileSystemError(DsrError):
     a directory or not a regular file); the message names the path and the reason. Exit 3."""
 
 
+class ProtocolError(DsrError):
+    """A draw that the protocol does not allow (no commitment, changed inputs, no reason)."""
+
+
+class ImportRefusedError(LedgerError):
+    """Another bureau's published draws that cannot be imported (tampered, wrong head, a unit
+    of this ledger's own); the message names every problem. Nothing was written."""
+
+
+class RenderError(DsrError):
+    """A report notebook failed; the message names report, unit, quarter and cell."""
+
+
+class FieldworkError(DsrError):
+    """A request ``dsr tasks`` cannot serve (a quarter or unit without a draw)."""
+
+
+class PlanError(DsrError):
+    """A plan publication or amendment the rules do not allow (nothing was written)."""
+
+
+class PlanExistsError(ParameterError):
+    """A plan would overwrite an existing policy file it may not (or without being told to)."""
+
+
+class ItemListError(DsrError):
+    """An item list that cannot be published (nothing was written)."""
+
+
+class DocumentDateError(DsrError):
+    """A document date that is in the future or not a working day (nothing was written)."""
+
+
+class DocumentError(DsrError):
+    """Content that no form can show (a bad heading level, a percent column that is not in
+    the table, a header of more than two levels); the message names the item."""
+
+
 def os_message(exc: OSError) -> str:
     """An :class:`OSError` as one line: the path(s) and the operating system's reason."""
     paths = " -> ".join(str(p) for p in (exc.filename, exc.filename2) if p is not None)

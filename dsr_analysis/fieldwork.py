@@ -43,7 +43,7 @@ from .draw.ledger import Entry, entries, load_draw_tasks
 from .draw.outputs import output_dir
 from .draw.record import JOINT_ZH, METHOD_ZH
 from .labels import BUSINESS_LINE_ZH
-from .errors import DsrError, Problem, RegisterError
+from .errors import DsrError, FieldworkError, Problem, RegisterError
 from .periods import Quarter, date_zh
 from .policy import Policy
 from .registers import read_register, register_directory
@@ -75,10 +75,6 @@ SIGN_BLANK = "____________________"
 #: Texts of the task list wrap at 13 characters: every column at its widest still prints at
 #: >= 70 % on A4 landscape (9 columns: 序号 … 检查人员; tested).
 LIST_WRAP_EM = 13.0
-
-
-class FieldworkError(DsrError):
-    """A request ``dsr tasks`` cannot serve (a quarter or unit without a draw)."""
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from .categories import CATEGORY_ZH
-from .errors import DsrError
+from .errors import DocumentDateError, ItemListError
 from .i18n import _
 from .labels import BUSINESS_LINE_ZH
 from .periods import option_date
@@ -50,14 +50,6 @@ ITEM_LIST_COLUMNS_ZH = {
 MANIFEST = "item_list.json"
 LINE_ZH = BUSINESS_LINE_ZH
 _CATEGORY_ORDER = ("special", "key", "general")
-
-
-class ItemListError(DsrError):
-    """An item list that cannot be published (nothing was written)."""
-
-
-class DocumentDateError(DsrError):
-    """A document date that is in the future or not a working day (nothing was written)."""
 
 
 def document_date(value: dt.date | str | None, option: str, today: dt.date | None = None,

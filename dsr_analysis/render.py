@@ -61,7 +61,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import DsrError, FileSystemError, ParameterError, os_message
+from .errors import FileSystemError, ParameterError, RenderError, os_message
 from .paths import OUTPUTS_DIR, PROJECT_ROOT
 from .periods import Quarter, month_quarter
 from .draw.ledger import exclusive
@@ -113,10 +113,6 @@ REPORTS: dict[str, ReportSpec] = {
     "notice": ReportSpec("notice", "抽查结果公示", ("area", "county"), "R8", ("xlsx", "pdf")),
     "annual_plan": ReportSpec("annual_plan", "年度抽查计划", ("area", "county"), "R8"),
 }
-
-
-class RenderError(DsrError):
-    """A report notebook failed; the message names report, unit, quarter and cell."""
 
 
 @dataclass(frozen=True)

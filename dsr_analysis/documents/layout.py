@@ -21,14 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import DsrError
+from ..errors import DocumentError
 from ..periods import date_zh
 from .model import Table, TableDocument
-
-
-class DocumentError(DsrError):
-    """Content that no form can show (a bad heading level, a percent column that is not in
-    the table, a header of more than two levels); the message names the item."""
 
 
 # --------------------------------------------------------------------------------------

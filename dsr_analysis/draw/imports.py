@@ -61,7 +61,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import LedgerError
+from ..errors import ImportRefusedError, LedgerError
 from ..i18n import _
 from ..paths import PROJECT_ROOT
 from .ledger import (GENESIS, IMPORT, Entry, append_all, entries, entry_hash, exclusive,
@@ -78,11 +78,6 @@ CHAIN_NAME = "chain.json"
 #: The chained fields of an entry (what its hash covers, and the hash).
 CHAIN_FIELDS = ("seq", "created_at", "quarter", "draw_key", "units", "redraw_of",
                 "record_sha256", "prev_hash", "entry_hash")
-
-
-class ImportRefusedError(LedgerError):
-    """Another bureau's published draws that cannot be imported (tampered, wrong head, a unit
-    of this ledger's own); the message names every problem. Nothing was written."""
 
 
 # --------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from typing import Any
 import pandas as pd
 
 from ..categories import CATEGORY_ZH
-from ..errors import DsrError
+from ..errors import ProtocolError
 from ..i18n import N_, _
 from ..periods import Quarter, date_zh
 from ..policy import Policy
@@ -55,10 +55,6 @@ SEED_FORMS = ("text", "numbers")
 
 _CONTROL = re.compile(r"[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064"
                       r"\u2066-\u2069\ufeff]")
-
-
-class ProtocolError(DsrError):
-    """A draw that the protocol does not allow (no commitment, changed inputs, no reason)."""
 
 
 def canonical_seed_material(text: str, form: str = "text") -> str:
