@@ -259,7 +259,8 @@ def detection_of(offsite: np.ndarray, fixed_offsite: np.ndarray, params: Deterre
 
 def quick_estimate(classified: pd.DataFrame, policy: Policy, params: DeterrenceParams,
                    *, inspectors: pd.DataFrame | None = None, budget: Budget | None = None,
-                   class_probability: np.ndarray | None = None) -> pd.DataFrame:
+                   class_probability: np.ndarray | None = None,
+                   table: pd.DataFrame | None = None) -> pd.DataFrame:
     """Closed-form estimate per group of objects for one quarter of ``policy``.
 
     Every object of a stratum has the inclusion probability of its credit class
@@ -274,13 +275,15 @@ def quick_estimate(classified: pd.DataFrame, policy: Policy, params: DeterrenceP
     credit downgrades) are left to :func:`simulate_deterrence`.
 
     ``class_probability`` (strata x 4, strata of :func:`dsr_analysis.simulation.sampling.build_strata`)
-    replaces the inclusion probabilities of the quota table.
+    replaces the inclusion probabilities of the quota table; ``table`` is that quota table
+    (:func:`dsr_analysis.quotas.quarterly_quotas`, first quarter) when the caller has made it
+    already (the planner: one quota table per slider move).
     """
     budget = budget or Budget()
     strata = build_strata(policy)
     groups, sids = group_strata(classified, policy, strata)
     if class_probability is None:
-        table = quota_table(classified, policy, strata, inspectors)
+        table = quota_table(classified, policy, strata, inspectors, table=table)
         class_probability = table[[f"probability_{c}" for c in CREDIT_CLASSES]].fillna(0.0
                                                                                        ).to_numpy()
         if budget.enforce:
