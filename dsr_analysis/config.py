@@ -27,6 +27,7 @@ from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import DsrError, FileSystemError, PolicyError
+from .i18n import _
 
 #: Deepest nesting of lists and mappings a settings file may use (levels).
 MAX_DEPTH = 50
@@ -96,8 +97,8 @@ class _StrictLoader(yaml.SafeLoader):
     # simple keys (quadratic in the depth) runs away.
     def fetch_flow_collection_start(self, TokenClass: type) -> None:  # noqa: N803 - PyYAML's name
         if self.flow_level >= MAX_DEPTH:
-            raise _Refused(None, None, f"nesting deeper than {MAX_DEPTH} levels",
-                           self.get_mark())
+            raise _Refused(None, None, _("nesting deeper than {depth} levels").format(
+                depth=MAX_DEPTH), self.get_mark())
         super().fetch_flow_collection_start(TokenClass)
 
     # Composer: depth, node count (aliases expanded) and key paths.
@@ -123,14 +124,15 @@ class _StrictLoader(yaml.SafeLoader):
     def _compose_counted(self, parent: Node | None, index: Any) -> Node:
         event = self.peek_event()
         if len(self._path) > MAX_DEPTH:
-            raise _Refused(None, None, f"nesting deeper than {MAX_DEPTH} levels",
-                           event.start_mark)
+            raise _Refused(None, None, _("nesting deeper than {depth} levels").format(
+                depth=MAX_DEPTH), event.start_mark)
         if isinstance(event, AliasEvent):
             node = super().compose_node(parent, index)
             size = self._sizes.get(id(node))
             if size is None:
-                raise _Refused(None, None, f"alias *{clip(str(event.anchor))} refers to the "
-                               "node that contains it (a recursive structure)",
+                raise _Refused(None, None, _("alias *{anchor} refers to the node that "
+                                             "contains it (a recursive structure)").format(
+                                                 anchor=clip(str(event.anchor))),
                                event.start_mark)
             self._count(size, event)
             return node
@@ -149,9 +151,10 @@ class _StrictLoader(yaml.SafeLoader):
     def _count(self, size: int, event: Any) -> None:
         self._nodes += size
         if self._nodes > MAX_NODES:
-            alias = " (YAML aliases expanded)" if isinstance(event, AliasEvent) else ""
-            raise _Refused(None, None, f"more than {MAX_NODES} nodes{alias}; a settings "
-                           "file needs far fewer", event.start_mark)
+            message = (_("more than {n} nodes (YAML aliases expanded); a settings file needs "
+                         "far fewer") if isinstance(event, AliasEvent) else
+                       _("more than {n} nodes; a settings file needs far fewer"))
+            raise _Refused(None, None, message.format(n=MAX_NODES), event.start_mark)
 
     # Constructor: a value that cannot be built (a date 2023-02-30, an integer of 5000
     # digits) is an error naming the node, not a traceback.
@@ -164,28 +167,29 @@ class _StrictLoader(yaml.SafeLoader):
             raise
         except (ValueError, TypeError, OverflowError) as exc:
             what = show(node.value) if isinstance(node, ScalarNode) else node.tag
-            refused = _Refused(None, None, f"cannot read {what} ({clip(str(exc))})",
-                               node.start_mark)
+            refused = _Refused(None, None, _("cannot read {value} ({reason})").format(
+                value=what, reason=clip(str(exc))), node.start_mark)
             refused.key_path = self.path(node)
             raise refused from exc
 
 
 def _construct_mapping(loader: _StrictLoader, node: MappingNode, deep: bool = False) -> dict:
     seen: dict[Any, Node] = {}
-    for key_node, _ in node.value:
+    for key_node, _value in node.value:
         if key_node.tag == "tag:yaml.org,2002:merge":  # ``<<: *defaults``; keys given may override
             continue
         key = loader.construct_object(key_node, deep=deep)
         try:
             first = seen.get(key)
         except TypeError:  # a list or mapping used as a key
-            raise _Refused(None, None, "a key must be text or a number",
+            raise _Refused(None, None, _("a key must be text or a number"),
                            key_node.start_mark) from None
         if first is not None:
             where = loader.path(node)
             full = f"{where}.{clip(str(key))}" if where else clip(str(key))
-            exc = _Refused(None, None, f"duplicate key {show(key)} (first at line "
-                           f"{first.start_mark.line + 1}); the last would silently win",
+            exc = _Refused(None, None, _("duplicate key {key} (first at line {line}); the last "
+                                         "would silently win").format(
+                                             key=show(key), line=first.start_mark.line + 1),
                            key_node.start_mark)
             exc.key_path = full
             raise exc
@@ -203,9 +207,10 @@ def _construct_int(loader: _StrictLoader, node: ScalarNode) -> int:
     refused: 017 is 15, 0x1F 31, 1_000 1000 and 1:30 90, so that ``rule: 010`` would give
     the text '8' and ``yearly_cap: 010`` the number 8."""
     if not _DECIMAL.fullmatch(node.value):
-        raise _Refused(None, None, f"the number {show(node.value)} is not written in decimal "
-                       "digits (YAML reads 017 as 15, 0x1F as 31, 1_000 as 1000, 1:30 as 90): "
-                       "write the number in digits, or in quotes if it is text",
+        raise _Refused(None, None, _("the number {value} is not written in decimal digits "
+                                     "(YAML reads 017 as 15, 0x1F as 31, 1_000 as 1000, 1:30 "
+                                     "as 90): write the number in digits, or in quotes if it "
+                                     "is text").format(value=show(node.value)),
                        node.start_mark)
     return loader.construct_yaml_int(node)
 
@@ -216,19 +221,22 @@ _StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 def _yaml_message(exc: yaml.YAMLError, file: str) -> str:
     """One line for a YAML error: file, key path, line and column, what is wrong."""
     path = getattr(exc, "key_path", "")
-    where = f"key '{clip(path)}': " if path else ""
+    where = _("key '{key}': ").format(key=clip(path)) if path else ""
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
-        at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        at = (_("line {line}, column {column}: ").format(line=mark.line + 1,
+                                                         column=mark.column + 1)
+              if mark else "")
         if isinstance(exc, _Refused):  # its values are clipped already
             return f"{file}: {where}{at}{exc.problem}"
         what = "; ".join(clip(t, 2 * MAX_SHOWN) for t in (exc.problem, exc.context) if t)
-        return f"{file}: {where}{at}not valid YAML: {what}"
+        return f"{file}: {where}{at}" + _("not valid YAML: {problem}").format(problem=what)
     if isinstance(exc, yaml.reader.ReaderError):
         char = exc.character if isinstance(exc.character, int) else ord(exc.character)
-        return (f"{file}: not valid YAML: character {exc.position + 1} (#x{char:04x}): "
-                f"{clip(str(exc.reason))}")
-    return f"{file}: not valid YAML: {clip(' '.join(str(exc).split()))}"  # pragma: no cover
+        return _("{file}: not valid YAML: character {position} (#x{code}): {reason}").format(
+            file=file, position=exc.position + 1, code=f"{char:04x}", reason=clip(str(exc.reason)))
+    return _("{file}: not valid YAML: {problem}").format(  # pragma: no cover
+        file=file, problem=clip(' '.join(str(exc).split())))
 
 
 def read_regular(path: str | os.PathLike, what: str, error: type[DsrError] = PolicyError) -> bytes:
@@ -238,19 +246,23 @@ def read_regular(path: str | os.PathLike, what: str, error: type[DsrError] = Pol
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise error(f"{path}: cannot read {what} (No such file or directory)") from None
+        raise error(_("{path}: cannot read {what} (No such file or directory)").format(
+            path=path, what=what)) from None
     except OSError as exc:
-        raise FileSystemError(f"{path}: cannot read {what} ({exc.strerror})") from None
+        raise FileSystemError(_("{path}: cannot read {what} ({reason})").format(
+            path=path, what=what, reason=exc.strerror)) from None
     if stat.S_ISDIR(st.st_mode):
-        raise FileSystemError(f"{path}: is a directory, not a {what}")
+        raise FileSystemError(_("{path}: is a directory, not a {what}").format(
+            path=path, what=what))
     if not stat.S_ISREG(st.st_mode):
-        raise FileSystemError(f"{path}: not a regular file (a FIFO, socket or device): "
-                              f"refused without reading it")
+        raise FileSystemError(_("{path}: not a regular file (a FIFO, socket or device): "
+                                "refused without reading it").format(path=path))
     try:
         with open(path, "rb") as fh:
             return fh.read()
     except OSError as exc:
-        raise FileSystemError(f"{path}: cannot read {what} ({exc.strerror})") from None
+        raise FileSystemError(_("{path}: cannot read {what} ({reason})").format(
+            path=path, what=what, reason=exc.strerror)) from None
 
 
 def read_yaml(text: str | bytes, file: str, error: type[DsrError] = PolicyError) -> Any:
@@ -260,7 +272,8 @@ def read_yaml(text: str | bytes, file: str, error: type[DsrError] = PolicyError)
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise error(f"{file}: not valid UTF-8 (byte {exc.start + 1})") from None
+            raise error(_("{file}: not valid UTF-8 (byte {byte})").format(
+                file=file, byte=exc.start + 1)) from None
     try:
         loader = _StrictLoader(text)  # the reader checks the characters here
         try:
@@ -276,22 +289,24 @@ def build(cls: type, data: Any, file: str, where: str = "", error: type[DsrError
     key, a wrong type or an out-of-range number raises ``error`` naming ``file`` and the key
     path (``quotas.rules[2].ratio``)."""
     if not isinstance(data, dict):
-        place = f"key '{where}'" if where else "top level"
-        raise error(f"{file}: {place}: expected a mapping, got {show(data)}")
+        place = _("key '{key}'").format(key=where) if where else _("top level")
+        raise error(_("{file}: {place}: expected a mapping, got {value}").format(
+            file=file, place=place, value=show(data)))
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
     unknown = sorted((k for k in data if k not in fields), key=str)
     if unknown:
         name = clip(str(unknown[0]))
         key = f"{where}.{name}" if where else name
-        raise error(f"{file}: unknown key '{key}' (allowed: {', '.join(fields)})")
+        raise error(_("{file}: unknown key '{key}' (allowed: {allowed})").format(
+            file=file, key=key, allowed=", ".join(fields)))
     kwargs = {}
     for name, f in fields.items():
         key = f"{where}.{name}" if where else name
         if name not in data:
             if f.default is not dataclasses.MISSING:
                 continue
-            raise error(f"{file}: missing key '{key}'")
+            raise error(_("{file}: missing key '{key}'").format(file=file, key=key))
         kwargs[name] = convert(hints[name], data[name], file, key, f.metadata.get("range"), error)
     return cls(**kwargs)
 
@@ -301,13 +316,17 @@ def check_number(value: Any, file: str, key: str, error: type[DsrError] = Policy
     """Refuse anything but a finite number (a bool, text, NaN, an infinity; with ``whole``
     a fraction) for ``key``."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise error(f"{file}: key '{key}': expected a number, got {show(value)}")
+        raise error(_("{file}: key '{key}': expected a number, got {value}").format(
+            file=file, key=key, value=show(value)))
     if isinstance(value, float) and math.isnan(value):
-        raise error(f"{file}: key '{key}': {value!r} is not a number")
+        raise error(_("{file}: key '{key}': {value} is not a number").format(
+            file=file, key=key, value=repr(value)))
     if isinstance(value, float) and math.isinf(value):
-        raise error(f"{file}: key '{key}': {value!r} is not a finite number")
+        raise error(_("{file}: key '{key}': {value} is not a finite number").format(
+            file=file, key=key, value=repr(value)))
     if whole and isinstance(value, float) and not value.is_integer():
-        raise error(f"{file}: key '{key}': expected a whole number, got {show(value)}")
+        raise error(_("{file}: key '{key}': expected a whole number, got {value}").format(
+            file=file, key=key, value=show(value)))
 
 
 def convert(tp: Any, value: Any, file: str, key: str, rng: tuple | None,
@@ -326,33 +345,39 @@ def convert(tp: Any, value: Any, file: str, key: str, rng: tuple | None,
         return build(tp, value, file, key, error)
     if origin is Literal:
         if isinstance(value, bool) or value not in args:  # True == 1 must not pass for 1
-            raise error(
-                f"{file}: key '{key}': {show(value)} is not one of {', '.join(map(str, args))}")
+            raise error(_("{file}: key '{key}': {value} is not one of {allowed}").format(
+                file=file, key=key, value=show(value), allowed=", ".join(map(str, args))))
         return value
     if origin is tuple:
         if not isinstance(value, list):
-            raise error(f"{file}: key '{key}': expected a list, got {show(value)}")
+            raise error(_("{file}: key '{key}': expected a list, got {value}").format(
+                file=file, key=key, value=show(value)))
         return tuple(convert(args[0], v, file, f"{key}[{i}]", rng, error) for i, v in enumerate(value))
     if origin is dict:
         if not isinstance(value, dict):
-            raise error(f"{file}: key '{key}': expected a mapping, got {show(value)}")
+            raise error(_("{file}: key '{key}': expected a mapping, got {value}").format(
+                file=file, key=key, value=show(value)))
         return {str(k): convert(args[1], v, file, f"{key}.{clip(str(k))}", rng, error)
                 for k, v in value.items()}
     if tp is bool:
         if not isinstance(value, bool):
-            raise error(f"{file}: key '{key}': expected true or false, got {show(value)}")
+            raise error(_("{file}: key '{key}': expected true or false, got {value}").format(
+                file=file, key=key, value=show(value)))
         return value
     if tp in (int, float):
         check_number(value, file, key, error, whole=tp is int)
         lo, hi = rng or (None, None)
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise error(f"{file}: key '{key}': {show(value)} is out of range [{lo}, {hi}]")
+            raise error(_("{file}: key '{key}': {value} is out of range [{low}, {high}]").format(
+                file=file, key=key, value=show(value), low=lo, high=hi))
         try:
             return tp(value)
         except OverflowError:  # an int too large for a float
-            raise error(f"{file}: key '{key}': {show(value)} is too large") from None
+            raise error(_("{file}: key '{key}': {value} is too large").format(
+                file=file, key=key, value=show(value))) from None
     if tp is str:
         if not isinstance(value, (str, int)) or isinstance(value, bool):
-            raise error(f"{file}: key '{key}': expected text, got {show(value)}")
+            raise error(_("{file}: key '{key}': expected text, got {value}").format(
+                file=file, key=key, value=show(value)))
         return str(value)
     raise TypeError(f"unsupported policy type {tp}")  # pragma: no cover

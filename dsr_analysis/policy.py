@@ -18,8 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import yaml
+
 from .config import build, check_number, clip, read_regular, read_yaml, show
 from .errors import PolicyError
+from .i18n import _
 from .paths import DEFAULT_POLICY, POLICIES_DIR
 from .schema import ENUMS, FRAME_COLUMNS, SCHEMAS
 
@@ -388,7 +391,7 @@ class Policy:
         for u in self.units:
             if u.id == unit_id:
                 return u
-        raise PolicyError(f"{self.path}: unknown unit '{unit_id}'")
+        raise PolicyError(_("{file}: unknown unit '{unit}'").format(file=self.path, unit=unit_id))
 
     def authority(self, unit_id: str | None = None) -> str:
         """The official name of a unit's bureau (default: the area level's, which runs the
@@ -421,35 +424,40 @@ def _column_kind(column: str) -> tuple[str, str, tuple[str, ...] | None]:
     """(kind for :data:`CONDITION_OPS`, description, allowed values or None) of a column."""
     kind = SCHEMAS["enterprises"][column][0]
     if kind == "bool":
-        return "bool", "true/false", None
+        return "bool", _("true/false"), None
     if kind == "int":
-        return "int", "whole number", None
+        return "int", _("whole number"), None
     if kind.startswith("enum:"):
-        return "text", "text", tuple(ENUMS[kind.removeprefix("enum:")])
-    return "text", "text", None
+        return "text", _("text"), tuple(ENUMS[kind.removeprefix("enum:")])
+    return "text", _("text"), None
 
 
 def _condition_value_problem(kind: str, allowed: tuple[str, ...] | None, op: str, value: Any,
                              where: str, column: str, file: str) -> str | None:
     """What is wrong with one operand ``value`` of ``op`` on ``column`` (None if nothing)."""
     if kind == "bool" and not isinstance(value, bool):
-        return (f"{file}: key '{where}': '{op}' on column '{column}' (true/false) needs true "
-                f"or false, got {show(value)}")
+        return _("{file}: key '{key}': '{op}' on column '{column}' (true/false) needs true or "
+                 "false, got {value}").format(file=file, key=where, op=op, column=column,
+                                              value=show(value))
     if kind == "int":
         whole = op in ("eq", "in")  # a count equals whole numbers only
         try:
             check_number(value, file, where, whole=whole)
         except PolicyError:
-            need = "a whole number" if whole else "a finite number"
-            return (f"{file}: key '{where}': '{op}' on column '{column}' (whole number) needs "
-                    f"{need}, got {show(value)}")
+            message = (_("{file}: key '{key}': '{op}' on column '{column}' (whole number) needs "
+                         "a whole number, got {value}") if whole else
+                       _("{file}: key '{key}': '{op}' on column '{column}' (whole number) needs "
+                         "a finite number, got {value}"))
+            return message.format(file=file, key=where, op=op, column=column, value=show(value))
     if kind == "text":
         if not isinstance(value, str):
-            return (f"{file}: key '{where}': '{op}' on column '{column}' (text) needs text, "
-                    f"got {show(value)}")
+            return _("{file}: key '{key}': '{op}' on column '{column}' (text) needs text, got "
+                     "{value}").format(file=file, key=where, op=op, column=column,
+                                       value=show(value))
         if allowed is not None and value not in allowed:
-            return (f"{file}: key '{where}': {show(value)} is not a value of column "
-                    f"'{column}' (allowed: {', '.join(allowed)})")
+            return _("{file}: key '{key}': {value} is not a value of column '{column}' "
+                     "(allowed: {allowed})").format(file=file, key=where, value=show(value),
+                                                    column=column, allowed=", ".join(allowed))
     return None
 
 
@@ -457,24 +465,29 @@ def _condition_problems(cond: Condition, key: str, file: str, unit_ids: tuple[st
     """Problems of one category condition: its column, comparison and operand must fit the
     enterprise register (``is_true`` on a text column would designate nobody, silently)."""
     if cond.field not in FRAME_COLUMNS:
-        return [f"{file}: key '{key}.field': unknown enterprise column {show(cond.field)} "
-                f"(allowed: {', '.join(FRAME_COLUMNS)})"]
+        return [_("{file}: key '{key}.field': unknown enterprise column {column} (allowed: "
+                  "{allowed})").format(file=file, key=key, column=show(cond.field),
+                                       allowed=", ".join(FRAME_COLUMNS))]
     kind, description, allowed = _column_kind(cond.field)
     if SCHEMAS["enterprises"][cond.field][0] == "unit":
         allowed = unit_ids
     if cond.op not in CONDITION_OPS[kind]:
-        return [f"{file}: key '{key}.op': '{cond.op}' does not apply to column '{cond.field}' "
-                f"({description}); use one of {', '.join(CONDITION_OPS[kind])}"]
+        return [_("{file}: key '{key}.op': '{op}' does not apply to column '{column}' "
+                  "({kind}); use one of {allowed}").format(
+                      file=file, key=key, op=cond.op, column=cond.field, kind=description,
+                      allowed=", ".join(CONDITION_OPS[kind]))]
     if cond.op in ("is_true", "is_false"):
         if cond.value is not None:
-            return [f"{file}: key '{key}.value': '{cond.op}' takes no value, got {show(cond.value)}"]
+            return [_("{file}: key '{key}.value': '{op}' takes no value, got {value}").format(
+                file=file, key=key, op=cond.op, value=show(cond.value))]
         return []
     if cond.value is None:
-        return [f"{file}: key '{key}.value': '{cond.op}' needs a value"]
+        return [_("{file}: key '{key}.value': '{op}' needs a value").format(
+            file=file, key=key, op=cond.op)]
     if cond.op == "in":
         if not isinstance(cond.value, tuple) or not cond.value:
-            return [f"{file}: key '{key}.value': 'in' needs a non-empty list, got "
-                    f"{show(cond.value)}"]
+            return [_("{file}: key '{key}.value': 'in' needs a non-empty list, got "
+                      "{value}").format(file=file, key=key, value=show(cond.value))]
         values = [(f"{key}.value[{i}]", v) for i, v in enumerate(cond.value)]
     else:
         values = [(f"{key}.value", cond.value)]
@@ -491,26 +504,29 @@ def _hierarchy_problems(policy: Policy, file: str) -> list[str]:
         return []
     problems = []
     if policy.units:
-        problems.append(f"{file}: key 'units': give the units either as a list or by a "
-                        "hierarchy, not both (leave units: [] with a hierarchy)")
+        problems.append(_("{file}: key 'units': give the units either as a list or by a "
+                          "hierarchy, not both (leave units: [] with a hierarchy)").format(
+                              file=file))
     names = [lv.level for lv in h.levels]
     if not names:
-        problems.append(f"{file}: key 'hierarchy.levels': at least one level is needed")
+        problems.append(_("{file}: key 'hierarchy.levels': at least one level is needed").format(
+            file=file))
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
-        problems.append(f"{file}: key 'hierarchy.levels': level {show(twice[0])} is listed "
-                        "twice")
+        problems.append(_("{file}: key 'hierarchy.levels': level {level} is listed "
+                          "twice").format(file=file, level=show(twice[0])))
     drawing_all = [lv.level for lv in h.levels if lv.draws_from == "all"]
     if len(drawing_all) > 1:
-        problems.append(f"{file}: key 'hierarchy.levels': at most one level may draw from "
-                        f"all objects under its units (draws_from: all): "
-                        f"{clip(', '.join(drawing_all))}")
+        problems.append(_("{file}: key 'hierarchy.levels': at most one level may draw from "
+                          "all objects under its units (draws_from: all): {levels}").format(
+                              file=file, levels=clip(", ".join(drawing_all))))
     if names and not any(lv.draws_from == "own" for lv in h.levels):
-        problems.append(f"{file}: key 'hierarchy.levels': no level draws from its own objects "
-                        "(draws_from: own): nobody would draw the counties' objects")
+        problems.append(_("{file}: key 'hierarchy.levels': no level draws from its own "
+                          "objects (draws_from: own): nobody would draw the counties' "
+                          "objects").format(file=file))
     if not h.source.strip():
-        problems.append(f"{file}: key 'hierarchy.source': empty (use 'synthetic' or a CSV "
-                        "file of units)")
+        problems.append(_("{file}: key 'hierarchy.source': empty (use 'synthetic' or a CSV "
+                          "file of units)").format(file=file))
     return problems
 
 
@@ -520,72 +536,85 @@ def _check(policy: Policy, file: str) -> None:
     problems: list[str] = []
     ids = [u.id for u in policy.units]
     if not ids and policy.hierarchy is None:
-        problems.append(f"{file}: key 'units': at least one drawing unit is needed")
+        problems.append(_("{file}: key 'units': at least one drawing unit is needed").format(
+            file=file))
     problems += _hierarchy_problems(policy, file)
     twice = sorted({i for i in ids if ids.count(i) > 1})
     if twice:
-        problems.append(f"{file}: key 'units': duplicate unit id {show(twice[0])}")
+        problems.append(_("{file}: key 'units': duplicate unit id {unit}").format(
+            file=file, unit=show(twice[0])))
     if sorted(policy.categories.precedence) != sorted(CATEGORIES):
-        problems.append(
-            f"{file}: key 'categories.precedence': must list special, key and general once each")
+        problems.append(_("{file}: key 'categories.precedence': must list special, key and "
+                          "general once each").format(file=file))
     if policy.rollover is not None:
         follow_ups = [k for k in ENUMS["follow_up"] if k != "none"]
         for i, f in enumerate(policy.rollover.supervision_order_follow_ups):
             if f not in follow_ups:
-                problems.append(f"{file}: key 'rollover.supervision_order_follow_ups[{i}]': "
-                                f"unknown follow-up {show(f)} (allowed: {', '.join(follow_ups)})")
+                problems.append(_("{file}: key 'rollover.supervision_order_follow_ups[{i}]': "
+                                  "unknown follow-up {value} (allowed: {allowed})").format(
+                                      file=file, i=i, value=show(f),
+                                      allowed=", ".join(follow_ups)))
     if policy.evaluation is not None:
         allowed = ("quotas_met", "internal_joint_share", "inter_departmental", "credit_share",
                    "results_on_time", "reports_on_time", "follow_up_closed")
         unknown = sorted(set(policy.evaluation.weights) - set(allowed))
         if unknown:
-            problems.append(f"{file}: key 'evaluation.weights.{clip(unknown[0])}': unknown "
-                            f"indicator (allowed: {', '.join(allowed)})")
+            problems.append(_("{file}: key 'evaluation.weights.{name}': unknown indicator "
+                              "(allowed: {allowed})").format(file=file, name=clip(unknown[0]),
+                                                             allowed=", ".join(allowed)))
         if not any(w > 0 for w in policy.evaluation.weights.values()):
-            problems.append(f"{file}: key 'evaluation.weights': every weight is 0 (no "
-                            f"indicator would count; give at least one a weight above 0)")
+            problems.append(_("{file}: key 'evaluation.weights': every weight is 0 (no "
+                              "indicator would count; give at least one a weight above "
+                              "0)").format(file=file))
     if policy.follow_up is not None and policy.follow_up.due_days:
         unknown = sorted(set(policy.follow_up.due_days) - set(FOLLOW_UP_DUE_DAYS))
         if unknown:
-            problems.append(f"{file}: key 'follow_up.due_days.{clip(unknown[0])}': unknown "
-                            f"follow-up type (allowed: {', '.join(FOLLOW_UP_DUE_DAYS)})")
+            problems.append(_("{file}: key 'follow_up.due_days.{name}': unknown follow-up "
+                              "type (allowed: {allowed})").format(
+                                  file=file, name=clip(unknown[0]),
+                                  allowed=", ".join(FOLLOW_UP_DUE_DAYS)))
     for name in ("weights", "ratios"):
         values = getattr(policy.credit_risk, name)
         if values is None:
             continue
         if set(values) != set(CREDIT_CLASSES):
-            problems.append(f"{file}: key 'credit_risk.{name}': must give a value for each "
-                            f"of A, B, C, D")
+            problems.append(_("{file}: key 'credit_risk.{name}': must give a value for each "
+                              "of A, B, C, D").format(file=file, name=name))
             continue
         if not any(values[c] > 0 for c in CREDIT_CLASSES):
-            problems.append(f"{file}: key 'credit_risk.{name}': every class is 0 (nothing "
-                            f"could ever be drawn)")
+            problems.append(_("{file}: key 'credit_risk.{name}': every class is 0 (nothing "
+                              "could ever be drawn)").format(file=file, name=name))
             continue
         for c in CREDIT_CLASSES:
             if not values[c] > 0:  # also rejects NaN
                 problems.append(
-                    f"{file}: key 'credit_risk.{name}.{c}': {show(values[c])} must be above 0 "
-                    f"(a class with no weight could never be drawn)")
+                    _("{file}: key 'credit_risk.{name}.{credit_class}': {value} must be above 0 "
+                      "(a class with no weight could never be drawn)").format(
+                          file=file, name=name, credit_class=c, value=show(values[c])))
     drawing_all = [u.id for u in policy.units if u.draws_from == "all"]
     if len(drawing_all) > 1:
-        problems.append(f"{file}: key 'units': at most one unit may draw from all objects "
-                        f"(draws_from: all): {clip(', '.join(drawing_all))}")
+        problems.append(_("{file}: key 'units': at most one unit may draw from all objects "
+                          "(draws_from: all): {units}").format(
+                              file=file, units=clip(", ".join(drawing_all))))
     for i, cond in enumerate(policy.categories.conditions):
         problems += _condition_problems(cond, f"categories.conditions[{i}]", file, tuple(ids))
     if not policy.quotas.rules:
-        problems.append(f"{file}: key 'quotas.rules': at least one quota rule is needed "
-                        f"(without one nothing is ever drawn)")
+        problems.append(_("{file}: key 'quotas.rules': at least one quota rule is needed "
+                          "(without one nothing is ever drawn)").format(file=file))
     seen = set()
     for i, r in enumerate(policy.quotas.rules):
         key = f"quotas.rules[{i}]"
         if r.basis == "share" and r.ratio > 1:
-            problems.append(f"{file}: key '{key}.ratio': a share must be within [0, 1]")
+            problems.append(_("{file}: key '{key}.ratio': a share must be within [0, 1]").format(
+                file=file, key=key))
         sig = (r.level, r.category, r.subset)
         overlapping = {(r.level, r.category, "all")} if r.subset != "all" else {
             (r.level, r.category, s) for s in ("positive_list", "not_positive_list")}
         if sig in seen or overlapping & seen:
-            problems.append(f"{file}: key '{key}': overlaps another rule for "
-                            f"{r.level}/{r.category}/{r.subset}")
+            problems.append(_("{file}: key '{key}': overlaps another rule for "
+                              "{level}/{category}/{subset}").format(
+                                  file=file, key=key, level=r.level, category=r.category,
+                                  subset=r.subset))
         seen.add(sig)
     if problems:
         raise PolicyError("\n".join(problems))
@@ -608,7 +637,7 @@ def load_policy(path: str | Path | None = None) -> Policy:
     if not path.exists() and not path.suffix and (POLICIES_DIR / f"{path}.yaml").exists():
         path = POLICIES_DIR / f"{path}.yaml"
     file = str(path)
-    raw_bytes = read_regular(path, "policy file", PolicyError)
+    raw_bytes = read_regular(path, _("policy file"), PolicyError)
     data = read_yaml(raw_bytes, file, PolicyError)
     policy = build(Policy, data, file, "")
     _check(policy, file)
@@ -630,6 +659,40 @@ def policy_to_dict(policy: Policy) -> dict[str, Any]:
         return obj
 
     return conv(policy)
+
+
+class _PolicyDumper(yaml.SafeDumper):
+    """Writes a policy as the hand-written files look: one line per rule or condition."""
+
+
+def _is_leaf(value: Any) -> bool:
+    if isinstance(value, list):
+        return all(not isinstance(v, (dict, list)) for v in value)
+    return not isinstance(value, dict)
+
+
+def _represent_dict(dumper: yaml.SafeDumper, data: dict) -> yaml.Node:
+    flow = all(_is_leaf(v) for v in data.values()) and len(data) > 1
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=flow)
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list) -> yaml.Node:
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data,
+                                     flow_style=all(_is_leaf(v) for v in data))
+
+
+_PolicyDumper.add_representer(dict, _represent_dict)
+_PolicyDumper.add_representer(list, _represent_list)
+
+
+def dump_policy(policy: Policy, header: str = "") -> str:
+    """The one YAML form of a policy (what every writer of a policy file writes): ``header``
+    as ``#`` comment lines, then :func:`policy_to_dict` one line per rule or condition, as the
+    hand-written files look. :func:`load_policy` reads it back equal to ``policy`` (but for
+    ``path`` and ``sha256``)."""
+    comments = "".join(f"# {line}\n" for line in header.splitlines())
+    return comments + yaml.dump(policy_to_dict(policy), Dumper=_PolicyDumper, allow_unicode=True,
+                                sort_keys=False, width=1000, default_flow_style=False)
 
 
 def list_policies() -> list[Path]:
