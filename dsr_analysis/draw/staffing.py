@@ -91,7 +91,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -103,6 +102,7 @@ from ..items import item_applies
 from ..overlap import FOLLOW_UP
 from ..periods import Quarter
 from ..policy import Policy
+from ..quotas import ceil_quota
 from ..registers import Registers
 from ..schema import ALL_INDUSTRIES  # noqa: F401 - 全部 (the register reads 全部行业, 所有行业 as it)
 
@@ -606,7 +606,7 @@ def _designate(tasks: Sequence[dict], seed: str, params: Mapping[str, Any],
         cands.sort(key=lambda t: _digest(f"{seed}|interdept|{t['task_id']}"))
         for t in cands[:n_dept]:
             out[t["task_id"]] = "inter_departmental"
-        n_internal = int(math.ceil(round(params["internal_min_share"] * len(unit_tasks), 9)))
+        n_internal = ceil_quota(params["internal_min_share"] * len(unit_tasks))
         rest = [t for t in unit_tasks if t["task_id"] not in out
                 and (params["count_offsite"] or t["kind"] != "offsite_full")
                 and len(applicable.lines(objects[t["uscc"]]["industry"])) >= 2]
