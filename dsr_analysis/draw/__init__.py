@@ -84,7 +84,7 @@ from .record import (DRAW_MODE_ZH, FRAME_COLUMNS, JOINT_ZH, LEVEL_ZH, METHOD_ZH,
 from .ledger import (Entry, append, entries, exclusive, head_of, history_before, next_entry,
                      now_utc, put_blob)
 from .outputs import finish, output_dir, recover, stage, stage_files
-from .protocol import (ProtocolError, announcement_names, build_commitment,
+from .protocol import (ProtocolError, announcement_names, build_commitment, seed_of_sources,
                        canonical_seed_material, check_commitment, commitment_date,
                        commitment_ref, write_announcement)
 from .staffing import register_tables, staff_tasks
@@ -110,6 +110,7 @@ def draw_quarter(
     reason: str | None = None,
     executor: Any = None,
     follow_ups: Mapping[str, Any] | None = None,
+    beacon: Mapping[str, Any] | None = None,
 ) -> DrawResult:
     """Draw one quarter: objects, items, methods, joint designations and teams.
 
@@ -207,6 +208,8 @@ def draw_quarter(
         record["inputs"]["reason"] = str(reason)
     if follow_ups:
         record["inputs"]["follow_ups"] = follow_ups
+    if beacon:  # the verified drand round (draw.beacon): its randomness is in seed_material
+        record["inputs"]["beacon"] = dict(beacon)
     return DrawResult(record=record, frame=frame)  # the task list: built when first used
 
 
@@ -341,7 +344,8 @@ def commit_quarter(policy: Policy, registers: Registers, quarter: str, seed_sour
                    ledger: Path, out_root: Path, units=None, target=None, campaign=None,
                    origin: str = "routine", seed_form: str = "text", reason: str | None = None,
                    date: dt.date | str | None = None,
-                   follow_ups: Mapping[str, Any] | None = None) -> tuple[dict, Entry, Path]:
+                   follow_ups: Mapping[str, Any] | None = None,
+                   beacon: str | None = None) -> tuple[dict, Entry, Path]:
     """Step 1 of the protocol: fix the inputs and the seed source before the randomness
     exists; write the announcement (抽取公告) and append the commitment.
 
@@ -357,6 +361,8 @@ def commit_quarter(policy: Policy, registers: Registers, quarter: str, seed_sour
     When the ledger records the year's plan (``dsr plan publish`` / ``dsr plan amend``), a
     policy that is not the plan in force for the quarter is refused, as is a date before
     that plan's (:func:`~dsr_analysis.draw.revisions.commitment_plan_problem`).
+    ``beacon`` (``drand:ROUND``): a drand round as a source of the seed material, alone or
+    with ``seed_source`` (:mod:`dsr_analysis.draw.beacon`).
     Returns (commitment record, entry, announcement path)."""
     q = Quarter.parse(quarter)
     check_request(policy, q, "-", campaign)
@@ -383,7 +389,7 @@ def commit_quarter(policy: Policy, registers: Registers, quarter: str, seed_sour
         record = build_commitment(
             policy, q, order, key, frame_sha, files, [r["sha256"] for r in history],
             quotas, seed_source, seed_form, head_of(all_entries), target, campaign, origin,
-            reason, date=day)
+            reason, date=day, beacon=beacon)
         heads = foreign_heads(history)
         if heads:  # the other bureaus' ledgers the history's imported draws come from
             record["inputs"]["foreign_heads"] = heads
@@ -531,9 +537,14 @@ def _target_text(target: Mapping) -> str:
 def draw_and_record(policy: Policy, registers: Registers, quarter: str, seed_material: str,
                     ledger: Path, out_root: Path, units=None, target=None, campaign=None,
                     origin: str = "routine", registers_dir=None, reason: str | None = None,
-                    executor: Any = None, follow_ups: Mapping[str, Any] | None = None):
+                    executor: Any = None, follow_ups: Mapping[str, Any] | None = None,
+                    beacon_round: Any = None):
     """Step 2 of the protocol: draw under the quarter's commitment, append to the ledger,
     then move the files into place.
+
+    ``beacon_round`` (a :class:`~dsr_analysis.draw.beacon.Round`, or its JSON file / hex
+    signature): the drand round the commitment names, verified offline before anything is
+    drawn (:func:`~dsr_analysis.draw.protocol.seed_of_sources`).
 
     Holds the ledger's lock from reading the history to moving the files; the files are
     staged before the commit (:mod:`dsr_analysis.draw.outputs`). Refused (nothing written)
@@ -559,13 +570,13 @@ def draw_and_record(policy: Policy, registers: Registers, quarter: str, seed_mat
                                       [r["sha256"] for r in history], redraw, reason, files)
         check_announcement(out_root, commitment, policy.unit_names)
         check_follow_ups(commitment, follow_ups)
-        form = commitment.record["seed_source"]["form"]
-        material = canonical_seed_material(seed_material, form)
+        material, evidence = seed_of_sources(commitment.record["seed_source"], seed_material,
+                                             beacon_round)
         result = draw_quarter(policy, registers, q.label, material, history, units=units,
                               target=target, campaign=campaign, origin=origin,
                               registers_dir=registers_dir, frame=frame,
                               commitment=commitment_ref(commitment), reason=reason,
-                              executor=executor, follow_ups=follow_ups)
+                              executor=executor, follow_ups=follow_ups, beacon=evidence)
         data = record_bytes(result.record)
         staging = stage(result, out_root, record_sha256(result.record))
         try:

@@ -41,6 +41,7 @@ from ..i18n import N_, _
 from ..periods import Quarter, date_zh
 from ..policy import Policy
 from ..quotas import SUBSET_ZH
+from .beacon import beacon_description, beacon_rule_text, commitment_beacon
 from .ledger import COMMITMENT, Entry, head_of
 
 #: Format 2 adds the commitment's ``date`` (the announcement's date), its ``issuer`` (the
@@ -99,6 +100,44 @@ def canonical_seed_material(text: str, form: str = "text") -> str:
     return "".join(parts)
 
 
+def seed_of_sources(seed_source: Mapping[str, Any], seed_material: str | None,
+                    beacon_round: Any = None) -> tuple[str, dict | None]:
+    """The canonical seed material of a draw from what its commitment's ``seed_source``
+    names, and the drand round's evidence (None without a beacon). The typed material
+    (lottery, dice) is brought to its canonical form; the drand round is verified offline
+    against the committed chain (:func:`dsr_analysis.draw.beacon.verify_round`) and its
+    part appended (:func:`dsr_analysis.draw.beacon.combined_material`). A source the
+    commitment names and the draw lacks, or one it does not name, is refused."""
+    from .beacon import Round, combined_material, load_round, verify_round
+
+    committed = seed_source.get("beacon")
+    typed_named = bool(str(seed_source.get("description") or "").strip())
+    given = seed_material is not None and str(seed_material).strip() != ""
+    if typed_named and not given:
+        raise ProtocolError(_("the commitment names the seed source '{source}': give its "
+                              "published value with --seed-material").format(
+                                  source=seed_source.get("description")))
+    if given and not typed_named:
+        raise ProtocolError(_("the commitment names only drand round {round} as the seed "
+                              "source: --seed-material is not used (give the round with "
+                              "--beacon-signature)").format(round=committed["round"]))
+    if committed is not None and beacon_round is None:
+        raise ProtocolError(_("the commitment names drand round {round} ({time} UTC): give the "
+                              "round's signature with --beacon-signature HEX (and "
+                              "--beacon-previous-signature HEX) or its JSON file").format(
+                                  round=committed["round"], time=committed.get("time")))
+    if committed is None and beacon_round is not None:
+        raise ProtocolError(_("a drand round was given, but the commitment names no beacon: "
+                              "the seed comes only from '{source}'").format(
+                                  source=seed_source.get("description")))
+    typed = canonical_seed_material(seed_material, seed_source["form"]) if typed_named else None
+    evidence = None
+    if committed is not None:
+        supplied = beacon_round if isinstance(beacon_round, Round) else load_round(beacon_round)
+        evidence = verify_round(committed, supplied)
+    return combined_material(typed, evidence), evidence
+
+
 def history_sha256(record_shas: Sequence[str]) -> str:
     """Digest of the overlap history: SHA-256 of the sorted record digests, one per line."""
     return hashlib.sha256("\n".join(sorted(record_shas)).encode()).hexdigest()
@@ -123,10 +162,14 @@ def build_commitment(policy: Policy, quarter: Quarter, order: list[str], draw_ke
                      seed_source: str, seed_form: str, ledger_head: str,
                      target: Mapping | None = None, campaign: str | None = None,
                      origin: str = "routine", reason: str | None = None,
-                     date: dt.date | None = None) -> dict:
+                     date: dt.date | None = None, beacon: str | None = None) -> dict:
     """The commitment record (see the module docstring): ``date`` is the day it is published
-    (default today; its announcement bears it), the issuer is :func:`issuer` of its units."""
-    if not str(seed_source).strip():
+    (default today; its announcement bears it), the issuer is :func:`issuer` of its units.
+    ``beacon`` (``drand:ROUND``) names a drand round as a source of the seed material
+    (:mod:`dsr_analysis.draw.beacon`), alone (``seed_source`` empty) or with it."""
+    day = date or dt.date.today()
+    drand = commitment_beacon(beacon, day) if beacon else None
+    if not str(seed_source or "").strip() and drand is None:
         raise ProtocolError(_("--seed-source is empty: name the future public event the seed "
                               "material will come from (e.g. 中国福利彩票双色球第2023010期开奖号码，"
                               "2023-01-20), or the public meeting where dice will be rolled"))
@@ -136,10 +179,10 @@ def build_commitment(policy: Policy, quarter: Quarter, order: list[str], draw_ke
     return {
         "format": COMMITMENT_FORMAT, "quarter": quarter.label,
         "draw_key": COMMITMENT + draw_key, "units": list(order),
-        "date": (date or dt.date.today()).isoformat(),
+        "date": day.isoformat(),
         "issuer": issuer(policy, order), "unit_names": dict(policy.unit_names),
-        "seed_source": {"description": " ".join(str(seed_source).split()),
-                        "form": seed_form},
+        "seed_source": {"description": " ".join(str(seed_source or "").split()),
+                        "form": seed_form, **({"beacon": drand} if drand else {})},
         "inputs": {"frame_sha256": frame_sha, "policy_id": policy.id,
                    "policy_sha256": policy.sha256,
                    "registers": {k: v["sha256"] for k, v in sorted(registers_files.items())},
@@ -317,8 +360,8 @@ td.n {{ text-align: right; }}
 <p>根据年度“双随机、一公开”监管工作实施方案，本季度将对{e(units)}{_what_is_drawn(commitment)}。
 在随机数产生之前，现将本次抽取所依据的输入和随机数来源公告如下，任何人可据此核验抽取结果。</p>
 {redo}
-<p>一、随机数来源：{e(src['description'])}。抽取时{form}录入，
-随机种子由该数值与下列输入摘要共同确定，任何一方均无法预先选择。</p>
+<p>一、随机数来源：{"".join(f"{e(t)}" for t in seed_source_lines(src, form))}
+随机种子由{"上述来源" if src.get("beacon") else "该数值"}与下列输入摘要共同确定，任何一方均无法预先选择。</p>
 <p>二、输入摘要（SHA-256）：</p>
 <p>检查对象名录库：<span class="hash">{e(inp['frame_sha256'])}</span><br>
 抽查方案（政策参数）：<span class="hash">{e(inp['policy_sha256'])}</span><br>
@@ -365,7 +408,8 @@ def announcement_document(commitment: Mapping[str, Any], entry: Entry,
     blocks += [Paragraph(t) for t in follow_up_text(commitment, names)]
     blocks += [
         Heading("一、随机数来源", 1),
-        Paragraph(f"{src['description']}。抽取时{form}录入，随机种子由该数值与下列输入摘要共同确定，"
+        Paragraph("".join(seed_source_lines(src, form))
+                  + f"随机种子由{'上述来源' if src.get('beacon') else '该数值'}与下列输入摘要共同确定，"
                   "任何一方均无法预先选择。"),
         Heading("二、输入摘要（SHA-256）", 1),
         Paragraph(f"检查对象名录库：{inp['frame_sha256']}", indent=False),
@@ -381,6 +425,20 @@ def announcement_document(commitment: Mapping[str, Any], entry: Entry,
     return OfficialDocument(
         title=f"{authority}{q.label_zh}“双随机”{announcement_kind(commitment)}", issuer=authority,
         date=announcement_date(commitment, entry), blocks=tuple(blocks), public=True)
+
+
+def seed_source_lines(src: Mapping[str, Any], form: str) -> list[str]:
+    """The announcement's sentences on the seed's sources: the typed source (lottery, dice)
+    and the drand round (its chain, number and the time it is produced), in that order."""
+    lines = []
+    if str(src.get("description") or "").strip():
+        lines.append(f"{src['description']}。抽取时{form}录入，" if not src.get("beacon") else
+                     f"（一）{src['description']}，抽取时{form}录入。")
+    if src.get("beacon"):
+        mark = "（二）" if lines else ""
+        lines.append(f"{mark}{beacon_description(src['beacon'])}。{beacon_rule_text()}"
+                     + ("；两项来源按先后顺序以“; ”连接。" if lines else "。"))
+    return lines
 
 
 def follow_ups_sha256(follow_ups: Mapping[str, Any]) -> str:
