@@ -35,10 +35,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
-
 from .errors import PolicyError, Problem, RegisterError
-from .policy import Hierarchy, Policy, Unit, check_policy, policy_to_dict
+from .i18n import _
+from .documents.layout import write_atomically
+from .policy import Hierarchy, Policy, Unit, check_policy, dump_policy
 from .sample import national_units
 
 #: Columns of a unit table (``authority`` optional).
@@ -86,27 +86,32 @@ def load_units(policy: Policy) -> pd.DataFrame:
         try:
             table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         except OSError as exc:
-            raise PolicyError(f"{policy.path}: key 'hierarchy.source': cannot read {path} "
-                              f"({exc.strerror})") from None
+            raise PolicyError(_("{file}: key 'hierarchy.source': cannot read {path} "
+                                "({reason})").format(file=policy.path, path=path,
+                                                     reason=exc.strerror)) from None
         missing = [c for c in UNIT_COLUMNS[:4] if c not in table.columns]
         if missing:
-            raise PolicyError(f"{source}: missing column(s) {', '.join(missing)} (a unit "
-                              f"table has {', '.join(UNIT_COLUMNS)}; authority optional)")
+            raise PolicyError(_("{file}: missing column(s) {missing} (a unit table has "
+                                "{columns}; authority optional)").format(
+                                    file=source, missing=", ".join(missing),
+                                    columns=", ".join(UNIT_COLUMNS)))
         if "authority" not in table.columns:
             table["authority"] = ""
         table = table.apply(lambda col: col.str.strip())
     check_units(table, h, source)
     if h.within:
         if h.within not in set(table["id"]):
-            raise PolicyError(f"{policy.path}: key 'hierarchy.within': unknown unit "
-                              f"{h.within!r} ({source})")
+            raise PolicyError(_("{file}: key 'hierarchy.within': unknown unit {unit} "
+                                "({source})").format(file=policy.path, unit=repr(h.within),
+                                                     source=source))
         table = table[subtree_mask(table, h.within)]
     return table.reset_index(drop=True)
 
 
 def _hierarchy(policy: Policy) -> Hierarchy:
     if policy.hierarchy is None:
-        raise PolicyError(f"{policy.path}: the policy lists its units (no hierarchy section)")
+        raise PolicyError(_("{file}: the policy lists its units (no hierarchy section)").format(
+            file=policy.path))
     return policy.hierarchy
 
 
@@ -123,23 +128,30 @@ def check_units(table: pd.DataFrame, hierarchy: Hierarchy, source: str) -> None:
                                                    table["parent"].astype(str),
                                                    strict=True), start=2):
         if not uid:
-            problems.append(f"{source}:{row}:id: blank unit id")
+            problems.append(f"{source}:{row}:id: " + _("blank unit id"))
         elif uid in seen:
-            problems.append(f"{source}:{row}:id: duplicate unit id {uid!r}")
+            problems.append(f"{source}:{row}:id: "
+                            + _("duplicate unit id {unit}").format(unit=repr(uid)))
         seen.add(uid)
         if level not in rank:
-            problems.append(f"{source}:{row}:level: unknown level {level!r} (the hierarchy's "
-                            f"levels: {', '.join(rank)})")
+            problems.append(f"{source}:{row}:level: "
+                            + _("unknown level {level} (the hierarchy's levels: "
+                                "{levels})").format(level=repr(level), levels=", ".join(rank)))
             continue
         if not parent:
             if rank[level] != 0:
-                problems.append(f"{source}:{row}:parent: unit {uid!r} of level {level!r} "
-                                "needs a parent")
+                problems.append(f"{source}:{row}:parent: "
+                                + _("unit {unit} of level {level} needs a parent").format(
+                                    unit=repr(uid), level=repr(level)))
         elif parent not in level_of:
-            problems.append(f"{source}:{row}:parent: unknown unit {parent!r}")
+            problems.append(f"{source}:{row}:parent: "
+                            + _("unknown unit {unit}").format(unit=repr(parent)))
         elif rank.get(level_of[parent], len(rank)) >= rank[level]:
-            problems.append(f"{source}:{row}:parent: {parent!r} ({level_of[parent]}) is not "
-                            f"above {uid!r} ({level})")
+            problems.append(f"{source}:{row}:parent: "
+                            + _("{parent} ({parent_level}) is not above {unit} "
+                                "({level})").format(parent=repr(parent),
+                                                    parent_level=level_of[parent],
+                                                    unit=repr(uid), level=level))
     if problems:
         raise PolicyError("\n".join(problems))
 
@@ -228,9 +240,10 @@ def split_register(frame: pd.DataFrame, juris: list[Jurisdiction], name: str = "
     if len(bad):  # every such row, numbered as a spreadsheet shows it (header = row 1)
         units = frame["unit"].to_numpy()
         raise RegisterError([Problem(name, int(i) + 2, "unit",
-                                     f"unit {units[i]!r} is not a drawing unit of the "
-                                     "hierarchy (a unit of a level that does not draw, or "
-                                     "not in the unit table)") for i in bad])
+                                     _("unit {unit} is not a drawing unit of the hierarchy "
+                                       "(a unit of a level that does not draw, or not in the "
+                                       "unit table)").format(unit=repr(units[i])))
+                                     for i in bad])
     codes = pd.Categorical(key, categories=[j.id for j in juris])
     order = np.argsort(codes.codes, kind="stable")
     bounds = np.searchsorted(codes.codes[order], np.arange(len(juris) + 1))
@@ -243,16 +256,10 @@ def write_policy(j: Jurisdiction, directory: str | Path) -> Path:
     (its units listed, no hierarchy), for the official draw: a draw and its replay name a
     policy file by its bytes, and this file is the jurisdiction's plan. Returns the path;
     :func:`dsr_analysis.policy.load_policy` reads it back equal to ``j.policy``."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{j.id}.yaml"
-    text = (f"# {j.policy.name}: jurisdiction {j.id} ({j.name}), written by "
-            "dsr_analysis.hierarchy.write_policy\n"
-            + yaml.safe_dump(policy_to_dict(j.policy), allow_unicode=True, sort_keys=False))
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    path = Path(directory) / f"{j.id}.yaml"
+    text = dump_policy(j.policy, f"{j.policy.name}: jurisdiction {j.id} ({j.name}), written by "
+                       "dsr_analysis.hierarchy.write_policy")
+    return write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def hierarchy_table(policy: Policy, units: pd.DataFrame | None = None) -> pd.DataFrame:

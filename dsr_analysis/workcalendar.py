@@ -34,6 +34,7 @@ import pandas as pd
 
 from .config import read_regular, read_yaml
 from .errors import CalendarError
+from .i18n import _
 from .paths import PARAMETERS_DIR
 from .periods import Quarter
 from .policy import Policy
@@ -76,8 +77,9 @@ def _as_date(value: Any, file: str, key: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise CalendarError(
-            f"{file}: key '{key}': {value!r} is not a date (expected YYYY-MM-DD)") from None
+        raise CalendarError(_("{file}: key '{key}': {value} is not a date (expected "
+                              "YYYY-MM-DD)").format(file=file, key=key, value=repr(value))
+                            ) from None
 
 
 def load_holiday_file(path: str | Path) -> HolidaySchedule:
@@ -89,53 +91,63 @@ def load_holiday_file(path: str | Path) -> HolidaySchedule:
     """
     path = Path(path)
     file = str(path)
-    raw = read_regular(path, "holiday schedule", CalendarError)
+    raw = read_regular(path, _("holiday schedule"), CalendarError)
     data = read_yaml(raw, file, CalendarError)  # strict: duplicate keys, bounded nesting
     if not isinstance(data, dict):
-        raise CalendarError(f"{file}: expected a mapping with keys {', '.join(sorted(_YAML_KEYS))}")
+        raise CalendarError(_("{file}: expected a mapping with keys {keys}").format(
+            file=file, keys=", ".join(sorted(_YAML_KEYS))))
     unknown = sorted(set(data) - _YAML_KEYS)
     if unknown:
-        raise CalendarError(f"{file}: unknown key '{unknown[0]}' (allowed: "
-                            f"{', '.join(sorted(_YAML_KEYS))})")
+        raise CalendarError(_("{file}: unknown key '{key}' (allowed: {allowed})").format(
+            file=file, key=unknown[0], allowed=", ".join(sorted(_YAML_KEYS))))
     missing = sorted(_YAML_KEYS - set(data))
     if missing:
-        raise CalendarError(f"{file}: missing key '{missing[0]}'")
+        raise CalendarError(_("{file}: missing key '{key}'").format(file=file, key=missing[0]))
     year = data["year"]
     if not isinstance(year, int) or isinstance(year, bool):
-        raise CalendarError(f"{file}: key 'year': expected a year, got {year!r}")
+        raise CalendarError(_("{file}: key 'year': expected a year, got {value}").format(
+            file=file, value=repr(year)))
     if path.stem.isdigit() and int(path.stem) != year:
-        raise CalendarError(f"{file}: key 'year': {year} does not match the file name {path.name}")
+        raise CalendarError(_("{file}: key 'year': {year} does not match the file name "
+                              "{name}").format(file=file, year=year, name=path.name))
     holidays: set[dt.date] = set()
     for i, entry in enumerate(data["holidays"] or []):
         key = f"holidays[{i}]"
         if isinstance(entry, dict):
             extra = sorted(set(entry) - {"name", "from", "to"})
             if extra:
-                raise CalendarError(f"{file}: unknown key '{key}.{extra[0]}' (allowed: name, from, to)")
+                raise CalendarError(_("{file}: unknown key '{key}' (allowed: {allowed})").format(
+                    file=file, key=f"{key}.{extra[0]}", allowed="name, from, to"))
             if "from" not in entry or "to" not in entry:
-                raise CalendarError(f"{file}: key '{key}': a range needs 'from' and 'to'")
+                raise CalendarError(_("{file}: key '{key}': a range needs 'from' and 'to'").format(
+                    file=file, key=key))
             start = _as_date(entry["from"], file, f"{key}.from")
             end = _as_date(entry["to"], file, f"{key}.to")
             if end < start:
-                raise CalendarError(f"{file}: key '{key}': 'to' {end} is before 'from' {start}")
+                raise CalendarError(_("{file}: key '{key}': 'to' {end} is before 'from' "
+                                      "{start}").format(file=file, key=key, end=end, start=start))
             days = [start + dt.timedelta(days=k) for k in range((end - start).days + 1)]
         else:
             days = [_as_date(entry, file, key)]
         for d in days:
             if d.year != year:
-                raise CalendarError(f"{file}: key '{key}': {d} is not in {year}")
+                raise CalendarError(_("{file}: key '{key}': {day} is not in {year}").format(
+                    file=file, key=key, day=d, year=year))
         holidays.update(days)
     working: set[dt.date] = set()
     for i, entry in enumerate(data["working_days"] or []):
         key = f"working_days[{i}]"
         d = _as_date(entry, file, key)
         if d.year != year:
-            raise CalendarError(f"{file}: key '{key}': {d} is not in {year}")
+            raise CalendarError(_("{file}: key '{key}': {day} is not in {year}").format(
+                file=file, key=key, day=d, year=year))
         if d.weekday() < 5:
-            raise CalendarError(f"{file}: key '{key}': {d} is a weekday; adjusted working days "
-                                "(调休上班) are Saturdays or Sundays")
+            raise CalendarError(_("{file}: key '{key}': {day} is a weekday; adjusted working "
+                                  "days (调休上班) are Saturdays or Sundays").format(
+                                      file=file, key=key, day=d))
         if d in holidays:
-            raise CalendarError(f"{file}: key '{key}': {d} is also listed as a holiday")
+            raise CalendarError(_("{file}: key '{key}': {day} is also listed as a holiday").format(
+                file=file, key=key, day=d))
         working.add(d)
     return HolidaySchedule(year, str(data["source"]), frozenset(holidays), frozenset(working), file)
 
@@ -158,11 +170,13 @@ def _year_mask_cached(year: int, holidays_dir: str) -> tuple[np.ndarray, str]:
         return mask, f"chinesecalendar {chinese_calendar.__version__}"
     path = Path(holidays_dir) / f"{year}.yaml"
     if not path.exists():
-        raise CalendarError(
-            f"no official holiday schedule for {year}: the chinesecalendar package knows "
-            f"{lo}-{hi} only, and {path} does not exist. Write the State Council's holidays and "
-            f"adjusted working days for {year} into {path} (format: {Path(holidays_dir) / 'README.md'}); "
-            "working days are never guessed from weekends alone.")
+        raise CalendarError(_(
+            "no official holiday schedule for {year}: the chinesecalendar package knows "
+            "{first}-{last} only, and {path} does not exist. Write the State Council's holidays "
+            "and adjusted working days for {year} into {path} (format: {readme}); working days "
+            "are never guessed from weekends alone.").format(
+                year=year, first=lo, last=hi, path=path,
+                readme=Path(holidays_dir) / "README.md"))
     schedule = load_holiday_file(path)
     weekday = np.array([d.weekday() < 5 for d in days], dtype=bool)
     dates = [d.date() for d in days]
