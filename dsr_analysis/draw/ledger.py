@@ -229,9 +229,22 @@ def get_blob(path: str | Path, sha: str) -> bytes | None:
             row = con.execute("SELECT bytes FROM blobs WHERE sha256 = ?", (sha,)).fetchone()
         except sqlite3.OperationalError:  # a ledger from before blobs were kept
             return None
-    if row is None or hashlib.sha256(row[0]).hexdigest() != sha:
+    if row is None:
         return None
-    return bytes(row[0])
+    data = row[0].encode() if isinstance(row[0], str) else bytes(row[0])  # edited as text
+    return data if hashlib.sha256(data).hexdigest() == sha else None
+
+
+def stored_blobs(path: str | Path) -> list[tuple[str, bytes]]:
+    """Every row of table ``blobs`` as stored: (the digest it is kept under, its bytes),
+    by digest; no check (:func:`dsr_analysis.draw.verify.check_blobs` checks them)."""
+    with closing(_connect(path, create=False)) as con:
+        try:
+            rows = con.execute("SELECT sha256, bytes FROM blobs ORDER BY sha256").fetchall()
+        except sqlite3.OperationalError:  # a ledger from before blobs were kept
+            return []
+    return [(str(sha), data.encode() if isinstance(data, str) else bytes(data))
+            for sha, data in rows]
 
 
 def blob_hashes(path: str | Path) -> set[str]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from ..errors import FileSystemError
 from ..i18n import N_, _
 from .ledger import Entry, entries
+from .observer import observer_files
 from .record import SUPERSEDED_FILES, DrawResult, output_files, record_bytes, split_record
 
 STAGING = ".staging"
@@ -46,7 +47,7 @@ def _fs_error(exc: OSError, path: Path, what: str = N_("the draw's files")) -> F
 def stage(result: DrawResult, out_root: str | Path, record_sha: str) -> Path:
     """Write the draw's files into a staging folder; returns it."""
     def write(staging: Path) -> list[str]:
-        files = output_files(result)
+        files = draw_files(result)
         for rel, data in files.items():
             p = staging / rel
             p.parent.mkdir(parents=True, exist_ok=True)
@@ -112,6 +113,13 @@ def finish(staging: Path, out_root: str | Path) -> dict[str, Path]:
     except OSError:
         pass
     return out
+
+
+def draw_files(result: DrawResult) -> dict[str, bytes]:
+    """A draw's files by relative path: :func:`~dsr_analysis.draw.record.output_files` and,
+    beside the public record, the observer page ``public/observer.html``
+    (:mod:`dsr_analysis.draw.observer`)."""
+    return observer_files(output_files(result))
 
 
 def remove_superseded(folder: Path) -> None:
@@ -191,7 +199,7 @@ def expected_files(record: Mapping) -> dict[str, bytes]:
         return {"record.json": record_bytes(record)}
     public, internal = split_record(record)
     result = DrawResult(record=dict(record))
-    files = output_files(result)
+    files = draw_files(result)
     assert files["public/record.json"] == record_bytes(public)
     return files
 
@@ -205,7 +213,7 @@ def export(ledger: str | Path, out_root: str | Path, quarter: str | None = None)
             continue
         rec = e.record
         result = DrawResult(record=rec)
-        for rel, data in output_files(result).items():
+        for rel, data in draw_files(result).items():
             p = folder / rel
             tmp = p.with_name(p.name + ".tmp")
             try:

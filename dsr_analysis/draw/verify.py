@@ -18,8 +18,9 @@ from ..policy import load_policy
 from ..registers import load_registers
 from . import draw_quarter
 from .ledger import (DEFAULT_LEDGER, GENESIS, Entry, entries, entry_hash, get_blob, head_of,
-                     history_before, parse_head)
+                     history_before, parse_head, stored_blobs)
 from ..amendments import verify_revision
+from .beacon import check_record_beacon
 from .imports import check_commitment_heads, verify_import
 from .protocol import COMMITMENT_FORMATS, commitment_day, history_sha256
 from .revisions import commitment_plan_problem
@@ -155,6 +156,9 @@ def verify_entry(entry: Entry, all_entries: list[Entry],
                 return bad(f"inputs.{field}", _("{value} is not the committed {committed} "
                                                 "(commitment #{seq})").format(
                     value=inputs.get(field), committed=got.get(field), seq=commitment.seq))
+        problem = check_record_beacon(inputs, commitment.record)
+        if problem:  # the drand round the commitment named, verified again
+            return bad("inputs.beacon", problem)
     try:
         policy = _policy(policy_path, blob)
         registers = load_registers(_resolve(regs["directory"]), units=policy.unit_names)
@@ -171,7 +175,7 @@ def verify_entry(entry: Entry, all_entries: list[Entry],
             units=record["units"], target=inputs.get("target"), campaign=inputs.get("campaign"),
             origin=inputs.get("origin", "routine"), registers_dir=_resolve(regs["directory"]),
             frame=frame, commitment=ref, reason=inputs.get("reason"),
-            follow_ups=inputs.get("follow_ups"))
+            follow_ups=inputs.get("follow_ups"), beacon=inputs.get("beacon"))
         if commitment is not None:
             want = commitment.record["inputs"]["history_sha256"]
             have = history_sha256([r["sha256"] for r in history])
@@ -342,8 +346,28 @@ def verify_ledger(path: str | Path = DEFAULT_LEDGER, replay: bool = True,
         prev = e.entry_hash
         if replay:
             findings.extend(verify_entry(e, all_entries, path))
+    findings.extend(check_blobs(path, all_entries))
     if head is not None:
         findings.extend(check_head(all_entries, head))
+    return findings
+
+
+def check_blobs(path: str | Path, all_entries: list[Entry]) -> list[Finding]:
+    """Every stored blob (table ``blobs``: the policy files draws were made under, imported
+    chains) against the digest it is kept under - the digest the entries recorded. A blob
+    whose bytes were changed is named with the first entry that recorded its digest (a blob
+    no entry names: entry 0)."""
+    findings = []
+    for sha, data in stored_blobs(path):
+        actual = hashlib.sha256(data).hexdigest()
+        if actual == sha:
+            continue
+        named = next((e for e in all_entries if sha in e.record_json), None)
+        findings.append(Finding(
+            named.seq if named else 0, named.quarter if named else "-", f"blobs[{sha}]",
+            _("the ledger's stored copy of the file with SHA-256 {sha} ({size} bytes) hashes "
+              "to {actual} (blob corrupted; replays would not use the bytes the entries "
+              "recorded)").format(sha=sha, size=len(data), actual=actual)))
     return findings
 
 
