@@ -47,9 +47,10 @@ import time
 from pathlib import Path
 
 from dsr_analysis import planner
+from dsr_analysis.planner import plans
 from dsr_analysis.categories import classify
 from dsr_analysis.paths import PROJECT_ROOT
-from dsr_analysis.planner_ui import build_planner
+from dsr_analysis.planner.app import build_planner
 from dsr_analysis.registers import load_registers
 
 RULE = "county-general-other"
@@ -68,15 +69,15 @@ def _ms(values) -> str:
 
 
 def kernel(repeats: int, registers: str) -> None:
-    planner._PREPARED_CACHE.clear()
-    planner._REGISTER_CACHE.clear()
+    plans._PREPARED_CACHE.clear()
+    plans._REGISTER_CACHE.clear()
     base = planner.resolve_policy("xiongan-2023")
     controls = dict(base_policy="xiongan-2023", **planner.plan_from_policy(base), seed=1,
                     registers=registers or None)
     first = _timed(lambda: planner.plan_outcome(
         inspectors_available=planner.default_inspectors(base, registers or None), **controls))
     inspectors = planner.default_inspectors(base, registers or None)
-    n = len(planner._prepare(registers or None, base).classified)
+    n = len(planner.prepare_register(registers or None, base).classified)
     values = [0.03 + 0.01 * (i % 3) for i in range(repeats)]      # 3 %..6 %: feasible
     logic, simulated = [], []
     for v in values:

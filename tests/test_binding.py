@@ -217,7 +217,7 @@ def test_the_planning_and_simulation_notebooks_say_which_register_they_run_on(tm
 
 
 def test_the_planner_says_which_register_its_plans_count_on(bureau_quarter, tmp_path):
-    from dsr_analysis.planner_ui import build_planner
+    from dsr_analysis.planner.app import build_planner
 
     for registers, shown, full in (
             ("", "名录库：样本数据（演示）", "名录库：样本数据（演示）"),

@@ -12,12 +12,13 @@ import pytest
 import yaml
 
 from dsr_analysis import cli, planner
+from dsr_analysis.planner import plans
 from dsr_analysis.simulation.analytic import analytic_year, group_objects
 from dsr_analysis.categories import CATEGORY_ZH, classify
 from dsr_analysis.simulation.deterrence import quick_estimate, quick_totals
 from dsr_analysis.errors import ParameterError
 from dsr_analysis.paths import POLICIES_DIR
-from dsr_analysis.planner_ui import build_planner
+from dsr_analysis.planner.app import build_planner
 from dsr_analysis.policy import CREDIT_CLASSES, load_policy, policy_to_dict
 from dsr_analysis.quotas import ceil_quota, quarterly_quotas
 from dsr_analysis.registers import Registers, load_registers
@@ -101,22 +102,22 @@ def test_outcome_quotas_are_the_batch_quotas(base, controls):
     batch = quarterly_quotas(classify(registers.enterprises, plan), plan, "2023Q1",
                              registers.inspectors)
     pd.testing.assert_frame_equal(out.quotas, batch)
-    assert out.quota_table["每季度抽查数"].sum() == batch["quota"].sum()
+    assert planner.quota_display(out.quotas)["每季度抽查数"].sum() == batch["quota"].sum()
 
 
 def test_classification_is_cached_across_slider_moves(controls):
     planner.plan_outcome(**controls)
-    before = dict(planner._PREPARED_CACHE)
+    before = dict(plans._PREPARED_CACHE)
     planner.plan_outcome(**_with(controls, ratios={"county-special": 0.7}))
     planner.plan_outcome(**_with(controls, credit_weights={"A": 1, "B": 2, "C": 3, "D": 4}))
-    assert planner._PREPARED_CACHE.keys() == before.keys()
-    assert all(planner._PREPARED_CACHE[k] is before[k] for k in before)
+    assert plans._PREPARED_CACHE.keys() == before.keys()
+    assert all(plans._PREPARED_CACHE[k] is before[k] for k in before)
 
 
 def test_outcome_is_deterministic_for_a_seed(controls):
     a = planner.plan_outcome(**controls)
     b = planner.plan_outcome(**controls)
-    assert a.headline() == b.headline()
+    assert planner.headline(a) == planner.headline(b)
     pd.testing.assert_frame_equal(a.coverage, b.coverage)
 
 
@@ -196,7 +197,7 @@ def test_infeasible_plan_warns_with_unit_and_shortfall(base, tiny):
     need = 2 * 2.0 + 1 * settings.joint_extra_inspector_days
     assert not out.feasible
     assert f"雄县: 需要 {need:.0f} 人·日, 可用 4 人·日, 缺 {need - 4:.0f} 人·日" in out.warning
-    assert "不可行" in out.headline()
+    assert "不可行" in planner.headline(out)
     verdicts = out.workload.set_index("unit")["feasible"]
     assert not verdicts["xiongxian"] and verdicts["xiongan"]
 
@@ -223,7 +224,7 @@ def test_heavier_ratio_turns_the_sample_plan_infeasible(controls):
     heavy = planner.plan_outcome(**_with(controls, ratios={"county-general-other": 0.3}))
     assert ok.feasible and not heavy.feasible
     assert heavy.workload["days_needed"].sum() > ok.workload["days_needed"].sum()
-    assert "不可行" in heavy.headline() and "缺" in heavy.warning
+    assert "不可行" in planner.headline(heavy) and "缺" in heavy.warning
 
 
 # --------------------------------------------------------------------------------------
@@ -275,17 +276,17 @@ def test_unit_without_random_draws_cannot_hold_an_inter_departmental_check(base)
 # --------------------------------------------------------------------------------------
 def test_closed_forms_of_yearly_coverage():
     p = np.array([0.0, 0.03, 0.1, 0.25, 0.5])
-    cov, draws = planner.yearly_coverage(p, "independent")
+    cov, draws = planner.overlap_coverage(p, "independent")
     np.testing.assert_allclose(cov, 1 - (1 - p) ** 4)
     np.testing.assert_allclose(draws, 4 * p)
-    cov, _ = planner.yearly_coverage(p, "rotation")
+    cov, _ = planner.overlap_coverage(p, "rotation")
     np.testing.assert_allclose(cov, np.minimum(1, 4 * p))
-    cap1, _ = planner.yearly_coverage(p, "yearly_cap", 1)
+    cap1, _ = planner.overlap_coverage(p, "yearly_cap", 1)
     np.testing.assert_allclose(cap1, np.minimum(1, 4 * p))
-    cap4, d4 = planner.yearly_coverage(p, "yearly_cap", 4)     # a cap of 4 never binds
+    cap4, d4 = planner.overlap_coverage(p, "yearly_cap", 4)     # a cap of 4 never binds
     np.testing.assert_allclose(cap4, 1 - (1 - p) ** 4)
     np.testing.assert_allclose(d4, 4 * p)
-    cap2, d2 = planner.yearly_coverage(p, "yearly_cap", 2)
+    cap2, d2 = planner.overlap_coverage(p, "yearly_cap", 2)
     assert np.all(cap2 >= 1 - (1 - p) ** 4 - 1e-12) and np.all(cap2 <= np.minimum(1, 4 * p) + 1e-12)
     # 50 % a quarter under a cap of 2, by hand: shares with 0/1/2 draws go (1/2, 1/2, 0),
     # (1/4, 1/2, 1/4), then 2/3 of the eligible 3/4 are drawn: (1/12, 1/3, 7/12); in the last
@@ -297,7 +298,7 @@ def test_closed_forms_of_yearly_coverage():
 @pytest.mark.parametrize("overlap", ["independent", "rotation", "yearly_cap"])
 def test_planner_totals_agree_with_its_quick_simulation(controls, overlap):
     out = planner.plan_outcome(**_with(controls, overlap=overlap, yearly_cap=2), simulate=True)
-    assert out.simulated and "模拟" in out.headline()
+    assert out.simulated and "模拟" in planner.headline(out)
     # 20 replicates of 3,000 objects: standard error of the total about 0.2 points.
     assert out.coverage_total == pytest.approx(out.simulated_coverage_total, abs=0.01)
 
@@ -371,7 +372,7 @@ def test_gap_table_flags_objects_no_rule_draws(controls, classified):
     assert row["objects"] == len(own) and row["coverage"] == 0.0
     assert f"新区本级直管的一般监管对象 {len(own)} 家: 年度覆盖率 0.0%" in row["message"]
     assert "没有任何单位的抽查规则" in row["message"]
-    assert "覆盖缺口" in out.headline() and row["message"] in out.headline()
+    assert "覆盖缺口" in planner.headline(out) and row["message"] in planner.headline(out)
     # Every listed group is below the threshold; no other group is.
     threshold = planner.load_planner_settings().coverage_warning_below
     groups = out.gaps[out.gaps["kind"] != "zero_probability"]
@@ -388,7 +389,7 @@ def test_gap_table_lists_a_credit_class_with_zero_probability(controls):
                  strict=True)
     assert set(listed) == {(r.unit, r.category, r.subset, "A") for r in expected.itertuples()}
     assert (zero["objects"].to_numpy() == expected["population_A"].to_numpy()).all()
-    assert f"{len(zero)} 个抽查范围中有信用类别的抽中概率为 0" in out.headline()
+    assert f"{len(zero)} 个抽查范围中有信用类别的抽中概率为 0" in planner.headline(out)
     assert all("A类权重为 0" in m for m in zero["message"]) and "A类权重为 0" in out.gap_warning
     # The A-class objects of those strata are never drawn: listed as groups without coverage.
     never = out.gaps[(out.gaps["kind"] == "no_coverage") & (out.gaps["credit_class"] == "A")]
@@ -419,7 +420,7 @@ def test_area_special_stratum_that_runs_out_after_avoid_fails_r4(base):
     short = out.gaps[out.gaps["kind"] == "draw_shortfall"]
     assert list(short["unit"]) == ["xiongan"]
     assert "新区本级抽查特殊监管对象: 2023年方案要求每季度至少 1 家" in short.iloc[0]["message"]
-    assert "1 项最低要求因可抽对象不足而达不到" in out.headline()
+    assert "1 项最低要求因可抽对象不足而达不到" in planner.headline(out)
     # The area level's key minimum is met: 6 key objects, the county draws 2, 4 are left.
     assert ("R4", "新区本级", CATEGORY_ZH["key"]) not in _failed(out)
     # Merging the two visits instead excludes nobody: the minimum is met.
@@ -430,7 +431,7 @@ def test_area_special_stratum_that_runs_out_after_avoid_fails_r4(base):
 
 def test_quota_table_shows_expected_draws_and_ratio_per_credit_class(controls):
     out = planner.plan_outcome(**controls)
-    t, shown = out.quotas, out.quota_table
+    t, shown = out.quotas, planner.quota_display(out.quotas)
     assert len(shown) == len(t)
     for c in CREDIT_CLASSES:
         col = shown[f"{c}类 预计抽查/对象数 (比例)"]
@@ -574,12 +575,12 @@ def test_widgets_map_one_to_one_onto_plan_outcome(tmp_path: Path):
     assert set(args) == {"base_policy", "ratios", "credit_weights", "overlap", "yearly_cap",
                          "internal_joint_share", "inspectors_available", "seed", "registers",
                          "assumptions"}
-    assert app.outcome.headline() == planner.plan_outcome(**args).headline()
+    assert planner.headline(app.outcome) == planner.headline(planner.plan_outcome(**args))
     table_before = app.quota_table.value
     app.ratios["county-general-other"].value = 0.3
     assert app.quota_table.value != table_before
     assert "不可行" in app.verdict.value
-    assert app.outcome.headline() == planner.plan_outcome(**app.arguments()).headline()
+    assert planner.headline(app.outcome) == planner.headline(planner.plan_outcome(**app.arguments()))
 
 
 def test_save_button_refuses_then_overwrites_when_ticked(tmp_path: Path):
@@ -628,6 +629,17 @@ def test_notebook_parameters_are_validated(kwargs, match):
         build_planner(**kwargs)
 
 
-def test_default_save_directory_is_the_policies_directory():
+def test_drafts_go_to_the_workspace_never_to_the_shipped_policies(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv(planner.WORKSPACE_ENV, str(tmp_path / "ws"))
     app = build_planner()
-    assert app.save_dir == POLICIES_DIR
+    assert app.save_dir == tmp_path / "ws" / "plans" == planner.plans_directory()
+    monkeypatch.delenv(planner.WORKSPACE_ENV)
+    assert planner.plans_directory() == Path.home() / "dsr-workspace" / "plans"
+    with pytest.raises(ParameterError, match="不能写入"):
+        build_planner(save_dir=str(POLICIES_DIR))
+    plan = planner.build_policy("xiongan-2023", {}, {c: 1.0 for c in CREDIT_CLASSES},
+                                "independent", 1, 0.3, year=2024)
+    before = sorted(POLICIES_DIR.iterdir())
+    with pytest.raises(ParameterError, match="不能写入"):
+        planner.save_policy(plan, "xiongan-2024", POLICIES_DIR)
+    assert sorted(POLICIES_DIR.iterdir()) == before

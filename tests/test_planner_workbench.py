@@ -15,9 +15,9 @@ import yaml
 from dsr_analysis import planner
 from dsr_analysis.errors import ParameterError, PolicyError
 from dsr_analysis.paths import POLICIES_DIR
-from dsr_analysis.planner_ui import (build_planner, coverage_summary_html, minimums_matrix_html,
+from dsr_analysis.planner.app import (build_planner, coverage_summary_html, minimums_matrix_html,
                                      verdict_html, workload_summary_html)
-from dsr_analysis.policy import load_policy
+from dsr_analysis.policy import PlannerInputs, load_policy
 
 RULE = "county-general-other"
 
@@ -69,7 +69,7 @@ def test_a_saved_draft_keeps_its_inspectors_and_assumptions(base, tmp_path: Path
     before = planner.plan_outcome(plan, **args, inspectors_available=inspectors,
                                   assumptions=assumptions)
     after = planner.plan_outcome(loaded, **args, **inputs)
-    assert after.headline().splitlines()[1:] == before.headline().splitlines()[1:]
+    assert planner.headline(after).splitlines()[1:] == planner.headline(before).splitlines()[1:]
 
 
 def test_policies_without_a_planner_section_still_load_and_the_section_is_strict(tmp_path: Path):
@@ -92,7 +92,7 @@ def test_policies_without_a_planner_section_still_load_and_the_section_is_strict
 
 
 def test_a_saved_count_for_a_unit_the_plan_lacks_is_dropped(base):
-    plan = dataclasses.replace(base, planner=planner.PlannerInputs(
+    plan = dataclasses.replace(base, planner=PlannerInputs(
         based_on="x", inspectors={"xiongan": 9, "beijing": 5},
         **planner.default_assumptions()))
     inputs = planner.plan_inputs(plan)
@@ -221,7 +221,7 @@ def test_a_plan_compared_with_itself_has_no_difference(controls):
     cmp = planner.compare_outcomes(out, out, ("本方案", "xiongan-2023"))
     for name, frame in planner.comparison_tables(cmp).items():
         assert not frame["changed"].any(), name
-    assert cmp.summary().startswith("与“xiongan-2023”相比：每季度抽查数 0 处不同")
+    assert planner.comparison_summary(cmp).startswith("与“xiongan-2023”相比：每季度抽查数 0 处不同")
 
 
 def test_comparison_flags_exactly_what_changed(controls):
@@ -236,11 +236,15 @@ def test_comparison_flags_exactly_what_changed(controls):
     xiong = changed[changed["unit"] == "xiongxian"].iloc[0]
     assert (xiong["quota_other"], xiong["quota_current"]) == (24, 39)     # ceil(3 %, 5 % x 767)
     controls_changed = cmp.controls[cmp.controls["changed"]]
-    assert list(controls_changed["control"]) == ["每季度抽查比例：县级·一般(除正面清单外)"]
-    assert list(controls_changed["current"]) == ["5%"] and list(controls_changed["other"]) == ["3%"]
+    assert list(zip(controls_changed["kind"], controls_changed["key"])) == [("ratio", RULE)]
+    assert list(controls_changed["current"]) == [0.05] and list(controls_changed["other"]) == [0.03]
+    shown = planner.comparison_tables(cmp)["方案参数"]
+    shown = shown[shown["changed"]]
+    assert list(shown["参数"]) == ["每季度抽查比例：县级·一般(除正面清单外)"]
+    assert list(shown["本方案"]) == ["5%"] and list(shown["xiongan-2023"]) == ["3%"]
     totals = cmp.totals.set_index("indicator")
-    assert totals.loc["年度覆盖率", "changed"] and not totals.loc["每季度可用人·日", "changed"]
-    assert "每季度抽查数 3 处不同" in cmp.summary() and "需要人·日 +" in cmp.summary()
+    assert totals.loc["coverage", "changed"] and not totals.loc["days_available", "changed"]
+    assert "每季度抽查数 3 处不同" in planner.comparison_summary(cmp) and "需要人·日 +" in planner.comparison_summary(cmp)
 
 
 def test_comparison_workbook_marks_differences_and_never_holds_a_formula(controls, tmp_path):
@@ -387,7 +391,7 @@ def test_comparison_as_an_official_document(controls, tmp_path: Path):
 def test_the_export_buttons_offer_the_workbook_and_the_pdf(tmp_path: Path, monkeypatch):
     import base64
 
-    import dsr_analysis.planner_ui as ui
+    import dsr_analysis.planner.app as ui
 
     monkeypatch.setattr(ui, "OUTPUTS_DIR", tmp_path / "outputs")
     app = build_planner(save_dir=str(tmp_path / "plans"))
