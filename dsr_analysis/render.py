@@ -619,12 +619,14 @@ _REVIEW_ZH = "审核材料（内部）"
 
 def write_index(out_dir: Path, quarter: str, rendered: Sequence[Rendered],
                 policy: str = "xiongan-2023", failures: Sequence[str] = (),
-                tmp_dir: Path | None = None) -> Path:
+                tmp_dir: Path | None = None, draws_dir: Path | None = None) -> Path:
     """``index.html``: one row per report, one column per unit, links to every form (web
     page, Word, PDF, XLSX; a notice per month). Reports already in the directory from earlier
     runs of the same quarter are kept. Written atomically (its temporary file in
-    ``tmp_dir``, by default beside it)."""
+    ``tmp_dir``, by default beside it). The quarter's draws (``draws_dir``, by default
+    ``draws/{quarter}`` beside ``out_dir``) are linked: announcement, record, observer page."""
     from .documents.layout import write_atomically
+    from .draw.observer import draw_links_html
 
     pol = load_policy(policy)
     q = Quarter.parse(quarter)
@@ -681,7 +683,8 @@ td div + div {{ margin-top: .3em; }}
 <table><thead><tr><th>报告</th>{head}</tr></thead><tbody>
 {''.join(rows)}
 </tbody></table>
-{failed}
+{draw_links_html(draws_dir or out_dir.parent / "draws" / quarter, out_dir,
+                 {u.id: u.name for u in pol.units})}{failed}
 <p>考核评估通报由新区生态环境局对三县作出，仅列于新区本级。网页供浏览；报送和公开使用Word、PDF和表格文件。</p>
 </body></html>
 """

@@ -297,3 +297,15 @@ def test_the_worked_example_of_the_specification_recomputes():
     order = selection_order(np.zeros(len(codes), dtype=int), keys, digests)
     drawn = [codes[i] for i in order[:int(values["quota"])].tolist()]
     assert values["drawn"] == ",".join(drawn)
+
+
+def test_the_quarter_index_links_each_draws_observer_page(bureau_copy):
+    from dsr_analysis.render import write_index
+
+    out_dir = bureau_copy.outputs / "2023Q1"
+    page = write_index(out_dir, "2023Q1", []).read_text(encoding="utf-8")
+    section = page[page.index("抽取公告与核验"):]
+    assert "<li>雄县：" in section
+    for rel in ("announcement-1.html", "record.json", OBSERVER_FILE):
+        href = f"../draws/2023Q1/{bureau_copy.unit}/public/{rel}"
+        assert f"href='{href}'" in section and (out_dir / href).resolve().is_file()

@@ -91,3 +91,40 @@ def draw_links(draws_dir: str | Path) -> list[tuple[str, dict[str, Path]]]:
             files["核验页"] = folder / OBSERVER_FILE
         out.append((rel if rel != "." else "", files))
     return out
+
+
+def folder_label_zh(name: str, unit_names: Mapping[str, str]) -> str:
+    """Chinese name of a draw folder relative to its quarter (:func:`draw_links`): ``""`` the
+    quarter's draw of every unit, ``targeted-{campaign}`` a targeted draw, unit ids joined by
+    ``-`` a draw of those units."""
+    parts = []
+    for part in (p for p in name.split("/") if p):
+        if part.startswith("targeted-"):
+            parts.append(f"定向抽查（{part[len('targeted-'):]}）")
+        else:
+            parts.append("、".join(unit_names.get(u, u) for u in part.split("-")))
+    return " · ".join(parts) or "本季度抽取（全部单位）"
+
+
+def draw_links_html(draws_dir: str | Path, base: str | Path,
+                    unit_names: Mapping[str, str] | None = None) -> str:
+    """The quarter index's section on the draws (``<h2>`` and a list; empty text when the
+    quarter has no draw under ``draws_dir``): per draw folder (named by
+    :func:`folder_label_zh`) its announcement, record and observer page, linked relative to
+    ``base`` (the index's folder); every value escaped."""
+    import html
+    import os
+
+    links = draw_links(draws_dir)
+    if not links:
+        return ""
+    items = []
+    for name, files in links:
+        anchors = " · ".join(
+            f"<a href='{html.escape(os.path.relpath(p, base).replace(os.sep, '/'))}'>"
+            f"{html.escape(label)}</a>" for label, p in files.items())
+        title = html.escape(folder_label_zh(name, unit_names or {}))
+        items.append(f"<li>{title}：{anchors}</li>")
+    return ("<h2>抽取公告与核验</h2>\n<ul>" + "".join(items) + "</ul>\n"
+            "<p>核验页在浏览器中按公开的算法重新计算抽取结果并与抽取记录核对，不联网；"
+            "用法见用户手册“抽取核验”。</p>\n")
