@@ -454,7 +454,10 @@ def export_announcements(ledger: str | Path, out_root: str | Path, policy: Polic
     """Write again, from the ledger, the announcement of every commitment that lacks one of
     its forms (a published announcement is never replaced: its DOCX and PDF would not be the
     same bytes); ``policy`` names the units and the issuer of format-1 commitments, which do
-    not record them. Returns the files written."""
+    not record them. An RFC 3161 token showing a commitment existed by its time is printed
+    (:func:`dsr_analysis.timestamps.covering_text_zh`). Returns the files written."""
+    from ..timestamps import covering_text_zh
+
     all_entries = entries(ledger)
     written = []
     for i, e in enumerate(all_entries):
@@ -470,7 +473,7 @@ def export_announcements(ledger: str | Path, out_root: str | Path, policy: Polic
         (folder / "public").mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=folder / "public", prefix=".export-") as tmp:
             write_announcement(record, e, all_entries[:i + 1], tmp, policy.unit_names,
-                               policy.authority())
+                               policy.authority(), covering_text_zh(ledger, e.seq))
             for name in missing:  # only the missing forms: the others stay as published
                 os.replace(Path(tmp) / name, folder / name)
                 written.append(folder / name)

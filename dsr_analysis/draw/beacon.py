@@ -306,3 +306,22 @@ def check_record_beacon(record_inputs: Mapping[str, Any],
         return _("the seed material is not the committed sources' canonical material (it "
                  "must end with the drand round's part {part})").format(part=part)
     return None
+
+
+def check_commitment_beacon(commitment: Mapping[str, Any], day: dt.date) -> str | None:
+    """A commitment's drand round (``dsr verify``): the chain information of a known chain,
+    the round's time as its parameters give it and after the announcement's ``day``; None
+    when it names no beacon or all holds, else what is wrong."""
+    beacon = (commitment.get("seed_source") or {}).get("beacon")
+    if beacon is None:
+        return None
+    try:
+        want = commitment_beacon(f"drand:{chain_hash_of(beacon)}:{int(beacon['round'])}", day)
+    except (BeaconError, KeyError, TypeError, ValueError) as exc:
+        return str(exc)
+    if want != dict(beacon):
+        return _("the drand round {round} is recorded as {stored}; its chain gives "
+                 "{want}").format(round=beacon.get("round"),
+                                  stored=json.dumps(dict(beacon), sort_keys=True)[:160],
+                                  want=json.dumps(want, sort_keys=True)[:160])
+    return None

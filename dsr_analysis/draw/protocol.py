@@ -318,7 +318,7 @@ def commitment_ref(entry: Entry) -> dict:
 
 def announcement_html(commitment: Mapping[str, Any], entry: Entry, all_entries: Sequence[Entry],
                       unit_names: Mapping[str, str] | None = None,
-                      authority: str | None = None) -> str:
+                      authority: str | None = None, timestamp_line: str | None = None) -> str:
     """The public announcement (抽取公告) of a commitment, as an HTML page (every value
     escaped): what will be drawn, from which inputs, and where the seed will come from.
     Issued by the commitment's ``issuer`` and dated by its ``date`` (a format-1 commitment:
@@ -371,7 +371,7 @@ td.n {{ text-align: right; }}
 <table><tr><th>抽查单位</th><th>抽取层</th><th>对象数</th><th>抽取数</th>
 <th>A类</th><th>B类</th><th>C类</th><th>D类</th></tr>{rows}</table>
 <p>四、抽取记录账本：本公告登记为第 {entry.seq} 条，登记后账本共 {e(n)} 条，
-最新一条哈希值为 <span class="hash">{e(h)}</span>。</p>
+最新一条哈希值为 <span class="hash">{e(h)}</span>。{e(timestamp_line or "")}</p>
 <p class="sign">{e(authority)}<br>{date_zh(announcement_date(commitment, entry))}</p>
 </body></html>
 """
@@ -380,7 +380,7 @@ td.n {{ text-align: right; }}
 def announcement_document(commitment: Mapping[str, Any], entry: Entry,
                           all_entries: Sequence[Entry],
                           unit_names: Mapping[str, str] | None = None,
-                          authority: str | None = None):
+                          authority: str | None = None, timestamp_line: str | None = None):
     """The same announcement as an official document (DOCX and PDF in the national layout;
     public: no object, no inspector); issuer and date as :func:`announcement_html`."""
     from ..documents.model import Heading, OfficialDocument, Paragraph, Table
@@ -420,7 +420,8 @@ def announcement_document(commitment: Mapping[str, Any], entry: Entry,
         Paragraph("“—”表示该抽取层没有该信用风险类别的检查对象。"),
         Table(frame, percent=tuple(f"{c}类入样概率" for c in "ABCD")),
         Heading("四、抽取记录账本", 1),
-        Paragraph(f"本公告登记为第{entry.seq}条，登记后账本共{n}条，最新一条哈希值为{h}。"),
+        Paragraph(f"本公告登记为第{entry.seq}条，登记后账本共{n}条，最新一条哈希值为{h}。"
+                  + (timestamp_line or "")),
     ]
     return OfficialDocument(
         title=f"{authority}{q.label_zh}“双随机”{announcement_kind(commitment)}", issuer=authority,
@@ -495,10 +496,13 @@ def announcement_names(seq: int) -> tuple[str, ...]:
 def write_announcement(commitment: Mapping[str, Any], entry: Entry,
                        all_entries: Sequence[Entry], folder: str | Path,
                        unit_names: Mapping[str, str] | None = None,
-                       authority: str | None = None) -> list[str]:
+                       authority: str | None = None,
+                       timestamp_line: str | None = None) -> list[str]:
     """Write the announcement in every form (:func:`announcement_names`) under ``folder``,
     each file under a temporary name then renamed; returns the names written. ``all_entries``
-    end with ``entry`` (the head the announcement prints)."""
+    end with ``entry`` (the head the announcement prints). ``timestamp_line``: the sentence
+    of an RFC 3161 token showing the entry existed by its time
+    (:func:`dsr_analysis.timestamps.covering_text_zh`), printed after the head."""
     from ..documents import write_forms  # python-docx and WeasyPrint: heavy
 
     folder = Path(folder)
@@ -507,13 +511,13 @@ def write_announcement(commitment: Mapping[str, Any], entry: Entry,
     page.parent.mkdir(parents=True, exist_ok=True)
     tmp = page.with_name(f".{page.name}.tmp")
     try:
-        tmp.write_text(announcement_html(commitment, entry, all_entries, unit_names, authority),
-                       encoding="utf-8")
+        tmp.write_text(announcement_html(commitment, entry, all_entries, unit_names, authority,
+                                         timestamp_line), encoding="utf-8")
         os.replace(tmp, page)
     finally:
         tmp.unlink(missing_ok=True)
-    write_forms(announcement_document(commitment, entry, all_entries, unit_names, authority),
-                page.with_suffix(""))
+    write_forms(announcement_document(commitment, entry, all_entries, unit_names, authority,
+                                      timestamp_line), page.with_suffix(""))
     return list(announcement_names(entry.seq))
 
 

@@ -20,7 +20,7 @@ from . import draw_quarter
 from .ledger import (DEFAULT_LEDGER, GENESIS, Entry, entries, entry_hash, get_blob, head_of,
                      history_before, parse_head, stored_blobs)
 from ..amendments import verify_revision
-from .beacon import check_record_beacon
+from .beacon import check_commitment_beacon, check_record_beacon
 from .imports import check_commitment_heads, verify_import
 from .protocol import COMMITMENT_FORMATS, commitment_day, history_sha256
 from .revisions import commitment_plan_problem
@@ -299,6 +299,9 @@ def verify_commitment(entry: Entry, all_entries: list[Entry], bad) -> list[Findi
     problem = check_commitment_heads(entry, all_entries)
     if problem:  # the heads of the imported draws its history holds
         return bad("inputs.foreign_heads", problem)
+    problem = check_commitment_beacon(rec, commitment_day(entry))
+    if problem:  # the drand round: a known chain's, produced after the announcement's day
+        return bad("seed_source.beacon", problem)
     return []
 
 
