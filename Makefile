@@ -58,11 +58,19 @@ test-slow: venv
 	$(BIN)/python -m pytest -m slow tests
 
 # The annual-plan planner as a standalone page (Voilà) on this machine only:
-# open http://localhost:$(PLANNER_PORT)/ ; Ctrl-C stops it.
+# open http://localhost:$(PLANNER_PORT)/ ; Ctrl-C stops it. REGISTERS=DIR counts the plans on
+# the bureau's register (empty: the embedded sample, marked 演示数据); the page can load
+# another one. Drafts are saved into $$DSR_WORKSPACE/plans (default ~/dsr-workspace/plans).
 PLANNER_PORT ?= 8866
+REGISTERS ?=
+PLANNER_RUN := $(or $(TMPDIR),/tmp)/dsr-planner-$(shell id -u)
 planner: venv
-	$(BIN)/voila notebooks/planner.ipynb --port=$(PLANNER_PORT) --no-browser --Voila.ip=127.0.0.1 \
-		--preheat_kernel=True --pool_size=1
+	@mkdir -p $(PLANNER_RUN)
+	$(BIN)/papermill --prepare-only --no-progress-bar -k python3 \
+		-r registers "$(if $(REGISTERS),$(abspath $(REGISTERS)))" \
+		notebooks/planner.ipynb $(PLANNER_RUN)/planner.ipynb
+	$(BIN)/voila $(PLANNER_RUN)/planner.ipynb --port=$(PLANNER_PORT) --no-browser \
+		--Voila.ip=127.0.0.1 --preheat_kernel=True --pool_size=1
 
 # Rebuild every committed notebook from its spec in scripts/notebooks/ and run its small
 # default with papermill (the outputs nbval then checks in `make test`).

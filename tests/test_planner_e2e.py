@@ -16,10 +16,13 @@ drives that executable (no browser is downloaded). The test serves a copy of
    suggestion makes the plan feasible;
 4. the draft is loaded back as the plan to start from: its ratio and inspector count return;
    a name whose year differs from the plan's year is refused; a second save needs the
-   overwrite box.
+   overwrite box;
+5. the red 演示数据 banner shows while the embedded sample is in use; a folder that is not a
+   register is refused with the register check's message; the bureau's own register (written
+   with ``tests/bureau.py``) is loaded from the page and the banner vanishes.
 
 Screenshots: ``outputs/planner-e2e-first-screen.png``, ``-comparison.png``,
-``-suggestions.png``, ``-loaded.png``, and the whole page ``outputs/planner-e2e.png``.
+``-suggestions.png``, ``-loaded.png``, ``-own-register.png``, and the whole page ``outputs/planner-e2e.png``.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from pathlib import Path
 
 import papermill
 import pytest
+from bureau import make_bureau_registers
 
 from dsr_analysis.paths import OUTPUTS_DIR, PROJECT_ROOT
 from dsr_analysis.policy import load_policy
@@ -260,6 +264,34 @@ def test_planner_in_browser(voila, tmp_path: Path):
             expect(message).to_contain_text("已保存", timeout=15_000)
             assert load_policy(saved).planner.inspectors["xiongxian"] == 38
             page.screenshot(path=str(OUTPUTS_DIR / "planner-e2e-loaded.png"))
+
+            # 5. The bureau's own register: a folder that is not a register is refused with the
+            #    register check's message and the 演示数据 banner stays; a real one is loaded,
+            #    the banner vanishes and the title names the folder.
+            banner = page.locator(".dsr-demo-banner")
+            expect(banner).to_be_visible()
+            folder = page.locator(".dsr-registers-dir input")
+            reg_message = page.locator(".dsr-registers-message")
+            broken = tmp_path / "broken"
+            broken.mkdir()
+            (broken / "enterprises.csv").write_text("uscc,name\nX,Y\n", encoding="utf-8")
+            folder.fill(str(broken))
+            page.locator("button.dsr-registers-load").click()
+            expect(reg_message).to_contain_text("未载入", timeout=20_000)
+            expect(banner).to_be_visible()
+            registers = make_bureau_registers(tmp_path / "registers")
+            folder.fill(str(registers))
+            page.locator("button.dsr-registers-load").click()
+            expect(reg_message).to_contain_text("已载入：检查对象 111 家", timeout=30_000)
+            expect(banner).to_have_count(0)
+            expect(page.locator(".dsr-register")).to_have_text("名录库：registers")
+            # the sample's 303 general objects of the new-area level are gone: the bureau's
+            # register holds 雄县's firms only
+            expect(page.locator(".dsr-gaps")).not_to_contain_text("303 家", timeout=30_000)
+            coverage_rows = page.locator(".dsr-coverage-summary tr", has_text="新区本级")
+            expect(coverage_rows.locator("td.dsr-na")).to_have_count(5)
+            page.locator(".dsr-header").scroll_into_view_if_needed()
+            page.screenshot(path=str(OUTPUTS_DIR / "planner-e2e-own-register.png"))
 
             page.set_viewport_size({"width": SCREEN["width"], "height": 3400})
             page.screenshot(path=str(SCREENSHOT), full_page=True)

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from bureau import make_bureau_registers
 
 from dsr_analysis import planner
-from dsr_analysis.errors import ParameterError, PolicyError
+from dsr_analysis.errors import ParameterError, PolicyError, RegisterError
 from dsr_analysis.paths import POLICIES_DIR
-from dsr_analysis.planner.app import (build_planner, coverage_summary_html, minimums_matrix_html,
-                                     verdict_html, workload_summary_html)
+from dsr_analysis.planner.app import build_planner
+from dsr_analysis.planner.fragments import coverage_summary_html, minimums_matrix_html, verdict_html, workload_summary_html
 from dsr_analysis.policy import PlannerInputs, load_policy
 
 RULE = "county-general-other"
@@ -407,3 +408,47 @@ def test_the_export_buttons_offer_the_workbook_and_the_pdf(tmp_path: Path, monke
     app.export_pdf.click()
     pdf = xlsx.with_suffix(".pdf")
     assert pdf.read_bytes().startswith(b"%PDF") and "application/pdf" in app.export_message.value
+
+
+# --------------------------------------------------------------------------------------
+# The bureau's own register
+# --------------------------------------------------------------------------------------
+def test_the_page_loads_the_bureaus_register_and_the_demo_banner_goes(tmp_path: Path):
+    from dsr_analysis.registers import load_registers
+
+    app = build_planner(save_dir=str(tmp_path / "plans"))
+    assert "演示数据" in app.demo_banner.value and app.demo_banner.layout.display is None
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "enterprises.csv").write_text("uscc,name\nX,Y\n", encoding="utf-8")
+    with pytest.raises(RegisterError) as caught:          # what `dsr validate` reports
+        load_registers(str(broken), units=app.jurisdiction.unit_names)
+    assert not app.load_register(str(broken))
+    assert "未载入" in app.registers_message.value and app.registers is None
+    first = caught.value.problems[0]
+    assert str(first).replace('"', "&quot;").replace("'", "&#x27;") in app.registers_message.value
+    assert not app.load_register(str(tmp_path / "nowhere"))
+    assert "不是文件夹" in app.registers_message.value and "演示数据" in app.demo_banner.value
+
+    registers = make_bureau_registers(tmp_path / "registers")
+    assert app.load_register(str(registers))
+    assert app.demo_banner.value == "" and app.demo_banner.layout.display == "none"
+    assert "已载入：检查对象 111 家" in app.registers_message.value
+    assert "名录库：registers</small>" in app.title.value
+    assert app.outcome.coverage["objects"].sum() == 111       # counted on the bureau's firms
+    assert planner.headline(app.outcome) == planner.headline(
+        planner.plan_outcome(**app.arguments()))
+    assert app.load_register("")                          # back to the sample
+    assert "演示数据" in app.demo_banner.value and app.registers is None
+
+
+def test_every_model_figure_says_what_it_rests_on(tmp_path: Path):
+    app = build_planner(save_dir=str(tmp_path / "plans"))
+    settings = planner.planner_settings()
+    note = app.model_note.value
+    assert "年度覆盖率" in note and "估算" in note
+    assert "预计违法企业比例" in note and settings.scenario_name in note
+    assert f"{settings.deterrence.detection_onsite:.0%}" in note
+    page = app.title.value + app.model_note.value + app.demo_banner.value
+    for developer_word in ("dsr_analysis", "Voilà", "make planner", "parameters/", ".yaml"):
+        assert developer_word not in page, developer_word

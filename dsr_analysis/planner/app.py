@@ -180,10 +180,10 @@ class PlannerApp:
             message = "已改用样本数据"
         self.registers = directory or None
         self._other_cache.clear()
-        self.registers_message.value = f'<span class="dsr-ok">{escape(message)}</span>'
         self._show_register()
         self._load_base(self.base.value)
         self.refresh()
+        self.registers_message.value = f'<span class="dsr-ok">{escape(message)}</span>'
         return True
 
     def _on_registers(self, _button: Any) -> None:

@@ -316,7 +316,7 @@ _HELP = """
 各级每季度至少1次部门联合抽查。配额够但扣除已抽对象后可抽对象不足的，也算未达标。</li>
 <li><b>年度覆盖率</b>：一年内至少被抽查一次的对象所占比例，按抽取规则逐季递推估算（县级先抽、新区本级
 后抽；同一季度被县级抽中的对象新区本级不再抽取）。可在下方运行模拟校核。</li>
-<li><b>预计违法率、被威慑比例</b>：按仿真情景“{scenario}”的行为参数估算（企业在被抽中概率×发现概率×处罚低于违法收益时违法）；被威慑比例指不检查时会违法、因抽查而守法的企业
+<li><b>预计违法率、被威慑比例</b>：按{scenario}的行为参数估算（企业在被抽中概率×发现概率×处罚低于违法收益时违法）；被威慑比例指不检查时会违法、因抽查而守法的企业
 所占比例。</li>
 <li><b>覆盖缺口</b>：全年抽不到或年度覆盖率低于 {below:.0%} 的对象组、抽中概率为 0 的信用类别、
 因可抽对象不足而达不到的最低要求。</li>
@@ -333,7 +333,7 @@ def help_html(settings: PlannerSettings, clauses: dict[str, str]) -> str:
     the 2023 plan."""
     return _HELP.format(r3=escape(clauses.get("R3", "")), r4=escape(clauses.get("R4", "")),
                         r5=escape(clauses.get("R5", "")), below=settings.coverage_warning_below,
-                        scenario=escape(settings.scenario))
+                        scenario=escape(f"仿真情景“{settings.scenario_name or settings.scenario}”"))
 
 
 def demo_banner_html(registers: str | None) -> str:
@@ -346,12 +346,14 @@ def demo_banner_html(registers: str | None) -> str:
 
 def model_note_html(settings: PlannerSettings) -> str:
     """One line under each model figure: what it assumes and where its parameters come from."""
+    d = settings.deterrence
+    where = f"仿真情景“{settings.scenario_name or settings.scenario}”"
     coverage = ("年度覆盖率：按本计划的抽取规则逐季递推的解析估算（县级先抽、新区本级后抽），"
                 "假定名录库全年不变；不是实际抽查结果。")
     deterrence = (f"预计违法企业比例、被威慑比例、检查发现违法率：行为模型估算，假定企业在“被抽中概率 × "
-                  f"发现概率 × 处罚”低于违法收益时违法；收益分布、发现概率和处罚力度取自仿真情景"
-                  f"“{settings.scenario}”（参数文件 parameters/scenarios/{settings.scenario}.yaml），"
-                  "不是统计数据。")
+                  f"发现概率 × 处罚（{d.sanction:g} 万元）”低于其违法收益时违法，不检查也守法的企业占 "
+                  f"{d.compliant_share:.0%}，现场检查发现概率 {d.detection_onsite:.0%}、非现场 "
+                  f"{d.detection_offsite:.0%}；参数取自{where}，不是统计数据。")
     return (f'<div class="dsr-model-note dsr-model-note-coverage">ⓘ {escape(coverage)}</div>'
             f'<div class="dsr-model-note dsr-model-note-deterrence">ⓘ {escape(deterrence)}</div>')
 

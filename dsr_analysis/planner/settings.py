@@ -76,6 +76,8 @@ class PlannerSettings:
         "doc": "the scenario's budget, enforce off", "internal": True})
     deterrence: DeterrenceParams | None = field(default=None, metadata={
         "doc": "the scenario's deterrence parameters", "internal": True})
+    scenario_name: str = field(default="", metadata={
+        "doc": "the scenario's name (Chinese), cited under the model figures", "internal": True})
 
 
 def load_planner_settings(path: str | Path | None = None) -> PlannerSettings:
@@ -89,7 +91,7 @@ def load_planner_settings(path: str | Path | None = None) -> PlannerSettings:
     settings = build(PlannerSettings, data, str(path), "", ParameterError)
     scenario = load_scenario(settings.scenario)
     return dataclasses.replace(settings, budget=dataclasses.replace(scenario.budget, enforce=False),
-                               deterrence=scenario.deterrence)
+                               deterrence=scenario.deterrence, scenario_name=scenario.name)
 
 
 _SETTINGS: dict[tuple, PlannerSettings] = {}
