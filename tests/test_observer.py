@@ -309,3 +309,31 @@ def test_the_quarter_index_links_each_draws_observer_page(bureau_copy):
     for rel in ("announcement-1.html", "record.json", OBSERVER_FILE):
         href = f"../draws/2023Q1/{bureau_copy.unit}/public/{rel}"
         assert f"href='{href}'" in section and (out_dir / href).resolve().is_file()
+
+
+def test_the_public_ledger_dropped_on_the_page(bureau_quarter, browser, tmp_path):
+    """chain.json chosen on the page: every entry hash recomputed, the head shown, the record
+    found in it and its commitment before it; an edited entry is reported."""
+    from dsr_analysis.draw.ledger import head
+
+    chain_file = bureau_quarter.outputs / "ledger-public" / "chain.json"
+    page, requests, _state = _open(browser, _public(bureau_quarter) / OBSERVER_FILE)
+    page.set_input_files("#file", str(chain_file))
+    page.wait_for_function("window.observer.chain !== undefined")
+    chain = page.evaluate("observer.chain")
+    assert chain["ok"] and chain["ledger"] == "match", chain["problems"]
+    assert chain["head"] == head(bureau_quarter.ledger)
+    assert "第1条" in page.inner_text("#chain-result")  # the commitment
+    assert requests == [(_public(bureau_quarter) / OBSERVER_FILE).as_uri()]
+
+    edited = json.loads(chain_file.read_text(encoding="utf-8"))
+    edited["entries"][0]["created_at"] = "2023-01-01T00:00:00+00:00"
+    bad = tmp_path / "chain.json"
+    bad.write_text(json.dumps(edited, ensure_ascii=False), encoding="utf-8")
+    page.evaluate("delete observer.chain")
+    page.set_input_files("#file", str(bad))
+    page.wait_for_function("window.observer.chain !== undefined")
+    chain = page.evaluate("observer.chain")
+    assert not chain["ok"] and any("第1条" in p for p in chain["problems"])
+    assert "不一致" in page.inner_text("#chain-result")
+    page.close()
