@@ -410,53 +410,63 @@ def verify_revision(entry: Entry, all_entries: Sequence[Entry], ledger: str | Pa
     before it), and its list of changes recomputed from the two blobs."""
     rec = entry.record
     if rec.get("format") != PLAN_FORMAT:
-        return [("format", f"a plan revision entry holds format {rec.get('format')!r}")]
+        return [("format", _("a plan revision entry holds format {value}").format(
+            value=repr(rec.get("format"))))]
     try:
         rev = revision_from_entry(entry)
     except (KeyError, ValueError, TypeError) as exc:
-        return [("(record)", f"not a plan revision ({exc})")]
+        return [("(record)", _("not a plan revision ({reason})").format(reason=exc))]
     before = [e for e in all_entries if e.seq < entry.seq]
     problems = []
     if entry.draw_key != amendment_key(rev.revision):
-        problems.append(("draw_key", f"{entry.draw_key} is not {amendment_key(rev.revision)}"))
+        problems.append(("draw_key", _("{value} is not {expected}").format(
+            value=entry.draw_key, expected=amendment_key(rev.revision))))
     if entry.quarter != rev.effective_quarter.label:
-        problems.append(("quarter", f"{entry.quarter} is not the effective date's quarter "
-                                    f"{rev.effective_quarter.label}"))
+        problems.append(("quarter", _("{value} is not the effective date's quarter "
+                                      "{expected}").format(value=entry.quarter,
+                                                           expected=rev.effective_quarter.label)))
     if rec.get("ledger_head") != head_of(before):
-        problems.append(("ledger_head", f"names {rec.get('ledger_head')}, the ledger before it "
-                                        f"is {head_of(before)}"))
+        problems.append(("ledger_head", _("names {value}, the ledger before it is "
+                                          "{expected}").format(value=rec.get("ledger_head"),
+                                                               expected=head_of(before))))
     blob = get_blob(ledger, rev.policy_sha256) if ledger else None
     if blob is None:
-        problems.append(("policy_sha256", f"the ledger holds no policy with SHA-256 "
-                                          f"{rev.policy_sha256} (blob missing or altered)"))
+        problems.append(("policy_sha256", _("the ledger holds no policy with SHA-256 {sha256} "
+                                            "(blob missing or altered)").format(
+                                                sha256=rev.policy_sha256)))
     earlier = plan_revisions(before, rev.year)
     if rev.revision == 0:
         if earlier and earlier[0].recorded:
-            problems.append(("revision", "the year's plan was recorded before"))
+            problems.append(("revision", _("the year's plan was recorded before")))
         return problems
     if not earlier:
-        return [*problems, ("revision", "an amendment without a plan before it")]
+        return [*problems, ("revision", _("an amendment without a plan before it"))]
     last = earlier[-1]
     if rev.revision != last.revision + 1:
-        problems.append(("revision", f"{rev.revision} follows revision {last.revision}"))
+        problems.append(("revision", _("{revision} follows revision {last}").format(
+            revision=rev.revision, last=last.revision)))
     if rev.previous_sha256 != last.policy_sha256:
-        problems.append(("previous_sha256", f"{rev.previous_sha256} is not the plan before it "
-                                            f"({last.policy_sha256})"))
+        problems.append(("previous_sha256", _("{value} is not the plan before it "
+                                              "({expected})").format(
+                                                  value=rev.previous_sha256,
+                                                  expected=last.policy_sha256)))
     conflict = amendment_conflict(before, rev.effective)
     if conflict is not None:
-        problems.append(("effective", f"{conflict.quarter} was committed or drawn (entry "
-                                      f"#{conflict.seq}) before this amendment effective "
-                                      f"{rev.effective.isoformat()}"))
+        problems.append(("effective", _("{quarter} was committed or drawn (entry #{seq}) "
+                                        "before this amendment effective {date}").format(
+                                            quarter=conflict.quarter, seq=conflict.seq,
+                                            date=rev.effective.isoformat())))
     old_blob = get_blob(ledger, last.policy_sha256) if ledger else None
     if blob is not None and old_blob is not None:
         try:
             want = policy_changes(policy_from_bytes(old_blob, last.policy_path),
                                   policy_from_bytes(blob, rev.policy_path))
         except DsrError as exc:
-            return [*problems, ("policy_sha256", f"the stored plan does not load ({exc})")]
+            return [*problems, ("policy_sha256", _("the stored plan does not load ({reason})"
+                                                   ).format(reason=exc))]
         if json.loads(json.dumps(want, ensure_ascii=False)) != list(rec.get("changes") or []):
-            problems.append(("changes", "the recorded changes are not those between the two "
-                                        "stored plans"))
+            problems.append(("changes", _("the recorded changes are not those between the two "
+                                          "stored plans")))
     return problems
 
 

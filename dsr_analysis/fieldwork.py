@@ -44,6 +44,7 @@ from .draw.outputs import output_dir
 from .draw.record import JOINT_ZH, METHOD_ZH
 from .labels import BUSINESS_LINE_ZH
 from .errors import DsrError, FieldworkError, Problem, RegisterError
+from .i18n import _
 from .periods import Quarter, date_zh
 from .policy import Policy
 from .registers import read_register, register_directory
@@ -149,14 +150,17 @@ def quarter_tasks(ledger: str | Path, quarter: str, unit: str | None = None
     tasks = load_draw_tasks(ledger, q.label)
     if not len(tasks):
         drawn = sorted({e.quarter for e in all_entries if e.is_draw})
-        raise FieldworkError(f"{ledger}: no draw of {q.label} in the ledger (quarters drawn: "
-                             f"{', '.join(drawn) or 'none'}); nothing was written")
+        raise FieldworkError(_("{ledger}: no draw of {quarter} in the ledger (quarters drawn: "
+                               "{drawn}); nothing was written").format(
+                                   ledger=ledger, quarter=q.label,
+                                   drawn=", ".join(drawn) or _("none")))
     if unit is not None:
         if unit not in set(tasks["unit"]):
             units = sorted(set(tasks["unit"]))
-            raise FieldworkError(f"{ledger}: unit '{unit}' has no task in the draws of "
-                                 f"{q.label} (units drawn: {', '.join(units)}); nothing was "
-                                 "written")
+            raise FieldworkError(_("{ledger}: unit '{unit}' has no task in the draws of "
+                                   "{quarter} (units drawn: {units}); nothing was "
+                                   "written").format(ledger=ledger, unit=unit, quarter=q.label,
+                                                     units=", ".join(units)))
         tasks = tasks[tasks["unit"] == unit]
     by_seq = {e.seq: e for e in all_entries}
     return tasks.reset_index(drop=True), {int(s): by_seq[int(s)] for s in set(tasks["ledger_seq"])}
@@ -180,16 +184,17 @@ def register_details(entry: Entry, registers_dir: str | Path | None = None) -> R
     directory, files = committed_files(entry)
     needed = {k: v for k, v in files.items() if k in ("enterprises", "items")}
     folder = Path(registers_dir) if registers_dir is not None else resolve_project_path(directory)
-    what = (f"ledger entry #{entry.seq} (draw of {entry.quarter}, units "
-            f"{', '.join(entry.units)})")
+    what = _("ledger entry #{seq} (draw of {quarter}, units {units})").format(
+        seq=entry.seq, quarter=entry.quarter, units=", ".join(entry.units))
     if registers_dir is not None:
         register_directory(folder)
     problems = file_mismatches(folder, needed, what)
     if problems:
-        hint = (f"pass the directory of the register files {what} was made on (--registers)"
+        hint = (_("pass the directory of the register files {what} was made on "
+                  "(--registers)").format(what=what)
                 if registers_dir is not None else
-                f"the committed register directory {folder} no longer holds them: pass the "
-                "directory that does (--registers DIR)")
+                _("the committed register directory {folder} no longer holds them: pass the "
+                  "directory that does (--registers DIR)").format(folder=folder))
         raise RegisterError([*problems, _problem(folder, hint)])
     units = entry.record["inputs"].get("unit_names") or None
     frames = {}

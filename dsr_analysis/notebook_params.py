@@ -12,6 +12,7 @@ import difflib
 from collections.abc import Iterable, Mapping
 
 from .errors import ParameterError
+from .i18n import _
 
 
 def check_parameters(names_now: Iterable[str], names_before: Iterable[str],
@@ -26,6 +27,8 @@ def check_parameters(names_now: Iterable[str], names_before: Iterable[str],
     parts = []
     for name in unknown:
         close = difflib.get_close_matches(name, valid, n=1)
-        parts.append(f"'{name}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
-    raise ParameterError(f"{notebook}: unknown parameter {', '.join(parts)}; the parameters "
-                         f"are: {', '.join(valid)}")
+        parts.append(_("'{name}' (did you mean '{close}'?)").format(name=name, close=close[0])
+                     if close else f"'{name}'")
+    raise ParameterError(_("{notebook}: unknown parameter {names}; the parameters are: "
+                           "{valid}").format(notebook=notebook, names=", ".join(parts),
+                                             valid=", ".join(valid)))

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DsrError
+from .i18n import _
 from .policy import Policy
 
 #: Levels in drawing order (index = level code in the engines).
@@ -103,8 +104,8 @@ def drawing_order(policy: Policy, units: Sequence[str] | None = None) -> list[st
     if units is not None:
         unknown = sorted(set(units) - {u.id for u in chosen})
         if unknown:
-            raise DsrError(f"unknown unit(s) {', '.join(unknown)} "
-                           f"(valid: {', '.join(policy.unit_names)})")
+            raise DsrError(_("unknown unit(s) {units} (valid: {valid})").format(
+                units=", ".join(unknown), valid=", ".join(policy.unit_names)))
     return [u.id for u in sorted(chosen, key=lambda u: LEVEL_CODE[u.level])]
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 from matplotlib import font_manager, rcParams
 from matplotlib.figure import Figure
 
+from .i18n import _
 from .labels import CATEGORY_ZH, CREDIT_CLASS_ZH
 
 #: File name of the font inside the mplfonts package.
@@ -38,7 +39,8 @@ def cjk_font_path() -> Path:
 
     path = Path(mplfonts.__file__).resolve().parent / "fonts" / CJK_FONT_FILE
     if not path.exists():  # pragma: no cover - depends on the installed package
-        raise FileNotFoundError(f"{path} not found: reinstall the 'mplfonts' package")
+        raise FileNotFoundError(_("{path} not found: reinstall the 'mplfonts' package").format(
+            path=path))
     return path
 
 

@@ -37,6 +37,7 @@ import pandas as pd
 
 from .categories import CATEGORY_ZH
 from .labels import QUOTA_METHOD_ZH as METHOD_ZH  # noqa: F401  (the name importers use)
+from .i18n import _
 from .labels import SUBSET_ZH
 from .periods import Quarter
 from .policy import CREDIT_CLASSES, Policy, QuotaRule
@@ -241,7 +242,8 @@ def quarterly_quotas(
         n_inspectors = len(active_inspectors(inspectors, unit.id))
         for rule in unit_rules(policy, unit.id):
             if rule.basis == "per_inspector" and inspectors is None:
-                raise ValueError(f"quota rule {rule.id} needs the inspector register")
+                raise ValueError(_("quota rule {rule} needs the inspector register").format(
+                    rule=rule.id))
             mask = own & (category == rule.category)
             if rule.subset == "positive_list":
                 mask &= positive

@@ -42,6 +42,7 @@ from .sample import DEMO_SEED_MATERIAL
 from . import labels
 from .categories import CATEGORY_ZH, classify
 from .errors import ParameterError
+from .i18n import _
 from .followups import case_register, case_text, empty_updates, load_followups
 from .results import reinspection_applies
 from .periods import Quarter, date_zh, month_quarter, quarters_of
@@ -197,15 +198,17 @@ def load_report_inputs(
         through = _month_quarter(month, pol)
         q = min(through, quarters_of(pol.year)[-1])
     if q.year != pol.year:
-        raise ParameterError(f"quarter {q.label} is outside the policy year {pol.year}: give a "
-                             f"quarter of {pol.year} (a notice of a later month: month=YYYY-MM)")
+        raise ParameterError(_("quarter {quarter} is outside the policy year {year}: give a "
+                               "quarter of {year} (a notice of a later month: "
+                               "month=YYYY-MM)").format(quarter=q.label, year=pol.year))
     cal = WorkCalendar(holidays_dir or None)
     if ledger:
         if not Path(ledger).exists():
-            raise ParameterError(f"ledger '{ledger}' does not exist (run `dsr draw` or `dsr demo`)")
+            raise ParameterError(_("ledger '{ledger}' does not exist (run `dsr draw` or `dsr "
+                                   "demo`)").format(ledger=ledger))
         if not results:
-            raise ParameterError(f"with a ledger ({ledger}) the results register is required: "
-                                 "pass results=PATH")
+            raise ParameterError(_("with a ledger ({ledger}) the results register is required: "
+                                   "pass results=PATH").format(ledger=ledger))
         # the register files the quarter's draws were made on, checked by their digests
         bound = committed_registers(ledger, q, registers or None)
         reg = load_registers(bound.directory, units=pol.unit_names)
@@ -227,13 +230,13 @@ def load_report_inputs(
         head, redraws = ledger_head(ledger), ledger_redraws(ledger, q)
     else:
         if results or deliveries or followups:
-            raise ParameterError("results/deliveries/followups files need the ledger of the draw they "
-                                 "belong to: pass ledger=PATH as well")
+            raise ParameterError(_("results/deliveries/followups files need the ledger of the "
+                                   "draw they belong to: pass ledger=PATH as well"))
         if registers:
-            raise ParameterError(f"registers={registers} without a ledger: the report would show "
-                                 "the demo draw and invented results on that register; pass "
-                                 "ledger=PATH and results=PATH (demo data renders on the "
-                                 "embedded sample only)")
+            raise ParameterError(_("registers={registers} without a ledger: the report would "
+                                   "show the demo draw and invented results on that register; "
+                                   "pass ledger=PATH and results=PATH (demo data renders on the "
+                                   "embedded sample only)").format(registers=registers))
         reg = load_registers(None, units=pol.unit_names)
         tasks = demo_tasks(pol, reg, q)
         res = sample_results(tasks, cal, policy=pol)
@@ -250,7 +253,8 @@ def _month_quarter(month: str, policy: Policy) -> Quarter:
     """The quarter of ``month`` (``YYYY-MM``), which must not precede the policy year."""
     q = month_quarter(month)
     if q.year < policy.year:
-        raise ParameterError(f"month {month} precedes the policy year {policy.year}")
+        raise ParameterError(_("month {month} precedes the policy year {year}").format(
+            month=month, year=policy.year))
     return q
 
 
@@ -288,11 +292,13 @@ def _load_prepared(path: str, key: str) -> ReportInputs:
         with open(path, "rb") as fh:
             inputs = pickle.load(fh)
     except (OSError, pickle.UnpicklingError, EOFError) as exc:
-        raise ParameterError(f"prepared inputs '{path}' cannot be read: {exc}") from None
+        raise ParameterError(_("prepared inputs '{path}' cannot be read: {reason}").format(
+            path=path, reason=exc)) from None
     if not isinstance(inputs, ReportInputs) or inputs.key != key:
-        raise ParameterError(f"prepared inputs '{path}' were made for other arguments than this "
-                             "notebook's (quarter, policy, registers, ledger, results, "
-                             "deliveries, month): leave 'prepared' empty to read them here")
+        raise ParameterError(_("prepared inputs '{path}' were made for other arguments than "
+                               "this notebook's (quarter, policy, registers, ledger, results, "
+                               "deliveries, month): leave 'prepared' empty to read them "
+                               "here").format(path=path))
     return inputs
 
 
@@ -725,8 +731,9 @@ def evaluate(inputs: ReportInputs, units: Sequence[str] | None = None,
     """
     pol, q = inputs.policy, inputs.quarter
     if pol.evaluation is None:
-        raise ParameterError(f"policy {pol.path} has no 'evaluation' section (weights of the "
-                             "indicators); add one to render the evaluation")
+        raise ParameterError(_("policy {file} has no 'evaluation' section (weights of the "
+                               "indicators); add one to render the evaluation").format(
+                                   file=pol.path))
     as_of = as_of or evaluation_as_of(inputs)
     units = list(units) if units is not None else [u.id for u in pol.units if u.level == "county"]
     res = known_by(inputs.results, as_of)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from stdnum.cn import uscc as stdnum_uscc
 
+from .i18n import _
 from .paths import SAMPLE_REGISTERS
 
 SAMPLE_SEED = 20230101
@@ -558,7 +559,7 @@ def _subtree(units: pd.DataFrame, root: str) -> np.ndarray:
     """Bool mask of ``root`` and every unit under it."""
     ids = units["id"].to_numpy()
     if root not in set(ids):
-        raise ValueError(f"within: unknown unit {root!r}")
+        raise ValueError(_("within: unknown unit {unit}").format(unit=repr(root)))
     parent = dict(zip(ids, units["parent"].to_numpy(), strict=True))
     keep = np.zeros(len(ids), dtype=bool)
     for i, u in enumerate(ids):

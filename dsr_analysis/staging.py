@@ -18,6 +18,8 @@ import os
 import shutil
 from pathlib import Path
 
+from .i18n import _
+
 #: Folder of ``target`` holding the staging folders (and every temporary file).
 STAGING = ".staging"
 #: Written last into a staging folder: the set is complete and may be moved.
@@ -96,10 +98,11 @@ def recover(target: Path, failed: Path | None = None) -> list[str]:
                 complete = False
             if complete:
                 finish(item, Path(target), failed)
-                done.append(f"{item.name}: moved into {target} (complete, left staged by an "
-                            "interrupted run)")
+                done.append(_("{name}: moved into {target} (complete, left staged by an "
+                              "interrupted run)").format(name=item.name, target=target))
             else:
-                done.append(f"{item.name}: incomplete files of an interrupted run removed")
+                done.append(_("{name}: incomplete files of an interrupted run removed").format(
+                    name=item.name))
         discard(run)
     try:
         base.rmdir()

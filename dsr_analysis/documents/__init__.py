@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .gbt9704 import REVIEW_SUFFIX, review_document, title_lines
+from ..i18n import _
 from .layout import DocumentError
 from .model import (Attachment, Block, Figure, Heading, OfficialDocument, PageBreak, Paragraph,
                     Table, TableDocument)
@@ -42,8 +43,8 @@ def write_forms(doc: OfficialDocument | TableDocument, stem: str | Path) -> tupl
     paths written."""
     base = Path(stem)  # the suffixes are appended: "summary-xiong.2023Q1" keeps its dot
     if not isinstance(doc, OfficialDocument | TableDocument):
-        raise DocumentError(f"cannot write {type(doc).__name__} (valid: OfficialDocument, "
-                            "TableDocument)")
+        raise DocumentError(_("cannot write {kind} (valid: OfficialDocument, "
+                              "TableDocument)").format(kind=type(doc).__name__))
     rendered = render_pdf(doc)
     if isinstance(doc, OfficialDocument):
         # the Word file numbers its pages as the PDF lays them out (7.5: a 版记 after a

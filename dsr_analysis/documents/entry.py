@@ -25,6 +25,7 @@ from pathlib import Path
 
 import dsr_analysis.documents.layout as layout  # the module itself, not the package
 from ..export import FORMULA_START
+from ..i18n import _
 from .xlsx import a4_landscape
 
 FONT = "宋体"
@@ -107,14 +108,17 @@ class EntryForm:
     def __post_init__(self) -> None:
         for c in self.columns:
             if c.kind not in KINDS:
-                raise layout.DocumentError(f"column '{c.header}': unknown kind '{c.kind}' "
-                                           f"(valid: {', '.join(KINDS)})")
+                raise layout.DocumentError(_("column '{column}': unknown kind '{kind}' (valid: "
+                                             "{valid})").format(column=c.header, kind=c.kind,
+                                                                valid=", ".join(KINDS)))
             if c.kind == "choice" and not c.choices:
-                raise layout.DocumentError(f"column '{c.header}': a choice column needs choices")
+                raise layout.DocumentError(_("column '{column}': a choice column needs "
+                                             "choices").format(column=c.header))
         for i, row in enumerate(self.rows, start=1):
             if len(row) != len(self.columns):
-                raise layout.DocumentError(f"row {i} has {len(row)} values for "
-                                           f"{len(self.columns)} columns")
+                raise layout.DocumentError(_("row {row} has {values} values for {columns} "
+                                             "columns").format(row=i, values=len(row),
+                                                               columns=len(self.columns)))
 
     @property
     def header_row(self) -> int:
@@ -313,14 +317,18 @@ def fill_entry_workbook(path: str | Path, key: str, records: Mapping[str, Mappin
     top = 2
     columns = {ws.cell(top, j).value: j for j in range(1, ws.max_column + 1)}
     if key not in columns:
-        raise layout.DocumentError(f"{path}: no column '{key}' in row {top} of sheet '{ws.title}'")
+        raise layout.DocumentError(_("{path}: no column '{column}' in row {row} of sheet "
+                                     "'{sheet}'").format(path=path, column=key, row=top,
+                                                         sheet=ws.title))
     rows = {ws.cell(r, columns[key]).value: r for r in range(top + 1, ws.max_row + 1)}
     for k, values in records.items():
         if k not in rows:
-            raise layout.DocumentError(f"{path}: no row with {key} '{k}'")
+            raise layout.DocumentError(_("{path}: no row with {column} '{key}'").format(
+                path=path, column=key, key=k))
         for header, value in values.items():
             if header not in columns:
-                raise layout.DocumentError(f"{path}: no column '{header}'")
+                raise layout.DocumentError(_("{path}: no column '{column}'").format(
+                    path=path, column=header))
             cell = ws.cell(rows[k], columns[header])
             cell.value = None if layout.is_missing(value) else value
             if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):

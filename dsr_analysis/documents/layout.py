@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DocumentError
+from ..i18n import _
 from ..periods import date_zh
 from .model import Table, TableDocument
 
@@ -197,9 +198,9 @@ def columns_of(table: Table) -> list[Column]:
     frame = table.frame
     if isinstance(frame.columns, pd.MultiIndex):
         if frame.columns.nlevels != 2:
-            raise DocumentError(
-                f"table '{table.title}': the header has {frame.columns.nlevels} levels; a "
-                "document shows one or two (group, item)")
+            raise DocumentError(_("table '{table}': the header has {levels} levels; a "
+                                  "document shows one or two (group, item)").format(
+                                      table=table.title, levels=frame.columns.nlevels))
         labels = [tuple("" if is_missing(x) else str(x) for x in c) for c in frame.columns]
     else:
         labels = [(str(c),) for c in frame.columns]
@@ -207,9 +208,10 @@ def columns_of(table: Table) -> list[Column]:
     breaks = {k: v for k, v in table.header_lines}
     unknown = [p for p in table.percent if p not in last]
     if unknown:
-        raise DocumentError(
-            f"table '{table.title}': percent column(s) {', '.join(unknown)} not in the table "
-            f"(columns: {', '.join(last)})")
+        raise DocumentError(_("table '{table}': percent column(s) {unknown} not in the table "
+                              "(columns: {columns})").format(table=table.title,
+                                                             unknown=", ".join(unknown),
+                                                             columns=", ".join(last)))
     out = []
     for j, lab in enumerate(labels):
         values = [v for v in frame.iloc[:, j].tolist() if not is_missing(v)]
@@ -478,7 +480,7 @@ def signature_indents(issuer: str, date_text: str) -> tuple[float, float]:
 def png_size_mm(png: bytes) -> tuple[float, float]:
     """Width and height of a PNG [mm] at its own resolution (pHYs; 96 dpi without one)."""
     if png[:8] != b"\x89PNG\r\n\x1a\n":
-        raise DocumentError("a figure is not a PNG image")
+        raise DocumentError(_("a figure is not a PNG image"))
     width, height = struct.unpack(">II", png[16:24])
     dpi_x = dpi_y = 96.0
     pos = 8

@@ -19,6 +19,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..i18n import _
 from ..labels import DOCUMENT_KIND_ZH
 
 #: File name of the register in the outputs folder (beside the quarters' folders).
@@ -92,8 +93,9 @@ def assign_number(register: str | Path, unit: str, kind: str, period: str, year:
     ``year`` and ``prefix`` only apply to a new number: a document keeps its number even if
     the prefix in the policy changed since. ``title`` is recorded with a new number."""
     if not unit or not kind or not period:
-        raise ValueError(f"a document number needs a unit, a kind and a period (got unit="
-                         f"{unit!r}, kind={kind!r}, period={period!r})")
+        raise ValueError(_("a document number needs a unit, a kind and a period (got "
+                           "unit={unit}, kind={kind}, period={period})").format(
+                               unit=repr(unit), kind=repr(kind), period=repr(period)))
     con = _connect(Path(register))
     try:
         con.execute("BEGIN IMMEDIATE")
@@ -154,7 +156,6 @@ def numbers_table(register: str | Path, unit: str | None = None, policy=None,
     :class:`~dsr_analysis.policy.Policy`, a YAML path or a name), kinds in Chinese) or in the
     machine form (``"ids"``). An unknown unit is an error naming the units."""
     from ..errors import ParameterError
-    from ..i18n import _
     from ..periods import Quarter
     from ..policy import Policy, load_policy
 

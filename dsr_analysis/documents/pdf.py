@@ -19,6 +19,7 @@ import html
 from pathlib import Path
 
 import dsr_analysis.documents.layout as layout  # the module itself, not the package
+from ..i18n import _
 from .model import OfficialDocument, TableDocument
 from .web import Fonts, official_html, stylesheet, table_document_html
 
@@ -98,8 +99,8 @@ def pdf_html(doc: OfficialDocument | TableDocument) -> str:
     elif isinstance(doc, OfficialDocument):
         content, page, author = official_html(doc, appendix=False), _official_css(doc), doc.issuer
     else:
-        raise layout.DocumentError(f"cannot print {type(doc).__name__} (valid: "
-                                   "OfficialDocument, TableDocument)")
+        raise layout.DocumentError(_("cannot print {kind} (valid: OfficialDocument, "
+                                     "TableDocument)").format(kind=type(doc).__name__))
     return (f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
             f"<title>{html.escape(doc.title)}</title>"
             f'<meta name="author" content="{html.escape(author)}">'

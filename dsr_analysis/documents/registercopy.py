@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..tabular import Cells
+from ..i18n import _
 from .layout import write_atomically
 from .model import TableDocument
 from .xlsx import build_workbook
@@ -145,7 +146,7 @@ def write_tables_workbook(sheets: Sequence[tuple[str, TableDocument]], path: str
     """Write several official tables as the sheets of one XLSX (sheet name, table), each on
     A4 landscape as :func:`~dsr_analysis.documents.xlsx.write_xlsx` prints one."""
     if not sheets:
-        raise ValueError("no sheet to write")
+        raise ValueError(_("no sheet to write"))
     (name, first), rest = sheets[0], sheets[1:]
     wb = build_workbook(first, sheet=name)
     for name, doc in rest:

@@ -12,6 +12,7 @@ import base64
 import html
 from dataclasses import dataclass
 
+from ..i18n import _
 from ..periods import date_zh
 import dsr_analysis.documents.layout as layout  # the module itself, not the package
 import dsr_analysis.documents.gbt9704 as gbt9704
@@ -124,8 +125,8 @@ def blocks_html(blocks: tuple[Block, ...]) -> str:
     for block in blocks:
         if isinstance(block, Heading):
             if block.level not in (1, 2, 3):
-                raise layout.DocumentError(
-                    f"heading '{block.text}': level {block.level} (valid: 1, 2, 3)")
+                raise layout.DocumentError(_("heading '{text}': level {level} (valid: 1, 2, "
+                                             "3)").format(text=block.text, level=block.level))
             tag = f"h{block.level + 1}"
             out.append(f'<{tag} class="dsr-h{block.level}">{_e(block.text)}</{tag}>')
         elif isinstance(block, Paragraph):
@@ -138,8 +139,9 @@ def blocks_html(blocks: tuple[Block, ...]) -> str:
         elif isinstance(block, PageBreak):
             out.append('<div class="dsr-page-break"></div>')
         else:
-            raise layout.DocumentError(f"unknown block {type(block).__name__} (valid: "
-                                       "Heading, Paragraph, Table, Figure, PageBreak)")
+            raise layout.DocumentError(_("unknown block {kind} (valid: Heading, Paragraph, "
+                                         "Table, Figure, PageBreak)").format(
+                                             kind=type(block).__name__))
     return "".join(out)
 
 
@@ -412,8 +414,8 @@ def to_html(doc: OfficialDocument | TableDocument) -> str:
     elif isinstance(doc, OfficialDocument):
         content = official_html(doc)
     else:
-        raise layout.DocumentError(f"cannot show {type(doc).__name__} (valid: "
-                                   "OfficialDocument, TableDocument)")
+        raise layout.DocumentError(_("cannot show {kind} (valid: OfficialDocument, "
+                                     "TableDocument)").format(kind=type(doc).__name__))
     return f"<style>{_web_css(doc)}</style>{content}"
 
 

@@ -28,6 +28,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 from docx.text.paragraph import Paragraph as DocxParagraph
 
+from ..i18n import _
 from ..periods import date_zh
 import dsr_analysis.documents.layout as layout  # the module itself, not the package
 import dsr_analysis.documents.gbt9704 as gbt9704
@@ -224,7 +225,8 @@ def _footers(document, demo: bool, classification: str = "") -> None:
 # --------------------------------------------------------------------------------------
 def _heading(document, block: Heading) -> None:
     if block.level not in _HEADING_ROLE:
-        raise layout.DocumentError(f"heading '{block.text}': level {block.level} (valid: 1, 2, 3)")
+        raise layout.DocumentError(_("heading '{text}': level {level} (valid: 1, 2, "
+                                     "3)").format(text=block.text, level=block.level))
     role, bold = _HEADING_ROLE[block.level]
     _para(document, block.text, role=role, bold=bold, style=f"Heading {block.level}",
           align="justify", indent_em=2, keep_with_next=True)
@@ -344,8 +346,9 @@ def _blocks(document, blocks: tuple[Block, ...]) -> None:
         elif isinstance(block, PageBreak):
             _para(document, "", align="left", line_pt=None).add_run().add_break(WD_BREAK.PAGE)
         else:
-            raise layout.DocumentError(f"unknown block {type(block).__name__} (valid: Heading, "
-                                  "Paragraph, Table, Figure, PageBreak)")
+            raise layout.DocumentError(_("unknown block {kind} (valid: Heading, Paragraph, "
+                                         "Table, Figure, PageBreak)").format(
+                                             kind=type(block).__name__))
 
 
 # --------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from ..categories import CATEGORY_ZH
 from ..labels import CHECK_METHOD_ZH as METHOD_ZH
 from ..labels import DRAW_MODE_ZH, JOINT_ZH, LEVEL_ZH  # noqa: F401  (names importers use)
 from ..export import csv_text
+from ..i18n import _
 from ..paths import PROJECT_ROOT
 from ..schema import ENUMS, FRAME_COLUMNS as REGISTER_FRAME_COLUMNS
 
@@ -275,8 +276,8 @@ def merge_record(public: Mapping[str, Any], internal: Mapping[str, Any]) -> dict
     ``ValueError`` when the internal part is not the one the public part names."""
     sha = hashlib.sha256(record_bytes(internal)).hexdigest()
     if sha != public.get("internal_sha256"):
-        raise ValueError(f"the internal part has SHA-256 {sha}, the public record names "
-                         f"{public.get('internal_sha256')}")
+        raise ValueError(_("the internal part has SHA-256 {sha256}, the public record names "
+                           "{named}").format(sha256=sha, named=public.get("internal_sha256")))
     rec = json.loads(json.dumps(public))
     rec.pop("internal_sha256")
     inner = json.loads(json.dumps(internal))
@@ -287,8 +288,8 @@ def merge_record(public: Mapping[str, Any], internal: Mapping[str, Any]) -> dict
                       inner["history_inspectors"], strict=True):
         h[4] = ids
     if inner.get("format") != INTERNAL_FORMAT:
-        raise ValueError(f"the internal part has format {inner.get('format')!r}, not "
-                         f"{INTERNAL_FORMAT}")
+        raise ValueError(_("the internal part has format {value}, not {expected}").format(
+            value=repr(inner.get("format")), expected=INTERNAL_FORMAT))
     for t, extra in zip(rec["tasks"], inner["tasks"], strict=True):
         t.update({k: v for k, v in extra.items() if k != "task_id"})
     return rec
