@@ -57,9 +57,18 @@ def _open(browser, path: Path):
     page.on("request", lambda r: requests.append(r.url))
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(path.as_uri())
-    page.wait_for_function("window.observer && window.observer.done", timeout=20000)
+    _wait(page, "!!(window.observer && window.observer.done)")
     assert errors == []
     return page, requests, page.evaluate("window.observer")
+
+
+def _wait(page, expression: str, timeout: float = 20.0) -> None:
+    """Poll ``expression`` until it is true (the page's Content-Security-Policy forbids the
+    string evaluation of ``wait_for_function``'s polling)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        time.sleep(0.02)
 
 
 def _check(page, data: bytes) -> dict:
@@ -319,7 +328,7 @@ def test_the_public_ledger_dropped_on_the_page(bureau_quarter, browser, tmp_path
     chain_file = bureau_quarter.outputs / "ledger-public" / "chain.json"
     page, requests, _state = _open(browser, _public(bureau_quarter) / OBSERVER_FILE)
     page.set_input_files("#file", str(chain_file))
-    page.wait_for_function("window.observer.chain !== undefined")
+    _wait(page, "window.observer.chain !== undefined")
     chain = page.evaluate("observer.chain")
     assert chain["ok"] and chain["ledger"] == "match", chain["problems"]
     assert chain["head"] == head(bureau_quarter.ledger)
@@ -332,8 +341,40 @@ def test_the_public_ledger_dropped_on_the_page(bureau_quarter, browser, tmp_path
     bad.write_text(json.dumps(edited, ensure_ascii=False), encoding="utf-8")
     page.evaluate("delete observer.chain")
     page.set_input_files("#file", str(bad))
-    page.wait_for_function("window.observer.chain !== undefined")
+    _wait(page, "window.observer.chain !== undefined")
     chain = page.evaluate("observer.chain")
     assert not chain["ok"] and any("第1条" in p for p in chain["problems"])
     assert "不一致" in page.inner_text("#chain-result")
+    page.close()
+
+
+def test_the_commitment_record_dropped_on_the_page(bureau_quarter, browser, tmp_path):
+    """The commitment the draw names (ledger-public/records/{sha}.json): its frame, policy and
+    history digests are the draw's, and (with chain.json given first) it is the entry the
+    record names; a commitment fixing another frame is reported."""
+    public_ledger = bureau_quarter.outputs / "ledger-public"
+    commitment = entries(bureau_quarter.ledger)[0]
+    commit_file = public_ledger / "records" / f"{commitment.record_sha256}.json"
+    page, requests, _state = _open(browser, _public(bureau_quarter) / OBSERVER_FILE)
+    page.set_input_files("#file", str(public_ledger / "chain.json"))
+    _wait(page, "window.observer.chain !== undefined")
+    page.set_input_files("#file", str(commit_file))
+    _wait(page, "window.observer.commitment !== undefined")
+    state = page.evaluate("observer.commitment")
+    assert state["ok"], state["problems"]
+    text = page.inner_text("#commit-result")
+    assert "SHA-256 一致" in text and "双色球" in text
+
+    other = json.loads(commit_file.read_text(encoding="utf-8"))
+    other["inputs"]["frame_sha256"] = "0" * 64
+    bad = tmp_path / "commitment.json"
+    bad.write_text(json.dumps(other, ensure_ascii=False), encoding="utf-8")
+    page.evaluate("delete observer.commitment")
+    page.set_input_files("#file", str(bad))
+    _wait(page, "window.observer.commitment !== undefined")
+    state = page.evaluate("observer.commitment")
+    assert not state["ok"]
+    assert any("名录摘要" in p for p in state["problems"])
+    assert any("不是账本第1条" in p for p in state["problems"])
+    assert len(requests) == 1
     page.close()
