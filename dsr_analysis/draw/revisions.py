@@ -190,7 +190,7 @@ def has_recorded_revisions(all_entries: Sequence[Entry], year: int) -> bool:
 
 def commitment_plan_problem(all_entries: Sequence[Entry], quarter: str | Quarter,
                             policy_sha256: str, day: dt.date | None,
-                            policy_label: str = "the policy") -> str | None:
+                            policy_label: str | None = None) -> str | None:
     """Why a commitment of ``quarter`` under the policy with ``policy_sha256`` (dated ``day``)
     may not be appended after ``all_entries``, or None. Checked only when the ledger records
     revisions of the quarter's year (``dsr plan publish`` / ``dsr plan amend``): the policy
@@ -199,6 +199,7 @@ def commitment_plan_problem(all_entries: Sequence[Entry], quarter: str | Quarter
     q = Quarter.parse(quarter)
     if not has_recorded_revisions(all_entries, q.year):
         return None
+    policy_label = policy_label or _("the policy")
     r = revision_in_force(all_entries, q)
     if r is None:
         return None
