@@ -196,7 +196,7 @@ def store_response(ledger: str | Path, data: bytes, source: str,
                    trust: str | Path | None = None) -> Timestamp:
     """Store a TSA's reply in the ledger (table ``timestamps``) after checking it: the
     imprint must be one of the ledger's heads; with a trust store, the signature too."""
-    from .draw.ledger import _connect, exclusive, now_utc, storage_error
+    from .draw.ledger import connect, exclusive, now_utc, storage_error
 
     heads = _heads(ledger)
     resp = _decode(data, source)
@@ -206,7 +206,7 @@ def store_response(ledger: str | Path, data: bytes, source: str,
                                "ledger {ledger} (a reply to another request)").format(
             source=source, imprint=resp.tst_info.message_imprint.message.hex(), ledger=ledger))
     resp = check_token(data, head, load_trust(trust), source)
-    with exclusive(ledger), closing(_connect(ledger, create=True)) as con:
+    with exclusive(ledger), closing(connect(ledger, create=True)) as con:
         try:
             con.executescript(_SCHEMA)
             cur = con.execute("INSERT INTO timestamps (head, gen_time, tsa, token, added_at) "
@@ -219,9 +219,9 @@ def store_response(ledger: str | Path, data: bytes, source: str,
 
 def stored(ledger: str | Path) -> list[tuple[Timestamp, bytes]]:
     """The stored tokens, oldest first (none for a ledger without the table)."""
-    from .draw.ledger import _connect
+    from .draw.ledger import connect
 
-    with closing(_connect(ledger, create=False)) as con:
+    with closing(connect(ledger)) as con:
         try:
             rows = con.execute("SELECT id, head, gen_time, tsa, token FROM timestamps "
                                "ORDER BY id").fetchall()

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DsrError
-from ..i18n import _
+from ..i18n import N_, _
 
 #: China Standard Time (the announcement's clock).
 CST = dt.timezone(dt.timedelta(hours=8))
@@ -206,16 +206,16 @@ def load_round(value: str, previous: str | None = None) -> Round:
         except (TypeError, ValueError):
             raise BeaconError(_("{path}: round {value} is not a number").format(
                 path=text, value=repr(data.get("round")))) from None
-        sig = _hex(data["signature"], "signature", text)
+        sig = _hex(data["signature"], N_("signature"), text)
         prev = data.get("previous_signature")
-        prev = _hex(prev, "previous signature", text) if prev else None
-        if data.get("randomness") and _hex(data["randomness"], "randomness", text) \
+        prev = _hex(prev, N_("previous signature"), text) if prev else None
+        if data.get("randomness") and _hex(data["randomness"], N_("randomness"), text) \
                 != hashlib.sha256(bytes.fromhex(sig)).hexdigest():
             raise BeaconError(_("{path}: the randomness is not SHA-256 of the signature: the "
                                 "file was edited").format(path=text))
         return Round(round_, sig, prev)
-    return Round(None, _hex(text, "signature", "--beacon-signature"),
-                 _hex(previous, "previous signature", "--beacon-previous-signature")
+    return Round(None, _hex(text, N_("signature"), "--beacon-signature"),
+                 _hex(previous, N_("previous signature"), "--beacon-previous-signature")
                  if previous else None)
 
 

@@ -165,6 +165,13 @@ def _connect(path: str | Path, create: bool) -> sqlite3.Connection:
     return con
 
 
+def connect(path: str | Path, create: bool = False) -> sqlite3.Connection:
+    """A connection to the ledger at ``path``: read-only (never changes the file) unless
+    ``create`` (then the tables are made if missing). For tables kept beside the chain
+    (:mod:`dsr_analysis.timestamps`); a missing ledger or another file is refused."""
+    return _connect(path, create)
+
+
 #: Words of SQLite's messages for a problem of the file system, not of the ledger's content.
 _STORAGE_WORDS = ("disk", "full", "readonly", "read-only", "unable to open", "locking protocol",
                   "I/O error")
