@@ -1,30 +1,28 @@
-"""The ``dsr`` command line: the package's face for staff working in batch."""
+"""The ``dsr`` command line: the package's face for staff working in batch.
+
+This module is light: it builds the parser from :data:`COMMANDS` (name, the function that
+declares the command's options, help text) and imports only the module of the command that
+runs, so ``dsr --help`` answers at once and no command pays for another's libraries. A
+command is argument parsing, one call into the library and printing; its options shared
+with other commands (``--policy``, ``--registers``, ``--ledger``, ``--quarter``, ``--unit``,
+``--outputs``, ``--columns``, ``--lang``) are declared here, once.
+
+Adding a command: a module ``cli_NAME.py`` with a function ``NAME_parser(p)`` that adds the
+options to ``p`` and ``p.set_defaults(func=cmd_NAME)``, and one line in :data:`COMMANDS`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
-import json
-import sqlite3
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-
-import pandas as pd
+from typing import NamedTuple
 
 from . import __version__
-from .categories import CATEGORY_ZH, classify
-from .export import BOM, csv_text, write_csv
-from .errors import FileSystemError, os_message
-from .errors import DsrError, RegisterError
+from .errors import DsrError, FileSystemError, RegisterError, os_message
 from .i18n import LANGUAGES, N_, _, ngettext, set_language
-from .items import item_warnings
 from .paths import DEFAULT_POLICY, OUTPUTS_DIR
-from .periods import quarters_of
-from .policy import load_policy
-from .presentation import COLUMN_FORMS, classification_table, quota_check_line, quota_table
-from .quotas import quarterly_quotas, quota_checks, quota_summary_zh
-from .registers import load_registers, register_directory
 
 
 def _display_width(text: str) -> int:
@@ -126,22 +124,82 @@ class Parser(argparse.ArgumentParser):
                       flags=re.M)
 
 
-def _add_common(p: argparse.ArgumentParser, quarter: bool = False) -> None:
-    p.add_argument("--policy", default=str(DEFAULT_POLICY),
-                   help=_("policy YAML, or a name in parameters/policies/ (default: "
-                          "%(default)s)"))
+def add_policy(p: argparse.ArgumentParser, help: str | None = None,
+               required: bool = False) -> None:
+    """``--policy``: the plan's policy YAML, or a name in ``parameters/policies/``."""
+    p.add_argument("--policy", required=required,
+                   default=None if required else str(DEFAULT_POLICY),
+                   help=help or _("policy YAML, or a name in parameters/policies/ (default: "
+                                  "%(default)s)"))
+
+
+def add_registers(p: argparse.ArgumentParser, help: str | None = None) -> None:
+    """``--registers``: the register directory."""
     p.add_argument("--registers", default=None,
-                   help=_("register directory (default: the embedded synthetic sample)"))
-    if quarter:
-        p.add_argument("--quarter", required=True, help=_("quarter, e.g. 2023Q1"))
+                   help=help or _("register directory (default: the embedded synthetic "
+                                  "sample)"))
 
 
-def add_columns(p: argparse.ArgumentParser) -> None:
+def add_quarter(p: argparse.ArgumentParser, required: bool = True,
+                help: str | None = None) -> None:
+    """``--quarter``: a quarter such as 2023Q1."""
+    p.add_argument("--quarter", required=required, default=None,
+                   help=help or _("quarter, e.g. 2023Q1"))
+
+
+def add_ledger(p: argparse.ArgumentParser, help: str | None = None,
+               default: bool = True) -> None:
+    """``--ledger``: the draw ledger (by default ``outputs/ledger.sqlite``; ``default=False``:
+    none unless given)."""
+    value = None
+    if default:
+        from .draw.ledger import DEFAULT_LEDGER
+
+        value = str(DEFAULT_LEDGER)
+    p.add_argument("--ledger", default=value, help=help or _("ledger (default %(default)s)"))
+
+
+def add_outputs(p: argparse.ArgumentParser, help: str | None = None,
+                by_ledger: bool = False) -> None:
+    """``--outputs``: the output directory (``by_ledger``: by default the ledger's folder,
+    :func:`outputs_dir`)."""
+    if by_ledger:
+        p.add_argument("--outputs", default=None,
+                       help=help or _("output directory (default: the ledger's folder)"))
+    else:
+        p.add_argument("--outputs", default=str(OUTPUTS_DIR), help=help or _("output directory"))
+
+
+def add_unit(p: argparse.ArgumentParser, help: str | None = None, default: str | None = None
+             ) -> None:
+    """``--unit``: one unit (id or Chinese name)."""
+    p.add_argument("--unit", default=default,
+                   help=help or _("unit id or Chinese name (default: every unit)"))
+
+
+def add_columns(p: argparse.ArgumentParser, help: str | None = None) -> None:
     """``--columns``: Chinese headers and names for people, or the machine form."""
+    from .presentation import COLUMN_FORMS
+
     p.add_argument("--columns", choices=COLUMN_FORMS, default="zh",
-                   help=_("zh (default): Chinese headers, unit and category names, for people; "
-                          "ids: the canonical column names and ids (the machine form, stable "
-                          "for programs)"))
+                   help=help or _("zh (default): Chinese headers, unit and category names, for "
+                                  "people; ids: the canonical column names and ids (the "
+                                  "machine form, stable for programs)"))
+
+
+def add_lang(parser: argparse.ArgumentParser, default=None) -> None:
+    """``--lang``: the language of the messages (before or after the subcommand)."""
+    parser.add_argument("--lang", choices=list(LANGUAGES), default=default,
+                        help=_("language of the messages: zh (Chinese) or en (English); "
+                               "default: from the environment (LANGUAGE, LC_ALL, LC_MESSAGES, "
+                               "LANG), Chinese unless an English locale is set"))
+
+
+def outputs_dir(args: argparse.Namespace):
+    """``--outputs``, by default the folder of ``--ledger``."""
+    from pathlib import Path
+
+    return Path(args.outputs) if args.outputs else Path(args.ledger).parent
 
 
 def register_dir(value: str | None) -> str | None:
@@ -151,121 +209,116 @@ def register_dir(value: str | None) -> str | None:
     exit 3)."""
     if value is None:
         return None
+    from .registers import register_directory
+
     register_directory(value)
     return value
 
 
-def _load(args: argparse.Namespace):
+def load_inputs(args: argparse.Namespace):
+    """The policy (``--policy``) and the registers (``--registers``, checked by
+    :func:`register_dir`) a command works on."""
+    from .policy import load_policy
+    from .registers import load_registers
+
     policy = load_policy(args.policy)
-    registers = load_registers(register_dir(args.registers), units=policy.unit_names)
-    return policy, registers
+    return policy, load_registers(register_dir(args.registers), units=policy.unit_names)
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
-    policy, registers = _load(args)
-    print(_("registers OK ({enterprises} enterprises, {inspectors} inspectors, {experts} "
-            "experts, {items} items) against policy {policy}").format(
-        enterprises=len(registers.enterprises), inspectors=len(registers.inspectors),
-        experts=len(registers.experts), items=len(registers.items), policy=policy.name))
-    for warning in item_warnings(registers, policy):  # valid registers: exit 0 all the same
-        print(_("warning: {message}").format(message=warning), file=sys.stderr)
-    return 0
+class Command(NamedTuple):
+    """A subcommand: its name, the module holding it (``dsr_analysis.<module>``, imported only
+    when the command runs), the function there that declares its options (``parser(p)``), and
+    its one-line help (a message id)."""
+
+    name: str
+    module: str
+    parser: str
+    help: str
+
+    def configure(self, p: argparse.ArgumentParser) -> None:
+        """Declare the command's options on ``p`` (imports its module)."""
+        import importlib
+
+        getattr(importlib.import_module(f"dsr_analysis.{self.module}"), self.parser)(p)
 
 
-def _emit(frame: pd.DataFrame, fmt: str, out: Path | None) -> None:
-    if fmt == "csv":
-        # text that a spreadsheet would run as a formula is neutralised; the BOM tells a
-        # Chinese Excel the file is UTF-8 (without it, it shows mojibake)
-        text = BOM + csv_text(frame)
-    elif fmt == "json":
-        text = json.dumps(json.loads(frame.to_json(orient="records", force_ascii=False)),
-                          ensure_ascii=False, indent=1) + "\n"
-    else:
-        text = frame.to_string(index=False) + "\n"
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.tmp")
-        try:
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, out)
-        finally:
-            tmp.unlink(missing_ok=True)
-        print(_("wrote {path}").format(path=out), file=sys.stderr)
-    else:
-        sys.stdout.write(text)
+#: Every subcommand, in the order ``dsr --help`` lists them.
+COMMANDS: tuple[Command, ...] = (
+    Command("validate", "cli_registers", "validate_parser",
+            N_("validate the registers; list every problem")),
+    Command("classify", "cli_registers", "classify_parser",
+            N_("categories (special / key / general) with reasons")),
+    Command("quotas", "cli_registers", "quotas_parser",
+            N_("quarterly quota table per unit, category, credit class")),
+    Command("demo", "cli_demo", "demo_parser", N_("run the main job on the embedded sample")),
+    Command("commit", "cli_draw", "commit_parser",
+            N_("step 1: fix and publish a draw's inputs and seed source before the randomness "
+               "exists")),
+    Command("draw", "cli_draw", "draw_parser",
+            N_("step 2: the verifiable draw of a quarter under its commitment: objects, items, "
+               "teams")),
+    Command("verify", "cli_draw", "verify_parser",
+            N_("check the ledger's chain, replay every record, check the files and (with "
+               "--head) a published head")),
+    Command("timestamp", "cli_timestamp", "timestamp_parser",
+            N_("an RFC 3161 timestamp token over the ledger's current head (a TSA's URL, or "
+               "request and reply files), stored in the ledger")),
+    Command("export", "cli_draw", "export_parser",
+            N_("rebuild the files of the ledger's draws (public and internal parts, task "
+               "lists)")),
+    Command("tasks", "cli_tasks", "tasks_parser",
+            N_("task sheets (DOCX, PDF) per team and the printable task list (XLSX, PDF) of a "
+               "drawn quarter, from the ledger")),
+    Command("results", "cli_results", "results_parser",
+            N_("results register: an entry template of a quarter's drawn tasks, and the check "
+               "of a filled one")),
+    Command("render", "cli_render", "render_parser",
+            N_("render the official reports (papermill): HTML, XLSX, index")),
+    Command("simulate", "cli_simulate", "simulate_parser",
+            N_("simulate a scenario: coverage and deterrence")),
+    Command("followups", "cli_followups", "followups_parser",
+            N_("follow-up register (后续处置台账): open and overdue cases as of a date (all "
+               "cases with --all); XLSX for the office with --output")),
+    Command("import-draws", "cli_imports", "import_draws_parser",
+            N_("import another bureau's published draws (its public chain, checked against "
+               "its published head) into this ledger")),
+    Command("credit", "cli_loop", "credit_parser",
+            N_("spot-check results for the credit publicity systems (序号 | 检查实施机关 | 类型 "
+               "| 日期 | 结果, per firm too; XLSX and CSV), results published in a month or "
+               "quarter")),
+    Command("rollover", "cli_loop", "rollover_parser",
+            N_("next year's registers (penalised / supervision order / complaints of the year "
+               "derived) in a new directory, and the category change report (XLSX)")),
+    Command("plan", "cli_plan", "plan_parser",
+            N_("the annual plan in the ledger: publish it, amend it")),
+    Command("items", "cli_plan", "items_parser",
+            N_("the public item list (随机抽查事项清单)")),
+    Command("numbers", "cli_numbers", "numbers_parser",
+            N_("document numbers (发文字号) given to the reports: one series per unit and "
+               "year, never reused")),
+)
 
 
-def cmd_classify(args: argparse.Namespace) -> int:
-    policy, registers = _load(args)
-    classified = classify(registers.enterprises, policy)
-    _emit(classification_table(classified, policy, args.columns), args.format,
-          Path(args.output) if args.output else None)
-    return 0
+def chosen_command(argv: Sequence[str] | None = None) -> str | None:
+    """The subcommand ``argv`` names (the first word that is not an option or the value of
+    ``--lang``), or None."""
+    tokens = list(sys.argv[1:] if argv is None else argv)
+    skip = False
+    for token in tokens:
+        if skip:
+            skip = False
+        elif token.startswith("-"):
+            # --lang VALUE (argparse also accepts a prefix of it: --la VALUE)
+            skip = "=" not in token and len(token) > 3 and "--lang".startswith(token)
+        else:
+            return token
+    return None
 
 
-def cmd_quotas(args: argparse.Namespace) -> int:
-    policy, registers = _load(args)
-    classified = classify(registers.enterprises, policy)
-    table = quarterly_quotas(classified, policy, args.quarter, registers.inspectors)
-    _emit(quota_table(table, args.columns), args.format,
-          Path(args.output) if args.output else None)
-    for check in quota_checks(table, policy, registers.inspectors):
-        print(quota_check_line(check, policy), file=sys.stderr)
-    return 0
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    """The main job on the embedded sample: validate, classify, quotas of the year."""
-    out_dir = Path(args.outputs)
-    policy, registers = _load(args)  # bad registers: exit 1 before anything is written
-    out_dir.mkdir(parents=True, exist_ok=True)
-    print(_("[1] registers valid: {enterprises} enterprises, {inspectors} inspectors, "
-            "{experts} experts, {items} items ({source})").format(
-        enterprises=len(registers.enterprises), inspectors=len(registers.inspectors),
-        experts=len(registers.experts), items=len(registers.items),
-        source=registers.sources['enterprises']))
-    classified = classify(registers.enterprises, policy)
-    write_csv(classified, out_dir / "classification.csv")
-    counts = classified.groupby(["unit", "category"]).size().unstack(fill_value=0)
-    counts.index = [policy.unit_names.get(u, u) for u in counts.index]
-    counts.columns = [CATEGORY_ZH.get(c, c) for c in counts.columns]
-    print(_("[2] categories of the supervised objects:"))
-    print(counts.to_string())
-    tables = []
-    for q in quarters_of(policy.year):
-        table = quarterly_quotas(classified, policy, q, registers.inspectors)
-        tables.append(table)
-        write_csv(table, out_dir / f"quotas-{q.label}.csv")
-    year_table = pd.concat(tables, ignore_index=True)
-    write_csv(year_table, out_dir / f"quotas-{policy.year}.csv")
-    print(_("[3] quarterly quotas {year}, {quarter}:").format(
-        year=policy.year, quarter=quarters_of(policy.year)[0].label))
-    print(quota_summary_zh(tables[0]).to_string(index=False))
-    for check in quota_checks(tables[0], policy, registers.inspectors):
-        print(f"    {quota_check_line(check, policy)}")
-    print(_("    saved: {dir}/classification.csv, {dir}/quotas-{year}.csv and one file per "
-            "quarter").format(dir=out_dir, year=policy.year))
-    for module in _command_modules():
-        step = getattr(module, "demo_step", None)
-        if step is not None:
-            step(args, policy, registers, out_dir)
-    return 0
-
-
-#: Modules adding subcommands; each has ``register(subparsers)`` and may have
-#: ``demo_step(args, policy, registers, out_dir)``, run by ``dsr demo`` in this order.
-COMMAND_MODULES: list[str] = ["cli_draw", "cli_tasks", "cli_results", "cli_render",
-                              "cli_simulate", "cli_followups", "cli_imports", "cli_loop",
-                              "cli_plan", "cli_numbers"]
-
-
-def _command_modules() -> list:
-    import importlib
-
-    return [importlib.import_module(f"dsr_analysis.{name}") for name in COMMAND_MODULES]
-
-
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None, every: bool = False
+                 ) -> argparse.ArgumentParser:
+    """The ``dsr`` parser: every subcommand listed, only the options of the one ``argv``
+    names declared (its module imported); ``every``: all of them (every module imported)."""
     parser = Parser(
         prog="dsr", description=_("Double-random, one-public (双随机、一公开) supervision "
                                   "workbench"))
@@ -274,44 +327,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_lang(parser)
     sub = parser.add_subparsers(dest="command", required=True, title=_("commands"),
                                 metavar=_("COMMAND"))
-
-    p = sub.add_parser("validate", help=_("validate the registers; list every problem"))
-    _add_common(p)
-    p.set_defaults(func=cmd_validate)
-
-    p = sub.add_parser("classify", help=_("categories (special / key / general) with reasons"))
-    _add_common(p)
-    p.add_argument("--format", choices=["table", "csv", "json"], default="csv",
-                   help=_("table, csv (default; with a BOM for Excel) or json"))
-    add_columns(p)
-    p.add_argument("--output", help=_("write to this file instead of standard output"))
-    p.set_defaults(func=cmd_classify)
-
-    p = sub.add_parser("quotas", help=_("quarterly quota table per unit, category, credit "
-                                        "class"))
-    _add_common(p, quarter=True)
-    p.add_argument("--format", choices=["table", "csv", "json"], default="table",
-                   help=_("table (default), csv (with a BOM for Excel) or json"))
-    add_columns(p)
-    p.add_argument("--output", help=_("write to this file instead of standard output"))
-    p.set_defaults(func=cmd_quotas)
-
-    p = sub.add_parser("demo", help=_("run the main job on the embedded sample"))
-    _add_common(p)
-    p.add_argument("--outputs", default=str(OUTPUTS_DIR), help=_("output directory"))
-    p.set_defaults(func=cmd_demo)
-
-    for module in _command_modules():
-        module.register(sub)
+    chosen = None if every else chosen_command(argv)
+    for command in COMMANDS:
+        p = sub.add_parser(command.name, help=_(command.help))
+        if every or command.name == chosen:
+            command.configure(p)
     return parser
-
-
-def add_lang(parser: argparse.ArgumentParser, default=None) -> None:
-    """``--lang``: the language of the messages (before or after the subcommand)."""
-    parser.add_argument("--lang", choices=list(LANGUAGES), default=default,
-                        help=_("language of the messages: zh (Chinese) or en (English); "
-                               "default: from the environment (LANGUAGE, LC_ALL, LC_MESSAGES, "
-                               "LANG), Chinese unless an English locale is set"))
 
 
 def choose_language(argv: Sequence[str] | None) -> str:
@@ -342,13 +363,22 @@ class _ChildLanguage:
             os.environ["LANGUAGE"] = self.before
 
 
+def _run(args: argparse.Namespace) -> int:
+    """The command, its tables printed with Chinese characters two columns wide."""
+    import pandas as pd
+
+    with pd.option_context("display.unicode.east_asian_width", True):
+        return int(args.func(args) or 0)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     lang = choose_language(argv)
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
+    import sqlite3
+
     try:
-        with pd.option_context("display.unicode.east_asian_width", True), _ChildLanguage(lang):
-            return int(args.func(args) or 0)
+        with _ChildLanguage(lang):
+            return _run(args)
     except RegisterError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -375,4 +405,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
-

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from .i18n import _
-from .draw.ledger import DEFAULT_LEDGER
+from .cli import add_ledger, add_policy, add_unit
 from .followups import followups_report
-from .paths import DEFAULT_POLICY
+from .i18n import _
 from .values import parse_date
 
 
@@ -29,20 +28,16 @@ def cmd_followups(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub) -> None:
-    p = sub.add_parser("followups", help=_("follow-up register (后续处置台账): open and overdue "
-                                         "cases as of a date (all cases with --all); XLSX for "
-                                         "the office with --output"))
-    p.add_argument("--ledger", default=str(DEFAULT_LEDGER), help=_("ledger (default %(default)s)"))
+def followups_parser(p: argparse.ArgumentParser) -> None:
+    add_ledger(p)
     p.add_argument("--results", required=True,
                    help=_("results register (CSV/XLSX) of the ledger's tasks"))
     p.add_argument("--followups", default=None,
                    help=_("follow-up file (CSV/XLSX): one row per dated update of a case"))
-    p.add_argument("--unit", default=None, help=_("unit id or Chinese name (default: every unit)"))
+    add_unit(p)
     p.add_argument("--as-of", type=_date, default=None,
                    help=_("数据截止日期 YYYY-MM-DD: updates dated later are ignored (default: today)"))
-    p.add_argument("--policy", default=str(DEFAULT_POLICY),
-                   help=_("policy YAML, or a name in parameters/policies/ (default: %(default)s)"))
+    add_policy(p)
     p.add_argument("--all", action="store_true", help=_("list every case, closed ones too"))
     p.add_argument("--output", default=None, help=_("write the office's workbook (XLSX) here"))
     p.set_defaults(func=cmd_followups)

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .i18n import _
+from .cli import add_ledger
 from .draw.imports import import_draws
-from .draw.ledger import DEFAULT_LEDGER, head
+from .draw.ledger import head
+from .i18n import _
 
 
 def imported_table(result) -> pd.DataFrame:
@@ -47,16 +48,12 @@ def cmd_import_draws(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub) -> None:
-    p = sub.add_parser("import-draws", help=_("import another bureau's published draws (its "
-                                            "public chain, checked against its published "
-                                            "head) into this ledger"))
+def import_draws_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--from", dest="source", required=True,
                    help=_("the other bureau's published folder (its outputs folder, or its "
                         "ledger-public folder)"))
     p.add_argument("--head", required=True,
                    help=_("the other bureau's published ledger head N:HASH (from its notice or "
                         "announcement)"))
-    p.add_argument("--ledger", default=str(DEFAULT_LEDGER), help=_("this bureau's ledger "
-                                                                 "(default %(default)s)"))
+    add_ledger(p, help=_("this bureau's ledger (default %(default)s)"))
     p.set_defaults(func=cmd_import_draws)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+from .cli import add_columns, add_policy, add_unit
 from .documents.numbers import numbers_table, register_path
 from .i18n import _
-from .paths import DEFAULT_POLICY, OUTPUTS_DIR
+from .paths import OUTPUTS_DIR
 
 
 def cmd_numbers(args: argparse.Namespace) -> int:
@@ -18,14 +19,10 @@ def cmd_numbers(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub) -> None:
-    p = sub.add_parser("numbers", help=_("document numbers (发文字号) given to the reports: one "
-                                       "series per unit and year, never reused"))
+def numbers_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--register", default=str(register_path(OUTPUTS_DIR)),
                    help=_("register of document numbers (SQLite, default %(default)s)"))
-    p.add_argument("--unit", default=None, help=_("unit id or Chinese name (default: every unit)"))
-    p.add_argument("--policy", default=str(DEFAULT_POLICY),
-                   help=_("policy YAML, or a name in parameters/policies/ (default: %(default)s)"))
-    p.add_argument("--columns", choices=("zh", "ids"), default="zh",
-                   help=_("zh: Chinese headers and names (default); ids: the machine form"))
+    add_unit(p)
+    add_policy(p)
+    add_columns(p, help=_("zh: Chinese headers and names (default); ids: the machine form"))
     p.set_defaults(func=cmd_numbers)

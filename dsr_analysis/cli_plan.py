@@ -4,25 +4,19 @@ and as public documents; ``dsr items publish``: the public item list (随机抽�
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from .i18n import _
 from .amendments import record_amendment, record_plan, revisions_table
-from .draw.ledger import DEFAULT_LEDGER, head
+from .cli import (add_ledger, add_outputs, add_policy, add_registers, outputs_dir,
+                  register_dir)
+from .draw.ledger import head
+from .i18n import _
 from .itemlist import publish_item_list
-from .paths import DEFAULT_POLICY, OUTPUTS_DIR
 from .policy import load_policy
-from .registers import load_registers, register_directory
-
-
-def _outputs(args: argparse.Namespace) -> Path:
-    return Path(args.outputs) if args.outputs else Path(args.ledger).parent
+from .registers import load_registers
 
 
 def _items(args: argparse.Namespace, policy):
-    if args.registers is not None:
-        register_directory(args.registers)
-    return load_registers(args.registers, units=policy.unit_names).items
+    return load_registers(register_dir(args.registers), units=policy.unit_names).items
 
 
 def _print_revision(rev, written, ledger) -> None:
@@ -40,7 +34,7 @@ def _print_revision(rev, written, ledger) -> None:
 
 def cmd_plan_publish(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy)
-    rev, written = record_plan(policy, args.ledger, _outputs(args), args.date,
+    rev, written = record_plan(policy, args.ledger, outputs_dir(args), args.date,
                                items=_items(args, policy))
     _print_revision(rev, written, args.ledger)
     return 0
@@ -48,7 +42,7 @@ def cmd_plan_publish(args: argparse.Namespace) -> int:
 
 def cmd_plan_amend(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy)
-    rev, written = record_amendment(policy, args.ledger, _outputs(args), args.reason,
+    rev, written = record_amendment(policy, args.ledger, outputs_dir(args), args.reason,
                                     args.effective, args.date, items=_items(args, policy))
     _print_revision(rev, written, args.ledger)
     return 0
@@ -85,28 +79,25 @@ def cmd_items_publish(args: argparse.Namespace) -> int:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--ledger", default=str(DEFAULT_LEDGER), help=_("ledger (default %(default)s)"))
-    p.add_argument("--outputs", help=_("output directory (default: the ledger's folder); the "
-                                     "documents go to OUTPUTS/plan/YEAR/"))
-    p.add_argument("--registers", default=None,
-                   help=_("register directory whose item register is the plan's annex "
-                        "(default: the embedded sample)"))
+    add_ledger(p)
+    add_outputs(p, by_ledger=True, help=_("output directory (default: the ledger's folder); the "
+                                          "documents go to OUTPUTS/plan/YEAR/"))
+    add_registers(p, help=_("register directory whose item register is the plan's annex "
+                            "(default: the embedded sample)"))
 
 
-def register(sub) -> None:
-    plan = sub.add_parser("plan", help=_("the annual plan in the ledger: publish it, amend it"))
+def plan_parser(plan: argparse.ArgumentParser) -> None:
     plan_sub = plan.add_subparsers(dest="plan_command", required=True)
     p = plan_sub.add_parser("publish", help=_("record the year's plan as published, with its "
-                                            "date, and write its document (DOCX, PDF)"))
-    p.add_argument("--policy", default=str(DEFAULT_POLICY),
-                   help=_("the plan's policy YAML (default: %(default)s)"))
+                                              "date, and write its document (DOCX, PDF)"))
+    add_policy(p, help=_("the plan's policy YAML (default: %(default)s)"))
     p.add_argument("--date", help=_("the plan's date, YYYY-MM-DD: a working day, not after today "
                                   "(default today)"))
     _common(p)
     p.set_defaults(func=cmd_plan_publish)
     p = plan_sub.add_parser("amend", help=_("record an amendment of the year's plan (第N次调整) and "
                                           "write its document beside the original"))
-    p.add_argument("--policy", required=True, help=_("the amended policy YAML"))
+    add_policy(p, help=_("the amended policy YAML"), required=True)
     p.add_argument("--reason", required=True, help=_("调整说明: why the plan changes (published)"))
     p.add_argument("--effective", required=True,
                    help=_("YYYY-MM-DD: the amended plan applies to this day's quarter and later; "
@@ -119,20 +110,19 @@ def register(sub) -> None:
     p = plan_sub.add_parser("show", help=_("the year's plan revisions in the ledger and the "
                                          "quarters each applies to"))
     p.add_argument("--year", type=int, required=True, help=_("the plan's year, e.g. 2023"))
-    p.add_argument("--ledger", default=str(DEFAULT_LEDGER), help=_("ledger (default %(default)s)"))
+    add_ledger(p)
     p.set_defaults(func=cmd_plan_show)
 
-    items = sub.add_parser("items", help=_("the public item list (随机抽查事项清单)"))
+
+def items_parser(items: argparse.ArgumentParser) -> None:
     items_sub = items.add_subparsers(dest="items_command", required=True)
     p = items_sub.add_parser("publish", help=_("publish the item list (XLSX, PDF) with a version "
                                              "number when the item register changed"))
-    p.add_argument("--policy", default=str(DEFAULT_POLICY),
-                   help=_("policy YAML: category scope, methods, issuer (default: %(default)s)"))
-    p.add_argument("--registers", default=None,
-                   help=_("register directory (default: the embedded sample)"))
+    add_policy(p, help=_("policy YAML: category scope, methods, issuer (default: %(default)s)"))
+    add_registers(p, help=_("register directory (default: the embedded sample)"))
     p.add_argument("--date", help=_("publication date, YYYY-MM-DD: a working day, not after "
                                   "today (default today)"))
     p.add_argument("--unit", help=_("the publishing unit (default: the new-area level)"))
-    p.add_argument("--outputs", default=str(OUTPUTS_DIR),
-                   help=_("output directory; the list goes to OUTPUTS/items/ (default %(default)s)"))
+    add_outputs(p, help=_("output directory; the list goes to OUTPUTS/items/ (default "
+                          "%(default)s)"))
     p.set_defaults(func=cmd_items_publish)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from .cli import add_ledger, add_quarter, add_unit
 from .i18n import _
-from .draw.ledger import DEFAULT_LEDGER
 from .results_entry import check_results_file, write_results_template
 
 
@@ -31,16 +31,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub) -> None:
-    p = sub.add_parser("results", help=_("results register: an entry template of a quarter's "
-                                       "drawn tasks, and the check of a filled one"))
+def results_parser(p: argparse.ArgumentParser) -> None:
     rsub = p.add_subparsers(dest="results_command", required=True)
     t = rsub.add_parser("template", help=_("write the results-entry workbook of a quarter, every "
                                          "drawn task pre-filled (XLSX, drop-down lists)"))
-    t.add_argument("--quarter", required=True, help=_("quarter, e.g. 2023Q1"))
-    t.add_argument("--unit", default=None,
-                   help=_("unit id (default: every unit drawn in the quarter, one workbook)"))
-    t.add_argument("--ledger", default=str(DEFAULT_LEDGER), help=_("ledger (default %(default)s)"))
+    add_quarter(t)
+    add_unit(t, help=_("unit id (default: every unit drawn in the quarter, one workbook)"))
+    add_ledger(t)
     t.add_argument("--outputs", default=None,
                    help=_("output root; the template goes to OUTPUTS/QUARTER/"
                         "results-template-UNIT.xlsx (default: the ledger's folder)"))
@@ -52,6 +49,6 @@ def register(sub) -> None:
     c = rsub.add_parser("check", help=_("validate a results register alone and list every "
                                       "problem at once (exit 0 / 1)"))
     c.add_argument("file", help=_("results register (.xlsx, .csv), e.g. a filled template"))
-    c.add_argument("--ledger", default=None,
-                   help=_("also check the results against this ledger's drawn tasks"))
+    add_ledger(c, default=False,
+               help=_("also check the results against this ledger's drawn tasks"))
     c.set_defaults(func=cmd_check)

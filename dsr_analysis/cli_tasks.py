@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from .i18n import _
-from .draw.ledger import DEFAULT_LEDGER
+from .cli import (add_ledger, add_outputs, add_policy, add_quarter, add_registers, add_unit,
+                  outputs_dir)
 from .fieldwork import write_quarter_fieldwork
-from .paths import DEFAULT_POLICY
+from .i18n import _
 from .policy import load_policy
 from .schema import CONTACT_COLUMNS
 
 
 def cmd_tasks(args: argparse.Namespace) -> int:
-    outputs = Path(args.outputs) if args.outputs else Path(args.ledger).parent
     written = write_quarter_fieldwork(args.ledger, args.quarter, load_policy(args.policy),
-                                      outputs, unit=args.unit, registers_dir=args.registers)
+                                      outputs_dir(args), unit=args.unit, registers_dir=args.registers)
     for w, paths in written:
         print(_("{quarter} {unit}, draw #{seq}: {tasks} tasks, {teams} teams").format(
             quarter=w.quarter, unit=w.unit_name, seq=w.entry.seq,
@@ -32,16 +30,12 @@ def cmd_tasks(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub) -> None:
-    p = sub.add_parser("tasks", help=_("task sheets (DOCX, PDF) per team and the printable task "
-                                     "list (XLSX, PDF) of a drawn quarter, from the ledger"))
-    p.add_argument("--quarter", required=True, help=_("quarter, e.g. 2023Q1"))
-    p.add_argument("--unit", help=_("only this unit (default: every unit drawn)"))
-    p.add_argument("--ledger", default=str(DEFAULT_LEDGER), help=_("ledger (default %(default)s)"))
-    p.add_argument("--outputs", help=_("output directory (default: the ledger's folder)"))
-    p.add_argument("--registers", default=None,
-                   help=_("directory of the register files the draw was made on (default: the "
-                        "directory the ledger recorded; their SHA-256 must match)"))
-    p.add_argument("--policy", default=str(DEFAULT_POLICY),
-                   help=_("policy YAML, for the bureaus' names (default: %(default)s)"))
+def tasks_parser(p: argparse.ArgumentParser) -> None:
+    add_quarter(p)
+    add_unit(p, help=_("only this unit (default: every unit drawn)"))
+    add_ledger(p)
+    add_outputs(p, by_ledger=True)
+    add_registers(p, help=_("directory of the register files the draw was made on (default: "
+                            "the directory the ledger recorded; their SHA-256 must match)"))
+    add_policy(p, help=_("policy YAML, for the bureaus' names (default: %(default)s)"))
     p.set_defaults(func=cmd_tasks)

@@ -1,18 +1,23 @@
 """Orchestration of the main jobs: the demo year's loop (plan and item list published, draws
 and re-inspections, results entered into the results templates quarter by quarter, the plan
 amended), the task sheets of its first quarter, the follow-ups, credit exports, next year's
-registers and the year's index. The command line prints what these return."""
+registers and the year's index (:func:`demo` runs it all, yielding its progress lines); the
+ledger checked and its files rebuilt after recovering an interrupted draw
+(:func:`check_ledger`, :func:`rebuild_ledger_files`); reports rendered after their inputs are
+checked (:func:`render_reports`). The command line prints what these return."""
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .draw import commit_quarter, draw_and_record
 from .draw.ledger import entries, load_draw_tasks
 from .draw.verify import Finding, verify_ledger
-from .errors import LedgerError
+from .errors import LedgerError, ParameterError
+from .i18n import _
 from .periods import quarters_of
 from .policy import Policy
 from .registers import Registers
@@ -400,3 +405,355 @@ def demo_fieldwork(policy: Policy, ledger: str | Path, out_dir: str | Path,
     (``dsr tasks``), as staff print them after the draw."""
     written = write_quarter_fieldwork(ledger, quarter, policy, out_dir)
     return [p for _work, paths in written for p in paths]
+
+
+# --------------------------------------------------------------------------------------
+# The ledger: checked and its files rebuilt (``dsr verify``, ``dsr export``)
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LedgerCheck:
+    """What :func:`check_ledger` found.
+
+    Attributes
+    ----------
+    recovered : list of str
+        What an interrupted draw had left in the output folder, completed (one line each).
+    problems : list of str
+        Every finding: the chain, the replays, the files of the latest draws.
+    entries : int
+        Entries in the ledger.
+    notes : list of str
+        Policy files changed since the draws recorded them (not a finding).
+    formats : dict
+        Record format -> number of records.
+    """
+
+    recovered: list
+    problems: list
+    entries: int
+    notes: list
+    formats: dict
+
+
+def check_ledger(ledger: str | Path, outputs: str | Path, replay: bool = True,
+                 files: bool = True, head: str | None = None,
+                 tsa_trust: str | Path | None = None) -> LedgerCheck:
+    """The ledger checked as ``dsr verify`` does: first, under the ledger's lock, what an
+    interrupted draw left in ``outputs/draws/`` completed from the ledger; then the hash
+    chain, every record replayed (``replay``), the files of the latest draws (``files``) and
+    a published ``head`` (``N:HASH``) the ledger must extend; every stored RFC 3161 token
+    (:func:`~dsr_analysis.timestamps.verify_timestamps`, against ``tsa_trust``), whose
+    times are notes."""
+    from .draw.ledger import exclusive
+    from .timestamps import verify_timestamps
+    from .draw.outputs import STAGING, check_outputs, recover
+    from .draw.verify import policy_file_changes, record_formats
+
+    outputs = Path(outputs)
+    recovered: list[str] = []
+    if (outputs / "draws" / STAGING).is_dir() and Path(ledger).exists():
+        with exclusive(ledger):
+            recovered = recover(outputs, ledger)
+    problems = [str(f) for f in verify_ledger(ledger, replay=replay, head=head)]
+    n = len(entries(ledger))
+    if files:
+        problems += check_outputs(ledger, outputs)
+    stamp_problems, stamp_notes = verify_timestamps(ledger, tsa_trust)
+    problems += stamp_problems
+    return LedgerCheck(recovered, problems, n, [*policy_file_changes(ledger), *stamp_notes],
+                       dict(record_formats(ledger)))
+
+
+def rebuild_ledger_files(ledger: str | Path, outputs: str | Path, policy: Policy,
+                         quarter: str | None = None) -> tuple[list[str], list[Path]]:
+    """Every file of the ledger's draws rebuilt (``dsr export``) under the ledger's lock:
+    what an interrupted draw left completed first, then the public and internal files, the
+    announcements of the commitments and the public chain other bureaus import. Returns the
+    recovery lines and the files written."""
+    from .draw import export_announcements
+    from .draw.imports import write_public_ledger
+    from .draw.ledger import exclusive
+    from .draw.outputs import export, recover
+
+    entries(ledger)  # a missing ledger is refused before its lock file is made
+    with exclusive(ledger):
+        recovered = recover(outputs, ledger)
+        written = export(ledger, outputs, quarter=quarter)
+        written += export_announcements(ledger, outputs, policy, quarter=quarter)
+        written += write_public_ledger(ledger, outputs)  # what others import
+    return recovered, written
+
+
+# --------------------------------------------------------------------------------------
+# Reports (``dsr render``)
+# --------------------------------------------------------------------------------------
+#: The files a render reads, by their parameter names.
+RENDER_INPUTS = ("registers", "ledger", "results", "deliveries", "followups")
+
+
+def render_reports(quarter: str | None, units="all", reports="all",
+                   outputs: str | Path = "outputs", policy: str | Path = "xiongan-2023",
+                   inputs: dict | None = None, month: str | None = None,
+                   workers: int | None = None, as_of: str | None = None, **options):
+    """The reports of ``quarter`` (or the results notice of ``month``, rendered under the
+    plan's quarter it falls in, the year's last for a month after it) for ``units`` and
+    ``reports`` (lists, or ``"all"``), from ``inputs`` (file paths by
+    :data:`RENDER_INPUTS`; none: the demo draws on the embedded sample).
+
+    The inputs are read and checked first (:func:`~dsr_analysis.reports.load_report_inputs`
+    holds the rules: demo data on the embedded sample only, a ledger with its results
+    register, every register valid), so that a refused render writes nothing. ``options``
+    go to :func:`~dsr_analysis.render.render`. Returns its summary."""
+    from .policy import load_policy
+    from .render import render
+    from .reports import load_report_inputs
+
+    given = {k: str(Path(v).resolve()) for k, v in (inputs or {}).items() if v}
+    if Path(policy).exists():
+        policy = str(Path(policy).resolve())
+    if not quarter and not month:
+        raise ParameterError(_("give --quarter (e.g. 2023Q1) or --month (e.g. 2024-01)"))
+    first = quarter or quarters_of(load_policy(policy).year)[0].label
+    checked = load_report_inputs(first, policy, month=month or "",
+                                 **{k: given.get(k, "") for k in RENDER_INPUTS})
+    return render(checked.quarter.label if month else quarter, units, reports,
+                  Path(outputs), given, str(policy), workers=workers, month=month or "",
+                  progress=True, as_of=as_of or "", **options)
+
+
+def render_lines(summary) -> list[str]:
+    """What a render did, in lines for people: what an interrupted render of the quarter
+    left (completed), then the reports, workers, time and index."""
+    lines = [_("[render] {line}").format(line=line) for line in summary.recovered]
+    lines.append(_("[render] {quarter}: {reports} report(s) on {workers} worker(s) in "
+                   "{seconds:.1f} s; index {index}").format(
+        quarter=summary.quarter, reports=len(summary.rendered), workers=summary.workers,
+        seconds=summary.seconds, index=summary.index))
+    return lines
+
+
+def _months_after_year(results, year: int) -> list[str]:
+    """Months after ``year`` in which results of its checks were published (YYYY-MM)."""
+    dates = [d for d in results["date_published"] if d is not None and d == d and d.year > year]
+    return sorted({f"{d.year}-{d.month:02d}" for d in dates})
+
+
+# --------------------------------------------------------------------------------------
+# Simulation headline (``dsr simulate`` and the demo)
+# --------------------------------------------------------------------------------------
+#: Size of the demo's simulation run (seconds on two cores).
+DEMO_REPLICATES = 20
+DEMO_YEARS = 2
+
+
+def headline_lines(headline: dict) -> list[str]:
+    """A scenario run's headline figures in lines for people."""
+    h = headline
+    if "jurisdictions" in h:
+        lines = [_("    scenario {scenario} ({name}), {objects} objects in {jurisdictions} "
+                   "jurisdictions").format(scenario=h['scenario'], name=h['name'],
+                                           objects=h['objects'],
+                                           jurisdictions=h['jurisdictions'])]
+    else:
+        lines = [_("    scenario {scenario} ({name}), {objects} objects").format(
+            scenario=h['scenario'], name=h['name'], objects=h['objects'])]
+    if "coverage_all" in h:
+        lines.append(_("    yearly coverage: all {all:.1%}, special {special:.1%}, key {key:.1%}, "
+                       "general {general:.1%}").format(
+            all=h['coverage_all'], special=h.get('coverage_special', float('nan')),
+            key=h.get('coverage_key', float('nan')),
+            general=h.get('coverage_general', float('nan'))))
+        lines.append(_("    checks per quarter {checks:.0f}, inspector-days {days:.0f} of "
+                       "{capacity:.0f} available; worst quota attainment {attainment:.0%}").format(
+            checks=h['inspections_per_quarter'], days=h['inspector_days_per_quarter'],
+            capacity=h['capacity_days_per_quarter'], attainment=h['quota_attainment_min']))
+    if "violation_rate_last_year" in h:
+        lines.append(_("    violation rate (last year) {rate:.1%}; per quarter {detected:.1f} "
+                       "detected, {undetected:.1f} undetected; hit rate {hit:.2%} (national "
+                       "2019: 4.79%)").format(
+            rate=h['violation_rate_last_year'], detected=h['detected_per_quarter'],
+            undetected=h['undetected_per_quarter'], hit=h['hit_rate']))
+    lines.append(_("    share of draws combined with the credit-risk classes {share:.0%} "
+                   "({verdict})").format(share=h['credit_share'],
+                                         verdict=_("met") if h['credit_share_met']
+                                         else _("NOT MET")))
+    return lines
+
+
+# --------------------------------------------------------------------------------------
+# ``dsr demo``: the main job on the embedded sample, step by step
+# --------------------------------------------------------------------------------------
+def demo(policy: Policy, registers: Registers, out_dir: str | Path,
+         registers_dir: str | Path | None = None) -> Iterator[str]:
+    """The whole demo into ``out_dir``, yielding its progress lines as it goes: the
+    registers, categories and quotas of the year; the year's loop (:func:`demo_year`) and the
+    first quarter's task sheets; the follow-up file and every report of every quarter; the
+    baseline simulation; the closing of the year (:func:`demo_closing`)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    yield from _demo_quotas(policy, registers, out_dir)
+    year = yield from _demo_draws(policy, registers, out_dir, registers_dir)
+    followups = yield from _demo_reports(policy, year, out_dir.resolve(), registers_dir)
+    yield from _demo_simulation(out_dir)
+    closing = demo_closing(policy, year, out_dir, followups, registers_dir)
+    for register in closing.case_registers:
+        yield _("[follow-ups] {summary}: {path}").format(summary=register.summary(),
+                                                        path=register.written)
+    yield _("[credit] credit records of {n} months of published results: "
+            "{dir}/credit-YYYY-MM.xlsx|csv (and per firm)").format(n=len(closing.credit),
+                                                                   dir=out_dir / 'credit')
+    yield _("[rollover] {summary}: {dir}; change report {report}").format(
+        summary=closing.rollover.summary(), dir=closing.rollover.directory,
+        report=closing.rollover.report)
+    yield _("[loop] the year's documents in one place: open {path}").format(path=closing.index)
+
+
+def _demo_quotas(policy: Policy, registers: Registers, out_dir: Path) -> Iterator[str]:
+    """The registers, the categories of the supervised objects and the year's quotas."""
+    import pandas as pd
+
+    from .categories import CATEGORY_ZH, classify
+    from .export import write_csv
+    from .presentation import quota_check_line
+    from .quotas import quarterly_quotas, quota_checks, quota_summary_zh
+
+    yield _("[1] registers valid: {enterprises} enterprises, {inspectors} inspectors, "
+            "{experts} experts, {items} items ({source})").format(
+        enterprises=len(registers.enterprises), inspectors=len(registers.inspectors),
+        experts=len(registers.experts), items=len(registers.items),
+        source=registers.sources['enterprises'])
+    classified = classify(registers.enterprises, policy)
+    write_csv(classified, out_dir / "classification.csv")
+    counts = classified.groupby(["unit", "category"]).size().unstack(fill_value=0)
+    counts.index = [policy.unit_names.get(u, u) for u in counts.index]
+    counts.columns = [CATEGORY_ZH.get(c, c) for c in counts.columns]
+    yield _("[2] categories of the supervised objects:")
+    yield counts.to_string()
+    quarters = quarters_of(policy.year)
+    tables = []
+    for q in quarters:
+        tables.append(quarterly_quotas(classified, policy, q, registers.inspectors))
+        write_csv(tables[-1], out_dir / f"quotas-{q.label}.csv")
+    write_csv(pd.concat(tables, ignore_index=True), out_dir / f"quotas-{policy.year}.csv")
+    yield _("[3] quarterly quotas {year}, {quarter}:").format(year=policy.year,
+                                                              quarter=quarters[0].label)
+    yield quota_summary_zh(tables[0]).to_string(index=False)
+    for check in quota_checks(tables[0], policy, registers.inspectors):
+        yield f"    {quota_check_line(check, policy)}"
+    yield _("    saved: {dir}/classification.csv, {dir}/quotas-{year}.csv and one file per "
+            "quarter").format(dir=out_dir, year=policy.year)
+
+
+def _draw_line(quarter: str, result, entry, plan: Path) -> str:
+    t = result.tasks
+    return _("    {quarter}: {tasks} tasks ({onsite} on-site), internal+inter-departmental "
+             "joint {joint:.0%}, inter-departmental {departments}; seed {seed}…; ledger "
+             "#{seq}; plan {plan}").format(
+        quarter=quarter, tasks=len(t), onsite=int((t["method"] == "onsite").sum()),
+        joint=(t["joint_type"] != "none").mean(),
+        departments=int((t["joint_type"] == "inter_departmental").sum()),
+        seed=result.record["inputs"]["seed"][:16], seq=entry.seq, plan=plan)
+
+
+def _demo_draws(policy: Policy, registers: Registers, out_dir: Path,
+                registers_dir) -> Generator[str, None, DemoYear]:
+    """The year's draws into a fresh ledger (:func:`demo_year`), verified; the first
+    quarter's task sheets. Returns the year."""
+    yield _("[draw] verifiable draws {year} (R1, R4-R6), seed material '{material}':").format(
+        year=policy.year, material=DEMO_SEED_MATERIAL)
+    year = demo_year(policy, registers, out_dir, registers_dir)
+    if year.previous is not None:
+        yield _("[draw] previous ledger moved to {path}; the demo started a fresh "
+                "ledger").format(path=year.previous)
+    yield _("[plan] the {year} plan and the item list published: {plan}, {items}; amended "
+            "for 2023Q3 (第1次调整): {amendment}").format(
+        year=policy.year, plan=year.plan_files[0], items=year.item_list[0],
+        amendment=year.amendment_files[0])
+    for quarter, result, entry in year.draws:
+        yield _draw_line(quarter, result, entry, year.policies[quarter].path)
+    for quarter, result, entry in year.reinspections:
+        yield _("    {quarter}: {n} re-inspection task(s) (复查, origin follow_up) of the "
+                "orders to correct still open; ledger #{seq}").format(
+            quarter=quarter, n=len(result.tasks), seq=entry.seq)
+    for quarter, result, entry in year.complaints:
+        yield _("    {quarter}: {n} task(s) of a targeted draw after complaints (定向抽查, "
+                "origin complaint); ledger #{seq}").format(quarter=quarter,
+                                                          n=len(result.tasks), seq=entry.seq)
+    for line in year.withheld:
+        yield _("    note: {line}").format(line=line)
+    yield _("[draw] ledger {ledger}: {n} entries, chain and replay verified; public records "
+            "in {dir}/draws/<quarter>/public/, task lists (internal) in "
+            "{dir}/draws/<quarter>/internal/tasks.csv").format(ledger=year.ledger,
+                                                               n=year.entries, dir=out_dir)
+    res = year.results
+    yield _("[results] results templates of each quarter ({template} …) filled with "
+            "synthetic results of the {tasks} demo tasks: {checks} checks, {violations} "
+            "violations, {confidential} confidential; the year's register {register}; "
+            "deliveries {deliveries}").format(
+        template=res.templates[0], tasks=len(res.tasks), checks=len(res.results),
+        violations=int((res.results["outcome"] == "violation").sum()),
+        confidential=int(res.results["confidential"].sum()), register=res.results_path,
+        deliveries=res.deliveries_path)
+    first = year.draws[0][0]
+    sheets = demo_fieldwork(policy, year.ledger, out_dir, first)
+    yield _("[tasks] {quarter}: task sheets (检查任务单) and printable task lists of every "
+            "unit (internal), {n} files, e.g. {path}").format(quarter=first, n=len(sheets),
+                                                             path=sheets[0])
+    return year
+
+
+def _demo_reports(policy: Policy, year: DemoYear, out_dir: Path,
+                  registers_dir) -> Generator[str, None, Path]:
+    """The year's follow-up file, then every report of every quarter, each quarter under the
+    plan it was drawn under, and the notices of the months after the year. Returns the
+    follow-up file."""
+    from .render import render
+
+    followups = demo_followups(policy, year, out_dir)
+    yield _("[follow-ups] the follow-up file of the year (receiving bodies' feedback, "
+            "reminders on overdue cases): {path}").format(path=followups)
+    params = {"ledger": str(year.ledger), "results": str(year.results.results_path),
+              "deliveries": str(year.results.deliveries_path), "followups": str(followups)}
+    if registers_dir:
+        params["registers"] = str(Path(registers_dir).resolve())
+    quarters = quarters_of(policy.year)
+    for q in quarters:
+        yield from render_lines(render(q.label, "all", "all", out_dir, params,
+                                       str(year.policies[q.label].path), progress=True))
+    # Results of the year's checks published after it (December's checks in January).
+    last = quarters[-1].label
+    for month in _months_after_year(year.results.results, policy.year):
+        yield from render_lines(render(last, "all", "notice", out_dir, params,
+                                       str(year.policies[last].path), month=month,
+                                       progress=True))
+    yield _("[render] open {first} … {last}").format(
+        first=out_dir / quarters[0].label / "index.html", last=out_dir / last / "index.html")
+    return followups
+
+
+def _demo_simulation(out_dir: Path) -> Iterator[str]:
+    """The baseline scenario at demo size: tables and figures under ``simulation/``."""
+    from . import plotting
+    from .simulation.coverage import coverage_summary, workload_summary
+    from .simulation.scenarios import load_scenario, run_scenario, with_simulation
+
+    scenario = with_simulation(load_scenario("baseline-2023"), replicates=DEMO_REPLICATES,
+                               years=DEMO_YEARS)
+    run = run_scenario(scenario)
+    sim_dir = out_dir / "simulation"
+    paths = run.save(sim_dir)
+    timeline = run.deterrence.timeline
+    figures = [
+        plotting.save(plotting.plot_coverage(coverage_summary(
+            run.coverage, by=["category", "credit_class"])), sim_dir / "coverage.png"),
+        plotting.save(plotting.plot_visits(run.coverage.visits), sim_dir / "visits.png"),
+        plotting.save(plotting.plot_workload(workload_summary(run.coverage)),
+                      sim_dir / "workload.png"),
+        plotting.save(plotting.plot_violation_timeline(timeline), sim_dir / "violations.png"),
+        plotting.save(plotting.plot_detection(timeline), sim_dir / "detection.png"),
+    ]
+    yield _("[sim] baseline scenario, {replicates} replicates x {years} years (coverage and "
+            "deterrence):").format(replicates=DEMO_REPLICATES, years=DEMO_YEARS)
+    yield from headline_lines(run.headline)
+    yield _("    saved: {tables} tables and {figures} figures in {dir}/").format(
+        tables=len(paths), figures=len(figures), dir=sim_dir)
