@@ -8,7 +8,6 @@ import hashlib
 import importlib.util
 import json
 import re
-import shutil
 import sqlite3
 import sys
 import time
