@@ -228,9 +228,10 @@ def _yaml_message(exc: yaml.YAMLError, file: str) -> str:
                                                          column=mark.column + 1)
               if mark else "")
         if isinstance(exc, _Refused):  # its values are clipped already
-            return f"{file}: {where}{at}{exc.problem}"
+            return _("{file}: {detail}").format(file=file, detail=f"{where}{at}{exc.problem}")
         what = "; ".join(clip(t, 2 * MAX_SHOWN) for t in (exc.problem, exc.context) if t)
-        return f"{file}: {where}{at}" + _("not valid YAML: {problem}").format(problem=what)
+        return _("{file}: {detail}").format(
+            file=file, detail=where + at + _("not valid YAML: {problem}").format(problem=what))
     if isinstance(exc, yaml.reader.ReaderError):
         char = exc.character if isinstance(exc.character, int) else ord(exc.character)
         return _("{file}: not valid YAML: character {position} (#x{code}): {reason}").format(
