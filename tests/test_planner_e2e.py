@@ -106,8 +106,10 @@ def stop(proc: subprocess.Popen, log) -> None:
 
 
 @pytest.fixture
-def voila(tmp_path: Path):
-    """Voilà serving the planner with save_dir = tmp_path/plans; yields (url, save_dir)."""
+def voila(tmp_path: Path, monkeypatch):
+    """Voilà serving the planner with save_dir = tmp_path/plans (and a workspace of its own:
+    no cached first screen); yields (url, save_dir)."""
+    monkeypatch.setenv("DSR_WORKSPACE", str(tmp_path / "workspace"))
     save_dir = tmp_path / "plans"
     served = tmp_path / "planner.ipynb"
     papermill.execute_notebook(str(NOTEBOOK), str(served), parameters={"save_dir": str(save_dir)},
@@ -148,6 +150,7 @@ def test_planner_in_browser(voila, tmp_path: Path):
             page.goto(url, timeout=90_000)
             verdict = page.locator(".dsr-verdict")
             expect(verdict).to_contain_text("方案可行", timeout=90_000)
+            expect(page.locator(".dsr-controls")).to_be_visible(timeout=90_000)
 
             # 1. The first screen: verdict, minimums, inspector-days, coverage; the gap warning.
             verdict_box = _inside_first_screen(page, ".dsr-verdict")

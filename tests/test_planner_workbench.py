@@ -237,7 +237,7 @@ def test_comparison_flags_exactly_what_changed(controls):
     xiong = changed[changed["unit"] == "xiongxian"].iloc[0]
     assert (xiong["quota_other"], xiong["quota_current"]) == (24, 39)     # ceil(3 %, 5 % x 767)
     controls_changed = cmp.controls[cmp.controls["changed"]]
-    assert list(zip(controls_changed["kind"], controls_changed["key"])) == [("ratio", RULE)]
+    assert list(zip(controls_changed["kind"], controls_changed["key"], strict=True)) == [("ratio", RULE)]
     assert list(controls_changed["current"]) == [0.05] and list(controls_changed["other"]) == [0.03]
     shown = planner.comparison_tables(cmp)["方案参数"]
     shown = shown[shown["changed"]]

@@ -14,37 +14,43 @@ from a test or a batch run. One concept per module:
 * :mod:`.suggest` — the smallest changes that make an infeasible plan feasible;
 * :mod:`.compare` — two plans side by side (English keys);
 * :mod:`.views` — the Chinese tables, headline, comparison workbook and document;
-* :mod:`.fragments` — the page's HTML pieces; :mod:`.app` — the widget page.
+* :mod:`.fragments` — the page's HTML pieces; :mod:`.widgets` — its widgets;
+  :mod:`.app` — the widget page; :mod:`.cache` and :mod:`.page` — the first screen at once.
+
+The names below are loaded on first use (the page's first screen needs none of the
+numerical libraries).
 """
 
-from .compare import PERCENT_TOTALS, PlanComparison, compare_outcomes
-from .coverage import GAP_COLUMNS, coverage_gaps, draw_shortfalls, overlap_coverage
-from .feasibility import MINIMUM_COLUMNS
-from .labels import (ASSUMPTIONS_ZH, GAP_KIND_ZH, OVERLAP_ZH, TOTALS_ZH, plan_label, ratio_text,
-                     rule_label)
-from .outcome import PlanOutcome, plan_outcome
-from .plans import (WORKSPACE_ENV, PlanExistsError, base_policy_names, build_policy,
-                    check_plan_name, default_inspectors, map_onto_units, plan_files,
-                    plan_from_policy, plan_inputs, plans_directory, prepare_register,
-                    random_rules, resolve_policy, save_policy)
-from .settings import (ASSUMPTIONS, OVERLAP_MODES, PLANNER_SETTINGS, RATIO_STEP, PlannerSettings,
-                       clause_of, default_assumptions, load_planner_settings, planner_settings)
-from .suggest import Suggestion, suggest_changes
-from .views import (comparison_document, comparison_summary, comparison_tables,
-                    coverage_display, coverage_matrix, gaps_display, headline, minimums_display,
-                    quota_display, workload_display, write_comparison_xlsx)
+import importlib
 
-__all__ = [
-    "ASSUMPTIONS", "ASSUMPTIONS_ZH", "GAP_COLUMNS", "GAP_KIND_ZH", "MINIMUM_COLUMNS",
-    "OVERLAP_MODES", "OVERLAP_ZH", "PERCENT_TOTALS", "PLANNER_SETTINGS", "RATIO_STEP",
-    "TOTALS_ZH", "WORKSPACE_ENV", "PlanComparison", "PlanExistsError", "PlanOutcome",
-    "PlannerSettings", "Suggestion", "base_policy_names", "build_policy", "check_plan_name",
-    "clause_of", "compare_outcomes", "comparison_document", "comparison_summary",
-    "comparison_tables", "coverage_display", "coverage_gaps", "coverage_matrix",
-    "default_assumptions", "default_inspectors", "draw_shortfalls", "gaps_display", "headline",
-    "load_planner_settings", "map_onto_units", "minimums_display", "overlap_coverage",
-    "plan_files", "plan_from_policy", "plan_inputs", "plan_label", "plan_outcome",
-    "planner_settings", "plans_directory", "prepare_register", "quota_display", "random_rules",
-    "ratio_text", "resolve_policy", "rule_label", "save_policy", "suggest_changes",
-    "workload_display", "write_comparison_xlsx",
-]
+#: Module of the package -> the names it gives the package (loaded on first use).
+_MODULES = {
+    'app': ('PlannerApp', 'build_planner'),
+    'compare': ('PERCENT_TOTALS', 'PlanComparison', 'compare_outcomes'),
+    'coverage': ('GAP_COLUMNS', 'coverage_gaps', 'draw_shortfalls', 'overlap_coverage'),
+    'feasibility': ('MINIMUM_COLUMNS',),
+    'labels': ('ASSUMPTIONS_ZH', 'GAP_KIND_ZH', 'OVERLAP_ZH', 'TOTALS_ZH', 'plan_label', 'ratio_text', 'rule_label'),
+    'outcome': ('PlanOutcome', 'plan_outcome'),
+    'page': ('PlannerPage', 'planner_page'),
+    'plans': ('PlanExistsError', 'WORKSPACE_ENV', 'base_policy_names', 'build_policy', 'check_plan_name', 'default_inspectors', 'map_onto_units', 'plan_files', 'plan_from_policy', 'plan_inputs', 'plans_directory', 'prepare_register', 'random_rules', 'resolve_policy', 'save_policy'),
+    'settings': ('ASSUMPTIONS', 'OVERLAP_MODES', 'PLANNER_SETTINGS', 'PlannerSettings', 'RATIO_STEP', 'clause_of', 'default_assumptions', 'load_planner_settings', 'planner_settings'),
+    'suggest': ('Suggestion', 'suggest_changes'),
+    'views': ('comparison_document', 'comparison_summary', 'comparison_tables', 'coverage_display', 'coverage_matrix', 'gaps_display', 'headline', 'minimums_display', 'quota_display', 'workload_display', 'write_comparison_xlsx'),
+}
+_WHERE = {name: module for module, names in _MODULES.items() for name in names}
+
+
+def __getattr__(name: str):
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))
+
+
+__all__ = sorted(_WHERE)

@@ -35,13 +35,14 @@ from ..errors import DsrError, ParameterError, RegisterError
 from ..paths import DEFAULT_POLICY, OUTPUTS_DIR, POLICIES_DIR
 from ..policy import Policy
 from ..registers import load_registers
+from .cache import check_parameters
 from .compare import PlanComparison, compare_outcomes
 from .fragments import (coverage_summary_html, demo_banner_html, error_html, escape, frame_html,
                         gaps_html, help_html, minimums_matrix_html, percent_text, plan_prefix, register_label_html, verdict_html,
                         workload_summary_html)
 from .labels import plan_label, ratio_text, rule_label
 from .outcome import PlanOutcome, plan_outcome
-from .plans import (base_policy_names, build_policy, map_onto_units, plan_files, plan_from_policy,
+from .plans import (build_policy, map_onto_units, plan_files, plan_from_policy,
                     plan_inputs, plans_directory, random_rules, resolve_policy, save_policy)
 from .settings import RATIO_STEP, clause_of, default_assumptions, planner_settings
 from .suggest import Suggestion, suggest_changes
@@ -188,6 +189,25 @@ class PlannerApp:
 
     def _on_registers(self, _button: Any) -> None:
         self.load_register(self.registers_dir.value)
+
+    def first_screen_html(self) -> str:
+        """The first screen as one static HTML fragment (title, banner, verdict, notes, gaps
+        and the three compact tables; the controls still to come): what a fresh page shows
+        from the cache while the widgets are made (:mod:`~dsr_analysis.planner.page`)."""
+        def div(widget: w.HTML, cls: str) -> str:
+            return f'<div class="{cls}">{widget.value}</div>'
+
+        return (f'<div class="dsr-planner dsr-first-screen">{self.title.value}'
+                f'{self.demo_banner.value}<div style="display: flex">'
+                '<div class="dsr-controls-pending" style="width: 425px; min-width: 425px; '
+                'color: #666">正在载入调整控件…</div>'
+                '<div style="flex: 1 1 auto; padding: 0 0 0 10px">'
+                f'{div(self.verdict, "dsr-verdict")}{div(self.model_note, "dsr-model-notes")}'
+                f'{div(self.gaps, "dsr-gaps")}<div style="display: flex">'
+                f'{div(self.minimums_summary, "dsr-minimums-summary")}'
+                '<div style="margin: 0 0 0 10px">'
+                f'{div(self.workload_summary, "dsr-workload-summary")}'
+                f'{div(self.coverage_summary, "dsr-coverage-summary")}</div></div></div></div></div>')
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
         """Display as the widget tree; the text form is stable (no model ids, no timings)."""
@@ -619,19 +639,5 @@ def build_planner(
         Where "save" writes plans; empty = the workspace's (``$DSR_WORKSPACE/plans``, default
         ``~/dsr-workspace/plans``). Never ``parameters/policies/`` (the shipped plans).
     """
-    for name, value, kind in (("policy", policy, str), ("registers", registers, str),
-                              ("save_dir", save_dir, str)):
-        if not isinstance(value, kind):
-            raise ParameterError(f"参数 {name}：应为文字，实为 {value!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ParameterError(f"参数 seed：{seed!r} 不是大于等于 0 的整数")
-    if policy not in base_policy_names():
-        raise ParameterError(f"参数 policy：{POLICIES_DIR} 中没有方案文件 {policy}.yaml"
-                             f"（可选：{'、'.join(base_policy_names())}）")
-    if registers and not Path(registers).is_dir():
-        raise ParameterError(f"参数 registers：{registers} 不是目录")
-    target = Path(save_dir).expanduser() if save_dir else plans_directory()
-    if target.resolve() == POLICIES_DIR.resolve():
-        raise ParameterError(f"参数 save_dir：{POLICIES_DIR} 存放随软件提供的方案，不能写入；"
-                             "请另选工作目录")
+    target = check_parameters(policy, registers, seed, save_dir) or plans_directory()
     return PlannerApp(policy, registers or None, seed, target)

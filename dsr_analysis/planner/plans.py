@@ -30,7 +30,7 @@ import pandas as pd
 from ..categories import classify
 from ..draw.ledger import DEFAULT_LEDGER, drawn_under
 from ..errors import ParameterError, PolicyError
-from ..paths import POLICIES_DIR
+from ..paths import POLICIES_DIR, WORKSPACE_ENV, workspace_dir
 from ..policy import CREDIT_CLASSES, PlannerInputs, Policy, dump_policy, list_policies, load_policy
 from ..registers import Registers, load_registers
 from ..simulation.analytic import group_objects
@@ -39,16 +39,10 @@ from .labels import LEVEL_ZH, place_of, plan_label, rule_label
 from .settings import (ASSUMPTIONS, OVERLAP_MODES, PlannerSettings, as_number, check_assumptions,
                        default_assumptions, planner_settings)
 
-#: The environment variable naming the planner's workspace (drafts go to its ``plans``).
-WORKSPACE_ENV = "DSR_WORKSPACE"
-
-
 def plans_directory() -> Path:
     """Where the planner saves drafts: ``$DSR_WORKSPACE/plans``, or ``~/dsr-workspace/plans``
     (outside the code checkout; ``parameters/policies/`` keeps the shipped plans only)."""
-    root = os.environ.get(WORKSPACE_ENV, "").strip()
-    base = Path(root).expanduser() if root else Path.home() / "dsr-workspace"
-    return base / "plans"
+    return workspace_dir() / "plans"
 
 
 class PlanExistsError(ParameterError):

@@ -6,17 +6,16 @@ seed: int = 20240101  # seed of the quick simulated coverage check
 save_dir: str = ""  # where "保存方案" writes plans (empty: the workspace, $DSR_WORKSPACE/plans or ~/dsr-workspace/plans)
 """),
 ("code", """
-from dsr_analysis.planner.app import build_planner
-from dsr_analysis.planner.views import headline
+from dsr_analysis.planner.page import planner_page
 
-app = build_planner(policy=policy, registers=registers, seed=seed, save_dir=save_dir)
+app = planner_page(policy=policy, registers=registers, seed=seed, save_dir=save_dir)
 app
 """),
 ("markdown", """
 **起始方案要点**（默认数值，供核对）：
 """),
 ("code", """
-print(headline(app.outcome))
+print(app.headline())
 """),
 ("markdown", """
 本页是年度抽查计划编制器：选起始方案，调整比例、信用权重、重叠控制、联合抽查和可用执法人员，即时看到可行性、
