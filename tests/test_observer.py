@@ -436,3 +436,30 @@ def test_every_overlap_design_and_a_targeted_draw_agree(browser, tmp_path):
     assert all(seen.values()), seen  # every feature was exercised
     assert requests == [empty.as_uri()]
     page.close()
+
+
+def test_a_re_inspection_draw_has_its_page_and_it_agrees(bureau_copy, policy, browser, tmp_path):
+    """A re-inspection draw (复查, origin follow_up: every listed firm with certainty, Q = 0,
+    tickets' order, campaign FU) gets its observer page, which confirms it."""
+    from test_reinspection import SEED_MATERIAL, SEED_SOURCE, results_file
+
+    from dsr_analysis.draw.reinspection import commit_reinspections, draw_reinspections
+    from dsr_analysis.registers import load_registers
+
+    registers = load_registers(bureau_copy.registers, units=policy.unit_names)
+    results = results_file(tmp_path / "results.csv", bureau_copy.tasks)
+    commit_reinspections(policy, registers, "2023Q2", results, bureau_copy.ledger,
+                         bureau_copy.outputs, seed_source=SEED_SOURCE, seed_form="numbers")
+    _plan, (result, _entry, _paths) = draw_reinspections(
+        policy, registers, "2023Q2", results, SEED_MATERIAL, bureau_copy.ledger,
+        bureau_copy.outputs, registers_dir=bureau_copy.registers)
+    pages = sorted((bureau_copy.outputs / "draws" / "2023Q2").rglob(OBSERVER_FILE))
+    assert len(pages) == 1
+    page, _requests, state = _open(browser, pages[0])
+    assert state["ok"], state["problems"][:3]
+    strata = page.evaluate("observer.result.strata")
+    assert [s["stratum"].endswith("/follow_up") for s in strata] == [True] * len(strata)
+    assert all(o["key"] == 0 and o["drawn"] for s in strata for o in s["objects"])
+    assert [t["task_id"] for t in page.evaluate("observer.result.tasks")] == \
+        result.tasks["task_id"].tolist()
+    page.close()
