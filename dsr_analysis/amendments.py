@@ -648,9 +648,12 @@ def annual_plan_edition(inputs: Any, unit: str, ledger: str | Path | None = ""):
         notes = (f"本计划经{rev.label_zh}，自{date_zh(rev.effective)}起施行，适用于"
                  f"{rev.effective_quarter.label_zh}及以后各季度的抽取。调整说明：{rev.reason}",
                  "调整内容：" + "；".join(c["text"] for c in rev.changes) + "。")
+    from .timestamps import covering_text_zh
+
     return annual_plan_document(inputs, unit, rev.date,
                                 revision=rev.label_zh if rev.revision else "",
-                                ledger_line=revision_ledger_line(rev, all_entries), notes=notes)
+                                ledger_line=revision_ledger_line(rev, all_entries)
+                                + covering_text_zh(ledger, rev.seq), notes=notes)
 
 
 def record_plan(policy: Policy, ledger: str | Path, out_root: str | Path,
