@@ -37,6 +37,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from .errors import ParameterError
+from .i18n import _, ngettext
 
 #: Environment variable naming the scheduler of an existing cluster (Dask's own name).
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
@@ -68,8 +69,9 @@ def resolve_scheduler(scheduler: Any = None) -> Any:
     if not isinstance(scheduler, str):
         if hasattr(scheduler, "submit") and hasattr(scheduler, "gather"):
             return scheduler  # a Client
-        raise ParameterError(f"scheduler: expected an address, 'local', 'none' or a "
-                             f"distributed.Client, got {type(scheduler).__name__}")
+        raise ParameterError(_("scheduler: expected an address, 'local', 'none' or a "
+                               "distributed.Client, got {type}").format(
+            type=type(scheduler).__name__))
     text = scheduler.strip()
     if text.lower() in IN_PROCESS:
         return None
@@ -79,9 +81,9 @@ def resolve_scheduler(scheduler: Any = None) -> Any:
     host, sep, port = text.rpartition(":")
     if text.startswith(schemes) or (sep and host and port.isdigit()):
         return text
-    raise ParameterError(f"scheduler: {text!r} is not a scheduler address (tcp://host:8786 "
-                         "or host:8786), 'local' (a LocalCluster on this machine) or 'none' "
-                         "(in this process)")
+    raise ParameterError(_("scheduler: '{text}' is not a scheduler address (tcp://host:8786 "
+                           "or host:8786), 'local' (a LocalCluster on this machine) or 'none' "
+                           "(in this process)").format(text=text))
 
 
 # --------------------------------------------------------------------------------------
@@ -96,7 +98,8 @@ class InProcess:
     def __init__(self, workers: int | None = None) -> None:
         self.workers = default_workers() if workers is None else int(workers)
         if self.workers < 1:
-            raise ParameterError(f"workers: {workers} must be at least 1")
+            raise ParameterError(_("workers: {workers} must be at least 1").format(
+                workers=workers))
         self._pool = ThreadPoolExecutor(self.workers) if self.workers > 1 else None
 
     def scatter(self, obj: Any) -> Any:
@@ -235,6 +238,9 @@ def as_executor(scheduler: Any, workers: int | None = None):
 def describe(ex: InProcess | OnDask) -> str:
     """One line: where the tasks run."""
     if not ex.distributed:
-        return f"in this process ({ex.workers} thread{'s' if ex.workers != 1 else ''})"
+        return ngettext("in this process ({n} thread)", "in this process ({n} threads)",
+                        ex.workers).format(n=ex.workers)
     info = ex.client.scheduler_info()
-    return f"on Dask scheduler {info.get('address', '?')} ({ex.workers} worker threads)"
+    return ngettext("on Dask scheduler {address} ({n} worker thread)",
+                    "on Dask scheduler {address} ({n} worker threads)", ex.workers).format(
+        address=info.get("address", "?"), n=ex.workers)

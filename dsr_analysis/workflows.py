@@ -18,7 +18,7 @@ from .draw.ledger import entries, load_draw_tasks
 from .draw.verify import Finding, verify_ledger
 from .errors import LedgerError, ParameterError
 from .i18n import _
-from .periods import quarters_of
+from .periods import Quarter, month_quarter, quarters_of
 from .policy import Policy
 from .registers import Registers
 from .fieldwork import write_quarter_fieldwork
@@ -527,9 +527,19 @@ def render_lines(summary) -> list[str]:
     lines = [_("[render] {line}").format(line=line) for line in summary.recovered]
     lines.append(_("[render] {quarter}: {reports} report(s) on {workers} worker(s) in "
                    "{seconds:.1f} s; index {index}").format(
-        quarter=summary.quarter, reports=len(summary.rendered), workers=summary.workers,
+        quarter=summary.quarter, quarter_zh=_quarter_zh(summary.quarter), reports=len(summary.rendered), workers=summary.workers,
         seconds=summary.seconds, index=summary.index))
     return lines
+
+
+def _quarter_zh(label: str) -> str:
+    """A quarter's Chinese name (2023年第一季度); a month's folder name (2024-01) as it is."""
+    from .errors import QuarterError
+
+    try:
+        return Quarter.parse(label).label_zh
+    except QuarterError:
+        return label
 
 
 def _months_after_year(results, year: int) -> list[str]:
@@ -635,8 +645,8 @@ def _demo_quotas(policy: Policy, registers: Registers, out_dir: Path) -> Iterato
         tables.append(quarterly_quotas(classified, policy, q, registers.inspectors))
         write_csv(tables[-1], out_dir / f"quotas-{q.label}.csv")
     write_csv(pd.concat(tables, ignore_index=True), out_dir / f"quotas-{policy.year}.csv")
-    yield _("[3] quarterly quotas {year}, {quarter}:").format(year=policy.year,
-                                                              quarter=quarters[0].label)
+    yield _("[3] quarterly quotas {year}, {quarter}:").format(
+        year=policy.year, quarter=quarters[0].label, quarter_zh=quarters[0].label_zh)
     yield quota_summary_zh(tables[0]).to_string(index=False)
     for check in quota_checks(tables[0], policy, registers.inspectors):
         yield f"    {quota_check_line(check, policy)}"
@@ -649,7 +659,7 @@ def _draw_line(quarter: str, result, entry, plan: Path) -> str:
     return _("    {quarter}: {tasks} tasks ({onsite} on-site), internal+inter-departmental "
              "joint {joint:.0%}, inter-departmental {departments}; seed {seed}…; ledger "
              "#{seq}; plan {plan}").format(
-        quarter=quarter, tasks=len(t), onsite=int((t["method"] == "onsite").sum()),
+        quarter=quarter, quarter_zh=Quarter.parse(quarter).label_zh, tasks=len(t), onsite=int((t["method"] == "onsite").sum()),
         joint=(t["joint_type"] != "none").mean(),
         departments=int((t["joint_type"] == "inter_departmental").sum()),
         seed=result.record["inputs"]["seed"][:16], seq=entry.seq, plan=plan)
@@ -659,26 +669,30 @@ def _demo_draws(policy: Policy, registers: Registers, out_dir: Path,
                 registers_dir) -> Generator[str, None, DemoYear]:
     """The year's draws into a fresh ledger (:func:`demo_year`), verified; the first
     quarter's task sheets. Returns the year."""
-    yield _("[draw] verifiable draws {year} (R1, R4-R6), seed material '{material}':").format(
-        year=policy.year, material=DEMO_SEED_MATERIAL)
+    yield _("[draw] verifiable draws {year}, seed material '{material}':").format(
+        year=policy.year, material=DEMO_SEED_MATERIAL.format(quarter=_("<quarter>")))
     year = demo_year(policy, registers, out_dir, registers_dir)
     if year.previous is not None:
         yield _("[draw] previous ledger moved to {path}; the demo started a fresh "
                 "ledger").format(path=year.previous)
+    amended = month_quarter(DEMO_AMENDMENT[3][:7])
     yield _("[plan] the {year} plan and the item list published: {plan}, {items}; amended "
-            "for 2023Q3 (第1次调整): {amendment}").format(
+            "from {quarter} on (第1次调整): {amendment}").format(
         year=policy.year, plan=year.plan_files[0], items=year.item_list[0],
+        quarter=amended.label, quarter_zh=amended.label_zh,
         amendment=year.amendment_files[0])
     for quarter, result, entry in year.draws:
         yield _draw_line(quarter, result, entry, year.policies[quarter].path)
     for quarter, result, entry in year.reinspections:
-        yield _("    {quarter}: {n} re-inspection task(s) (复查, origin follow_up) of the "
-                "orders to correct still open; ledger #{seq}").format(
-            quarter=quarter, n=len(result.tasks), seq=entry.seq)
+        yield _("    {quarter}: {n} re-inspection task(s) (复查) of the orders to correct "
+                "still open; ledger #{seq}").format(
+            quarter=quarter, quarter_zh=Quarter.parse(quarter).label_zh, n=len(result.tasks),
+            seq=entry.seq)
     for quarter, result, entry in year.complaints:
-        yield _("    {quarter}: {n} task(s) of a targeted draw after complaints (定向抽查, "
-                "origin complaint); ledger #{seq}").format(quarter=quarter,
-                                                          n=len(result.tasks), seq=entry.seq)
+        yield _("    {quarter}: {n} task(s) of a targeted draw after complaints (定向抽查); "
+                "ledger #{seq}").format(quarter=quarter,
+                                        quarter_zh=Quarter.parse(quarter).label_zh,
+                                        n=len(result.tasks), seq=entry.seq)
     for line in year.withheld:
         yield _("    note: {line}").format(line=line)
     yield _("[draw] ledger {ledger}: {n} entries, chain and replay verified; public records "
@@ -697,8 +711,9 @@ def _demo_draws(policy: Policy, registers: Registers, out_dir: Path,
     first = year.draws[0][0]
     sheets = demo_fieldwork(policy, year.ledger, out_dir, first)
     yield _("[tasks] {quarter}: task sheets (检查任务单) and printable task lists of every "
-            "unit (internal), {n} files, e.g. {path}").format(quarter=first, n=len(sheets),
-                                                             path=sheets[0])
+            "unit (internal), {n} files, e.g. {path}").format(
+        quarter=first, quarter_zh=Quarter.parse(first).label_zh, n=len(sheets),
+        path=sheets[0])
     return year
 
 
