@@ -234,6 +234,12 @@ def test_export_writes_a_missing_page_and_verify_names_it(bureau_copy):
     assert (public / OBSERVER_FILE).read_bytes() == observer_html(
         (public / "record.json").read_bytes())
     assert check_outputs(bureau_copy.ledger, bureau_copy.outputs) == []
+    # a page whose script was changed (to say 一致 whatever the record) is found
+    text = (public / OBSERVER_FILE).read_text(encoding="utf-8")
+    (public / OBSERVER_FILE).write_text(text.replace("state.ok = state.problems.length === 0",
+                                                     "state.ok = true"), encoding="utf-8")
+    problems = check_outputs(bureau_copy.ledger, bureau_copy.outputs)
+    assert len(problems) == 1 and OBSERVER_FILE in problems[0] and "differs" in problems[0]
 
 
 def test_draw_links_of_a_quarter(bureau_quarter):

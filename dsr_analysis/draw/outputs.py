@@ -21,7 +21,7 @@ from pathlib import Path
 from ..errors import FileSystemError
 from ..i18n import N_, _
 from .ledger import Entry, entries
-from .observer import observer_files
+from .observer import OBSERVER_PATH, observer_files
 from .record import SUPERSEDED_FILES, DrawResult, output_files, record_bytes, split_record
 
 STAGING = ".staging"
@@ -170,7 +170,8 @@ def latest_per_folder(all_entries: list[Entry], out_root: str | Path) -> dict[Pa
 
 def check_outputs(ledger: str | Path, out_root: str | Path) -> list[str]:
     """Problems with the files of the ledger's latest draw per folder (missing, different
-    from the ledger); the task lists are compared by content, the records byte for byte."""
+    from the ledger); the task lists are compared by content, the records and the observer
+    page byte for byte."""
     from .record import RECORD_FORMAT
 
     problems = []
@@ -185,7 +186,8 @@ def check_outputs(ledger: str | Path, out_root: str | Path) -> list[str]:
                 problems.append(_("entry #{seq} ({quarter}): file {path} is missing (dsr "
                                   "export rebuilds it)").format(seq=e.seq, quarter=e.quarter,
                                                                 path=p))
-            elif rel.endswith((".json", ".csv")) and p.read_bytes() != data:
+            elif (rel.endswith((".json", ".csv")) or rel == OBSERVER_PATH) \
+                    and p.read_bytes() != data:  # the observer page: its script too
                 problems.append(_("entry #{seq} ({quarter}): file {path} differs from the ledger "
                                   "(dsr export rebuilds it)").format(seq=e.seq, quarter=e.quarter,
                                                                      path=p))
