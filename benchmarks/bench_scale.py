@@ -12,7 +12,13 @@ reading and checking the four files), ``classify``, ``quotas``
 (:func:`dsr_analysis.quotas.quarterly_quotas`), ``objects`` (the object draw:
 :func:`dsr_analysis.draw.draw_quarter` with ``staff=False``), ``draw`` (the full draw,
 staffing and record included), ``coverage`` and ``deterrence`` (the engines,
-``--replicates`` x 4 quarters, their default chunk size and threads). Each stage runs in a
+``--replicates`` x 4 quarters, their default chunk size and threads) and ``rng`` (the floor:
+``numpy.random.Generator.random`` filling as many doubles as the engines have
+enterprise-quarters, on as many threads as the engines use, each thread its own PCG64
+generator and a 64k buffer; added whenever an engine is timed). After the table, the
+engines' enterprise-quarters per second are set against the ``rng`` values per second of
+the same size in the same run: the deterrence ratio and its target of
+:data:`DETERRENCE_RNG_TARGET`. Each stage runs in a
 fresh process that first loads its inputs (untimed), then resets the kernel's peak-RSS
 counter (``/proc/self/clear_refs``) and runs the stage: *peak* is the process's peak resident
 memory during the stage (inputs included), *added* the peak minus the memory before the
@@ -52,7 +58,10 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "outputs" / "bench_scale"
-STAGES = ("validate", "classify", "quotas", "objects", "draw", "coverage", "deterrence")
+STAGES = ("validate", "classify", "quotas", "objects", "draw", "coverage", "deterrence", "rng")
+#: Deterrence engine against the raw random-number fill rate: enterprise-quarters per second
+#: over ``Generator.random`` values per second (same run, same threads) - issue 22's target.
+DETERRENCE_RNG_TARGET = 0.25
 PER_100 = 5.5
 
 
@@ -144,6 +153,17 @@ def run_stage(stage: str, directory: Path, replicates: int, chunk: int | None,
 
     policy = load_policy()
     pkl = directory / "registers.pkl"
+    if stage == "rng":  # the floor: no engine, only the register's size
+        registers = pickle.loads(pkl.read_bytes())
+        Path("/proc/self/clear_refs").write_text("5")
+        before = _status_kb("VmRSS")
+        t0, c0 = time.perf_counter(), _cpu()
+        values, threads = fill_uniforms(replicates * 4 * len(registers.enterprises), workers)
+        seconds, cpu = time.perf_counter() - t0, _cpu() - c0
+        peak = _status_kb("VmHWM")
+        return dict(stage=stage, seconds=seconds, cpu=cpu, peak_mb=peak / 1024,
+                    before_mb=before / 1024, added_mb=(peak - before) / 1024, values=values,
+                    threads=threads)
     registers = classified = None
     if stage != "validate":
         registers = pickle.loads(pkl.read_bytes())
@@ -181,6 +201,55 @@ def run_stage(stage: str, directory: Path, replicates: int, chunk: int | None,
                 before_mb=before / 1024, added_mb=(peak - before) / 1024, **extra)
 
 
+def fill_uniforms(total: int, workers: int | None = None) -> tuple[int, int]:
+    """Fill ``total`` doubles with ``Generator.random`` on the engines' thread count (each
+    thread its own PCG64 and a 65,536-value buffer); returns the values and threads."""
+    import threading
+
+    threads = workers or max(1, len(os.sched_getaffinity(0)))
+    block = 1 << 16
+    per = max(1, total // (threads * block))
+
+    def work(seed: int) -> None:
+        g = np.random.default_rng(seed)
+        buf = np.empty(block)
+        for _ in range(per):
+            g.random(out=buf)
+
+    pool = [threading.Thread(target=work, args=(k,)) for k in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return per * block * threads, threads
+
+
+def rng_ratios(results: dict, sizes: list[int], replicates: int) -> None:
+    """The engines' enterprise-quarters per second against the ``rng`` values per second of
+    the same size (same run, same threads), with the deterrence target."""
+    print("\nEngines against the raw random-number fill rate (enterprise-quarters/s over "
+          "Generator.random values/s, same threads, same run):")
+    print("| size | Generator.random | coverage | deterrence | deterrence / RNG | target |")
+    print("|---|---|---|---|---|---|")
+    for n in sizes:
+        floor = results.get(("rng", n), {})
+        if "values" not in floor:
+            continue
+        rate = floor["values"] / floor["seconds"]
+        cells = []
+        for stage in ("coverage", "deterrence"):
+            r = results.get((stage, n), {})
+            cells.append(f"{replicates * 4 * n / r['seconds'] / 1e6:.1f} M/s "
+                         f"({replicates * 4 * n / r['seconds'] / rate:.0%})"
+                         if "seconds" in r else "-")
+        det = results.get(("deterrence", n), {})
+        ratio = replicates * 4 * n / det["seconds"] / rate if "seconds" in det else float("nan")
+        verdict = ("met" if ratio >= DETERRENCE_RNG_TARGET else "NOT met") if det else "-"
+        print(f"| {label(n)} | {rate / 1e6:.0f} M/s ({floor['threads']} threads) | "
+              f"{cells[0]} | {cells[1]} | {ratio:.1%} | >= {DETERRENCE_RNG_TARGET:.0%}: "
+              f"{verdict} |")
+
+
 def stage_in_subprocess(stage: str, directory: Path, replicates: int, chunk: int | None = None,
                         workers: int | None = None) -> dict:
     cmd = [sys.executable, __file__, "--run-stage", stage, "--data", str(directory),
@@ -215,6 +284,8 @@ def sizes_table(sizes: list[int], stages: list[str], replicates: int) -> None:
                   flush=True)
         if not (directory / "registers.pkl").exists() and "validate" not in stages:
             stages = ["validate", *stages]
+        if {"coverage", "deterrence"} & set(stages) and "rng" not in stages:
+            stages = [*stages, "rng"]
         for stage in stages:
             r = stage_in_subprocess(stage, directory, replicates)
             results[(stage, n)] = r
@@ -248,6 +319,7 @@ def sizes_table(sizes: list[int], stages: list[str], replicates: int) -> None:
     label_r = f"{replicates} replicates x 4 quarters"
     print(f"\n(peak: the stage's process, inputs included; +added: above the memory before the "
           f"stage; engines: {label_r}; exponents between successive sizes)")
+    rng_ratios(results, sizes, replicates)
 
 
 def chunks_table(n: int, chunks: list[int]) -> None:

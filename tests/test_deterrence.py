@@ -246,10 +246,12 @@ def test_category_table_classifies_distinct_combinations_only(policy, classified
     assert table.dtype == np.int8 and (table == brute).all()
 
 
-def test_memory_is_set_by_the_chunk_size(policy):
-    """Peak memory (tracemalloc) of a run: a few bytes per object, plus about 120 bytes per
-    object and replicate of the chunk - on main the category table alone took 16 copies
-    of the register (about 15,000 bytes per object)."""
+@pytest.mark.parametrize("engine_version, low, high", [(1, 40, 250), (2, 15, 60)])
+def test_memory_is_set_by_the_chunk_size(policy, engine_version, low, high):
+    """Peak memory (tracemalloc) of a run: a few bytes per object, plus about 120 bytes
+    (engine version 1) or 30 bytes (version 2) per object and replicate of the chunk - on
+    main the category table alone took 16 copies of the register (about 15,000 bytes per
+    object)."""
     import tracemalloc
 
     from dsr_analysis.categories import classify
@@ -257,17 +259,17 @@ def test_memory_is_set_by_the_chunk_size(policy):
 
     n = 20_000
     frame = classify(synthetic_enterprises(n, 1), policy)
-    simulate_deterrence(frame, policy, replicates=1, years=1, seed=1, workers=1)  # warm-up
+    kw = dict(years=1, seed=1, workers=1, engine_version=engine_version)
+    simulate_deterrence(frame, policy, replicates=1, **kw)  # warm-up
     peaks = {}
     for chunk in (1, 8):
         tracemalloc.start()
-        simulate_deterrence(frame, policy, replicates=8, years=1, seed=1, chunk_size=chunk,
-                            workers=1)
+        simulate_deterrence(frame, policy, replicates=8, chunk_size=chunk, **kw)
         peaks[chunk] = tracemalloc.get_traced_memory()[1] / n
         tracemalloc.stop()
     assert peaks[1] < 400
     per_replicate = (peaks[8] - peaks[1]) / 7
-    assert 40 < per_replicate < 250
+    assert low < per_replicate < high
 
 
 def test_chunks_threads_and_default_chunk_change_nothing(policy, classified):

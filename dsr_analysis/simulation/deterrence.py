@@ -33,9 +33,10 @@ from scipy import optimize, stats
 
 from ..categories import classify
 from ..errors import ParameterError
+from ..i18n import _
 from ..overlap import LEVELS, OverlapRules, counted_checks, eligible_mask
 from ..policy import CATEGORIES, CREDIT_CLASSES, Policy
-from ..quotas import inclusion_probabilities
+from ..quotas import inclusion_probabilities, stratum_quota
 from . import kernels
 from ..distributed import as_executor
 from .sampling import (
@@ -65,7 +66,7 @@ from .sampling import (
 
 __all__ = [
     "GROUP_KEYS", "NATIONAL_HIT_RATE_2019", "DeterrenceJob", "DeterrenceParams",
-    "DeterrenceResult", "build_model", "deterrence_chunk", "submit_deterrence",
+    "DeterrenceResult", "ENGINE_VERSION", "ENGINE_VERSIONS", "build_model", "deterrence_chunk", "submit_deterrence",
     "calibrate_gain_median", "combined_probability", "detection_of", "deterrence_summary",
     "estimate_from_probabilities", "expected_hit_rate", "expected_violation_rate",
     "group_strata", "offsite_counts", "optional_factories", "params_from_mapping",
@@ -355,6 +356,32 @@ def quick_totals(estimate: pd.DataFrame) -> dict[str, float]:
 # --------------------------------------------------------------------------------------
 # Stochastic simulation
 # --------------------------------------------------------------------------------------
+#: Version of the stochastic engine, i.e. the layout of its random streams (the model is
+#: the same in every version; results differ draw by draw, not in distribution).
+#:
+#: * ``2`` (default): every random number comes from counter-based streams (SplitMix64
+#:   output of a Weyl sequence, :func:`dsr_analysis.simulation.kernels.counter_uniform`),
+#:   four per replicate (keys from the replicate's ``SeedSequence``: gain levels,
+#:   behaviour, draw, detection), the number of a firm addressed by (quarter, pass, firm):
+#:   a firm that complies whatever the odds uses no number after the first, the violation
+#:   decision uses one uniform against the normal tail (``erfc``) instead of a normal, the
+#:   draw computes keys only for firms below a screening bound (exact selection, see
+#:   :func:`dsr_analysis.simulation.kernels.dv2_draw`), detection only for inspected
+#:   violators; each quarter is a few compiled passes over the firms.
+#: * ``1``: the first engine (numpy ``Generator`` streams, one normal and one uniform per
+#:   firm and pass every quarter, numpy passes); kept so that earlier results can be
+#:   reproduced for their seed.
+ENGINE_VERSION = 2
+ENGINE_VERSIONS = (1, 2)
+
+
+def check_engine_version(engine_version: int) -> None:
+    """Raise :class:`ParameterError` for an unknown :data:`ENGINE_VERSION`."""
+    if engine_version not in ENGINE_VERSIONS:
+        raise ParameterError(_("engine_version: {value} is not one of {versions}").format(
+            value=engine_version, versions=", ".join(map(str, ENGINE_VERSIONS))))
+
+
 @dataclass(frozen=True)
 class DeterrenceResult:
     """Results of :func:`simulate_deterrence` as tidy DataFrames.
@@ -435,6 +462,9 @@ class DeterrenceModel:
     staff: dict
     capacity: dict
     fixed: np.ndarray
+    #: :func:`dsr_analysis.quotas.stratum_quota` per (stratum, class counts), filled as
+    #: the engine (version 2) meets them.
+    quota_cache: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def build_model(classified: pd.DataFrame, policy: Policy, params: DeterrenceParams,
@@ -659,10 +689,14 @@ def simulate_quarter(model: DeterrenceModel, firms: FirmState, draw_g: list, beh
     enforce(model, firms, detected)
 
 
-def deterrence_chunk(model: DeterrenceModel, seeds: list, years: int, bar=None
-                     ) -> tuple[dict, dict]:
+def deterrence_chunk(model: DeterrenceModel, seeds: list, years: int, bar=None,
+                     engine_version: int = ENGINE_VERSION) -> tuple[dict, dict]:
     """One chunk of replicates as a pure task: the timeline and by-category tallies of
-    ``len(seeds)`` replicates (shapes (R, T) and (R, T, 3)). What a Dask worker runs."""
+    ``len(seeds)`` replicates (shapes (R, T) and (R, T, 3)). What a Dask worker runs.
+    ``engine_version``: see :data:`ENGINE_VERSION`."""
+    check_engine_version(engine_version)
+    if engine_version == 2:
+        return deterrence_chunk_v2(model, seeds, years, bar)
     bar = bar or NoBar()
     R, T = len(seeds), 4 * years
     tl = {k: np.zeros((R, T)) for k in TIMELINE_KEYS}
@@ -680,6 +714,169 @@ def deterrence_chunk(model: DeterrenceModel, seeds: list, years: int, bar=None
     return tl, bc
 
 
+def _stream_keys(seeds: list) -> list[np.ndarray]:
+    """Version 2: the four stream keys of every replicate (gain levels, behaviour, draw,
+    detection), uint64 arrays of length R, from each replicate's ``SeedSequence``."""
+    keys = np.array([s.generate_state(4, np.uint64) for s in seeds],
+                    dtype=np.uint64).reshape(len(seeds), 4)
+    return [np.ascontiguousarray(keys[:, j]) for j in range(4)]
+
+
+def _quotas_v2(model: DeterrenceModel, counts: np.ndarray, offc: np.ndarray) -> np.ndarray:
+    """:func:`quarter_quotas` from the counts of :func:`kernels.dv2_state`, with the
+    model's cache of :func:`dsr_analysis.quotas.stratum_quota` per stratum and counts."""
+    strata, policy, cache = model.strata, model.policy, model.quota_cache
+    rules = {r.id: r for r in policy.quotas.rules}
+    quota = np.zeros(counts.shape[:2], dtype=np.int64)
+    table = strata.table
+    for s, (unit, rule_id) in enumerate(zip(table["unit"], table["quota_rule"], strict=True)):
+        for r in range(counts.shape[0]):
+            key = (s, *counts[r, s].tolist())
+            q = cache.get(key)
+            if q is None:
+                q = cache[key] = stratum_quota(rules[rule_id], policy, key[1:],
+                                               model.staff.get(unit, 0))[0]
+            quota[r, s] = q
+    return budget_quotas(quota, strata, counts, offc, model.budget, model.capacity,
+                         policy.methods.offsite_first)
+
+
+_TAIL = kernels.tail_table()
+
+
+def deterrence_chunk_v2(model: DeterrenceModel, seeds: list, years: int, bar=None
+                        ) -> tuple[dict, dict]:
+    """:func:`deterrence_chunk` of engine version 2 (:data:`ENGINE_VERSION`): the same
+    model in compiled passes (:mod:`dsr_analysis.simulation.kernels`, ``dv2_*``) on
+    counter-based streams. Per quarter: states, strata and counts; quotas and lambdas
+    (small arrays, numpy); perceived probabilities and violations; the draw of each pass
+    (counties first; the area level without what they drew under ``avoid``); inspections,
+    detection, enforcement and tallies. Memory: about 30 bytes per firm and replicate."""
+    from .coverage import NEWTON_STEPS, SCREEN_EXTRA, SCREEN_SD
+
+    bar = bar or NoBar()
+    arrays, params, rules, strata = model.arrays, model.params, model.rules, model.strata
+    R, N, T, S = len(seeds), arrays.n, 4 * years, strata.n
+    P = strata.n_passes
+    k_init, k_beh, k_draw, k_det = _stream_keys(seeds)
+    with np.errstate(divide="ignore"):
+        log_median = np.log(params.gain_median * params.gain_factor(arrays.credit))
+    log_gain = np.empty((R, N))
+    for r in range(R):  # the firms' normals: numpy's ziggurat on a PCG64 of the gain key
+        np.random.Generator(np.random.PCG64(int(k_init[r]))).standard_normal(out=log_gain[r])
+    kernels.dv2_init(k_init, np.ascontiguousarray(log_median, dtype=float),
+                     float(params.compliant_share), float(params.gain_sigma), log_gain)
+    credit = np.repeat(arrays.credit.astype(np.int8)[None, :], R, axis=0)  # writable copies
+    positive = np.repeat(arrays.positive[None, :], R, axis=0)
+    pen_last = np.repeat(model.penalised[None, :], R, axis=0)
+    pen_now = np.zeros((R, N), dtype=bool)
+    clean_years = np.zeros((R, N), dtype=np.int16)
+    checks = np.zeros((P, R, N), dtype=np.int16)
+    cat = np.empty((R, N), dtype=np.int8)
+    sid = np.empty((P, R, N), dtype=np.int16)
+    violate = np.empty((R, N), dtype=bool)
+    drawn = np.zeros((P, R, N), dtype=bool)
+    counts, offc, ec, fresh = (np.empty((R, S, len(CREDIT_CLASSES)), dtype=np.int64)
+                               for _ in range(4))
+    cat_n = np.empty((R, len(CATEGORIES)), dtype=np.int64)
+    pos_n = np.empty(R, dtype=np.int64)
+    fixed = np.ascontiguousarray(model.fixed[:S])
+    unit = np.ascontiguousarray(arrays.unit.astype(np.int64))
+    offsite = np.ascontiguousarray(arrays.offsite)
+    lookup, cat_table = strata.lookup, model.cat_table
+    scope_all = rules.scope != "unit"
+    capped = rules.capped("routine", "random")
+    cap = int(rules.yearly_cap)
+    rotation = rules.mode == "rotation"
+    offsite_first = bool(model.policy.methods.offsite_first)
+    county = LEVELS.index("county")
+    flags = (scope_all, capped, cap)
+    tl = {k: np.zeros((R, T)) for k in TIMELINE_KEYS}
+    bc = {k: np.zeros((R, T, len(CATEGORIES))) for k in CATEGORY_KEYS}
+    d_on, d_off = float(params.detection_onsite), float(params.detection_offsite)
+
+    def plan(eligible, lam, quota):
+        lam = np.ascontiguousarray(lam, dtype=float)
+        if rotation:
+            return lam, np.ones_like(lam)
+        kd = np.minimum(quota, eligible.sum(axis=-1))
+        return lam, kernels.screen_plan(eligible, lam, kd, SCREEN_SD, SCREEN_EXTRA,
+                                        NEWTON_STEPS)[0]
+
+    kernels.dv2_state(cat_table, unit, lookup, offsite, credit, positive, pen_last, checks,
+                      *flags, fixed, cat, sid, counts, offc, ec, fresh, cat_n, pos_n)
+    for year in range(years):
+        for qi in range(4):
+            t = 4 * year + qi
+            quota = _quotas_v2(model, counts, offc)
+            special, positive_list = cat_n[:, 0].copy(), pos_n.copy()
+            objects_by_cat = cat_n.copy()
+            if rotation:
+                lam0 = inclusion_probabilities(fresh, quota, strata.bases)
+                lam1 = inclusion_probabilities(ec - fresh, np.maximum(
+                    quota - fresh.sum(axis=-1), 0), strata.bases)
+                lam_d, tau_d = plan(ec, inclusion_probabilities(ec, quota, strata.bases),
+                                    quota)
+            else:
+                lam0 = lam1 = inclusion_probabilities(ec, quota, strata.bases)
+                lam_d, tau_d = plan(ec, lam0, quota)
+            most = int(max(1, quota.sum(axis=1).max()))
+            dlist = np.empty((P, R, most), dtype=np.int64)
+            dn = np.zeros((P, R), dtype=np.int64)
+            perceived = np.empty(R)
+            viol_cat = np.zeros((R, len(CATEGORIES)), dtype=np.int64)
+            kernels.dv2_quarter(sid, cat, credit, checks, *flags, fixed, rotation,
+                                np.ascontiguousarray(lam0, dtype=float),
+                                np.ascontiguousarray(lam1, dtype=float), offsite,
+                                offsite_first, d_on, d_off, float(params.sanction), log_gain,
+                                float(params.gain_noise), k_beh, np.uint64(t * N), _TAIL,
+                                lam_d, tau_d, quota, k_draw, np.uint64(t * P * N), violate,
+                                perceived, viol_cat, drawn, dlist, dn)
+            for p in range(1, P):
+                use_other = rules.avoids(LEVELS[p]) and p != county
+                if use_other:
+                    eligible = ec.copy()
+                    kernels.dv2_avoided(sid, credit, checks, *flags, fixed, county, p, dlist,
+                                        dn, eligible)
+                    lam, tau = plan(eligible, inclusion_probabilities(eligible, quota,
+                                                                      strata.bases), quota)
+                elif rotation:
+                    lam, tau = lam_d, tau_d
+                else:
+                    lam, tau = plan(ec, lam0, quota)
+                kernels.dv2_draw(p, sid, credit, checks, *flags, fixed, rotation,
+                                 drawn[county], use_other, lam, tau, quota, k_draw,
+                                 np.uint64((t * P + p) * N), drawn, dlist, dn)
+            tally = np.zeros((R, 3), dtype=np.int64)
+            by_cat = np.zeros((R, len(CATEGORIES), 2), dtype=np.int64)
+            kernels.dv2_close(cat_table, unit, lookup, sid, cat, credit, positive, pen_last,
+                              pen_now, checks, *flags, rotation, violate, drawn, dlist, dn, fixed,
+                              offsite, offsite_first, d_on, d_off, int(params.downgrade_steps),
+                              bool(params.remove_from_positive_list), k_det, np.uint64(t * N),
+                              counts, offc, ec, fresh, cat_n, pos_n, tally, by_cat)
+            n_insp, n_off = tally[:, 0], tally[:, 1]
+            values = dict(violators=viol_cat.sum(axis=1), inspections=n_insp, offsite=n_off,
+                          onsite=n_insp - n_off, detected=tally[:, 2],
+                          inspector_days=(n_insp - n_off) * model.budget.onsite_inspector_days
+                          + n_off * model.budget.offsite_inspector_days,
+                          special=special, positive_list=positive_list,
+                          mean_perceived=perceived / N)
+            for k, v in values.items():
+                tl[k][:, t] = v
+            bc["objects"][:, t, :] = objects_by_cat
+            bc["violators"][:, t, :] = viol_cat
+            bc["inspections"][:, t, :] = by_cat[:, :, 0]
+            bc["detected"][:, t, :] = by_cat[:, :, 1]
+            bar.update(R)
+        kernels.dv2_year_end(credit, arrays.credit, pen_now, pen_last, clean_years, checks,
+                             int(params.recovery_years))
+        if year + 1 < years:
+            kernels.dv2_state(cat_table, unit, lookup, offsite, credit, positive, pen_last,
+                              checks, *flags, fixed, cat, sid, counts, offc, ec, fresh, cat_n,
+                              pos_n)
+    return tl, bc
+
+
 @dataclass
 class DeterrenceJob:
     """A deterrence simulation handed to an executor (:mod:`dsr_analysis.distributed`); :meth:`result`
@@ -692,6 +889,7 @@ class DeterrenceJob:
     years: int
     seed: object
     bar: object
+    engine_version: int = ENGINE_VERSION
 
     def result(self) -> DeterrenceResult:
         parts = self.executor.gather(self.futures)
@@ -707,13 +905,17 @@ class DeterrenceJob:
             for k in CATEGORY_KEYS:
                 bc[k][start:start + n] = pbc[k]
             start += n
-        return deterrence_tables(self.model, tl, bc, self.replicates, self.years, self.seed)
+        return deterrence_tables(self.model, tl, bc, self.replicates, self.years, self.seed,
+                                 self.engine_version)
 
 
 def submit_deterrence(ex, model: DeterrenceModel, *, replicates: int, years: int, seed,
-                      chunk_size: int | None = None, progress: bool = False) -> DeterrenceJob:
+                      chunk_size: int | None = None, progress: bool = False,
+                      engine_version: int = ENGINE_VERSION) -> DeterrenceJob:
     """Hand a run's chunks to the executor ``ex`` (:func:`dsr_analysis.distributed.executor`): one task
-    per chunk of ``chunk_size`` replicates (default :func:`default_chunk_size`)."""
+    per chunk of ``chunk_size`` replicates (default :func:`default_chunk_size`);
+    ``engine_version``: :data:`ENGINE_VERSION`."""
+    check_engine_version(engine_version)
     seeds = replicate_seeds(seed, replicates)
     chunk_size = chunk_size or default_chunk_size(model.arrays.n)
     bar = progress_bar(replicates * 4 * years, progress, "simulate deterrence")
@@ -721,13 +923,13 @@ def submit_deterrence(ex, model: DeterrenceModel, *, replicates: int, years: int
     futures = []
     for sl in chunks(replicates, chunk_size):
         if ex.distributed:
-            f = ex.submit(deterrence_chunk, shared, seeds[sl], years)
+            f = ex.submit(deterrence_chunk, shared, seeds[sl], years, None, engine_version)
             ex.on_done(f, functools.partial(bar.update, (sl.stop - sl.start) * 4 * years))
         else:
-            f = ex.submit(deterrence_chunk, shared, seeds[sl], years, bar)
+            f = ex.submit(deterrence_chunk, shared, seeds[sl], years, bar, engine_version)
         futures.append(f)
     return DeterrenceJob(executor=ex, model=model, futures=futures, replicates=replicates,
-                         years=years, seed=seed, bar=bar)
+                         years=years, seed=seed, bar=bar, engine_version=engine_version)
 
 
 def simulate_deterrence(
@@ -744,6 +946,7 @@ def simulate_deterrence(
     progress: bool = False,
     workers: int | None = None,
     scheduler=None,
+    engine_version: int = ENGINE_VERSION,
 ) -> DeterrenceResult:
     """Simulate firms' violations, the quarterly draws and state-dependent enforcement.
 
@@ -758,11 +961,13 @@ def simulate_deterrence(
     probability of their check, downgraded, marked penalised, and removed from the
     positive list.
 
-    Each replicate has one ``SeedSequence`` child, split into a draw stream and a behaviour
-    stream; results do not depend on ``chunk_size``, ``workers`` or ``scheduler``.
+    Each replicate has one ``SeedSequence`` child; its random streams are laid out as
+    :data:`ENGINE_VERSION` ``engine_version`` says (2, the default: counter-based streams
+    and compiled passes; 1: the first engine, to reproduce its results for a seed).
+    Results do not depend on ``chunk_size``, ``workers`` or ``scheduler``.
 
     Memory: the register's arrays (about 30 bytes per object, the category table included)
-    plus about 120 bytes x ``chunk_size`` x objects per worker; ``chunk_size`` defaults to
+    plus about 30 bytes (version 1: 120) x ``chunk_size`` x objects per worker; ``chunk_size`` defaults to
     :func:`dsr_analysis.simulation.sampling.default_chunk_size` (8 replicates at 100,000
     objects, 1 from 800,000). ``workers``: chunks at the same time, in threads (default:
     the CPUs this process may use). ``scheduler``: where the chunks run, as for
@@ -770,16 +975,18 @@ def simulate_deterrence(
     """
     if workers is not None and workers < 1:
         raise ParameterError(f"workers: {workers} must be at least 1")
+    check_engine_version(engine_version)
     model = build_model(classified, policy, params or DeterrenceParams(), inspectors,
                         budget or Budget())
     with as_executor(scheduler, workers) as ex:
         job = submit_deterrence(ex, model, replicates=replicates, years=years, seed=seed,
-                                chunk_size=chunk_size, progress=progress)
+                                chunk_size=chunk_size, progress=progress,
+                                engine_version=engine_version)
         return job.result()
 
 
 def deterrence_tables(model: DeterrenceModel, tl: dict, bc: dict, replicates: int, years: int,
-                      seed) -> DeterrenceResult:
+                      seed, engine_version: int = ENGINE_VERSION) -> DeterrenceResult:
     """The tidy tables of :class:`DeterrenceResult`."""
     T, N = 4 * years, model.arrays.n
     timeline = pd.DataFrame({
@@ -810,7 +1017,7 @@ def deterrence_tables(model: DeterrenceModel, tl: dict, bc: dict, replicates: in
     rules = model.rules
     settings = dict(replicates=replicates, years=years, seed=seed, overlap=rules.mode,
                     overlap_scope=rules.scope, between_levels=rules.between, objects=N,
-                    params=dataclasses.asdict(model.params))
+                    params=dataclasses.asdict(model.params), engine_version=engine_version)
     return DeterrenceResult(timeline=timeline, by_category=by_category, settings=settings)
 
 

@@ -20,6 +20,8 @@ stable sort; ``key`` is the composite itself, or the ranking key under rotation)
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
@@ -27,6 +29,9 @@ import numpy as np
 COMP_MAX = 1.0 - 2.0 ** -40
 
 _jit = numba.njit(cache=True, error_model="numpy", nogil=True)
+#: Small helpers of the deterrence kernels, inlined into their callers (a call passes every
+#: array argument as a structure).
+_inline = numba.njit(cache=True, error_model="numpy", nogil=True, inline="always")
 
 
 @_jit
@@ -820,3 +825,584 @@ def class_lambda(lam, sid, credit, out):
         for i in range(N):
             s = sid[r, i]
             out[r, i] = lam[r, s, credit[r, i]] if s >= 0 else 0.0
+
+
+# --------------------------------------------------------------------------------------
+# The deterrence engine, version 2: counter-based streams and fused passes
+# --------------------------------------------------------------------------------------
+#: SplitMix64 (Steele, Lea and Flood 2014): the Weyl increment and the two multipliers of
+#: its output function (Stafford's "Mix13").
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_ONE = np.uint64(1)
+_S30 = np.uint64(30)
+_S27 = np.uint64(27)
+_S31 = np.uint64(31)
+_S11 = np.uint64(11)
+_TWO_M53 = 1.0 / 9007199254740992.0
+
+
+@_inline
+def counter_uniform(key, ctr):
+    """The uniform number ``ctr`` of the stream ``key`` (both uint64), in [0, 1) on a 2^-53
+    grid: the SplitMix64 output of the Weyl state ``key + (ctr + 1) gamma``. Counter-based:
+    any number of a stream is computed on its own, so which numbers a replicate uses does
+    not depend on chunks, threads or the order of the computation."""
+    z = key + (ctr + _ONE) * _GAMMA
+    z = (z ^ (z >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    z = z ^ (z >> _S31)
+    return np.float64(z >> _S11) * _TWO_M53
+
+
+@_jit
+def counter_uniforms(key, start, n):
+    """``n`` consecutive numbers of the stream ``key`` from counter ``start`` (for tests)."""
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = counter_uniform(key, start + np.uint64(i))
+    return out
+
+
+@_jit
+def dv2_init(keys, log_median, compliant_share, gain_sigma, log_gain):
+    """Gain level of every firm of every row (``log_gain``, R x N, holding standard normals
+    ``z`` on entry): ``-inf`` for the firms that comply whatever the odds (number ``i`` of
+    the row's stream below ``compliant_share``), otherwise ``log_median[i] + gain_sigma
+    z``."""
+    R, N = log_gain.shape
+    for r in range(R):
+        key = keys[r]
+        row = log_gain[r]
+        for i in range(N):
+            if counter_uniform(key, np.uint64(i)) < compliant_share:
+                row[i] = -np.inf
+            else:
+                row[i] = log_median[i] + gain_sigma * row[i]
+
+
+@_inline
+def _counted(checks, p, r, i, scope_all):
+    """Earlier checks this year that count for the unit of pass ``p``
+    (:func:`dsr_analysis.overlap.counted_checks`)."""
+    if not scope_all:
+        return np.int64(checks[p, r, i])
+    t = 0
+    for q in range(checks.shape[0]):
+        t += np.int64(checks[q, r, i])
+    return t
+
+
+@_inline
+def _restate(r, i, cat_table, unit, lookup, credit, positive, pen_last, cat, sid):
+    """Category and strata of firm ``i`` of row ``r`` from its current state."""
+    c = np.int64(credit[r, i])
+    pos = np.int64(positive[r, i])
+    k = cat_table[i, c * 4 + pos * 2 + np.int64(pen_last[r, i])]
+    cat[r, i] = k
+    code = np.int64(k) * 8 + pos * 4 + c
+    for p in range(lookup.shape[0]):
+        sid[p, r, i] = lookup[p, unit[i], code]
+
+
+@_inline
+def _contrib(r, i, sign, sid, cat, credit, positive, offsite, checks, scope_all, capped, cap,
+             fixed, counts, offc, ec, fresh, cat_n, pos_n):
+    """Add ``sign`` x what firm ``i`` of row ``r`` counts for: objects, off-site capable,
+    eligible (the yearly cap; never on full off-site coverage) and eligible without a
+    counted check this year per stratum and class; objects per category; positive list."""
+    c = np.int64(credit[r, i])
+    cat_n[r, cat[r, i]] += sign
+    if positive[r, i]:
+        pos_n[r] += sign
+    for p in range(sid.shape[0]):
+        s = np.int64(sid[p, r, i])
+        if s < 0:
+            continue
+        counts[r, s, c] += sign
+        if offsite[i]:
+            offc[r, s, c] += sign
+        n = _counted(checks, p, r, i, scope_all)
+        if fixed[s] or not capped or n < cap:
+            ec[r, s, c] += sign
+            if n == 0:
+                fresh[r, s, c] += sign
+
+
+@_jit
+def dv2_state(cat_table, unit, lookup, offsite, credit, positive, pen_last, checks, scope_all,
+              capped, cap, fixed, cat, sid, counts, offc, ec, fresh, cat_n, pos_n):
+    """The state of every firm of every row from scratch (start, and after a year's end):
+    category and strata (``sid``, passes x R x N) and the counts of :func:`_contrib`;
+    the engine then keeps them up to date firm by firm."""
+    R, N = credit.shape
+    counts[:] = 0
+    offc[:] = 0
+    ec[:] = 0
+    fresh[:] = 0
+    cat_n[:] = 0
+    pos_n[:] = 0
+    P = lookup.shape[0]
+    for r in range(R):
+        cn = cat_n[r]
+        pn = 0
+        cr = credit[r]
+        po = positive[r]
+        pl = pen_last[r]
+        ct = cat[r]
+        for i in range(N):  # _restate and _contrib, written out
+            c = np.int64(cr[i])
+            pos = np.int64(po[i])
+            k = cat_table[i, c * 4 + pos * 2 + np.int64(pl[i])]
+            ct[i] = k
+            cn[k] += 1
+            pn += pos
+            code = np.int64(k) * 8 + pos * 4 + c
+            for p in range(P):
+                s = np.int64(lookup[p, unit[i], code])
+                sid[p, r, i] = s
+                if s < 0:
+                    continue
+                counts[r, s, c] += 1
+                if offsite[i]:
+                    offc[r, s, c] += 1
+                n = _counted(checks, p, r, i, scope_all)
+                if fixed[s] or not capped or n < cap:
+                    ec[r, s, c] += 1
+                    if n == 0:
+                        fresh[r, s, c] += 1
+        pos_n[r] = pn
+
+
+#: The normal tail ``Q(x) = erfc(x / sqrt 2) / 2`` tabulated on ``[-TAIL_X, TAIL_X]``
+#: (:func:`tail_table`): linear interpolation between its points is within
+#: ``h^2 / 8 max|Q''| < 6e-7`` of ``Q``; a uniform within :data:`TAIL_MARGIN` of the
+#: interpolated value is decided by ``erfc`` itself, so every decision is that of ``erfc``.
+TAIL_X = 9.0
+TAIL_POINTS = 4096
+TAIL_MARGIN = 1e-5
+
+
+def tail_table() -> np.ndarray:
+    """``Q`` at the :data:`TAIL_POINTS` + 1 points of ``[-TAIL_X, TAIL_X]``."""
+    x = np.linspace(-TAIL_X, TAIL_X, TAIL_POINTS + 1)
+    return np.array([0.5 * math.erfc(v / math.sqrt(2.0)) for v in x])
+
+
+@_inline
+def violates(u, x, tab):
+    """``u < erfc(x / sqrt 2) / 2``, through the table ``tab`` where it decides."""
+    f = (x + TAIL_X) * (TAIL_POINTS / (2.0 * TAIL_X))
+    if f >= 0.0 and f < TAIL_POINTS:
+        j = np.int64(f)
+        w = f - j
+        q = tab[j] + w * (tab[j + 1] - tab[j])
+        if u < q - TAIL_MARGIN:
+            return True
+        if u >= q + TAIL_MARGIN:
+            return False
+    return u < 0.5 * math.erfc(x * (1.0 / np.sqrt(2.0)))
+
+
+@_inline
+def _draw_key(u, lam, rotation, rounds):
+    """The ranking key of :func:`dsr_analysis.simulation.sampling.draw_keys`: the Pareto key
+    (0 for ``lambda >= 1``), ``rounds + Q / (1 + Q)`` under rotation, ``inf`` for ``nan``."""
+    if lam >= 1.0:
+        q = 0.0
+    else:
+        q = (u / (1.0 - u)) / (lam / (1.0 - lam))
+    key = rounds + q / (1.0 + q) if rotation else q
+    if np.isnan(key):
+        return np.inf
+    return key
+
+
+@_jit
+def _row_plan(tau_r, lam_r, rotation, bound, full, pick):
+    """Per stratum: the smallest key a firm above its class's screening bound can have
+    (``bound``; the key is monotone in the uniform), whether every eligible firm is a
+    candidate (``full``), and ``pick`` set."""
+    S, C = tau_r.shape
+    for s in range(S):
+        b = np.inf
+        every = True
+        for c in range(C):
+            t = tau_r[s, c]
+            if t < 1.0:
+                every = False
+                b = min(b, _draw_key(t, lam_r[s, c], False, 0.0))
+        bound[s] = b
+        full[s] = every or rotation
+        pick[s] = True
+
+
+@_jit
+def _collect(p, r, sid, credit, checks, scope_all, capped, cap, fixed, rotation, other,
+             use_other, lam, tau, want, pick, full, key, base, cand_i, cand_k, cand_s):
+    """The candidates of row ``r`` in pass ``p`` into ``cand_*`` (returns their number):
+    eligible firms (not ``other`` when ``use_other``) of the strata with ``pick`` and
+    ``want > 0`` whose uniform (number ``base + i`` of the stream ``key``) is below ``tau``
+    of their stratum and class (every eligible firm of a ``full`` stratum), with a finite
+    key, in position order."""
+    N = sid.shape[2]
+    m = 0
+    for i in range(N):
+        s = np.int64(sid[p, r, i])
+        if s < 0 or want[s] <= 0 or not pick[s]:
+            continue
+        if use_other and other[r, i]:
+            continue
+        n = _counted(checks, p, r, i, scope_all)
+        if not (fixed[s] or not capped or n < cap):
+            continue
+        c = credit[r, i]
+        u = counter_uniform(key, base + np.uint64(i))
+        if not full[s] and not u < tau[s, c]:
+            continue
+        k = _draw_key(u, lam[s, c], rotation, np.float64(n))
+        if not np.isfinite(k):
+            continue
+        cand_i[m] = i
+        cand_k[m] = k
+        cand_s[m] = s
+        m += 1
+    return m
+
+
+@_inline
+def _mark(p, r, i, drawn, dlist, dn):
+    drawn[p, r, i] = True
+    dlist[p, r, dn[p, r]] = i
+    dn[p, r] += 1
+
+
+@_jit
+def _select_row(p, r, m, want, bound, full, pick, cand_i, cand_k, cand_s, vals, idx, hist,
+                scratch, cnt, ptr, drawn, dlist, dn):
+    """Per stratum with ``pick``, the ``want`` candidates with the smallest keys (ties by
+    position: candidates come in position order and the counting sort by stratum is
+    stable), as :func:`stratum_select`. A stratum that is not ``full`` is taken only when
+    it has at least ``want`` candidates and its ``want``-th smallest key is below its
+    ``bound``; otherwise it keeps ``pick`` and becomes ``full`` (to be collected again, every
+    eligible firm a candidate). Returns whether some stratum needs that."""
+    S = len(want)
+    cnt[:] = 0
+    for j in range(m):
+        cnt[cand_s[j]] += 1
+    ptr[0] = 0
+    for s in range(S):
+        ptr[s + 1] = ptr[s] + cnt[s]
+    cnt[:S] = ptr[:S]
+    for j in range(m):
+        s = cand_s[j]
+        q = cnt[s]
+        vals[q] = cand_k[j]
+        idx[q] = cand_i[j]
+        cnt[s] = q + 1
+    again = False
+    for s in range(S):
+        if not pick[s]:
+            continue
+        pick[s] = False
+        if want[s] <= 0:
+            continue
+        a, b = ptr[s], ptr[s + 1]
+        n = b - a
+        take = min(want[s], n)
+        t = np.inf
+        if 0 < take < n:
+            t = kth_smallest(vals[a:b], take - 1, hist, scratch)
+        elif take > 0:
+            t = vals[a]
+            for j in range(a + 1, b):
+                t = max(t, vals[j])
+        if not full[s] and (n < want[s] or not t < bound[s]):
+            pick[s] = True  # too few candidates, or a firm above the bound could rank
+            full[s] = True
+            again = True
+            continue
+        if take <= 0:
+            continue
+        if take == n:
+            for j in range(a, b):
+                _mark(p, r, idx[j], drawn, dlist, dn)
+            continue
+        below = 0
+        for j in range(a, b):
+            if vals[j] < t:
+                _mark(p, r, idx[j], drawn, dlist, dn)
+                below += 1
+        need = take - below
+        for j in range(a, b):
+            if need <= 0:
+                break
+            if vals[j] == t:
+                _mark(p, r, idx[j], drawn, dlist, dn)
+                need -= 1
+    return again
+
+
+@_jit
+def dv2_quarter(sid, cat, credit, checks, scope_all, capped, cap, fixed, rotation, lam0, lam1,
+                offsite, offsite_first, d_on, d_off, sanction, log_gain, noise_sigma,
+                beh_keys, beh_base, tab, lam_d, tau_d, quota, draw_keys, draw_base, violate,
+                perceived, viol_cat, drawn, dlist, dn):
+    """Violations and the draw of pass 0 (the counties), all rows, in one scan of the firms.
+
+    Behaviour: per pass, the lambda of the firm's stratum and class on the eligible firms
+    (``lam0``; under rotation ``lam1`` for firms already checked this year), the passes
+    combined as independent, times the detection probability of its check: ``p d``. A
+    firm with gain level ``g`` violates when ``g + noise_sigma Z > log(max(p d F,
+    1e-300))``, Z a standard normal: with the number ``beh_base + i`` of the row's behaviour
+    stream ``u``, when ``u < P(Z > x) = erfc(x / sqrt 2) / 2``, ``x = (threshold - g) /
+    noise_sigma`` (:func:`violates`). ``p d`` and the threshold depend on the firm only
+    through its strata, class, eligibility and check, so they are kept per such
+    combination (a small cache per row). ``perceived[r]``: the sum of ``p d``;
+    ``viol_cat[r, k]``: violators of category ``k``.
+
+    Draw (:func:`dv2_draw`, pass 0, lambda ``lam_d``, bound ``tau_d``): the candidates are
+    collected in the same scan."""
+    P, R, N = sid.shape
+    S = lam0.shape[1]
+    C = lam0.shape[2]
+    radix = np.int64(S * C * 2 + 1)
+    slots = 1024
+    c_code = np.empty(slots, dtype=np.int64)
+    c_pd = np.empty(slots)
+    c_thr = np.empty(slots)
+    cand_i = np.empty(N, dtype=np.int64)
+    cand_k = np.empty(N)
+    cand_s = np.empty(N, dtype=np.int64)
+    vals = np.empty(N)
+    idx = np.empty(N, dtype=np.int64)
+    scratch = np.empty(N)
+    hist = np.empty(4096, dtype=np.int64)
+    cnt = np.zeros(S + 1, dtype=np.int64)
+    ptr = np.zeros(S + 1, dtype=np.int64)
+    bound = np.empty(S)
+    full = np.zeros(S, dtype=np.bool_)
+    pick = np.ones(S, dtype=np.bool_)
+    for r in range(R):
+        bkey = beh_keys[r]
+        dkey = draw_keys[r]
+        want = quota[r]
+        lam_r = lam_d[r]
+        tau_r = tau_d[r]
+        _row_plan(tau_r, lam_r, rotation, bound, full, pick)
+        c_code[:] = -1
+        acc = 0.0
+        m = 0
+        for i in range(N):
+            c = np.int64(credit[r, i])
+            code = np.int64(0)
+            in_fixed = False
+            e0 = False
+            n0 = np.int64(0)
+            for p in range(P):
+                s = np.int64(sid[p, r, i])
+                a = np.int64(0)
+                if s >= 0:
+                    fx = fixed[s]
+                    in_fixed = in_fixed or fx
+                    n = _counted(checks, p, r, i, scope_all) if (capped or rotation) else 0
+                    if fx or not capped or n < cap:
+                        a = 1 + (s * C + c) * 2 + np.int64(rotation and n > 0)
+                        if p == 0:
+                            e0 = True
+                            n0 = n
+                code = code * radix + a
+            off = in_fixed or (offsite[i] and offsite_first)
+            code = code * 2 + np.int64(off)
+            slot = (code ^ (code >> 10) ^ (code >> 20)) & (slots - 1)
+            if c_code[slot] == code:
+                pd = c_pd[slot]
+                thr = c_thr[slot]
+            else:
+                nc = 1.0
+                rest = code >> 1
+                for _p in range(P - 1, -1, -1):  # the passes' lambdas, from the code
+                    a = rest % radix
+                    rest = rest // radix
+                    if a > 0:
+                        a -= 1
+                        sc = a >> 1
+                        lam = lam1[r, sc // C, sc % C] if (a & 1) else lam0[r, sc // C, sc % C]
+                        nc *= 1.0 - lam
+                pd = (1.0 - nc) * (d_off if off else d_on)
+                thr = np.log(max(pd * sanction, 1e-300))
+                c_code[slot] = code
+                c_pd[slot] = pd
+                c_thr[slot] = thr
+            acc += pd
+            g = log_gain[r, i]
+            v = False
+            if g == -np.inf:
+                v = False
+            elif noise_sigma > 0:
+                v = violates(counter_uniform(bkey, beh_base + np.uint64(i)),
+                             (thr - g) / noise_sigma, tab)
+            else:
+                v = g > thr
+            violate[r, i] = v
+            if v:
+                viol_cat[r, cat[r, i]] += 1
+            if e0:  # a candidate of the counties' draw?
+                s = np.int64(sid[0, r, i])
+                if want[s] > 0:
+                    u = counter_uniform(dkey, draw_base + np.uint64(i))
+                    if full[s] or u < tau_r[s, c]:
+                        k = _draw_key(u, lam_r[s, c], rotation, np.float64(n0))
+                        if np.isfinite(k):
+                            cand_i[m] = i
+                            cand_k[m] = k
+                            cand_s[m] = s
+                            m += 1
+        perceived[r] = acc
+        for _attempt in range(2):
+            if not _select_row(0, r, m, want, bound, full, pick, cand_i, cand_k, cand_s, vals,
+                               idx, hist, scratch, cnt, ptr, drawn, dlist, dn):
+                break
+            m = _collect(0, r, sid, credit, checks, scope_all, capped, cap, fixed, rotation,
+                         drawn[0], False, lam_r, tau_r, want, pick, full, dkey, draw_base,
+                         cand_i, cand_k, cand_s)
+
+
+@_jit
+def dv2_draw(p, sid, credit, checks, scope_all, capped, cap, fixed, rotation, other,
+             use_other, lam, tau, quota, keys, base, drawn, dlist, dn):
+    """The draw of pass ``p``, all rows: per row and stratum the ``quota`` eligible firms
+    (not drawn by the other level when ``use_other``: ``other[r, i]``) with the smallest
+    ranking keys, ties by position - the selection of
+    :func:`dsr_analysis.simulation.sampling.select_by_stratum` - marked in ``drawn[p]`` and
+    listed in ``dlist[p, r, :dn[p, r]]``. The key of firm ``i`` comes from the number
+    ``base + i`` of the row's draw stream. Only firms whose uniform is below ``tau``
+    (R x S x 4, the screening bound of :func:`screen_plan`; 1 = every firm) are
+    candidates; a stratum is taken from its candidates only when it has at least
+    ``quota`` of them and its ``quota``-th smallest key is below the smallest key a firm
+    above the bound can have (the key is monotone in the uniform), otherwise from all its
+    eligible firms (a second scan of the same numbers): the selection is exact either
+    way."""
+    P, R, N = sid.shape
+    S = quota.shape[1]
+    cand_i = np.empty(N, dtype=np.int64)
+    cand_k = np.empty(N)
+    cand_s = np.empty(N, dtype=np.int64)
+    vals = np.empty(N)
+    idx = np.empty(N, dtype=np.int64)
+    scratch = np.empty(N)
+    hist = np.empty(4096, dtype=np.int64)
+    cnt = np.zeros(S + 1, dtype=np.int64)
+    ptr = np.zeros(S + 1, dtype=np.int64)
+    bound = np.empty(S)
+    full = np.zeros(S, dtype=np.bool_)
+    pick = np.ones(S, dtype=np.bool_)
+    for r in range(R):
+        _row_plan(tau[r], lam[r], rotation, bound, full, pick)
+        for _attempt in range(2):
+            m = _collect(p, r, sid, credit, checks, scope_all, capped, cap, fixed, rotation,
+                         other, use_other, lam[r], tau[r], quota[r], pick, full, keys[r], base,
+                         cand_i, cand_k, cand_s)
+            if not _select_row(p, r, m, quota[r], bound, full, pick, cand_i, cand_k, cand_s,
+                               vals, idx, hist, scratch, cnt, ptr, drawn, dlist, dn):
+                break
+
+
+@_jit
+def dv2_avoided(sid, credit, checks, scope_all, capped, cap, fixed, p_from, p_to, dlist, dn,
+                ec):
+    """``ec`` (R x S x 4) less, for the pass ``p_to``, the eligible firms the pass ``p_from``
+    drew this quarter (between-level avoidance)."""
+    R = sid.shape[1]
+    for r in range(R):
+        for j in range(dn[p_from, r]):
+            i = dlist[p_from, r, j]
+            s = np.int64(sid[p_to, r, i])
+            if s < 0:
+                continue
+            n = _counted(checks, p_to, r, i, scope_all)
+            if fixed[s] or not capped or n < cap:
+                ec[r, s, credit[r, i]] -= 1
+
+
+@_jit
+def dv2_close(cat_table, unit, lookup, sid, cat, credit, positive, pen_last, pen_now, checks,
+              scope_all, capped, cap, rotation, violate, drawn, dlist, dn, fixed, offsite, offsite_first,
+              d_on, d_off, steps, remove, keys, base, counts, offc, ec, fresh, cat_n, pos_n,
+              tally, by_cat):
+    """End of a quarter over the drawn firms only, all rows: a firm drawn in any pass gets
+    one visit; an inspected violator is found when the number ``base + i`` of the row's
+    detection stream is below the detection probability of its check; enforcement (down
+    ``steps`` credit classes, off the positive list if ``remove``, penalised); the checks of
+    every level; the firm's category, strata and counts brought up to date.
+    ``tally[r]``: inspections, off-site, detected; ``by_cat[r, k]``: inspections, detected
+    of category ``k`` (at the start of the quarter). ``drawn`` is cleared. The checks are
+    kept only where they decide eligibility (``track``: a yearly cap or rotation), and
+    only a detected firm's state changes otherwise."""
+    P, R, N = sid.shape
+    track = capped or rotation
+    for r in range(R):
+        key = keys[r]
+        for p in range(P):
+            for j in range(dn[p, r]):
+                i = dlist[p, r, j]
+                first = True
+                for q in range(p):
+                    if drawn[q, r, i]:
+                        first = False
+                if not first:
+                    continue
+                k = cat[r, i]
+                in_fixed = False
+                for q in range(P):
+                    s = sid[q, r, i]
+                    if s >= 0 and fixed[s]:
+                        in_fixed = True
+                tally[r, 0] += 1
+                by_cat[r, k, 0] += 1
+                off = in_fixed or (offsite[i] and offsite_first)
+                tally[r, 1] += off
+                found = violate[r, i] and counter_uniform(key, base + np.uint64(i)) < (
+                    d_off if off else d_on)
+                if not (found or track):
+                    continue  # nothing that counts changes
+                _contrib(r, i, -1, sid, cat, credit, positive, offsite, checks, scope_all,
+                         capped, cap, fixed, counts, offc, ec, fresh, cat_n, pos_n)
+                if track:
+                    for q in range(P):
+                        if drawn[q, r, i]:
+                            checks[q, r, i] += 1
+                if found:
+                    tally[r, 2] += 1
+                    by_cat[r, k, 1] += 1
+                    if steps:
+                        credit[r, i] = min(credit[r, i] + steps, 3)
+                    if remove:
+                        positive[r, i] = False
+                    pen_now[r, i] = True
+                    _restate(r, i, cat_table, unit, lookup, credit, positive, pen_last, cat,
+                             sid)
+                _contrib(r, i, 1, sid, cat, credit, positive, offsite, checks, scope_all,
+                         capped, cap, fixed, counts, offc, ec, fresh, cat_n, pos_n)
+        for p in range(P):
+            for j in range(dn[p, r]):
+                drawn[p, r, dlist[p, r, j]] = False
+            dn[p, r] = 0
+
+
+@_jit
+def dv2_year_end(credit, reg_credit, pen_now, pen_last, clean_years, checks, recovery_years):
+    """A clean year earns one class back (never above the register's), the year's
+    penalties become last year's, the year's checks are cleared."""
+    R, N = credit.shape
+    for r in range(R):
+        for i in range(N):
+            cy = 0 if pen_now[r, i] else clean_years[r, i] + 1
+            if recovery_years and cy >= recovery_years and credit[r, i] > reg_credit[i]:
+                credit[r, i] -= 1
+                cy = 0
+            clean_years[r, i] = cy
+            pen_last[r, i] = pen_now[r, i]
+            pen_now[r, i] = False
+    checks[:] = 0
