@@ -10,9 +10,14 @@ Prints, in the same run and on the same workers:
 * ``dsr render`` of the quarter on the embedded sample (every report x unit: the inputs read
   and validated once, each notebook's figures, its documents (DOCX and PDF, or XLSX and PDF)
   and its HTML), and how long the one reading and validation of the inputs took;
-* the ratio render / floor (target: within 2x).
+* the ratio render / floor (target: within 2x);
+* the parallel efficiency of the render as Dask tasks on the demo's units (every report x
+  unit): a ``LocalCluster`` of one worker process against one of ``--workers``, each
+  warmed by a first render, ``T1 / (N x TN)`` (target: 1; the machine's other load lowers
+  it). ``--no-cluster`` skips it.
 
-Best of ``--repeat`` runs each, interleaved.
+Best of ``--repeat`` runs each, interleaved. The machine may be loaded by other jobs: the
+floor and the render run in the same run, so the load falls on both.
 """
 
 from __future__ import annotations
@@ -74,6 +79,8 @@ def main() -> None:
     ap.add_argument("--quarter", default="2023Q1")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--no-cluster", action="store_true",
+                    help="skip the parallel efficiency on a Dask LocalCluster")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="dsr-bench-render-") as tmp_s:
@@ -98,6 +105,37 @@ def main() -> None:
         print(f"floor (papermill, {n} trivial notebooks): {f:6.1f} s")
         print(f"dsr render of {args.quarter}:               {rd:6.1f} s")
         print(f"ratio render / floor: {rd / f:.2f}x (target: within 2x)")
+        if not args.no_cluster:
+            efficiency(args.quarter, workers, args.repeat, tmp)
+
+
+def cluster_render(quarter: str, n_workers: int, repeat: int, tmp: Path) -> float:
+    """Best time of ``repeat`` renders of the quarter as Dask tasks on a LocalCluster of
+    ``n_workers`` processes, after a first render that warms the workers' kernels."""
+    from dsr_analysis.distributed import local_client
+
+    client = local_client(n_workers)
+    try:
+        times = []
+        for r in range(repeat + 1):
+            start = time.perf_counter()
+            render_mod.render(quarter, out_root=tmp / f"cluster-{n_workers}-{r}",
+                              scheduler=client)
+            if r:  # the first render warms the kernels
+                times.append(time.perf_counter() - start)
+        return min(times)
+    finally:
+        client.close()
+        client.cluster.close()
+
+
+def efficiency(quarter: str, workers: int, repeat: int, tmp: Path) -> None:
+    one = cluster_render(quarter, 1, repeat, tmp)
+    many = cluster_render(quarter, workers, repeat, tmp)
+    print(f"Dask LocalCluster, every report x unit of {quarter}: 1 worker {one:6.1f} s, "
+          f"{workers} workers {many:6.1f} s")
+    print(f"parallel efficiency T1 / ({workers} x T{workers}): {one / (workers * many):.2f} "
+          f"(target: 1; speed-up {one / many:.2f}x on {workers} workers)")
 
 
 if __name__ == "__main__":

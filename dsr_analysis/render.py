@@ -331,20 +331,37 @@ PRINT_CSS = """
 """
 
 
-def export_html(nb_path: Path, html_path: Path, title: str) -> Path:
-    """HTML of an executed notebook without code cells, prompts or the cells tagged
-    ``internal``; printable within A4."""
-    import nbformat
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
+_EXPORTERS: dict[tuple[int, int], Any] = {}
 
-    nb = nbformat.read(str(nb_path), as_version=4)
+
+def _exporter():
+    """The HTML exporter of this process (its templates loaded once)."""
+    import threading
+
+    key = (os.getpid(), threading.get_ident())
+    exporter = _EXPORTERS.get(key)
+    if exporter is None:
+        from nbconvert import HTMLExporter
+        from nbconvert.preprocessors import TagRemovePreprocessor
+
+        exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
+                                exclude_output_prompt=True)
+        remove = TagRemovePreprocessor(remove_cell_tags={"internal"}, enabled=True)
+        exporter.register_preprocessor(remove, enabled=True)
+        _EXPORTERS[key] = exporter
+    return exporter
+
+
+def export_html(nb_path: Path, html_path: Path, title: str, nb: Any = None) -> Path:
+    """HTML of an executed notebook without code cells, prompts or the cells tagged
+    ``internal``; printable within A4. ``nb``: the notebook at ``nb_path`` already read."""
+    import copy
+
+    import nbformat
+
+    nb = copy.deepcopy(nb) if nb is not None else nbformat.read(str(nb_path), as_version=4)
     nb.metadata["title"] = title
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
-    remove = TagRemovePreprocessor(remove_cell_tags={"internal"}, enabled=True)
-    exporter.register_preprocessor(remove, enabled=True)
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    body, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": title}})
     body = re.sub(r"<html[^>]*>", '<html lang="zh-CN">', body, count=1)
     body = body.replace("</head>", PRINT_CSS + "</head>", 1)
     from .documents.layout import write_atomically
@@ -373,13 +390,37 @@ def _keep_failed(nb_out: Path, out_dir: Path) -> Path | None:
     return kept
 
 
-def run_job(job: RenderJob) -> Rendered:
-    """Execute one report notebook with papermill into its staging folder, export it to HTML,
-    then move its files into place as a set (:func:`publish`). A failure leaves the earlier
-    documents of the report as they were and nothing staged."""
+class _NotebookFailed(Exception):
+    """A notebook stopped on an error (not the operating system's) in ``cell``."""
+
+    def __init__(self, cell: str, ename: str, evalue: str, partial: Path | None) -> None:
+        super().__init__(f"{ename}: {evalue}")
+        self.cell, self.ename, self.evalue, self.partial = cell, ename, evalue, partial
+
+
+def _failure(job: RenderJob, failed: _NotebookFailed, kept: Path | None) -> RenderError:
+    where = (f"partial notebook kept for inspection: {kept}" if kept
+             else "no partial notebook")
+    return RenderError(
+        f"report '{job.report}', unit '{job.unit}', {job.quarter}: failed in "
+        f"{failed.cell}: {failed.ename}: {failed.evalue} ({where}; earlier documents "
+        "unchanged)")
+
+
+#: The id of the cell papermill injects (papermill gives it a random one: the same render
+#: would differ from run to run in its notebook and web page).
+INJECTED_ID = "injected-parameters"
+
+
+def _stage(job: RenderJob, kernel: Any = None) -> None:
+    """Execute the job's notebook with papermill into its staging folder (in ``kernel``, a
+    :class:`~dsr_analysis.renderpool.WarmKernel`, or in a fresh kernel) and export it to
+    HTML. A failing notebook raises :class:`_NotebookFailed` (its partial notebook left in
+    the staging folder), an operating-system error :class:`FileSystemError` (nothing
+    staged)."""
+    import nbformat
     import papermill
     from papermill.exceptions import PapermillExecutionError
-    from traitlets.config import Config
 
     spec = REPORTS[job.report]
     month = job.parameters.get("month", "")
@@ -394,32 +435,34 @@ def run_job(job: RenderJob) -> Rendered:
     parameters = dict(job.parameters)
     if parameters.get("output_dir"):
         parameters["output_dir"] = str(staging)  # the notebook writes its documents here
-    start = time.perf_counter()
     try:
-        # Kernels talk over IPC sockets in a directory of their own, not over TCP: parallel
-        # workers picking "free" TCP ports at the same moment can collide ("Address already
-        # in use"), and IPC paths left to their default are shared through the working
-        # directory.
-        with tempfile.TemporaryDirectory(prefix="dsr-kernel-") as ipc_dir:
-            config = Config({"KernelManager": {"transport": "ipc",
-                                               "ip": os.path.join(ipc_dir, "kernel")}})
+        if kernel is not None:
+            from .renderpool import ENGINE, register_engine
+
+            register_engine()
             papermill.execute_notebook(str(spec.notebook), str(nb_out),
                                        parameters=parameters, kernel_name="python3",
-                                       progress_bar=False, cwd=str(NOTEBOOKS_DIR),
-                                       config=config)
+                                       progress_bar=False, engine_name=ENGINE, kernel=kernel)
+        else:
+            from traitlets.config import Config
+
+            # Kernels talk over IPC sockets in a directory of their own, not over TCP:
+            # parallel workers picking "free" TCP ports at the same moment can collide
+            # ("Address already in use"), and IPC paths left to their default are shared
+            # through the working directory.
+            with tempfile.TemporaryDirectory(prefix="dsr-kernel-") as ipc_dir:
+                config = Config({"KernelManager": {"transport": "ipc",
+                                                   "ip": os.path.join(ipc_dir, "kernel")}})
+                papermill.execute_notebook(str(spec.notebook), str(nb_out),
+                                           parameters=parameters, kernel_name="python3",
+                                           progress_bar=False, cwd=str(NOTEBOOKS_DIR),
+                                           config=config)
     except PapermillExecutionError as exc:
         if exc.ename in OS_ERRORS:
             discard(staging)
             raise _os_failure(job, str(exc.evalue)) from None
-        cell = _failed_cell(nb_out)
-        kept = _keep_failed(nb_out, job.out_dir)
-        discard(staging)
-        where = (f"partial notebook kept for inspection: {kept}" if kept
-                 else "no partial notebook")
-        raise RenderError(
-            f"report '{job.report}', unit '{job.unit}', {job.quarter}: failed in "
-            f"{cell}: {exc.ename}: {exc.evalue} ({where}; earlier documents unchanged)"
-        ) from None
+        raise _NotebookFailed(_failed_cell(nb_out), exc.ename, exc.evalue,
+                              nb_out if nb_out.is_file() else None) from None
     except OSError as exc:
         discard(staging)
         raise _os_failure(job, exc) from None
@@ -428,16 +471,30 @@ def run_job(job: RenderJob) -> Rendered:
         raise RenderError(f"report '{job.report}', unit '{job.unit}', {job.quarter}: "
                           f"{type(exc).__name__}: {exc}") from None
     try:
+        nb = nbformat.read(str(nb_out), as_version=4)
+        injected = [c for c in nb.cells
+                    if "injected-parameters" in c.get("metadata", {}).get("tags", [])]
+        for cell in injected:
+            cell["id"] = INJECTED_ID
+        if injected:
+            nbformat.write(nb, str(nb_out))
         unit_name = load_policy(job.parameters.get("policy", "xiongan-2023")).unit_names[job.unit]
         period = (f"{int(month[:4])}年{int(month[5:])}月" if month
                   else Quarter.parse(job.quarter).label_zh)
-        export_html(nb_out, staging / f"{stem}.html", f"{unit_name}{period}{spec.title_zh}")
+        export_html(nb_out, staging / f"{stem}.html", f"{unit_name}{period}{spec.title_zh}",
+                    nb=nb)
     except OSError as exc:
         discard(staging)
         raise _os_failure(job, exc) from None
     except BaseException:
         discard(staging)
         raise
+
+
+def _publish(job: RenderJob, start: float) -> Rendered:
+    """Move the job's staged files into place as a set (:func:`publish`)."""
+    staging = job.staging
+    stem = job.file_stem
     try:
         placed = publish(staging, job.out_dir, job.out_dir / FAILED)
     except OSError as exc:
@@ -449,8 +506,25 @@ def run_job(job: RenderJob) -> Rendered:
             f"'{job.unit}', {job.quarter} are complete in {staging}; the next render of "
             f"{job.out_dir.name} moves them into place") from None
     files = tuple(p for p in placed if p.suffix in (".docx", ".pdf", ".xlsx"))
-    return Rendered(job, job.out_dir / nb_out.name, job.out_dir / f"{stem}.html", files,
+    return Rendered(job, job.out_dir / f"{stem}.ipynb", job.out_dir / f"{stem}.html", files,
                     time.perf_counter() - start)
+
+
+def run_job(job: RenderJob, kernel: Any = None) -> Rendered:
+    """Execute one report notebook with papermill into its staging folder, export it to HTML,
+    then move its files into place as a set (:func:`publish`). A failure leaves the earlier
+    documents of the report as they were and nothing staged.
+
+    ``kernel``: a :class:`~dsr_analysis.renderpool.WarmKernel` to run the notebook in (reset
+    first); default: a fresh kernel for this notebook."""
+    start = time.perf_counter()
+    try:
+        _stage(job, kernel)
+    except _NotebookFailed as failed:
+        kept = _keep_failed(failed.partial, job.out_dir) if failed.partial else None
+        discard(job.staging)
+        raise _failure(job, failed, kept) from None
+    return _publish(job, start)
 
 
 def recover_staging(out_dir: Path) -> list[str]:
@@ -508,7 +582,8 @@ def prepare(jobs: Sequence[RenderJob], staging: Path | None = None) -> None:
 def render(quarter: str, units: str | Sequence[str] = "all", reports: str | Sequence[str] = "all",
            out_root: str | Path = OUTPUTS_DIR, parameters: Mapping[str, Any] | None = None,
            policy: str = "xiongan-2023", workers: int | None = None, month: str = "",
-           progress: bool = False, as_of: str = "") -> RenderSummary:
+           progress: bool = False, as_of: str = "", scheduler: Any = None,
+           warm: bool = True) -> RenderSummary:
     """Render reports x units of a quarter (or the notices of ``month``) in parallel and write
     the index page.
 
@@ -517,15 +592,30 @@ def render(quarter: str, units: str | Sequence[str] = "all", reports: str | Sequ
     lists every failure (the reports that succeeded stay rendered and the index links them).
     ``progress`` shows a progress bar over the jobs (on standard error).
 
+    Where the notebooks run (papermill runs each of them either way):
+
+    * ``scheduler`` None (and no ``DASK_SCHEDULER_ADDRESS``) or ``"none"``: on this machine,
+      ``workers`` processes (default: one per core), each with a warm kernel
+      (:mod:`dsr_analysis.renderpool`: started and loaded while the inputs are read, reset
+      between notebooks);
+    * ``"local"`` (a Dask ``LocalCluster`` of ``workers`` processes), a scheduler address
+      (``tcp://host:8786``) or a ``distributed.Client``: one Dask task per report x unit
+      (see :func:`render_on_worker`); the files are the same as on this machine.
+
+    ``warm=False`` runs every notebook in a fresh kernel instead (slower; the same files).
+
     Each report's files appear together or not at all, the index only once they are in place;
     an operating-system error (a full disk) stops the batch with
     :class:`~dsr_analysis.errors.FileSystemError` naming the path (see the module's "Faults").
     """
+    from .distributed import resolve_scheduler
+
     if as_of:
         try:
             dt.date.fromisoformat(as_of)
         except ValueError:
             raise ParameterError(f"--as-of {as_of} is not a date: write YYYY-MM-DD") from None
+    target = resolve_scheduler(scheduler)
     jobs = plan_jobs(quarter, units, reports, out_root, parameters, policy, month, as_of)
     out_dir = jobs[0].out_dir
     try:
@@ -533,7 +623,8 @@ def render(quarter: str, units: str | Sequence[str] = "all", reports: str | Sequ
     except OSError as exc:
         raise FileSystemError(f"{os_message(exc)} (operating system): cannot make the "
                               "reports' folder; nothing rendered") from None
-    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    if target is None:
+        workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     start = time.perf_counter()
     with exclusive(out_dir / ".render", LOCK_TIMEOUT,
                    holder=f"another render into {out_dir} has held the folder"):
@@ -542,8 +633,15 @@ def render(quarter: str, units: str | Sequence[str] = "all", reports: str | Sequ
         jobs = [replace(job, run=run) for job in jobs]
         staging = out_dir / STAGING / run
         try:
-            prepare(jobs, staging)
-            rendered, failures, os_failure = _run_jobs(jobs, workers, progress)
+            # the workers (and their kernels) start while the inputs are read
+            runner = (_LocalRunner(workers, warm) if target is None
+                      else _DaskRunner(target, workers, warm))
+            try:
+                prepare(jobs, staging)
+                rendered, failures, os_failure = runner.run(jobs, progress)
+            finally:
+                runner.close()
+            workers = runner.workers
             index = out_dir / "index.html"
             try:
                 if os_failure is None or rendered:
@@ -567,33 +665,124 @@ def render(quarter: str, units: str | Sequence[str] = "all", reports: str | Sequ
     return summary
 
 
-def _run_jobs(jobs: Sequence[RenderJob], workers: int, progress: bool
-              ) -> tuple[list[Rendered], list[str], FileSystemError | None]:
-    """Run the jobs (in parallel with ``workers`` > 1): the rendered ones in job order, the
-    failures' messages, and the first operating-system error (after which no further job
-    starts)."""
-    from concurrent.futures import as_completed
+#: Relative cost of a report's job (a notice has a document per month, the official
+#: documents are laid out twice): the batch starts the longest first, so that no worker
+#: is left with a long job at the end while the others wait.
+JOB_WEIGHT = {"notice": 3.0, "summary": 2.5, "evaluation": 2.5, "annual_plan": 2.0,
+              "statistics": 1.5}
 
+
+def _longest_first(jobs: Sequence[RenderJob]) -> list[int]:
+    """The jobs' indices, the heaviest first (job order among equals)."""
+    return sorted(range(len(jobs)), key=lambda i: (-JOB_WEIGHT.get(jobs[i].report, 1.0), i))
+
+
+def _bar(jobs: Sequence[RenderJob], progress: bool):
     from tqdm import tqdm
 
-    done: dict[int, Rendered] = {}
-    failures: list[str] = []
-    os_failure: FileSystemError | None = None
-    bar = tqdm(total=len(jobs), desc=f"{jobs[0].parameters.get('month') or jobs[0].quarter} 报告",
-               unit="份", disable=None if progress else True, leave=False)  # None: a terminal only
-    if workers == 1:
-        for i, job in enumerate(jobs):
+    from .i18n import _
+
+    period = jobs[0].parameters.get("month") or jobs[0].quarter
+    return tqdm(total=len(jobs), desc=_("{period} reports").format(period=period),
+                unit=_("report"), disable=None if progress else True,
+                leave=False)  # None: on a terminal only
+
+
+# --------------------------------------------------------------------------------------
+# On this machine: a process pool, a warm kernel per process
+# --------------------------------------------------------------------------------------
+def _noop() -> None:  # pragma: no cover - runs in the worker processes
+    """A task that makes the pool start a worker process (and its kernel)."""
+    time.sleep(0.05)
+
+
+def _worker_init(warm: bool) -> None:  # pragma: no cover - runs in the worker processes
+    """A render's worker process: dies with the render; with ``warm``, starts its kernel
+    (loading while the render reads the inputs) and shuts it down when the pool ends."""
+    _die_with_parent()
+    if not warm:
+        return
+    from multiprocessing import util
+
+    from .renderpool import close_process_kernels, process_kernel
+
+    util.Finalize(None, close_process_kernels, exitpriority=10)
+    try:
+        process_kernel(NOTEBOOKS_DIR, wait=False)
+    except Exception:  # the first job starts it again and names the error
+        pass
+
+
+def _run_in_worker(job: RenderJob, warm: bool) -> Rendered:  # pragma: no cover - in workers
+    return run_job(job, _kernel(job) if warm else None)
+
+
+def _kernel(job: RenderJob):
+    """This process's warm kernel; a kernel that cannot start is the job's RenderError."""
+    from .renderpool import process_kernel
+
+    try:
+        return process_kernel(NOTEBOOKS_DIR)
+    except Exception as exc:
+        raise RenderError(f"report '{job.report}', unit '{job.unit}', {job.quarter}: the "
+                          f"kernel did not start: {type(exc).__name__}: {exc}") from None
+
+
+class _LocalRunner:
+    """The jobs on this machine: in this process (one worker) or a pool of processes."""
+
+    def __init__(self, workers: int, warm: bool) -> None:
+        self.workers, self.warm = workers, warm
+        self.pool: ProcessPoolExecutor | None = None
+        self.kernel = None
+        if workers > 1:
+            self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init,
+                                            initargs=(warm,))
+            for _i in range(workers):
+                self.pool.submit(_noop)
+        elif warm:
+            from .renderpool import WarmKernel
+
             try:
-                done[i] = run_job(job)
-            except RenderError as exc:
-                failures.append(str(exc))
-            except FileSystemError as exc:
-                os_failure = exc
-                break
-            bar.update()
-    else:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent) as pool:
-            futures = {pool.submit(run_job, job): i for i, job in enumerate(jobs)}
+                self.kernel = WarmKernel(NOTEBOOKS_DIR, wait=False)
+            except Exception:  # the first job names the error
+                self.kernel = None
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.kernel is not None:
+            self.kernel.close()
+
+    def run(self, jobs: Sequence[RenderJob], progress: bool
+            ) -> tuple[list[Rendered], list[str], FileSystemError | None]:
+        """Run the jobs: the rendered ones in job order, the failures' messages, and the
+        first operating-system error (after which no further job starts)."""
+        from concurrent.futures import as_completed
+
+        done: dict[int, Rendered] = {}
+        failures: list[str] = []
+        os_failure: FileSystemError | None = None
+        bar = _bar(jobs, progress)
+        if self.pool is None:
+            for i, job in enumerate(jobs):
+                try:
+                    kernel = None
+                    if self.warm:
+                        if self.kernel is None or not self.kernel.alive:
+                            self._restart(job)
+                        kernel = self.kernel
+                    done[i] = run_job(job, kernel)
+                except RenderError as exc:
+                    failures.append(str(exc))
+                except FileSystemError as exc:
+                    os_failure = exc
+                    break
+                bar.update()
+        else:
+            pool = self.pool
+            futures = {pool.submit(_run_in_worker, jobs[i], self.warm): i
+                       for i in _longest_first(jobs)}
             for fut in as_completed(futures):
                 try:
                     done[futures[fut]] = fut.result()
@@ -606,8 +795,186 @@ def _run_jobs(jobs: Sequence[RenderJob], workers: int, progress: bool
                 except CancelledError:
                     pass
                 bar.update()
-    bar.close()
-    return [done[i] for i in sorted(done)], failures, os_failure
+        bar.close()
+        return [done[i] for i in sorted(done)], failures, os_failure
+
+    def _restart(self, job: RenderJob) -> None:
+        from .renderpool import WarmKernel
+
+        if self.kernel is not None:
+            self.kernel.close()
+            self.kernel = None
+        try:
+            self.kernel = WarmKernel(NOTEBOOKS_DIR)
+        except Exception as exc:
+            raise RenderError(f"report '{job.report}', unit '{job.unit}', {job.quarter}: the "
+                              f"kernel did not start: {type(exc).__name__}: {exc}") from None
+
+
+# --------------------------------------------------------------------------------------
+# On a Dask cluster
+# --------------------------------------------------------------------------------------
+_SHIPPED: dict[str, Path] = {}
+
+
+def _worker_root() -> Path:
+    """This worker process's folder for the notebooks it runs and the inputs it was sent."""
+    return Path(tempfile.gettempdir()) / f"dsr-render-{os.getpid()}"
+
+
+def _shipped_inputs(prepared: bytes) -> Path:
+    """The prepared inputs sent to this worker, as a file of its own (written once)."""
+    import hashlib
+
+    digest = hashlib.sha256(prepared).hexdigest()[:24]
+    path = _SHIPPED.get(digest)
+    if path is None or not path.is_file():
+        path = _worker_root() / "prepared" / f"inputs-{digest}.pkl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_bytes(prepared)
+        os.replace(tmp, path)
+        _SHIPPED[digest] = path
+    return path
+
+
+def render_on_worker(job: RenderJob, prepared: bytes, warm: bool = True) -> tuple:
+    """One report x unit as a Dask task: the notebook runs with papermill (in the worker's
+    warm kernel) in a folder of the worker's own, on the prepared inputs the render sent
+    once to every worker (``prepared``: the bytes of its prepared file); the files come
+    back to the render, which places them (the worker writes nothing into the outputs).
+
+    Returns ``("ok", {name: bytes}, seconds)``, ``("failed", cell, ename, evalue,
+    partial notebook bytes or None)``, ``("os", message)`` or ``("error", message)``.
+
+    The workers need this package (same version) and, for the summary and the evaluation,
+    the outputs folder at the same path (its 发文字号 register, one for every worker), and
+    for the annual plan with a ledger, the ledger at the same path (its recorded
+    revisions): a shared file system, as on a ``LocalCluster``."""
+    import socket
+
+    start = time.perf_counter()
+    numbers = job.parameters.get("numbers", "")
+    if numbers and not Path(numbers).parent.is_dir():
+        return ("error", f"report '{job.report}', unit '{job.unit}', {job.quarter}: the "
+                         f"document-number register {numbers} is not reachable on worker "
+                         f"{socket.gethostname()} (mount the outputs folder at the same "
+                         "path on every worker)")
+    try:
+        path = _shipped_inputs(prepared)
+    except OSError as exc:
+        return ("os", str(_os_failure(job, exc)))
+    local = replace(job, out_dir=_worker_root() / "out" / job.out_dir.name,
+                    parameters={**job.parameters, "prepared": str(path)})
+    try:
+        _stage(local, _kernel(job) if warm else None)
+    except _NotebookFailed as failed:
+        partial = None
+        if failed.partial is not None and failed.partial.is_file():
+            partial = failed.partial.read_bytes()
+        discard(local.staging)
+        return ("failed", failed.cell, failed.ename, str(failed.evalue), partial)
+    except FileSystemError as exc:
+        return ("os", str(exc))
+    except RenderError as exc:
+        return ("error", str(exc))
+    try:
+        files = {p.name: p.read_bytes() for p in sorted(local.staging.iterdir())
+                 if p.is_file() and not p.name.startswith(".")}
+    except OSError as exc:
+        return ("os", str(_os_failure(job, exc)))
+    finally:
+        discard(local.staging)
+    return ("ok", files, time.perf_counter() - start)
+
+
+class _DaskRunner:
+    """The jobs as Dask tasks (:func:`render_on_worker`), placed here as they finish."""
+
+    def __init__(self, target: Any, workers: int | None, warm: bool) -> None:
+        from .distributed import open_executor
+
+        self.executor = open_executor(target, workers)
+        self.workers = self.executor.workers
+        self.warm = warm
+
+    def close(self) -> None:
+        self.executor.close()
+
+    def run(self, jobs: Sequence[RenderJob], progress: bool
+            ) -> tuple[list[Rendered], list[str], FileSystemError | None]:
+        from distributed import as_completed
+
+        client = self.executor.client
+        blob = Path(jobs[0].parameters["prepared"]).read_bytes()
+        shipped = client.scatter([blob], broadcast=True, hash=False)[0]  # once per worker
+        order = _longest_first(jobs)
+        futures = {client.submit(render_on_worker, jobs[i], shipped, self.warm, pure=False,
+                                 priority=len(jobs) - rank): i
+                   for rank, i in enumerate(order)}
+        done: dict[int, Rendered] = {}
+        failures: list[str] = []
+        os_failure: FileSystemError | None = None
+        bar = _bar(jobs, progress)
+        for fut in as_completed(list(futures)):
+            i = futures[fut]
+            job = jobs[i]
+            if os_failure is not None:
+                continue
+            try:
+                outcome = fut.result()
+            except Exception as exc:  # the worker died or the task could not run
+                failures.append(f"report '{job.report}', unit '{job.unit}', {job.quarter}: "
+                                f"{type(exc).__name__}: {exc}")
+                bar.update()
+                continue
+            kind = outcome[0]
+            try:
+                if kind == "ok":
+                    done[i] = self._place(job, outcome[1], outcome[2])
+                elif kind == "failed":
+                    _cell, ename, evalue, partial = outcome[1:]
+                    kept = _keep_partial(job, partial)
+                    failures.append(str(_failure(job, _NotebookFailed(_cell, ename, evalue,
+                                                                       None), kept)))
+                elif kind == "os":
+                    raise FileSystemError(outcome[1])
+                else:
+                    failures.append(outcome[1])
+            except FileSystemError as exc:
+                os_failure = exc
+                client.cancel([f for f in futures if not f.done()])
+            bar.update()
+        bar.close()
+        return [done[i] for i in sorted(done)], failures, os_failure
+
+    @staticmethod
+    def _place(job: RenderJob, files: Mapping[str, bytes], seconds: float) -> Rendered:
+        """Stage the files a worker sent, then move them into place as a set."""
+        start = time.perf_counter()
+        staging = job.staging
+        try:
+            discard(staging)
+            staging.mkdir(parents=True)
+            for name, data in files.items():
+                (staging / name).write_bytes(data)
+        except OSError as exc:
+            discard(staging)
+            raise _os_failure(job, exc) from None
+        return _publish(job, start - seconds)
+
+
+def _keep_partial(job: RenderJob, partial: bytes | None) -> Path | None:
+    """A failed job's partial notebook, sent by its worker, kept in ``failed/``."""
+    if partial is None:
+        return None
+    kept = job.out_dir / FAILED / f"{job.file_stem}.ipynb"
+    try:
+        from .documents.layout import write_atomically
+
+        return write_atomically(kept, lambda tmp: tmp.write_bytes(partial))
+    except OSError:
+        return None
 
 
 # --------------------------------------------------------------------------------------
