@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
+from ..i18n import _
 from ..labels import CATEGORY_ZH, SUBSET_ZH
 from ..policy import CREDIT_CLASSES, Policy
 from ..simulation.analytic import AnalyticResult
@@ -36,12 +37,13 @@ def overlap_coverage(
     if overlap == "rotation":
         return np.minimum(1.0, quarters * p), quarters * p
     if overlap != "yearly_cap":
-        raise ParameterError(f"overlap: {overlap!r} is not one of {', '.join(OVERLAP_MODES)}")
+        raise ParameterError(_("overlap: {value!r} is not one of {modes}").format(
+            value=overlap, modes=", ".join(OVERLAP_MODES)))
     cap = int(yearly_cap)
     share = np.zeros((cap + 1,) + p.shape)   # share of objects with 0..cap draws
     share[0] = 1.0
     draws = np.zeros_like(p)
-    for _ in range(quarters):
+    for _quarter in range(quarters):
         eligible = share[:cap].sum(axis=0)
         q = np.divide(p, eligible, out=np.zeros_like(p), where=eligible > 0)
         q = np.minimum(q, 1.0)

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
+from ..i18n import _
 from ..overlap import OverlapRules
 from ..paths import DEFAULT_POLICY
 from ..policy import PlannerInputs, Policy
@@ -255,7 +256,7 @@ def deterred_share(violation_rate, would_violate: float):
 
 def _check_seed(seed) -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ParameterError(f"seed: {seed!r} is not a whole number >= 0")
+        raise ParameterError(_("seed: {value!r} is not a whole number >= 0").format(value=seed))
     return int(seed)
 
 

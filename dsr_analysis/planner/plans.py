@@ -30,6 +30,7 @@ import pandas as pd
 from ..categories import classify
 from ..draw.ledger import DEFAULT_LEDGER, drawn_under
 from ..errors import ParameterError, PolicyError
+from ..i18n import _
 from ..paths import POLICIES_DIR, WORKSPACE_ENV, workspace_dir
 from ..policy import CREDIT_CLASSES, PlannerInputs, Policy, dump_policy, list_policies, load_policy
 from ..registers import Registers, load_registers
@@ -214,14 +215,16 @@ def build_policy(
     new_rules = _tuned_rules(base, ratios, where)
     weights = _checked_weights(credit_weights, where)
     if overlap not in OVERLAP_MODES:
-        raise ParameterError(f"{where}: overlap: {overlap!r} is not one of "
-                             f"{', '.join(OVERLAP_MODES)}")
+        raise ParameterError(_("{where}: overlap: {value!r} is not one of {modes}").format(
+            where=where, value=overlap, modes=", ".join(OVERLAP_MODES)))
     if isinstance(yearly_cap, bool) or not isinstance(yearly_cap, (int, np.integer)) \
             or not 1 <= yearly_cap <= 52:
-        raise ParameterError(f"{where}: yearly_cap: {yearly_cap!r} is not a whole number in [1, 52]")
+        raise ParameterError(_("{where}: yearly_cap: {value!r} is not a whole number in [1, 52]"
+                               ).format(where=where, value=yearly_cap))
     share = as_number(internal_joint_share, f"{where}: internal_joint_share")
     if not 0.0 <= share <= 1.0:
-        raise ParameterError(f"{where}: internal_joint_share: {share!r} is out of range [0, 1]")
+        raise ParameterError(_("{where}: internal_joint_share: {value!r} is out of range [0, 1]"
+                               ).format(where=where, value=share))
     changes: dict[str, Any] = dict(
         quotas=dataclasses.replace(base.quotas, rules=tuple(new_rules)),
         credit_risk=dataclasses.replace(base.credit_risk, weights=weights),
@@ -232,7 +235,8 @@ def build_policy(
     if year is not None:
         if isinstance(year, bool) or not isinstance(year, (int, np.integer)) \
                 or not 2000 <= year <= 2100:
-            raise ParameterError(f"{where}: year: {year!r} is not a year in [2000, 2100]")
+            raise ParameterError(_("{where}: year: {value!r} is not a year in [2000, 2100]").format(
+                where=where, value=year))
         changes["year"] = int(year)
         changes["name"] = base.name.replace(str(base.year), str(year), 1)
     if inspectors_available is not None:
@@ -242,8 +246,8 @@ def build_policy(
             based_on=base.planner.based_on if base.planner is not None else base.id,
             inspectors={u.id: int(inspectors_available[u.id]) for u in base.units}, **a)
     elif assumptions is not None:
-        raise ParameterError(f"{where}: assumptions are saved with the inspectors: give "
-                             "inspectors_available too")
+        raise ParameterError(_("{where}: assumptions are saved with the inspectors: give "
+                               "inspectors_available too").format(where=where))
     return dataclasses.replace(base, **changes)
 
 
@@ -253,19 +257,22 @@ def _tuned_rules(base: Policy, ratios: Mapping[str, float], where: str) -> list:
     tunable = [r.id for r in random_rules(base)]
     for name in ratios:
         if name not in rules:
-            raise ParameterError(f"{where}: ratios: unknown quota rule '{name}' "
-                                 f"(rules of {base.id}: {', '.join(tunable)})")
+            raise ParameterError(_("{where}: ratios: unknown quota rule '{rule}' (rules of "
+                                   "{policy}: {rules})").format(where=where, rule=name,
+                                                               policy=base.id,
+                                                               rules=", ".join(tunable)))
         if rules[name].method != "random":
-            raise ParameterError(f"{where}: ratios: rule '{name}' is full off-site coverage "
-                                 "and has no ratio to tune")
+            raise ParameterError(_("{where}: ratios: rule '{rule}' is full off-site coverage "
+                                   "and has no ratio to tune").format(where=where, rule=name))
     new_rules = []
     for r in base.quotas.rules:
         if r.id in ratios:
             value = as_number(ratios[r.id], f"{where}: ratios['{r.id}']")
             hi = 1.0 if r.basis == "share" else 1000.0
             if not 0.0 <= value <= hi:
-                raise ParameterError(f"{where}: ratios['{r.id}']: {value!r} is out of range "
-                                     f"[0, {hi:g}]")
+                raise ParameterError(_("{where}: ratios['{rule}']: {value!r} is out of range "
+                                       "[0, {hi:g}]").format(where=where, rule=r.id, value=value,
+                                                             hi=hi))
             r = dataclasses.replace(r, ratio=value)
         new_rules.append(r)
     return new_rules
@@ -274,13 +281,15 @@ def _tuned_rules(base: Policy, ratios: Mapping[str, float], where: str) -> list:
 def _checked_weights(credit_weights: Mapping[str, float], where: str) -> dict[str, float]:
     """The credit classes' sampling weights (one per class A-D, each in [0, 100])."""
     if set(credit_weights) != set(CREDIT_CLASSES):
-        raise ParameterError(f"{where}: credit_weights: give a weight for each of A, B, C, D "
-                             f"(got {', '.join(map(str, credit_weights)) or 'none'})")
+        raise ParameterError(_("{where}: credit_weights: give a weight for each of A, B, C, D "
+                               "(got {got})").format(
+            where=where, got=", ".join(map(str, credit_weights)) or _("none")))
     weights = {}
     for c in CREDIT_CLASSES:
         w = as_number(credit_weights[c], f"{where}: credit_weights['{c}']")
         if not 0.0 <= w <= 100.0:
-            raise ParameterError(f"{where}: credit_weights['{c}']: {w!r} is out of range [0, 100]")
+            raise ParameterError(_("{where}: credit_weights['{cls}']: {value!r} is out of range "
+                                   "[0, 100]").format(where=where, cls=c, value=w))
         weights[c] = w
     return weights
 
@@ -296,7 +305,8 @@ def check_inspectors(plan: Policy, inspectors_available: Mapping[str, int]) -> N
             + f" (units of {plan.id}: {', '.join(plan.unit_names)})")
     for k, v in inspectors_available.items():
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
-            raise ParameterError(f"inspectors_available['{k}']: {v!r} is not a whole number >= 0")
+            raise ParameterError(_("inspectors_available['{unit}']: {value!r} is not a whole "
+                                   "number >= 0").format(unit=k, value=v))
 
 
 def plan_from_policy(policy: Policy) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..config import build, read_yaml
 from ..errors import ParameterError
+from ..i18n import _
 from ..paths import PARAMETERS_DIR
 from ..simulation.coverage import Budget
 from ..simulation.deterrence import DeterrenceParams
@@ -86,7 +87,8 @@ def load_planner_settings(path: str | Path | None = None) -> PlannerSettings:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ParameterError(f"{path}: cannot read planner settings ({exc.strerror})") from exc
+        raise ParameterError(_("{path}: cannot read planner settings ({reason})").format(
+            path=path, reason=exc.strerror)) from exc
     data = read_yaml(text, str(path), ParameterError)
     settings = build(PlannerSettings, data, str(path), "", ParameterError)
     scenario = load_scenario(settings.scenario)
@@ -119,24 +121,27 @@ def default_assumptions(settings: PlannerSettings | None = None) -> dict[str, fl
 
 def check_assumptions(assumptions: Mapping[str, float]) -> dict[str, float]:
     if set(assumptions) != set(ASSUMPTIONS):
-        raise ParameterError(f"assumptions: give exactly {', '.join(ASSUMPTIONS)} "
-                             f"(got {', '.join(map(str, assumptions)) or 'none'})")
+        raise ParameterError(_("assumptions: give exactly {names} (got {got})").format(
+            names=", ".join(ASSUMPTIONS), got=", ".join(map(str, assumptions)) or _("none")))
     out = {}
     for k in ASSUMPTIONS:
         v = as_number(assumptions[k], f"assumptions['{k}']")
         hi = 92.0 if k == "days_per_inspector_per_quarter" else 100.0
         if not 0.0 <= v <= hi:
-            raise ParameterError(f"assumptions['{k}']: {v!r} is out of range [0, {hi:g}]")
+            raise ParameterError(_("assumptions['{name}']: {value!r} is out of range [0, {hi:g}]"
+                                   ).format(name=k, value=v, hi=hi))
         out[k] = v
     return out
 
 
 def as_number(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ParameterError(f"{where}: expected a number, got {value!r}")
+        raise ParameterError(_("{where}: expected a number, got {value!r}").format(
+            where=where, value=value))
     value = float(value)
     if not math.isfinite(value):
-        raise ParameterError(f"{where}: expected a finite number, got {value!r}")
+        raise ParameterError(_("{where}: expected a finite number, got {value!r}").format(
+            where=where, value=value))
     return value
 
 
