@@ -56,7 +56,7 @@ def cmd_commit(args: argparse.Namespace) -> int:
         plan, done = commit_reinspections(
             policy, registers, args.quarter, args.follow_ups, Path(args.ledger),
             Path(args.outputs), seed_source=args.seed_source, seed_form=args.seed_form,
-            date=args.date, units=units)
+            date=args.date, units=units, beacon=args.beacon)
         if not _follow_up_plan(plan, policy):
             return 0
         record, entry, page = done
@@ -89,6 +89,13 @@ def cmd_commit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _beacon_round(args: argparse.Namespace):
+    """The drand round given to ``dsr draw`` (None without ``--beacon-signature``)."""
+    if not args.beacon_signature:
+        return None
+    return load_round(args.beacon_signature, args.beacon_previous_signature)
+
+
 def cmd_draw(args: argparse.Namespace) -> int:
     policy, registers, units, target = _request(args)
     if args.follow_ups:
@@ -96,7 +103,8 @@ def cmd_draw(args: argparse.Namespace) -> int:
 
         plan, done = draw_reinspections(
             policy, registers, args.quarter, args.follow_ups, args.seed_material,
-            Path(args.ledger), Path(args.outputs), registers_dir=args.registers, units=units)
+            Path(args.ledger), Path(args.outputs), registers_dir=args.registers, units=units,
+            beacon_round=_beacon_round(args))
         if not _follow_up_plan(plan, policy):
             return 0
         result, entry, paths = done
@@ -105,8 +113,7 @@ def cmd_draw(args: argparse.Namespace) -> int:
             policy, registers, args.quarter, args.seed_material, Path(args.ledger),
             Path(args.outputs), units=units, target=target, campaign=args.campaign,
             origin=args.origin, registers_dir=args.registers, reason=args.reason,
-            beacon_round=load_round(args.beacon_signature, args.beacon_previous_signature)
-            if args.beacon_signature else None)
+            beacon_round=_beacon_round(args))
     rec = result.record
     tasks = result.tasks
     print(_("draw {quarter} ({mode}) under commitment #{commitment}, seed material "

@@ -231,8 +231,8 @@ def plan_reinspections(results: str | Path | pd.DataFrame, ledger: str | Path,
 def commit_reinspections(policy: Policy, registers: Registers, quarter: str,
                          results: str | Path | pd.DataFrame, ledger: str | Path,
                          out_root: str | Path, *, seed_source: str, seed_form: str = "text",
-                         date: dt.date | str | None = None, units: Sequence[str] | None = None
-                         ) -> tuple[Reinspections, tuple | None]:
+                         date: dt.date | str | None = None, units: Sequence[str] | None = None,
+                         beacon: str | None = None) -> tuple[Reinspections, tuple | None]:
     """Step 1 for the quarter's re-inspections: :func:`plan_reinspections`, then (when any is
     due) :func:`dsr_analysis.draw.commit_quarter` of the re-inspection draw - the commitment
     fixing the firms and the announcement (复查抽取公告). ``units``: only these units'
@@ -243,14 +243,15 @@ def commit_reinspections(policy: Policy, registers: Registers, quarter: str,
         return plan, None
     return plan, commit_quarter(policy, registers, quarter, seed_source, Path(ledger),
                                 Path(out_root), campaign=plan.campaign, seed_form=seed_form,
-                                date=date, follow_ups=plan.follow_ups)
+                                date=date, follow_ups=plan.follow_ups, beacon=beacon)
 
 
 def draw_reinspections(policy: Policy, registers: Registers, quarter: str,
                        results: str | Path | pd.DataFrame, seed_material: str,
                        ledger: str | Path, out_root: str | Path, *,
                        registers_dir: str | Path | None = None,
-                       units: Sequence[str] | None = None) -> tuple[Reinspections, tuple | None]:
+                       units: Sequence[str] | None = None,
+                       beacon_round=None) -> tuple[Reinspections, tuple | None]:
     """Step 2: the re-inspection draw under its commitment
     (:func:`dsr_analysis.draw.draw_and_record`; refused when the firms due are not the
     committed ones). Returns (the re-inspections, (result, entry, paths) or None when none
@@ -261,7 +262,8 @@ def draw_reinspections(policy: Policy, registers: Registers, quarter: str,
         return plan, None
     return plan, draw_and_record(policy, registers, quarter, seed_material, Path(ledger),
                                  Path(out_root), campaign=plan.campaign,
-                                 registers_dir=registers_dir, follow_ups=plan.follow_ups)
+                                 registers_dir=registers_dir, follow_ups=plan.follow_ups,
+                                 beacon_round=beacon_round)
 
 
 def _check_no_commitment_waits(ledger: str | Path, plan: Reinspections) -> None:
