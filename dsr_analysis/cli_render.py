@@ -19,7 +19,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     register_dir(args.registers)  # missing: exit 2; a file: exit 3
     summary = render_reports(args.quarter, _names(args.unit), _names(args.report), args.outputs,
                              args.policy, {k: getattr(args, k) for k in RENDER_INPUTS},
-                             month=args.month, workers=args.workers, as_of=args.as_of)
+                             month=args.month, workers=args.workers, as_of=args.as_of,
+                             scheduler=args.scheduler)
     for line in render_lines(summary):
         print(line)
     return 0
@@ -49,4 +50,10 @@ def render_parser(p: argparse.ArgumentParser) -> None:
     add_outputs(p, help=_("output root; reports go to OUTPUTS/QUARTER/ (default: %(default)s)"))
     p.add_argument("--workers", type=int, default=None,
                    help=_("parallel notebooks (default: the number of cores)"))
+    p.add_argument("--scheduler", nargs="?", const="local", default=None, metavar="ADDRESS",
+                   help=_("run the report x unit jobs as Dask tasks: a scheduler address "
+                          "(tcp://host:8786), 'local' (a LocalCluster of --workers processes; "
+                          "the default of a bare --scheduler) or 'none' (on this machine); "
+                          "without the option: $DASK_SCHEDULER_ADDRESS if set, else on this "
+                          "machine"))
     p.set_defaults(func=cmd_render)

@@ -684,8 +684,8 @@ def _bar(jobs: Sequence[RenderJob], progress: bool):
 
     period = jobs[0].parameters.get("month") or jobs[0].quarter
     return tqdm(total=len(jobs), desc=_("{period} reports").format(period=period),
-                unit=_("report"), disable=None if progress else True,
-                leave=False)  # None: on a terminal only
+                unit=_("report (unit of the progress bar)"),
+                disable=None if progress else True, leave=False)  # None: on a terminal only
 
 
 # --------------------------------------------------------------------------------------

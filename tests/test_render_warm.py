@@ -124,7 +124,7 @@ def test_a_warm_kernel_reset_restores_the_settings(tmp_path):
     try:
         kernel.execute(POISON)
         kernel.reset()
-        kernel.execute("""
+        kernel.execute(f"""
 import os, sys, warnings
 import matplotlib, pandas as pd
 import matplotlib.pyplot as plt
@@ -133,10 +133,10 @@ assert pd.get_option("display.precision") == 6 and pd.get_option("display.max_ro
 assert matplotlib.rcParams["font.size"] == 10 and matplotlib.rcParams["figure.dpi"] != 20
 assert not plt.get_fignums()
 assert "/nonexistent" not in sys.path and "DSR_POISON" not in os.environ
-assert os.getcwd() == %r, os.getcwd()
+assert os.getcwd() == {str(NOTEBOOKS_DIR)!r}, os.getcwd()
 assert get_ipython().execution_count == 1
 warnings.warn("a warning, not an error")
-""" % str(NOTEBOOKS_DIR))
+""")
     finally:
         kernel.close()
 
