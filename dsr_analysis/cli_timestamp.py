@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 import os
 
-from .cli import add_ledger
+from .cli import add_ledger, add_outputs, outputs_dir
 from .i18n import _
-from .timestamps import TRUST_ENV, timestamp_ledger
+from .timestamps import PUBLIC_TOKENS, TRUST_ENV, timestamp_ledger
 
 
 def cmd_timestamp(args: argparse.Namespace) -> int:
     head, ts = timestamp_ledger(args.ledger, tsa=args.tsa, request=args.request,
-                                response=args.response, trust=args.tsa_trust)
+                                response=args.response, trust=args.tsa_trust,
+                                outputs=outputs_dir(args))
     if ts is None:
         print(_("wrote the timestamp request over the head {head} to {path}: send it to the "
                 "TSA, then store its reply with dsr timestamp --response FILE").format(
@@ -21,6 +22,8 @@ def cmd_timestamp(args: argparse.Namespace) -> int:
     print(_("ledger {ledger}: head {head} timestamped at {time} (UTC) by {tsa}; token #{id} "
             "stored in the ledger").format(ledger=args.ledger, head=ts.head, time=ts.gen_time,
                                            tsa=ts.tsa, id=ts.id))
+    print(_("published with the ledger's public chain: {path}").format(
+        path=outputs_dir(args) / PUBLIC_TOKENS / f"token-{ts.id}.tsr"))
     if not (args.tsa_trust or os.environ.get(TRUST_ENV)):
         print(_("the TSA's signature was not checked: no trust store (--tsa-trust FILE or "
                 "{env}); dsr verify checks it once one is given").format(env=TRUST_ENV))
@@ -29,6 +32,8 @@ def cmd_timestamp(args: argparse.Namespace) -> int:
 
 def timestamp_parser(p: argparse.ArgumentParser) -> None:
     add_ledger(p)
+    add_outputs(p, help=_("where the tokens are published (ledger-public/timestamps/; "
+                          "default: the ledger's folder)"), by_ledger=True)
     p.add_argument("--tsa", metavar="URL",
                    help=_("the time-stamping authority's URL (RFC 3161 over HTTP)"))
     p.add_argument("--request", metavar=_("FILE"),

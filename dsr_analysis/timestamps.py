@@ -314,11 +314,13 @@ def verify_timestamps(ledger: str | Path, trust: str | Path | None = None
 
 def timestamp_ledger(ledger: str | Path, tsa: str | None = None,
                      request: str | Path | None = None, response: str | Path | None = None,
-                     trust: str | Path | None = None) -> tuple[str, Timestamp | None]:
+                     trust: str | Path | None = None, outputs: str | Path | None = None
+                     ) -> tuple[str, Timestamp | None]:
     """``dsr timestamp``: one of ``tsa`` (obtain a token over the current head over HTTP
     and store it), ``request`` (write the request for another tool; nothing stored) or
-    ``response`` (store a reply obtained by another tool). Returns (the head, the stored
-    token or None)."""
+    ``response`` (store a reply obtained by another tool). A stored token is published
+    under ``outputs`` (:func:`write_public_tokens`) when given. Returns (the head, the
+    stored token or None)."""
     from .draw.ledger import head as ledger_head
 
     chosen = [x for x in (tsa, request, response) if x]
@@ -340,9 +342,49 @@ def timestamp_ledger(ledger: str | Path, tsa: str | None = None,
         except OSError as exc:
             raise TimestampError(_("{path}: cannot read the reply ({reason})").format(
                 path=response, reason=exc.strerror or exc)) from None
-        return current, store_response(ledger, data, str(response), trust)
-    data = fetch_token(str(tsa), timestamp_request(current))
-    return current, store_response(ledger, data, str(tsa), trust)
+        source = str(response)
+    else:
+        data, source = fetch_token(str(tsa), timestamp_request(current)), str(tsa)
+    stamp = store_response(ledger, data, source, trust)
+    if outputs is not None:
+        write_public_tokens(ledger, outputs)
+    return current, stamp
+
+
+#: Where the tokens are published, under the outputs' public chain folder.
+PUBLIC_TOKENS = Path("ledger-public") / "timestamps"
+PUBLIC_FORMAT = "dsr-public-timestamps/1"
+
+
+def write_public_tokens(ledger: str | Path, out_root: str | Path) -> list[Path]:
+    """Publish every stored token beside the ledger's public chain:
+    ``{out_root}/ledger-public/timestamps/token-{id}.tsr`` (the DER reply as the TSA gave it)
+    and ``timestamps.json`` listing them (head, time, TSA, file). Anyone checks one with
+    OpenSSL alone: ``printf '%s' 'N:HASH' > head.txt; openssl ts -verify -data head.txt -in
+    token-1.tsr -CAfile TSA-ROOT.pem``. Each file is written atomically. Returns the files."""
+    import json
+
+    from .documents.layout import write_atomically
+
+    folder = Path(out_root) / PUBLIC_TOKENS
+    written, listing = [], []
+    for ts, data in stored(ledger):
+        name = f"token-{ts.id}.tsr"
+        written.append(write_atomically(folder / name,
+                                        lambda tmp, d=data: tmp.write_bytes(d)))
+        listing.append({"id": ts.id, "head": ts.head, "gen_time": ts.gen_time, "tsa": ts.tsa,
+                        "file": name})
+    if listing:
+        text = json.dumps({
+            "format": PUBLIC_FORMAT,
+            "imprint": "SHA-256 of the head text N:HASH (UTF-8, no newline)",
+            "check": "printf '%s' 'N:HASH' > head.txt; openssl ts -verify -data head.txt "
+                     "-in FILE -CAfile TSA-ROOT.pem",
+            "tokens": listing}, ensure_ascii=False, indent=1)
+        written.append(write_atomically(folder / "timestamps.json",
+                                        lambda tmp: tmp.write_text(text + "\n",
+                                                                   encoding="utf-8")))
+    return written
 
 
 def fetch_token(url: str, request: bytes, timeout: float = TIMEOUT) -> bytes:
@@ -468,14 +510,16 @@ def local_tsa(directory: str | Path) -> Iterator[tuple[str, Path]]:
         thread.join()
 
 
-def demo_timestamp(ledger: str | Path, directory: str | Path) -> list[str]:
+def demo_timestamp(ledger: str | Path, directory: str | Path,
+                   outputs: str | Path | None = None) -> list[str]:
     """The demo's step: start a local TSA (OpenSSL, its own test CA under ``directory``),
-    timestamp the ledger's current head, check the token against the test root, stop the
-    TSA. Returns the lines to print (a note when OpenSSL is missing)."""
+    timestamp the ledger's current head, check the token against the test root, publish it
+    under ``outputs`` (when given), stop the TSA. Returns the lines to print (a note when
+    OpenSSL is missing)."""
     if openssl() is None:
         return [_("openssl is not installed: the ledger head is not timestamped (step skipped)")]
     with local_tsa(directory) as (url, root):
-        head, ts = timestamp_ledger(ledger, tsa=url, trust=root)
+        head, ts = timestamp_ledger(ledger, tsa=url, trust=root, outputs=outputs)
     return [_("head {head} timestamped by the local test TSA at {time} ({tsa}); trust store "
               "{root} (dsr verify --tsa-trust {root})").format(
                   head=head, time=ts.gen_time, tsa=ts.tsa, root=root)]

@@ -170,3 +170,25 @@ def test_the_demo_step_starts_a_tsa_stamps_the_head_and_stops_it(bureau_quarter,
     assert head_imprint(head(copy.ledger)) != head_imprint("0:" + "0" * 64)
     with pytest.raises(TimestampError, match="one of --tsa"):
         timestamp_ledger(copy.ledger)
+
+
+def test_the_tokens_are_published_and_openssl_alone_verifies_them(stamped, tsa, tmp_path):
+    import json
+    import subprocess
+
+    _url, root = tsa
+    folder = stamped.outputs / "ledger-public" / "timestamps"
+    listing = json.loads((folder / "timestamps.json").read_text(encoding="utf-8"))
+    first = listing["tokens"][0]
+    assert first["file"] == "token-1.tsr" and first["head"] == stored(stamped.ledger)[0][0].head
+    head_file = tmp_path / "head.txt"
+    head_file.write_bytes(first["head"].encode())  # N:HASH, no newline
+    done = subprocess.run(["openssl", "ts", "-verify", "-data", str(head_file), "-in",
+                           str(folder / first["file"]), "-CAfile", str(root)],
+                          capture_output=True, text=True)
+    assert "Verification: OK" in done.stdout, done.stderr
+    head_file.write_bytes(b"1:" + b"0" * 64)
+    done = subprocess.run(["openssl", "ts", "-verify", "-data", str(head_file), "-in",
+                           str(folder / first["file"]), "-CAfile", str(root)],
+                          capture_output=True, text=True)
+    assert "Verification: OK" not in done.stdout
