@@ -139,8 +139,8 @@ def _tsa_name(resp) -> str:
 def _gen_time(resp) -> str:
     t = resp.tst_info.gen_time
     if t.tzinfo is None:
-        t = t.replace(tzinfo=dt.timezone.utc)
-    return t.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+        t = t.replace(tzinfo=dt.UTC)
+    return t.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def load_trust(path: str | Path | None) -> list:

@@ -40,7 +40,7 @@ def test_the_chain_information_is_the_published_mainnet():
 
 def test_a_rounds_time_is_known_in_advance():
     # 1595431050 + (3311596 - 1) * 30 = 1694778900 = 2023-09-15 11:55:00 UTC
-    assert round_time(MAINNET, 3311596) == dt.datetime(2023, 9, 15, 11, 55, tzinfo=dt.timezone.utc)
+    assert round_time(MAINNET, 3311596) == dt.datetime(2023, 9, 15, 11, 55, tzinfo=dt.UTC)
     assert committed()["time"] == "2023-09-15T11:55:00Z"
 
 

@@ -95,7 +95,7 @@ def round_time(info: Mapping[str, Any] | Chain, round_: int) -> dt.datetime:
     if isinstance(info, Chain):
         info = info.as_dict()
     seconds = int(info["genesis_time"]) + (int(round_) - 1) * int(info["period"])
-    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
+    return dt.datetime.fromtimestamp(seconds, dt.UTC)
 
 
 def time_zh(moment: dt.datetime) -> str:
