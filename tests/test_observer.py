@@ -85,7 +85,11 @@ def test_draw_writes_the_page_and_it_agrees_with_the_python_replay(bureau_quarte
     assert page_file.read_bytes() == observer_html(data)  # carries the record byte for byte
     text = page_file.read_text(encoding="utf-8")
     assert "<script src" not in text and "http://" not in text and "https://" not in text
-    assert "inspector" not in json.loads(data)["inputs"]  # the public record only
+    # nothing confidential: no inspector id or name, no team reaches the page
+    internal = json.loads((public.parent / "internal" / "internal.json").read_text("utf-8"))
+    shown = text + data.decode("utf-8")
+    assert not [i for i, p in internal["inspectors"].items() if i in shown or p["name"] in shown]
+    assert all("team" not in t for t in json.loads(data)["tasks"])
 
     page, requests, state = _open(browser, page_file)
     assert requests == [page_file.as_uri()]  # no network request, no other file
