@@ -473,3 +473,37 @@ def test_a_re_inspection_draw_has_its_page_and_it_agrees(bureau_copy, policy, br
     assert [t["task_id"] for t in page.evaluate("observer.result.tasks")] == \
         result.tasks["task_id"].tolist()
     page.close()
+
+
+def test_a_drand_round_in_the_seed_material(bureau_quarter, browser):
+    """A record whose seed material ends with a drand round's part (the real mainnet round
+    of tests/fixtures/drand): the page recomputes the randomness from the signature and finds
+    the part; a wrong randomness or a material without the part is reported."""
+    drand = json.loads((PROJECT_ROOT / "tests" / "fixtures" / "drand" / "round-3311596.json")
+                       .read_text(encoding="utf-8"))
+    chain = json.loads((PROJECT_ROOT / "tests" / "fixtures" / "drand" / "mainnet-info.json")
+                       .read_text(encoding="utf-8"))["hash"]
+    data = (_public(bureau_quarter) / "record.json").read_bytes()
+    randomness = hashlib.sha256(bytes.fromhex(drand["signature"])).hexdigest()
+    assert randomness == drand["randomness"]
+
+    def with_beacon(rec, material=None, stored=randomness):
+        inp = rec["inputs"]
+        inp["beacon"] = {"chain_hash": chain, "round": drand["round"], "randomness": stored,
+                         "signature": drand["signature"],
+                         "previous_signature": drand["previous_signature"]}
+        inp["seed_material"] = material or (f"{inp['seed_material']}; drand:{chain}:"
+                                            f"{drand['round']}:{randomness}")
+        inp["seed"] = hashlib.sha256(f"{inp['seed_material']}|{inp['frame_sha256']}|"
+                                     f"{inp['policy_sha256']}|{rec['quarter']}".encode()
+                                     ).hexdigest()
+
+    page, _requests, _state = _open(browser, _public(bureau_quarter) / OBSERVER_FILE)
+    good = _check(page, _tampered(data, with_beacon))
+    # the seed changed with the material, so the tickets differ: only they may be reported
+    assert not any("beacon" in p["where"] or "seed" in p["where"] for p in good["problems"])
+    bad = _check(page, _tampered(data, lambda r: with_beacon(r, stored="0" * 64)))
+    assert any("inputs.beacon.randomness" in p["where"] for p in bad["problems"])
+    bad = _check(page, _tampered(data, lambda r: with_beacon(r, material="3.9.12./")))
+    assert any("inputs.seed_material" in p["where"] for p in bad["problems"])
+    page.close()
