@@ -468,12 +468,14 @@ def rebuild_ledger_files(ledger: str | Path, outputs: str | Path, policy: Policy
                          quarter: str | None = None) -> tuple[list[str], list[Path]]:
     """Every file of the ledger's draws rebuilt (``dsr export``) under the ledger's lock:
     what an interrupted draw left completed first, then the public and internal files, the
-    announcements of the commitments and the public chain other bureaus import. Returns the
-    recovery lines and the files written."""
+    announcements of the commitments and the public chain other bureaus import, with the
+    heads' RFC 3161 tokens (:func:`~dsr_analysis.timestamps.write_public_tokens`). Returns
+    the recovery lines and the files written."""
     from .draw import export_announcements
     from .draw.imports import write_public_ledger
     from .draw.ledger import exclusive
     from .draw.outputs import export, recover
+    from .timestamps import write_public_tokens
 
     entries(ledger)  # a missing ledger is refused before its lock file is made
     with exclusive(ledger):
@@ -481,6 +483,7 @@ def rebuild_ledger_files(ledger: str | Path, outputs: str | Path, policy: Policy
         written = export(ledger, outputs, quarter=quarter)
         written += export_announcements(ledger, outputs, policy, quarter=quarter)
         written += write_public_ledger(ledger, outputs)  # what others import
+        written += write_public_tokens(ledger, outputs)  # RFC 3161 tokens of the heads
     return recovered, written
 
 

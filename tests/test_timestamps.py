@@ -192,3 +192,13 @@ def test_the_tokens_are_published_and_openssl_alone_verifies_them(stamped, tsa, 
                            str(folder / first["file"]), "-CAfile", str(root)],
                           capture_output=True, text=True)
     assert "Verification: OK" not in done.stdout
+
+
+def test_dsr_export_publishes_the_tokens_again(stamped):
+    from dsr_analysis.policy import load_policy
+    from dsr_analysis.workflows import rebuild_ledger_files
+
+    folder = stamped.outputs / "ledger-public" / "timestamps"
+    shutil.rmtree(folder)
+    _recovered, written = rebuild_ledger_files(stamped.ledger, stamped.outputs, load_policy())
+    assert folder / "token-1.tsr" in written and (folder / "timestamps.json").is_file()
