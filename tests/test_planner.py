@@ -540,6 +540,11 @@ def test_a_policy_drawn_under_is_never_overwritten(base, tmp_path: Path, sample_
 
 @pytest.mark.parametrize("name", ["", "../evil", "a b", "计划", "-x"])
 def test_save_rejects_unsafe_names(base, tmp_path: Path, name):
+    from dsr_analysis.i18n import set_language
+
+    with pytest.raises(ParameterError, match="only letters, digits"):
+        planner.save_policy(base, name, tmp_path)
+    set_language("zh")            # as the page says it (the autouse fixture resets English)
     with pytest.raises(ParameterError, match="只能用英文字母、数字"):
         planner.save_policy(base, name, tmp_path)
     assert list(tmp_path.iterdir()) == []
@@ -620,9 +625,9 @@ def test_another_jurisdictions_plan_runs_on_the_registers_units(tmp_path: Path, 
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(policy="xiongan-2099"), "没有方案文件 xiongan-2099.yaml"),
+    (dict(policy="xiongan-2099"), "has no plan file xiongan-2099.yaml"),
     (dict(seed=-1), "seed"),
-    (dict(registers="/nonexistent/registers"), "不是目录"),
+    (dict(registers="/nonexistent/registers"), "is not a folder"),
 ])
 def test_notebook_parameters_are_validated(kwargs, match):
     with pytest.raises(ParameterError, match=match):
@@ -635,11 +640,11 @@ def test_drafts_go_to_the_workspace_never_to_the_shipped_policies(tmp_path: Path
     assert app.save_dir == tmp_path / "ws" / "plans" == planner.plans_directory()
     monkeypatch.delenv(planner.WORKSPACE_ENV)
     assert planner.plans_directory() == Path.home() / "dsr-workspace" / "plans"
-    with pytest.raises(ParameterError, match="不能写入"):
+    with pytest.raises(ParameterError, match="is not written to"):
         build_planner(save_dir=str(POLICIES_DIR))
     plan = planner.build_policy("xiongan-2023", {}, {c: 1.0 for c in CREDIT_CLASSES},
                                 "independent", 1, 0.3, year=2024)
     before = sorted(POLICIES_DIR.iterdir())
-    with pytest.raises(ParameterError, match="不能写入"):
+    with pytest.raises(ParameterError, match="is not written to"):
         planner.save_policy(plan, "xiongan-2024", POLICIES_DIR)
     assert sorted(POLICIES_DIR.iterdir()) == before

@@ -80,10 +80,10 @@ def test_a_damaged_cache_entry_is_ignored(workspace: Path):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(policy="nowhere-2023"), "没有方案文件"),
+    (dict(policy="nowhere-2023"), "has no plan file"),
     (dict(seed=-1), "seed"),
-    (dict(registers="/no/such/folder"), "不是目录"),
-    (dict(save_dir=str(POLICIES_DIR)), "不能写入"),
+    (dict(registers="/no/such/folder"), "is not a folder"),
+    (dict(save_dir=str(POLICIES_DIR)), "is not written to"),
 ])
 def test_the_page_checks_its_parameters_at_once(kwargs, match, workspace: Path):
     with pytest.raises(ParameterError, match=match):

@@ -43,7 +43,7 @@ _WHERE = {name: module for module, names in _MODULES.items() for name in names}
 def __getattr__(name: str):
     module = _WHERE.get(name)
     if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        raise AttributeError(name)
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value

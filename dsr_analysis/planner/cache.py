@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 
 from ..errors import ParameterError
+from ..i18n import _
 from ..paths import PACKAGE_DIR, PARAMETERS_DIR, POLICIES_DIR, SAMPLE_REGISTERS, workspace_dir
 
 #: Bumped when the cached form changes.
@@ -29,21 +30,26 @@ def check_parameters(policy: str, registers: str, seed: int, save_dir: str) -> P
     that is not ``parameters/policies/``. Returns the save folder (None: the workspace's)."""
     for name, value in (("policy", policy), ("registers", registers), ("save_dir", save_dir)):
         if not isinstance(value, str):
-            raise ParameterError(f"参数 {name}：应为文字，实为 {value!r}")
+            raise ParameterError(_("parameter {name}: expected text, got {value!r}").format(
+                name=name, value=value))
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ParameterError(f"参数 seed：{seed!r} 不是大于等于 0 的整数")
+        raise ParameterError(_("parameter seed: {value!r} is not a whole number >= 0").format(
+            value=seed))
     names = sorted(p.stem for p in POLICIES_DIR.glob("*.yaml"))
     if policy not in names:
-        raise ParameterError(f"参数 policy：{POLICIES_DIR} 中没有方案文件 {policy}.yaml"
-                             f"（可选：{'、'.join(names)}）")
+        raise ParameterError(_("parameter policy: {folder} has no plan file {policy}.yaml "
+                               "(choose from: {names})").format(
+            folder=POLICIES_DIR, policy=policy, names=", ".join(names)))
     if registers and not Path(registers).is_dir():
-        raise ParameterError(f"参数 registers：{registers} 不是目录")
+        raise ParameterError(_("parameter registers: {path} is not a folder").format(
+            path=registers))
     if not save_dir:
         return None
     target = Path(save_dir).expanduser()
     if target.resolve() == POLICIES_DIR.resolve():
-        raise ParameterError(f"参数 save_dir：{POLICIES_DIR} 存放随软件提供的方案，不能写入；"
-                             "请另选工作目录")
+        raise ParameterError(_("parameter save_dir: {folder} holds the plans shipped with the "
+                               "software and is not written to; choose another folder").format(
+            folder=POLICIES_DIR))
     return target
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import ipywidgets as w
 
+from ..i18n import _
 from .cache import check_parameters, first_screen_key, read_first_screen, write_first_screen
 
 _WAITING = ('<div class="dsr-planner-waiting" style="padding: 8px; color: #555">'
@@ -77,7 +78,7 @@ class PlannerPage:
         """The planner (:class:`~dsr_analysis.planner.app.PlannerApp`) once it is made; its
         error if making it failed."""
         if not self._done.wait(timeout):
-            raise TimeoutError("the planner page is still being made")
+            raise TimeoutError(_("the planner page is still being made"))
         if self._error is not None:
             raise self._error
         return self._app

@@ -298,11 +298,12 @@ def check_inspectors(plan: Policy, inspectors_available: Mapping[str, int]) -> N
     missing = [u.id for u in plan.units if u.id not in inspectors_available]
     unknown = [k for k in inspectors_available if k not in plan.unit_names]
     if missing or unknown:
-        raise ParameterError(
-            "inspectors_available: " + (f"missing unit(s) {', '.join(missing)}" if missing else "")
-            + ("; " if missing and unknown else "")
-            + (f"unknown unit(s) {', '.join(unknown)}" if unknown else "")
-            + f" (units of {plan.id}: {', '.join(plan.unit_names)})")
+        parts = ([_("missing unit(s) {units}").format(units=", ".join(missing))] if missing
+                 else []) + ([_("unknown unit(s) {units}").format(units=", ".join(unknown))]
+                             if unknown else [])
+        raise ParameterError(_("inspectors_available: {problems} (units of {policy}: {units})"
+                               ).format(problems="; ".join(parts), policy=plan.id,
+                                        units=", ".join(plan.unit_names)))
     for k, v in inspectors_available.items():
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
             raise ParameterError(_("inspectors_available['{unit}']: {value!r} is not a whole "
@@ -353,8 +354,9 @@ def check_plan_name(name: str, year: int) -> str:
     if name.endswith(".yaml"):
         name = name[: -len(".yaml")]
     if not _NAME.match(name):
-        raise ParameterError(f"方案名称“{name}”不可用：只能用英文字母、数字和“-”“_”“.”，"
-                             "并以字母或数字开头（例如 xiongan-2024）")
+        raise ParameterError(_("plan name '{name}' cannot be used: only letters, "
+                               "digits, '-', '_' and '.', starting with a letter or digit "
+                               "(e.g. {example})").format(name=name, example="xiongan-2024"))
     years = {int(y) for y in _YEAR_IN_NAME.findall(name) if 2000 <= int(y) <= 2100}
     if years and years != {int(year)}:
         shown = "、".join(str(y) for y in sorted(years))
@@ -385,8 +387,10 @@ def save_policy(
     name = check_plan_name(name, policy.year)
     directory = Path(directory) if directory is not None else plans_directory()
     if directory.resolve() == POLICIES_DIR.resolve():
-        raise ParameterError(f"{directory} 存放随软件提供的方案，不能写入；请把方案保存到工作目录"
-                             f"（默认 {plans_directory()}）")
+        raise ParameterError(_("{folder} holds the plans shipped with the software and is "
+                               "not written to; save the plan into the workspace (default "
+                               "{workspace})").format(folder=directory,
+                                                       workspace=plans_directory()))
     target = directory / f"{name}.yaml"
     if target.exists() and not overwrite:
         raise PlanExistsError(f"方案“{name}”已存在，未保存；请另取名称，或确认覆盖已有文件后再保存")
