@@ -1157,9 +1157,9 @@ def dv2_quarter(sid, cat, credit, checks, scope_all, capped, cap, fixed, rotatio
     firm with gain level ``g`` violates when ``g + noise_sigma Z > log(max(p d F,
     1e-300))``, Z a standard normal: with the number ``beh_base + i`` of the row's behaviour
     stream ``u``, when ``u < P(Z > x) = erfc(x / sqrt 2) / 2``, ``x = (threshold - g) /
-    noise_sigma`` (:func:`violates`). ``p d`` and the threshold depend on the firm only
-    through its strata, class, eligibility and check, so they are kept per such
-    combination (a small cache per row). ``perceived[r]``: the sum of ``p d``;
+    noise_sigma`` (:func:`violates`). The threshold depends on the firm only through its
+    strata, class, eligibility and check, so it is kept per such combination (a small
+    cache per row). ``perceived[r]``: the sum of ``p d``;
     ``viol_cat[r, k]``: violators of category ``k``.
 
     Draw (:func:`dv2_draw`, pass 0, lambda ``lam_d``, bound ``tau_d``): the candidates are
@@ -1170,7 +1170,6 @@ def dv2_quarter(sid, cat, credit, checks, scope_all, capped, cap, fixed, rotatio
     radix = np.int64(S * C * 2 + 1)
     slots = 1024
     c_code = np.empty(slots, dtype=np.int64)
-    c_pd = np.empty(slots)
     c_thr = np.empty(slots)
     cand_i = np.empty(N, dtype=np.int64)
     cand_k = np.empty(N)
@@ -1200,6 +1199,7 @@ def dv2_quarter(sid, cat, credit, checks, scope_all, capped, cap, fixed, rotatio
             in_fixed = False
             e0 = False
             n0 = np.int64(0)
+            nc = 1.0
             for p in range(P):
                 s = np.int64(sid[p, r, i])
                 a = np.int64(0)
@@ -1208,35 +1208,27 @@ def dv2_quarter(sid, cat, credit, checks, scope_all, capped, cap, fixed, rotatio
                     in_fixed = in_fixed or fx
                     n = _counted(checks, p, r, i, scope_all) if (capped or rotation) else 0
                     if fx or not capped or n < cap:
-                        a = 1 + (s * C + c) * 2 + np.int64(rotation and n > 0)
+                        later = rotation and n > 0
+                        a = 1 + (s * C + c) * 2 + np.int64(later)
+                        nc *= 1.0 - (lam1[r, s, c] if later else lam0[r, s, c])
                         if p == 0:
                             e0 = True
                             n0 = n
                 code = code * radix + a
             off = in_fixed or (offsite[i] and offsite_first)
-            code = code * 2 + np.int64(off)
-            slot = (code ^ (code >> 10) ^ (code >> 20)) & (slots - 1)
-            if c_code[slot] == code:
-                pd = c_pd[slot]
-                thr = c_thr[slot]
-            else:
-                nc = 1.0
-                rest = code >> 1
-                for _p in range(P - 1, -1, -1):  # the passes' lambdas, from the code
-                    a = rest % radix
-                    rest = rest // radix
-                    if a > 0:
-                        a -= 1
-                        sc = a >> 1
-                        lam = lam1[r, sc // C, sc % C] if (a & 1) else lam0[r, sc // C, sc % C]
-                        nc *= 1.0 - lam
-                pd = (1.0 - nc) * (d_off if off else d_on)
-                thr = np.log(max(pd * sanction, 1e-300))
-                c_code[slot] = code
-                c_pd[slot] = pd
-                c_thr[slot] = thr
-            acc += pd
+            pd = (1.0 - nc) * (d_off if off else d_on)
             g = log_gain[r, i]
+            thr = 0.0
+            if g != -np.inf:  # the threshold, kept per combination (a small cache)
+                code = code * 2 + np.int64(off)
+                slot = (code ^ (code >> 10) ^ (code >> 20)) & (slots - 1)
+                if c_code[slot] == code:
+                    thr = c_thr[slot]
+                else:
+                    thr = np.log(max(pd * sanction, 1e-300))
+                    c_code[slot] = code
+                    c_thr[slot] = thr
+            acc += pd
             v = False
             if g == -np.inf:
                 v = False
@@ -1246,8 +1238,7 @@ def dv2_quarter(sid, cat, credit, checks, scope_all, capped, cap, fixed, rotatio
             else:
                 v = g > thr
             violate[r, i] = v
-            if v:
-                viol_cat[r, cat[r, i]] += 1
+            viol_cat[r, cat[r, i]] += v  # branch-free: v is a coin toss
             if e0:  # a candidate of the counties' draw?
                 s = np.int64(sid[0, r, i])
                 if want[s] > 0:
