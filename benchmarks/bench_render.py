@@ -17,13 +17,16 @@ Prints, in the same run and on the same workers:
   it). ``--no-cluster`` skips it.
 
 Best of ``--repeat`` runs each, interleaved. The machine may be loaded by other jobs: the
-floor and the render run in the same run, so the load falls on both.
+floor and the render run in the same run, so the load falls on both; the CPU seconds of
+each (this process and every process it started: workers, kernels), which another job's
+load changes less than the wall time, are printed beside it.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -64,6 +67,15 @@ def run_trivial(args: tuple[str, str, dict]) -> float:
     return time.perf_counter() - start
 
 
+def cpu_seconds() -> float:
+    """CPU seconds of this process and of its finished child processes (and theirs)."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
 def floor(n_jobs: int, workers: int, tmp: Path) -> float:
     src = trivial_notebook(tmp / "trivial.ipynb")
     args = [(str(src), str(tmp / f"out-{i}.ipynb"), {"quarter": "2023Q1", "unit": f"u{i}"})
@@ -89,22 +101,29 @@ def main() -> None:
         n = len(jobs)
         workers = max(1, min(args.workers, n))
         print(f"{args.quarter}: {n} report jobs on {workers} worker(s); best of {args.repeat}")
-        floors, renders, prepares = [], [], []
+        floors, renders, prepares, floor_cpu, render_cpu = [], [], [], [], []
         for r in range(args.repeat):
+            cpu = cpu_seconds()
             floors.append(floor(n, workers, tmp))
+            floor_cpu.append(cpu_seconds() - cpu)
             out = tmp / f"render-{r}"
             start = time.perf_counter()
             render_mod.prepare(render_mod.plan_jobs(args.quarter, out_root=out))
             prepares.append(time.perf_counter() - start)
+            cpu = cpu_seconds()
             start = time.perf_counter()
             render_mod.render(args.quarter, out_root=out, workers=workers)
             renders.append(time.perf_counter() - start)
-            print(f"  run {r + 1}: floor {floors[-1]:6.1f} s   render {renders[-1]:6.1f} s   "
+            render_cpu.append(cpu_seconds() - cpu)
+            print(f"  run {r + 1}: floor {floors[-1]:6.1f} s ({floor_cpu[-1]:.1f} CPU-s)   "
+                  f"render {renders[-1]:6.1f} s ({render_cpu[-1]:.1f} CPU-s)   "
                   f"(inputs read and validated once: {prepares[-1]:.1f} s)")
         f, rd = min(floors), min(renders)
-        print(f"floor (papermill, {n} trivial notebooks): {f:6.1f} s")
-        print(f"dsr render of {args.quarter}:               {rd:6.1f} s")
-        print(f"ratio render / floor: {rd / f:.2f}x (target: within 2x)")
+        fc, rc = min(floor_cpu), min(render_cpu)
+        print(f"floor (papermill, {n} trivial notebooks): {f:6.1f} s   {fc:6.1f} CPU-s")
+        print(f"dsr render of {args.quarter}:               {rd:6.1f} s   {rc:6.1f} CPU-s")
+        print(f"ratio render / floor: {rd / f:.2f}x wall, {rc / fc:.2f}x CPU "
+              "(target: within 2x)")
         if not args.no_cluster:
             efficiency(args.quarter, workers, args.repeat, tmp)
 

@@ -899,6 +899,13 @@ class _DaskRunner:
         self.warm = warm
 
     def close(self) -> None:
+        if self.executor.owned:  # a cluster of this render: its kernels go first
+            from .renderpool import close_process_kernels
+
+            try:
+                self.executor.client.run(close_process_kernels)
+            except Exception:  # pragma: no cover - a worker already gone
+                pass
         self.executor.close()
 
     def run(self, jobs: Sequence[RenderJob], progress: bool
