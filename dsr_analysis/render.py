@@ -12,9 +12,12 @@
    (:func:`dsr_analysis.reports.prepare_report_inputs`) into ``{out}/{quarter}/.prepared/``,
    before any notebook starts; every notebook loads that file instead of reading again;
 4. executes the notebooks in parallel across the machine's cores
-   (:class:`concurrent.futures.ProcessPoolExecutor`), with a progress bar over the jobs, each
-   into its own staging folder ``{out}/{quarter}/.staging/{run}/{report}-{unit}/`` (the
-   notebook's ``output_dir`` parameter points there);
+   (:class:`concurrent.futures.ProcessPoolExecutor`, the heaviest jobs first), each worker
+   process in a warm kernel of its own (:mod:`dsr_analysis.renderpool`: started and loaded
+   while step 3 runs, reset between notebooks, the files those of a fresh kernel), with a
+   progress bar over the jobs, each into its own staging folder
+   ``{out}/{quarter}/.staging/{run}/{report}-{unit}/`` (the notebook's ``output_dir``
+   parameter points there); or, with ``scheduler=``, as Dask tasks (below);
 5. exports each executed notebook to HTML without code cells and without the cells tagged
    ``internal`` (the reviewers' checks); the notebooks write their documents themselves
    (:func:`dsr_analysis.documents.write_forms`: DOCX and PDF, or XLSX and PDF; an official
@@ -26,6 +29,17 @@
    set (:func:`dsr_analysis.staging.publish`: a manifest written last, then ``os.replace``
    per file);
 7. writes ``{out}/{quarter}/index.html`` (atomically) once its reports are in place.
+
+**On a cluster.** ``render(..., scheduler="local" | "tcp://host:8786" | client)`` runs every
+report x unit as a Dask task (:func:`render_on_worker`): the prepared inputs are sent once
+to every worker (``Client.scatter(broadcast=True)``), each worker runs papermill in its own
+warm kernel in a folder of its own and sends the files back; the render stages and places
+them as in step 6, under its lock, so the outputs folder is written by the render alone and
+the files are those of the render on this machine (tested on a two-worker ``LocalCluster``).
+The workers need the package at the same version; the summary and the evaluation take
+their 发文字号 from the register in the outputs folder and the annual plan reads the
+ledger's recorded revisions, so for those the workers see the outputs folder and the ledger
+at the same paths (a shared file system).
 
 **Faults.** A render holds the folder's lock (``{out}/{quarter}/.render.lock``, ``flock``,
 released by the system when the process dies) from the first write to the index: two renders
