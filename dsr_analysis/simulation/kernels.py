@@ -998,10 +998,8 @@ def violates(u, x, tab):
         j = np.int64(f)
         w = f - j
         q = tab[j] + w * (tab[j + 1] - tab[j])
-        if u < q - TAIL_MARGIN:
-            return True
-        if u >= q + TAIL_MARGIN:
-            return False
+        if abs(u - q) >= TAIL_MARGIN:  # (a branch taken almost always: predictable)
+            return u < q
     return u < 0.5 * math.erfc(x * (1.0 / np.sqrt(2.0)))
 
 
