@@ -17,7 +17,9 @@ class back up (never above its class in the register).
 
 The first part of this module holds the closed forms (usable alone, e.g. for a planner's
 quick estimate); :func:`simulate_deterrence` runs the full stochastic model on top of the
-draw engine of :mod:`dsr_analysis.simulation`.
+draw engine of :mod:`dsr_analysis.simulation`, in compiled passes on counter-based random
+streams (engine version 2, :data:`ENGINE_VERSION`; version 1, the first engine, is kept to
+reproduce earlier results for their seed).
 """
 
 from __future__ import annotations
