@@ -4,33 +4,23 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from .cli import add_columns, add_outputs
-from .distributed import describe, executor, resolve_scheduler
 from .i18n import _
 from .presentation import simulation_table
 from .simulation.coverage import coverage_summary
 from .simulation.national import top_summary
-from .simulation.scenarios import load_scenario, optimise_ratios, run_scenario, with_simulation
-from .workflows import headline_lines
+from .workflows import headline_lines, simulate
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    scenario = load_scenario(args.scenario)
     changes = {k: getattr(args, k) for k in ("replicates", "years", "seed", "chunk_size")
                if getattr(args, k) is not None}
-    if changes:
-        scenario = with_simulation(scenario, **changes)
-    resolve_scheduler(args.scheduler)  # a bad address is refused before anything runs
-    with executor(args.scheduler, args.workers) as ex:
-        print(_("[sim] tasks run {where}").format(where=describe(ex)), file=sys.stderr)
-        run = run_scenario(scenario, coverage=not args.no_coverage,
-                           deterrence=not args.no_deterrence, progress=not args.no_progress,
-                           scheduler=ex)
-        opt = optimise_ratios(scenario, scheduler=ex) if args.optimise else None
-    out_dir = Path(args.outputs) / "simulation"
-    paths = run.save(out_dir)
+    job = simulate(args.scenario, args.outputs, changes, args.scheduler, args.workers,
+                   coverage=not args.no_coverage, deterrence=not args.no_deterrence,
+                   optimise=args.optimise, progress=not args.no_progress,
+                   announce=lambda line: print(line, file=sys.stderr))
+    run, opt = job.run, job.optimum
     for line in headline_lines(run.headline):
         print(line)
     if run.coverage is not None:
@@ -47,7 +37,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         print(_("    ratios {ratios}; credit weights {weights}").format(ratios=opt.ratios,
                                                                        weights=opt.weights))
         print(simulation_table(opt.table(), args.columns).to_string())
-    print(_("wrote {n} files under {dir}").format(n=len(paths), dir=out_dir), file=sys.stderr)
+    print(_("wrote {n} files under {dir}").format(n=len(job.paths), dir=job.directory),
+          file=sys.stderr)
     return 0
 
 

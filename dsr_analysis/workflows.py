@@ -559,6 +559,44 @@ DEMO_REPLICATES = 20
 DEMO_YEARS = 2
 
 
+@dataclass(frozen=True)
+class SimulationJob:
+    """What :func:`simulate` ran and wrote: the run, the optimum (or None), the files."""
+
+    run: object
+    optimum: object
+    paths: list
+    directory: Path
+
+
+def simulate(scenario: str | Path, outputs: str | Path, changes: dict | None = None,
+             scheduler=None, workers: int | None = None, coverage: bool = True,
+             deterrence: bool = True, optimise: bool = False, progress: bool = True,
+             announce=None) -> SimulationJob:
+    """A scenario (a YAML file or a name in ``parameters/scenarios/``) with ``changes`` to its
+    simulation settings (replicates, years, seed, chunk_size) run where ``scheduler`` names
+    (:func:`~dsr_analysis.distributed.executor`; a bad address is refused before anything
+    runs), optionally with the ratios' optimum, its tables saved under
+    ``outputs/simulation/``. ``announce`` is called with the line saying where the tasks run
+    before they start."""
+    from .distributed import describe, executor, resolve_scheduler
+    from .simulation.scenarios import (load_scenario, optimise_ratios, run_scenario,
+                                       with_simulation)
+
+    loaded = load_scenario(scenario)
+    if changes:
+        loaded = with_simulation(loaded, **changes)
+    resolve_scheduler(scheduler)
+    with executor(scheduler, workers) as ex:
+        if announce is not None:
+            announce(_("[sim] tasks run {where}").format(where=describe(ex)))
+        run = run_scenario(loaded, coverage=coverage, deterrence=deterrence,
+                           progress=progress, scheduler=ex)
+        optimum = optimise_ratios(loaded, scheduler=ex) if optimise else None
+    directory = Path(outputs) / "simulation"
+    return SimulationJob(run, optimum, run.save(directory), directory)
+
+
 def headline_lines(headline: dict) -> list[str]:
     """A scenario run's headline figures in lines for people."""
     h = headline
