@@ -638,12 +638,14 @@ def demo(policy: Policy, registers: Registers, out_dir: str | Path,
          registers_dir: str | Path | None = None) -> Iterator[str]:
     """The whole demo into ``out_dir``, yielding its progress lines as it goes: the
     registers, categories and quotas of the year; the year's loop (:func:`demo_year`) and the
-    first quarter's task sheets; the follow-up file and every report of every quarter; the
-    baseline simulation; the closing of the year (:func:`demo_closing`)."""
+    first quarter's task sheets; the ledger's head timestamped by a local test TSA; the
+    follow-up file and every report of every quarter; the baseline simulation; the closing
+    of the year (:func:`demo_closing`)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     yield from _demo_quotas(policy, registers, out_dir)
     year = yield from _demo_draws(policy, registers, out_dir, registers_dir)
+    yield from _demo_timestamp(year.ledger, out_dir)
     followups = yield from _demo_reports(policy, year, out_dir.resolve(), registers_dir)
     yield from _demo_simulation(out_dir)
     closing = demo_closing(policy, year, out_dir, followups, registers_dir)
@@ -756,6 +758,15 @@ def _demo_draws(policy: Policy, registers: Registers, out_dir: Path,
         quarter=first, quarter_zh=Quarter.parse(first).label_zh, n=len(sheets),
         path=sheets[0])
     return year
+
+
+def _demo_timestamp(ledger: Path, out_dir: Path) -> Iterator[str]:
+    """The ledger's head after the year's draws timestamped (RFC 3161) by a local test TSA,
+    the token published beside the public chain (skipped with a note without OpenSSL)."""
+    from .timestamps import demo_timestamp
+
+    for line in demo_timestamp(ledger, out_dir / "tsa", out_dir):
+        yield _("[timestamp] {line}").format(line=line)
 
 
 def _demo_reports(policy: Policy, year: DemoYear, out_dir: Path,
