@@ -862,7 +862,7 @@ def deterrence_chunk_v2(model: DeterrenceModel, seeds: list, years: int, bar=Non
                           inspector_days=(n_insp - n_off) * model.budget.onsite_inspector_days
                           + n_off * model.budget.offsite_inspector_days,
                           special=special, positive_list=positive_list,
-                          mean_perceived=perceived / N)
+                          mean_perceived=perceived / N if N else np.full(R, np.nan))
             for k, v in values.items():
                 tl[k][:, t] = v
             bc["objects"][:, t, :] = objects_by_cat
