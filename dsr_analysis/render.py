@@ -597,7 +597,7 @@ def render(quarter: str, units: str | Sequence[str] = "all", reports: str | Sequ
            out_root: str | Path = OUTPUTS_DIR, parameters: Mapping[str, Any] | None = None,
            policy: str = "xiongan-2023", workers: int | None = None, month: str = "",
            progress: bool = False, as_of: str = "", scheduler: Any = None,
-           warm: bool = True) -> RenderSummary:
+           warm: bool = True, keep_workers: bool = False) -> RenderSummary:
     """Render reports x units of a quarter (or the notices of ``month``) in parallel and write
     the index page.
 
@@ -617,6 +617,9 @@ def render(quarter: str, units: str | Sequence[str] = "all", reports: str | Sequ
       (see :func:`render_on_worker`); the files are the same as on this machine.
 
     ``warm=False`` runs every notebook in a fresh kernel instead (slower; the same files).
+    ``keep_workers=True`` keeps the worker processes and their warm kernels for the next
+    render of this process with as many workers (a demo rendering quarter after quarter);
+    :func:`close_workers` (or the process's exit) shuts them down.
 
     Each report's files appear together or not at all, the index only once they are in place;
     an operating-system error (a full disk) stops the batch with
@@ -648,7 +651,7 @@ def render(quarter: str, units: str | Sequence[str] = "all", reports: str | Sequ
         staging = out_dir / STAGING / run
         try:
             # the workers (and their kernels) start while the inputs are read
-            runner = (_LocalRunner(workers, warm) if target is None
+            runner = (_LocalRunner(workers, warm, keep_workers) if target is None
                       else _DaskRunner(target, workers, warm))
             try:
                 prepare(jobs, staging)
@@ -742,31 +745,69 @@ def _kernel(job: RenderJob):
                           f"kernel did not start: {type(exc).__name__}: {exc}") from None
 
 
-class _LocalRunner:
-    """The jobs on this machine: in this process (one worker) or a pool of processes."""
+#: Workers kept for the next render of this process (``render(keep_workers=True)``):
+#: ``(workers, warm)`` -> pool, and the warm kernel of a one-worker render.
+_KEPT: dict[Any, Any] = {}
 
-    def __init__(self, workers: int, warm: bool) -> None:
-        self.workers, self.warm = workers, warm
+
+def close_workers() -> None:
+    """Shut down the workers and kernels kept by ``render(keep_workers=True)``."""
+    for key in list(_KEPT):
+        kept = _KEPT.pop(key)
+        if isinstance(kept, ProcessPoolExecutor):
+            kept.shutdown(wait=True, cancel_futures=True)
+        else:
+            kept.close()
+
+
+class _LocalRunner:
+    """The jobs on this machine: in this process (one worker) or a pool of processes;
+    ``keep``: the pool (or the kernel) stays for the next render of this process."""
+
+    def __init__(self, workers: int, warm: bool, keep: bool = False) -> None:
+        self.workers, self.warm, self.keep = workers, warm, keep
         self.pool: ProcessPoolExecutor | None = None
         self.kernel = None
         if workers > 1:
-            self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init,
-                                            initargs=(warm,))
-            for _i in range(workers):
-                self.pool.submit(_noop)
+            self.pool = _KEPT.pop((workers, warm), None) if keep else None
+            if self.pool is None:
+                self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init,
+                                                initargs=(warm,))
+                for _i in range(workers):
+                    self.pool.submit(_noop)
         elif warm:
             from .renderpool import WarmKernel
 
-            try:
-                self.kernel = WarmKernel(NOTEBOOKS_DIR, wait=False)
-            except Exception:  # the first job names the error
-                self.kernel = None
+            self.kernel = _KEPT.pop("kernel", None) if keep else None
+            if self.kernel is None:
+                try:
+                    self.kernel = WarmKernel(NOTEBOOKS_DIR, wait=False)
+                except Exception:  # the first job names the error
+                    self.kernel = None
+        if keep and not _KEPT.get("atexit"):
+            import atexit
+
+            atexit.register(close_workers)
+            _KEPT["atexit"] = _Flag()
 
     def close(self) -> None:
+        from concurrent.futures.process import BrokenProcessPool
+
         if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            usable = True
+            try:
+                self.pool.submit(_noop)
+            except (RuntimeError, BrokenProcessPool):  # shut down or broken: not kept
+                usable = False
+            if self.keep and usable:
+                _KEPT[(self.workers, self.warm)] = self.pool
+            else:
+                self.pool.shutdown(wait=True, cancel_futures=True)
         if self.kernel is not None:
-            self.kernel.close()
+            if self.keep and self.kernel.alive:
+                _KEPT["kernel"] = self.kernel
+            else:
+                self.kernel.close()
 
     def run(self, jobs: Sequence[RenderJob], progress: bool
             ) -> tuple[list[Rendered], list[str], FileSystemError | None]:
@@ -900,6 +941,13 @@ def render_on_worker(job: RenderJob, prepared: bytes, warm: bool = True) -> tupl
     finally:
         discard(local.staging)
     return ("ok", files, time.perf_counter() - start)
+
+
+class _Flag:
+    """A marker in :data:`_KEPT` (``close()`` does nothing)."""
+
+    def close(self) -> None:
+        pass
 
 
 class _DaskRunner:

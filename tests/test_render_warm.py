@@ -188,3 +188,26 @@ def test_render_on_a_two_worker_local_cluster_equals_the_in_process_render(tmp_p
     assert not any((tmp_path / "cluster" / QUARTER / ".staging").glob("*/*"))
     index = (tmp_path / "cluster" / QUARTER / "index.html").read_text(encoding="utf-8")
     assert "href='summary-xiongan.pdf'" in index
+
+
+def test_kept_workers_render_the_next_quarter_in_the_same_warm_kernels(tmp_path):
+    """``keep_workers=True``: the second render of the process reuses the first one's worker
+    processes (and their kernels); ``close_workers`` ends them."""
+    from dsr_analysis import render as render_mod
+
+    try:
+        first = render(QUARTER, ["anxin", "rongcheng"], ["annual_plan"], tmp_path, workers=2,
+                       keep_workers=True)
+        pool = render_mod._KEPT[(2, True)]
+        pids = set(pool._processes)
+        second = render("2023Q2", ["anxin", "rongcheng"], ["annual_plan"], tmp_path,
+                        workers=2, keep_workers=True)
+        assert render_mod._KEPT[(2, True)] is pool and set(pool._processes) == pids
+        assert len(first.rendered) == len(second.rendered) == 2
+        assert (tmp_path / "2023Q2" / "annual_plan-anxin.pdf").is_file()
+    finally:
+        render_mod.close_workers()
+    assert (2, True) not in render_mod._KEPT
+    for pid in pids:
+        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(
+            f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
