@@ -10,7 +10,8 @@ Prints, in the same run and on the same workers:
 * ``dsr render`` of the quarter on the embedded sample (every report x unit: the inputs read
   and validated once, each notebook's figures, its documents (DOCX and PDF, or XLSX and PDF)
   and its HTML), and how long the one reading and validation of the inputs took;
-* the ratio render / floor (target: within 2x);
+* the ratio render / floor (target: within 2x); with ``--fresh`` also the render with a
+  fresh kernel per notebook (``render(warm=False)``, the way before warm kernels);
 * the parallel efficiency of the render as Dask tasks on the demo's units (every report x
   unit): a ``LocalCluster`` of one worker process against one of ``--workers``, each
   warmed by a first render, ``T1 / (N x TN)`` (target: 1; the machine's other load lowers
@@ -92,6 +93,9 @@ def main() -> None:
     ap.add_argument("--quarter", default="2023Q1")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--fresh", action="store_true",
+                    help="also render with a fresh kernel per notebook (the way before warm "
+                         "kernels), in the same run")
     ap.add_argument("--no-cluster", action="store_true",
                     help="skip the parallel efficiency on a Dask LocalCluster")
     args = ap.parse_args()
@@ -125,6 +129,13 @@ def main() -> None:
         print(f"dsr render of {args.quarter}:               {rd:6.1f} s   {rc:6.1f} CPU-s")
         print(f"ratio render / floor: {rd / f:.2f}x wall, {rc / fc:.2f}x CPU "
               "(target: within 2x)")
+        if args.fresh:
+            cpu = cpu_seconds()
+            start = time.perf_counter()
+            render_mod.render(args.quarter, out_root=tmp / "fresh", workers=workers, warm=False)
+            fw, fcpu = time.perf_counter() - start, cpu_seconds() - cpu
+            print(f"render with a fresh kernel per notebook: {fw:6.1f} s   {fcpu:6.1f} CPU-s "
+                  f"({fw / f:.2f}x wall, {fcpu / fc:.2f}x CPU of the floor)")
         if not args.no_cluster:
             many = efficiency(args.quarter, workers, args.repeat, tmp)
             print(f"ratio render on warm workers (the cluster's kernels kept from an earlier "
