@@ -794,12 +794,13 @@ class _LocalRunner:
         from concurrent.futures.process import BrokenProcessPool
 
         if self.pool is not None:
-            usable = True
+            usable = self.keep
             try:
-                self.pool.submit(_noop)
+                if usable:
+                    self.pool.submit(_noop)
             except (RuntimeError, BrokenProcessPool):  # shut down or broken: not kept
                 usable = False
-            if self.keep and usable:
+            if usable:
                 _KEPT[(self.workers, self.warm)] = self.pool
             else:
                 self.pool.shutdown(wait=True, cancel_futures=True)
