@@ -165,9 +165,13 @@ def test_screened_draw_selects_what_the_sort_selects(policy, classified):
     counts, offc, ec, fresh = (np.empty((R, S, 4), dtype=np.int64) for _ in range(4))
     cat_n, pos_n = np.empty((R, 3), dtype=np.int64), np.empty(R, dtype=np.int64)
     fixed = np.ascontiguousarray(model.fixed[:S])
+    E, M = 3 ** P, kernels.combinations(model.strata.lookup.shape[1], P)
+    combo, ccount = np.empty((R, N), dtype=np.int32), np.zeros((R, M), dtype=np.int64)
     kernels.dv2_state(model.cat_table, model.arrays.unit.astype(np.int64), model.strata.lookup,
                       model.arrays.offsite, credit, positive, pen_last, checks, False, False,
-                      2, fixed, cat, sid, counts, offc, ec, fresh, cat_n, pos_n)
+                      2, fixed, False, cat, sid, counts, offc, ec, fresh, cat_n, pos_n, combo,
+                      ccount)
+    assert (ccount.sum(axis=1) == N).all()
     plan = _quotas_v2(model, counts, offc)
     keys = np.arange(1, R + 1, dtype=np.uint64) * np.uint64(0x9E37_79B9)
     cases = [(plan, 1.0), (plan, 0.3), (plan, 0.0), (np.maximum(ec.sum(axis=-1) - 1, 0), 1.0)]
@@ -183,8 +187,8 @@ def test_screened_draw_selects_what_the_sort_selects(policy, classified):
         dlist = np.empty((P, R, N), dtype=np.int64)
         dn = np.zeros((P, R), dtype=np.int64)
         base = np.uint64(12345)
-        kernels.dv2_draw(p, sid, credit, checks, False, False, 2, fixed, False, drawn[0],
-                         False, lam, tau, quota, keys, base, drawn, dlist, dn)
+        kernels.dv2_draw(p, combo, ccount, model.strata.lookup, E, checks, False, False,
+                         drawn[0], False, lam, tau, quota, keys, base, drawn, dlist, dn)
         u = np.stack([kernels.counter_uniforms(k, base, N) for k in keys])
         lam_f = np.take_along_axis(lam.reshape(R, -1), np.maximum(
             sid[p].astype(np.int64), 0) * 4 + credit, axis=1)

@@ -768,6 +768,13 @@ def deterrence_chunk_v2(model: DeterrenceModel, seeds: list, years: int, bar=Non
         np.random.Generator(np.random.PCG64(int(k_init[r]))).standard_normal(out=log_gain[r])
     kernels.dv2_init(k_init, np.ascontiguousarray(log_median, dtype=float),
                      float(params.compliant_share), float(params.gain_sigma), log_gain)
+    # Only the firms that may violate are visited each quarter: their positions and gains.
+    may = log_gain != -np.inf
+    nc_ptr = np.zeros(R + 1, dtype=np.int64)
+    nc_ptr[1:] = np.cumsum(may.sum(axis=1))
+    nc_idx = np.flatnonzero(may.reshape(-1)) % max(N, 1)
+    nc_gain = log_gain[may]
+    del may, log_gain
     credit = np.repeat(arrays.credit.astype(np.int8)[None, :], R, axis=0)  # writable copies
     positive = np.repeat(arrays.positive[None, :], R, axis=0)
     pen_last = np.repeat(model.penalised[None, :], R, axis=0)
@@ -776,8 +783,15 @@ def deterrence_chunk_v2(model: DeterrenceModel, seeds: list, years: int, bar=Non
     checks = np.zeros((P, R, N), dtype=np.int16)
     cat = np.empty((R, N), dtype=np.int8)
     sid = np.empty((P, R, N), dtype=np.int16)
-    violate = np.empty((R, N), dtype=bool)
+    violate = np.zeros((R, N), dtype=bool)
     drawn = np.zeros((P, R, N), dtype=bool)
+    E = 3 ** P
+    M = kernels.combinations(strata.lookup.shape[1], P)
+    combo = np.empty((R, N), dtype=np.int32 if M < 2 ** 31 else np.int64)
+    ccount = np.zeros((R, M), dtype=np.int64)
+    cat_of = (np.arange(M) // E // 16) % len(CATEGORIES)
+    # A pass draws only in its own strata (the others' quotas would send it scanning again).
+    in_pass = np.stack([np.isin(np.arange(S), strata.lookup[p]) for p in range(P)])
     counts, offc, ec, fresh = (np.empty((R, S, len(CREDIT_CLASSES)), dtype=np.int64)
                                for _ in range(4))
     cat_n = np.empty((R, len(CATEGORIES)), dtype=np.int64)
@@ -806,7 +820,8 @@ def deterrence_chunk_v2(model: DeterrenceModel, seeds: list, years: int, bar=Non
                                         NEWTON_STEPS)[0]
 
     kernels.dv2_state(cat_table, unit, lookup, offsite, credit, positive, pen_last, checks,
-                      *flags, fixed, cat, sid, counts, offc, ec, fresh, cat_n, pos_n)
+                      *flags, fixed, rotation, cat, sid, counts, offc, ec, fresh, cat_n, pos_n,
+                      combo, ccount)
     for year in range(years):
         for qi in range(4):
             t = 4 * year + qi
@@ -827,13 +842,15 @@ def deterrence_chunk_v2(model: DeterrenceModel, seeds: list, years: int, bar=Non
             dn = np.zeros((P, R), dtype=np.int64)
             perceived = np.empty(R)
             viol_cat = np.zeros((R, len(CATEGORIES)), dtype=np.int64)
-            kernels.dv2_quarter(sid, cat, credit, checks, *flags, fixed, rotation,
+            kernels.dv2_quarter(combo, ccount, cat_of, lookup, fixed, E,
                                 np.ascontiguousarray(lam0, dtype=float),
-                                np.ascontiguousarray(lam1, dtype=float), offsite,
-                                offsite_first, d_on, d_off, float(params.sanction), log_gain,
+                                np.ascontiguousarray(lam1, dtype=float), offsite_first, d_on,
+                                d_off, float(params.sanction), nc_ptr, nc_idx, nc_gain,
                                 float(params.gain_noise), k_beh, np.uint64(t * N), _TAIL,
-                                lam_d, tau_d, quota, k_draw, np.uint64(t * P * N), violate,
-                                perceived, viol_cat, drawn, dlist, dn)
+                                violate, perceived, viol_cat)
+            kernels.dv2_draw(0, combo, ccount, lookup, E, checks, scope_all, rotation,
+                             drawn[county], False, lam_d, tau_d, quota * in_pass[0], k_draw,
+                             np.uint64(t * P * N), drawn, dlist, dn)
             for p in range(1, P):
                 use_other = rules.avoids(LEVELS[p]) and p != county
                 if use_other:
@@ -846,8 +863,9 @@ def deterrence_chunk_v2(model: DeterrenceModel, seeds: list, years: int, bar=Non
                     lam, tau = lam_d, tau_d
                 else:
                     lam, tau = plan(ec, lam0, quota)
-                kernels.dv2_draw(p, sid, credit, checks, *flags, fixed, rotation,
-                                 drawn[county], use_other, lam, tau, quota, k_draw,
+                kernels.dv2_draw(p, combo, ccount, lookup, E, checks, scope_all, rotation,
+                                 drawn[county], use_other, lam, tau, quota * in_pass[p],
+                                 k_draw,
                                  np.uint64((t * P + p) * N), drawn, dlist, dn)
             tally = np.zeros((R, 3), dtype=np.int64)
             by_cat = np.zeros((R, len(CATEGORIES), 2), dtype=np.int64)
@@ -855,7 +873,8 @@ def deterrence_chunk_v2(model: DeterrenceModel, seeds: list, years: int, bar=Non
                               pen_now, checks, *flags, rotation, violate, drawn, dlist, dn, fixed,
                               offsite, offsite_first, d_on, d_off, int(params.downgrade_steps),
                               bool(params.remove_from_positive_list), k_det, np.uint64(t * N),
-                              counts, offc, ec, fresh, cat_n, pos_n, tally, by_cat)
+                              counts, offc, ec, fresh, cat_n, pos_n, combo, ccount, tally,
+                              by_cat)
             n_insp, n_off = tally[:, 0], tally[:, 1]
             values = dict(violators=viol_cat.sum(axis=1), inspections=n_insp, offsite=n_off,
                           onsite=n_insp - n_off, detected=tally[:, 2],
@@ -874,8 +893,8 @@ def deterrence_chunk_v2(model: DeterrenceModel, seeds: list, years: int, bar=Non
                              int(params.recovery_years))
         if year + 1 < years:
             kernels.dv2_state(cat_table, unit, lookup, offsite, credit, positive, pen_last,
-                              checks, *flags, fixed, cat, sid, counts, offc, ec, fresh, cat_n,
-                              pos_n)
+                              checks, *flags, fixed, rotation, cat, sid, counts, offc, ec, fresh,
+                              cat_n, pos_n, combo, ccount)
     return tl, bc
 
 

@@ -907,6 +907,49 @@ def _restate(r, i, cat_table, unit, lookup, credit, positive, pen_last, cat, sid
 
 
 @_inline
+def _combo(r, i, unit, cat, positive, credit, offsite, checks, sid, fixed, scope_all, capped,
+           cap, rotation):
+    """The combination of firm ``i`` of row ``r``: its unit, category, positive-list status,
+    credit class and off-site capability, and per pass its state (0: outside every stratum
+    or not eligible, 1: eligible, 2: eligible with a counted check this year under
+    rotation) - everything its perceived probability, its threshold and its place in a
+    draw's plan depend on. ``((((unit x 3 + category) x 2 + positive) x 4 + class) x 2 +
+    off-site) x 3^passes + sum(state_p 3^p)`` (:func:`_decode`)."""
+    st = ((((np.int64(unit[i]) * 3 + np.int64(cat[r, i])) * 2 + np.int64(positive[r, i])) * 4
+           + np.int64(credit[r, i])) * 2 + np.int64(offsite[i]))
+    es = np.int64(0)
+    w = np.int64(1)
+    for p in range(sid.shape[0]):
+        s = np.int64(sid[p, r, i])
+        if s >= 0:
+            n = _counted(checks, p, r, i, scope_all) if (capped or rotation) else 0
+            if fixed[s] or not capped or n < cap:
+                es += w * (2 if (rotation and n > 0) else 1)
+        w *= 3
+    return st * w + es
+
+
+@_inline
+def _decode(cb, E):
+    """Unit, category, positive list, class, off-site capability and the pass states
+    (base 3) of the combination ``cb`` (:func:`_combo`; ``E`` = 3^passes)."""
+    st = cb // E
+    es = cb - st * E
+    off = st % 2
+    st //= 2
+    c = st % 4
+    st //= 4
+    pos = st % 2
+    st //= 2
+    return st // 3, st % 3, pos, c, off, es
+
+
+def combinations(units: int, passes: int) -> int:
+    """Number of combinations of :func:`_combo`: units x 48 x 3^passes."""
+    return units * 48 * 3 ** passes
+
+
+@_inline
 def _contrib(r, i, sign, sid, cat, credit, positive, offsite, checks, scope_all, capped, cap,
              fixed, counts, offc, ec, fresh, cat_n, pos_n):
     """Add ``sign`` x what firm ``i`` of row ``r`` counts for: objects, off-site capable,
@@ -932,10 +975,13 @@ def _contrib(r, i, sign, sid, cat, credit, positive, offsite, checks, scope_all,
 
 @_jit
 def dv2_state(cat_table, unit, lookup, offsite, credit, positive, pen_last, checks, scope_all,
-              capped, cap, fixed, cat, sid, counts, offc, ec, fresh, cat_n, pos_n):
+              capped, cap, fixed, rotation, cat, sid, counts, offc, ec, fresh, cat_n, pos_n,
+              combo, ccount):
     """The state of every firm of every row from scratch (start, and after a year's end):
-    category and strata (``sid``, passes x R x N) and the counts of :func:`_contrib`;
-    the engine then keeps them up to date firm by firm."""
+    category and strata (``sid``, passes x R x N), the counts of :func:`_contrib`, each
+    firm's combination (``combo``, R x N, :func:`_combo`) and the firms per combination
+    (``ccount``, R x :func:`combinations`); the engine then keeps them up to date firm by
+    firm."""
     R, N = credit.shape
     counts[:] = 0
     offc[:] = 0
@@ -943,6 +989,7 @@ def dv2_state(cat_table, unit, lookup, offsite, credit, positive, pen_last, chec
     fresh[:] = 0
     cat_n[:] = 0
     pos_n[:] = 0
+    ccount[:] = 0
     P = lookup.shape[0]
     for r in range(R):
         cn = cat_n[r]
@@ -959,19 +1006,26 @@ def dv2_state(cat_table, unit, lookup, offsite, credit, positive, pen_last, chec
             cn[k] += 1
             pn += pos
             code = np.int64(k) * 8 + pos * 4 + c
+            es = np.int64(0)
+            w = np.int64(1)
             for p in range(P):
                 s = np.int64(lookup[p, unit[i], code])
                 sid[p, r, i] = s
-                if s < 0:
-                    continue
-                counts[r, s, c] += 1
-                if offsite[i]:
-                    offc[r, s, c] += 1
-                n = _counted(checks, p, r, i, scope_all)
-                if fixed[s] or not capped or n < cap:
-                    ec[r, s, c] += 1
-                    if n == 0:
-                        fresh[r, s, c] += 1
+                if s >= 0:
+                    counts[r, s, c] += 1
+                    if offsite[i]:
+                        offc[r, s, c] += 1
+                    n = _counted(checks, p, r, i, scope_all)
+                    if fixed[s] or not capped or n < cap:
+                        ec[r, s, c] += 1
+                        es += w * (2 if (rotation and n > 0) else 1)
+                        if n == 0:
+                            fresh[r, s, c] += 1
+                w *= 3
+            cb = ((((np.int64(unit[i]) * 3 + np.int64(k)) * 2 + pos) * 4 + c) * 2
+                  + np.int64(offsite[i])) * w + es
+            combo[r, i] = cb
+            ccount[r, cb] += 1
         pos_n[r] = pn
 
 
@@ -1037,35 +1091,72 @@ def _row_plan(tau_r, lam_r, rotation, bound, full, pick):
 
 
 @_jit
-def _collect(p, r, sid, credit, checks, scope_all, capped, cap, fixed, rotation, other,
-             use_other, lam, tau, want, pick, full, key, base, cand_i, cand_k, cand_s):
+def _draw_tables(p, r, ccount, lookup, E, want, pick, full, lam_r, tau_r, t_tab, l_tab, s_tab):
+    """Per combination of row ``r`` (:func:`_combo`), for the draw of pass ``p``: the bound a
+    firm's uniform must be below to be a candidate (``t_tab``: ``tau`` of its stratum and
+    class; 2 in a ``full`` stratum; -1 when it is not eligible, outside every stratum with
+    ``pick`` and ``want > 0``, or when no firm has the combination), its lambda and its
+    stratum."""
+    M = ccount.shape[1]
+    w3 = np.int64(1)
+    for _ in range(p):
+        w3 *= 3
+    for cb in range(M):
+        t_tab[cb] = -1.0
+        if ccount[r, cb] == 0:
+            continue
+        u, k, pos, c, off, es = _decode(cb, E)
+        s = np.int64(lookup[p, u, k * 8 + pos * 4 + c])
+        if s < 0 or (es // w3) % 3 == 0 or want[s] <= 0 or not pick[s]:
+            continue
+        t_tab[cb] = 2.0 if full[s] else tau_r[s, c]
+        l_tab[cb] = lam_r[s, c]
+        s_tab[cb] = s
+
+
+#: Firms per block of the compiled scans: a block's uniforms and tests are computed in one
+#: loop without branches (vectorised), its candidates picked out in a second.
+BLOCK = 512
+
+
+@_jit
+def _collect(p, r, combo, checks, scope_all, rotation, other, use_other, t_tab, l_tab, s_tab,
+             key, base, cand_i, cand_k, cand_s):
     """The candidates of row ``r`` in pass ``p`` into ``cand_*`` (returns their number):
-    eligible firms (not ``other`` when ``use_other``) of the strata with ``pick`` and
-    ``want > 0`` whose uniform (number ``base + i`` of the stream ``key``) is below ``tau``
-    of their stratum and class (every eligible firm of a ``full`` stratum), with a finite
-    key, in position order."""
-    N = sid.shape[2]
+    the firms whose combination has a bound (:func:`_draw_tables`), not ``other`` when
+    ``use_other``, whose uniform (number ``base + i`` of the stream ``key``) is below it,
+    with a finite key, in position order."""
+    N = combo.shape[1]
+    cr = combo[r]
+    ub = np.empty(BLOCK)
+    ok = np.empty(BLOCK, dtype=np.bool_)
+    pos = np.empty(BLOCK, dtype=np.int64)
     m = 0
-    for i in range(N):
-        s = np.int64(sid[p, r, i])
-        if s < 0 or want[s] <= 0 or not pick[s]:
-            continue
-        if use_other and other[r, i]:
-            continue
-        n = _counted(checks, p, r, i, scope_all)
-        if not (fixed[s] or not capped or n < cap):
-            continue
-        c = credit[r, i]
-        u = counter_uniform(key, base + np.uint64(i))
-        if not full[s] and not u < tau[s, c]:
-            continue
-        k = _draw_key(u, lam[s, c], rotation, np.float64(n))
-        if not np.isfinite(k):
-            continue
-        cand_i[m] = i
-        cand_k[m] = k
-        cand_s[m] = s
-        m += 1
+    for i0 in range(0, N, BLOCK):
+        nb = min(BLOCK, N - i0)
+        for j in range(nb):  # no branch: vectorised
+            u = counter_uniform(key, base + np.uint64(i0 + j))
+            ub[j] = u
+            ok[j] = u < t_tab[cr[i0 + j]]
+        if use_other:
+            for j in range(nb):
+                ok[j] = ok[j] and not other[r, i0 + j]
+        nk = 0
+        for j in range(nb):  # the candidates' places, without a branch
+            pos[nk] = j
+            nk += ok[j]
+        for h in range(nk):
+            j = pos[h]
+            i = i0 + j
+            cb = cr[i]
+            n = _counted(checks, p, r, i, scope_all) if rotation else 0
+            k = _draw_key(ub[j], l_tab[cb], rotation, np.float64(n))
+            if not np.isfinite(k):
+                continue
+            cand_i[m] = i
+            cand_k[m] = k
+            cand_s[m] = s_tab[cb]
+            m += 1
     return m
 
 
@@ -1143,124 +1234,100 @@ def _select_row(p, r, m, want, bound, full, pick, cand_i, cand_k, cand_s, vals, 
 
 
 @_jit
-def dv2_quarter(sid, cat, credit, checks, scope_all, capped, cap, fixed, rotation, lam0, lam1,
-                offsite, offsite_first, d_on, d_off, sanction, log_gain, noise_sigma,
-                beh_keys, beh_base, tab, lam_d, tau_d, quota, draw_keys, draw_base, violate,
-                perceived, viol_cat, drawn, dlist, dn):
-    """Violations and the draw of pass 0 (the counties), all rows, in one scan of the firms.
+def dv2_quarter(combo, ccount, cat_of, lookup, fixed, E, lam0, lam1, offsite_first, d_on, d_off,
+                sanction, nc_ptr, nc_idx, nc_gain, noise_sigma, beh_keys, beh_base, tab,
+                violate, perceived, viol_cat):
+    """Violations of the quarter, all rows.
 
-    Behaviour: per pass, the lambda of the firm's stratum and class on the eligible firms
-    (``lam0``; under rotation ``lam1`` for firms already checked this year), the passes
-    combined as independent, times the detection probability of its check: ``p d``. A
-    firm with gain level ``g`` violates when ``g + noise_sigma Z > log(max(p d F,
-    1e-300))``, Z a standard normal: with the number ``beh_base + i`` of the row's behaviour
-    stream ``u``, when ``u < P(Z > x) = erfc(x / sqrt 2) / 2``, ``x = (threshold - g) /
-    noise_sigma`` (:func:`violates`). The threshold depends on the firm only through its
-    strata, class, eligibility and check, so it is kept per such combination (a small
-    cache per row). ``perceived[r]``: the sum of ``p d``;
-    ``viol_cat[r, k]``: violators of category ``k``.
-
-    Draw (:func:`dv2_draw`, pass 0, lambda ``lam_d``, bound ``tau_d``): the candidates are
-    collected in the same scan."""
-    P, R, N = sid.shape
-    S = lam0.shape[1]
-    C = lam0.shape[2]
-    radix = np.int64(S * C * 2 + 1)
-    slots = 1024
-    c_code = np.empty(slots, dtype=np.int64)
-    c_thr = np.empty(slots)
-    cand_i = np.empty(N, dtype=np.int64)
-    cand_k = np.empty(N)
-    cand_s = np.empty(N, dtype=np.int64)
-    vals = np.empty(N)
-    idx = np.empty(N, dtype=np.int64)
-    scratch = np.empty(N)
-    hist = np.empty(4096, dtype=np.int64)
-    cnt = np.zeros(S + 1, dtype=np.int64)
-    ptr = np.zeros(S + 1, dtype=np.int64)
-    bound = np.empty(S)
-    full = np.zeros(S, dtype=np.bool_)
-    pick = np.ones(S, dtype=np.bool_)
+    A firm's perceived probability of a check and its threshold depend on its combination
+    only (:func:`_combo`): per pass, the lambda of its stratum and class on the eligible
+    firms (``lam0``; under rotation ``lam1`` for firms already checked this year), the passes
+    combined as independent, times the detection probability of its check: ``p d``; the
+    threshold ``log(max(p d F, 1e-300))``. Both are computed once per combination present
+    (``ccount``); ``perceived[r]`` is the sum of ``p d`` over the firms (count x value per
+    combination). Only the firms that may violate are visited (``nc_idx[nc_ptr[r]:nc_ptr[r
+    + 1]]``, their gain levels ``nc_gain``; the others never violate and keep ``violate``
+    false): a firm with gain level ``g`` violates when ``g + noise_sigma Z > threshold``, Z a
+    standard normal: with the number ``beh_base + i`` of the row's behaviour stream ``u``,
+    when ``u < P(Z > x) = erfc(x / sqrt 2) / 2``, ``x = (threshold - g) / noise_sigma``
+    (:func:`violates`). ``viol_cat[r, k]``: violators of category ``k`` (``cat_of``: the
+    category of each combination)."""
+    R = combo.shape[0]
+    M = ccount.shape[1]
+    P = lookup.shape[0]
+    thr = np.empty(M)
+    vc = np.zeros(M, dtype=np.int64)
+    ub = np.empty(BLOCK)
+    xb = np.empty(BLOCK)
+    vb = np.empty(BLOCK, dtype=np.bool_)
+    unsure = np.empty(BLOCK, dtype=np.bool_)
     for r in range(R):
-        bkey = beh_keys[r]
-        dkey = draw_keys[r]
-        want = quota[r]
-        lam_r = lam_d[r]
-        tau_r = tau_d[r]
-        _row_plan(tau_r, lam_r, rotation, bound, full, pick)
-        c_code[:] = -1
         acc = 0.0
-        m = 0
-        for i in range(N):
-            c = np.int64(credit[r, i])
-            code = np.int64(0)
+        for cb in range(M):
+            n = ccount[r, cb]
+            if n == 0:
+                continue
+            u, k, pos, c, off, es = _decode(cb, E)
+            code = k * 8 + pos * 4 + c
             in_fixed = False
-            e0 = False
-            n0 = np.int64(0)
             nc = 1.0
             for p in range(P):
-                s = np.int64(sid[p, r, i])
-                a = np.int64(0)
-                if s >= 0:
-                    fx = fixed[s]
-                    in_fixed = in_fixed or fx
-                    n = _counted(checks, p, r, i, scope_all) if (capped or rotation) else 0
-                    if fx or not capped or n < cap:
-                        later = rotation and n > 0
-                        a = 1 + (s * C + c) * 2 + np.int64(later)
-                        nc *= 1.0 - (lam1[r, s, c] if later else lam0[r, s, c])
-                        if p == 0:
-                            e0 = True
-                            n0 = n
-                code = code * radix + a
-            off = in_fixed or (offsite[i] and offsite_first)
-            pd = (1.0 - nc) * (d_off if off else d_on)
-            g = log_gain[r, i]
-            thr = 0.0
-            if g != -np.inf:  # the threshold, kept per combination (a small cache)
-                code = code * 2 + np.int64(off)
-                slot = (code ^ (code >> 10) ^ (code >> 20)) & (slots - 1)
-                if c_code[slot] == code:
-                    thr = c_thr[slot]
-                else:
-                    thr = np.log(max(pd * sanction, 1e-300))
-                    c_code[slot] = code
-                    c_thr[slot] = thr
-            acc += pd
-            v = False
-            if g == -np.inf:
-                v = False
-            elif noise_sigma > 0:
-                v = violates(counter_uniform(bkey, beh_base + np.uint64(i)),
-                             (thr - g) / noise_sigma, tab)
-            else:
-                v = g > thr
-            violate[r, i] = v
-            viol_cat[r, cat[r, i]] += v  # branch-free: v is a coin toss
-            if e0:  # a candidate of the counties' draw?
-                s = np.int64(sid[0, r, i])
-                if want[s] > 0:
-                    u = counter_uniform(dkey, draw_base + np.uint64(i))
-                    if full[s] or u < tau_r[s, c]:
-                        k = _draw_key(u, lam_r[s, c], rotation, np.float64(n0))
-                        if np.isfinite(k):
-                            cand_i[m] = i
-                            cand_k[m] = k
-                            cand_s[m] = s
-                            m += 1
+                state = es % 3
+                es //= 3
+                s = np.int64(lookup[p, u, code])
+                if s < 0:
+                    continue
+                in_fixed = in_fixed or fixed[s]
+                if state == 2:
+                    nc *= 1.0 - lam1[r, s, c]
+                elif state == 1:
+                    nc *= 1.0 - lam0[r, s, c]
+            o = in_fixed or (off == 1 and offsite_first)
+            pd = (1.0 - nc) * (d_off if o else d_on)
+            acc += n * pd
+            thr[cb] = np.log(max(pd * sanction, 1e-300))
         perceived[r] = acc
-        for _attempt in range(2):
-            if not _select_row(0, r, m, want, bound, full, pick, cand_i, cand_k, cand_s, vals,
-                               idx, hist, scratch, cnt, ptr, drawn, dlist, dn):
-                break
-            m = _collect(0, r, sid, credit, checks, scope_all, capped, cap, fixed, rotation,
-                         drawn[0], False, lam_r, tau_r, want, pick, full, dkey, draw_base,
-                         cand_i, cand_k, cand_s)
+        key = beh_keys[r]
+        vr = violate[r]
+        cr = combo[r]
+        if noise_sigma > 0:
+            for j0 in range(nc_ptr[r], nc_ptr[r + 1], BLOCK):
+                nb = min(BLOCK, nc_ptr[r + 1] - j0)
+                for h in range(nb):  # no branch: vectorised (the table of violates)
+                    i = nc_idx[j0 + h]
+                    u = counter_uniform(key, beh_base + np.uint64(i))
+                    x = (thr[cr[i]] - nc_gain[j0 + h]) / noise_sigma
+                    f = (x + TAIL_X) * (TAIL_POINTS / (2.0 * TAIL_X))
+                    jj = np.int64(min(max(f, 0.0), TAIL_POINTS - 1.0))
+                    w = f - jj
+                    q = tab[jj] + w * (tab[jj + 1] - tab[jj])
+                    ub[h] = u
+                    xb[h] = x
+                    vb[h] = u < q
+                    unsure[h] = not (f >= 0.0 and f < TAIL_POINTS) or abs(u - q) < TAIL_MARGIN
+                for h in range(nb):
+                    i = nc_idx[j0 + h]
+                    v = vb[h]
+                    if unsure[h]:  # rare: erfc decides
+                        v = ub[h] < 0.5 * math.erfc(xb[h] * (1.0 / np.sqrt(2.0)))
+                    vr[i] = v
+                    vc[cr[i]] += v
+        else:
+            for j in range(nc_ptr[r], nc_ptr[r + 1]):
+                i = nc_idx[j]
+                cb = cr[i]
+                v = nc_gain[j] > thr[cb]
+                vr[i] = v
+                vc[cb] += v
+        for cb in range(M):
+            if vc[cb]:
+                viol_cat[r, cat_of[cb]] += vc[cb]
+                vc[cb] = 0
 
 
 @_jit
-def dv2_draw(p, sid, credit, checks, scope_all, capped, cap, fixed, rotation, other,
-             use_other, lam, tau, quota, keys, base, drawn, dlist, dn):
+def dv2_draw(p, combo, ccount, lookup, E, checks, scope_all, rotation, other, use_other, lam,
+             tau, quota, keys, base, drawn, dlist, dn):
     """The draw of pass ``p``, all rows: per row and stratum the ``quota`` eligible firms
     (not drawn by the other level when ``use_other``: ``other[r, i]``) with the smallest
     ranking keys, ties by position - the selection of
@@ -1272,8 +1339,10 @@ def dv2_draw(p, sid, credit, checks, scope_all, capped, cap, fixed, rotation, ot
     ``quota`` of them and its ``quota``-th smallest key is below the smallest key a firm
     above the bound can have (the key is monotone in the uniform), otherwise from all its
     eligible firms (a second scan of the same numbers): the selection is exact either
-    way."""
-    P, R, N = sid.shape
+    way. A firm's stratum, class and eligibility come from its combination (``combo``,
+    :func:`_draw_tables`)."""
+    R, N = combo.shape
+    M = ccount.shape[1]
     S = quota.shape[1]
     cand_i = np.empty(N, dtype=np.int64)
     cand_k = np.empty(N)
@@ -1287,12 +1356,16 @@ def dv2_draw(p, sid, credit, checks, scope_all, capped, cap, fixed, rotation, ot
     bound = np.empty(S)
     full = np.zeros(S, dtype=np.bool_)
     pick = np.ones(S, dtype=np.bool_)
+    t_tab = np.empty(M)
+    l_tab = np.empty(M)
+    s_tab = np.zeros(M, dtype=np.int64)
     for r in range(R):
         _row_plan(tau[r], lam[r], rotation, bound, full, pick)
         for _attempt in range(2):
-            m = _collect(p, r, sid, credit, checks, scope_all, capped, cap, fixed, rotation,
-                         other, use_other, lam[r], tau[r], quota[r], pick, full, keys[r], base,
-                         cand_i, cand_k, cand_s)
+            _draw_tables(p, r, ccount, lookup, E, quota[r], pick, full, lam[r], tau[r], t_tab,
+                         l_tab, s_tab)
+            m = _collect(p, r, combo, checks, scope_all, rotation, other, use_other, t_tab,
+                         l_tab, s_tab, keys[r], base, cand_i, cand_k, cand_s)
             if not _select_row(p, r, m, quota[r], bound, full, pick, cand_i, cand_k, cand_s,
                                vals, idx, hist, scratch, cnt, ptr, drawn, dlist, dn):
                 break
@@ -1319,7 +1392,7 @@ def dv2_avoided(sid, credit, checks, scope_all, capped, cap, fixed, p_from, p_to
 def dv2_close(cat_table, unit, lookup, sid, cat, credit, positive, pen_last, pen_now, checks,
               scope_all, capped, cap, rotation, violate, drawn, dlist, dn, fixed, offsite, offsite_first,
               d_on, d_off, steps, remove, keys, base, counts, offc, ec, fresh, cat_n, pos_n,
-              tally, by_cat):
+              combo, ccount, tally, by_cat):
     """End of a quarter over the drawn firms only, all rows: a firm drawn in any pass gets
     one visit; an inspected violator is found when the number ``base + i`` of the row's
     detection stream is below the detection probability of its check; enforcement (down
@@ -1358,6 +1431,7 @@ def dv2_close(cat_table, unit, lookup, sid, cat, credit, positive, pen_last, pen
                     continue  # nothing that counts changes
                 _contrib(r, i, -1, sid, cat, credit, positive, offsite, checks, scope_all,
                          capped, cap, fixed, counts, offc, ec, fresh, cat_n, pos_n)
+                ccount[r, combo[r, i]] -= 1
                 if track:
                     for q in range(P):
                         if drawn[q, r, i]:
@@ -1374,6 +1448,10 @@ def dv2_close(cat_table, unit, lookup, sid, cat, credit, positive, pen_last, pen
                              sid)
                 _contrib(r, i, 1, sid, cat, credit, positive, offsite, checks, scope_all,
                          capped, cap, fixed, counts, offc, ec, fresh, cat_n, pos_n)
+                cb = _combo(r, i, unit, cat, positive, credit, offsite, checks, sid, fixed,
+                            scope_all, capped, cap, rotation)
+                combo[r, i] = cb
+                ccount[r, cb] += 1
         for p in range(P):
             for j in range(dn[p, r]):
                 drawn[p, r, dlist[p, r, j]] = False
