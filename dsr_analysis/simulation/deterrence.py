@@ -753,7 +753,18 @@ def deterrence_chunk_v2(model: DeterrenceModel, seeds: list, years: int, bar=Non
     counter-based streams. Per quarter: states, strata and counts; quotas and lambdas
     (small arrays, numpy); perceived probabilities and violations; the draw of each pass
     (counties first; the area level without what they drew under ``avoid``); inspections,
-    detection, enforcement and tallies. Memory: about 30 bytes per firm and replicate."""
+    detection, enforcement and tallies.
+
+    Each firm of each row carries its *combination* (:func:`kernels._combo`: unit, category,
+    positive list, class, off-site capability and per pass whether it is eligible and
+    already checked) and the firms per combination are counted, so perceived probabilities
+    and thresholds are computed once per combination; only the firms that may violate
+    (gain level above ``-inf``) are visited for behaviour; a pass's draw scans the firms in
+    blocks without branches (:func:`kernels._collect`) and draws in its own strata only;
+    the quarter's end visits the drawn firms in position order. The results do not depend
+    on these: the same random numbers decide the same events as the firm-by-firm scan.
+    Memory: about 35 bytes per firm and replicate (the positions and gains of the firms
+    that may violate included)."""
     from .coverage import NEWTON_STEPS, SCREEN_EXTRA, SCREEN_SD
 
     bar = bar or NoBar()
@@ -772,7 +783,7 @@ def deterrence_chunk_v2(model: DeterrenceModel, seeds: list, years: int, bar=Non
     may = log_gain != -np.inf
     nc_ptr = np.zeros(R + 1, dtype=np.int64)
     nc_ptr[1:] = np.cumsum(may.sum(axis=1))
-    nc_idx = np.flatnonzero(may.reshape(-1)) % max(N, 1)
+    nc_idx = (np.flatnonzero(may.reshape(-1)) % max(N, 1)).astype(np.int32)
     nc_gain = log_gain[may]
     del may, log_gain
     credit = np.repeat(arrays.credit.astype(np.int8)[None, :], R, axis=0)  # writable copies
@@ -805,6 +816,8 @@ def deterrence_chunk_v2(model: DeterrenceModel, seeds: list, years: int, bar=Non
     cap = int(rules.yearly_cap)
     rotation = rules.mode == "rotation"
     offsite_first = bool(model.policy.methods.offsite_first)
+    off_tab = np.empty(M, dtype=bool)
+    kernels.dv2_offsite(lookup, fixed, E, offsite_first, off_tab)
     county = LEVELS.index("county")
     flags = (scope_all, capped, cap)
     tl = {k: np.zeros((R, T)) for k in TIMELINE_KEYS}
@@ -870,11 +883,12 @@ def deterrence_chunk_v2(model: DeterrenceModel, seeds: list, years: int, bar=Non
             tally = np.zeros((R, 3), dtype=np.int64)
             by_cat = np.zeros((R, len(CATEGORIES), 2), dtype=np.int64)
             kernels.dv2_close(cat_table, unit, lookup, sid, cat, credit, positive, pen_last,
-                              pen_now, checks, *flags, rotation, violate, drawn, dlist, dn, fixed,
-                              offsite, offsite_first, d_on, d_off, int(params.downgrade_steps),
+                              pen_now, checks, *flags, rotation, violate, drawn, fixed, offsite,
+                              off_tab, cat_of, d_on, d_off, int(params.downgrade_steps),
                               bool(params.remove_from_positive_list), k_det, np.uint64(t * N),
                               counts, offc, ec, fresh, cat_n, pos_n, combo, ccount, tally,
                               by_cat)
+            dn[:] = 0
             n_insp, n_off = tally[:, 0], tally[:, 1]
             values = dict(violators=viol_cat.sum(axis=1), inspections=n_insp, offsite=n_off,
                           onsite=n_insp - n_off, detected=tally[:, 2],
@@ -988,7 +1002,7 @@ def simulate_deterrence(
     Results do not depend on ``chunk_size``, ``workers`` or ``scheduler``.
 
     Memory: the register's arrays (about 30 bytes per object, the category table included)
-    plus about 30 bytes (version 1: 120) x ``chunk_size`` x objects per worker; ``chunk_size`` defaults to
+    plus about 35 bytes (version 1: 120) x ``chunk_size`` x objects per worker; ``chunk_size`` defaults to
     :func:`dsr_analysis.simulation.sampling.default_chunk_size` (8 replicates at 100,000
     objects, 1 from 800,000). ``workers``: chunks at the same time, in threads (default:
     the CPUs this process may use). ``scheduler``: where the chunks run, as for

@@ -1389,49 +1389,68 @@ def dv2_avoided(sid, credit, checks, scope_all, capped, cap, fixed, p_from, p_to
 
 
 @_jit
+def dv2_offsite(lookup, fixed, E, offsite_first, off_tab):
+    """Per combination (:func:`_combo`), whether its firms' checks are off-site: a stratum
+    of full off-site coverage in some pass, or (R6) off-site capability when off-site
+    checks come first."""
+    for cb in range(len(off_tab)):
+        u, k, pos, c, off, es = _decode(cb, E)
+        o = off == 1 and offsite_first
+        for p in range(lookup.shape[0]):
+            s = np.int64(lookup[p, u, k * 8 + pos * 4 + c])
+            if s >= 0 and fixed[s]:
+                o = True
+        off_tab[cb] = o
+
+
+@_jit
 def dv2_close(cat_table, unit, lookup, sid, cat, credit, positive, pen_last, pen_now, checks,
-              scope_all, capped, cap, rotation, violate, drawn, dlist, dn, fixed, offsite, offsite_first,
+              scope_all, capped, cap, rotation, violate, drawn, fixed, offsite, off_tab, cat_of,
               d_on, d_off, steps, remove, keys, base, counts, offc, ec, fresh, cat_n, pos_n,
               combo, ccount, tally, by_cat):
-    """End of a quarter over the drawn firms only, all rows: a firm drawn in any pass gets
-    one visit; an inspected violator is found when the number ``base + i`` of the row's
-    detection stream is below the detection probability of its check; enforcement (down
-    ``steps`` credit classes, off the positive list if ``remove``, penalised); the checks of
-    every level; the firm's category, strata and counts brought up to date.
-    ``tally[r]``: inspections, off-site, detected; ``by_cat[r, k]``: inspections, detected
-    of category ``k`` (at the start of the quarter). ``drawn`` is cleared. The checks are
+    """End of a quarter, all rows: the firms drawn in any pass (``drawn``), in position order
+    (blocks of :data:`BLOCK`, picked out without a branch), get one visit each; an inspected
+    violator is found when the number ``base + i`` of the row's detection stream is below
+    the detection probability of its check (off-site: ``off_tab`` of its combination);
+    enforcement (down ``steps`` credit classes, off the positive list if ``remove``,
+    penalised); the checks of every level; the firm's category, strata, combination and
+    counts brought up to date. ``tally[r]``: inspections, off-site, detected;
+    ``by_cat[r, k]``: inspections, detected of category ``k`` (at the start of the quarter;
+    ``cat_of``: the category of each combination). ``drawn`` is cleared. The checks are
     kept only where they decide eligibility (``track``: a yearly cap or rotation), and
     only a detected firm's state changes otherwise."""
     P, R, N = sid.shape
+    M = ccount.shape[1]
     track = capped or rotation
+    visits = np.zeros(M, dtype=np.int64)
+    vis = np.empty(BLOCK, dtype=np.bool_)
+    at = np.empty(BLOCK, dtype=np.int64)
     for r in range(R):
         key = keys[r]
-        for p in range(P):
-            for j in range(dn[p, r]):
-                i = dlist[p, r, j]
-                first = True
-                for q in range(p):
-                    if drawn[q, r, i]:
-                        first = False
-                if not first:
-                    continue
-                k = cat[r, i]
-                in_fixed = False
-                for q in range(P):
-                    s = sid[q, r, i]
-                    if s >= 0 and fixed[s]:
-                        in_fixed = True
-                tally[r, 0] += 1
-                by_cat[r, k, 0] += 1
-                off = in_fixed or (offsite[i] and offsite_first)
-                tally[r, 1] += off
+        cr = combo[r]
+        for i0 in range(0, N, BLOCK):
+            nb = min(BLOCK, N - i0)
+            for j in range(nb):
+                vis[j] = drawn[0, r, i0 + j]
+            for q in range(1, P):
+                for j in range(nb):
+                    vis[j] = vis[j] or drawn[q, r, i0 + j]
+            nk = 0
+            for j in range(nb):  # the visited firms' places, without a branch
+                at[nk] = j
+                nk += vis[j]
+            for h in range(nk):
+                i = i0 + at[h]
+                cb = cr[i]
+                visits[cb] += 1
                 found = violate[r, i] and counter_uniform(key, base + np.uint64(i)) < (
-                    d_off if off else d_on)
+                    d_off if off_tab[cb] else d_on)
                 if not (found or track):
                     continue  # nothing that counts changes
+                k = cat_of[cb]
                 _contrib(r, i, -1, sid, cat, credit, positive, offsite, checks, scope_all,
                          capped, cap, fixed, counts, offc, ec, fresh, cat_n, pos_n)
-                ccount[r, combo[r, i]] -= 1
+                ccount[r, cb] -= 1
                 if track:
                     for q in range(P):
                         if drawn[q, r, i]:
@@ -1452,10 +1471,15 @@ def dv2_close(cat_table, unit, lookup, sid, cat, credit, positive, pen_last, pen
                             scope_all, capped, cap, rotation)
                 combo[r, i] = cb
                 ccount[r, cb] += 1
+        for cb in range(M):
+            v = visits[cb]
+            if v:
+                tally[r, 0] += v
+                tally[r, 1] += v * off_tab[cb]
+                by_cat[r, cat_of[cb], 0] += v
+                visits[cb] = 0
         for p in range(P):
-            for j in range(dn[p, r]):
-                drawn[p, r, dlist[p, r, j]] = False
-            dn[p, r] = 0
+            drawn[p, r, :] = False
 
 
 @_jit
