@@ -24,18 +24,6 @@ from dsr_analysis.paths import DEFAULT_POLICY, PACKAGE_DIR
 from dsr_analysis.policy import load_policy
 from dsr_analysis.workcalendar import load_holiday_file
 
-#: Modules whose messages are being moved to the message layer by their owners right now;
-#: TEMPORARY: the integrator empties this list once their work is merged.
-NOT_YET = {
-    "render.py", "planner.py", "planner_ui.py", "cli.py", "workflows.py", "distributed.py",
-    "draw/beacon.py", "draw/protocol.py", "draw/ledger.py", "draw/verify.py",
-    "draw/observer.py", "draw/outputs.py", "renderpool.py",
-}
-#: Folders likewise (every module under them).
-NOT_YET_DIRS = ("simulation/", "planner/", "timestamps")
-#: Modules named ``cli*.py`` (the command line's owner) likewise.
-NOT_YET_PREFIXES = ("cli",)
-
 #: Messages a person never reads, each with its reason: (module, text the message starts with).
 INTERNAL = {
     # A policy field of a type the loader was never taught: a programming error found by
@@ -59,11 +47,6 @@ _TRANSLATE = {"_", "ngettext"}
 
 def _module_name(path: Path) -> str:
     return path.relative_to(PACKAGE_DIR).as_posix()
-
-
-def _skipped(name: str) -> bool:
-    return (name in NOT_YET or name.startswith(NOT_YET_DIRS)
-            or name.split("/")[-1].startswith(NOT_YET_PREFIXES))
 
 
 def _translated(node: ast.AST) -> bool:
@@ -121,8 +104,6 @@ def bare_messages() -> list[str]:
     found = []
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
         name = _module_name(path)
-        if _skipped(name):
-            continue
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for line, message in sorted(set(_messages(tree)), key=lambda m: m[0]):
             if not _bare(message):
