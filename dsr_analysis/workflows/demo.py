@@ -199,7 +199,7 @@ def _demo_simulation(out_dir: Path) -> Iterator[str]:
         plotting.save(plotting.plot_coverage(coverage_summary(
             run.coverage, by=["category", "credit_class"])), sim_dir / "coverage.png"),
         plotting.save(plotting.plot_visits(run.coverage.visits), sim_dir / "visits.png"),
-        plotting.save(plotting.plot_workload(workload_summary(run.coverage)),
+        plotting.save(plotting.plot_workload(workload_summary(run.coverage), run.policy.unit_names),
                       sim_dir / "workload.png"),
         plotting.save(plotting.plot_violation_timeline(timeline), sim_dir / "violations.png"),
         plotting.save(plotting.plot_detection(timeline), sim_dir / "detection.png"),
