@@ -170,7 +170,8 @@ def test_screened_draw_selects_what_the_sort_selects(policy, classified):
     kernels.dv2_state(model.cat_table, model.arrays.unit.astype(np.int64), model.strata.lookup,
                       model.arrays.offsite, credit, positive, pen_last, checks, False, False,
                       2, fixed, False, cat, sid, counts, offc, ec, fresh, cat_n, pos_n, combo,
-                      ccount)
+                      ccount, False, model.arrays.credit, np.zeros((R, N), dtype=bool),
+                      np.zeros((R, N), dtype=np.int16), 1)
     assert (ccount.sum(axis=1) == N).all()
     plan = _quotas_v2(model, counts, offc)
     keys = np.arange(1, R + 1, dtype=np.uint64) * np.uint64(0x9E37_79B9)
@@ -188,7 +189,8 @@ def test_screened_draw_selects_what_the_sort_selects(policy, classified):
         dn = np.zeros((P, R), dtype=np.int64)
         base = np.uint64(12345)
         kernels.dv2_draw(p, combo, ccount, model.strata.lookup, E, checks, False, False,
-                         drawn[0], False, lam, tau, quota, keys, base, drawn, dlist, dn)
+                         drawn[0], False, lam, tau, quota, keys, base, drawn, dlist, dn,
+                         kernels.draw_work(N))
         u = np.stack([kernels.counter_uniforms(k, base, N) for k in keys])
         lam_f = np.take_along_axis(lam.reshape(R, -1), np.maximum(
             sid[p].astype(np.int64), 0) * 4 + credit, axis=1)

@@ -816,7 +816,10 @@ def deterrence_chunk_v2(model: DeterrenceModel, seeds: list, years: int, bar=Non
     cap = int(rules.yearly_cap)
     rotation = rules.mode == "rotation"
     offsite_first = bool(model.policy.methods.offsite_first)
+    reg_credit = np.ascontiguousarray(arrays.credit)
+    recovery = int(params.recovery_years)
     off_tab = np.empty(M, dtype=bool)
+    work = kernels.draw_work(N)
     kernels.dv2_offsite(lookup, fixed, E, offsite_first, off_tab)
     county = LEVELS.index("county")
     flags = (scope_all, capped, cap)
@@ -834,7 +837,7 @@ def deterrence_chunk_v2(model: DeterrenceModel, seeds: list, years: int, bar=Non
 
     kernels.dv2_state(cat_table, unit, lookup, offsite, credit, positive, pen_last, checks,
                       *flags, fixed, rotation, cat, sid, counts, offc, ec, fresh, cat_n, pos_n,
-                      combo, ccount)
+                      combo, ccount, False, reg_credit, pen_now, clean_years, recovery)
     for year in range(years):
         for qi in range(4):
             t = 4 * year + qi
@@ -863,7 +866,7 @@ def deterrence_chunk_v2(model: DeterrenceModel, seeds: list, years: int, bar=Non
                                 violate, perceived, viol_cat)
             kernels.dv2_draw(0, combo, ccount, lookup, E, checks, scope_all, rotation,
                              drawn[county], False, lam_d, tau_d, quota * in_pass[0], k_draw,
-                             np.uint64(t * P * N), drawn, dlist, dn)
+                             np.uint64(t * P * N), drawn, dlist, dn, work)
             for p in range(1, P):
                 use_other = rules.avoids(LEVELS[p]) and p != county
                 if use_other:
@@ -879,7 +882,7 @@ def deterrence_chunk_v2(model: DeterrenceModel, seeds: list, years: int, bar=Non
                 kernels.dv2_draw(p, combo, ccount, lookup, E, checks, scope_all, rotation,
                                  drawn[county], use_other, lam, tau, quota * in_pass[p],
                                  k_draw,
-                                 np.uint64((t * P + p) * N), drawn, dlist, dn)
+                                 np.uint64((t * P + p) * N), drawn, dlist, dn, work)
             tally = np.zeros((R, 3), dtype=np.int64)
             by_cat = np.zeros((R, len(CATEGORIES), 2), dtype=np.int64)
             kernels.dv2_close(cat_table, unit, lookup, sid, cat, credit, positive, pen_last,
@@ -903,12 +906,11 @@ def deterrence_chunk_v2(model: DeterrenceModel, seeds: list, years: int, bar=Non
             bc["inspections"][:, t, :] = by_cat[:, :, 0]
             bc["detected"][:, t, :] = by_cat[:, :, 1]
             bar.update(R)
-        kernels.dv2_year_end(credit, arrays.credit, pen_now, pen_last, clean_years, checks,
-                             int(params.recovery_years))
-        if year + 1 < years:
+        if year + 1 < years:  # the year's end and the new year's state in one pass
             kernels.dv2_state(cat_table, unit, lookup, offsite, credit, positive, pen_last,
                               checks, *flags, fixed, rotation, cat, sid, counts, offc, ec, fresh,
-                              cat_n, pos_n, combo, ccount)
+                              cat_n, pos_n, combo, ccount, True, reg_credit, pen_now,
+                              clean_years, recovery)
     return tl, bc
 
 

@@ -976,13 +976,16 @@ def _contrib(r, i, sign, sid, cat, credit, positive, offsite, checks, scope_all,
 @_jit
 def dv2_state(cat_table, unit, lookup, offsite, credit, positive, pen_last, checks, scope_all,
               capped, cap, fixed, rotation, cat, sid, counts, offc, ec, fresh, cat_n, pos_n,
-              combo, ccount):
+              combo, ccount, new_year, reg_credit, pen_now, clean_years, recovery_years):
     """The state of every firm of every row from scratch (start, and after a year's end):
     category and strata (``sid``, passes x R x N), the counts of :func:`_contrib`, each
     firm's combination (``combo``, R x N, :func:`_combo`) and the firms per combination
     (``ccount``, R x :func:`combinations`); the engine then keeps them up to date firm by
-    firm."""
+    firm. With ``new_year``, the year's end first, in the same pass (:func:`dv2_year_end`:
+    ``reg_credit``, ``pen_now``, ``clean_years``, ``recovery_years``)."""
     R, N = credit.shape
+    if new_year:
+        checks[:] = 0
     counts[:] = 0
     offc[:] = 0
     ec[:] = 0
@@ -999,6 +1002,14 @@ def dv2_state(cat_table, unit, lookup, offsite, credit, positive, pen_last, chec
         pl = pen_last[r]
         ct = cat[r]
         for i in range(N):  # _restate and _contrib, written out
+            if new_year:  # dv2_year_end, written out
+                cy = 0 if pen_now[r, i] else clean_years[r, i] + 1
+                if recovery_years and cy >= recovery_years and cr[i] > reg_credit[i]:
+                    cr[i] -= 1
+                    cy = 0
+                clean_years[r, i] = cy
+                pl[i] = pen_now[r, i]
+                pen_now[r, i] = False
             c = np.int64(cr[i])
             pos = np.int64(po[i])
             k = cat_table[i, c * 4 + pos * 2 + np.int64(pl[i])]
@@ -1325,9 +1336,16 @@ def dv2_quarter(combo, ccount, cat_of, lookup, fixed, E, lam0, lam1, offsite_fir
                 vc[cb] = 0
 
 
+def draw_work(n: int) -> tuple:
+    """Work space of :func:`dv2_draw` for ``n`` firms: candidates (positions, keys,
+    strata), keys and positions sorted by stratum, and a scratch array."""
+    return (np.empty(n, dtype=np.int64), np.empty(n), np.empty(n, dtype=np.int64),
+            np.empty(n), np.empty(n, dtype=np.int64), np.empty(n))
+
+
 @_jit
 def dv2_draw(p, combo, ccount, lookup, E, checks, scope_all, rotation, other, use_other, lam,
-             tau, quota, keys, base, drawn, dlist, dn):
+             tau, quota, keys, base, drawn, dlist, dn, work):
     """The draw of pass ``p``, all rows: per row and stratum the ``quota`` eligible firms
     (not drawn by the other level when ``use_other``: ``other[r, i]``) with the smallest
     ranking keys, ties by position - the selection of
@@ -1340,16 +1358,12 @@ def dv2_draw(p, combo, ccount, lookup, E, checks, scope_all, rotation, other, us
     above the bound can have (the key is monotone in the uniform), otherwise from all its
     eligible firms (a second scan of the same numbers): the selection is exact either
     way. A firm's stratum, class and eligibility come from its combination (``combo``,
-    :func:`_draw_tables`)."""
+    :func:`_draw_tables`). ``work``: work space, :func:`draw_work` (allocated once per
+    chunk: large fresh arrays cost page faults at every call)."""
     R, N = combo.shape
     M = ccount.shape[1]
     S = quota.shape[1]
-    cand_i = np.empty(N, dtype=np.int64)
-    cand_k = np.empty(N)
-    cand_s = np.empty(N, dtype=np.int64)
-    vals = np.empty(N)
-    idx = np.empty(N, dtype=np.int64)
-    scratch = np.empty(N)
+    cand_i, cand_k, cand_s, vals, idx, scratch = work
     hist = np.empty(4096, dtype=np.int64)
     cnt = np.zeros(S + 1, dtype=np.int64)
     ptr = np.zeros(S + 1, dtype=np.int64)
