@@ -201,3 +201,76 @@ def test_screened_draw_selects_what_the_sort_selects(policy, classified):
         np.testing.assert_array_equal(drawn[p], want)
         assert dn[p].tolist() == want.sum(axis=1).tolist()
         assert sorted(dlist[p, 0, :dn[p, 0]].tolist()) == np.flatnonzero(want[0]).tolist()
+
+
+# ------------------------------------------------------------------ version 2 combinations
+@pytest.mark.parametrize("draw", [
+    dict(),
+    dict(overlap="rotation", overlap_scope="all_levels"),
+])
+def test_first_quarter_perceived_probability_is_the_firm_by_firm_formula(policy, classified,
+                                                                        registers, draw):
+    """Version 2 computes perceived probabilities once per combination of firm states and
+    sums count x value: in the first quarter (the register's states for every replicate)
+    its mean equals the first engine's firm-by-firm formula (perceived_probability x
+    detection_of, averaged over the firms) on the same quotas."""
+    from dsr_analysis.simulation.deterrence import (
+        FirmState,
+        detection_of,
+        perceived_probability,
+        quarter_quotas,
+        quarter_strata,
+    )
+
+    pol = _with_draw(policy, **draw)
+    params = DeterrenceParams()
+    res = simulate_deterrence(classified, pol, params, replicates=3, years=1, seed=3,
+                              inspectors=registers.inspectors)
+    model = build_model(classified, pol, params, registers.inspectors, Budget())
+    N, P = model.arrays.n, model.strata.n_passes
+    firms = FirmState(credit=model.arrays.credit.astype(np.int8)[None, :].copy(),
+                      positive=model.arrays.positive[None, :].copy(),
+                      pen_last=model.penalised[None, :].copy(),
+                      pen_now=np.zeros((1, N), dtype=bool),
+                      clean_years=np.zeros((1, N), dtype=np.int16),
+                      checks=[np.zeros((1, N), dtype=np.int16) for _ in range(P)],
+                      log_gain=np.zeros((1, N)))
+    _, sid = quarter_strata(model, firms)
+    quota = quarter_quotas(model, firms, sid)
+    p_check, in_fixed = perceived_probability(model, firms, sid, quota)
+    det = detection_of(model.arrays.offsite[None, :], in_fixed, params,
+                       pol.methods.offsite_first)
+    want = float((p_check * det).mean())
+    first = res.timeline.loc[res.timeline["t"] == 1, "mean_perceived"].to_numpy()
+    np.testing.assert_allclose(first, want, rtol=1e-12)
+
+
+def test_combinations_decode_to_the_firms_states(policy, classified):
+    """dv2_state gives each firm the combination of its unit, category, positive list,
+    class and off-site capability (every firm eligible at the start of a year: state 1 in
+    each pass with a stratum), and counts the firms per combination."""
+    model = build_model(classified, policy, DeterrenceParams(), None, Budget())
+    R, N, S, P = 2, model.arrays.n, model.strata.n, model.strata.n_passes
+    credit = np.repeat(model.arrays.credit.astype(np.int8)[None, :], R, axis=0)
+    positive = np.repeat(model.arrays.positive[None, :], R, axis=0)
+    pen_last = np.repeat(model.penalised[None, :], R, axis=0)
+    checks = np.zeros((P, R, N), dtype=np.int16)
+    cat = np.empty((R, N), dtype=np.int8)
+    sid = np.empty((P, R, N), dtype=np.int16)
+    counts, offc, ec, fresh = (np.empty((R, S, 4), dtype=np.int64) for _ in range(4))
+    cat_n, pos_n = np.empty((R, 3), dtype=np.int64), np.empty(R, dtype=np.int64)
+    E, M = 3 ** P, kernels.combinations(model.strata.lookup.shape[1], P)
+    combo, ccount = np.empty((R, N), dtype=np.int32), np.zeros((R, M), dtype=np.int64)
+    kernels.dv2_state(model.cat_table, model.arrays.unit.astype(np.int64), model.strata.lookup,
+                      model.arrays.offsite, credit, positive, pen_last, checks, False, False,
+                      2, np.ascontiguousarray(model.fixed[:S]), False, cat, sid, counts, offc,
+                      ec, fresh, cat_n, pos_n, combo, ccount, False, model.arrays.credit,
+                      np.zeros((R, N), dtype=bool), np.zeros((R, N), dtype=np.int16), 1)
+    cb = combo[0].astype(np.int64)
+    states = (sid[:, 0, :] >= 0).astype(np.int64)  # (passes, N): 1 where in a stratum
+    es = sum(states[p] * 3 ** p for p in range(P))
+    st = ((((model.arrays.unit.astype(np.int64) * 3 + cat[0]) * 2 + positive[0]) * 4
+           + credit[0]) * 2 + model.arrays.offsite)
+    np.testing.assert_array_equal(cb, st * E + es)
+    np.testing.assert_array_equal(ccount[0], np.bincount(cb, minlength=M))
+    np.testing.assert_array_equal(combo[0], combo[1])
