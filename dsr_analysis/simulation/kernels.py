@@ -982,7 +982,9 @@ def dv2_state(cat_table, unit, lookup, offsite, credit, positive, pen_last, chec
     firm's combination (``combo``, R x N, :func:`_combo`) and the firms per combination
     (``ccount``, R x :func:`combinations`); the engine then keeps them up to date firm by
     firm. With ``new_year``, the year's end first, in the same pass (:func:`dv2_year_end`:
-    ``reg_credit``, ``pen_now``, ``clean_years``, ``recovery_years``)."""
+    ``reg_credit``, ``pen_now``, ``clean_years``, ``recovery_years``; the year's checks are
+    cleared). No check counts at a year's start, so the counts per stratum and class follow
+    from the firms per combination."""
     R, N = credit.shape
     if new_year:
         checks[:] = 0
@@ -1001,7 +1003,7 @@ def dv2_state(cat_table, unit, lookup, offsite, credit, positive, pen_last, chec
         po = positive[r]
         pl = pen_last[r]
         ct = cat[r]
-        for i in range(N):  # _restate and _contrib, written out
+        for i in range(N):  # _restate and _combo, written out (no check counted yet)
             if new_year:  # dv2_year_end, written out
                 cy = 0 if pen_now[r, i] else clean_years[r, i] + 1
                 if recovery_years and cy >= recovery_years and cr[i] > reg_credit[i]:
@@ -1014,29 +1016,42 @@ def dv2_state(cat_table, unit, lookup, offsite, credit, positive, pen_last, chec
             pos = np.int64(po[i])
             k = cat_table[i, c * 4 + pos * 2 + np.int64(pl[i])]
             ct[i] = k
-            cn[k] += 1
-            pn += pos
             code = np.int64(k) * 8 + pos * 4 + c
             es = np.int64(0)
             w = np.int64(1)
             for p in range(P):
                 s = np.int64(lookup[p, unit[i], code])
                 sid[p, r, i] = s
-                if s >= 0:
-                    counts[r, s, c] += 1
-                    if offsite[i]:
-                        offc[r, s, c] += 1
-                    n = _counted(checks, p, r, i, scope_all)
-                    if fixed[s] or not capped or n < cap:
-                        ec[r, s, c] += 1
-                        es += w * (2 if (rotation and n > 0) else 1)
-                        if n == 0:
-                            fresh[r, s, c] += 1
+                if s >= 0 and (fixed[s] or not capped or 0 < cap):
+                    es += w
                 w *= 3
             cb = ((((np.int64(unit[i]) * 3 + np.int64(k)) * 2 + pos) * 4 + c) * 2
                   + np.int64(offsite[i])) * w + es
             combo[r, i] = cb
             ccount[r, cb] += 1
+        E = np.int64(1)
+        for p in range(P):
+            E *= 3
+        for cb in range(ccount.shape[1]):  # the counts of _contrib, per combination
+            n = ccount[r, cb]
+            if n == 0:
+                continue
+            u, k, pos, c, off, es = _decode(cb, E)
+            cn[k] += n
+            pn += n * pos
+            code = k * 8 + pos * 4 + c
+            for p in range(P):
+                st = es % 3
+                es //= 3
+                s = np.int64(lookup[p, u, code])
+                if s < 0:
+                    continue
+                counts[r, s, c] += n
+                if off:
+                    offc[r, s, c] += n
+                if st:
+                    ec[r, s, c] += n
+                    fresh[r, s, c] += n
         pos_n[r] = pn
 
 
