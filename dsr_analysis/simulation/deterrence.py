@@ -149,8 +149,8 @@ def calibrate_gain_median(target_hit_rate: float, inspection_probability,
 
     lo, hi = np.log(sanction) - 30, np.log(sanction) + 30
     if f(lo) > 0 or f(hi) < 0:
-        raise ValueError(f"hit rate {target_hit_rate} cannot be reached with these "
-                         "detection probabilities")
+        raise ValueError(_("hit rate {rate} cannot be reached with these detection "
+                           "probabilities").format(rate=target_hit_rate))
     return float(np.exp(optimize.brentq(f, lo, hi, xtol=1e-10)))
 
 
@@ -746,6 +746,26 @@ def _quotas_v2(model: DeterrenceModel, counts: np.ndarray, offc: np.ndarray) -> 
 _TAIL = kernels.tail_table()
 
 
+def gain_levels(keys: np.ndarray, log_median: np.ndarray, compliant_share: float,
+                gain_sigma: float) -> tuple[list, list]:
+    """Version 2: per row (its gain key ``keys[r]``), the firms that may violate and their
+    gain levels. Firm ``i`` complies whatever the odds when the number ``i`` of the key's
+    counter stream is below ``compliant_share``; the others, in position order, take the
+    successive standard normals ``z`` of numpy's ziggurat on a PCG64 seeded with the key:
+    gain level ``log_median[i] + gain_sigma z`` (a firm whose level is ``-inf`` - a zero
+    median - never violates and is left out). Only these firms are visited each quarter."""
+    idx, gains = [], []
+    for key in keys:
+        may = np.flatnonzero(kernels.counter_uniforms(key, np.uint64(0), len(log_median))
+                             >= compliant_share)
+        z = np.random.Generator(np.random.PCG64(int(key))).standard_normal(len(may))
+        g = log_median[may] + gain_sigma * z
+        keep = g != -np.inf
+        idx.append(may[keep])
+        gains.append(g[keep])
+    return idx, gains
+
+
 def deterrence_chunk_v2(model: DeterrenceModel, seeds: list, years: int, bar=None
                         ) -> tuple[dict, dict]:
     """:func:`deterrence_chunk` of engine version 2 (:data:`ENGINE_VERSION`): the same
@@ -774,18 +794,12 @@ def deterrence_chunk_v2(model: DeterrenceModel, seeds: list, years: int, bar=Non
     k_init, k_beh, k_draw, k_det = _stream_keys(seeds)
     with np.errstate(divide="ignore"):
         log_median = np.log(params.gain_median * params.gain_factor(arrays.credit))
-    log_gain = np.empty((R, N))
-    for r in range(R):  # the firms' normals: numpy's ziggurat on a PCG64 of the gain key
-        np.random.Generator(np.random.PCG64(int(k_init[r]))).standard_normal(out=log_gain[r])
-    kernels.dv2_init(k_init, np.ascontiguousarray(log_median, dtype=float),
-                     float(params.compliant_share), float(params.gain_sigma), log_gain)
-    # Only the firms that may violate are visited each quarter: their positions and gains.
-    may = log_gain != -np.inf
+    nc_idx, nc_gain = gain_levels(k_init, log_median, float(params.compliant_share),
+                                  float(params.gain_sigma))
     nc_ptr = np.zeros(R + 1, dtype=np.int64)
-    nc_ptr[1:] = np.cumsum(may.sum(axis=1))
-    nc_idx = (np.flatnonzero(may.reshape(-1)) % max(N, 1)).astype(np.int32)
-    nc_gain = log_gain[may]
-    del may, log_gain
+    nc_ptr[1:] = np.cumsum([len(x) for x in nc_idx])
+    nc_idx = np.concatenate(nc_idx).astype(np.int32)
+    nc_gain = np.concatenate(nc_gain)
     credit = np.repeat(arrays.credit.astype(np.int8)[None, :], R, axis=0)  # writable copies
     positive = np.repeat(arrays.positive[None, :], R, axis=0)
     pen_last = np.repeat(model.penalised[None, :], R, axis=0)
@@ -1011,7 +1025,7 @@ def simulate_deterrence(
     :func:`dsr_analysis.simulation.coverage.simulate_coverage`.
     """
     if workers is not None and workers < 1:
-        raise ParameterError(f"workers: {workers} must be at least 1")
+        raise ParameterError(_("workers: {workers} must be at least 1").format(workers=workers))
     check_engine_version(engine_version)
     model = build_model(classified, policy, params or DeterrenceParams(), inspectors,
                         budget or Budget())

@@ -865,23 +865,6 @@ def counter_uniforms(key, start, n):
     return out
 
 
-@_jit
-def dv2_init(keys, log_median, compliant_share, gain_sigma, log_gain):
-    """Gain level of every firm of every row (``log_gain``, R x N, holding standard normals
-    ``z`` on entry): ``-inf`` for the firms that comply whatever the odds (number ``i`` of
-    the row's stream below ``compliant_share``), otherwise ``log_median[i] + gain_sigma
-    z``."""
-    R, N = log_gain.shape
-    for r in range(R):
-        key = keys[r]
-        row = log_gain[r]
-        for i in range(N):
-            if counter_uniform(key, np.uint64(i)) < compliant_share:
-                row[i] = -np.inf
-            else:
-                row[i] = log_median[i] + gain_sigma * row[i]
-
-
 @_inline
 def _counted(checks, p, r, i, scope_all):
     """Earlier checks this year that count for the unit of pass ``p``
