@@ -76,6 +76,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import FileSystemError, ParameterError, RenderError, os_message
+from .i18n import _
 from .paths import OUTPUTS_DIR, PROJECT_ROOT
 from .periods import Quarter, month_quarter
 from .draw.ledger import exclusive
@@ -207,7 +208,7 @@ def declared_parameters(notebook: str | Path) -> dict[str, dict[str, Any]]:
 
     params = papermill.inspect_notebook(str(notebook))
     if not params:
-        raise ParameterError(f"{notebook}: no cell tagged 'parameters'")
+        raise ParameterError(_("{notebook}: no cell tagged 'parameters'").format(notebook=notebook))
     # papermill skips (with a log warning) a line it cannot parse, e.g. one with '=' in its
     # comment; such a parameter would silently become unknown, so name it here.
     nb = nbformat.read(str(notebook), as_version=4)
@@ -215,9 +216,9 @@ def declared_parameters(notebook: str | Path) -> dict[str, dict[str, Any]]:
     for line in cell.source.splitlines():
         m = re.match(r"^([A-Za-z_]\w*)\s*(:[^=]*)?=", line)
         if m and m.group(1) not in params:
-            raise ParameterError(f"{notebook}: parameters cell line '{line}' cannot be parsed "
-                                 "by papermill (write 'name: type = value  # meaning' without "
-                                 "'=' in the comment)")
+            raise ParameterError(_("{notebook}: parameters cell line '{line}' cannot be parsed "
+                                   "by papermill (write 'name: type = value  # meaning' without "
+                                   "'=' in the comment)").format(notebook=notebook, line=line))
     # Names starting with '_' are the notebook's own book-keeping (``_names``: the names
     # before papermill's injected values, for the notebook's parameter check).
     return {k: v for k, v in params.items() if not k.startswith("_")}
@@ -230,13 +231,15 @@ def validate_parameters(report: str, parameters: Mapping[str, Any],
     never an ``int``)."""
     spec = REPORTS.get(report)
     if spec is None:
-        raise ParameterError(f"unknown report '{report}' (valid: {', '.join(REPORTS)})")
+        raise ParameterError(_("unknown report '{report}' (valid: {valid})").format(
+            report=report, valid=", ".join(REPORTS)))
     declared = declared if declared is not None else declared_parameters(spec.notebook)
     for name, value in parameters.items():
         if name not in declared:
             raise ParameterError(
-                f"report '{report}' ({spec.notebook.name}): unknown parameter '{name}' "
-                f"(declared: {', '.join(declared)})")
+                _("report '{report}' ({notebook}): unknown parameter '{name}' "
+                  "(declared: {declared})").format(report=report, notebook=spec.notebook.name,
+                                                   name=name, declared=", ".join(declared)))
         type_name = str(declared[name].get("inferred_type_name", "None"))
         expected = _TYPES.get(type_name)
         if expected is None:
@@ -245,8 +248,10 @@ def validate_parameters(report: str, parameters: Mapping[str, Any],
                                                   and isinstance(value, bool))
         if not ok:
             raise ParameterError(
-                f"report '{report}' ({spec.notebook.name}): parameter '{name}' must be "
-                f"{type_name}, got {type(value).__name__} {value!r}")
+                _("report '{report}' ({notebook}): parameter '{name}' must be "
+                  "{type}, got {got} {value}").format(
+                    report=report, notebook=spec.notebook.name, name=name, type=type_name,
+                    got=type(value).__name__, value=repr(value)))
 
 
 # --------------------------------------------------------------------------------------
@@ -271,20 +276,23 @@ def plan_jobs(quarter: str, units: str | Sequence[str] = "all", reports: str | S
         [units] if isinstance(units, str) else units)
     unknown = [u for u in chosen_units if u not in all_units]
     if unknown:
-        raise ParameterError(f"unknown unit '{unknown[0]}' (valid: all, {', '.join(all_units)})")
+        raise ParameterError(_("unknown unit '{unit}' (valid: all, {valid})").format(
+            unit=unknown[0], valid=", ".join(all_units)))
     chosen_reports = list(REPORTS) if reports == "all" else list(
         [reports] if isinstance(reports, str) else reports)
     for r in chosen_reports:
         if r not in REPORTS:
-            raise ParameterError(f"unknown report '{r}' (valid: all, {', '.join(REPORTS)})")
+            raise ParameterError(_("unknown report '{report}' (valid: all, {valid})").format(
+                report=r, valid=", ".join(REPORTS)))
     # The notebooks run in their own folder: every path they are given must be absolute.
     out_root = Path(out_root).absolute()
     out_dir = out_root / q.label
     extra: dict[str, Any] = {}
     if month:
         if chosen_reports != ["notice"] and reports != "all":
-            raise ParameterError(f"--month {month} renders the monthly results notice only "
-                                 f"(not {', '.join(r for r in chosen_reports if r != 'notice')})")
+            raise ParameterError(_("--month {month} renders the monthly results notice only "
+                                   "(not {reports})").format(
+                month=month, reports=", ".join(r for r in chosen_reports if r != "notice")))
         chosen_reports = ["notice"]
         out_dir = out_root / month_quarter(month).label
         extra = {"month": month}
@@ -306,8 +314,9 @@ def plan_jobs(quarter: str, units: str | Sequence[str] = "all", reports: str | S
             validate_parameters(report, params, declared)
             jobs.append(RenderJob(report, unit, q.label, params, out_dir))
     if not jobs:
-        raise ParameterError(f"no report applies to unit(s) {', '.join(chosen_units)} "
-                             f"for report(s) {', '.join(chosen_reports)}")
+        raise ParameterError(_("no report applies to unit(s) {units} for report(s) "
+                               "{reports}").format(units=", ".join(chosen_units),
+                                                   reports=", ".join(chosen_reports)))
     return jobs
 
 
@@ -385,9 +394,9 @@ def export_html(nb_path: Path, html_path: Path, title: str, nb: Any = None) -> P
 
 def _os_failure(job: RenderJob, exc: OSError | str) -> FileSystemError:
     reason = os_message(exc) if isinstance(exc, OSError) else exc
-    return FileSystemError(f"{reason} (operating system): report '{job.report}', unit "
-                           f"'{job.unit}', {job.quarter} not rendered; its earlier documents "
-                           "are unchanged")
+    return FileSystemError(_("{reason} (operating system): report '{report}', unit '{unit}', "
+                             "{quarter} not rendered; its earlier documents are unchanged").format(
+        reason=reason, report=job.report, unit=job.unit, quarter=job.quarter))
 
 
 def _keep_failed(nb_out: Path, out_dir: Path) -> Path | None:
@@ -482,8 +491,10 @@ def _stage(job: RenderJob, kernel: Any = None) -> None:
         raise _os_failure(job, exc) from None
     except Exception as exc:
         discard(staging)
-        raise RenderError(f"report '{job.report}', unit '{job.unit}', {job.quarter}: "
-                          f"{type(exc).__name__}: {exc}") from None
+        raise RenderError(_("report '{report}', unit '{unit}', {quarter}: {error}: "
+                            "{message}").format(report=job.report, unit=job.unit,
+                                                quarter=job.quarter, error=type(exc).__name__,
+                                                message=exc)) from None
     try:
         nb = nbformat.read(str(nb_out), as_version=4)
         injected = [c for c in nb.cells
@@ -516,9 +527,11 @@ def _publish(job: RenderJob, start: float) -> Rendered:
             discard(staging)
             raise _os_failure(job, exc) from None
         raise FileSystemError(
-            f"{os_message(exc)} (operating system): the files of report '{job.report}', unit "
-            f"'{job.unit}', {job.quarter} are complete in {staging}; the next render of "
-            f"{job.out_dir.name} moves them into place") from None
+            _("{reason} (operating system): the files of report '{report}', unit '{unit}', "
+              "{quarter} are complete in {staging}; the next render of {folder} moves them "
+              "into place").format(reason=os_message(exc), report=job.report, unit=job.unit,
+                                   quarter=job.quarter, staging=staging,
+                                   folder=job.out_dir.name)) from None
     files = tuple(p for p in placed if p.suffix in (".docx", ".pdf", ".xlsx"))
     return Rendered(job, job.out_dir / f"{stem}.ipynb", job.out_dir / f"{stem}.html", files,
                     time.perf_counter() - start)
@@ -587,8 +600,9 @@ def prepare(jobs: Sequence[RenderJob], staging: Path | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staged, path)
     except OSError as exc:
-        raise FileSystemError(f"{os_message(exc)} (operating system): cannot write the "
-                              f"render's prepared inputs {path}; nothing rendered") from None
+        raise FileSystemError(_("{reason} (operating system): cannot write the render's "
+                                "prepared inputs {path}; nothing rendered").format(
+            reason=os_message(exc), path=path)) from None
     for job in jobs:
         job.parameters["prepared"] = str(path)
 
@@ -631,15 +645,17 @@ def render(quarter: str, units: str | Sequence[str] = "all", reports: str | Sequ
         try:
             dt.date.fromisoformat(as_of)
         except ValueError:
-            raise ParameterError(f"--as-of {as_of} is not a date: write YYYY-MM-DD") from None
+            raise ParameterError(_("--as-of {as_of} is not a date: write YYYY-MM-DD").format(
+                as_of=as_of)) from None
     target = resolve_scheduler(scheduler)
     jobs = plan_jobs(quarter, units, reports, out_root, parameters, policy, month, as_of)
     out_dir = jobs[0].out_dir
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise FileSystemError(f"{os_message(exc)} (operating system): cannot make the "
-                              "reports' folder; nothing rendered") from None
+        raise FileSystemError(_("{reason} (operating system): cannot make the reports' "
+                                "folder; nothing rendered").format(
+            reason=os_message(exc))) from None
     if target is None:
         workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     start = time.perf_counter()
@@ -666,9 +682,9 @@ def render(quarter: str, units: str | Sequence[str] = "all", reports: str | Sequ
                                 tmp_dir=staging)
             except OSError as exc:
                 if os_failure is None:
-                    raise FileSystemError(f"{os_message(exc)} (operating system): the "
-                                          "reports are in place, the index is the earlier "
-                                          "one") from None
+                    raise FileSystemError(_("{reason} (operating system): the reports are "
+                                            "in place, the index is the earlier one").format(
+                        reason=os_message(exc))) from None
             if os_failure is not None:
                 raise os_failure  # the first, in one line; the batch stopped there
         finally:
@@ -677,8 +693,8 @@ def render(quarter: str, units: str | Sequence[str] = "all", reports: str | Sequ
                             time.perf_counter() - start, workers, tuple(failures),
                             tuple(recovered))
     if failures:
-        raise RenderError(f"{len(failures)} of {len(jobs)} report(s) failed:\n" +
-                          "\n".join(failures))
+        raise RenderError(_("{failed} of {n} report(s) failed:").format(
+            failed=len(failures), n=len(jobs)) + "\n" + "\n".join(failures))
     return summary
 
 
@@ -741,8 +757,10 @@ def _kernel(job: RenderJob):
     try:
         return process_kernel(NOTEBOOKS_DIR)
     except Exception as exc:
-        raise RenderError(f"report '{job.report}', unit '{job.unit}', {job.quarter}: the "
-                          f"kernel did not start: {type(exc).__name__}: {exc}") from None
+        raise RenderError(_("report '{report}', unit '{unit}', {quarter}: the kernel did not "
+                            "start: {error}: {message}").format(
+            report=job.report, unit=job.unit, quarter=job.quarter, error=type(exc).__name__,
+            message=exc)) from None
 
 
 #: Workers kept for the next render of this process (``render(keep_workers=True)``):
@@ -863,8 +881,10 @@ class _LocalRunner:
         try:
             self.kernel = WarmKernel(NOTEBOOKS_DIR)
         except Exception as exc:
-            raise RenderError(f"report '{job.report}', unit '{job.unit}', {job.quarter}: the "
-                              f"kernel did not start: {type(exc).__name__}: {exc}") from None
+            raise RenderError(_("report '{report}', unit '{unit}', {quarter}: the kernel did "
+                                "not start: {error}: {message}").format(
+                report=job.report, unit=job.unit, quarter=job.quarter,
+                error=type(exc).__name__, message=exc)) from None
 
 
 # --------------------------------------------------------------------------------------

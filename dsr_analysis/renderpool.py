@@ -33,6 +33,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from .i18n import _
+
 #: Name of the papermill engine executing a notebook in a warm kernel.
 ENGINE = "dsr_warm"
 
@@ -210,9 +212,10 @@ class WarmKernel:
 
         content = self._run_sync(reply)()
         if self._pending_error:
-            raise RuntimeError(f"kernel warm-up: {self._pending_error}")
+            raise RuntimeError(_("kernel warm-up: {error}").format(error=self._pending_error))
         if content.get("status") != "ok":
-            raise RuntimeError(f"kernel: {content.get('ename')}: {content.get('evalue')}")
+            raise RuntimeError(_("kernel: {error}: {message}").format(
+                error=content.get("ename"), message=content.get("evalue")))
 
     def reset(self) -> None:
         """The kernel as after its warm-up (:func:`reset_kernel_state`)."""

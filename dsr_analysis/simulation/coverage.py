@@ -62,6 +62,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DsrError, ParameterError
+from ..i18n import _
 from ..overlap import LEVELS, OverlapRules, counted_checks, eligible_mask
 from ..policy import CATEGORIES, CREDIT_CLASSES, Policy
 from ..quotas import inclusion_probabilities, pareto_keys
@@ -301,9 +302,9 @@ def _pass_layout(strata: Strata, arrays: RegisterArrays, sid: np.ndarray, p: int
                 continue
             a, b = int(cols[0]), int(cols[-1]) + 1
             if b - a != len(cols):
-                raise DsrError(f"stratum {table.at[s, 'unit']}/{table.at[s, 'label']} is not "
-                               "nested in the strata of the other level: the coverage engine "
-                               "cannot lay it out")
+                raise DsrError(_("stratum {unit}/{label} is not nested in the strata of the "
+                                 "other level: the coverage engine cannot lay it out").format(
+                    unit=table.at[s, "unit"], label=table.at[s, "label"]))
             if strata.random[s]:
                 blocks.append((s, c, a, b))
             elif c == 0 or not full or full[-1][0] != s or full[-1][2] != a:
@@ -1115,9 +1116,9 @@ def simulate_coverage(
     """
     budget = budget or Budget()
     if not 1 <= years <= 60:
-        raise ParameterError(f"years: {years} is out of range [1, 60]")
+        raise ParameterError(_("years: {years} is out of range [1, 60]").format(years=years))
     if workers is not None and workers < 1:
-        raise ParameterError(f"workers: {workers} must be at least 1")
+        raise ParameterError(_("workers: {workers} must be at least 1").format(workers=workers))
     layout = build_layout(classified, policy, inspectors, budget)
     rules = OverlapRules.from_policy(policy)
     with as_executor(scheduler, workers) as ex:

@@ -32,6 +32,7 @@ import pandas as pd
 
 from ..categories import classify
 from ..errors import ParameterError
+from ..i18n import _
 from ..hierarchy import Jurisdiction, jurisdictions, split_register
 from ..overlap import OverlapRules
 from ..policy import CATEGORIES, Policy
@@ -304,9 +305,9 @@ def submit_national(ex, policy: Policy, enterprises: pd.DataFrame,
     """Hand every jurisdiction's tasks to the executor ``ex`` (see :func:`simulate_national`):
     per jurisdiction a preparation task, one task per chunk and engine, a summary task."""
     if not 1 <= years <= 60:
-        raise ParameterError(f"years: {years} is out of range [1, 60]")
+        raise ParameterError(_("years: {years} is out of range [1, 60]").format(years=years))
     if not (coverage or deterrence):
-        raise ParameterError("simulate_national: neither coverage nor deterrence asked for")
+        raise ParameterError(_("simulate_national: neither coverage nor deterrence asked for"))
     budget = budget or Budget()
     juris = jurisdictions(policy, units)
     parts_e = split_register(enterprises, juris, "enterprises")

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import PolicyError
+from ..i18n import _
 from ..export import write_csv
 from ..overlap import LEVEL_CODE, LEVELS, OverlapRules, ranking_keys
 from ..policy import CATEGORIES, CREDIT_CLASSES, Policy
@@ -122,8 +123,9 @@ class RegisterArrays:
         unit = pd.Index(units).get_indexer(classified["unit"])
         if (unit < 0).any():
             bad = sorted(set(classified["unit"][unit < 0]))
-            raise PolicyError(f"{policy.path}: register units {bad} are not units of the policy "
-                              f"({', '.join(units)})")
+            raise PolicyError(_("{file}: register units {bad} are not units of the policy "
+                                "({units})").format(file=policy.path, bad=bad,
+                                                    units=", ".join(units)))
         return cls(
             units=units,
             unit=unit.astype(np.int8),
@@ -212,8 +214,9 @@ def build_strata(policy: Policy) -> Strata:
             for code in _state_members(rule):
                 for fu in covered:
                     if lookup[p, fu, code] >= 0:
-                        raise PolicyError(f"{policy.path}: quota rule {rule.id} of unit "
-                                          f"{unit.id} overlaps another rule of the same level")
+                        raise PolicyError(_("{file}: quota rule {rule} of unit {unit} overlaps "
+                                            "another rule of the same level").format(
+                            file=policy.path, rule=rule.id, unit=unit.id))
                     lookup[p, fu, code] = sid
     return Strata(table=pd.DataFrame(rows), lookup=lookup,
                   bases=np.array(bases, dtype=float).reshape(-1, N_CLASSES))

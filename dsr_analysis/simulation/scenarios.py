@@ -47,6 +47,7 @@ from .deterrence import (
 from ..distributed import as_executor
 from .national import NationalJob, NationalResult, national_headline, submit_national
 from ..errors import InfeasibleError, ParameterError
+from ..i18n import _
 from ..paths import PARAMETERS_DIR, PROJECT_ROOT
 from ..policy import CREDIT_CLASSES, Policy, load_policy
 from ..quotas import inclusion_probabilities, quarterly_quotas, quota_checks
@@ -144,7 +145,7 @@ def load_scenario(path: str | Path) -> Scenario:
     raw = read_regular(path, "scenario file", ParameterError)
     data = read_yaml(raw, str(path), ParameterError)  # strict: duplicate keys, bounded nesting
     if not isinstance(data, dict):
-        raise ParameterError(f"{path}: top level: expected a mapping")
+        raise ParameterError(_("{file}: top level: expected a mapping").format(file=path))
     return scenario_from_mapping(data, str(path))
 
 
@@ -186,13 +187,15 @@ def scenario_policy(scenario: Scenario, base: Policy | None = None) -> Policy:
         ids = {r.id for r in rules}
         for rid in o.ratios:
             if rid not in ids:
-                raise ParameterError(f"{where}: key 'overrides.ratios.{rid}': unknown quota rule "
-                                     f"(rules of {policy.id}: {', '.join(sorted(ids))})")
+                raise ParameterError(_("{file}: key 'overrides.ratios.{rule}': unknown quota "
+                                       "rule (rules of {policy}: {rules})").format(
+                    file=where, rule=rid, policy=policy.id, rules=", ".join(sorted(ids))))
         for i, r in enumerate(rules):
             if r.id in o.ratios:
                 if r.basis == "share" and o.ratios[r.id] > 1:
-                    raise ParameterError(f"{where}: key 'overrides.ratios.{r.id}': a share must "
-                                         f"be within [0, 1], got {o.ratios[r.id]}")
+                    raise ParameterError(_("{file}: key 'overrides.ratios.{rule}': a share "
+                                           "must be within [0, 1], got {value}").format(
+                        file=where, rule=r.id, value=o.ratios[r.id]))
                 rules[i] = dataclasses.replace(r, ratio=float(o.ratios[r.id]))
     if o.credit_weighted is not None:
         rules = [dataclasses.replace(r, credit_weighted=o.credit_weighted)
@@ -200,8 +203,9 @@ def scenario_policy(scenario: Scenario, base: Policy | None = None) -> Policy:
     credit = policy.credit_risk
     if o.credit_weights is not None:
         if set(o.credit_weights) != set(CREDIT_CLASSES):
-            raise ParameterError(f"{where}: key 'overrides.credit_weights': must give a weight "
-                                 f"for each of A, B, C, D, got {sorted(o.credit_weights)}")
+            raise ParameterError(_("{file}: key 'overrides.credit_weights': must give a "
+                                   "weight for each of A, B, C, D, got {value}").format(
+                file=where, value=sorted(o.credit_weights)))
         credit = dataclasses.replace(credit, weights=dict(o.credit_weights))
     draw = policy.draw
     for name in ("overlap", "yearly_cap", "between_levels"):
@@ -247,9 +251,10 @@ def scenario_register(scenario: Scenario, policy: Policy) -> tuple[pd.DataFrame,
     if hierarchical != (scenario.register.source == "national"):
         where = scenario.path or "<parameters>"
         raise ParameterError(
-            f"{where}: key 'register.source': {scenario.register.source!r} with policy "
-            f"{policy.id}: a policy whose units are named by a hierarchy takes the national "
-            "register (source: national), and only such a policy does")
+            _("{file}: key 'register.source': {source} with policy {policy}: a policy whose "
+              "units are named by a hierarchy takes the national register (source: national), "
+              "and only such a policy does").format(
+                file=where, source=repr(scenario.register.source), policy=policy.id))
     if hierarchical:
         regs = national_registers(scenario.register.size, seed=scenario.register.seed,
                                   within=policy.hierarchy.within or None)
@@ -428,14 +433,16 @@ def comparison_parameters(scenario_files: Sequence[str], replicates: int, years:
     Raises :class:`ParameterError` naming the parameter, the value and what is valid.
     """
     if not isinstance(scenario_files, (list, tuple)) or not scenario_files:
-        raise ParameterError(f"scenario_files: expected a non-empty list, got {scenario_files!r}")
+        raise ParameterError(_("scenario_files: expected a non-empty list, got {value}").format(
+            value=repr(scenario_files)))
     for pname, value, lo in (("replicates", replicates, 1), ("years", years, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < lo:
-            raise ParameterError(f"{pname}: expected a whole number >= {lo}, got {value!r}")
+            raise ParameterError(_("{name}: expected a whole number >= {low}, got {value}").format(
+                name=pname, low=lo, value=repr(value)))
     if not isinstance(steepness, (list, tuple)) or not all(
             isinstance(s, (int, float)) and not isinstance(s, bool) and s > 0 for s in steepness):
-        raise ParameterError(f"sweep_steepness: expected a list of positive numbers, "
-                             f"got {steepness!r}")
+        raise ParameterError(_("sweep_steepness: expected a list of positive numbers, "
+                               "got {value}").format(value=repr(steepness)))
     return [load_scenario(s) for s in scenario_files]
 
 
@@ -466,8 +473,8 @@ def sweep_credit_weights(scenario: Scenario, steepness: Sequence[float], *,
     national = base_policy.hierarchy is not None
     registers = scenario_register(scenario, base_policy)  # the weights change no object
     if national and not simulate:
-        raise ParameterError("sweep_credit_weights: a national scenario is swept by "
-                             "simulation only (simulate=True)")
+        raise ParameterError(_("sweep_credit_weights: a national scenario is swept by "
+                               "simulation only (simulate=True)"))
     with as_executor(scheduler) as ex:
         for s in steepness:
             sc = dataclasses.replace(scenario, overrides=dataclasses.replace(
@@ -624,8 +631,9 @@ def _optimise(scenario: Scenario, budget_days: float | None, optimise_weights: b
               workers) -> Optimum:
     base_policy = scenario_policy(scenario)
     if base_policy.hierarchy is not None:
-        raise ParameterError(f"optimise_ratios: scenario {scenario.id} is national; the "
-                             "optimiser takes a policy that lists its units")
+        raise ParameterError(_("optimise_ratios: scenario {scenario} is national; the "
+                               "optimiser takes a policy that lists its units").format(
+            scenario=scenario.id))
     classified, inspectors = scenario_register(scenario, base_policy)
     strata = build_strata(base_policy)
     groups, sids = group_strata(classified, base_policy, strata)
@@ -686,10 +694,11 @@ def _optimise(scenario: Scenario, budget_days: float | None, optimise_weights: b
         names = ([u.id for u in base_policy.units] if len(capacity) > 1 else ["all units"])
         worst = int(np.argmin(capacity - need))
         raise InfeasibleError(
-            f"scenario {scenario.id}: the minimum ratios of {base_policy.id} need "
-            f"{need[worst]:.0f} inspector-days per quarter at {names[worst]} but "
-            f"{capacity[worst]:.0f} are available; no ratios within the budget meet every "
-            "minimum")
+            _("scenario {scenario}: the minimum ratios of {policy} need {need} inspector-days "
+              "per quarter at {unit} but {available} are available; no ratios within the budget "
+              "meet every minimum").format(
+                scenario=scenario.id, policy=base_policy.id, need=f"{need[worst]:.0f}",
+                unit=names[worst], available=f"{capacity[worst]:.0f}"))
     ratios, weights = unpack(res.x)
     ratios = {k: max(round(v, 3), lo) for (k, v), lo in zip(
         ((r.id, ratios[r.id]) for r in free_rules), lower, strict=True)}
