@@ -1302,18 +1302,20 @@ def dv2_quarter(combo, ccount, cat_of, lookup, fixed, E, lam0, lam1, offsite_fir
         if noise_sigma > 0:
             for j0 in range(nc_ptr[r], nc_ptr[r + 1], BLOCK):
                 nb = min(BLOCK, nc_ptr[r + 1] - j0)
-                for h in range(nb):  # no branch: vectorised (the table of violates)
+                for h in range(nb):  # no branch: vectorised
                     i = nc_idx[j0 + h]
-                    u = counter_uniform(key, beh_base + np.uint64(i))
-                    x = (thr[cr[i]] - nc_gain[j0 + h]) / noise_sigma
+                    ub[h] = counter_uniform(key, beh_base + np.uint64(i))
+                    xb[h] = thr[cr[i]]
+                for h in range(nb):  # the table of violates, without a branch
+                    u = ub[h]
+                    x = (xb[h] - nc_gain[j0 + h]) / noise_sigma
                     f = (x + TAIL_X) * (TAIL_POINTS / (2.0 * TAIL_X))
                     jj = np.int64(min(max(f, 0.0), TAIL_POINTS - 1.0))
                     w = f - jj
                     q = tab[jj] + w * (tab[jj + 1] - tab[jj])
-                    ub[h] = u
                     xb[h] = x
                     vb[h] = u < q
-                    unsure[h] = not (f >= 0.0 and f < TAIL_POINTS) or abs(u - q) < TAIL_MARGIN
+                    unsure[h] = (f < 0.0) | (f >= TAIL_POINTS) | (abs(u - q) < TAIL_MARGIN)
                 for h in range(nb):
                     i = nc_idx[j0 + h]
                     v = vb[h]
