@@ -1457,8 +1457,8 @@ def dv2_close(cat_table, unit, lookup, sid, cat, credit, positive, pen_last, pen
                 i = i0 + at[h]
                 cb = cr[i]
                 visits[cb] += 1
-                found = violate[r, i] and counter_uniform(key, base + np.uint64(i)) < (
-                    d_off if off_tab[cb] else d_on)
+                d = d_off if off_tab[cb] else d_on
+                found = violate[r, i] & (counter_uniform(key, base + np.uint64(i)) < d)
                 if not (found or track):
                     continue  # nothing that counts changes
                 k = cat_of[cb]
