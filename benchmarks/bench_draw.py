@@ -1,18 +1,24 @@
 """Benchmark: the full verifiable draw of a quarter on a synthetic national-scale register.
 
     .venv/bin/python benchmarks/bench_draw.py [--enterprises 1000000]
-                                              [--inspectors-per-100 5.5] [--stdlib-replay]
+                                              [--inspectors-per-100 5.5] [--repeat 2]
+                                              [--stdlib-replay]
 
-Prints, in the same run and on the same frame:
+Prints, in the same run and on the same frame (after a warm-up of both sides on a small
+register, so that first-call costs fall on neither; each side timed ``--repeat`` times, the
+fastest counts, as the machine may be shared):
 
 * pandas' unverifiable ``groupby(stratum).sample(..., weights=lambda)`` over the drawing
   strata of every unit (the baseline; two variants, the faster one is the reference), its
-  preparation (classification, quotas, lambda per object) timed once outside the loops;
+  preparation (classification, quotas, lambda per object) timed outside the loops;
+* the verifiable **object** draw (``staff=False``: canonical frame and its SHA-256, seed,
+  classification, quotas, overlap control, inclusion probabilities, tickets, Pareto keys,
+  selection) and its ratio to the baseline (target: within 2x);
 * the **full** verifiable draw (:func:`dsr_analysis.draw.draw_quarter`: canonical frame and
   its SHA-256, seed, classification, quotas, overlap control, inclusion probabilities, one
   SHA-256 ticket per eligible object, Pareto keys, selection, *and staffing*: items, joint
   designations, recusal, caps, O(k) inspector picks, experts, the record) and its ratio to
-  the baseline (target: within 5x); staffing alone in microseconds per task (the task list
+  the baseline (target: within 3x); staffing alone in microseconds per task (the task list
   as a DataFrame is a view of the record, built when first used: not in the draw's time,
   as the record's JSON is timed apart);
 * the canonical JSON of the record (what the ledger stores; ``record_bytes``);
@@ -32,6 +38,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -144,6 +151,8 @@ def main() -> None:
     ap.add_argument("--enterprises", type=int, default=1_000_000)
     ap.add_argument("--inspectors-per-100", type=float, default=5.5,
                     help="inspectors per 100 enterprises (default 5.5)")
+    ap.add_argument("--repeat", type=int, default=2,
+                    help="time each side this many times, the fastest counts (default 2)")
     ap.add_argument("--stdlib-replay", action="store_true",
                     help="also time scripts/replay_staffing.py on the record")
     args = ap.parse_args()
@@ -155,21 +164,36 @@ def main() -> None:
     print(f"synthetic registers: {args.enterprises:,} enterprises, "
           f"{len(registers.inspectors):,} inspectors ({args.inspectors_per_100} per 100 "
           f"enterprises; per unit {per_unit}) ({time.perf_counter() - t0:.1f} s to build)")
+    warm = synthetic_registers(20_000, args.inspectors_per_100, seed=8)
+    baseline(policy, warm, quarter, np.random.default_rng(0))
+    draw_quarter(policy, warm, quarter, "warm-up")
+    repeat = max(args.repeat, 1)
     rng = np.random.default_rng(1)
-    t_prep, t_frac, n_frac, t_n, n_n = baseline(policy, registers, quarter, rng)
-    print(f"shared preparation (classify + quotas), timed once:     {t_prep:6.2f} s")
+    runs = [baseline(policy, registers, quarter, rng) for _ in range(repeat)]
+    t_prep = min(r[0] for r in runs)
+    t_frac, n_frac = min(r[1] for r in runs), runs[0][2]
+    t_n, n_n = min(r[3] for r in runs), runs[0][4]
+    print(f"load average before the timings: {os.getloadavg()[0]:.2f} on {os.cpu_count()} "
+          f"cores (others' jobs slow both sides); fastest of {repeat} run(s) per side")
+    print(f"shared preparation (classify + quotas):                 {t_prep:6.2f} s")
     print(f"baseline pandas groupby(stratum).sample(frac=0.1, weights=lambda): {t_frac:6.2f} s "
           f"({n_frac:,} rows)")
     print(f"baseline pandas groupby(stratum).apply(sample(n=quota, weights=lambda)): {t_n:6.2f} s "
           f"({n_n:,} rows)")
     ref = min(t_frac, t_n) + t_prep
 
-    t0 = time.perf_counter()
+    t_obj = t_draw = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        objects_only = draw_quarter(policy, registers, quarter, "bench-2023Q1", staff=False)
+        t_obj = min(t_obj, time.perf_counter() - t0)
+        del objects_only
+    for _ in range(repeat):
+        res = None
+        t0 = time.perf_counter()
+        res = draw_quarter(policy, registers, quarter, "bench-2023Q1")
+        t_draw = min(t_draw, time.perf_counter() - t0)
     objects_only = draw_quarter(policy, registers, quarter, "bench-2023Q1", staff=False)
-    t_obj = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    res = draw_quarter(policy, registers, quarter, "bench-2023Q1")
-    t_draw = time.perf_counter() - t0
     tasks = res.record["tasks"]
     assert len(tasks) == len(objects_only.record["tasks"])
     n_random = sum(1 for t in tasks if t["kind"] == "random")
@@ -188,8 +212,10 @@ def main() -> None:
     per_task = len(record_bytes({"tasks": tasks})) / max(len(tasks), 1)
     print(f"  record: {len(stored) / 1e6:.1f} MB canonical JSON ({t_json:.2f} s to write, as "
           f"the ledger append does), {per_task:.0f} bytes per task")
+    print(f"ratio object draw / (preparation + fastest pandas sample): {t_obj / ref:.2f}x "
+          f"(target <= 2x)")
     print(f"ratio full draw / (preparation + fastest pandas sample): {t_draw / ref:.2f}x "
-          f"(target <= 5x); with the record's JSON: {(t_draw + t_json) / ref:.2f}x")
+          f"(target <= 3x); with the record's JSON: {(t_draw + t_json) / ref:.2f}x")
 
     t0 = time.perf_counter()
     ok = verify(policy, registers, stored, quarter)
@@ -198,6 +224,7 @@ def main() -> None:
           f"{t_verify:6.2f} s, {'matches' if ok else 'DOES NOT MATCH'}")
     print(f"ratio verification / (full draw + its JSON): {t_verify / (t_draw + t_json):.2f}x "
           f"(target <= 2x)")
+    print(f"load average after the timings: {os.getloadavg()[0]:.2f}")
     if args.stdlib_replay:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
         from replay_staffing import replay_staffing  # noqa: PLC0415

@@ -40,7 +40,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from .errors import DsrError
 from .i18n import _
@@ -164,19 +163,22 @@ def exclusions(candidates: np.ndarray, *, level: str, rules: OverlapRules,
     USCCs; returns ``(eligible mask, excluded)`` with ``excluded`` as ``[uscc, reason]``
     sorted by uscc.
     """
-    codes = pd.Index(candidates)
+    codes = np.asarray(candidates, dtype=object)
+    listed = codes.tolist()  # dictionary look-ups per object: no text index built
     eligible = np.ones(len(codes), dtype=bool)
     excluded: list[list[str]] = []
     if rules.avoids(level) and drawn_by_other_level:
-        hit = codes.isin(list(drawn_by_other_level))
+        hit = np.fromiter(map(drawn_by_other_level.__contains__, listed), dtype=bool,
+                          count=len(listed))
         excluded += [[c, f"between_levels: drawn this quarter by {drawn_by_other_level[c]}"]
-                     for c in codes[hit]]
+                     for c in codes[hit].tolist()]
         eligible &= ~hit
     if rules.capped(origin, method) and checks.counted:
-        n = pd.Series(checks.counted).reindex(codes).fillna(0).to_numpy(dtype=np.int64)
+        get = checks.counted.get
+        n = np.fromiter((get(c, 0) for c in listed), dtype=np.int64, count=len(listed))
         hit = eligible & (n >= rules.yearly_cap)
         excluded += [[c, f"yearly_cap: inspected {k} times in {year} (cap {rules.yearly_cap})"]
-                     for c, k in zip(codes[hit], n[hit].tolist(), strict=True)]
+                     for c, k in zip(codes[hit].tolist(), n[hit].tolist(), strict=True)]
         eligible &= ~hit
     excluded.sort()
     return eligible, excluded
@@ -186,8 +188,8 @@ def rounds_of(eligible: Sequence[str], rules: OverlapRules, checks: EarlierCheck
     """Rotation round of each eligible object (0 for all unless ``rotation``)."""
     if rules.mode != "rotation" or not checks.rounds:
         return np.zeros(len(eligible), dtype=np.int64)
-    return (pd.Series(checks.rounds).reindex(pd.Index(eligible)).fillna(0)
-            .to_numpy(dtype=np.int64))
+    get = checks.rounds.get
+    return np.fromiter((get(c, 0) for c in list(eligible)), dtype=np.int64, count=len(eligible))
 
 
 def selection_order(rounds: Sequence[int], keys: np.ndarray, tickets: Sequence[bytes]) -> np.ndarray:

@@ -222,7 +222,7 @@ def _unstaffed(q: Quarter, order: list[str], seed_material: str, frame_sha: str,
               "inputs": {"seed_material": str(seed_material), "frame_sha256": frame_sha,
                          "policy_sha256": policy.sha256, "seed": seed},
               "strata": strata_records, "tasks": tasks}
-    return DrawResult(record=record, tasks=pd.DataFrame(tasks), frame=frame)
+    return DrawResult(record=record, frame=frame)  # the skeletons' DataFrame: built when used
 
 
 def draw_objects(context: DrawContext, order: Sequence[str], quotas: pd.DataFrame,

@@ -156,10 +156,19 @@ def population_columns(population: pd.DataFrame) -> dict[str, np.ndarray]:
     order = np.argsort(population["uscc"].to_numpy().astype(str), kind="stable")
     credit = pd.Index(CREDIT_CLASSES).get_indexer(population["credit_class"])
     return {"uscc": population["uscc"].to_numpy()[order],
-            "unit": population["unit"].to_numpy()[order],
-            "category": population["category"].to_numpy()[order],
+            "unit": _fixed_width(population["unit"])[order],
+            "category": _fixed_width(population["category"])[order],
             "credit_code": credit[order],
             "positive_list": population["positive_list"].to_numpy(dtype=bool)[order]}
+
+
+def _fixed_width(series: pd.Series) -> np.ndarray:
+    """A low-cardinality text column as a fixed-width unicode array (equal values, compared
+    in C rather than object by object)."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    texts = np.array([str(u) for u in (uniques.tolist() if hasattr(uniques, "tolist")
+                                        else list(uniques))] or [""], dtype=str)
+    return texts[codes]
 
 
 def quarter_draws(context: DrawContext) -> dict[str, dict[str, str]]:
@@ -314,13 +323,21 @@ def merge_between_levels(tasks: list[dict], context: DrawContext) -> None:
 def object_table(population: pd.DataFrame, tasks: Sequence[Mapping]) -> dict:
     """uscc -> {name, unit, industry, offsite_capable} of the drawn objects, by uscc."""
     codes = sorted({t["uscc"] for t in tasks})
-    sub = population.set_index("uscc").loc[codes, ["name", "unit", "industry",
-                                                   "offsite_capable"]]
+    columns = ["name", "unit", "industry", "offsite_capable"]
+    # The drawn rows picked by a mask (no index over the whole register), then put in uscc
+    # order; a register with a repeated drawn uscc takes the general path.
+    wanted = set(codes)
+    mask = np.fromiter(map(wanted.__contains__, population["uscc"].tolist()), dtype=bool,
+                       count=len(population))
+    rows = population.loc[mask, ["uscc", *columns]]
+    found = {c: (a, b, d, e) for c, a, b, d, e in zip(
+        *(rows[col].tolist() for col in ("uscc", *columns)), strict=True)}
+    if len(found) != len(rows) or len(found) != len(codes):
+        sub = population.set_index("uscc").loc[codes, columns]
+        found = dict(zip(codes, zip(*(sub[col].tolist() for col in columns), strict=True),
+                         strict=True))
     return {c: {"name": str(a), "unit": str(b), "industry": str(d), "offsite_capable": bool(e)}
-            for c, a, b, d, e in zip(codes, sub["name"].tolist(), sub["unit"].tolist(),
-                                     sub["industry"].tolist(), sub["offsite_capable"].tolist(),
-                                     strict=True)}
-
+            for c, (a, b, d, e) in ((c, found[c]) for c in codes)}
 
 
 def follow_up_quotas(population: pd.DataFrame, policy: Policy, quarter: Quarter,

@@ -218,7 +218,10 @@ class DrawResult:
     @property
     def tasks(self) -> pd.DataFrame:
         if self._tasks is None:
-            self._tasks = tasks_frame(self.record)
+            if "objects" in self.record.get("inputs", {}):
+                self._tasks = tasks_frame(self.record)
+            else:  # the object draw alone: the unstaffed skeletons
+                self._tasks = pd.DataFrame(self.record["tasks"])
         return self._tasks
 
 

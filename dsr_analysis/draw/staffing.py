@@ -117,6 +117,13 @@ def _digest(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()
 
 
+def _extended(prefix: Any, text: str) -> bytes:
+    """The digest of the prefix's text followed by ``text`` (the prefix hashed once)."""
+    h = prefix.copy()
+    h.update(text.encode("utf-8"))
+    return h.digest()
+
+
 def applicable_items(items: Mapping[str, Mapping], industry: str, departmental: bool) -> list[str]:
     """Item ids applying to an industry; with a partner department or without one."""
     out = []
@@ -173,10 +180,13 @@ def register_tables(registers: Registers) -> dict[str, dict]:
 
 def inspector_table(frame: pd.DataFrame) -> dict:
     out = {}
-    for r in frame.sort_values("inspector_id").itertuples(index=False):
-        out[r.inspector_id] = {"name": r.name, "unit": r.unit, "business_line": r.business_line,
-                               "certified": bool(r.certified), "active": bool(r.active),
-                               "conflicts": sorted(r.conflicts)}
+    f = frame.sort_values("inspector_id")
+    for i, name, unit, line, certified, active, conflicts in zip(
+            *(f[c].tolist() for c in ("inspector_id", "name", "unit", "business_line",
+                                      "certified", "active", "conflicts")), strict=True):
+        out[i] = {"name": name, "unit": unit, "business_line": line,
+                  "certified": bool(certified), "active": bool(active),
+                  "conflicts": sorted(conflicts)}
     return out
 
 
@@ -603,16 +613,18 @@ def _designate(tasks: Sequence[dict], seed: str, params: Mapping[str, Any],
                 "unit {unit}: constraint 'at least {n} inter-departmental joint task(s) per "
                 "quarter': only {found} randomly drawn task(s) have an item with a partner "
                 "department").format(unit=unit, n=n_dept, found=len(cands)))
-        cands.sort(key=lambda t: _digest(f"{seed}|interdept|{t['task_id']}"))
+        interdept = hashlib.sha256(f"{seed}|interdept|".encode())
+        cands.sort(key=lambda t: _extended(interdept, t["task_id"]))
         for t in cands[:n_dept]:
             out[t["task_id"]] = "inter_departmental"
         n_internal = ceil_quota(params["internal_min_share"] * len(unit_tasks))
         rest = [t for t in unit_tasks if t["task_id"] not in out
                 and (params["count_offsite"] or t["kind"] != "offsite_full")
                 and len(applicable.lines(objects[t["uscc"]]["industry"])) >= 2]
+        joint = hashlib.sha256(f"{seed}|joint|".encode())
         rest.sort(key=lambda t: (
             _method(t, objects[t["uscc"]], "", params)[0] != "onsite",
-            _digest(f"{seed}|joint|{t['task_id']}")))
+            _extended(joint, t["task_id"])))
         for t in rest[:n_internal]:
             out[t["task_id"]] = "internal"
     return out
