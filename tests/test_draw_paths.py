@@ -109,3 +109,15 @@ def test_object_draw_alone_lists_its_skeletons(policy, registers):
     tasks = res.tasks
     assert len(tasks) == len(res.record["tasks"]) > 0
     assert tasks["task_id"].tolist() == [t["task_id"] for t in res.record["tasks"]]
+
+
+def test_object_digests_are_the_published_tickets():
+    import hashlib
+
+    from dsr_analysis.draw.record import object_digests
+
+    codes = ["91130629MA0DXXXX1X", "甲", "", "a\nb", "91130629MA0DXXXX1X"]
+    want = [hashlib.sha256(f"seed|xiongan|key/all|{c}".encode()).digest() for c in codes]
+    assert object_digests("seed", "xiongan", "key/all", codes) == want
+    assert object_digests("seed", "xiongan", "key/all", codes[:3]) == want[:3]
+    assert object_digests("seed", "xiongan", "key/all", []) == []

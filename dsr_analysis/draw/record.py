@@ -176,11 +176,17 @@ def object_digests(seed: str, unit: str, stratum: str, usccs: Sequence[str]) -> 
     The common prefix is hashed once and copied per object.
     """
     prefix = hashlib.sha256(f"{seed}|{unit}|{stratum}|".encode())
+    codes = list(usccs)
+    text = "\n".join(codes)
+    encoded = text.encode().split(b"\n") if codes else []
+    if len(encoded) != len(codes):  # a code holding a line break: one by one
+        encoded = [code.encode() for code in codes]
     out = []
     append = out.append
-    for code in usccs:
-        h = prefix.copy()
-        h.update(code.encode())
+    copy = prefix.copy
+    for code in encoded:
+        h = copy()
+        h.update(code)
         append(h.digest())
     return out
 
