@@ -42,9 +42,14 @@ sysdeps:
 demo: venv sysdeps
 	$(BIN)/dsr demo
 
+# The suite runs on TEST_WORKERS processes (pytest-xdist; default one per core), a test file
+# per process at a time (--dist loadfile: a file's fixtures are made once), and prints the
+# 25 slowest tests: the budget to watch when adding tests.
+TEST_WORKERS ?= auto
 test: venv sysdeps
-	$(BIN)/python -m pytest -m "not slow" tests
-	$(BIN)/python -m pytest --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+	$(BIN)/python -m pytest -m "not slow" -n $(TEST_WORKERS) --dist loadfile --durations=25 tests
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --nbval notebooks \
+		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 
 # The user guide (用户手册, Chinese) and the developer reference (English) as a site in site/:
 # open site/index.html. `make test` builds it with --strict (tests/test_guide.py).

@@ -29,7 +29,7 @@ def test_hostile_names_never_become_live_content(tmp_path, sample_dir):
     write_raw(sample_dir, "enterprises", frame)
     led, draws, out = tmp_path / "ledger.sqlite", tmp_path / "draws", tmp_path / "out"
     base = ["--registers", str(sample_dir), "--quarter", "2023Q1", "--ledger", str(led),
-            "--outputs", str(draws)]
+            "--outputs", str(draws), "--units", "xiongxian"]  # the county the names are in
     assert main(["commit", *base, "--seed-source", "s"]) == 0
     assert main(["draw", *base, "--seed-material", "m"]) == 0
     (tasks_csv,) = draws.rglob("internal/tasks.csv")
