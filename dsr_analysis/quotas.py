@@ -101,7 +101,7 @@ def inclusion_probabilities(counts: np.ndarray, quota: np.ndarray | float,
     present = nf > 0
     certain = np.zeros(nf.shape, dtype=bool)
     lam = np.zeros(nf.shape)
-    for _ in range(nf.shape[-1] + 1):
+    for _step in range(nf.shape[-1] + 1):
         free = present & ~certain
         taken = np.where(certain, nf, 0.0)
         n_rest = n - taken.sum(axis=-1)

@@ -157,7 +157,7 @@ def make_sample(seed: int = SAMPLE_SEED) -> dict[str, pd.DataFrame]:
     for uid, (uname, division, n, n_insp, industries) in UNITS.items():
         frame = synthetic_enterprises(n, rng, units={uid: 1.0})
         codes, names = [], []
-        for _ in range(n):
+        for _try in range(n):
             serial += int(rng.integers(1, 9000))
             codes.append(make_uscc(division, serial))
         industry = np.array(industries)[rng.choice(len(industries), size=n)]
@@ -182,7 +182,7 @@ def make_sample(seed: int = SAMPLE_SEED) -> dict[str, pd.DataFrame]:
             "active": rng.random(n_insp) < 0.96,
         })
         conflicts = []
-        for _ in range(n_insp):
+        for _row in range(n_insp):
             k = int(rng.choice([0, 0, 0, 0, 1, 1, 2]))
             conflicts.append(";".join(rng.choice(codes, size=k, replace=False)) if k else "")
         insp["conflicts"] = conflicts

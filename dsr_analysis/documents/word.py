@@ -432,7 +432,7 @@ def _signed_sealed(document, doc: OfficialDocument) -> None:
     the issuer centred over the date, the date 4 characters from the right, the box."""
     date_text = date_zh(doc.date)
     issuer_right, date_right = layout.signature_indents(doc.issuer, date_text)
-    for _ in range(gbt9704.SEAL_LINES_ABOVE):
+    for _line in range(gbt9704.SEAL_LINES_ABOVE):
         _para(document, "", align="left", keep_with_next=True)
     issuer = _para(document, doc.issuer, align="right", right_em=issuer_right,
                    keep_with_next=True)

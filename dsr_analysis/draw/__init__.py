@@ -663,7 +663,7 @@ __all__ = [
     "DRAW_MODE_ZH", "FRAME_COLUMNS", "JOINT_ZH", "LEVEL_ZH", "METHOD_ZH", "RECORD_FORMAT",
     "RECORD_FORMATS", "TARGET_COLUMNS", "TASK_COLUMNS", "TASK_COLUMNS_ZH", "DrawResult",
     "HistoryTask", "InfeasibleError", "ProtocolError", "check_announcement", "commit_quarter",
-    "normalize_follow_ups",
+    "normalize_follow_ups", "canonical_seed_material",
     "export_announcements", "merge_record",
     "split_record", "apply_target", "canonical_frame_bytes", "derive_seed",
     "draw_and_record", "draw_key", "draw_objects", "draw_province", "draw_quarter", "draw_stratum", "draw_unit", "history_tasks",

@@ -1013,7 +1013,7 @@ def dv2_state(cat_table, unit, lookup, offsite, credit, positive, pen_last, chec
             combo[r, i] = cb
             ccount[r, cb] += 1
         E = np.int64(1)
-        for p in range(P):
+        for _p in range(P):
             E *= 3
         for cb in range(ccount.shape[1]):  # the counts of _contrib, per combination
             n = ccount[r, cb]
