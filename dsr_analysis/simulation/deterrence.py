@@ -20,6 +20,17 @@ quick estimate); :func:`simulate_deterrence` runs the full stochastic model on t
 draw engine of :mod:`dsr_analysis.simulation`, in compiled passes on counter-based random
 streams (engine version 2, :data:`ENGINE_VERSION`; version 1, the first engine, is kept to
 reproduce earlier results for their seed).
+
+Engine version 2 (:func:`deterrence_chunk_v2`): each firm of each row carries its
+*combination* (:func:`kernels._combo`: unit, category, positive list, class, off-site
+capability and per pass whether it is eligible and already checked) and the firms per
+combination are counted, so perceived probabilities and thresholds are computed once per
+combination; only the firms that may violate (gain level above ``-inf``) are visited for
+behaviour; a pass's draw scans the firms in blocks without branches
+(:func:`kernels._collect`) and draws in its own strata only; the quarter's end visits the
+drawn firms in position order. The results do not depend on these: the same random numbers
+decide the same events as the firm-by-firm scan. Memory: about 35 bytes per firm and
+replicate (the positions and gains of the firms that may violate included).
 """
 
 from __future__ import annotations
@@ -766,6 +777,63 @@ def gain_levels(keys: np.ndarray, log_median: np.ndarray, compliant_share: float
     return idx, gains
 
 
+def _gain_table(model: DeterrenceModel, k_init) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The firms that may violate and their gain levels, all rows in one table: row ``r``'s
+    firms are ``idx[ptr[r]:ptr[r + 1]]`` with gains ``gain[ptr[r]:ptr[r + 1]]``."""
+    params, credit = model.params, model.arrays.credit
+    with np.errstate(divide="ignore"):
+        log_median = np.log(params.gain_median * params.gain_factor(credit))
+    idx, gain = gain_levels(k_init, log_median, float(params.compliant_share),
+                            float(params.gain_sigma))
+    ptr = np.zeros(len(idx) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(x) for x in idx])
+    return ptr, np.concatenate(idx).astype(np.int32), np.concatenate(gain)
+
+
+def _draw_plan(rotation: bool, eligible, lam, quota):
+    """A pass's inclusion probabilities and screening bounds (none under rotation)."""
+    from .coverage import NEWTON_STEPS, SCREEN_EXTRA, SCREEN_SD
+
+    lam = np.ascontiguousarray(lam, dtype=float)
+    if rotation:
+        return lam, np.ones_like(lam)
+    kd = np.minimum(quota, eligible.sum(axis=-1))
+    return lam, kernels.screen_plan(eligible, lam, kd, SCREEN_SD, SCREEN_EXTRA,
+                                    NEWTON_STEPS)[0]
+
+
+def _quarter_lambdas(rotation: bool, fresh, ec, quota, bases, plan):
+    """Inclusion probabilities of a quarter: of the firms not yet checked this year and of
+    the others (under rotation, the first and second round), and the draw's plan."""
+    if rotation:
+        lam0 = inclusion_probabilities(fresh, quota, bases)
+        lam1 = inclusion_probabilities(ec - fresh, np.maximum(quota - fresh.sum(axis=-1), 0),
+                                       bases)
+        lam_d, tau_d = plan(ec, inclusion_probabilities(ec, quota, bases), quota)
+    else:
+        lam0 = lam1 = inclusion_probabilities(ec, quota, bases)
+        lam_d, tau_d = plan(ec, lam0, quota)
+    return lam0, lam1, lam_d, tau_d
+
+
+def _record_quarter(tl: dict, bc: dict, t: int, model: DeterrenceModel, tally, viol_cat,
+                    by_cat, objects_by_cat, special, positive_list, perceived, n: int) -> None:
+    """Quarter ``t``'s figures into the timeline ``tl`` and the by-category tables ``bc``."""
+    n_insp, n_off = tally[:, 0], tally[:, 1]
+    values = dict(violators=viol_cat.sum(axis=1), inspections=n_insp, offsite=n_off,
+                  onsite=n_insp - n_off, detected=tally[:, 2],
+                  inspector_days=(n_insp - n_off) * model.budget.onsite_inspector_days
+                  + n_off * model.budget.offsite_inspector_days,
+                  special=special, positive_list=positive_list,
+                  mean_perceived=perceived / n if n else np.full(len(tally), np.nan))
+    for k, v in values.items():
+        tl[k][:, t] = v
+    bc["objects"][:, t, :] = objects_by_cat
+    bc["violators"][:, t, :] = viol_cat
+    bc["inspections"][:, t, :] = by_cat[:, :, 0]
+    bc["detected"][:, t, :] = by_cat[:, :, 1]
+
+
 def deterrence_chunk_v2(model: DeterrenceModel, seeds: list, years: int, bar=None
                         ) -> tuple[dict, dict]:
     """:func:`deterrence_chunk` of engine version 2 (:data:`ENGINE_VERSION`): the same
@@ -773,33 +841,13 @@ def deterrence_chunk_v2(model: DeterrenceModel, seeds: list, years: int, bar=Non
     counter-based streams. Per quarter: states, strata and counts; quotas and lambdas
     (small arrays, numpy); perceived probabilities and violations; the draw of each pass
     (counties first; the area level without what they drew under ``avoid``); inspections,
-    detection, enforcement and tallies.
-
-    Each firm of each row carries its *combination* (:func:`kernels._combo`: unit, category,
-    positive list, class, off-site capability and per pass whether it is eligible and
-    already checked) and the firms per combination are counted, so perceived probabilities
-    and thresholds are computed once per combination; only the firms that may violate
-    (gain level above ``-inf``) are visited for behaviour; a pass's draw scans the firms in
-    blocks without branches (:func:`kernels._collect`) and draws in its own strata only;
-    the quarter's end visits the drawn firms in position order. The results do not depend
-    on these: the same random numbers decide the same events as the firm-by-firm scan.
-    Memory: about 35 bytes per firm and replicate (the positions and gains of the firms
-    that may violate included)."""
-    from .coverage import NEWTON_STEPS, SCREEN_EXTRA, SCREEN_SD
-
+    detection, enforcement and tallies (how: see the module docstring, "Engine version 2")."""
     bar = bar or NoBar()
     arrays, params, rules, strata = model.arrays, model.params, model.rules, model.strata
     R, N, T, S = len(seeds), arrays.n, 4 * years, strata.n
     P = strata.n_passes
     k_init, k_beh, k_draw, k_det = _stream_keys(seeds)
-    with np.errstate(divide="ignore"):
-        log_median = np.log(params.gain_median * params.gain_factor(arrays.credit))
-    nc_idx, nc_gain = gain_levels(k_init, log_median, float(params.compliant_share),
-                                  float(params.gain_sigma))
-    nc_ptr = np.zeros(R + 1, dtype=np.int64)
-    nc_ptr[1:] = np.cumsum([len(x) for x in nc_idx])
-    nc_idx = np.concatenate(nc_idx).astype(np.int32)
-    nc_gain = np.concatenate(nc_gain)
+    nc_ptr, nc_idx, nc_gain = _gain_table(model, k_init)
     credit = np.repeat(arrays.credit.astype(np.int8)[None, :], R, axis=0)  # writable copies
     positive = np.repeat(arrays.positive[None, :], R, axis=0)
     pen_last = np.repeat(model.penalised[None, :], R, axis=0)
@@ -841,14 +889,7 @@ def deterrence_chunk_v2(model: DeterrenceModel, seeds: list, years: int, bar=Non
     bc = {k: np.zeros((R, T, len(CATEGORIES))) for k in CATEGORY_KEYS}
     d_on, d_off = float(params.detection_onsite), float(params.detection_offsite)
 
-    def plan(eligible, lam, quota):
-        lam = np.ascontiguousarray(lam, dtype=float)
-        if rotation:
-            return lam, np.ones_like(lam)
-        kd = np.minimum(quota, eligible.sum(axis=-1))
-        return lam, kernels.screen_plan(eligible, lam, kd, SCREEN_SD, SCREEN_EXTRA,
-                                        NEWTON_STEPS)[0]
-
+    plan = functools.partial(_draw_plan, rotation)
     kernels.dv2_state(cat_table, unit, lookup, offsite, credit, positive, pen_last, checks,
                       *flags, fixed, rotation, cat, sid, counts, offc, ec, fresh, cat_n, pos_n,
                       combo, ccount, False, reg_credit, pen_now, clean_years, recovery)
@@ -858,15 +899,8 @@ def deterrence_chunk_v2(model: DeterrenceModel, seeds: list, years: int, bar=Non
             quota = _quotas_v2(model, counts, offc)
             special, positive_list = cat_n[:, 0].copy(), pos_n.copy()
             objects_by_cat = cat_n.copy()
-            if rotation:
-                lam0 = inclusion_probabilities(fresh, quota, strata.bases)
-                lam1 = inclusion_probabilities(ec - fresh, np.maximum(
-                    quota - fresh.sum(axis=-1), 0), strata.bases)
-                lam_d, tau_d = plan(ec, inclusion_probabilities(ec, quota, strata.bases),
-                                    quota)
-            else:
-                lam0 = lam1 = inclusion_probabilities(ec, quota, strata.bases)
-                lam_d, tau_d = plan(ec, lam0, quota)
+            lam0, lam1, lam_d, tau_d = _quarter_lambdas(rotation, fresh, ec, quota,
+                                                        strata.bases, plan)
             most = int(max(1, quota.sum(axis=1).max()))
             dlist = np.empty((P, R, most), dtype=np.int64)
             dn = np.zeros((P, R), dtype=np.int64)
@@ -906,19 +940,8 @@ def deterrence_chunk_v2(model: DeterrenceModel, seeds: list, years: int, bar=Non
                               counts, offc, ec, fresh, cat_n, pos_n, combo, ccount, tally,
                               by_cat)
             dn[:] = 0
-            n_insp, n_off = tally[:, 0], tally[:, 1]
-            values = dict(violators=viol_cat.sum(axis=1), inspections=n_insp, offsite=n_off,
-                          onsite=n_insp - n_off, detected=tally[:, 2],
-                          inspector_days=(n_insp - n_off) * model.budget.onsite_inspector_days
-                          + n_off * model.budget.offsite_inspector_days,
-                          special=special, positive_list=positive_list,
-                          mean_perceived=perceived / N if N else np.full(R, np.nan))
-            for k, v in values.items():
-                tl[k][:, t] = v
-            bc["objects"][:, t, :] = objects_by_cat
-            bc["violators"][:, t, :] = viol_cat
-            bc["inspections"][:, t, :] = by_cat[:, :, 0]
-            bc["detected"][:, t, :] = by_cat[:, :, 1]
+            _record_quarter(tl, bc, t, model, tally, viol_cat, by_cat, objects_by_cat,
+                            special, positive_list, perceived, N)
             bar.update(R)
         if year + 1 < years:  # the year's end and the new year's state in one pass
             kernels.dv2_state(cat_table, unit, lookup, offsite, credit, positive, pen_last,
