@@ -905,11 +905,10 @@ def _shipped_inputs(prepared: bytes) -> Path:
     digest = hashlib.sha256(prepared).hexdigest()[:24]
     path = _SHIPPED.get(digest)
     if path is None or not path.is_file():
+        from .documents.layout import write_atomically
+
         path = _worker_root() / "prepared" / f"inputs-{digest}.pkl"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_bytes(prepared)
-        os.replace(tmp, path)
+        write_atomically(path, lambda tmp: tmp.write_bytes(prepared))
         _SHIPPED[digest] = path
     return path
 
