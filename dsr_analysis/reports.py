@@ -271,17 +271,14 @@ def prepare_report_inputs(path: str | Path, quarter: str, policy: str = "xiongan
     """Read and validate a render's inputs once and save them for its notebooks (a pickle
     written to a temporary name and renamed; only ``dsr render`` writes it, into the output
     directory, and a notebook uses it only if its own arguments match)."""
-    import os
     import pickle
+
+    from .documents.layout import write_atomically
 
     inputs = load_report_inputs(quarter, policy, registers, ledger, results, deliveries,
                                 holidays_dir, month, followups=followups)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        pickle.dump(inputs, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
+    data = pickle.dumps(inputs, protocol=pickle.HIGHEST_PROTOCOL)
+    write_atomically(path, lambda tmp: tmp.write_bytes(data))
     return inputs
 
 
